@@ -1,0 +1,1 @@
+//! Terroir backend (placeholder crate).

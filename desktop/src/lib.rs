@@ -1,0 +1,1 @@
+//! Terroir desktop (placeholder crate).

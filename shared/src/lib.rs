@@ -1,0 +1,9 @@
+//! Terroir's ledger core: the domain types, the signed records, the rules that accept or refuse
+//! them, their canonical bytes, the Merkle log's proofs and checkpoints, and GS1 Digital Link.
+//!
+//! Pure by design: no database, network, clock, filesystem or async runtime. Time, keys and
+//! randomness are passed in by the caller.
+
+pub mod ear_tag;
+pub mod gs1;
+pub mod log;

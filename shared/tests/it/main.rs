@@ -1,0 +1,1 @@
+//! Integration tests for the ledger core, including the data-driven conformance suites.

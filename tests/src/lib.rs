@@ -1,0 +1,1 @@
+//! Terroir tests (placeholder crate).
