@@ -4,6 +4,8 @@
 //! Pure by design: no database, network, clock, filesystem or async runtime. Time, keys and
 //! randomness are passed in by the caller.
 
+pub mod canonical;
+pub mod crypto;
 pub mod ear_tag;
 pub mod hash;
 pub mod gs1;

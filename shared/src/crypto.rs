@@ -1,0 +1,233 @@
+//! Ed25519 keys and signatures (RFC 8032), with one textual form each, and batch verification.
+
+use std::fmt;
+use std::str::FromStr;
+
+use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// An Ed25519 public key: a party's identity or one of its device keys. In JSON: 64 lowercase
+/// hex digits, and only keys that decode to a valid curve point.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PublicKey(VerifyingKey);
+
+/// An Ed25519 signature. In JSON: 128 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Signature(pub [u8; 64]);
+
+/// A secret signing key. It never serialises; callers store its 32-byte seed themselves.
+pub struct Keypair(SigningKey);
+
+/// Why a key, a signature or a signed message was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CryptoError {
+    #[error("a public key is 64 lowercase hex digits encoding a valid Ed25519 point")]
+    BadPublicKey,
+    #[error("a signature is 128 lowercase hex digits")]
+    BadSignatureEncoding,
+    #[error("the signature does not verify with the signer's key")]
+    BadSignature,
+}
+
+impl PublicKey {
+    pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, CryptoError> {
+        VerifyingKey::from_bytes(bytes).map(Self).map_err(|_| CryptoError::BadPublicKey)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        self.0.as_bytes()
+    }
+
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.0
+    }
+
+    /// Strict verification (RFC 8032 with canonical encodings and no small-order keys), so a
+    /// signature cannot be mangled into a second valid one for the same message.
+    pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<(), CryptoError> {
+        let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
+        self.0.verify_strict(message, &sig).map_err(|_| CryptoError::BadSignature)
+    }
+}
+
+impl Keypair {
+    /// A key from a 32-byte secret seed (RFC 8032 §5.1.5). Randomness is the caller's.
+    pub fn from_seed(seed: &[u8; 32]) -> Self {
+        Self(SigningKey::from_bytes(seed))
+    }
+
+    pub fn seed(&self) -> &[u8; 32] {
+        self.0.as_bytes()
+    }
+
+    pub fn public(&self) -> PublicKey {
+        PublicKey(self.0.verifying_key())
+    }
+
+    pub fn sign(&self, message: &[u8]) -> Signature {
+        Signature(self.0.sign(message).to_bytes())
+    }
+
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Keypair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Keypair({})", self.public())
+    }
+}
+
+/// Verifies many `(message, signature, key)` triples at once. Returns one verdict per item, in
+/// order. All-good batches cost one multiscalar multiplication; a failing batch is retried one
+/// by one to name the culprits, so the answer is always exact.
+pub fn verify_batch(items: &[(&[u8], &Signature, &PublicKey)]) -> Vec<Result<(), CryptoError>> {
+    let messages: Vec<&[u8]> = items.iter().map(|(m, _, _)| *m).collect();
+    let signatures: Vec<ed25519_dalek::Signature> = items
+        .iter()
+        .map(|(_, s, _)| ed25519_dalek::Signature::from_bytes(&s.0))
+        .collect();
+    let keys: Vec<VerifyingKey> = items.iter().map(|(_, _, k)| k.0).collect();
+    // Batch verification is not "strict": weak keys and non-canonical points would pass it, so
+    // those are screened one by one first (cheap: no scalar multiplication).
+    let screened = keys.iter().all(|k| !k.is_weak());
+    if screened && ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok() {
+        return vec![Ok(()); items.len()];
+    }
+    items.iter().map(|(m, s, k)| k.verify(m, s)).collect()
+}
+
+fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    if s.len() != 2 * N || s.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    let mut out = [0u8; N];
+    hex::decode_to_slice(s, &mut out).ok()?;
+    Some(out)
+}
+
+impl FromStr for PublicKey {
+    type Err = CryptoError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bytes = parse_hex::<32>(s).ok_or(CryptoError::BadPublicKey)?;
+        Self::from_bytes(&bytes)
+    }
+}
+
+impl FromStr for Signature {
+    type Err = CryptoError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_hex::<64>(s).map(Self).ok_or(CryptoError::BadSignatureEncoding)
+    }
+}
+
+impl fmt::Display for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.as_bytes()))
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({self})")
+    }
+}
+
+impl fmt::Display for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Signature({self})")
+    }
+}
+
+impl PartialOrd for PublicKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PublicKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+macro_rules! serde_via_str {
+    ($t:ty) => {
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use serde_via_str;
+
+serde_via_str!(PublicKey);
+serde_via_str!(Signature);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc8032_test_vector_1() {
+        // RFC 8032 §7.1, TEST 1 (empty message).
+        let seed = parse_hex::<32>("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+            .expect("seed");
+        let key = Keypair::from_seed(&seed);
+        assert_eq!(
+            key.public().to_string(),
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+        );
+        let sig = key.sign(b"");
+        assert_eq!(
+            sig.to_string(),
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+        );
+        assert_eq!(key.public().verify(b"", &sig), Ok(()));
+        assert_eq!(key.public().verify(b"x", &sig), Err(CryptoError::BadSignature));
+    }
+
+    #[test]
+    fn batch_names_exactly_the_bad_items() {
+        let keys: Vec<Keypair> = (0u8..8).map(|i| Keypair::from_seed(&[i; 32])).collect();
+        let msgs: Vec<Vec<u8>> = (0u8..8).map(|i| vec![i; 10]).collect();
+        let mut sigs: Vec<Signature> = keys.iter().zip(&msgs).map(|(k, m)| k.sign(m)).collect();
+        let pubs: Vec<PublicKey> = keys.iter().map(Keypair::public).collect();
+        let items = |sigs: &[Signature]| -> Vec<Result<(), CryptoError>> {
+            let v: Vec<(&[u8], &Signature, &PublicKey)> = (0..8)
+                .map(|i| (msgs[i].as_slice(), &sigs[i], &pubs[i]))
+                .collect();
+            verify_batch(&v)
+        };
+        assert!(items(&sigs).iter().all(Result::is_ok));
+        sigs[3].0[5] ^= 1;
+        let verdicts = items(&sigs);
+        for (i, v) in verdicts.iter().enumerate() {
+            assert_eq!(v.is_err(), i == 3, "item {i}");
+        }
+    }
+
+    #[test]
+    fn textual_forms_are_strict() {
+        let k = Keypair::from_seed(&[7; 32]).public();
+        assert_eq!(k.to_string().parse::<PublicKey>(), Ok(k));
+        assert!(k.to_string().to_uppercase().parse::<PublicKey>().is_err());
+        assert!("00".parse::<PublicKey>().is_err());
+        assert!("ab".repeat(64).parse::<Signature>().is_ok());
+        assert!("ab".repeat(63).parse::<Signature>().is_err());
+    }
+}
