@@ -138,13 +138,17 @@ mod tests {
     #[test]
     fn rfc8785_string_escaping() {
         let v = json!({"s": "\u{1}\u{1f}\"\\/\n\t\u{8}\u{c}\r€"});
-        assert_eq!(canon(&v), "{\"s\":\"\\u0001\\u001f\\\"\\\\/\\n\\t\\b\\f\\r€\"}");
+        assert_eq!(
+            canon(&v),
+            "{\"s\":\"\\u0001\\u001f\\\"\\\\/\\n\\t\\b\\f\\r€\"}"
+        );
     }
 
     #[test]
     fn nested_and_whitespace_free() {
-        let v: Value = serde_json::from_str(r#" { "b" : [ 1 , { "z":null, "a":true } ], "a": -5 } "#)
-            .expect("json");
+        let v: Value =
+            serde_json::from_str(r#" { "b" : [ 1 , { "z":null, "a":true } ], "a": -5 } "#)
+                .expect("json");
         assert_eq!(canon(&v), r#"{"a":-5,"b":[1,{"a":true,"z":null}]}"#);
     }
 

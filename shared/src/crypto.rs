@@ -31,7 +31,9 @@ pub enum CryptoError {
 
 impl PublicKey {
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, CryptoError> {
-        VerifyingKey::from_bytes(bytes).map(Self).map_err(|_| CryptoError::BadPublicKey)
+        VerifyingKey::from_bytes(bytes)
+            .map(Self)
+            .map_err(|_| CryptoError::BadPublicKey)
     }
 
     pub fn as_bytes(&self) -> &[u8; 32] {
@@ -46,7 +48,9 @@ impl PublicKey {
     /// signature cannot be mangled into a second valid one for the same message.
     pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<(), CryptoError> {
         let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
-        self.0.verify_strict(message, &sig).map_err(|_| CryptoError::BadSignature)
+        self.0
+            .verify_strict(message, &sig)
+            .map_err(|_| CryptoError::BadSignature)
     }
 }
 
@@ -118,7 +122,9 @@ impl FromStr for PublicKey {
 impl FromStr for Signature {
     type Err = CryptoError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_hex::<64>(s).map(Self).ok_or(CryptoError::BadSignatureEncoding)
+        parse_hex::<64>(s)
+            .map(Self)
+            .ok_or(CryptoError::BadSignatureEncoding)
     }
 }
 
@@ -173,7 +179,6 @@ macro_rules! serde_via_str {
         }
     };
 }
-pub(crate) use serde_via_str;
 
 serde_via_str!(PublicKey);
 serde_via_str!(Signature);
@@ -185,8 +190,9 @@ mod tests {
     #[test]
     fn rfc8032_test_vector_1() {
         // RFC 8032 §7.1, TEST 1 (empty message).
-        let seed = parse_hex::<32>("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
-            .expect("seed");
+        let seed =
+            parse_hex::<32>("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+                .expect("seed");
         let key = Keypair::from_seed(&seed);
         assert_eq!(
             key.public().to_string(),
@@ -198,7 +204,10 @@ mod tests {
             "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
         );
         assert_eq!(key.public().verify(b"", &sig), Ok(()));
-        assert_eq!(key.public().verify(b"x", &sig), Err(CryptoError::BadSignature));
+        assert_eq!(
+            key.public().verify(b"x", &sig),
+            Err(CryptoError::BadSignature)
+        );
     }
 
     #[test]

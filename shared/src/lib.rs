@@ -4,10 +4,17 @@
 //! Pure by design: no database, network, clock, filesystem or async runtime. Time, keys and
 //! randomness are passed in by the caller.
 
+pub mod asset;
+pub mod calendar;
 pub mod canonical;
+pub mod commitment;
 pub mod crypto;
 pub mod ear_tag;
-pub mod hash;
 pub mod gs1;
+pub mod hash;
 pub mod log;
+pub mod party;
+pub mod record;
+pub mod rules;
+
 pub use hash::Hash;

@@ -5,3 +5,4 @@ mod gtin;
 
 pub use digital_link::{Ai, DigitalLink, DigitalLinkError, MAX_VALUE_LEN, is_cset82};
 pub use gtin::{Gtin, GtinError, gs1_check_digit};
+mod wire;

@@ -1,0 +1,239 @@
+//! The acts a record can state, one struct per act.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Hash;
+use crate::asset::{AssetRef, Product, Quantity};
+use crate::calendar::Date;
+use crate::commitment::Commitment;
+use crate::crypto::PublicKey;
+use crate::gs1::DigitalLink;
+use crate::party::{PartyId, Role};
+
+/// What a record does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Act {
+    RegisterParty(RegisterParty),
+    AuthoriseDevice(AuthoriseDevice),
+    RevokeDevice(RevokeDevice),
+    Commission(Commission),
+    Observe(Observe),
+    Transfer(Transfer),
+    Custody(Custody),
+    Split(Split),
+    Merge(Merge),
+    Transform(Transform),
+    Pledge(Pledge),
+    Release(Release),
+    Retire(Retire),
+}
+
+/// The operator enrols an organisation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RegisterParty {
+    pub id: PartyId,
+    pub name: String,
+    pub roles: BTreeSet<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Commitment>,
+}
+
+/// A party lets a station's key sign for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AuthoriseDevice {
+    pub device: PublicKey,
+    pub label: String,
+}
+
+/// A party withdraws a station's key (lost, stolen, retired).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RevokeDevice {
+    pub device: PublicKey,
+}
+
+/// A new token, created by commissioning or by a transformation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NewAsset {
+    pub product: Product,
+    pub quantity: Quantity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gs1: Option<DigitalLink>,
+    /// Index of another output of the same record that holds this one (a cake in its lot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_of: Option<u32>,
+}
+
+/// Creates tokens from nothing: the only act that may.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Commission {
+    pub assets: Vec<NewAsset>,
+}
+
+/// An event about assets, with attachments referenced by hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Observe {
+    pub assets: Vec<AssetRef>,
+    pub event: Event,
+    pub attachments: Vec<Attachment>,
+}
+
+/// What was observed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Event {
+    #[serde(rename_all = "camelCase")]
+    Vaccination {
+        vaccine: String,
+        /// No slaughter for food before this date.
+        withdrawal_until: Date,
+    },
+    #[serde(rename_all = "camelCase")]
+    Weighing { mass_g: u64 },
+    #[serde(rename_all = "camelCase")]
+    Movement { from: String, to: String },
+    #[serde(rename_all = "camelCase")]
+    Picking { garden: String, mass_g: u64 },
+    #[serde(rename_all = "camelCase")]
+    Pressing { press: String },
+    #[serde(rename_all = "camelCase")]
+    Storage { location: String },
+    #[serde(rename_all = "camelCase")]
+    LabCertificate {
+        laboratory: String,
+        certificate: String,
+        result: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Note { text: String },
+}
+
+/// A file kept off-ledger and named by its SHA-256.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Attachment {
+    pub name: String,
+    pub media_type: String,
+    pub sha256: Hash,
+    pub size: u64,
+}
+
+/// The owner hands ownership to another party.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Transfer {
+    pub assets: Vec<AssetRef>,
+    pub to: PartyId,
+}
+
+/// Goods change hands physically (to a warehouse) without changing owner.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Custody {
+    pub assets: Vec<AssetRef>,
+    pub to: PartyId,
+}
+
+/// One lot becomes several whose quantities add up exactly to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Split {
+    pub asset: AssetRef,
+    pub parts: Vec<Part>,
+}
+
+/// One part of a split: an amount in the lot's unit and, optionally, its own GS1 key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Part {
+    pub amount: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gs1: Option<DigitalLink>,
+}
+
+/// Several compatible lots become one holding exactly their sum.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Merge {
+    pub assets: Vec<AssetRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gs1: Option<DigitalLink>,
+}
+
+/// Inputs are consumed by a process that makes new outputs (slaughter, cutting, pressing).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Transform {
+    pub process: String,
+    pub inputs: Vec<AssetRef>,
+    pub outputs: Vec<NewAsset>,
+}
+
+/// The owner pledges an asset to a financier as collateral.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Pledge {
+    pub asset: AssetRef,
+    pub financier: PartyId,
+}
+
+/// The financier releases a pledged asset.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Release {
+    pub asset: AssetRef,
+}
+
+/// The asset leaves the chain: sold to a consumer, eaten, dead, destroyed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Retire {
+    pub asset: AssetRef,
+    pub reason: String,
+}
+
+impl Act {
+    /// The act's name as it appears in JSON.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Act::RegisterParty(_) => "register_party",
+            Act::AuthoriseDevice(_) => "authorise_device",
+            Act::RevokeDevice(_) => "revoke_device",
+            Act::Commission(_) => "commission",
+            Act::Observe(_) => "observe",
+            Act::Transfer(_) => "transfer",
+            Act::Custody(_) => "custody",
+            Act::Split(_) => "split",
+            Act::Merge(_) => "merge",
+            Act::Transform(_) => "transform",
+            Act::Pledge(_) => "pledge",
+            Act::Release(_) => "release",
+            Act::Retire(_) => "retire",
+        }
+    }
+
+    /// Every asset this act consumes or changes, at the head its signer saw.
+    pub fn touches(&self) -> Vec<AssetRef> {
+        match self {
+            Act::RegisterParty(_) | Act::AuthoriseDevice(_) | Act::RevokeDevice(_) => vec![],
+            Act::Commission(_) => vec![],
+            Act::Observe(a) => a.assets.clone(),
+            Act::Transfer(a) => a.assets.clone(),
+            Act::Custody(a) => a.assets.clone(),
+            Act::Split(a) => vec![a.asset],
+            Act::Merge(a) => a.assets.clone(),
+            Act::Transform(a) => a.inputs.clone(),
+            Act::Pledge(a) => vec![a.asset],
+            Act::Release(a) => vec![a.asset],
+            Act::Retire(a) => vec![a.asset],
+        }
+    }
+}
