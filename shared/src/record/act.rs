@@ -12,9 +12,10 @@ use crate::crypto::PublicKey;
 use crate::gs1::DigitalLink;
 use crate::party::{PartyId, Role};
 
-/// What a record does.
+/// What a record does. Externally tagged (`{"split": {...}}`) so that a parse error can name
+/// the exact field inside the act.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Act {
     RegisterParty(RegisterParty),
     AuthoriseDevice(AuthoriseDevice),
