@@ -104,7 +104,7 @@ pub fn identity_keys(product: &Product, gs1: Option<&DigitalLink>) -> Vec<String
         keys.push(format!("gs1:{}", link.to_path()));
     }
     if let Product::LiveCattle(c) = product {
-        keys.push(format!("ear-tag:{}", c.ear_tag.code));
+        keys.push(format!("ear-tag:{}", c.ear_tag.code()));
     }
     keys
 }

@@ -1,4 +1,5 @@
 //! Integration tests for the ledger core, including the data-driven conformance suites.
 
 mod records;
+mod rules;
 mod support;

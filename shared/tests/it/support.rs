@@ -143,3 +143,16 @@ pub fn new_asset(product: Product, amount: u64, unit: Unit) -> NewAsset {
 pub fn lot_of(garden: &str, pieces: u64) -> NewAsset {
     new_asset(tea_lot(garden), pieces, Unit::Piece)
 }
+
+pub fn cattle(tag: &str) -> NewAsset {
+    use terroir_shared::asset::{Cattle, Sex};
+    use terroir_shared::ear_tag::EarTag;
+    let product = Product::LiveCattle(Cattle {
+        ear_tag: EarTag::china(tag).expect("valid ear tag"),
+        breed: "Simmental".into(),
+        sex: Sex::Female,
+        birth_date: Date::from_ymd(2024, 3, 2).expect("date"),
+        holding: "532822-017".into(),
+    });
+    new_asset(product, 1, Unit::Head)
+}

@@ -1,0 +1,528 @@
+//! The ledger rules, act by act: what is accepted, what is refused and why.
+
+use terroir_shared::asset::{AssetId, BeefCut, Carcass, Product, Quantity, Status, TeaCake, Unit};
+use terroir_shared::calendar::{Date, Timestamp};
+use terroir_shared::gs1::DigitalLink;
+use terroir_shared::party::{PartyId, Role};
+use terroir_shared::record::*;
+use terroir_shared::rules::{RuleViolation, ViolationClass};
+
+use crate::support::*;
+
+fn code(r: Result<terroir_shared::Hash, RuleViolation>) -> &'static str {
+    match r {
+        Ok(_) => "accepted",
+        Err(v) => v.code(),
+    }
+}
+
+struct Cast {
+    w: World,
+    coop: terroir_shared::crypto::Keypair,
+    trader: terroir_shared::crypto::Keypair,
+    warehouse: terroir_shared::crypto::Keypair,
+    bank: terroir_shared::crypto::Keypair,
+    vet: terroir_shared::crypto::Keypair,
+}
+
+fn cast() -> Cast {
+    let mut w = World::new();
+    let (coop, trader, warehouse, bank, vet) = (key(1), key(2), key(3), key(4), key(5));
+    w.register(&coop, "Bulang Tea Co-op", &[Role::Cooperative]);
+    w.register(&trader, "Menghai Trading", &[Role::Trader]);
+    w.register(&warehouse, "Kunming Bonded Store", &[Role::Warehouse]);
+    w.register(&bank, "Rural Credit Union", &[Role::Financier]);
+    w.register(&vet, "County Veterinary Station", &[Role::Veterinarian]);
+    Cast {
+        w,
+        coop,
+        trader,
+        warehouse,
+        bank,
+        vet,
+    }
+}
+
+#[test]
+fn only_the_operator_registers_parties_once() {
+    let mut c = cast();
+    let act = |id: PartyId| {
+        Act::RegisterParty(RegisterParty {
+            id,
+            name: "X".into(),
+            roles: [Role::Farm].into(),
+            contact: None,
+        })
+    };
+    assert_eq!(
+        code(c.w.submit(&c.coop, act(party(&key(9))))),
+        "not_operator"
+    );
+    let op = terroir_shared::crypto::Keypair::from_seed(c.w.operator.seed());
+    assert_eq!(code(c.w.submit(&op, act(party(&c.trader)))), "party_exists");
+    let empty = Act::RegisterParty(RegisterParty {
+        id: party(&key(9)),
+        name: " ".into(),
+        roles: [Role::Farm].into(),
+        contact: None,
+    });
+    assert_eq!(code(c.w.submit(&op, empty)), "empty_field");
+}
+
+#[test]
+fn devices_sign_for_their_party_until_revoked() {
+    let mut c = cast();
+    let station = key(20);
+    let coop = party(&c.coop);
+    let authorise = Act::AuthoriseDevice(AuthoriseDevice {
+        device: station.public(),
+        label: "village station".into(),
+    });
+    assert_eq!(code(c.w.submit(&c.coop, authorise.clone())), "accepted");
+    assert_eq!(code(c.w.submit(&c.coop, authorise)), "device_exists");
+    // The device commissions for the co-op; the co-op owns the result.
+    let commission = Act::Commission(Commission {
+        assets: vec![lot_of("Laobanzhang", 100)],
+    });
+    let id =
+        c.w.submit_as(&station, coop, commission)
+            .expect("device signs for its party");
+    assert_eq!(c.w.asset(AssetId::derive(&id, 0)).owner, coop);
+    // A device cannot sign for another party, nor manage devices.
+    let other = Act::Commission(Commission {
+        assets: vec![lot_of("Hekai", 1)],
+    });
+    assert_eq!(
+        code(c.w.submit_as(&station, party(&c.trader), other.clone())),
+        "signer_not_authorised"
+    );
+    let more = Act::AuthoriseDevice(AuthoriseDevice {
+        device: key(21).public(),
+        label: "x".into(),
+    });
+    assert_eq!(
+        code(c.w.submit_as(&station, coop, more)),
+        "device_cannot_manage_devices"
+    );
+    // Revoked: nothing more, whatever date the record claims.
+    let revoke = Act::RevokeDevice(RevokeDevice {
+        device: station.public(),
+    });
+    assert_eq!(code(c.w.submit(&c.coop, revoke.clone())), "accepted");
+    assert_eq!(code(c.w.submit(&c.coop, revoke)), "device_already_revoked");
+    assert_eq!(code(c.w.submit_as(&station, coop, other)), "device_revoked");
+    let unknown = Act::RevokeDevice(RevokeDevice {
+        device: key(22).public(),
+    });
+    assert_eq!(code(c.w.submit(&c.coop, unknown)), "unknown_device");
+}
+
+#[test]
+fn wrong_log_future_dates_and_unknown_parties_are_refused() {
+    let mut c = cast();
+    let commission = Act::Commission(Commission {
+        assets: vec![lot_of("Hekai", 10)],
+    });
+    let mut r =
+        c.w.sign(&c.coop, party(&c.coop), commission.clone())
+            .into_body();
+    r.origin = "another.log/x".into();
+    let signed = Unsigned::new(r.clone()).sign(&c.coop).expect("sign");
+    let ctx = c.w.ctx();
+    assert_eq!(
+        c.w.ledger.submit(&signed, &ctx).map_err(|e| e.code()),
+        Err("wrong_log")
+    );
+    r.origin = ORIGIN.into();
+    r.at = Timestamp(NOW + 10 * 60 * 1000);
+    let signed = Unsigned::new(r).sign(&c.coop).expect("sign");
+    assert_eq!(
+        c.w.ledger.submit(&signed, &ctx).map_err(|e| e.code()),
+        Err("from_the_future")
+    );
+    assert_eq!(code(c.w.submit(&key(30), commission)), "unknown_party");
+}
+
+#[test]
+fn a_tea_batch_is_one_lot_holding_one_token_per_cake() {
+    let mut c = cast();
+    let gtin = "09506000134352";
+    let lot_link = DigitalLink::parse(&format!("/01/{gtin}/10/BL2026-01")).expect("link");
+    let cake = |n: u32| NewAsset {
+        product: Product::TeaCake(TeaCake {
+            origin: origin("Laobanzhang"),
+            pressed_on: Date::from_ymd(2026, 4, 20).expect("d"),
+            weight_g: 357,
+        }),
+        quantity: Quantity::new(1, Unit::Piece).expect("q"),
+        gs1: Some(DigitalLink::parse(&format!("/01/{gtin}/10/BL2026-01/21/{n}")).expect("link")),
+        part_of: Some(0),
+    };
+    let mut lot = lot_of("Laobanzhang", 50);
+    lot.gs1 = Some(lot_link);
+    let mut outputs = vec![lot.clone()];
+    outputs.extend((1..=50).map(cake));
+    let assets = c.w.commission(&c.coop, outputs.clone());
+    assert_eq!(assets.len(), 51);
+    assert!(assets[1..].iter().all(|a| a.parents == vec![assets[0].id]));
+    // The same GS1 keys cannot be commissioned again.
+    let again = Act::Commission(Commission {
+        assets: outputs.clone(),
+    });
+    assert_eq!(code(c.w.submit(&c.coop, again)), "identity_taken");
+    // A lot must hold exactly its cakes.
+    let mut short = vec![lot_of("Hekai", 3)];
+    short.extend((0..2).map(|_| NewAsset {
+        gs1: None,
+        ..cake(0)
+    }));
+    assert_eq!(
+        code(c.w.submit(&c.coop, Act::Commission(Commission { assets: short }))),
+        "quantity_not_conserved"
+    );
+    let forward = vec![
+        NewAsset {
+            part_of: Some(1),
+            ..lot_of("Hekai", 1)
+        },
+        lot_of("Hekai", 1),
+    ];
+    assert_eq!(
+        code(c.w.submit(&c.coop, Act::Commission(Commission { assets: forward }))),
+        "bad_part_of"
+    );
+    // Units and single units.
+    let grams = new_asset(tea_lot("Hekai"), 5, Unit::Gram);
+    assert_eq!(
+        code(c.w.submit(
+            &c.coop,
+            Act::Commission(Commission {
+                assets: vec![grams]
+            })
+        )),
+        "unit_mismatch"
+    );
+    let two_cakes = NewAsset {
+        quantity: Quantity::new(2, Unit::Piece).expect("q"),
+        gs1: None,
+        part_of: None,
+        ..cake(0)
+    };
+    assert_eq!(
+        code(c.w.submit(
+            &c.coop,
+            Act::Commission(Commission {
+                assets: vec![two_cakes]
+            })
+        )),
+        "single_unit"
+    );
+    assert_eq!(
+        code(c.w.submit(&c.coop, Act::Commission(Commission { assets: vec![] }))),
+        "too_few"
+    );
+}
+
+#[test]
+fn split_conserves_quantity_and_a_head_is_spent_once() {
+    let mut c = cast();
+    let lot =
+        c.w.commission(&c.coop, vec![lot_of("Laobanzhang", 1000)])
+            .remove(0);
+    let split = |amounts: &[u64]| {
+        Act::Split(Split {
+            asset: lot.reference(),
+            parts: amounts
+                .iter()
+                .map(|&amount| Part { amount, gs1: None })
+                .collect(),
+        })
+    };
+    assert_eq!(
+        code(c.w.submit(&c.coop, split(&[600, 399]))),
+        "quantity_not_conserved"
+    );
+    assert_eq!(code(c.w.submit(&c.coop, split(&[1000]))), "too_few");
+    assert_eq!(code(c.w.submit(&c.coop, split(&[1000, 0]))), "bad_quantity");
+    assert_eq!(
+        code(c.w.submit(&c.trader, split(&[500, 500]))),
+        "not_permitted"
+    );
+    let winner =
+        c.w.submit(&c.coop, split(&[100; 10]))
+            .expect("a 10-way split");
+    let children: Vec<_> = (0..10)
+        .map(|i| c.w.asset(AssetId::derive(&winner, i)))
+        .collect();
+    assert!(
+        children
+            .iter()
+            .all(|a| a.quantity.amount() == 100 && a.parents == vec![lot.id])
+    );
+    assert_eq!(c.w.asset(lot.id).status, Status::Consumed);
+    // The same head again: refused, naming the record that won.
+    let loser = c.w.submit(&c.coop, split(&[500, 500]));
+    match loser {
+        Err(v @ RuleViolation::HeadConflict { .. }) => {
+            assert_eq!(v.class(), ViolationClass::Conflict);
+            let RuleViolation::HeadConflict { current, named, .. } = v else {
+                unreachable!()
+            };
+            assert_eq!((current, named), (winner, lot.head));
+        }
+        other => panic!("expected a head conflict, got {other:?}"),
+    }
+    // At its new head the consumed lot is still immovable.
+    let consumed = c.w.asset(lot.id).reference();
+    let transfer = Act::Transfer(Transfer {
+        assets: vec![consumed],
+        to: party(&c.trader),
+    });
+    assert_eq!(code(c.w.submit(&c.coop, transfer)), "asset_not_active");
+}
+
+#[test]
+fn merge_takes_only_compatible_lots_and_sums_them() {
+    let mut c = cast();
+    let a = c.w.commission(
+        &c.coop,
+        vec![
+            lot_of("Laobanzhang", 30),
+            lot_of("Laobanzhang", 12),
+            lot_of("Hekai", 5),
+        ],
+    );
+    let merge = |refs: Vec<_>| {
+        Act::Merge(Merge {
+            assets: refs,
+            gs1: None,
+        })
+    };
+    assert_eq!(
+        code(c.w.submit(&c.coop, merge(vec![a[0].reference(), a[2].reference()]))),
+        "incompatible_merge"
+    );
+    assert_eq!(
+        code(c.w.submit(&c.coop, merge(vec![a[0].reference()]))),
+        "too_few"
+    );
+    assert_eq!(
+        code(c.w.submit(&c.coop, merge(vec![a[0].reference(), a[0].reference()]))),
+        "asset_named_twice"
+    );
+    let id =
+        c.w.submit(&c.coop, merge(vec![a[0].reference(), a[1].reference()]))
+            .expect("merge");
+    let merged = c.w.asset(AssetId::derive(&id, 0));
+    assert_eq!(merged.quantity.amount(), 42);
+    assert_eq!(merged.parents, vec![a[0].id, a[1].id]);
+}
+
+#[test]
+fn slaughter_turns_an_animal_into_a_carcass_and_cuts() {
+    let mut c = cast();
+    let cow =
+        c.w.commission(&c.coop, vec![cattle("253282200000017")])
+            .remove(0);
+    let dup = Act::Commission(Commission {
+        assets: vec![cattle("253282200000017")],
+    });
+    assert_eq!(code(c.w.submit(&c.coop, dup)), "identity_taken");
+    // The county vet vaccinates an animal it does not own.
+    let vaccinate = Act::Observe(Observe {
+        assets: vec![cow.reference()],
+        event: Event::Vaccination {
+            vaccine: "FMD type O".into(),
+            withdrawal_until: Date::from_ymd(2026, 6, 1).expect("d"),
+        },
+        attachments: vec![],
+    });
+    let vax =
+        c.w.submit(&c.vet, vaccinate)
+            .expect("vet records a vaccination");
+    let cow = c.w.asset(cow.id);
+    assert_eq!(cow.head, vax);
+    let grams = |g| Quantity::new(g, Unit::Gram).expect("q");
+    let slaughter = Act::Transform(Transform {
+        process: "slaughter".into(),
+        inputs: vec![cow.reference()],
+        outputs: vec![NewAsset {
+            product: Product::Carcass(Carcass {
+                grade: Some("A2".into()),
+            }),
+            quantity: grams(310_000),
+            gs1: None,
+            part_of: None,
+        }],
+    });
+    let id = c.w.submit(&c.coop, slaughter.clone()).expect("slaughter");
+    let carcass = c.w.asset(AssetId::derive(&id, 0));
+    assert_eq!(carcass.parents, vec![cow.id]);
+    assert_eq!(code(c.w.submit(&c.coop, slaughter)), "head_conflict");
+    let cut = |name: &str, g| NewAsset {
+        product: Product::BeefCut(BeefCut { cut: name.into() }),
+        quantity: grams(g),
+        gs1: None,
+        part_of: None,
+    };
+    let cutting = Act::Transform(Transform {
+        process: "cutting".into(),
+        inputs: vec![carcass.reference()],
+        outputs: vec![cut("ribeye", 9_000), cut("brisket", 14_000)],
+    });
+    let id = c.w.submit(&c.coop, cutting).expect("cutting");
+    assert_eq!(c.w.asset(AssetId::derive(&id, 1)).parents, vec![carcass.id]);
+    // Beef does not become tea; a vaccination is for live cattle.
+    let tea =
+        c.w.commission(
+            &c.coop,
+            vec![new_asset(maocha("Hekai"), 50_000, Unit::Gram)],
+        )
+        .remove(0);
+    let wrong = Act::Transform(Transform {
+        process: "magic".into(),
+        inputs: vec![c.w.asset(AssetId::derive(&id, 0)).reference()],
+        outputs: vec![lot_of("Hekai", 1)],
+    });
+    assert_eq!(code(c.w.submit(&c.coop, wrong)), "transform_not_allowed");
+    let vax_tea = Act::Observe(Observe {
+        assets: vec![tea.reference()],
+        event: Event::Vaccination {
+            vaccine: "x".into(),
+            withdrawal_until: Date::from_ymd(2026, 1, 1).expect("d"),
+        },
+        attachments: vec![],
+    });
+    assert_eq!(code(c.w.submit(&c.coop, vax_tea)), "wrong_kind_for_event");
+}
+
+#[test]
+fn stored_centrally_traded_separately() {
+    let mut c = cast();
+    let lot =
+        c.w.commission(&c.coop, vec![lot_of("Laobanzhang", 100)])
+            .remove(0);
+    let to_store = Act::Custody(Custody {
+        assets: vec![lot.reference()],
+        to: party(&c.warehouse),
+    });
+    c.w.submit(&c.coop, to_store)
+        .expect("owner hands goods to the warehouse");
+    let lot = c.w.asset(lot.id);
+    assert_eq!(
+        (lot.owner, lot.custodian),
+        (party(&c.coop), party(&c.warehouse))
+    );
+    // The warehouse records storage but cannot sell what it does not own.
+    let store = Act::Observe(Observe {
+        assets: vec![lot.reference()],
+        event: Event::Storage {
+            location: "Hall 3".into(),
+        },
+        attachments: vec![],
+    });
+    c.w.submit(&c.warehouse, store)
+        .expect("custodian records storage");
+    let lot = c.w.asset(lot.id);
+    let sell = |to| {
+        Act::Transfer(Transfer {
+            assets: vec![lot.reference()],
+            to,
+        })
+    };
+    assert_eq!(
+        code(c.w.submit(&c.warehouse, sell(party(&c.trader)))),
+        "not_permitted"
+    );
+    assert_eq!(code(c.w.submit(&c.coop, sell(party(&c.coop)))), "no_change");
+    assert_eq!(
+        code(c.w.submit(&c.coop, sell(party(&key(40))))),
+        "unknown_party"
+    );
+    c.w.submit(&c.coop, sell(party(&c.trader)))
+        .expect("owner sells while stored");
+    let lot = c.w.asset(lot.id);
+    assert_eq!(
+        (lot.owner, lot.custodian),
+        (party(&c.trader), party(&c.warehouse))
+    );
+}
+
+#[test]
+fn a_pledged_lot_cannot_move_until_its_financier_releases_it() {
+    let mut c = cast();
+    let lot =
+        c.w.commission(&c.coop, vec![lot_of("Laobanzhang", 100)])
+            .remove(0);
+    let pledge = |to| {
+        Act::Pledge(Pledge {
+            asset: lot.reference(),
+            financier: to,
+        })
+    };
+    assert_eq!(
+        code(c.w.submit(&c.coop, pledge(party(&c.trader)))),
+        "missing_role"
+    );
+    c.w.submit(&c.coop, pledge(party(&c.bank))).expect("pledge");
+    let lot = c.w.asset(lot.id);
+    assert_eq!(
+        lot.status,
+        Status::Pledged {
+            financier: party(&c.bank)
+        }
+    );
+    let moves = [
+        Act::Transfer(Transfer {
+            assets: vec![lot.reference()],
+            to: party(&c.trader),
+        }),
+        Act::Split(Split {
+            asset: lot.reference(),
+            parts: vec![
+                Part {
+                    amount: 50,
+                    gs1: None,
+                },
+                Part {
+                    amount: 50,
+                    gs1: None,
+                },
+            ],
+        }),
+        Act::Pledge(Pledge {
+            asset: lot.reference(),
+            financier: party(&c.bank),
+        }),
+        Act::Retire(Retire {
+            asset: lot.reference(),
+            reason: "sold".into(),
+        }),
+    ];
+    for act in moves {
+        assert_eq!(code(c.w.submit(&c.coop, act)), "asset_pledged");
+    }
+    let release = Act::Release(Release {
+        asset: lot.reference(),
+    });
+    assert_eq!(code(c.w.submit(&c.coop, release.clone())), "not_permitted");
+    c.w.submit(&c.bank, release.clone())
+        .expect("financier releases");
+    let lot = c.w.asset(lot.id);
+    assert_eq!(lot.status, Status::Active);
+    let release = Act::Release(Release {
+        asset: lot.reference(),
+    });
+    assert_eq!(code(c.w.submit(&c.bank, release)), "asset_not_pledged");
+    let retire = Act::Retire(Retire {
+        asset: lot.reference(),
+        reason: "sold to consumers".into(),
+    });
+    c.w.submit(&c.coop, retire).expect("retire");
+    let lot = c.w.asset(lot.id);
+    let transfer = Act::Transfer(Transfer {
+        assets: vec![lot.reference()],
+        to: party(&c.trader),
+    });
+    assert_eq!(code(c.w.submit(&c.coop, transfer)), "asset_not_active");
+}
