@@ -1,1 +1,4 @@
 //! Integration tests for the ledger core, including the data-driven conformance suites.
+
+mod ear_tag;
+mod gs1;
