@@ -5,7 +5,7 @@
 //! randomness are passed in by the caller.
 
 pub mod ear_tag;
-pub mod hash;
 pub mod gs1;
+pub mod hash;
 pub mod log;
 pub use hash::Hash;
