@@ -1,5 +1,7 @@
 //! Integration tests for the ledger core, including the data-driven conformance suites.
 
+mod ear_tag;
+mod gs1;
 mod props;
 mod records;
 mod rules;
