@@ -209,6 +209,15 @@ impl VerifierKey {
     }
 }
 
+impl std::fmt::Display for VerifierKey {
+    /// The C2SP verifier key string.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&signed_note::new_ed25519_verifier_key(
+            &self.name, &self.key,
+        ))
+    }
+}
+
 /// Verifies a signed note against one verifier key and returns its text.
 /// The note must carry a valid signature by that key; other signatures are ignored.
 pub fn verify_note(note: &str, vkey: &str) -> Result<String, CheckpointError> {

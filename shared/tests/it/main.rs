@@ -1,1 +1,2 @@
 //! Integration tests for the ledger core, including the data-driven conformance suites.
+mod log_conformance;
