@@ -1,2 +1,21 @@
 //! The transparency log: RFC 9162 Merkle tree hashing, inclusion and consistency proofs over an
 //! abstract node store, and C2SP signed-note checkpoints.
+
+pub mod checkpoint;
+pub mod proof;
+pub mod receipt;
+pub mod tree;
+
+pub use checkpoint::{
+    Checkpoint, CheckpointError, LogSigner, SignedCheckpoint, VerifierKey, key_id,
+    verify_checkpoint, verify_note,
+};
+pub use proof::{
+    ConsistencyProof, InclusionProof, ProofError, ProveError, hash_from_slice, prove_consistency,
+    prove_inclusion, verify_consistency, verify_consistency_bytes, verify_inclusion,
+};
+pub use receipt::{Receipt, ReceiptError, VerifiedReceipt};
+pub use tree::{
+    EMPTY_ROOT, MemoryNodeStore, NodeStore, StoreError, hashes_to_append, leaf_hash, node_hash,
+    root, split_stored_hash_index, stored_hash_count, stored_hash_index,
+};

@@ -2,6 +2,8 @@
 
 mod ear_tag;
 mod gs1;
+mod log_conformance;
+mod log_props;
 mod props;
 mod records;
 mod rules;

@@ -1,0 +1,76 @@
+//! Inclusion receipts: a leaf, a signed checkpoint and the inclusion proof tying them, checked
+//! fully offline against the log's verifier key.
+
+use serde::{Deserialize, Serialize};
+
+use super::checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint, verify_checkpoint};
+use super::proof::{InclusionProof, ProofError};
+use crate::Hash;
+
+/// Evidence that the leaf `leaf_hash` sits at `index` in the log: the signed checkpoint note
+/// text and the inclusion proof of the leaf in that checkpoint's tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Receipt {
+    pub index: u64,
+    pub leaf_hash: Hash,
+    pub checkpoint: String,
+    pub inclusion: InclusionProof,
+}
+
+/// What a valid receipt establishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedReceipt {
+    pub index: u64,
+    pub leaf_hash: Hash,
+    pub checkpoint: Checkpoint,
+}
+
+/// Why a receipt was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReceiptError {
+    #[error("checkpoint refused: {0}")]
+    Checkpoint(#[from] CheckpointError),
+    #[error("the receipt is for index {receipt} but its proof is for index {proof}")]
+    IndexMismatch { receipt: u64, proof: u64 },
+    #[error("the checkpoint has size {checkpoint} but the proof is for size {proof}")]
+    SizeMismatch { checkpoint: u64, proof: u64 },
+    #[error("inclusion proof refused: {0}")]
+    Inclusion(#[from] ProofError),
+}
+
+impl Receipt {
+    /// A receipt for `leaf_hash` from a signed checkpoint and the leaf's inclusion proof in it.
+    pub fn new(leaf_hash: Hash, checkpoint: &SignedCheckpoint, inclusion: InclusionProof) -> Self {
+        Self {
+            index: inclusion.index,
+            leaf_hash,
+            checkpoint: checkpoint.to_text(),
+            inclusion,
+        }
+    }
+
+    /// Checks the checkpoint's signature against `vkey`, then the inclusion of `leaf_hash` at
+    /// `index` in the checkpoint's tree.
+    pub fn verify(&self, vkey: &str) -> Result<VerifiedReceipt, ReceiptError> {
+        let checkpoint = verify_checkpoint(&self.checkpoint, vkey)?;
+        if self.inclusion.index != self.index {
+            return Err(ReceiptError::IndexMismatch {
+                receipt: self.index,
+                proof: self.inclusion.index,
+            });
+        }
+        if self.inclusion.size != checkpoint.size {
+            return Err(ReceiptError::SizeMismatch {
+                checkpoint: checkpoint.size,
+                proof: self.inclusion.size,
+            });
+        }
+        self.inclusion.verify(&self.leaf_hash, &checkpoint.root)?;
+        Ok(VerifiedReceipt {
+            index: self.index,
+            leaf_hash: self.leaf_hash,
+            checkpoint,
+        })
+    }
+}
