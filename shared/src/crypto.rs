@@ -7,9 +7,10 @@ use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An Ed25519 public key: a party's identity or one of its device keys. In JSON: 64 lowercase
-/// hex digits, and only keys that decode to a valid curve point.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PublicKey(VerifyingKey);
+/// hex digits, and only keys that decode to a valid curve point. Held as its 32 bytes so that
+/// the many keys in ledger state stay small and cheap to compare.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PublicKey([u8; 32]);
 
 /// An Ed25519 signature. In JSON: 128 lowercase hex digits.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -32,23 +33,25 @@ pub enum CryptoError {
 impl PublicKey {
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, CryptoError> {
         VerifyingKey::from_bytes(bytes)
-            .map(Self)
+            .map(|_| Self(*bytes))
             .map_err(|_| CryptoError::BadPublicKey)
     }
 
     pub fn as_bytes(&self) -> &[u8; 32] {
-        self.0.as_bytes()
+        &self.0
     }
 
-    pub fn verifying_key(&self) -> &VerifyingKey {
-        &self.0
+    /// The decompressed key. Construction checked the point, so this fails only if that
+    /// invariant were broken.
+    pub fn verifying_key(&self) -> Result<VerifyingKey, CryptoError> {
+        VerifyingKey::from_bytes(&self.0).map_err(|_| CryptoError::BadPublicKey)
     }
 
     /// Strict verification (RFC 8032 with canonical encodings and no small-order keys), so a
     /// signature cannot be mangled into a second valid one for the same message.
     pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<(), CryptoError> {
         let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
-        self.0
+        self.verifying_key()?
             .verify_strict(message, &sig)
             .map_err(|_| CryptoError::BadSignature)
     }
@@ -65,7 +68,7 @@ impl Keypair {
     }
 
     pub fn public(&self) -> PublicKey {
-        PublicKey(self.0.verifying_key())
+        PublicKey(self.0.verifying_key().to_bytes())
     }
 
     pub fn sign(&self, message: &[u8]) -> Signature {
@@ -92,11 +95,15 @@ pub fn verify_batch(items: &[(&[u8], &Signature, &PublicKey)]) -> Vec<Result<(),
         .iter()
         .map(|(_, s, _)| ed25519_dalek::Signature::from_bytes(&s.0))
         .collect();
-    let keys: Vec<VerifyingKey> = items.iter().map(|(_, _, k)| k.0).collect();
-    // Batch verification is not "strict": weak keys and non-canonical points would pass it, so
-    // those are screened one by one first (cheap: no scalar multiplication).
-    let screened = keys.iter().all(|k| !k.is_weak());
-    if screened && ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok() {
+    let keys: Result<Vec<VerifyingKey>, CryptoError> =
+        items.iter().map(|(_, _, k)| k.verifying_key()).collect();
+    // Batch verification is not "strict": weak keys would pass it, so they are screened first
+    // (cheap: no scalar multiplication), and any doubt falls back to strict one-by-one checks.
+    let batch_ok = keys.is_ok_and(|keys| {
+        keys.iter().all(|k| !k.is_weak())
+            && ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok()
+    });
+    if batch_ok {
         return vec![Ok(()); items.len()];
     }
     items.iter().map(|(m, s, k)| k.verify(m, s)).collect()
@@ -149,18 +156,6 @@ impl fmt::Display for Signature {
 impl fmt::Debug for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Signature({self})")
-    }
-}
-
-impl PartialOrd for PublicKey {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for PublicKey {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.as_bytes().cmp(other.as_bytes())
     }
 }
 

@@ -144,14 +144,14 @@ impl Product {
     /// pressing (maocha → cakes and lots), packing and unpacking; generic goods go anywhere.
     pub fn may_become(&self, output: &Product) -> bool {
         use Product::*;
-        match (self, output) {
-            (_, Generic(_)) | (Generic(_), _) => true,
-            (LiveCattle(_), Carcass(_) | BeefCut(_)) => true,
-            (Carcass(_), BeefCut(_)) => true,
-            (BeefCut(_), BeefCut(_)) => true,
-            (TeaMaocha(_), TeaMaocha(_) | TeaCake(_) | TeaLot(_)) => true,
-            (TeaCake(_) | TeaLot(_), TeaLot(_) | TeaCake(_)) => true,
-            _ => false,
-        }
+        matches!(
+            (self, output),
+            (_, Generic(_))
+                | (Generic(_), _)
+                | (LiveCattle(_), Carcass(_) | BeefCut(_))
+                | (Carcass(_) | BeefCut(_), BeefCut(_))
+                | (TeaMaocha(_), TeaMaocha(_) | TeaCake(_) | TeaLot(_))
+                | (TeaCake(_) | TeaLot(_), TeaLot(_) | TeaCake(_))
+        )
     }
 }

@@ -157,7 +157,8 @@ impl<T: Signable> Envelope<T> {
 pub fn verify_batch<T: Signable>(
     envelopes: Vec<Envelope<T>>,
 ) -> Vec<Result<Signed<T>, VerifyError>> {
-    let prepared: Vec<(Envelope<T>, Result<Vec<u8>, CanonicalError>)> = envelopes
+    type Prepared<T> = (Envelope<T>, Result<Vec<u8>, CanonicalError>);
+    let prepared: Vec<Prepared<T>> = envelopes
         .into_iter()
         .map(|e| {
             let bytes = signed_bytes(&e.record);

@@ -106,12 +106,14 @@ fn every_flipped_byte_of_a_signed_record_fails() {
     assert_eq!(verified_after_flip, 0, "no flipped byte may verify");
 }
 
+type Mutation = Box<dyn Fn(&mut serde_json::Value)>;
+
 #[test]
 fn strict_parsing_names_the_offending_path() {
     let mut w = World::new();
     let signed = sample_split(&mut w, &key(1));
     let good: serde_json::Value = serde_json::to_value(&signed).expect("value");
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+    let cases: Vec<(&str, Mutation, &str)> = vec![
         (
             "unknown field",
             Box::new(|v| v["record"]["colour"] = "red".into()),
