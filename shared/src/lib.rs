@@ -10,6 +10,7 @@ pub mod canonical;
 pub mod commitment;
 pub mod crypto;
 pub mod ear_tag;
+pub mod entry;
 pub mod gs1;
 pub mod hash;
 pub mod log;

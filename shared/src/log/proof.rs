@@ -19,7 +19,7 @@ pub struct InclusionProof {
 /// A proof that the tree of `old_size` leaves is a prefix of the tree of `new_size` leaves
 /// (RFC 9162 §2.1.4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ConsistencyProof {
     pub old_size: u64,
     pub new_size: u64,

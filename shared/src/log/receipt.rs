@@ -10,7 +10,7 @@ use crate::Hash;
 /// Evidence that the leaf `leaf_hash` sits at `index` in the log: the signed checkpoint note
 /// text and the inclusion proof of the leaf in that checkpoint's tree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Receipt {
     pub index: u64,
     pub leaf_hash: Hash,

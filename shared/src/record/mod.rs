@@ -12,6 +12,7 @@ pub use act::{
     Pledge, RegisterParty, Release, Retire, RevokeDevice, Split, Transfer, Transform,
 };
 pub use parse::ParseError;
+pub(crate) use parse::parse_strict;
 pub use signed::{Envelope, SignError, Signable, Signed, Unsigned, VerifyError, verify_batch};
 
 use crate::calendar::Timestamp;

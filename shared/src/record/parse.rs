@@ -24,7 +24,7 @@ impl ParseError {
     }
 }
 
-pub(super) fn parse_strict<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, ParseError> {
+pub(crate) fn parse_strict<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, ParseError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| ParseError {
         path: e.path().to_string(),

@@ -517,8 +517,8 @@ fn proofs_serialise_with_hex_hashes() {
     assert_eq!(v["path"][0], p.path[0].to_hex());
     let c = prove_consistency(2, 5, &store).expect("in range");
     let v = serde_json::to_value(&c).expect("json");
-    assert_eq!(v["old_size"], 2);
-    assert_eq!(v["new_size"], 5);
+    assert_eq!(v["oldSize"], 2);
+    assert_eq!(v["newSize"], 5);
     assert_eq!(v["path"][0], c.path[0].to_hex());
     assert_eq!(
         serde_json::from_value::<terroir_shared::log::ConsistencyProof>(v).expect("parses"),

@@ -2,6 +2,7 @@
 
 mod ear_tag;
 mod gs1;
+mod ledger;
 mod log_conformance;
 mod log_props;
 mod props;

@@ -1,0 +1,78 @@
+//! Ledger entries: entry *n* is leaf *n* of the Merkle tree and links the leaf hash of entry
+//! *n − 1*, so the log is both a hash chain and a tree.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Hash;
+use crate::canonical::{CanonicalError, to_canonical_bytes};
+use crate::log::{Receipt, ReceiptError, VerifiedReceipt, leaf_hash};
+use crate::record::{Envelope, ParseError, Record};
+
+/// One accepted record at its place in the ledger. Its leaf bytes are its RFC 8785 canonical
+/// JSON, so any client can recompute the leaf hash from what the server serves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LedgerEntry {
+    pub index: u64,
+    /// The leaf hash of the previous entry; all zeros for the first.
+    pub prev: Hash,
+    pub record: Envelope<Record>,
+}
+
+/// Why a record's receipt does not prove its place in the log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EntryError {
+    #[error(transparent)]
+    Receipt(#[from] ReceiptError),
+    #[error(
+        "the receipt is for leaf {receipt_leaf} at index {receipt_index}, not for this entry (leaf {entry_leaf} at index {entry_index})"
+    )]
+    NotThisEntry {
+        entry_index: u64,
+        entry_leaf: Hash,
+        receipt_index: u64,
+        receipt_leaf: Hash,
+    },
+    #[error(transparent)]
+    NotCanonical(#[from] CanonicalError),
+}
+
+impl LedgerEntry {
+    /// The bytes hashed into the tree (and served by `/tile/entries`).
+    pub fn leaf_bytes(&self) -> Result<Vec<u8>, CanonicalError> {
+        to_canonical_bytes(self)
+    }
+
+    pub fn leaf_hash(&self) -> Result<Hash, CanonicalError> {
+        Ok(leaf_hash(&self.leaf_bytes()?))
+    }
+
+    /// Parses leaf bytes strictly (the same rules as for submitted records).
+    pub fn from_leaf_bytes(bytes: &[u8]) -> Result<Self, ParseError> {
+        crate::record::parse_strict(bytes)
+    }
+
+    /// Whether this entry directly follows `previous` in the hash chain.
+    pub fn follows(&self, previous_index: u64, previous_leaf: &Hash) -> bool {
+        self.index == previous_index + 1 && self.prev == *previous_leaf
+    }
+
+    /// Checks that `receipt` proves this very entry at its index under a checkpoint signed by
+    /// the log key `vkey`. The record's own signature is checked separately (`verify`).
+    pub fn verify_receipt(
+        &self,
+        receipt: &Receipt,
+        vkey: &str,
+    ) -> Result<VerifiedReceipt, EntryError> {
+        let leaf = self.leaf_hash()?;
+        if receipt.leaf_hash != leaf || receipt.index != self.index {
+            return Err(EntryError::NotThisEntry {
+                entry_index: self.index,
+                entry_leaf: leaf,
+                receipt_index: receipt.index,
+                receipt_leaf: receipt.leaf_hash,
+            });
+        }
+        Ok(receipt.verify(vkey)?)
+    }
+}
