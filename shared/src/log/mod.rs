@@ -2,6 +2,7 @@
 //! abstract node store, and C2SP signed-note checkpoints.
 
 pub mod checkpoint;
+pub mod frontier;
 pub mod proof;
 pub mod receipt;
 pub mod tree;
@@ -10,6 +11,7 @@ pub use checkpoint::{
     Checkpoint, CheckpointError, LogSigner, SignedCheckpoint, VerifierKey, key_id,
     verify_checkpoint, verify_note,
 };
+pub use frontier::Frontier;
 pub use proof::{
     ConsistencyProof, InclusionProof, ProofError, ProveError, hash_from_slice, prove_consistency,
     prove_inclusion, verify_consistency, verify_consistency_bytes, verify_inclusion,
