@@ -101,12 +101,17 @@ impl Asset {
 pub fn identity_keys(product: &Product, gs1: Option<&DigitalLink>) -> Vec<String> {
     let mut keys = Vec::new();
     if let Some(link) = gs1 {
-        keys.push(format!("gs1:{}", link.to_path()));
+        keys.push(gs1_identity_key(link));
     }
     if let Product::LiveCattle(c) = product {
         keys.push(format!("ear-tag:{}", c.ear_tag.code()));
     }
     keys
+}
+
+/// The identity key a GS1 key claims.
+pub fn gs1_identity_key(link: &DigitalLink) -> String {
+    format!("gs1:{}", link.to_path())
 }
 
 impl fmt::Display for AssetId {

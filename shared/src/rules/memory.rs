@@ -51,6 +51,11 @@ impl MemoryLedger {
         }
     }
 
+    /// Records that `asset` holds `key`: for snapshots loaded from a store.
+    pub fn insert_identity(&mut self, key: String, asset: AssetId) {
+        self.identities.insert(key, asset);
+    }
+
     pub fn assets(&self) -> impl Iterator<Item = &Asset> {
         self.assets.values()
     }

@@ -4,6 +4,7 @@
 
 mod memory;
 mod movement;
+mod needs;
 mod parties;
 mod violation;
 
@@ -14,6 +15,7 @@ use crate::party::{Device, Party, PartyId};
 use crate::record::{Act, Record, Signed};
 
 pub use memory::MemoryLedger;
+pub use needs::{Needs, needs};
 pub use violation::{RuleViolation, ViolationClass};
 
 /// How far ahead of the ledger's clock a station's clock may run.

@@ -9,7 +9,7 @@ use terroir_shared::asset::{AssetId, AssetRef, Status};
 use terroir_shared::crypto::Keypair;
 use terroir_shared::party::Role;
 use terroir_shared::record::*;
-use terroir_shared::rules::{LedgerView, RuleViolation};
+use terroir_shared::rules::{self, LedgerView, MemoryLedger, RuleViolation};
 
 use crate::support::*;
 
@@ -254,6 +254,7 @@ impl Model {
                 return Ok(());
             }
         };
+        self.check_needs(&signer, &act)?;
         let touched = act.touches();
         let before: Vec<_> = touched.iter().map(|r| self.w.ledger.asset(&r.id)).collect();
         match self.w.submit(&signer, act.clone()) {
@@ -264,6 +265,46 @@ impl Model {
             }
         }
         self.check_conservation()
+    }
+
+    /// The rules judge a snapshot holding just `needs(record)` exactly as the full state.
+    fn check_needs(&mut self, signer: &Keypair, act: &Act) -> Result<(), TestCaseError> {
+        let record = self.w.sign(signer, party(signer), act.clone());
+        let needs = rules::needs(record.body());
+        let mut snapshot = MemoryLedger::new();
+        let parties = needs
+            .parties
+            .iter()
+            .filter_map(|p| self.w.ledger.party(p))
+            .collect();
+        let devices = needs
+            .devices
+            .iter()
+            .filter_map(|d| self.w.ledger.device(d))
+            .collect();
+        let assets = needs
+            .assets
+            .iter()
+            .filter_map(|a| self.w.ledger.asset(a))
+            .collect();
+        snapshot.store(rules::Effects {
+            parties,
+            devices,
+            assets,
+        });
+        for key in &needs.identity_keys {
+            if let Some(holder) = self.w.ledger.holder_of(key) {
+                snapshot.insert_identity(key.clone(), holder);
+            }
+        }
+        let ctx = self.w.ctx();
+        let full = rules::apply(&self.w.ledger, &record, &ctx);
+        prop_assert_eq!(
+            rules::apply(&snapshot, &record, &ctx),
+            full,
+            "needs() missed some state"
+        );
+        Ok(())
     }
 
     fn clone_key(&self, a: &terroir_shared::asset::Asset) -> Keypair {

@@ -1,0 +1,11 @@
+DROP TABLE contacts;
+DROP TABLE asset_parents;
+DROP TABLE asset_entries;
+DROP TABLE identities;
+DROP TABLE assets;
+DROP TABLE devices;
+DROP TABLE parties;
+DROP TABLE checkpoints;
+DROP TABLE nodes;
+DROP INDEX entries_by_record;
+DROP TABLE entries;

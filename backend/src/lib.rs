@@ -1,1 +1,0 @@
-//! Terroir backend (placeholder crate).

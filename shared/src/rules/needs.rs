@@ -1,0 +1,87 @@
+//! Exactly the state a record's rules read, so a store can load it up front (in the
+//! transaction that will write the effects) and hand the rules a small in-memory snapshot.
+
+use crate::asset::{AssetId, Product, gs1_identity_key, identity_keys};
+use crate::crypto::PublicKey;
+use crate::gs1::DigitalLink;
+use crate::party::PartyId;
+use crate::record::{Act, NewAsset, Record};
+
+/// The keys of everything [`super::apply`] may look up for one record.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Needs {
+    pub parties: Vec<PartyId>,
+    pub devices: Vec<PublicKey>,
+    pub assets: Vec<AssetId>,
+    pub identity_keys: Vec<String>,
+}
+
+/// What the rules will read to judge `record`. Loading exactly this into a
+/// [`super::MemoryLedger`] and calling [`super::apply`] gives the same verdict as the full state.
+pub fn needs(record: &Record) -> Needs {
+    let mut n = Needs {
+        parties: vec![record.party],
+        devices: vec![record.signer],
+        ..Needs::default()
+    };
+    n.assets = record.act.touches().iter().map(|r| r.id).collect();
+    let outputs: Vec<Output<'_>> = match &record.act {
+        Act::RegisterParty(a) => {
+            n.parties.push(a.id);
+            n.devices.push(a.id.0);
+            vec![]
+        }
+        Act::AuthoriseDevice(a) => {
+            n.parties.push(PartyId(a.device));
+            n.devices.push(a.device);
+            vec![]
+        }
+        Act::RevokeDevice(a) => {
+            n.devices.push(a.device);
+            vec![]
+        }
+        Act::Commission(a) => new_assets(&a.assets),
+        Act::Transform(a) => new_assets(&a.outputs),
+        Act::Transfer(a) => {
+            n.parties.push(a.to);
+            vec![]
+        }
+        Act::Custody(a) => {
+            n.parties.push(a.to);
+            vec![]
+        }
+        Act::Pledge(a) => {
+            n.parties.push(a.financier);
+            vec![]
+        }
+        // A split or merge copies the product of assets already in `n.assets`; only its new
+        // GS1 keys can be claimed. Ear tags belong to live cattle, which never split or merge.
+        Act::Split(a) => {
+            n.identity_keys.extend(
+                a.parts
+                    .iter()
+                    .filter_map(|p| p.gs1.as_ref())
+                    .map(gs1_identity_key),
+            );
+            vec![]
+        }
+        Act::Merge(a) => {
+            n.identity_keys.extend(a.gs1.as_ref().map(gs1_identity_key));
+            vec![]
+        }
+        Act::Observe(_) | Act::Release(_) | Act::Retire(_) => vec![],
+    };
+    for (product, gs1) in outputs {
+        n.identity_keys.extend(identity_keys(product, gs1));
+    }
+    n
+}
+
+type Output<'a> = (&'a Product, Option<&'a DigitalLink>);
+
+fn new_assets(assets: &[NewAsset]) -> Vec<Output<'_>> {
+    assets
+        .iter()
+        .map(|a| (&a.product, a.gs1.as_ref()))
+        .collect()
+}
