@@ -19,6 +19,7 @@ enum Op {
         owner: usize,
         amount: u64,
         garden: usize,
+        label: Option<u8>,
     },
     Split {
         asset: usize,
@@ -49,11 +50,14 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        (0..3usize, 1..5_000u64, 0..2usize).prop_map(|(owner, amount, garden)| Op::Commission {
-            owner,
-            amount,
-            garden
-        }),
+        (0..3usize, 1..5_000u64, 0..2usize, prop::option::of(0..6u8)).prop_map(
+            |(owner, amount, garden, label)| Op::Commission {
+                owner,
+                amount,
+                garden,
+                label
+            }
+        ),
         (
             any::<usize>(),
             prop::collection::vec(any::<u16>(), 1..5),
@@ -138,15 +142,17 @@ impl Model {
                 owner,
                 amount,
                 garden,
+                label,
             } => {
                 let g = ["Laobanzhang", "Hekai"][*garden];
                 let k = Keypair::from_seed(self.owners[*owner].seed());
-                (
-                    k,
-                    Act::Commission(Commission {
-                        assets: vec![lot_of(g, *amount)],
-                    }),
-                )
+                let mut lot = lot_of(g, *amount);
+                // A few labels only, so that some commissions reuse a GS1 key and are refused.
+                lot.gs1 = label.map(|l| {
+                    terroir_shared::gs1::DigitalLink::parse(&format!("/01/09506000134352/10/L{l}"))
+                        .expect("link")
+                });
+                (k, Act::Commission(Commission { assets: vec![lot] }))
             }
             Op::Split { asset, cuts, skew } => {
                 let Some(a) = self.pick(*asset) else {
@@ -390,7 +396,7 @@ fn random_sequences_exercise_every_act() {
     use proptest::strategy::ValueTree;
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let mut m = Model::new();
-    for _ in 0..600 {
+    for _ in 0..1500 {
         let op = op().new_tree(&mut runner).expect("op").current();
         m.run(&op).expect("properties hold");
     }
