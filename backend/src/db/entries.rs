@@ -1,0 +1,89 @@
+//! The `entries` table: ledger entries, i.e. the Merkle leaves, by index and by record id.
+
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+
+use super::DbError;
+use super::schema::entries;
+
+/// A stored entry.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = entries)]
+pub struct EntryRow {
+    pub idx: i64,
+    pub record_id: Vec<u8>,
+    pub leaf_hash: Vec<u8>,
+    pub leaf: Vec<u8>,
+    pub received_at: i64,
+}
+
+/// An entry to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = entries)]
+pub struct NewEntry<'a> {
+    pub idx: i64,
+    pub record_id: &'a [u8],
+    pub leaf_hash: &'a [u8],
+    pub leaf: &'a [u8],
+    pub received_at: i64,
+}
+
+/// SQLite allows 32,766 bound parameters per statement.
+const CHUNK: usize = 4_000;
+
+pub fn insert(conn: &mut SqliteConnection, rows: &[NewEntry<'_>]) -> Result<(), DbError> {
+    for chunk in rows.chunks(CHUNK) {
+        diesel::insert_into(entries::table)
+            .values(chunk)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The index of the entry holding record `record_id`, if it was accepted.
+pub fn index_of(conn: &mut SqliteConnection, record_id: &[u8]) -> Result<Option<i64>, DbError> {
+    Ok(entries::table
+        .filter(entries::record_id.eq(record_id))
+        .select(entries::idx)
+        .first(conn)
+        .optional()?)
+}
+
+pub fn get(conn: &mut SqliteConnection, idx: i64) -> Result<Option<EntryRow>, DbError> {
+    Ok(entries::table
+        .find(idx)
+        .select(EntryRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Entries with `start <= idx < end`, in order.
+pub fn range(conn: &mut SqliteConnection, start: i64, end: i64) -> Result<Vec<EntryRow>, DbError> {
+    Ok(entries::table
+        .filter(entries::idx.ge(start).and(entries::idx.lt(end)))
+        .order(entries::idx)
+        .select(EntryRow::as_select())
+        .load(conn)?)
+}
+
+/// The leaf bytes of entries `start <= idx < end`, in order (for entry bundles).
+pub fn leaves(conn: &mut SqliteConnection, start: i64, end: i64) -> Result<Vec<Vec<u8>>, DbError> {
+    Ok(entries::table
+        .filter(entries::idx.ge(start).and(entries::idx.lt(end)))
+        .order(entries::idx)
+        .select(entries::leaf)
+        .load(conn)?)
+}
+
+/// The entries with the given indexes, in index order.
+pub fn many(conn: &mut SqliteConnection, idxs: &[i64]) -> Result<Vec<EntryRow>, DbError> {
+    Ok(entries::table
+        .filter(entries::idx.eq_any(idxs))
+        .order(entries::idx)
+        .select(EntryRow::as_select())
+        .load(conn)?)
+}
+
+pub fn count(conn: &mut SqliteConnection) -> Result<i64, DbError> {
+    Ok(entries::table.count().get_result(conn)?)
+}

@@ -1,0 +1,93 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    asset_entries (asset, idx) {
+        asset -> Binary,
+        idx -> BigInt,
+    }
+}
+
+diesel::table! {
+    asset_parents (parent, child) {
+        parent -> Binary,
+        child -> Binary,
+    }
+}
+
+diesel::table! {
+    assets (id) {
+        id -> Binary,
+        owner -> Binary,
+        body -> Text,
+    }
+}
+
+diesel::table! {
+    checkpoints (size) {
+        size -> BigInt,
+        root -> Binary,
+        note -> Text,
+        signed_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    contacts (commitment) {
+        commitment -> Binary,
+        name -> Text,
+        phone -> Nullable<Text>,
+        salt -> Binary,
+    }
+}
+
+diesel::table! {
+    devices (key) {
+        key -> Binary,
+        party -> Binary,
+        body -> Text,
+    }
+}
+
+diesel::table! {
+    entries (idx) {
+        idx -> BigInt,
+        record_id -> Binary,
+        leaf_hash -> Binary,
+        leaf -> Binary,
+        received_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    identities (key) {
+        key -> Text,
+        asset -> Binary,
+    }
+}
+
+diesel::table! {
+    nodes (idx) {
+        idx -> BigInt,
+        hash -> Binary,
+    }
+}
+
+diesel::table! {
+    parties (id) {
+        id -> Binary,
+        body -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    asset_entries,
+    asset_parents,
+    assets,
+    checkpoints,
+    contacts,
+    devices,
+    entries,
+    identities,
+    nodes,
+    parties,
+);

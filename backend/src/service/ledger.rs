@@ -1,0 +1,133 @@
+//! The ledger handle the HTTP layer holds: submit signed records, read the latest checkpoint.
+//! Behind it, one writer thread owns the write connection and commits records in groups, so
+//! that many concurrent submitters share one fsync.
+
+use std::path::Path;
+use std::sync::{Arc, RwLock, mpsc};
+use std::thread::JoinHandle;
+
+use terroir_shared::Hash;
+use terroir_shared::calendar::Timestamp;
+use terroir_shared::log::{LogSigner, Receipt};
+use terroir_shared::party::PartyId;
+use terroir_shared::record::{Record, Signed};
+use terroir_shared::rules::RuleViolation;
+
+use super::ServiceError;
+use super::writer::Writer;
+use crate::db;
+
+/// Who this log is: its origin (the checkpoint key name), its operator and its signing key.
+pub struct LogIdentity {
+    pub origin: String,
+    pub operator: PartyId,
+    pub signer: LogSigner,
+}
+
+/// The clock the rules are judged against. Passed in so tests can fix it.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// The log's latest signed checkpoint, as served at `/checkpoint`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckpointInfo {
+    pub size: u64,
+    pub root: Hash,
+    pub note: String,
+}
+
+/// What became of one submitted record.
+#[derive(Debug)]
+pub enum Outcome {
+    Accepted(Receipt),
+    /// Already in the log: the same receipt as when it was accepted.
+    Duplicate(Receipt),
+    Refused(RuleViolation),
+}
+
+/// Group-commit limits: how many records one transaction takes at most.
+pub const MAX_GROUP: usize = 8_192;
+
+pub(super) struct Job {
+    pub records: Vec<Signed<Record>>,
+    pub reply: tokio::sync::oneshot::Sender<Result<Vec<Outcome>, ServiceError>>,
+}
+
+/// A cheap, cloneable handle to the ledger.
+#[derive(Clone)]
+pub struct Ledger {
+    jobs: mpsc::SyncSender<Job>,
+    latest: Arc<RwLock<Option<CheckpointInfo>>>,
+    identity: Arc<LogIdentity>,
+}
+
+/// The writer thread; join it after the last `Ledger` handle is dropped to finish the group
+/// in flight.
+pub struct WriterThread(JoinHandle<()>);
+
+impl WriterThread {
+    pub fn join(self) {
+        if self.0.join().is_err() {
+            tracing::error!("the ledger writer panicked");
+        }
+    }
+}
+
+impl Ledger {
+    /// Opens the database (migrating it), loads the log's frontier (O(log n) reads, no
+    /// replay) and starts the writer.
+    pub fn open(
+        path: &Path,
+        identity: LogIdentity,
+        clock: Clock,
+    ) -> Result<(Ledger, WriterThread), ServiceError> {
+        let conn = db::open_writer(path)?;
+        let identity = Arc::new(identity);
+        let latest = Arc::new(RwLock::new(None));
+        let writer = Writer::load(conn, identity.clone(), latest.clone(), clock)?;
+        let (jobs, rx) = mpsc::sync_channel::<Job>(1_024);
+        let thread = std::thread::Builder::new()
+            .name("ledger-writer".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|e| ServiceError::Integrity(format!("cannot start the writer: {e}")))?;
+        Ok((
+            Ledger {
+                jobs,
+                latest,
+                identity,
+            },
+            WriterThread(thread),
+        ))
+    }
+
+    /// Submits records in order; each is judged against the state left by the ones before it.
+    pub async fn submit(&self, records: Vec<Signed<Record>>) -> Result<Vec<Outcome>, ServiceError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let jobs = self.jobs.clone();
+        // The channel is bounded: when the writer is saturated, wait off the async executor.
+        let job = Job { records, reply };
+        match jobs.try_send(job) {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Full(job)) => {
+                tokio::task::spawn_blocking(move || jobs.send(job))
+                    .await
+                    .map_err(|_| ServiceError::WriterStopped)?
+                    .map_err(|_| ServiceError::WriterStopped)?;
+            }
+            Err(mpsc::TrySendError::Disconnected(_)) => return Err(ServiceError::WriterStopped),
+        }
+        answer.await.map_err(|_| ServiceError::WriterStopped)?
+    }
+
+    pub fn latest_checkpoint(&self) -> Option<CheckpointInfo> {
+        self.latest.read().ok().and_then(|c| c.clone())
+    }
+
+    pub fn identity(&self) -> &LogIdentity {
+        &self.identity
+    }
+
+    /// The C2SP verifier key of the log.
+    pub fn vkey(&self) -> String {
+        self.identity.signer.vkey()
+    }
+}

@@ -1,0 +1,288 @@
+//! The single writer: takes jobs off the queue, judges and appends their records in one
+//! transaction per group, signs a checkpoint whose root it recomputed from stored nodes and
+//! checked consistent with the previous one, commits (one fsync), then answers every job.
+
+use std::sync::{Arc, RwLock, mpsc};
+
+use diesel::sqlite::SqliteConnection;
+use terroir_shared::Hash;
+use terroir_shared::entry::LedgerEntry;
+use terroir_shared::log::{Frontier, Receipt, leaf_hash, prove_consistency, prove_inclusion, root};
+use terroir_shared::record::{Record, Signed};
+use terroir_shared::rules::{self, Context, RuleViolation};
+
+use super::ServiceError;
+use super::group::{Group, Staged};
+use super::ledger::{CheckpointInfo, Clock, Job, LogIdentity, MAX_GROUP, Outcome};
+use crate::db::{self, checkpoints::CheckpointRow, hash_from, nodes::DbNodes};
+
+pub(super) struct Writer {
+    conn: SqliteConnection,
+    identity: Arc<LogIdentity>,
+    latest: Arc<RwLock<Option<CheckpointInfo>>>,
+    clock: Clock,
+    frontier: Frontier,
+    last_leaf: Hash,
+}
+
+enum Verdict {
+    Accepted(u64),
+    Duplicate(u64),
+    Refused(RuleViolation),
+}
+
+impl Writer {
+    pub fn load(
+        mut conn: SqliteConnection,
+        identity: Arc<LogIdentity>,
+        latest: Arc<RwLock<Option<CheckpointInfo>>>,
+        clock: Clock,
+    ) -> Result<Self, ServiceError> {
+        let (frontier, last_leaf, checkpoint) = load_tip(&mut conn)?;
+        if let Ok(mut slot) = latest.write() {
+            *slot = checkpoint;
+        }
+        Ok(Self {
+            conn,
+            identity,
+            latest,
+            clock,
+            frontier,
+            last_leaf,
+        })
+    }
+
+    pub fn run(mut self, jobs: mpsc::Receiver<Job>) {
+        while let Ok(first) = jobs.recv() {
+            let mut group = vec![first];
+            let mut count = group[0].records.len();
+            while count < MAX_GROUP {
+                match jobs.try_recv() {
+                    Ok(job) => {
+                        count += job.records.len();
+                        group.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+            let records: Vec<&Signed<Record>> =
+                group.iter().flat_map(|j| j.records.iter()).collect();
+            let result = self.commit(&records);
+            if let Err(e) = &result {
+                tracing::error!(error = %e, "group commit failed; nothing of it was stored");
+                if let Err(e) = self.reload() {
+                    tracing::error!(error = %e, "cannot reload the log tip");
+                }
+            }
+            answer(group, result);
+        }
+        tracing::info!("ledger writer stopped");
+    }
+
+    fn reload(&mut self) -> Result<(), ServiceError> {
+        let (frontier, last_leaf, _) = load_tip(&mut self.conn)?;
+        self.frontier = frontier;
+        self.last_leaf = last_leaf;
+        Ok(())
+    }
+
+    /// Judges and appends `records` in one transaction; returns one outcome per record.
+    fn commit(&mut self, records: &[&Signed<Record>]) -> Result<Vec<Outcome>, ServiceError> {
+        let now = (self.clock)();
+        let identity = self.identity.clone();
+        let ctx = Context {
+            origin: &identity.origin,
+            operator: identity.operator,
+            now,
+        };
+        let mut frontier = self.frontier.clone();
+        let mut last_leaf = self.last_leaf;
+        let start_size = frontier.size();
+        let previous = self.latest.read().ok().and_then(|c| c.clone());
+        let (verdicts, signed) = self.conn.immediate_transaction(|conn| {
+            let mut group = Group::default();
+            let mut verdicts = Vec::with_capacity(records.len());
+            for record in records {
+                let id = record.id();
+                let known = match group.index_of(&id) {
+                    Some(i) => Some(i),
+                    None => db::entries::index_of(conn, id.as_bytes())?.map(|i| i as u64),
+                };
+                if let Some(index) = known {
+                    verdicts.push(Verdict::Duplicate(index));
+                    continue;
+                }
+                let snapshot = group.snapshot(conn, &rules::needs(record.body()))?;
+                match rules::apply(&snapshot, record, &ctx) {
+                    Err(v) => verdicts.push(Verdict::Refused(v)),
+                    Ok(effects) => {
+                        let index = frontier.size();
+                        let entry = LedgerEntry {
+                            index,
+                            prev: last_leaf,
+                            record: record.envelope(),
+                        };
+                        let leaf = entry.leaf_bytes()?;
+                        let leaf_hash = leaf_hash(&leaf);
+                        let nodes = frontier.append(leaf_hash);
+                        group.stage(
+                            Staged {
+                                index,
+                                record_id: id,
+                                leaf_hash,
+                                leaf,
+                                nodes,
+                            },
+                            effects,
+                        );
+                        last_leaf = leaf_hash;
+                        verdicts.push(Verdict::Accepted(index));
+                    }
+                }
+            }
+            group.write(conn, now.millis() as i64)?;
+            let signed = if frontier.size() > start_size {
+                Some(sign_checkpoint(
+                    conn,
+                    &identity,
+                    &frontier,
+                    previous.as_ref(),
+                    now.millis() as i64,
+                )?)
+            } else {
+                None
+            };
+            Ok::<_, ServiceError>((verdicts, signed))
+        })?;
+        self.frontier = frontier;
+        self.last_leaf = last_leaf;
+        if let Some(cp) = signed
+            && let Ok(mut slot) = self.latest.write()
+        {
+            *slot = Some(cp);
+        }
+        verdicts
+            .into_iter()
+            .map(|v| match v {
+                Verdict::Accepted(i) => receipt_for(&mut self.conn, i).map(Outcome::Accepted),
+                Verdict::Duplicate(i) => receipt_for(&mut self.conn, i).map(Outcome::Duplicate),
+                Verdict::Refused(r) => Ok(Outcome::Refused(r)),
+            })
+            .collect()
+    }
+}
+
+/// Invariant 6: the root signed is recomputed from the stored nodes and checked consistent
+/// with the previous checkpoint before the key touches it.
+fn sign_checkpoint(
+    conn: &mut SqliteConnection,
+    identity: &LogIdentity,
+    frontier: &Frontier,
+    previous: Option<&CheckpointInfo>,
+    now: i64,
+) -> Result<CheckpointInfo, ServiceError> {
+    let size = frontier.size();
+    let stored_root = root(size, &DbNodes::new(conn))?;
+    if stored_root != frontier.root() {
+        return Err(ServiceError::Integrity(format!(
+            "root recomputed from stored nodes ({stored_root}) differs from the appended tree ({})",
+            frontier.root()
+        )));
+    }
+    if let Some(prev) = previous.filter(|p| p.size > 0) {
+        let proof = prove_consistency(prev.size, size, &DbNodes::new(conn))?;
+        proof.verify(&prev.root, &stored_root)?;
+    }
+    let signed = identity.signer.sign(size, &stored_root);
+    let note = signed.to_text();
+    db::checkpoints::insert(
+        conn,
+        &CheckpointRow {
+            size: size as i64,
+            root: stored_root.0.to_vec(),
+            note: note.clone(),
+            signed_at: now,
+        },
+    )?;
+    Ok(CheckpointInfo {
+        size,
+        root: stored_root,
+        note,
+    })
+}
+
+/// The receipt of entry `index`: its proof in the first checkpoint that included it, so that
+/// asking again always gives the same receipt.
+pub(super) fn receipt_for(
+    conn: &mut SqliteConnection,
+    index: u64,
+) -> Result<Receipt, ServiceError> {
+    let entry = db::entries::get(conn, index as i64)?
+        .ok_or_else(|| ServiceError::Integrity(format!("entry {index} is missing")))?;
+    let checkpoint = db::checkpoints::first_covering(conn, index as i64)?
+        .ok_or_else(|| ServiceError::Integrity(format!("no checkpoint covers entry {index}")))?;
+    let inclusion = prove_inclusion(index, checkpoint.size as u64, &DbNodes::new(conn))?;
+    Ok(Receipt {
+        index,
+        leaf_hash: hash_from(&entry.leaf_hash)?,
+        checkpoint: checkpoint.note,
+        inclusion,
+    })
+}
+
+/// The frontier, the last leaf hash and the latest checkpoint, read at start-up.
+fn load_tip(
+    conn: &mut SqliteConnection,
+) -> Result<(Frontier, Hash, Option<CheckpointInfo>), ServiceError> {
+    let size = db::entries::count(conn)? as u64;
+    let frontier = Frontier::load(size, &DbNodes::new(conn))?;
+    let last_leaf = match size {
+        0 => Hash::default(),
+        n => {
+            let e = db::entries::get(conn, n as i64 - 1)?
+                .ok_or_else(|| ServiceError::Integrity(format!("entry {} is missing", n - 1)))?;
+            hash_from(&e.leaf_hash)?
+        }
+    };
+    let checkpoint = db::checkpoints::latest(conn)?
+        .map(|c| {
+            Ok::<_, ServiceError>(CheckpointInfo {
+                size: c.size as u64,
+                root: hash_from(&c.root)?,
+                note: c.note,
+            })
+        })
+        .transpose()?;
+    match &checkpoint {
+        Some(c) if c.size != size || c.root != frontier.root() => {
+            Err(ServiceError::Integrity(format!(
+                "the latest checkpoint (size {}) does not match the stored tree (size {size})",
+                c.size
+            )))
+        }
+        None if size > 0 => Err(ServiceError::Integrity(
+            "entries without a checkpoint".into(),
+        )),
+        _ => Ok((frontier, last_leaf, checkpoint)),
+    }
+}
+
+fn answer(group: Vec<Job>, result: Result<Vec<Outcome>, ServiceError>) {
+    match result {
+        Ok(outcomes) => {
+            let mut outcomes = outcomes.into_iter();
+            for job in group {
+                let mine: Vec<Outcome> = outcomes.by_ref().take(job.records.len()).collect();
+                let _ = job.reply.send(Ok(mine));
+            }
+        }
+        Err(e) => {
+            let message = e.to_string();
+            for job in group {
+                let _ = job
+                    .reply
+                    .send(Err(ServiceError::Integrity(message.clone())));
+            }
+        }
+    }
+}
