@@ -47,14 +47,22 @@ impl LedgerEntry {
         Ok(leaf_hash(&self.leaf_bytes()?))
     }
 
-    /// Parses leaf bytes strictly (the same rules as for submitted records).
+    /// Parses leaf bytes strictly: they must be exactly the entry's canonical bytes, so the
+    /// leaf hash a client computes over them is the one in the tree.
     pub fn from_leaf_bytes(bytes: &[u8]) -> Result<Self, ParseError> {
-        crate::record::parse_strict(bytes)
+        let entry: Self = crate::record::parse_strict(bytes)?;
+        match entry.leaf_bytes() {
+            Ok(canonical) if canonical == bytes => Ok(entry),
+            _ => Err(ParseError {
+                path: String::new(),
+                reason: "leaf bytes must be the entry's RFC 8785 canonical JSON".into(),
+            }),
+        }
     }
 
     /// Whether this entry directly follows `previous` in the hash chain.
     pub fn follows(&self, previous_index: u64, previous_leaf: &Hash) -> bool {
-        self.index == previous_index + 1 && self.prev == *previous_leaf
+        previous_index.checked_add(1) == Some(self.index) && self.prev == *previous_leaf
     }
 
     /// Checks that `receipt` proves this very entry at its index under a checkpoint signed by

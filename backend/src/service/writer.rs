@@ -112,7 +112,7 @@ impl Writer {
                     verdicts.push(Verdict::Duplicate(index));
                     continue;
                 }
-                let snapshot = group.snapshot(conn, &rules::needs(record.body()))?;
+                let snapshot = group.snapshot(conn, &rules::needs(record))?;
                 match rules::apply(&snapshot, record, &ctx) {
                     Err(v) => verdicts.push(Verdict::Refused(v)),
                     Ok(effects) => {

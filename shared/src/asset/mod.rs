@@ -43,6 +43,11 @@ pub enum Status {
     Pledged {
         financier: PartyId,
     },
+    /// Packed inside another token (a cake in its lot): it travels with its holder and cannot
+    /// move, split or be pledged on its own.
+    Contained {
+        holder: AssetId,
+    },
     /// Split, merged or transformed into other tokens.
     Consumed,
     /// Out of the chain (sold to the end consumer, eaten, dead, destroyed).
@@ -132,6 +137,7 @@ impl fmt::Display for Status {
         match self {
             Status::Active => f.write_str("active"),
             Status::Pledged { .. } => f.write_str("pledged"),
+            Status::Contained { .. } => f.write_str("contained"),
             Status::Consumed => f.write_str("consumed"),
             Status::Retired { .. } => f.write_str("retired"),
         }

@@ -141,13 +141,14 @@ impl Product {
     }
 
     /// Whether a process may turn this kind into `output`: slaughter (animal → carcass → cuts),
-    /// pressing (maocha → cakes and lots), packing and unpacking; generic goods go anywhere.
+    /// pressing (maocha → cakes and lots), packing and unpacking. Anything may yield generic
+    /// by-products, but generic goods never become cattle, beef or tea: that would launder
+    /// an origin.
     pub fn may_become(&self, output: &Product) -> bool {
         use Product::*;
         matches!(
             (self, output),
             (_, Generic(_))
-                | (Generic(_), _)
                 | (LiveCattle(_), Carcass(_) | BeefCut(_))
                 | (Carcass(_) | BeefCut(_), BeefCut(_))
                 | (TeaMaocha(_), TeaMaocha(_) | TeaCake(_) | TeaLot(_))

@@ -8,7 +8,7 @@ use crate::Hash;
 use crate::asset::{AssetRef, Product, Quantity};
 use crate::calendar::Date;
 use crate::commitment::Commitment;
-use crate::crypto::PublicKey;
+use crate::crypto::{Keypair, PublicKey, Signature};
 use crate::gs1::DigitalLink;
 use crate::party::{PartyId, Role};
 
@@ -43,12 +43,36 @@ pub struct RegisterParty {
     pub contact: Option<Commitment>,
 }
 
-/// A party lets a station's key sign for it.
+/// A party lets a station's key sign for it. The device key signs the authorisation too
+/// (`proof`), so no party can claim a key it does not hold.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AuthoriseDevice {
     pub device: PublicKey,
     pub label: String,
+    pub proof: Signature,
+}
+
+impl AuthoriseDevice {
+    const POSSESSION_DOMAIN: &'static [u8] = b"terroir-device-v1\n";
+
+    /// The bytes the device key signs: the log, the party and the device.
+    pub fn possession_message(origin: &str, party: &PartyId, device: &PublicKey) -> Vec<u8> {
+        let mut m = Self::POSSESSION_DOMAIN.to_vec();
+        m.extend_from_slice(format!("{origin}\n{party}\n{device}\n").as_bytes());
+        m
+    }
+
+    /// An authorisation of `device` for `party` on the log `origin`, with its proof.
+    pub fn new(device: &Keypair, party: &PartyId, origin: &str, label: &str) -> Self {
+        let key = device.public();
+        let proof = device.sign(&Self::possession_message(origin, party, &key));
+        Self {
+            device: key,
+            label: label.into(),
+            proof,
+        }
+    }
 }
 
 /// A party withdraws a station's key (lost, stolen, retired).

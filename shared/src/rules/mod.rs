@@ -2,10 +2,14 @@
 //! record is refused. The server and the station only load state, call [`apply`], and store the
 //! [`Effects`]; an auditor replays the same function.
 
+mod events;
+mod lots;
 mod memory;
-mod movement;
 mod needs;
+mod outputs;
+mod ownership;
 mod parties;
+mod transform;
 mod violation;
 
 use crate::asset::{Asset, AssetId, AssetRef, Status};
@@ -48,6 +52,10 @@ pub struct Effects {
     pub assets: Vec<Asset>,
 }
 
+/// Limits on list sizes, so a single record's cost stays bounded (invariant 9).
+pub const MAX_OUTPUTS: usize = 10_000;
+pub const MAX_REFS: usize = 1_000;
+
 /// Decides whether `record` may be appended to a ledger in state `view`, and what it changes.
 pub fn apply(
     view: &impl LedgerView,
@@ -68,24 +76,24 @@ pub fn apply(
         });
     }
     let id = record.id();
-    if let Act::RegisterParty(act) = &body.act {
-        return parties::register(view, body, act, ctx, id);
-    }
-    let signer = authorise_signer(view, body)?;
+    let signer = match &body.act {
+        Act::RegisterParty(act) => return parties::register(view, body, act, ctx, id),
+        _ => authorise_signer(view, body)?,
+    };
     match &body.act {
-        Act::RegisterParty(_) => Err(RuleViolation::NotOperator),
+        Act::RegisterParty(act) => parties::register(view, body, act, ctx, id),
         Act::AuthoriseDevice(act) => parties::authorise_device(view, body, signer, act, id),
         Act::RevokeDevice(act) => parties::revoke_device(view, body, signer, act, id),
-        Act::Commission(act) => movement::commission(view, body, act, id),
-        Act::Observe(act) => movement::observe(view, body, act, id),
-        Act::Transfer(act) => movement::transfer(view, body, act, id),
-        Act::Custody(act) => movement::custody(view, body, act, id),
-        Act::Split(act) => movement::split(view, body, act, id),
-        Act::Merge(act) => movement::merge(view, body, act, id),
-        Act::Transform(act) => movement::transform(view, body, act, id),
-        Act::Pledge(act) => movement::pledge(view, body, act, id),
-        Act::Release(act) => movement::release(view, body, act, id),
-        Act::Retire(act) => movement::retire(view, body, act, id),
+        Act::Commission(act) => outputs::commission(view, body, act, id),
+        Act::Observe(act) => events::observe(view, body, act, id),
+        Act::Transfer(act) => ownership::transfer(view, body, act, id),
+        Act::Custody(act) => ownership::custody(view, body, act, id),
+        Act::Split(act) => lots::split(view, body, act, id),
+        Act::Merge(act) => lots::merge(view, body, act, id),
+        Act::Transform(act) => transform::transform(view, body, act, id),
+        Act::Pledge(act) => ownership::pledge(view, body, act, id),
+        Act::Release(act) => ownership::release(view, body, act, id),
+        Act::Retire(act) => ownership::retire(view, body, act, id),
     }
 }
 
@@ -120,9 +128,11 @@ fn authorise_signer(view: &impl LedgerView, body: &Record) -> Result<Signer, Rul
 
 /// Invariant 2: every named asset exists, is named once, and is named at its current head.
 fn load_current(view: &impl LedgerView, refs: &[AssetRef]) -> Result<Vec<Asset>, RuleViolation> {
+    at_most(refs.len(), MAX_REFS, "assets")?;
+    let mut seen = std::collections::HashSet::with_capacity(refs.len());
     let mut assets: Vec<Asset> = Vec::with_capacity(refs.len());
     for r in refs {
-        if assets.iter().any(|a| a.id == r.id) {
+        if !seen.insert(r.id) {
             return Err(RuleViolation::AssetNamedTwice(r.id));
         }
         let asset = view.asset(&r.id).ok_or(RuleViolation::UnknownAsset(r.id))?;
@@ -138,6 +148,64 @@ fn load_current(view: &impl LedgerView, refs: &[AssetRef]) -> Result<Vec<Asset>,
     Ok(assets)
 }
 
+/// Loads the named assets at their current heads and checks that `body.party` owns each and
+/// that each is active.
+fn owned_and_active(
+    view: &impl LedgerView,
+    body: &Record,
+    refs: &[AssetRef],
+    act: &'static str,
+) -> Result<Vec<Asset>, RuleViolation> {
+    let assets = load_current(view, refs)?;
+    for a in &assets {
+        if a.owner != body.party {
+            return Err(not_permitted(body.party, act, a, "only its owner may"));
+        }
+        require_active(a)?;
+    }
+    Ok(assets)
+}
+
+fn not_permitted(
+    party: PartyId,
+    act: &'static str,
+    asset: &Asset,
+    why: &'static str,
+) -> RuleViolation {
+    RuleViolation::NotPermitted {
+        party,
+        act,
+        asset: asset.id,
+        why,
+    }
+}
+
+fn at_least(
+    found: usize,
+    needed: usize,
+    act: &'static str,
+    what: &'static str,
+) -> Result<(), RuleViolation> {
+    if found < needed {
+        return Err(RuleViolation::TooFew { act, needed, what });
+    }
+    Ok(())
+}
+
+fn at_most(found: usize, limit: usize, what: &'static str) -> Result<(), RuleViolation> {
+    if found > limit {
+        return Err(RuleViolation::TooMany { what, limit, found });
+    }
+    Ok(())
+}
+
+fn consume(inputs: &mut [Asset], id: crate::Hash) {
+    for a in inputs {
+        a.status = Status::Consumed;
+        a.head = id;
+    }
+}
+
 /// Invariant 4: only an active asset moves, splits, merges, transforms or is pledged.
 fn require_active(asset: &Asset) -> Result<(), RuleViolation> {
     match &asset.status {
@@ -145,6 +213,10 @@ fn require_active(asset: &Asset) -> Result<(), RuleViolation> {
         Status::Pledged { financier } => Err(RuleViolation::Pledged {
             asset: asset.id,
             financier: *financier,
+        }),
+        Status::Contained { holder } => Err(RuleViolation::Contained {
+            asset: asset.id,
+            holder: *holder,
         }),
         other => Err(RuleViolation::NotActive {
             asset: asset.id,

@@ -5,7 +5,7 @@ use crate::asset::{AssetId, Product, gs1_identity_key, identity_keys};
 use crate::crypto::PublicKey;
 use crate::gs1::DigitalLink;
 use crate::party::PartyId;
-use crate::record::{Act, NewAsset, Record};
+use crate::record::{Act, NewAsset, Record, Signed};
 
 /// The keys of everything [`super::apply`] may look up for one record.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -18,13 +18,26 @@ pub struct Needs {
 
 /// What the rules will read to judge `record`. Loading exactly this into a
 /// [`super::MemoryLedger`] and calling [`super::apply`] gives the same verdict as the full state.
-pub fn needs(record: &Record) -> Needs {
+pub fn needs(signed: &Signed<Record>) -> Needs {
+    let record = signed.body();
     let mut n = Needs {
         parties: vec![record.party],
         devices: vec![record.signer],
         ..Needs::default()
     };
     n.assets = record.act.touches().iter().map(|r| r.id).collect();
+    // The ids this record would create: if one exists, the record was applied before.
+    let created = match &record.act {
+        Act::Commission(a) => a.assets.len(),
+        Act::Transform(a) => a.outputs.len(),
+        Act::Split(a) => a.parts.len(),
+        Act::Merge(_) => 1,
+        _ => 0,
+    };
+    n.assets.extend(super::outputs::output_ids(
+        &signed.id(),
+        created.min(super::MAX_OUTPUTS),
+    ));
     let outputs: Vec<Output<'_>> = match &record.act {
         Act::RegisterParty(a) => {
             n.parties.push(a.id);

@@ -54,6 +54,10 @@ pub(super) fn authorise_device(
         return Err(RuleViolation::DeviceExists(act.device));
     }
     require_text(&act.label, "label")?;
+    let message = AuthoriseDevice::possession_message(&body.origin, &body.party, &act.device);
+    if act.device.verify(&message, &act.proof).is_err() {
+        return Err(RuleViolation::NoProofOfPossession);
+    }
     let device = Device {
         key: act.device,
         party: body.party,

@@ -54,6 +54,31 @@ pub enum RuleViolation {
         "asset {asset} is pledged to {financier}; it cannot move until the financier releases it"
     )]
     Pledged { asset: AssetId, financier: PartyId },
+    #[error("asset {asset} is packed in {holder}; it travels with it and cannot move on its own")]
+    Contained { asset: AssetId, holder: AssetId },
+    #[error("asset {0} already exists: this record was already applied")]
+    OutputExists(AssetId),
+    #[error("a transformation cannot create {what}: the inputs hold {input}, the outputs {output}")]
+    TransformCreates {
+        what: &'static str,
+        input: u64,
+        output: u64,
+    },
+    #[error("at most {limit} {what} in one record, not {found}")]
+    TooMany {
+        what: &'static str,
+        limit: usize,
+        found: usize,
+    },
+    #[error(
+        "the device's proof of possession does not verify: the device key must sign its own authorisation"
+    )]
+    NoProofOfPossession,
+    #[error("a {event} is recorded by {who}")]
+    EventNotYours {
+        event: &'static str,
+        who: &'static str,
+    },
     #[error("asset {0} is not pledged")]
     NotPledged(AssetId),
     #[error("party {party} may not {act} asset {asset}: {why}")]
@@ -153,6 +178,12 @@ impl RuleViolation {
             RuleViolation::NotActive { .. } => "asset_not_active",
             RuleViolation::Pledged { .. } => "asset_pledged",
             RuleViolation::NotPledged(_) => "asset_not_pledged",
+            RuleViolation::Contained { .. } => "asset_contained",
+            RuleViolation::OutputExists(_) => "output_exists",
+            RuleViolation::TransformCreates { .. } => "transform_creates_quantity",
+            RuleViolation::TooMany { .. } => "too_many",
+            RuleViolation::NoProofOfPossession => "no_proof_of_possession",
+            RuleViolation::EventNotYours { .. } => "event_not_yours",
             RuleViolation::NotPermitted { .. } => "not_permitted",
             RuleViolation::MissingRole { .. } => "missing_role",
             RuleViolation::QuantityNotConserved { .. } => "quantity_not_conserved",
@@ -177,7 +208,9 @@ impl RuleViolation {
             | RuleViolation::DeviceRevoked(_)
             | RuleViolation::DeviceCannotManageDevices
             | RuleViolation::NotPermitted { .. }
-            | RuleViolation::MissingRole { .. } => ViolationClass::Forbidden,
+            | RuleViolation::MissingRole { .. }
+            | RuleViolation::NoProofOfPossession
+            | RuleViolation::EventNotYours { .. } => ViolationClass::Forbidden,
             RuleViolation::HeadConflict { .. } => ViolationClass::Conflict,
             RuleViolation::WrongLog { .. }
             | RuleViolation::FromTheFuture { .. }
@@ -191,6 +224,10 @@ impl RuleViolation {
             | RuleViolation::NotActive { .. }
             | RuleViolation::Pledged { .. }
             | RuleViolation::NotPledged(_)
+            | RuleViolation::Contained { .. }
+            | RuleViolation::OutputExists(_)
+            | RuleViolation::TransformCreates { .. }
+            | RuleViolation::TooMany { .. }
             | RuleViolation::QuantityNotConserved { .. }
             | RuleViolation::BadQuantity(_)
             | RuleViolation::UnitMismatch { .. }

@@ -42,6 +42,10 @@ enum Op {
         asset: usize,
     },
     /// Replays an act on a head that has already been spent.
+    /// Submits an already accepted record again, byte for byte.
+    Replay {
+        record: usize,
+    },
     Stale {
         asset: usize,
         history: usize,
@@ -73,6 +77,7 @@ fn op() -> impl Strategy<Value = Op> {
         any::<usize>().prop_map(|asset| Op::Pledge { asset }),
         any::<usize>().prop_map(|asset| Op::Release { asset }),
         (any::<usize>(), any::<usize>()).prop_map(|(asset, history)| Op::Stale { asset, history }),
+        any::<usize>().prop_map(|record| Op::Replay { record }),
     ]
 }
 
@@ -90,6 +95,8 @@ struct Model {
     heads_seen: HashMap<AssetId, Vec<Hash>>,
     /// Accepted records per act, and stale replays refused: shows the sequences do real work.
     tally: BTreeMap<&'static str, usize>,
+    /// Every accepted record, for replays.
+    history: Vec<terroir_shared::record::Signed<terroir_shared::record::Record>>,
 }
 
 impl Model {
@@ -112,6 +119,7 @@ impl Model {
             spent: HashSet::new(),
             heads_seen: HashMap::new(),
             tally: BTreeMap::new(),
+            history: Vec::new(),
         }
     }
 
@@ -234,6 +242,17 @@ impl Model {
                     }),
                 )
             }
+            Op::Replay { record } => {
+                if self.history.is_empty() {
+                    return Ok(());
+                }
+                let replay = self.history[record % self.history.len()].clone();
+                let ctx = self.w.ctx();
+                let outcome = self.w.ledger.submit(&replay, &ctx);
+                prop_assert!(outcome.is_err(), "a replayed record was accepted again");
+                *self.tally.entry("replay_refused").or_default() += 1;
+                return self.check_conservation();
+            }
             Op::Stale { asset, history } => {
                 let Some(a) = self.pick(*asset) else {
                     return Ok(());
@@ -263,8 +282,13 @@ impl Model {
         self.check_needs(&signer, &act)?;
         let touched = act.touches();
         let before: Vec<_> = touched.iter().map(|r| self.w.ledger.asset(&r.id)).collect();
-        match self.w.submit(&signer, act.clone()) {
-            Ok(id) => self.accepted(id, &act, &touched)?,
+        let record = self.w.sign(&signer, party(&signer), act.clone());
+        let ctx = self.w.ctx();
+        match self.w.ledger.submit(&record, &ctx) {
+            Ok(id) => {
+                self.history.push(record);
+                self.accepted(id, &act, &touched)?
+            }
             Err(_) => {
                 let after: Vec<_> = touched.iter().map(|r| self.w.ledger.asset(&r.id)).collect();
                 prop_assert_eq!(before, after, "a refused record changed state");
@@ -276,7 +300,7 @@ impl Model {
     /// The rules judge a snapshot holding just `needs(record)` exactly as the full state.
     fn check_needs(&mut self, signer: &Keypair, act: &Act) -> Result<(), TestCaseError> {
         let record = self.w.sign(signer, party(signer), act.clone());
-        let needs = rules::needs(record.body());
+        let needs = rules::needs(&record);
         let mut snapshot = MemoryLedger::new();
         let parties = needs
             .parties
@@ -408,6 +432,7 @@ fn random_sequences_exercise_every_act() {
         "pledge",
         "release",
         "stale_refused",
+        "replay_refused",
     ] {
         assert!(
             m.tally.get(act).copied().unwrap_or(0) > 3,

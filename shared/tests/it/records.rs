@@ -6,7 +6,7 @@ use terroir_shared::crypto::Keypair;
 use terroir_shared::party::PartyId;
 use terroir_shared::record::{Act, Envelope, Part, Record, Split, Transfer, Unsigned, VerifyError};
 
-use crate::support::{World, key, lot_of, maocha, new_asset, party};
+use crate::support::{ORIGIN, World, key, lot_of, maocha, new_asset, party};
 
 fn sample_split(w: &mut World, k: &Keypair) -> terroir_shared::record::Signed<Record> {
     let asset = AssetRef {
@@ -175,7 +175,7 @@ fn strict_parsing_names_the_offending_path() {
     trailing.extend_from_slice(b" {}");
     assert!(Envelope::<Record>::from_json(&trailing).is_err());
     let mut dup = serde_json::to_string(&good).expect("json");
-    dup.insert_str(1, "\"signature\":\"ab\",");
+    dup.insert_str(1, &format!("\"signature\":\"{}\",", signed.signature()));
     assert!(Envelope::<Record>::from_json(dup.as_bytes()).is_err());
 }
 
@@ -196,10 +196,12 @@ fn every_act_round_trips() {
             roles: [terroir_shared::party::Role::Cooperative].into(),
             contact: Some(terroir_shared::commitment::Commitment(Hash::sha256(b"c"))),
         }),
-        Act::AuthoriseDevice(AuthoriseDevice {
-            device: key(5).public(),
-            label: "station 1".into(),
-        }),
+        Act::AuthoriseDevice(AuthoriseDevice::new(
+            &key(5),
+            &party(&key(3)),
+            ORIGIN,
+            "station 1",
+        )),
         Act::RevokeDevice(RevokeDevice {
             device: key(5).public(),
         }),

@@ -74,10 +74,12 @@ fn devices_sign_for_their_party_until_revoked() {
     let mut c = cast();
     let station = key(20);
     let coop = party(&c.coop);
-    let authorise = Act::AuthoriseDevice(AuthoriseDevice {
-        device: station.public(),
-        label: "village station".into(),
-    });
+    let authorise = Act::AuthoriseDevice(AuthoriseDevice::new(
+        &station,
+        &coop,
+        ORIGIN,
+        "village station",
+    ));
     assert_eq!(code(c.w.submit(&c.coop, authorise.clone())), "accepted");
     assert_eq!(code(c.w.submit(&c.coop, authorise)), "device_exists");
     // The device commissions for the co-op; the co-op owns the result.
@@ -96,10 +98,7 @@ fn devices_sign_for_their_party_until_revoked() {
         code(c.w.submit_as(&station, party(&c.trader), other.clone())),
         "signer_not_authorised"
     );
-    let more = Act::AuthoriseDevice(AuthoriseDevice {
-        device: key(21).public(),
-        label: "x".into(),
-    });
+    let more = Act::AuthoriseDevice(AuthoriseDevice::new(&key(21), &coop, ORIGIN, "x"));
     assert_eq!(
         code(c.w.submit_as(&station, coop, more)),
         "device_cannot_manage_devices"
@@ -525,4 +524,336 @@ fn a_pledged_lot_cannot_move_until_its_financier_releases_it() {
         to: party(&c.trader),
     });
     assert_eq!(code(c.w.submit(&c.coop, transfer)), "asset_not_active");
+}
+
+#[test]
+fn replaying_an_accepted_record_is_refused_by_the_rules() {
+    let mut c = cast();
+    let commission = c.w.sign(
+        &c.coop,
+        party(&c.coop),
+        Act::Commission(Commission {
+            assets: vec![lot_of("Hekai", 10)],
+        }),
+    );
+    let ctx = c.w.ctx();
+    let id = c.w.ledger.submit(&commission, &ctx).expect("first time");
+    let lot = c.w.asset(AssetId::derive(&id, 0));
+    let split = c.w.sign(
+        &c.coop,
+        party(&c.coop),
+        Act::Split(Split {
+            asset: lot.reference(),
+            parts: vec![
+                Part {
+                    amount: 4,
+                    gs1: None,
+                },
+                Part {
+                    amount: 6,
+                    gs1: None,
+                },
+            ],
+        }),
+    );
+    c.w.ledger.submit(&split, &ctx).expect("split");
+    // The commission again would bring the consumed lot back to life: refused.
+    assert_eq!(
+        c.w.ledger.submit(&commission, &ctx).map_err(|e| e.code()),
+        Err("output_exists")
+    );
+    assert_eq!(
+        c.w.ledger.submit(&split, &ctx).map_err(|e| e.code()),
+        Err("head_conflict")
+    );
+    assert_eq!(c.w.asset(lot.id).status, Status::Consumed);
+}
+
+#[test]
+fn transformations_never_create_goods() {
+    let mut c = cast();
+    let grams = |g| Quantity::new(g, Unit::Gram).expect("q");
+    let lot =
+        c.w.commission(&c.coop, vec![lot_of("Hekai", 100)])
+            .remove(0);
+    let bigger = Act::Transform(Transform {
+        process: "repack".into(),
+        inputs: vec![lot.reference()],
+        outputs: vec![lot_of("Hekai", 1_000_000)],
+    });
+    assert_eq!(
+        code(c.w.submit(&c.coop, bigger)),
+        "transform_creates_quantity"
+    );
+    let repack = Act::Transform(Transform {
+        process: "repack".into(),
+        inputs: vec![lot.reference()],
+        outputs: vec![lot_of("Hekai", 60), lot_of("Hekai", 40)],
+    });
+    assert_eq!(code(c.w.submit(&c.coop, repack)), "accepted");
+    let leaf =
+        c.w.commission(&c.coop, vec![new_asset(maocha("Hekai"), 1_000, Unit::Gram)])
+            .remove(0);
+    let cake = |n: u64| NewAsset {
+        product: Product::TeaCake(TeaCake {
+            origin: origin("Hekai"),
+            pressed_on: Date::from_ymd(2026, 4, 20).expect("d"),
+            weight_g: 357,
+        }),
+        quantity: Quantity::new(n, Unit::Piece).expect("q"),
+        gs1: None,
+        part_of: None,
+    };
+    let press = |cakes: u64| {
+        Act::Transform(Transform {
+            process: "pressing".into(),
+            inputs: vec![leaf.reference()],
+            outputs: (0..cakes).map(|_| cake(1)).collect(),
+        })
+    };
+    assert_eq!(
+        code(c.w.submit(&c.coop, press(3))),
+        "transform_creates_quantity",
+        "3 × 357 g > 1,000 g"
+    );
+    // A lot with its cakes packed inside counts once.
+    let mut packed = vec![NewAsset {
+        part_of: None,
+        ..lot_of("Hekai", 2)
+    }];
+    packed.extend((0..2).map(|_| NewAsset {
+        part_of: Some(0),
+        ..cake(1)
+    }));
+    let press_packed = Act::Transform(Transform {
+        process: "pressing".into(),
+        inputs: vec![leaf.reference()],
+        outputs: packed,
+    });
+    assert_eq!(code(c.w.submit(&c.coop, press_packed)), "accepted");
+    // Generic goods cannot be laundered into tea; a carcass cannot outweigh its animal.
+    let hide =
+        c.w.commission(
+            &c.coop,
+            vec![new_asset(
+                Product::Generic(terroir_shared::asset::Generic {
+                    name: "hide".into(),
+                }),
+                1,
+                Unit::Piece,
+            )],
+        )
+        .remove(0);
+    let launder = Act::Transform(Transform {
+        process: "relabel".into(),
+        inputs: vec![hide.reference()],
+        outputs: vec![lot_of("Laobanzhang", 1)],
+    });
+    assert_eq!(code(c.w.submit(&c.coop, launder)), "transform_not_allowed");
+    let cow =
+        c.w.commission(&c.coop, vec![cattle("253282200000099")])
+            .remove(0);
+    let huge = Act::Transform(Transform {
+        process: "slaughter".into(),
+        inputs: vec![cow.reference()],
+        outputs: vec![NewAsset {
+            product: Product::Carcass(Carcass { grade: None }),
+            quantity: grams(2_000_000),
+            gs1: None,
+            part_of: None,
+        }],
+    });
+    assert_eq!(
+        code(c.w.submit(&c.coop, huge)),
+        "transform_creates_quantity"
+    );
+}
+
+#[test]
+fn packed_cakes_travel_with_their_lot() {
+    let mut c = cast();
+    let cake = NewAsset {
+        product: Product::TeaCake(TeaCake {
+            origin: origin("Hekai"),
+            pressed_on: Date::from_ymd(2026, 4, 20).expect("d"),
+            weight_g: 357,
+        }),
+        quantity: Quantity::new(1, Unit::Piece).expect("q"),
+        gs1: None,
+        part_of: Some(0),
+    };
+    let assets =
+        c.w.commission(&c.coop, vec![lot_of("Hekai", 2), cake.clone(), cake]);
+    assert_eq!(
+        assets[1].status,
+        Status::Contained {
+            holder: assets[0].id
+        }
+    );
+    c.w.submit(
+        &c.coop,
+        Act::Pledge(Pledge {
+            asset: assets[0].reference(),
+            financier: party(&c.bank),
+        }),
+    )
+    .expect("pledge the lot");
+    for act in [
+        Act::Transfer(Transfer {
+            assets: vec![assets[1].reference()],
+            to: party(&c.trader),
+        }),
+        Act::Retire(Retire {
+            asset: assets[2].reference(),
+            reason: "sold".into(),
+        }),
+        Act::Pledge(Pledge {
+            asset: assets[1].reference(),
+            financier: party(&c.bank),
+        }),
+    ] {
+        assert_eq!(code(c.w.submit(&c.coop, act)), "asset_contained");
+    }
+}
+
+#[test]
+fn events_come_from_who_may_state_them() {
+    let mut c = cast();
+    let lot = c.w.commission(&c.coop, vec![lot_of("Hekai", 10)]).remove(0);
+    c.w.submit(
+        &c.coop,
+        Act::Custody(Custody {
+            assets: vec![lot.reference()],
+            to: party(&c.warehouse),
+        }),
+    )
+    .expect("to the warehouse");
+    let lot = c.w.asset(lot.id);
+    let event = |event| {
+        Act::Observe(Observe {
+            assets: vec![lot.reference()],
+            event,
+            attachments: vec![],
+        })
+    };
+    let storage = || {
+        event(Event::Storage {
+            location: "Hall 1".into(),
+        })
+    };
+    assert_eq!(
+        code(c.w.submit(&c.coop, storage())),
+        "event_not_yours",
+        "the owner is not the custodian"
+    );
+    assert_eq!(code(c.w.submit(&c.vet, storage())), "event_not_yours");
+    assert_eq!(
+        code(c.w.submit(
+            &c.trader,
+            event(Event::Note {
+                text: "nice".into()
+            })
+        )),
+        "event_not_yours"
+    );
+    let cert = event(Event::LabCertificate {
+        laboratory: "Pu'er QC Lab".into(),
+        certificate: "QC-1".into(),
+        result: "pass".into(),
+    });
+    assert_eq!(code(c.w.submit(&c.vet, cert)), "accepted");
+}
+
+#[test]
+fn keys_are_claimed_once_and_only_by_their_holder() {
+    let mut c = cast();
+    let coop = party(&c.coop);
+    // A proof made for another party does not authorise the device here.
+    let stolen = AuthoriseDevice::new(&key(30), &party(&c.trader), ORIGIN, "not mine");
+    assert_eq!(
+        code(c.w.submit(&c.coop, Act::AuthoriseDevice(stolen))),
+        "no_proof_of_possession"
+    );
+    let mut forged = AuthoriseDevice::new(&key(30), &coop, ORIGIN, "forged");
+    forged.device = key(31).public();
+    assert_eq!(
+        code(c.w.submit(&c.coop, Act::AuthoriseDevice(forged))),
+        "no_proof_of_possession"
+    );
+    // A party's key cannot become a device, and a device's key cannot become a party.
+    assert_eq!(
+        code(c.w.submit(
+            &c.coop,
+            Act::AuthoriseDevice(AuthoriseDevice::new(&c.trader, &coop, ORIGIN, "x"))
+        )),
+        "device_exists"
+    );
+    c.w.submit(
+        &c.coop,
+        Act::AuthoriseDevice(AuthoriseDevice::new(&key(32), &coop, ORIGIN, "station")),
+    )
+    .expect("authorise");
+    let op = terroir_shared::crypto::Keypair::from_seed(c.w.operator.seed());
+    let register = Act::RegisterParty(RegisterParty {
+        id: party(&key(32)),
+        name: "X".into(),
+        roles: [Role::Farm].into(),
+        contact: None,
+    });
+    assert_eq!(code(c.w.submit(&op, register)), "device_exists");
+}
+
+#[test]
+fn a_custodian_cannot_move_pledged_goods_and_lists_are_bounded() {
+    let mut c = cast();
+    let lot =
+        c.w.commission(&c.coop, vec![lot_of("Hekai", 20_000)])
+            .remove(0);
+    c.w.submit(
+        &c.coop,
+        Act::Custody(Custody {
+            assets: vec![lot.reference()],
+            to: party(&c.warehouse),
+        }),
+    )
+    .expect("store");
+    let lot = c.w.asset(lot.id);
+    c.w.submit(
+        &c.coop,
+        Act::Pledge(Pledge {
+            asset: lot.reference(),
+            financier: party(&c.bank),
+        }),
+    )
+    .expect("pledge");
+    let lot = c.w.asset(lot.id);
+    let back = Act::Custody(Custody {
+        assets: vec![lot.reference()],
+        to: party(&c.trader),
+    });
+    assert_eq!(code(c.w.submit(&c.warehouse, back)), "asset_pledged");
+    c.w.submit(
+        &c.bank,
+        Act::Release(Release {
+            asset: lot.reference(),
+        }),
+    )
+    .expect("release");
+    let lot = c.w.asset(lot.id);
+    let parts = (0..10_001)
+        .map(|_| Part {
+            amount: 2,
+            gs1: None,
+        })
+        .collect();
+    assert_eq!(
+        code(c.w.submit(
+            &c.coop,
+            Act::Split(Split {
+                asset: lot.reference(),
+                parts
+            })
+        )),
+        "too_many"
+    );
 }

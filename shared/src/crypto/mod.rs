@@ -1,4 +1,8 @@
-//! Ed25519 keys and signatures (RFC 8032), with one textual form each, and batch verification.
+//! Ed25519 keys and signatures (RFC 8032), with one textual form each.
+
+mod verify;
+
+pub use verify::verify_batch;
 
 use std::fmt;
 use std::str::FromStr;
@@ -31,10 +35,13 @@ pub enum CryptoError {
 }
 
 impl PublicKey {
+    /// Accepts only the canonical encoding of a point that is not of small order, so every
+    /// key has one spelling and none is trivially forgeable.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, CryptoError> {
-        VerifyingKey::from_bytes(bytes)
-            .map(|_| Self(*bytes))
-            .map_err(|_| CryptoError::BadPublicKey)
+        match verify::decompress_canonical(bytes) {
+            Some(point) if !point.is_small_order() => Ok(Self(*bytes)),
+            _ => Err(CryptoError::BadPublicKey),
+        }
     }
 
     pub fn as_bytes(&self) -> &[u8; 32] {
@@ -47,13 +54,13 @@ impl PublicKey {
         VerifyingKey::from_bytes(&self.0).map_err(|_| CryptoError::BadPublicKey)
     }
 
-    /// Strict verification (RFC 8032 with canonical encodings and no small-order keys), so a
-    /// signature cannot be mangled into a second valid one for the same message.
+    /// RFC 8032 §5.1.7 verification with the cofactored equation and canonical encodings; see
+    /// `verify` for why cofactored.
     pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<(), CryptoError> {
-        let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
-        self.verifying_key()?
-            .verify_strict(message, &sig)
-            .map_err(|_| CryptoError::BadSignature)
+        match verify::verify_cofactored(&self.0, message, &signature.0) {
+            true => Ok(()),
+            false => Err(CryptoError::BadSignature),
+        }
     }
 }
 
@@ -84,29 +91,6 @@ impl fmt::Debug for Keypair {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Keypair({})", self.public())
     }
-}
-
-/// Verifies many `(message, signature, key)` triples at once. Returns one verdict per item, in
-/// order. All-good batches cost one multiscalar multiplication; a failing batch is retried one
-/// by one to name the culprits, so the answer is always exact.
-pub fn verify_batch(items: &[(&[u8], &Signature, &PublicKey)]) -> Vec<Result<(), CryptoError>> {
-    let messages: Vec<&[u8]> = items.iter().map(|(m, _, _)| *m).collect();
-    let signatures: Vec<ed25519_dalek::Signature> = items
-        .iter()
-        .map(|(_, s, _)| ed25519_dalek::Signature::from_bytes(&s.0))
-        .collect();
-    let keys: Result<Vec<VerifyingKey>, CryptoError> =
-        items.iter().map(|(_, _, k)| k.verifying_key()).collect();
-    // Batch verification is not "strict": weak keys would pass it, so they are screened first
-    // (cheap: no scalar multiplication), and any doubt falls back to strict one-by-one checks.
-    let batch_ok = keys.is_ok_and(|keys| {
-        keys.iter().all(|k| !k.is_weak())
-            && ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok()
-    });
-    if batch_ok {
-        return vec![Ok(()); items.len()];
-    }
-    items.iter().map(|(m, s, k)| k.verify(m, s)).collect()
 }
 
 fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {

@@ -1,0 +1,164 @@
+//! New tokens: commissioning, and the outputs every creating act shares (ids, units, unique
+//! identity keys, tokens packed inside others).
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::{Effects, LedgerView, MAX_OUTPUTS, RuleViolation, at_least, at_most, require_text};
+use crate::Hash;
+use crate::asset::{Asset, AssetId, Product, Status, identity_keys};
+use crate::party::PartyId;
+use crate::record::{Commission, NewAsset, Record};
+
+pub(super) fn commission(
+    view: &impl LedgerView,
+    body: &Record,
+    act: &Commission,
+    id: Hash,
+) -> Result<Effects, RuleViolation> {
+    let assets = create_outputs(view, &act.assets, &[], body.party, body.party, id)?;
+    Ok(Effects {
+        assets,
+        ..Effects::default()
+    })
+}
+
+/// The ids output `n` of record `id` gets.
+pub(super) fn output_ids(id: &Hash, count: usize) -> Vec<AssetId> {
+    (0..count)
+        .map(|n| AssetId::derive(id, u32::try_from(n).unwrap_or(u32::MAX)))
+        .collect()
+}
+
+/// Builds the new tokens of a record, output `n` getting id `derive(record, n)`.
+pub(super) fn create_outputs(
+    view: &impl LedgerView,
+    outputs: &[NewAsset],
+    parents: &[AssetId],
+    owner: PartyId,
+    custodian: PartyId,
+    id: Hash,
+) -> Result<Vec<Asset>, RuleViolation> {
+    at_least(outputs.len(), 1, "record creating assets", "asset")?;
+    at_most(outputs.len(), MAX_OUTPUTS, "new assets")?;
+    let ids = output_ids(&id, outputs.len());
+    // Ids derive from the record, so an existing one means this record was applied before.
+    if let Some(existing) = ids.iter().find(|a| view.asset(a).is_some()) {
+        return Err(RuleViolation::OutputExists(*existing));
+    }
+    let mut claimed = BTreeSet::new();
+    let mut assets = Vec::with_capacity(outputs.len());
+    for (n, out) in outputs.iter().enumerate() {
+        check_new_asset(out)?;
+        for key in identity_keys(&out.product, out.gs1.as_ref()) {
+            if view.holder_of(&key).is_some() || !claimed.insert(key.clone()) {
+                return Err(RuleViolation::IdentityTaken { key });
+            }
+        }
+        let (parents, status) = match out.part_of {
+            Some(holder) => {
+                let holder = ids[check_part_of(outputs, n, holder)?];
+                (vec![holder], Status::Contained { holder })
+            }
+            None => (parents.to_vec(), Status::Active),
+        };
+        assets.push(Asset {
+            id: ids[n],
+            product: out.product.clone(),
+            quantity: out.quantity,
+            gs1: out.gs1.clone(),
+            owner,
+            custodian,
+            status,
+            parents,
+            created_by: id,
+            head: id,
+        });
+    }
+    check_holders_add_up(outputs, &ids)?;
+    Ok(assets)
+}
+
+fn check_new_asset(out: &NewAsset) -> Result<(), RuleViolation> {
+    let kind = out.product.kind();
+    if let Some(expected) = out.product.unit()
+        && expected != out.quantity.unit()
+    {
+        return Err(RuleViolation::UnitMismatch {
+            kind,
+            expected,
+            found: out.quantity.unit(),
+        });
+    }
+    if out.product.is_single_unit() && out.quantity.amount() != 1 {
+        return Err(RuleViolation::SingleUnit { kind });
+    }
+    match &out.product {
+        Product::LiveCattle(c) => {
+            require_text(&c.breed, "breed")?;
+            require_text(&c.holding, "holding")
+        }
+        Product::BeefCut(c) => require_text(&c.cut, "cut"),
+        Product::TeaMaocha(t) => require_text(&t.origin.garden, "garden"),
+        Product::TeaCake(t) => {
+            require_text(&t.origin.garden, "garden")?;
+            if t.weight_g == 0 {
+                return Err(RuleViolation::Empty("weightG"));
+            }
+            Ok(())
+        }
+        Product::TeaLot(t) => {
+            require_text(&t.origin.garden, "garden")?;
+            if t.cake_weight_g == 0 {
+                return Err(RuleViolation::Empty("cakeWeightG"));
+            }
+            Ok(())
+        }
+        Product::Generic(g) => require_text(&g.name, "name"),
+        Product::Carcass(_) => Ok(()),
+    }
+}
+
+/// An output that is part of another (a cake in its lot) points at an earlier output of the
+/// same record that counts in the same unit and is not itself packed; returns its position.
+fn check_part_of(outputs: &[NewAsset], n: usize, holder: u32) -> Result<usize, RuleViolation> {
+    let h = usize::try_from(holder).unwrap_or(usize::MAX);
+    let why = match outputs.get(h) {
+        _ if h >= n => Some("is not an earlier output of this record"),
+        Some(o) if o.part_of.is_some() => Some("is itself part of another output"),
+        Some(o) if o.quantity.unit() != outputs[n].quantity.unit() => {
+            Some("counts in another unit")
+        }
+        Some(_) => None,
+        None => Some("does not exist"),
+    };
+    match why {
+        Some(why) => Err(RuleViolation::BadPartOf {
+            index: n,
+            holder,
+            why,
+        }),
+        None => Ok(h),
+    }
+}
+
+/// A holder's quantity is exactly the sum of its parts: a lot of 50 cakes holds 50 cake tokens.
+fn check_holders_add_up(outputs: &[NewAsset], ids: &[AssetId]) -> Result<(), RuleViolation> {
+    let mut held: HashMap<usize, u64> = HashMap::new();
+    for out in outputs {
+        if let Some(h) = out.part_of.and_then(|p| usize::try_from(p).ok()) {
+            let total = held.entry(h).or_default();
+            *total = total.saturating_add(out.quantity.amount());
+        }
+    }
+    for (h, found) in held {
+        let expected = outputs[h].quantity.amount();
+        if found != expected {
+            return Err(RuleViolation::QuantityNotConserved {
+                asset: ids[h],
+                expected,
+                found,
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! Transformations: inputs consumed by a process that makes new outputs (slaughter, cutting,
+//! pressing, packing). A process may turn one kind into another but never makes goods from
+//! nothing: repacking cakes keeps their count, and weighed outputs never outweigh the inputs.
+
+use super::outputs::create_outputs;
+use super::{
+    Effects, LedgerView, RuleViolation, at_least, consume, owned_and_active, require_text,
+};
+use crate::Hash;
+use crate::asset::{AssetId, Product, Quantity, Unit};
+use crate::record::{Record, Transform};
+
+/// The most a live animal can yield, in grams: an upper bound that no carcass may exceed.
+pub const MAX_LIVE_WEIGHT_G: u64 = 1_500_000;
+
+pub(super) fn transform(
+    view: &impl LedgerView,
+    body: &Record,
+    act: &Transform,
+    id: Hash,
+) -> Result<Effects, RuleViolation> {
+    require_text(&act.process, "process")?;
+    at_least(act.inputs.len(), 1, "transformation", "input")?;
+    at_least(act.outputs.len(), 1, "transformation", "output")?;
+    let mut inputs = owned_and_active(view, body, &act.inputs, "transform")?;
+    for input in &inputs {
+        for output in &act.outputs {
+            if !input.product.may_become(&output.product) {
+                let (from, to) = (input.product.kind(), output.product.kind());
+                return Err(RuleViolation::TransformNotAllowed { from, to });
+            }
+        }
+    }
+    let ins: Vec<(&Product, Quantity)> = inputs.iter().map(|a| (&a.product, a.quantity)).collect();
+    // Cakes packed in a lot of the same record are counted once, through the lot.
+    let outs: Vec<(&Product, Quantity)> = act
+        .outputs
+        .iter()
+        .filter(|o| o.part_of.is_none())
+        .map(|o| (&o.product, o.quantity))
+        .collect();
+    check_nothing_created(&ins, &outs)?;
+    let custodian = inputs[0].custodian;
+    let custodian = if inputs.iter().all(|a| a.custodian == custodian) {
+        custodian
+    } else {
+        body.party
+    };
+    let parents: Vec<AssetId> = inputs.iter().map(|a| a.id).collect();
+    let mut assets = create_outputs(view, &act.outputs, &parents, body.party, custodian, id)?;
+    consume(&mut inputs, id);
+    assets.extend(inputs);
+    Ok(Effects {
+        assets,
+        ..Effects::default()
+    })
+}
+
+/// Cakes and lots of cakes, counted in pieces.
+fn pieces(product: &Product, q: Quantity) -> Option<u64> {
+    matches!(product, Product::TeaCake(_) | Product::TeaLot(_)).then_some(q.amount())
+}
+
+/// The grams a quantity stands for, where its kind says: weighed goods, cakes by their weight,
+/// live animals by the upper bound. `None` for counted generic goods.
+fn grams(product: &Product, q: Quantity) -> Option<u64> {
+    let per_unit = match (product, q.unit()) {
+        (_, Unit::Gram) => 1,
+        (Product::TeaCake(c), _) => u64::from(c.weight_g),
+        (Product::TeaLot(l), _) => u64::from(l.cake_weight_g),
+        (Product::LiveCattle(_), _) => MAX_LIVE_WEIGHT_G,
+        _ => return None,
+    };
+    Some(q.amount().saturating_mul(per_unit))
+}
+
+fn check_nothing_created(
+    ins: &[(&Product, Quantity)],
+    outs: &[(&Product, Quantity)],
+) -> Result<(), RuleViolation> {
+    let sum = |items: &[(&Product, Quantity)], f: fn(&Product, Quantity) -> Option<u64>| {
+        items
+            .iter()
+            .map(|(p, q)| f(p, *q))
+            .try_fold(0u64, |t, v| v.map(|v| t.saturating_add(v)))
+    };
+    // Repacking cakes (cakes ↔ lots): the same number of cakes comes out.
+    if let (Some(input), Some(output)) = (sum(ins, pieces), sum(outs, pieces)) {
+        if input != output {
+            return Err(RuleViolation::TransformCreates {
+                what: "cakes",
+                input,
+                output,
+            });
+        }
+        return Ok(());
+    }
+    // Otherwise weight: what comes out never outweighs what went in. Counted generic outputs
+    // (a hide, a set of horns) carry no weight and are not counted.
+    let input = sum(ins, grams);
+    let output: u64 = outs
+        .iter()
+        .filter_map(|(p, q)| grams(p, *q))
+        .fold(0, u64::saturating_add);
+    match input {
+        Some(input) if output > input => Err(RuleViolation::TransformCreates {
+            what: "weight (grams)",
+            input,
+            output,
+        }),
+        _ => Ok(()),
+    }
+}
