@@ -50,3 +50,29 @@ pub fn first_covering(
         .first(conn)
         .optional()?)
 }
+
+/// Checkpoints with `after < size <= upto`, smallest first (for the audit, chunk by chunk).
+pub fn range(
+    conn: &mut SqliteConnection,
+    after: i64,
+    upto: i64,
+) -> Result<Vec<CheckpointRow>, DbError> {
+    Ok(checkpoints::table
+        .filter(checkpoints::size.gt(after).and(checkpoints::size.le(upto)))
+        .order(checkpoints::size)
+        .select(CheckpointRow::as_select())
+        .load(conn)?)
+}
+
+/// Checkpoints whose size is outside `1..=entries`, smallest first.
+pub fn outside(conn: &mut SqliteConnection, entries: i64) -> Result<Vec<CheckpointRow>, DbError> {
+    Ok(checkpoints::table
+        .filter(checkpoints::size.lt(1).or(checkpoints::size.gt(entries)))
+        .order(checkpoints::size)
+        .select(CheckpointRow::as_select())
+        .load(conn)?)
+}
+
+pub fn count(conn: &mut SqliteConnection) -> Result<i64, DbError> {
+    Ok(checkpoints::table.count().get_result(conn)?)
+}

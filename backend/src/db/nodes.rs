@@ -56,3 +56,24 @@ impl NodeStore for DbNodes<'_> {
             .collect()
     }
 }
+
+/// Stored hashes with `start <= idx < end`, in order (for the audit).
+pub fn range(
+    conn: &mut SqliteConnection,
+    start: i64,
+    end: i64,
+) -> Result<Vec<(i64, Vec<u8>)>, DbError> {
+    Ok(nodes::table
+        .filter(nodes::idx.ge(start).and(nodes::idx.lt(end)))
+        .order(nodes::idx)
+        .select((nodes::idx, nodes::hash))
+        .load(conn)?)
+}
+
+/// How many stored hashes there are, and the smallest and largest index.
+pub fn extent(conn: &mut SqliteConnection) -> Result<(i64, Option<i64>, Option<i64>), DbError> {
+    use diesel::dsl::{count_star, max, min};
+    Ok(nodes::table
+        .select((count_star(), min(nodes::idx), max(nodes::idx)))
+        .first(conn)?)
+}
