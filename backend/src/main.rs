@@ -1,1 +1,5 @@
-fn main() {}
+//! The `terroir-backend` binary.
+
+fn main() -> anyhow::Result<()> {
+    terroir_backend::cli::run()
+}

@@ -90,3 +90,41 @@ pub(crate) fn hash_from(bytes: &[u8]) -> Result<terroir_shared::Hash, DbError> {
         .map(terroir_shared::Hash)
         .map_err(|_| DbError::Corrupt(format!("a stored hash has {} bytes", bytes.len())))
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+
+    use super::*;
+
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+
+    fn tables(conn: &mut SqliteConnection) -> Vec<String> {
+        diesel::sql_query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            .load::<Name>(conn)
+            .expect("tables")
+            .into_iter()
+            .map(|n| n.name)
+            .collect()
+    }
+
+    #[test]
+    fn every_migration_reverts_and_reapplies() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut conn = open_writer(&dir.path().join("t.sqlite")).expect("open and migrate");
+        let created = tables(&mut conn);
+        assert!(
+            created.contains(&"entries".to_owned()) && created.contains(&"nodes".to_owned()),
+            "{created:?}"
+        );
+        revert_all(&mut conn).expect("revert");
+        assert_eq!(tables(&mut conn), Vec::<String>::new());
+        conn.run_pending_migrations(MIGRATIONS).expect("reapply");
+        assert_eq!(tables(&mut conn), created);
+    }
+}

@@ -16,6 +16,7 @@ use terroir_shared::rules::RuleViolation;
 use super::ServiceError;
 use super::writer::Writer;
 use crate::db;
+use crate::metrics::Metrics;
 
 /// Who this log is: its origin (the checkpoint key name), its operator and its signing key.
 pub struct LogIdentity {
@@ -42,10 +43,16 @@ pub enum Outcome {
     /// Already in the log: the same receipt as when it was accepted.
     Duplicate(Receipt),
     Refused(RuleViolation),
+    /// Valid, but its entry would exceed [`MAX_ENTRY_BYTES`]; split it into smaller records.
+    TooLarge(usize),
 }
 
 /// Group-commit limits: how many records one transaction takes at most.
 pub const MAX_GROUP: usize = 8_192;
+
+/// The largest entry the log takes: C2SP tlog-tiles entry bundles prefix each entry with a
+/// 16-bit length.
+pub const MAX_ENTRY_BYTES: usize = 65_535;
 
 pub(super) struct Job {
     pub records: Vec<Signed<Record>>,
@@ -79,11 +86,12 @@ impl Ledger {
         path: &Path,
         identity: LogIdentity,
         clock: Clock,
+        metrics: Arc<Metrics>,
     ) -> Result<(Ledger, WriterThread), ServiceError> {
         let conn = db::open_writer(path)?;
         let identity = Arc::new(identity);
         let latest = Arc::new(RwLock::new(None));
-        let writer = Writer::load(conn, identity.clone(), latest.clone(), clock)?;
+        let writer = Writer::load(conn, identity.clone(), latest.clone(), clock, metrics)?;
         let (jobs, rx) = mpsc::sync_channel::<Job>(1_024);
         let thread = std::thread::Builder::new()
             .name("ledger-writer".into())

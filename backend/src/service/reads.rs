@@ -1,1 +1,231 @@
-pub struct Placeholder;
+//! Reading what the log proves: entries, proofs between any two sizes, tiles, assets with
+//! their history and lineage, parties. Every function takes a read connection.
+
+use diesel::sqlite::SqliteConnection;
+use serde::Serialize;
+use terroir_shared::Hash;
+use terroir_shared::asset::{Asset, AssetId};
+use terroir_shared::entry::LedgerEntry;
+use terroir_shared::log::{
+    ConsistencyProof, InclusionProof, Receipt, prove_consistency, prove_inclusion,
+    stored_hash_index,
+};
+use terroir_shared::party::{Device, Party, PartyId};
+
+use super::ServiceError;
+use super::writer::receipt_for;
+use crate::db::{self, hash_from, nodes::DbNodes};
+
+/// One entry as the API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryView {
+    pub index: u64,
+    pub leaf_hash: Hash,
+    pub record_id: Hash,
+    pub entry: LedgerEntry,
+}
+
+/// An entry of an asset's history, with the receipt that proves it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProvenEntry {
+    #[serde(flatten)]
+    pub entry: EntryView,
+    pub receipt: Receipt,
+}
+
+/// An asset, the entries that made it what it is, and proofs of each.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetHistory {
+    pub asset: Asset,
+    pub entries: Vec<ProvenEntry>,
+}
+
+/// A party and its devices.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartyView {
+    pub party: Party,
+    pub devices: Vec<Device>,
+}
+
+pub fn entry(conn: &mut SqliteConnection, index: u64) -> Result<Option<EntryView>, ServiceError> {
+    db::entries::get(conn, index as i64)?.map(view).transpose()
+}
+
+pub fn entries(
+    conn: &mut SqliteConnection,
+    start: u64,
+    end: u64,
+) -> Result<Vec<EntryView>, ServiceError> {
+    db::entries::range(conn, start as i64, end as i64)?
+        .into_iter()
+        .map(view)
+        .collect()
+}
+
+fn view(row: db::entries::EntryRow) -> Result<EntryView, ServiceError> {
+    let entry = LedgerEntry::from_leaf_bytes(&row.leaf).map_err(|e| {
+        ServiceError::Integrity(format!("stored entry {} does not parse: {e}", row.idx))
+    })?;
+    Ok(EntryView {
+        index: row.idx as u64,
+        leaf_hash: hash_from(&row.leaf_hash)?,
+        record_id: hash_from(&row.record_id)?,
+        entry,
+    })
+}
+
+pub fn inclusion(
+    conn: &mut SqliteConnection,
+    index: u64,
+    size: u64,
+) -> Result<InclusionProof, ServiceError> {
+    Ok(prove_inclusion(index, size, &DbNodes::new(conn))?)
+}
+
+pub fn consistency(
+    conn: &mut SqliteConnection,
+    old: u64,
+    new: u64,
+) -> Result<ConsistencyProof, ServiceError> {
+    Ok(prove_consistency(old, new, &DbNodes::new(conn))?)
+}
+
+/// The hashes of tile `(level, n)` with `width` entries: the roots of the subtrees of height
+/// `8·level` at indexes `n·256 .. n·256 + width` (C2SP tlog-tiles), concatenated.
+pub fn tile(
+    conn: &mut SqliteConnection,
+    level: u8,
+    n: u64,
+    width: u64,
+) -> Result<Vec<u8>, ServiceError> {
+    use terroir_shared::log::NodeStore as _;
+    let tree_level = level
+        .checked_mul(8)
+        .ok_or_else(|| ServiceError::Integrity("tile level too high".into()))?;
+    let indexes: Vec<u64> = (0..width)
+        .map(|i| stored_hash_index(tree_level, n * 256 + i))
+        .collect();
+    let hashes = DbNodes::new(conn).read_nodes(&indexes)?;
+    Ok(hashes.iter().flat_map(|h| h.0).collect())
+}
+
+/// Entries `n·256 .. n·256 + width` as a C2SP entry bundle: each prefixed by its length as a
+/// big-endian u16.
+pub fn entry_bundle(
+    conn: &mut SqliteConnection,
+    n: u64,
+    width: u64,
+) -> Result<Vec<u8>, ServiceError> {
+    let start = (n * 256) as i64;
+    let leaves = db::entries::leaves(conn, start, start + width as i64)?;
+    let mut out = Vec::with_capacity(leaves.iter().map(|l| l.len() + 2).sum());
+    for leaf in leaves {
+        let len = u16::try_from(leaf.len())
+            .map_err(|_| ServiceError::Integrity("an entry exceeds 65,535 bytes".into()))?;
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(&leaf);
+    }
+    Ok(out)
+}
+
+pub fn asset(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Asset>, ServiceError> {
+    Ok(db::state::asset(conn, id)?)
+}
+
+pub fn asset_by_identity(
+    conn: &mut SqliteConnection,
+    key: &str,
+) -> Result<Option<Asset>, ServiceError> {
+    match db::state::holder_of(conn, key)? {
+        Some(id) => Ok(db::state::asset(conn, &id)?),
+        None => Ok(None),
+    }
+}
+
+/// The asset and every entry that touched it, each with its receipt.
+pub fn history(
+    conn: &mut SqliteConnection,
+    id: &AssetId,
+) -> Result<Option<AssetHistory>, ServiceError> {
+    let Some(asset) = db::state::asset(conn, id)? else {
+        return Ok(None);
+    };
+    let indexes = db::lineage::entries_of(conn, id)?;
+    let mut entries = Vec::with_capacity(indexes.len());
+    for row in db::entries::many(conn, &indexes)? {
+        let index = row.idx as u64;
+        let receipt = receipt_for(conn, index)?;
+        entries.push(ProvenEntry {
+            entry: view(row)?,
+            receipt,
+        });
+    }
+    Ok(Some(AssetHistory { asset, entries }))
+}
+
+/// Where an asset came from: its parents, their parents, up to the commissioned origins.
+pub fn ancestors(
+    conn: &mut SqliteConnection,
+    id: &AssetId,
+    limit: usize,
+) -> Result<Vec<Asset>, ServiceError> {
+    walk(conn, id, limit, |conn, a| {
+        Ok(db::state::assets_many(conn, &a.parents)?)
+    })
+}
+
+/// Where an asset went: what was split, merged or made from it, recursively.
+pub fn descendants(
+    conn: &mut SqliteConnection,
+    id: &AssetId,
+    limit: usize,
+) -> Result<Vec<Asset>, ServiceError> {
+    walk(conn, id, limit, |conn, a| {
+        let children = db::lineage::children_of(conn, &a.id)?;
+        Ok(db::state::assets_many(conn, &children)?)
+    })
+}
+
+type Step = fn(&mut SqliteConnection, &Asset) -> Result<Vec<Asset>, ServiceError>;
+
+fn walk(
+    conn: &mut SqliteConnection,
+    id: &AssetId,
+    limit: usize,
+    next: Step,
+) -> Result<Vec<Asset>, ServiceError> {
+    let Some(start) = db::state::asset(conn, id)? else {
+        return Ok(vec![]);
+    };
+    let mut seen = std::collections::HashSet::from([start.id]);
+    let mut queue = std::collections::VecDeque::from([start]);
+    let mut out = Vec::new();
+    while let Some(a) = queue.pop_front() {
+        for n in next(conn, &a)? {
+            if out.len() >= limit {
+                return Ok(out);
+            }
+            if seen.insert(n.id) {
+                out.push(n.clone());
+                queue.push_back(n);
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub fn parties(conn: &mut SqliteConnection) -> Result<Vec<Party>, ServiceError> {
+    Ok(db::state::all_parties(conn)?)
+}
+
+pub fn party(conn: &mut SqliteConnection, id: &PartyId) -> Result<Option<PartyView>, ServiceError> {
+    let Some(party) = db::state::party(conn, id)? else {
+        return Ok(None);
+    };
+    let devices = db::state::devices_of(conn, id)?;
+    Ok(Some(PartyView { party, devices }))
+}

@@ -13,14 +13,16 @@ use terroir_shared::rules::{self, Context, RuleViolation};
 
 use super::ServiceError;
 use super::group::{Group, Staged};
-use super::ledger::{CheckpointInfo, Clock, Job, LogIdentity, MAX_GROUP, Outcome};
+use super::ledger::{CheckpointInfo, Clock, Job, LogIdentity, MAX_ENTRY_BYTES, MAX_GROUP, Outcome};
 use crate::db::{self, checkpoints::CheckpointRow, hash_from, nodes::DbNodes};
+use crate::metrics::Metrics;
 
 pub(super) struct Writer {
     conn: SqliteConnection,
     identity: Arc<LogIdentity>,
     latest: Arc<RwLock<Option<CheckpointInfo>>>,
     clock: Clock,
+    metrics: Arc<Metrics>,
     frontier: Frontier,
     last_leaf: Hash,
 }
@@ -29,6 +31,7 @@ enum Verdict {
     Accepted(u64),
     Duplicate(u64),
     Refused(RuleViolation),
+    TooLarge(usize),
 }
 
 impl Writer {
@@ -37,16 +40,19 @@ impl Writer {
         identity: Arc<LogIdentity>,
         latest: Arc<RwLock<Option<CheckpointInfo>>>,
         clock: Clock,
+        metrics: Arc<Metrics>,
     ) -> Result<Self, ServiceError> {
         let (frontier, last_leaf, checkpoint) = load_tip(&mut conn)?;
         if let Ok(mut slot) = latest.write() {
             *slot = checkpoint;
         }
+        metrics.log_size.set(frontier.size());
         Ok(Self {
             conn,
             identity,
             latest,
             clock,
+            metrics,
             frontier,
             last_leaf,
         })
@@ -67,7 +73,13 @@ impl Writer {
             }
             let records: Vec<&Signed<Record>> =
                 group.iter().flat_map(|j| j.records.iter()).collect();
+            let started = std::time::Instant::now();
             let result = self.commit(&records);
+            self.metrics
+                .commit_seconds
+                .observe(started.elapsed().as_secs_f64());
+            self.metrics.group_records.observe(records.len() as f64);
+            self.metrics.log_size.set(self.frontier.size());
             if let Err(e) = &result {
                 tracing::error!(error = %e, "group commit failed; nothing of it was stored");
                 if let Err(e) = self.reload() {
@@ -123,6 +135,11 @@ impl Writer {
                             record: record.envelope(),
                         };
                         let leaf = entry.leaf_bytes()?;
+                        if leaf.len() > MAX_ENTRY_BYTES {
+                            verdicts.push(Verdict::TooLarge(leaf.len()));
+                            continue;
+                        }
+                        // Only now is the record certain to be appended.
                         let leaf_hash = leaf_hash(&leaf);
                         let nodes = frontier.append(leaf_hash);
                         group.stage(
@@ -167,6 +184,7 @@ impl Writer {
                 Verdict::Accepted(i) => receipt_for(&mut self.conn, i).map(Outcome::Accepted),
                 Verdict::Duplicate(i) => receipt_for(&mut self.conn, i).map(Outcome::Duplicate),
                 Verdict::Refused(r) => Ok(Outcome::Refused(r)),
+                Verdict::TooLarge(n) => Ok(Outcome::TooLarge(n)),
             })
             .collect()
     }

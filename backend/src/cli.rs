@@ -1,0 +1,103 @@
+//! The command line: `serve`, `init`, `audit`, each with `--help`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Overrides, Settings};
+
+/// Terroir's ledger server: a public, append-only Merkle-tree log of signed farm-produce records.
+#[derive(Debug, Parser)]
+#[command(name = "terroir-backend", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the ledger server (creates the data directory, database and keys on first start).
+    Serve(ServeArgs),
+    /// Create the data directory, the database and the keys, print the log's verifier key.
+    Init(Common),
+    /// Re-verify the whole ledger from scratch: signatures, rules, hash links, tree, checkpoints.
+    Audit(Common),
+}
+
+/// Options every subcommand shares.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// A TOML file with any of: data-dir, origin, bind, base-url, max-body-bytes.
+    #[arg(long, env = "TERROIR_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Where the database and the key files live [default: ./terroir-data].
+    #[arg(long, env = "TERROIR_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The log's origin (host/path, no scheme), named in every checkpoint and record
+    /// [default: localhost/terroir].
+    #[arg(long, env = "TERROIR_ORIGIN")]
+    pub origin: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "TERROIR_BIND")]
+    pub bind: Option<SocketAddr>,
+    /// Public base URL that labels point to [default: http://<bind>].
+    #[arg(long, env = "TERROIR_BASE_URL")]
+    pub base_url: Option<String>,
+    /// Largest request body accepted, in bytes [default: 16777216].
+    #[arg(long, env = "TERROIR_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+}
+
+impl Common {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            config: self.config.clone(),
+            data_dir: self.data_dir.clone(),
+            origin: self.origin.clone(),
+            ..Overrides::default()
+        }
+    }
+}
+
+pub fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TERROIR_LOG")
+                .unwrap_or_else(|_| "info,actix_server=warn".into()),
+        )
+        .init();
+    match cli.command {
+        Command::Serve(args) => {
+            let over = Overrides {
+                bind: args.bind,
+                base_url: args.base_url.clone(),
+                max_body_bytes: args.max_body_bytes,
+                ..args.common.overrides()
+            };
+            let settings = Settings::resolve(&over)?;
+            actix_web::rt::System::new().block_on(crate::server::serve(settings))
+        }
+        Command::Init(common) => {
+            let settings = Settings::resolve(&common.overrides())?;
+            let node = crate::server::Node::open(&settings)?;
+            println!("data directory: {}", settings.data_dir.display());
+            println!("log origin:     {}", settings.origin);
+            println!("verifier key:   {}", node.ledger.vkey());
+            println!("operator key:   {}", node.ledger.identity().operator);
+            node.close();
+            Ok(())
+        }
+        Command::Audit(common) => {
+            let settings = Settings::resolve(&common.overrides())?;
+            crate::server::audit(&settings)
+        }
+    }
+}

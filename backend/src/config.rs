@@ -1,0 +1,179 @@
+//! Settings from, in order of precedence, command-line flags, `TERROIR_*` environment
+//! variables, an optional TOML file, and defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The TOML file's shape; every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FileConfig {
+    pub data_dir: Option<PathBuf>,
+    pub origin: Option<String>,
+    pub bind: Option<SocketAddr>,
+    pub base_url: Option<String>,
+    pub max_body_bytes: Option<usize>,
+    pub read_connections: Option<u32>,
+}
+
+/// Effective settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    /// The log's name, in every checkpoint and every signed record: `host/path`, no scheme.
+    pub origin: String,
+    pub bind: SocketAddr,
+    /// Where labels point: the Digital Link URIs are built on it.
+    pub base_url: String,
+    pub max_body_bytes: usize,
+    pub read_connections: u32,
+}
+
+pub const DEFAULT_DATA_DIR: &str = "terroir-data";
+pub const DEFAULT_ORIGIN: &str = "localhost/terroir";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// Why the settings could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error(
+        "invalid origin `{0}`: use host/path without a scheme, e.g. ledger.example.org/terroir"
+    )]
+    Origin(String),
+}
+
+/// What the command line (flags or environment) said; `None` where it said nothing.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub origin: Option<String>,
+    pub bind: Option<SocketAddr>,
+    pub base_url: Option<String>,
+    pub max_body_bytes: Option<usize>,
+}
+
+impl Settings {
+    pub fn resolve(over: &Overrides) -> Result<Self, ConfigError> {
+        let file = match &over.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let bind = over.bind.or(file.bind).unwrap_or_else(|| {
+            DEFAULT_BIND
+                .parse()
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)))
+        });
+        let origin = over
+            .origin
+            .clone()
+            .or(file.origin)
+            .unwrap_or_else(|| DEFAULT_ORIGIN.into());
+        if origin.contains("://")
+            || origin.trim().is_empty()
+            || origin.contains(char::is_whitespace)
+        {
+            return Err(ConfigError::Origin(origin));
+        }
+        let base_url = over
+            .base_url
+            .clone()
+            .or(file.base_url)
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_owned();
+        Ok(Self {
+            data_dir: over
+                .data_dir
+                .clone()
+                .or(file.data_dir)
+                .unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+            origin,
+            bind,
+            base_url,
+            max_body_bytes: over
+                .max_body_bytes
+                .or(file.max_body_bytes)
+                .unwrap_or(DEFAULT_MAX_BODY),
+            read_connections: file.read_connections.unwrap_or(8),
+        })
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.data_dir.join("ledger.sqlite")
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.into(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        path: path.into(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_the_file_and_the_file_beats_defaults() {
+        let dir = std::env::temp_dir().join(format!("terroir-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("terroir.toml");
+        std::fs::write(
+            &path,
+            "origin = \"file.example/log\"\nbind = \"127.0.0.1:9000\"\n",
+        )
+        .expect("write");
+        let from_file = Settings::resolve(&Overrides {
+            config: Some(path.clone()),
+            ..Overrides::default()
+        })
+        .expect("ok");
+        assert_eq!(
+            (from_file.origin.as_str(), from_file.bind.port()),
+            ("file.example/log", 9000)
+        );
+        assert_eq!(from_file.base_url, "http://127.0.0.1:9000");
+        let flagged = Overrides {
+            config: Some(path.clone()),
+            origin: Some("flag.example/log".into()),
+            ..Overrides::default()
+        };
+        assert_eq!(
+            Settings::resolve(&flagged).expect("ok").origin,
+            "flag.example/log"
+        );
+        std::fs::write(&path, "colour = 1\n").expect("write");
+        assert!(matches!(
+            Settings::resolve(&flagged),
+            Err(ConfigError::Parse { .. })
+        ));
+        let bad = Overrides {
+            origin: Some("https://x/y".into()),
+            ..Overrides::default()
+        };
+        assert!(matches!(
+            Settings::resolve(&bad),
+            Err(ConfigError::Origin(_))
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,83 @@
+//! The HTTP API: thin handlers that extract, call a service and map the result. Routes are
+//! listed here; one module per resource.
+
+mod assets;
+mod body;
+mod docs;
+mod log;
+pub mod problem;
+mod records;
+mod resolver;
+
+use std::sync::Arc;
+
+use actix_web::{HttpResponse, web};
+use diesel::sqlite::SqliteConnection;
+
+use crate::db::ReadPool;
+use crate::metrics::Metrics;
+use crate::service::ledger::Ledger;
+use problem::ApiError;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub ledger: Ledger,
+    pub pool: ReadPool,
+    pub metrics: Arc<Metrics>,
+    pub base_url: String,
+    pub max_body_bytes: usize,
+}
+
+impl AppState {
+    /// Runs `f` with a read connection on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut SqliteConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool
+                .get()
+                .map_err(|e| ApiError::Internal(crate::db::DbError::from(e).into()))?;
+            f(&mut conn)
+        })
+        .await?
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/checkpoint", web::get().to(log::checkpoint))
+        .route("/tile/entries/{path:.*}", web::get().to(log::entry_bundle))
+        .route("/tile/{level}/{path:.*}", web::get().to(log::tile))
+        .service(
+            web::scope("/api")
+                .route("/records", web::post().to(records::submit_one))
+                .route("/records/batch", web::post().to(records::submit_batch))
+                .route("/log", web::get().to(log::info))
+                .route("/entries", web::get().to(log::entries))
+                .route("/entries/{index}", web::get().to(log::entry))
+                .route("/proofs/inclusion", web::get().to(log::inclusion))
+                .route("/proofs/consistency", web::get().to(log::consistency))
+                .route("/assets/{id}", web::get().to(assets::asset))
+                .route("/assets/{id}/history", web::get().to(assets::history))
+                .route("/assets/{id}/lineage", web::get().to(assets::lineage))
+                .route("/parties", web::get().to(assets::parties))
+                .route("/parties/{id}", web::get().to(assets::party))
+                .route("/openapi.json", web::get().to(docs::openapi))
+                .route("/docs", web::get().to(docs::page))
+                .route("/problems", web::get().to(docs::problems)),
+        )
+        .route("/metrics", web::get().to(metrics))
+        .route(
+            "/healthz",
+            web::get().to(|| async { HttpResponse::Ok().body("ok\n") }),
+        )
+        .route("/01/{rest:.*}", web::get().to(resolver::resolve));
+}
+
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(state.metrics.render())
+}

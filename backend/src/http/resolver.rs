@@ -1,0 +1,82 @@
+//! The GS1 Digital Link paths labels encode (`/01/{gtin}/10/{lot}/21/{serial}`): JSON for API
+//! clients, a plain HTML page for a phone's browser (content negotiation on `Accept`).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use terroir_shared::asset::{Asset, gs1_identity_key};
+use terroir_shared::gs1::DigitalLink;
+
+use super::AppState;
+use super::problem::ApiError;
+use crate::service::reads;
+
+pub async fn resolve(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let link = DigitalLink::parse(req.path())
+        .map_err(|e| ApiError::BadRequest(format!("not a GS1 Digital Link: {e}")))?;
+    let key = gs1_identity_key(&link);
+    let found = state
+        .read(move |conn| Ok(reads::asset_by_identity(conn, &key)?))
+        .await?;
+    let asset = found.ok_or_else(|| ApiError::NotFound(format!("the item {}", link.to_path())))?;
+    if wants_html(&req) {
+        let page = render(&asset, &link, &state.base_url);
+        return Ok(HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::VARY, "Accept"))
+            .body(page));
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::VARY, "Accept"))
+        .json(asset))
+}
+
+/// A browser asks for text/html before JSON; API clients ask for JSON or anything.
+fn wants_html(req: &HttpRequest) -> bool {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let html = accept.find("text/html");
+    let json = accept.find("application/json");
+    match (html, json) {
+        (Some(h), Some(j)) => h < j,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+fn render(asset: &Asset, link: &DigitalLink, base_url: &str) -> String {
+    let id = asset.id.to_string();
+    let product = serde_json::to_string_pretty(&asset.product).unwrap_or_default();
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title></head><body>\
+         <h1>{title}</h1>\
+         <p>GS1 Digital Link: <code>{uri}</code></p>\
+         <dl><dt>Quantity</dt><dd>{quantity}</dd><dt>Status</dt><dd>{status}</dd>\
+         <dt>Owner</dt><dd><code>{owner}</code></dd><dt>Custodian</dt><dd><code>{custodian}</code></dd></dl>\
+         <h2>Details</h2><pre>{product}</pre>\
+         <p><a href=\"/api/assets/{id}/history\">History with proofs (JSON)</a> · \
+         <a href=\"/api/assets/{id}/lineage\">Lineage</a></p>\
+         </body></html>",
+        title = escape(asset.product.kind()),
+        uri = escape(&link.to_uri(base_url)),
+        quantity = escape(&asset.quantity.to_string()),
+        status = escape(&asset.status.to_string()),
+        owner = asset.owner,
+        custodian = asset.custodian,
+        product = escape(&product),
+    )
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

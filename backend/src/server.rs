@@ -1,0 +1,174 @@
+//! Start-up and shutdown: the data directory, keys, the ledger writer, the read pool and the
+//! HTTP server, and their orderly stop (the group in flight is committed before exit).
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use actix_web::{App, HttpServer, web};
+use anyhow::Context as _;
+use terroir_shared::calendar::Timestamp;
+use terroir_shared::log::LogSigner;
+use terroir_shared::party::PartyId;
+
+use crate::config::Settings;
+use crate::http::{self, AppState};
+use crate::keys;
+use crate::metrics::Metrics;
+use crate::service::ledger::{Clock, Ledger, LogIdentity, WriterThread};
+
+/// The wall clock, read only here and handed to the rules.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        Timestamp(u64::try_from(ms).unwrap_or(u64::MAX))
+    })
+}
+
+/// An open ledger: its keys loaded, its writer running.
+pub struct Node {
+    pub ledger: Ledger,
+    pub operator: terroir_shared::crypto::Keypair,
+    pub metrics: Arc<Metrics>,
+    writer: WriterThread,
+}
+
+impl Node {
+    /// Creates the data directory and keys on first use, opens (and migrates) the database and
+    /// loads the log's tip.
+    pub fn open(settings: &Settings) -> anyhow::Result<Self> {
+        create_private_dir(&settings.data_dir)?;
+        check_origin(settings)?;
+        let log_key = keys::load_or_create(&settings.data_dir, keys::LOG_KEY_FILE)?;
+        let operator = keys::load_or_create(&settings.data_dir, keys::OPERATOR_KEY_FILE)?;
+        let signer = LogSigner::new(&settings.origin, log_key.signing_key().clone())
+            .map_err(|e| anyhow::anyhow!("origin `{}`: {e}", settings.origin))?;
+        let identity = LogIdentity {
+            origin: settings.origin.clone(),
+            operator: PartyId(operator.public()),
+            signer,
+        };
+        let metrics = Arc::new(Metrics::default());
+        let (ledger, writer) = Ledger::open(
+            &settings.database(),
+            identity,
+            system_clock(),
+            metrics.clone(),
+        )
+        .with_context(|| format!("opening {}", settings.database().display()))?;
+        Ok(Self {
+            ledger,
+            operator,
+            metrics,
+            writer,
+        })
+    }
+
+    /// Stops the writer after the group in flight.
+    pub fn close(self) {
+        drop(self.ledger);
+        self.writer.join();
+    }
+}
+
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let node = Node::open(&settings)?;
+    let pool = crate::db::read_pool(&settings.database(), settings.read_connections)?;
+    let state = web::Data::new(AppState {
+        ledger: node.ledger.clone(),
+        pool,
+        metrics: node.metrics.clone(),
+        base_url: settings.base_url.clone(),
+        max_body_bytes: settings.max_body_bytes,
+    });
+    let size = node.ledger.latest_checkpoint().map_or(0, |c| c.size);
+    println!("Terroir ledger listening on http://{}", settings.bind);
+    println!("  labels resolve at {}/01/...", settings.base_url);
+    println!("  log origin        {}", settings.origin);
+    println!("  verifier key      {}", node.ledger.vkey());
+    println!("  entries           {size}");
+    let server =
+        HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes))
+            .bind(settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?
+            .shutdown_timeout(10)
+            .run();
+    server.await?;
+    tracing::info!("HTTP server stopped; finishing the group in flight");
+    node.close();
+    Ok(())
+}
+
+fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// A log keeps its origin for life: it is inside every checkpoint and every signed record.
+fn check_origin(settings: &Settings) -> anyhow::Result<()> {
+    let path = settings.data_dir.join("origin");
+    match std::fs::read_to_string(&path) {
+        Ok(stored) if stored.trim() == settings.origin => Ok(()),
+        Ok(stored) => anyhow::bail!(
+            "this data directory holds the log `{}`; it cannot be served as `{}`",
+            stored.trim(),
+            settings.origin
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::write(&path, format!("{}\n", settings.origin))
+                .with_context(|| format!("writing {}", path.display()))
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// `audit`: re-verifies the database from scratch with a progress bar; fails naming the first
+/// bad entry.
+pub fn audit(settings: &Settings) -> anyhow::Result<()> {
+    let log_key = keys::load_or_create(&settings.data_dir, keys::LOG_KEY_FILE)?;
+    let operator = keys::load_or_create(&settings.data_dir, keys::OPERATOR_KEY_FILE)?;
+    let signer = LogSigner::new(&settings.origin, log_key.signing_key().clone())
+        .map_err(|e| anyhow::anyhow!("origin `{}`: {e}", settings.origin))?;
+    let mut conn = crate::db::open_writer(&settings.database())?;
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} auditing [{bar:40}] {pos}/{len} entries ({per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let started = std::time::Instant::now();
+    let result = crate::service::audit::audit(
+        &mut conn,
+        &settings.origin,
+        PartyId(operator.public()),
+        &signer.vkey(),
+        &progress,
+    );
+    bar.finish_and_clear();
+    let report = result?;
+    println!(
+        "audit passed: {} entries, {} checkpoints, {} tree nodes, {} parties, {} assets in {:.1} s",
+        report.entries,
+        report.checkpoints,
+        report.nodes,
+        report.parties,
+        report.assets,
+        started.elapsed().as_secs_f64()
+    );
+    println!("root {}", report.root);
+    Ok(())
+}

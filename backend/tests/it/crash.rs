@@ -1,0 +1,258 @@
+//! Durability: the server is killed with SIGKILL while clients submit; after a restart every
+//! record that got a receipt is in the log with a valid proof, the new checkpoint is consistent
+//! with the last one signed before the kill, and `audit` passes.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use terroir_shared::Hash;
+use terroir_shared::calendar::Timestamp;
+use terroir_shared::crypto::Keypair;
+use terroir_shared::log::{ConsistencyProof, InclusionProof, Receipt, verify_checkpoint};
+use terroir_shared::party::{PartyId, Role};
+use terroir_shared::record::{Act, Commission, Record, RegisterParty, Signed, Unsigned};
+
+use crate::support::tea_lot;
+
+const ORIGIN: &str = "crash.test/terroir";
+const BIN: &str = env!("CARGO_BIN_EXE_terroir-backend");
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn start(dir: &Path, port: u16) -> Child {
+    let child = Command::new(BIN)
+        .args([
+            "serve",
+            "--origin",
+            ORIGIN,
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .arg("--data-dir")
+        .arg(dir)
+        .env("TERROIR_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ureq::get(&format!("http://127.0.0.1:{port}/healthz"))
+        .call()
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "the server did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
+fn sign(key: &Keypair, party: PartyId, at: u64, act: Act) -> Signed<Record> {
+    let record = Record {
+        origin: ORIGIN.into(),
+        party,
+        signer: key.public(),
+        at: Timestamp(at),
+        act,
+    };
+    Unsigned::new(record).sign(key).expect("sign")
+}
+
+fn post(base: &str, record: &Signed<Record>) -> Result<(u16, Value), String> {
+    let body = serde_json::to_string(record).map_err(|e| e.to_string())?;
+    match ureq::post(&format!("{base}/api/records"))
+        .set("content-type", "application/json")
+        .send_string(&body)
+    {
+        Ok(r) => Ok((r.status(), r.into_json().map_err(|e| e.to_string())?)),
+        Err(ureq::Error::Status(code, r)) => Ok((code, r.into_json().unwrap_or(Value::Null))),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn get_json(base: &str, path: &str) -> Value {
+    ureq::get(&format!("{base}{path}"))
+        .call()
+        .expect("GET")
+        .into_json()
+        .expect("json")
+}
+
+#[test]
+fn sigkill_loses_no_acknowledged_record() {
+    let dir = tempfile::tempdir().expect("dir");
+    let init = Command::new(BIN)
+        .args(["init", "--origin", ORIGIN])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .expect("init");
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let seed_hex = std::fs::read_to_string(dir.path().join("operator.key")).expect("operator key");
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(seed_hex.trim(), &mut seed).expect("hex");
+    let operator = Keypair::from_seed(&seed);
+
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = start(dir.path(), port);
+    let coop = Keypair::from_seed(&[7; 32]);
+    let register = Act::RegisterParty(RegisterParty {
+        id: PartyId(coop.public()),
+        name: "Co-op".into(),
+        roles: [Role::Cooperative].into(),
+        contact: None,
+    });
+    assert_eq!(
+        post(
+            &base,
+            &sign(&operator, PartyId(operator.public()), now_ms(), register)
+        )
+        .map(|r| r.0),
+        Ok(201)
+    );
+
+    let receipts: Arc<Mutex<Vec<(Hash, Receipt)>>> = Arc::default();
+    let last_checkpoint: Arc<Mutex<Option<String>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for t in 0..4u64 {
+        let (base, receipts, stop) = (base.clone(), receipts.clone(), stop.clone());
+        let coop = Keypair::from_seed(coop.seed());
+        clients.push(std::thread::spawn(move || {
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let act = Act::Commission(Commission {
+                    assets: vec![tea_lot("Hekai", 1 + t * 1_000_000 + n)],
+                });
+                let record = sign(&coop, PartyId(coop.public()), now_ms(), act);
+                match post(&base, &record) {
+                    Ok((201, body)) => {
+                        let receipt: Receipt = serde_json::from_value(body).expect("receipt");
+                        receipts.lock().expect("lock").push((record.id(), receipt));
+                    }
+                    Ok((status, body)) => panic!("unexpected {status}: {body}"),
+                    Err(_) => break,
+                }
+            }
+        }));
+    }
+    {
+        let (base, last, stop) = (base.clone(), last_checkpoint.clone(), stop.clone());
+        clients.push(std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                match ureq::get(&format!("{base}/checkpoint")).call() {
+                    Ok(r) => *last.lock().expect("lock") = r.into_string().ok(),
+                    Err(_) => break,
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }));
+    }
+    std::thread::sleep(Duration::from_millis(1_500));
+    server.kill().expect("SIGKILL");
+    server.wait().expect("reaped");
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        c.join().expect("client");
+    }
+    let receipts = receipts.lock().expect("lock").clone();
+    let before = last_checkpoint
+        .lock()
+        .expect("lock")
+        .clone()
+        .expect("a checkpoint was seen");
+    assert!(
+        receipts.len() > 20,
+        "clients got only {} receipts before the kill",
+        receipts.len()
+    );
+    println!(
+        "killed with SIGKILL after {} acknowledged records",
+        receipts.len()
+    );
+
+    let mut server = start(dir.path(), port);
+    let log = get_json(&base, "/api/log");
+    let vkey = log["verifierKey"].as_str().expect("vkey").to_owned();
+    let after = verify_checkpoint(log["checkpoint"].as_str().expect("checkpoint"), &vkey)
+        .expect("new checkpoint verifies");
+    let before = verify_checkpoint(&before, &vkey).expect("old checkpoint verifies");
+    assert!(
+        after.size > receipts.len() as u64,
+        "the registration and every acknowledged record"
+    );
+    for (id, receipt) in &receipts {
+        receipt.verify(&vkey).expect("the receipt still verifies");
+        let entry = get_json(&base, &format!("/api/entries/{}", receipt.index));
+        assert_eq!(
+            entry["recordId"],
+            serde_json::json!(id),
+            "entry {} holds the acknowledged record",
+            receipt.index
+        );
+        let leaf: Hash = serde_json::from_value(entry["leafHash"].clone()).expect("hash");
+        assert_eq!(leaf, receipt.leaf_hash);
+        let proof: InclusionProof = serde_json::from_value(get_json(
+            &base,
+            &format!(
+                "/api/proofs/inclusion?index={}&size={}",
+                receipt.index, after.size
+            ),
+        ))
+        .expect("proof");
+        proof
+            .verify(&leaf, &after.root)
+            .expect("included in the new checkpoint");
+    }
+    if before.size < after.size {
+        let proof: ConsistencyProof = serde_json::from_value(get_json(
+            &base,
+            &format!(
+                "/api/proofs/consistency?from={}&to={}",
+                before.size, after.size
+            ),
+        ))
+        .expect("proof");
+        proof
+            .verify(&before.root, &after.root)
+            .expect("the new checkpoint extends the old one");
+    } else {
+        assert_eq!((before.size, before.root), (after.size, after.root));
+    }
+    server.kill().expect("stop");
+    server.wait().expect("reaped");
+
+    let audit = Command::new(BIN)
+        .args(["audit", "--origin", ORIGIN])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .expect("audit");
+    let out = String::from_utf8_lossy(&audit.stdout);
+    assert!(
+        audit.status.success(),
+        "audit failed: {out}{}",
+        String::from_utf8_lossy(&audit.stderr)
+    );
+    assert!(out.contains("audit passed"), "{out}");
+}

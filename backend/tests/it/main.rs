@@ -1,0 +1,7 @@
+//! The ledger server end to end: HTTP in, SQLite and proofs out, each test on a fresh database.
+
+mod api;
+mod crash;
+mod race;
+mod submit;
+mod support;

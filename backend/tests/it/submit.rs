@@ -1,0 +1,401 @@
+//! Submitting records over HTTP: every act, receipts that verify, idempotent resubmission, and
+//! every error code with its status.
+
+use serde_json::{Value, json};
+use terroir_shared::asset::{AssetId, Carcass, Cattle, Product, Quantity, Sex, Unit};
+use terroir_shared::calendar::Date;
+use terroir_shared::ear_tag::EarTag;
+use terroir_shared::entry::LedgerEntry;
+use terroir_shared::log::Receipt;
+use terroir_shared::party::Role;
+use terroir_shared::record::*;
+
+use crate::support::*;
+
+fn receipt(v: &Value) -> Receipt {
+    serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("not a receipt: {e}: {v}"))
+}
+
+#[actix_web::test]
+async fn every_act_is_accepted_over_http_with_a_receipt_that_verifies() {
+    let mut h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let (coop, trader, store, bank, vet, station) =
+        (key(1), key(2), key(3), key(4), key(5), key(6));
+    let mut records = vec![
+        h.register(&coop, "Bulang Tea Co-op", &[Role::Cooperative]),
+        h.register(&trader, "Menghai Trading", &[Role::Trader]),
+        h.register(&store, "Kunming Store", &[Role::Warehouse]),
+        h.register(&bank, "Credit Union", &[Role::Financier]),
+        h.register(&vet, "County Vet", &[Role::Veterinarian]),
+        h.own(
+            &coop,
+            Act::AuthoriseDevice(AuthoriseDevice::new(
+                &station,
+                &party(&coop),
+                ORIGIN,
+                "village station",
+            )),
+        ),
+    ];
+    let cow = NewAsset {
+        product: Product::LiveCattle(Cattle {
+            ear_tag: EarTag::china("253282200000017").expect("tag"),
+            breed: "Yunling".into(),
+            sex: Sex::Male,
+            birth_date: Date::from_ymd(2024, 5, 1).expect("date"),
+            holding: "532822-001".into(),
+        }),
+        quantity: Quantity::new(1, Unit::Head).expect("q"),
+        gs1: None,
+        part_of: None,
+    };
+    let commission = h.sign(
+        &station,
+        party(&coop),
+        Act::Commission(Commission {
+            assets: vec![tea_lot("Laobanzhang", 100), tea_lot("Laobanzhang", 50), cow],
+        }),
+    );
+    let id = commission.id();
+    records.push(commission);
+    let (lot, lot2, cow) = (
+        AssetId::derive(&id, 0),
+        AssetId::derive(&id, 1),
+        AssetId::derive(&id, 2),
+    );
+    let at = |a: AssetId, head| terroir_shared::asset::AssetRef { id: a, head };
+    let vaccinate = h.own(
+        &vet,
+        Act::Observe(Observe {
+            assets: vec![at(cow, id)],
+            event: Event::Vaccination {
+                vaccine: "FMD".into(),
+                withdrawal_until: Date::from_ymd(2026, 9, 1).expect("d"),
+            },
+            attachments: vec![],
+        }),
+    );
+    let vax = vaccinate.id();
+    records.push(vaccinate);
+    let slaughter = h.own(
+        &coop,
+        Act::Transform(Transform {
+            process: "slaughter".into(),
+            inputs: vec![at(cow, vax)],
+            outputs: vec![NewAsset {
+                product: Product::Carcass(Carcass { grade: None }),
+                quantity: Quantity::new(300_000, Unit::Gram).expect("q"),
+                gs1: None,
+                part_of: None,
+            }],
+        }),
+    );
+    records.push(slaughter);
+    let split = h.own(
+        &coop,
+        Act::Split(Split {
+            asset: at(lot, id),
+            parts: vec![
+                Part {
+                    amount: 70,
+                    gs1: None,
+                },
+                Part {
+                    amount: 30,
+                    gs1: None,
+                },
+            ],
+        }),
+    );
+    let split_id = split.id();
+    records.push(split);
+    let (part_a, part_b) = (AssetId::derive(&split_id, 0), AssetId::derive(&split_id, 1));
+    let merge = h.own(
+        &coop,
+        Act::Merge(Merge {
+            assets: vec![at(part_b, split_id), at(lot2, id)],
+            gs1: None,
+        }),
+    );
+    let merge_id = merge.id();
+    records.push(merge);
+    let custody = h.own(
+        &coop,
+        Act::Custody(Custody {
+            assets: vec![at(part_a, split_id)],
+            to: party(&store),
+        }),
+    );
+    let custody_id = custody.id();
+    records.push(custody);
+    let transfer = h.own(
+        &coop,
+        Act::Transfer(Transfer {
+            assets: vec![at(part_a, custody_id)],
+            to: party(&trader),
+        }),
+    );
+    let transfer_id = transfer.id();
+    records.push(transfer);
+    let pledge = h.own(
+        &trader,
+        Act::Pledge(Pledge {
+            asset: at(part_a, transfer_id),
+            financier: party(&bank),
+        }),
+    );
+    let pledge_id = pledge.id();
+    records.push(pledge);
+    let release = h.own(
+        &bank,
+        Act::Release(Release {
+            asset: at(part_a, pledge_id),
+        }),
+    );
+    records.push(release);
+    let merged = AssetId::derive(&merge_id, 0);
+    records.push(h.own(
+        &coop,
+        Act::Retire(Retire {
+            asset: at(merged, merge_id),
+            reason: "sold to consumers".into(),
+        }),
+    ));
+    records.push(h.own(
+        &coop,
+        Act::RevokeDevice(RevokeDevice {
+            device: station.public(),
+        }),
+    ));
+
+    let vkey = h.vkey();
+    for (i, record) in records.iter().enumerate() {
+        let (status, body) = post(&app, "/api/records", record).await;
+        assert_eq!(status, 201, "{} refused: {body}", record.body().act.name());
+        let r = receipt(&body);
+        assert_eq!(r.index, i as u64);
+        let verified = r.verify(&vkey).expect("receipt verifies offline");
+        assert_eq!(verified.index, i as u64);
+        // The served entry is this record, and its leaf hash is the receipt's.
+        let (_, entry) = get(&app, &format!("/api/entries/{i}")).await;
+        let entry: LedgerEntry = serde_json::from_value(entry["entry"].clone()).expect("entry");
+        assert_eq!(
+            entry.verify_receipt(&r, &vkey).map(|v| v.index),
+            Ok(i as u64)
+        );
+        assert_eq!(entry.record.verify().expect("signature").id(), record.id());
+    }
+    let (_, asset) = get(&app, &format!("/api/assets/{part_a}")).await;
+    assert_eq!(asset["owner"], json!(party(&trader)));
+    assert_eq!(asset["custodian"], json!(party(&store)));
+    assert_eq!(asset["status"]["state"], "active");
+}
+
+#[actix_web::test]
+async fn resubmitting_returns_the_same_receipt() {
+    let mut h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let coop = key(1);
+    let reg = h.register(&coop, "Co-op", &[Role::Cooperative]);
+    let lot = h.own(
+        &coop,
+        Act::Commission(Commission {
+            assets: vec![tea_lot("Hekai", 10)],
+        }),
+    );
+    let (s1, first) = post(&app, "/api/records", &reg).await;
+    let (s2, _) = post(&app, "/api/records", &lot).await;
+    let (s3, again) = post(&app, "/api/records", &reg).await;
+    assert_eq!((s1, s2, s3), (201, 201, 200));
+    assert_eq!(first, again, "the very same receipt, checkpoint included");
+    let (_, log) = get(&app, "/api/log").await;
+    assert_eq!(log["size"], 2, "nothing was appended twice");
+}
+
+#[actix_web::test]
+async fn every_error_has_its_status_and_code() {
+    let mut h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let (coop, trader) = (key(1), key(2));
+    for r in [
+        h.register(&coop, "Co-op", &[Role::Cooperative]),
+        h.register(&trader, "Trader", &[Role::Trader]),
+    ] {
+        assert_eq!(post(&app, "/api/records", &r).await.0, 201);
+    }
+    let commission = h.own(
+        &coop,
+        Act::Commission(Commission {
+            assets: vec![tea_lot("Hekai", 10)],
+        }),
+    );
+    let lot = terroir_shared::asset::AssetRef {
+        id: AssetId::derive(&commission.id(), 0),
+        head: commission.id(),
+    };
+    assert_eq!(post(&app, "/api/records", &commission).await.0, 201);
+
+    // 400: not a record, with the path of the offending value.
+    let (status, p) = post(
+        &app,
+        "/api/records",
+        &json!({"record": {"origin": 5}, "signature": "00"}),
+    )
+    .await;
+    assert_eq!((status, p["code"].as_str()), (400, Some("malformed")));
+    assert_eq!(p["path"], "record.origin");
+    assert_eq!(p["type"], "/api/problems#malformed");
+    // 401: the signature does not verify.
+    let mut forged = serde_json::to_value(h.own(
+        &coop,
+        Act::Retire(Retire {
+            asset: lot,
+            reason: "x".into(),
+        }),
+    ))
+    .expect("json");
+    forged["record"]["act"]["retire"]["reason"] = json!("y");
+    let (status, p) = post(&app, "/api/records", &forged).await;
+    assert_eq!((status, p["code"].as_str()), (401, Some("bad_signature")));
+    // 403: only the owner may transfer.
+    let steal = h.own(
+        &trader,
+        Act::Transfer(Transfer {
+            assets: vec![lot],
+            to: party(&trader),
+        }),
+    );
+    let (status, p) = post(&app, "/api/records", &steal).await;
+    assert_eq!((status, p["code"].as_str()), (403, Some("not_permitted")));
+    // 422: a rule broken.
+    let bad_split = h.own(
+        &coop,
+        Act::Split(Split {
+            asset: lot,
+            parts: vec![
+                Part {
+                    amount: 3,
+                    gs1: None,
+                },
+                Part {
+                    amount: 3,
+                    gs1: None,
+                },
+            ],
+        }),
+    );
+    let (status, p) = post(&app, "/api/records", &bad_split).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (422, Some("quantity_not_conserved"))
+    );
+    // 409: the head was spent; the problem names the winner.
+    let win = h.own(
+        &coop,
+        Act::Transfer(Transfer {
+            assets: vec![lot],
+            to: party(&trader),
+        }),
+    );
+    let lose = h.own(
+        &coop,
+        Act::Split(Split {
+            asset: lot,
+            parts: vec![
+                Part {
+                    amount: 5,
+                    gs1: None,
+                },
+                Part {
+                    amount: 5,
+                    gs1: None,
+                },
+            ],
+        }),
+    );
+    assert_eq!(post(&app, "/api/records", &win).await.0, 201);
+    let (status, p) = post(&app, "/api/records", &lose).await;
+    assert_eq!((status, p["code"].as_str()), (409, Some("head_conflict")));
+    assert_eq!(p["winner"], json!(win.id()));
+    // 404.
+    let (status, p) = get(&app, &format!("/api/assets/{}", "ab".repeat(32))).await;
+    assert_eq!((status, p["code"].as_str()), (404, Some("not_found")));
+    // Nothing refused was appended.
+    let (_, log) = get(&app, "/api/log").await;
+    assert_eq!(log["size"], 4);
+}
+
+#[actix_web::test]
+async fn oversized_requests_and_entries_are_refused_with_413() {
+    let mut h = Harness::with_body_limit(4_096);
+    let app = app(h.state.clone()).await;
+    let coop = key(1);
+    let reg = h.register(&coop, "Co-op", &[Role::Cooperative]);
+    assert_eq!(post(&app, "/api/records", &reg).await.0, 201);
+    let big = h.own(
+        &coop,
+        Act::Commission(Commission {
+            assets: (0..40).map(|_| tea_lot("Hekai", 1)).collect(),
+        }),
+    );
+    let (status, p) = post(&app, "/api/records", &big).await;
+    assert_eq!((status, p["code"].as_str()), (413, Some("too_large")));
+
+    let mut h = Harness::new();
+    let app = crate::support::app(h.state.clone()).await;
+    let reg = h.register(&coop, "Co-op", &[Role::Cooperative]);
+    assert_eq!(post(&app, "/api/records", &reg).await.0, 201);
+    let huge = h.own(
+        &coop,
+        Act::Commission(Commission {
+            assets: (0..600).map(|_| tea_lot("Hekai", 1)).collect(),
+        }),
+    );
+    let (status, p) = post(&app, "/api/records", &huge).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (413, Some("entry_too_large")),
+        "{p}"
+    );
+}
+
+#[actix_web::test]
+async fn a_batch_answers_each_item_in_order() {
+    let mut h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let coop = key(1);
+    let reg = h.register(&coop, "Co-op", &[Role::Cooperative]);
+    let c1 = h.own(
+        &coop,
+        Act::Commission(Commission {
+            assets: vec![tea_lot("Hekai", 10)],
+        }),
+    );
+    let c2 = h.own(
+        &coop,
+        Act::Commission(Commission {
+            assets: vec![tea_lot("Hekai", 20)],
+        }),
+    );
+    let mut forged = serde_json::to_value(&c2).expect("json");
+    forged["signature"] = json!("00".repeat(64));
+    let batch = json!([reg, c1, {"record": 1}, forged, c1]);
+    let (status, body) = post(&app, "/api/records/batch", &batch).await;
+    assert_eq!(status, 200);
+    let outcomes: Vec<&str> = body["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["accepted", "accepted", "refused", "refused", "duplicate"]
+    );
+    assert_eq!(body["results"][2]["problem"]["status"], 400);
+    assert_eq!(body["results"][3]["problem"]["code"], "bad_signature");
+    assert_eq!(body["results"][1]["receipt"], body["results"][4]["receipt"]);
+    let (status, p) = post(&app, "/api/records/batch", &json!({"not": "an array"})).await;
+    assert_eq!((status, p["code"].as_str()), (400, Some("bad_request")));
+}
