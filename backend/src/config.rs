@@ -40,18 +40,10 @@ pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{path}: {source}")]
-    Parse {
-        path: PathBuf,
-        source: toml::de::Error,
-    },
-    #[error(
-        "invalid origin `{0}`: use host/path without a scheme, e.g. ledger.example.org/terroir"
-    )]
+    Parse { path: PathBuf, source: toml::de::Error },
+    #[error("invalid origin `{0}`: use host/path without a scheme, e.g. ledger.example.org/terroir")]
     Origin(String),
 }
 
@@ -72,20 +64,12 @@ impl Settings {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
-        let bind = over.bind.or(file.bind).unwrap_or_else(|| {
-            DEFAULT_BIND
-                .parse()
-                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)))
-        });
-        let origin = over
-            .origin
-            .clone()
-            .or(file.origin)
-            .unwrap_or_else(|| DEFAULT_ORIGIN.into());
-        if origin.contains("://")
-            || origin.trim().is_empty()
-            || origin.contains(char::is_whitespace)
-        {
+        let bind = over
+            .bind
+            .or(file.bind)
+            .unwrap_or_else(|| DEFAULT_BIND.parse().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))));
+        let origin = over.origin.clone().or(file.origin).unwrap_or_else(|| DEFAULT_ORIGIN.into());
+        if origin.contains("://") || origin.trim().is_empty() || origin.contains(char::is_whitespace) {
             return Err(ConfigError::Origin(origin));
         }
         let base_url = over
@@ -96,18 +80,11 @@ impl Settings {
             .trim_end_matches('/')
             .to_owned();
         Ok(Self {
-            data_dir: over
-                .data_dir
-                .clone()
-                .or(file.data_dir)
-                .unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+            data_dir: over.data_dir.clone().or(file.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
             origin,
             bind,
             base_url,
-            max_body_bytes: over
-                .max_body_bytes
-                .or(file.max_body_bytes)
-                .unwrap_or(DEFAULT_MAX_BODY),
+            max_body_bytes: over.max_body_bytes.or(file.max_body_bytes).unwrap_or(DEFAULT_MAX_BODY),
             read_connections: file.read_connections.unwrap_or(8),
         })
     }
@@ -118,14 +95,9 @@ impl Settings {
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.into(),
-        source,
-    })?;
-    toml::from_str(&text).map_err(|source| ConfigError::Parse {
-        path: path.into(),
-        source,
-    })
+    let text =
+        std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.into(), source })
 }
 
 #[cfg(test)]
@@ -137,43 +109,21 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("terroir-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let path = dir.join("terroir.toml");
-        std::fs::write(
-            &path,
-            "origin = \"file.example/log\"\nbind = \"127.0.0.1:9000\"\n",
-        )
-        .expect("write");
-        let from_file = Settings::resolve(&Overrides {
-            config: Some(path.clone()),
-            ..Overrides::default()
-        })
-        .expect("ok");
-        assert_eq!(
-            (from_file.origin.as_str(), from_file.bind.port()),
-            ("file.example/log", 9000)
-        );
+        std::fs::write(&path, "origin = \"file.example/log\"\nbind = \"127.0.0.1:9000\"\n").expect("write");
+        let from_file =
+            Settings::resolve(&Overrides { config: Some(path.clone()), ..Overrides::default() }).expect("ok");
+        assert_eq!((from_file.origin.as_str(), from_file.bind.port()), ("file.example/log", 9000));
         assert_eq!(from_file.base_url, "http://127.0.0.1:9000");
         let flagged = Overrides {
             config: Some(path.clone()),
             origin: Some("flag.example/log".into()),
             ..Overrides::default()
         };
-        assert_eq!(
-            Settings::resolve(&flagged).expect("ok").origin,
-            "flag.example/log"
-        );
+        assert_eq!(Settings::resolve(&flagged).expect("ok").origin, "flag.example/log");
         std::fs::write(&path, "colour = 1\n").expect("write");
-        assert!(matches!(
-            Settings::resolve(&flagged),
-            Err(ConfigError::Parse { .. })
-        ));
-        let bad = Overrides {
-            origin: Some("https://x/y".into()),
-            ..Overrides::default()
-        };
-        assert!(matches!(
-            Settings::resolve(&bad),
-            Err(ConfigError::Origin(_))
-        ));
+        assert!(matches!(Settings::resolve(&flagged), Err(ConfigError::Parse { .. })));
+        let bad = Overrides { origin: Some("https://x/y".into()), ..Overrides::default() };
+        assert!(matches!(Settings::resolve(&bad), Err(ConfigError::Origin(_))));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

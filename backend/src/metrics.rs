@@ -37,41 +37,21 @@ impl Default for Metrics {
         let commit_seconds = Histogram::new(exponential_buckets(0.000_25, 2.0, 16));
         let group_records = Histogram::new(exponential_buckets(1.0, 2.0, 15));
         let log_size = Gauge::<u64, AtomicU64>::default();
-        registry.register(
-            "records_accepted",
-            "Records appended to the log",
-            accepted.clone(),
-        );
+        registry.register("records_accepted", "Records appended to the log", accepted.clone());
         registry.register(
             "records_duplicate",
             "Records submitted again (same receipt returned)",
             duplicates.clone(),
         );
-        registry.register(
-            "records_refused",
-            "Records refused, by problem code",
-            refused.clone(),
-        );
+        registry.register("records_refused", "Records refused, by problem code", refused.clone());
         registry.register(
             "commit_seconds",
             "Time to judge, write, sign and fsync one group",
             commit_seconds.clone(),
         );
-        registry.register(
-            "group_records",
-            "Records per group commit",
-            group_records.clone(),
-        );
+        registry.register("group_records", "Records per group commit", group_records.clone());
         registry.register("log_size", "Entries in the log", log_size.clone());
-        Self {
-            registry,
-            accepted,
-            duplicates,
-            refused,
-            commit_seconds,
-            group_records,
-            log_size,
-        }
+        Self { registry, accepted, duplicates, refused, commit_seconds, group_records, log_size }
     }
 }
 
@@ -91,11 +71,7 @@ impl Metrics {
     }
 
     pub fn refused_with(&self, code: &str) {
-        self.refused
-            .get_or_create(&Code {
-                code: code.to_owned(),
-            })
-            .inc();
+        self.refused.get_or_create(&Code { code: code.to_owned() }).inc();
     }
 
     /// The text exposition format.

@@ -19,10 +19,7 @@ use crate::service::ledger::{Clock, Ledger, LogIdentity, WriterThread};
 /// The wall clock, read only here and handed to the rules.
 pub fn system_clock() -> Clock {
     Arc::new(|| {
-        let ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0);
+        let ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
         Timestamp(u64::try_from(ms).unwrap_or(u64::MAX))
     })
 }
@@ -45,25 +42,12 @@ impl Node {
         let operator = keys::load_or_create(&settings.data_dir, keys::OPERATOR_KEY_FILE)?;
         let signer = LogSigner::new(&settings.origin, log_key.signing_key().clone())
             .map_err(|e| anyhow::anyhow!("origin `{}`: {e}", settings.origin))?;
-        let identity = LogIdentity {
-            origin: settings.origin.clone(),
-            operator: PartyId(operator.public()),
-            signer,
-        };
+        let identity =
+            LogIdentity { origin: settings.origin.clone(), operator: PartyId(operator.public()), signer };
         let metrics = Arc::new(Metrics::default());
-        let (ledger, writer) = Ledger::open(
-            &settings.database(),
-            identity,
-            system_clock(),
-            metrics.clone(),
-        )
-        .with_context(|| format!("opening {}", settings.database().display()))?;
-        Ok(Self {
-            ledger,
-            operator,
-            metrics,
-            writer,
-        })
+        let (ledger, writer) = Ledger::open(&settings.database(), identity, system_clock(), metrics.clone())
+            .with_context(|| format!("opening {}", settings.database().display()))?;
+        Ok(Self { ledger, operator, metrics, writer })
     }
 
     /// Stops the writer after the group in flight.
@@ -89,12 +73,11 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     println!("  log origin        {}", settings.origin);
     println!("  verifier key      {}", node.ledger.vkey());
     println!("  entries           {size}");
-    let server =
-        HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes))
-            .bind(settings.bind)
-            .with_context(|| format!("cannot listen on {}", settings.bind))?
-            .shutdown_timeout(10)
-            .run();
+    let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes))
+        .bind(settings.bind)
+        .with_context(|| format!("cannot listen on {}", settings.bind))?
+        .shutdown_timeout(10)
+        .run();
     server.await?;
     tracing::info!("HTTP server stopped; finishing the group in flight");
     node.close();

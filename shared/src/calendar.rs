@@ -25,10 +25,7 @@ impl Timestamp {
         let nanos = i128::from(self.0) * 1_000_000;
         time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
             .ok()
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
+            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
             .unwrap_or_else(|| format!("{}ms", self.0))
     }
 }
@@ -57,8 +54,7 @@ impl Date {
     /// The date on which `t` falls, in UTC.
     pub fn of(t: Timestamp) -> Self {
         let secs = i64::try_from(t.0 / 1000).unwrap_or(i64::MAX);
-        let dt = time::OffsetDateTime::from_unix_timestamp(secs)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let dt = time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         Self(dt.date())
     }
 }
@@ -70,9 +66,7 @@ impl FromStr for Date {
         if s.len() != 10 {
             return Err(DateError(s.to_owned()));
         }
-        time::Date::parse(s, DATE_FORMAT)
-            .map(Self)
-            .map_err(|_| DateError(s.to_owned()))
+        time::Date::parse(s, DATE_FORMAT).map(Self).map_err(|_| DateError(s.to_owned()))
     }
 }
 
@@ -108,23 +102,11 @@ mod tests {
 
     #[test]
     fn dates_are_strict() {
-        assert_eq!(
-            "2026-03-01".parse::<Date>().map(|d| d.to_string()),
-            Ok("2026-03-01".into())
-        );
-        for bad in [
-            "2026-02-30",
-            "2026-3-01",
-            "26-03-01",
-            "2026-03-01T00:00",
-            "+02026-03-01",
-        ] {
+        assert_eq!("2026-03-01".parse::<Date>().map(|d| d.to_string()), Ok("2026-03-01".into()));
+        for bad in ["2026-02-30", "2026-3-01", "26-03-01", "2026-03-01T00:00", "+02026-03-01"] {
             assert!(bad.parse::<Date>().is_err(), "{bad}");
         }
-        assert_eq!(
-            Date::of(Timestamp(86_400_000 * 365)).to_string(),
-            "1971-01-01"
-        );
+        assert_eq!(Date::of(Timestamp(86_400_000 * 365)).to_string(), "1971-01-01");
         assert_eq!(Timestamp(1_500).to_rfc3339(), "1970-01-01T00:00:01.5Z");
     }
 }

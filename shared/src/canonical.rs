@@ -51,10 +51,8 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalError> {
         }
         Value::Object(map) => {
             // RFC 8785 §3.2.3: members sorted by the UTF-16 code units of their names.
-            let mut members: Vec<(Vec<u16>, &String, &Value)> = map
-                .iter()
-                .map(|(k, v)| (k.encode_utf16().collect(), k, v))
-                .collect();
+            let mut members: Vec<(Vec<u16>, &String, &Value)> =
+                map.iter().map(|(k, v)| (k.encode_utf16().collect(), k, v)).collect();
             members.sort_by(|a, b| a.0.cmp(&b.0));
             out.push(b'{');
             for (i, (_, k, v)) in members.into_iter().enumerate() {
@@ -138,17 +136,13 @@ mod tests {
     #[test]
     fn rfc8785_string_escaping() {
         let v = json!({"s": "\u{1}\u{1f}\"\\/\n\t\u{8}\u{c}\r€"});
-        assert_eq!(
-            canon(&v),
-            "{\"s\":\"\\u0001\\u001f\\\"\\\\/\\n\\t\\b\\f\\r€\"}"
-        );
+        assert_eq!(canon(&v), "{\"s\":\"\\u0001\\u001f\\\"\\\\/\\n\\t\\b\\f\\r€\"}");
     }
 
     #[test]
     fn nested_and_whitespace_free() {
         let v: Value =
-            serde_json::from_str(r#" { "b" : [ 1 , { "z":null, "a":true } ], "a": -5 } "#)
-                .expect("json");
+            serde_json::from_str(r#" { "b" : [ 1 , { "z":null, "a":true } ], "a": -5 } "#).expect("json");
         assert_eq!(canon(&v), r#"{"a":-5,"b":[1,{"a":true,"z":null}]}"#);
     }
 

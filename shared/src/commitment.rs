@@ -41,17 +41,11 @@ mod tests {
 
     #[test]
     fn opens_only_with_the_same_data_and_salt() {
-        let data = PersonalData {
-            name: "Li Wei".into(),
-            phone: Some("+86 139 0000 0000".into()),
-        };
+        let data = PersonalData { name: "Li Wei".into(), phone: Some("+86 139 0000 0000".into()) };
         let c = Commitment::commit(&data, &[1; 32]);
         assert!(c.opens(&data, &[1; 32]));
         assert!(!c.opens(&data, &[2; 32]));
-        let other = PersonalData {
-            phone: None,
-            ..data
-        };
+        let other = PersonalData { phone: None, ..data };
         assert!(!c.opens(&other, &[1; 32]));
     }
 }

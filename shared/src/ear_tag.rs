@@ -57,9 +57,7 @@ pub enum EarTagError {
     #[error("an ear tag code has 15 digits; this one has {len}")]
     WrongLength { len: usize },
     /// A character that is not a digit 0–9.
-    #[error(
-        "an ear tag code is digits only, without spaces or hyphens; character {position} is {ch:?}"
-    )]
+    #[error("an ear tag code is digits only, without spaces or hyphens; character {position} is {ch:?}")]
     NonDigit {
         /// 1-based position of the offending character.
         position: usize,
@@ -86,9 +84,7 @@ pub enum EarTagError {
     )]
     NationalIdTooLarge { id: u64 },
     /// A Chinese tag for a species other than cattle.
-    #[error(
-        "species digit {digit} marks {species}; only cattle tags (species digit 2) can be registered"
-    )]
+    #[error("species digit {digit} marks {species}; only cattle tags (species digit 2) can be registered")]
     NotCattle { digit: u8, species: &'static str },
     /// A Chinese species digit that means nothing.
     #[error("species digit {digit} is not defined (1 pig, 2 cattle, 3 sheep or goat)")]
@@ -106,40 +102,32 @@ pub enum EarTagError {
     #[error(
         "{code} is ambiguous: it reads as an ISO 11784 tag with country code {country:03} and as a Chinese national cattle tag from county {county}; choose the scheme"
     )]
-    Ambiguous {
-        code: String,
-        country: u16,
-        county: String,
-    },
+    Ambiguous { code: String, country: u16, county: String },
     /// Neither scheme accepts the code.
     #[error("not a valid ear tag: as ISO 11784, {iso11784}; as a Chinese national tag, {china}")]
-    Unrecognised {
-        iso11784: Box<EarTagError>,
-        china: Box<EarTagError>,
-    },
+    Unrecognised { iso11784: Box<EarTagError>, china: Box<EarTagError> },
 }
 
 /// ISO 3166-1 numeric codes currently assigned to a country or territory, sorted.
 const ISO_3166_1_NUMERIC: [u16; 249] = [
-    4, 8, 10, 12, 16, 20, 24, 28, 31, 32, 36, 40, 44, 48, 50, 51, 52, 56, 60, 64, 68, 70, 72, 74,
-    76, 84, 86, 90, 92, 96, 100, 104, 108, 112, 116, 120, 124, 132, 136, 140, 144, 148, 152, 156,
-    158, 162, 166, 170, 174, 175, 178, 180, 184, 188, 191, 192, 196, 203, 204, 208, 212, 214, 218,
-    222, 226, 231, 232, 233, 234, 238, 239, 242, 246, 248, 250, 254, 258, 260, 262, 266, 268, 270,
-    275, 276, 288, 292, 296, 300, 304, 308, 312, 316, 320, 324, 328, 332, 334, 336, 340, 344, 348,
-    352, 356, 360, 364, 368, 372, 376, 380, 384, 388, 392, 398, 400, 404, 408, 410, 414, 417, 418,
-    422, 426, 428, 430, 434, 438, 440, 442, 446, 450, 454, 458, 462, 466, 470, 474, 478, 480, 484,
-    492, 496, 498, 499, 500, 504, 508, 512, 516, 520, 524, 528, 531, 533, 534, 535, 540, 548, 554,
-    558, 562, 566, 570, 574, 578, 580, 581, 583, 584, 585, 586, 591, 598, 600, 604, 608, 612, 616,
-    620, 624, 626, 630, 634, 638, 642, 643, 646, 652, 654, 659, 660, 662, 663, 666, 670, 674, 678,
-    682, 686, 688, 690, 694, 702, 703, 704, 705, 706, 710, 716, 724, 728, 729, 732, 740, 744, 748,
-    752, 756, 760, 762, 764, 768, 772, 776, 780, 784, 788, 792, 795, 796, 798, 800, 804, 807, 818,
-    826, 831, 832, 833, 834, 840, 850, 854, 858, 860, 862, 876, 882, 887, 894,
+    4, 8, 10, 12, 16, 20, 24, 28, 31, 32, 36, 40, 44, 48, 50, 51, 52, 56, 60, 64, 68, 70, 72, 74, 76, 84, 86,
+    90, 92, 96, 100, 104, 108, 112, 116, 120, 124, 132, 136, 140, 144, 148, 152, 156, 158, 162, 166, 170,
+    174, 175, 178, 180, 184, 188, 191, 192, 196, 203, 204, 208, 212, 214, 218, 222, 226, 231, 232, 233, 234,
+    238, 239, 242, 246, 248, 250, 254, 258, 260, 262, 266, 268, 270, 275, 276, 288, 292, 296, 300, 304, 308,
+    312, 316, 320, 324, 328, 332, 334, 336, 340, 344, 348, 352, 356, 360, 364, 368, 372, 376, 380, 384, 388,
+    392, 398, 400, 404, 408, 410, 414, 417, 418, 422, 426, 428, 430, 434, 438, 440, 442, 446, 450, 454, 458,
+    462, 466, 470, 474, 478, 480, 484, 492, 496, 498, 499, 500, 504, 508, 512, 516, 520, 524, 528, 531, 533,
+    534, 535, 540, 548, 554, 558, 562, 566, 570, 574, 578, 580, 581, 583, 584, 585, 586, 591, 598, 600, 604,
+    608, 612, 616, 620, 624, 626, 630, 634, 638, 642, 643, 646, 652, 654, 659, 660, 662, 663, 666, 670, 674,
+    678, 682, 686, 688, 690, 694, 702, 703, 704, 705, 706, 710, 716, 724, 728, 729, 732, 740, 744, 748, 752,
+    756, 760, 762, 764, 768, 772, 776, 780, 784, 788, 792, 795, 796, 798, 800, 804, 807, 818, 826, 831, 832,
+    833, 834, 840, 850, 854, 858, 860, 862, 876, 882, 887, 894,
 ];
 
 /// Chinese province-level administrative division codes (the first two digits of a county code).
 const CHINA_PROVINCES: [u8; 34] = [
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
-    53, 54, 61, 62, 63, 64, 65, 71, 81, 82,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54,
+    61, 62, 63, 64, 65, 71, 81, 82,
 ];
 
 /// The largest ISO 11784 national identification number (38 bits).
@@ -150,10 +138,7 @@ const CODE_LEN: usize = 15;
 /// Checks that `code` is exactly 15 ASCII digits.
 fn check_shape(code: &str) -> Result<(), EarTagError> {
     if let Some((i, ch)) = code.chars().enumerate().find(|(_, c)| !c.is_ascii_digit()) {
-        return Err(EarTagError::NonDigit {
-            position: i + 1,
-            ch,
-        });
+        return Err(EarTagError::NonDigit { position: i + 1, ch });
     }
     if code.len() != CODE_LEN {
         return Err(EarTagError::WrongLength { len: code.len() });
@@ -163,9 +148,7 @@ fn check_shape(code: &str) -> Result<(), EarTagError> {
 
 /// The number written by ASCII digits (at most 19 of them, so it cannot overflow).
 fn number(digits: &str) -> u64 {
-    digits
-        .bytes()
-        .fold(0, |n, b| n * 10 + u64::from(b.wrapping_sub(b'0')))
+    digits.bytes().fold(0, |n, b| n * 10 + u64::from(b.wrapping_sub(b'0')))
 }
 
 /// The ISO 11784 country code of a 15-digit code.
@@ -199,16 +182,10 @@ fn check_china(code: &str) -> Result<(), EarTagError> {
     match digit {
         2 => {}
         1 => {
-            return Err(EarTagError::NotCattle {
-                digit,
-                species: "a pig",
-            });
+            return Err(EarTagError::NotCattle { digit, species: "a pig" });
         }
         3 => {
-            return Err(EarTagError::NotCattle {
-                digit,
-                species: "a sheep or goat",
-            });
+            return Err(EarTagError::NotCattle { digit, species: "a sheep or goat" });
         }
         _ => return Err(EarTagError::UnknownSpecies { digit }),
     }
@@ -218,9 +195,7 @@ fn check_china(code: &str) -> Result<(), EarTagError> {
         return Err(EarTagError::UnknownProvince { code: province });
     }
     if &code[3..7] == "0000" {
-        return Err(EarTagError::ProvinceNotCounty {
-            division: code[1..7].to_owned(),
-        });
+        return Err(EarTagError::ProvinceNotCounty { division: code[1..7].to_owned() });
     }
     if number(&code[7..]) == 0 {
         return Err(EarTagError::SequenceZero);
@@ -248,10 +223,7 @@ impl EarTag {
             EarTagScheme::Iso11784 => check_iso11784(code)?,
             EarTagScheme::ChinaNational => check_china(code)?,
         }
-        Ok(Self {
-            scheme,
-            code: code.to_owned(),
-        })
+        Ok(Self { scheme, code: code.to_owned() })
     }
 
     /// A code whose scheme is not known: accepted when exactly one scheme accepts it.
@@ -268,16 +240,10 @@ impl EarTag {
             (Ok(()), Err(_)) => EarTagScheme::Iso11784,
             (Err(_), Ok(())) => EarTagScheme::ChinaNational,
             (Err(iso), Err(china)) => {
-                return Err(EarTagError::Unrecognised {
-                    iso11784: Box::new(iso),
-                    china: Box::new(china),
-                });
+                return Err(EarTagError::Unrecognised { iso11784: Box::new(iso), china: Box::new(china) });
             }
         };
-        Ok(Self {
-            scheme,
-            code: code.to_owned(),
-        })
+        Ok(Self { scheme, code: code.to_owned() })
     }
 
     pub fn scheme(&self) -> EarTagScheme {
@@ -323,9 +289,7 @@ mod tests {
         assert!(check_iso11784("276274877906943").is_ok());
         assert_eq!(
             check_iso11784("276274877906944"),
-            Err(EarTagError::NationalIdTooLarge {
-                id: 274_877_906_944
-            })
+            Err(EarTagError::NationalIdTooLarge { id: 274_877_906_944 })
         );
     }
 }

@@ -27,12 +27,7 @@ pub enum EntryError {
     #[error(
         "the receipt is for leaf {receipt_leaf} at index {receipt_index}, not for this entry (leaf {entry_leaf} at index {entry_index})"
     )]
-    NotThisEntry {
-        entry_index: u64,
-        entry_leaf: Hash,
-        receipt_index: u64,
-        receipt_leaf: Hash,
-    },
+    NotThisEntry { entry_index: u64, entry_leaf: Hash, receipt_index: u64, receipt_leaf: Hash },
     #[error(transparent)]
     NotCanonical(#[from] CanonicalError),
 }
@@ -67,11 +62,7 @@ impl LedgerEntry {
 
     /// Checks that `receipt` proves this very entry at its index under a checkpoint signed by
     /// the log key `vkey`. The record's own signature is checked separately (`verify`).
-    pub fn verify_receipt(
-        &self,
-        receipt: &Receipt,
-        vkey: &str,
-    ) -> Result<VerifiedReceipt, EntryError> {
+    pub fn verify_receipt(&self, receipt: &Receipt, vkey: &str) -> Result<VerifiedReceipt, EntryError> {
         let leaf = self.leaf_hash()?;
         if receipt.leaf_hash != leaf || receipt.index != self.index {
             return Err(EntryError::NotThisEntry {

@@ -97,10 +97,7 @@ mod tests {
     #[test]
     fn hex_round_trip_and_strictness() {
         let h = Hash::sha256(b"abc");
-        assert_eq!(
-            h.to_hex(),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(h.to_hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert_eq!(h.to_hex().parse::<Hash>(), Ok(h));
         assert!(h.to_hex().to_uppercase().parse::<Hash>().is_err());
         assert!(h.to_hex()[..62].parse::<Hash>().is_err());

@@ -16,9 +16,7 @@ pub struct CheckpointRow {
 }
 
 pub fn insert(conn: &mut SqliteConnection, row: &CheckpointRow) -> Result<(), DbError> {
-    diesel::insert_into(checkpoints::table)
-        .values(row)
-        .execute(conn)?;
+    diesel::insert_into(checkpoints::table).values(row).execute(conn)?;
     Ok(())
 }
 
@@ -32,17 +30,11 @@ pub fn latest(conn: &mut SqliteConnection) -> Result<Option<CheckpointRow>, DbEr
 
 /// All checkpoints, smallest first (for the audit).
 pub fn all(conn: &mut SqliteConnection) -> Result<Vec<CheckpointRow>, DbError> {
-    Ok(checkpoints::table
-        .order(checkpoints::size)
-        .select(CheckpointRow::as_select())
-        .load(conn)?)
+    Ok(checkpoints::table.order(checkpoints::size).select(CheckpointRow::as_select()).load(conn)?)
 }
 
 /// The first checkpoint whose tree includes entry `idx`.
-pub fn first_covering(
-    conn: &mut SqliteConnection,
-    idx: i64,
-) -> Result<Option<CheckpointRow>, DbError> {
+pub fn first_covering(conn: &mut SqliteConnection, idx: i64) -> Result<Option<CheckpointRow>, DbError> {
     Ok(checkpoints::table
         .filter(checkpoints::size.gt(idx))
         .order(checkpoints::size)
@@ -52,11 +44,7 @@ pub fn first_covering(
 }
 
 /// Checkpoints with `after < size <= upto`, smallest first (for the audit, chunk by chunk).
-pub fn range(
-    conn: &mut SqliteConnection,
-    after: i64,
-    upto: i64,
-) -> Result<Vec<CheckpointRow>, DbError> {
+pub fn range(conn: &mut SqliteConnection, after: i64, upto: i64) -> Result<Vec<CheckpointRow>, DbError> {
     Ok(checkpoints::table
         .filter(checkpoints::size.gt(after).and(checkpoints::size.le(upto)))
         .order(checkpoints::size)

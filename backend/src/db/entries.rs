@@ -33,28 +33,18 @@ const CHUNK: usize = 4_000;
 
 pub fn insert(conn: &mut SqliteConnection, rows: &[NewEntry<'_>]) -> Result<(), DbError> {
     for chunk in rows.chunks(CHUNK) {
-        diesel::insert_into(entries::table)
-            .values(chunk)
-            .execute(conn)?;
+        diesel::insert_into(entries::table).values(chunk).execute(conn)?;
     }
     Ok(())
 }
 
 /// The index of the entry holding record `record_id`, if it was accepted.
 pub fn index_of(conn: &mut SqliteConnection, record_id: &[u8]) -> Result<Option<i64>, DbError> {
-    Ok(entries::table
-        .filter(entries::record_id.eq(record_id))
-        .select(entries::idx)
-        .first(conn)
-        .optional()?)
+    Ok(entries::table.filter(entries::record_id.eq(record_id)).select(entries::idx).first(conn).optional()?)
 }
 
 pub fn get(conn: &mut SqliteConnection, idx: i64) -> Result<Option<EntryRow>, DbError> {
-    Ok(entries::table
-        .find(idx)
-        .select(EntryRow::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(entries::table.find(idx).select(EntryRow::as_select()).first(conn).optional()?)
 }
 
 /// Entries with `start <= idx < end`, in order.
@@ -86,4 +76,24 @@ pub fn many(conn: &mut SqliteConnection, idxs: &[i64]) -> Result<Vec<EntryRow>, 
 
 pub fn count(conn: &mut SqliteConnection) -> Result<i64, DbError> {
     Ok(entries::table.count().get_result(conn)?)
+}
+
+/// `(idx, leaf_hash)` of the given entries.
+pub fn leaf_hashes(conn: &mut SqliteConnection, idxs: &[i64]) -> Result<Vec<(i64, Vec<u8>)>, DbError> {
+    let mut out = Vec::with_capacity(idxs.len());
+    for chunk in idxs.chunks(8_000) {
+        out.extend(
+            entries::table
+                .filter(entries::idx.eq_any(chunk))
+                .select((entries::idx, entries::leaf_hash))
+                .load::<(i64, Vec<u8>)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// The number of entries: one more than the highest index (an O(log n) read).
+pub fn size(conn: &mut SqliteConnection) -> Result<u64, DbError> {
+    let max: Option<i64> = entries::table.select(diesel::dsl::max(entries::idx)).first(conn)?;
+    Ok(max.map_or(0, |m| m as u64 + 1))
 }

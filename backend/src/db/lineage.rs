@@ -27,14 +27,10 @@ pub fn insert(
     edges: &[Edge<'_>],
 ) -> Result<(), DbError> {
     for chunk in touched.chunks(8_000) {
-        diesel::insert_or_ignore_into(asset_entries::table)
-            .values(chunk)
-            .execute(conn)?;
+        diesel::insert_or_ignore_into(asset_entries::table).values(chunk).execute(conn)?;
     }
     for chunk in edges.chunks(8_000) {
-        diesel::insert_or_ignore_into(asset_parents::table)
-            .values(chunk)
-            .execute(conn)?;
+        diesel::insert_or_ignore_into(asset_parents::table).values(chunk).execute(conn)?;
     }
     Ok(())
 }

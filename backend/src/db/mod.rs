@@ -50,8 +50,7 @@ const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
 pub fn open_writer(path: &Path) -> Result<SqliteConnection, DbError> {
     let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
     conn.batch_execute(PRAGMAS)?;
-    conn.run_pending_migrations(MIGRATIONS)
-        .map_err(|e| DbError::Migration(e.to_string()))?;
+    conn.run_pending_migrations(MIGRATIONS).map_err(|e| DbError::Migration(e.to_string()))?;
     Ok(conn)
 }
 
@@ -60,10 +59,8 @@ struct ReadPragmas;
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ReadPragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(
-            "PRAGMA busy_timeout = 10000; PRAGMA cache_size = -16384; PRAGMA query_only = ON;",
-        )
-        .map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA cache_size = -16384; PRAGMA query_only = ON;")
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
@@ -80,8 +77,7 @@ pub fn read_pool(path: &Path, size: u32) -> Result<ReadPool, DbError> {
 
 /// Reverts every migration: used by the test that proves each one reverts cleanly.
 pub fn revert_all(conn: &mut SqliteConnection) -> Result<(), DbError> {
-    conn.revert_all_migrations(MIGRATIONS)
-        .map_err(|e| DbError::Migration(e.to_string()))?;
+    conn.revert_all_migrations(MIGRATIONS).map_err(|e| DbError::Migration(e.to_string()))?;
     Ok(())
 }
 

@@ -19,9 +19,7 @@ pub struct NewNode<'a> {
 
 pub fn insert(conn: &mut SqliteConnection, rows: &[NewNode<'_>]) -> Result<(), DbError> {
     for chunk in rows.chunks(8_000) {
-        diesel::insert_into(nodes::table)
-            .values(chunk)
-            .execute(conn)?;
+        diesel::insert_into(nodes::table).values(chunk).execute(conn)?;
     }
     Ok(())
 }
@@ -48,9 +46,7 @@ impl NodeStore for DbNodes<'_> {
         wanted
             .iter()
             .map(|i| {
-                let bytes = found
-                    .get(i)
-                    .ok_or(StoreError::Missing { index: *i as u64 })?;
+                let bytes = found.get(i).ok_or(StoreError::Missing { index: *i as u64 })?;
                 hash_from(bytes).map_err(|e: DbError| StoreError::Backend(e.to_string()))
             })
             .collect()
@@ -58,11 +54,7 @@ impl NodeStore for DbNodes<'_> {
 }
 
 /// Stored hashes with `start <= idx < end`, in order (for the audit).
-pub fn range(
-    conn: &mut SqliteConnection,
-    start: i64,
-    end: i64,
-) -> Result<Vec<(i64, Vec<u8>)>, DbError> {
+pub fn range(conn: &mut SqliteConnection, start: i64, end: i64) -> Result<Vec<(i64, Vec<u8>)>, DbError> {
     Ok(nodes::table
         .filter(nodes::idx.ge(start).and(nodes::idx.lt(end)))
         .order(nodes::idx)
@@ -73,7 +65,22 @@ pub fn range(
 /// How many stored hashes there are, and the smallest and largest index.
 pub fn extent(conn: &mut SqliteConnection) -> Result<(i64, Option<i64>, Option<i64>), DbError> {
     use diesel::dsl::{count_star, max, min};
-    Ok(nodes::table
-        .select((count_star(), min(nodes::idx), max(nodes::idx)))
-        .first(conn)?)
+    Ok(nodes::table.select((count_star(), min(nodes::idx), max(nodes::idx))).first(conn)?)
+}
+
+/// The stored hashes at `indexes`, in as few queries as SQLite's parameter limit allows.
+pub fn read_many(
+    conn: &mut SqliteConnection,
+    indexes: &[u64],
+) -> Result<std::collections::HashMap<u64, Hash>, DbError> {
+    let mut out = std::collections::HashMap::with_capacity(indexes.len());
+    let wanted: Vec<i64> = indexes.iter().map(|&i| i as i64).collect();
+    for chunk in wanted.chunks(16_000) {
+        let rows: Vec<(i64, Vec<u8>)> =
+            nodes::table.filter(nodes::idx.eq_any(chunk)).select((nodes::idx, nodes::hash)).load(conn)?;
+        for (i, h) in rows {
+            out.insert(i as u64, hash_from(&h)?);
+        }
+    }
+    Ok(out)
 }

@@ -51,17 +51,10 @@ fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, DbError> {
 pub fn put_parties(conn: &mut SqliteConnection, items: &[&Party]) -> Result<(), DbError> {
     let rows = items
         .iter()
-        .map(|p| {
-            Ok(PartyRow {
-                id: p.id.0.as_bytes(),
-                body: to_json(p)?,
-            })
-        })
+        .map(|p| Ok(PartyRow { id: p.id.0.as_bytes(), body: to_json(p)? }))
         .collect::<Result<Vec<_>, DbError>>()?;
     for chunk in rows.chunks(4_000) {
-        diesel::replace_into(parties::table)
-            .values(chunk)
-            .execute(conn)?;
+        diesel::replace_into(parties::table).values(chunk).execute(conn)?;
     }
     Ok(())
 }
@@ -69,18 +62,10 @@ pub fn put_parties(conn: &mut SqliteConnection, items: &[&Party]) -> Result<(), 
 pub fn put_devices(conn: &mut SqliteConnection, items: &[&Device]) -> Result<(), DbError> {
     let rows = items
         .iter()
-        .map(|d| {
-            Ok(DeviceRow {
-                key: d.key.as_bytes(),
-                party: d.party.0.as_bytes(),
-                body: to_json(d)?,
-            })
-        })
+        .map(|d| Ok(DeviceRow { key: d.key.as_bytes(), party: d.party.0.as_bytes(), body: to_json(d)? }))
         .collect::<Result<Vec<_>, DbError>>()?;
     for chunk in rows.chunks(4_000) {
-        diesel::replace_into(devices::table)
-            .values(chunk)
-            .execute(conn)?;
+        diesel::replace_into(devices::table).values(chunk).execute(conn)?;
     }
     Ok(())
 }
@@ -88,40 +73,24 @@ pub fn put_devices(conn: &mut SqliteConnection, items: &[&Device]) -> Result<(),
 pub fn put_assets(conn: &mut SqliteConnection, items: &[&Asset]) -> Result<(), DbError> {
     let rows = items
         .iter()
-        .map(|a| {
-            Ok(AssetRow {
-                id: a.id.0.as_bytes(),
-                owner: a.owner.0.as_bytes(),
-                body: to_json(a)?,
-            })
-        })
+        .map(|a| Ok(AssetRow { id: a.id.0.as_bytes(), owner: a.owner.0.as_bytes(), body: to_json(a)? }))
         .collect::<Result<Vec<_>, DbError>>()?;
     for chunk in rows.chunks(4_000) {
-        diesel::replace_into(assets::table)
-            .values(chunk)
-            .execute(conn)?;
+        diesel::replace_into(assets::table).values(chunk).execute(conn)?;
     }
     Ok(())
 }
 
-pub fn put_identities(
-    conn: &mut SqliteConnection,
-    rows: &[IdentityRow<'_>],
-) -> Result<(), DbError> {
+pub fn put_identities(conn: &mut SqliteConnection, rows: &[IdentityRow<'_>]) -> Result<(), DbError> {
     for chunk in rows.chunks(8_000) {
-        diesel::insert_or_ignore_into(identities::table)
-            .values(chunk)
-            .execute(conn)?;
+        diesel::insert_or_ignore_into(identities::table).values(chunk).execute(conn)?;
     }
     Ok(())
 }
 
 pub fn party(conn: &mut SqliteConnection, id: &PartyId) -> Result<Option<Party>, DbError> {
-    let body: Option<String> = parties::table
-        .find(id.0.as_bytes().as_slice())
-        .select(parties::body)
-        .first(conn)
-        .optional()?;
+    let body: Option<String> =
+        parties::table.find(id.0.as_bytes().as_slice()).select(parties::body).first(conn).optional()?;
     body.as_deref().map(from_json).transpose()
 }
 
@@ -131,11 +100,8 @@ pub fn all_parties(conn: &mut SqliteConnection) -> Result<Vec<Party>, DbError> {
 }
 
 pub fn device(conn: &mut SqliteConnection, key: &PublicKey) -> Result<Option<Device>, DbError> {
-    let body: Option<String> = devices::table
-        .find(key.as_bytes().as_slice())
-        .select(devices::body)
-        .first(conn)
-        .optional()?;
+    let body: Option<String> =
+        devices::table.find(key.as_bytes().as_slice()).select(devices::body).first(conn).optional()?;
     body.as_deref().map(from_json).transpose()
 }
 
@@ -148,28 +114,20 @@ pub fn devices_of(conn: &mut SqliteConnection, party: &PartyId) -> Result<Vec<De
 }
 
 pub fn asset(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Asset>, DbError> {
-    let body: Option<String> = assets::table
-        .find(id.0.as_bytes().as_slice())
-        .select(assets::body)
-        .first(conn)
-        .optional()?;
+    let body: Option<String> =
+        assets::table.find(id.0.as_bytes().as_slice()).select(assets::body).first(conn).optional()?;
     body.as_deref().map(from_json).transpose()
 }
 
 pub fn assets_many(conn: &mut SqliteConnection, ids: &[AssetId]) -> Result<Vec<Asset>, DbError> {
     let keys: Vec<&[u8]> = ids.iter().map(|i| i.0.as_bytes().as_slice()).collect();
-    let bodies: Vec<String> = assets::table
-        .filter(assets::id.eq_any(keys))
-        .select(assets::body)
-        .load(conn)?;
+    let bodies: Vec<String> =
+        assets::table.filter(assets::id.eq_any(keys)).select(assets::body).load(conn)?;
     bodies.iter().map(|b| from_json(b)).collect()
 }
 
 pub fn holder_of(conn: &mut SqliteConnection, key: &str) -> Result<Option<AssetId>, DbError> {
-    let asset: Option<Vec<u8>> = identities::table
-        .find(key)
-        .select(identities::asset)
-        .first(conn)
-        .optional()?;
+    let asset: Option<Vec<u8>> =
+        identities::table.find(key).select(identities::asset).first(conn).optional()?;
     asset.map(|a| super::hash_from(&a).map(AssetId)).transpose()
 }

@@ -11,31 +11,19 @@ use super::problem::ApiError;
 use crate::service::reads;
 
 fn asset_id(s: &str) -> Result<AssetId, ApiError> {
-    s.parse().map_err(|_| {
-        ApiError::BadRequest(format!(
-            "`{s}` is not an asset id (64 lowercase hex digits)"
-        ))
-    })
+    s.parse().map_err(|_| ApiError::BadRequest(format!("`{s}` is not an asset id (64 lowercase hex digits)")))
 }
 
-pub async fn asset(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn asset(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = asset_id(&id)?;
     let found = state.read(move |conn| Ok(reads::asset(conn, &id)?)).await?;
     let asset = found.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
     Ok(HttpResponse::Ok().json(asset))
 }
 
-pub async fn history(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn history(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = asset_id(&id)?;
-    let found = state
-        .read(move |conn| Ok(reads::history(conn, &id)?))
-        .await?;
+    let found = state.read(move |conn| Ok(reads::history(conn, &id)?)).await?;
     let history = found.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
     let checkpoint = state.ledger.latest_checkpoint().map(|c| c.note);
     Ok(HttpResponse::Ok().json(json!({
@@ -74,11 +62,7 @@ pub async fn lineage(
             if reads::asset(conn, &id)?.is_none() {
                 return Err(ApiError::NotFound(format!("asset {id}")));
             }
-            Ok(if up {
-                reads::ancestors(conn, &id, limit)?
-            } else {
-                reads::descendants(conn, &id, limit)?
-            })
+            Ok(if up { reads::ancestors(conn, &id, limit)? } else { reads::descendants(conn, &id, limit)? })
         })
         .await?;
     Ok(HttpResponse::Ok()
@@ -90,13 +74,8 @@ pub async fn parties(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
     Ok(HttpResponse::Ok().json(json!({ "parties": all })))
 }
 
-pub async fn party(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let key = id
-        .parse()
-        .map_err(|_| ApiError::BadRequest(format!("`{id}` is not a party key")))?;
+pub async fn party(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let key = id.parse().map_err(|_| ApiError::BadRequest(format!("`{id}` is not a party key")))?;
     let id = PartyId(key);
     let found = state.read(move |conn| Ok(reads::party(conn, &id)?)).await?;
     Ok(HttpResponse::Ok().json(found.ok_or_else(|| ApiError::NotFound(format!("party {id}")))?))

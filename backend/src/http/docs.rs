@@ -25,10 +25,7 @@ pub async fn page(_state: web::Data<AppState>) -> HttpResponse {
     let doc = document();
     let mut rows = String::new();
     for (path, item) in doc.paths.paths.iter() {
-        rows.push_str(&format!(
-            "<li><code>{path}</code> {}</li>",
-            item.summary.clone().unwrap_or_default()
-        ));
+        rows.push_str(&format!("<li><code>{path}</code> {}</li>", item.summary.clone().unwrap_or_default()));
     }
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")

@@ -58,19 +58,12 @@ fn parse_tile_path(path: &str) -> Result<(u64, u64), ApiError> {
     let mut n: u64 = 0;
     for (i, seg) in segments.iter().enumerate() {
         let last = i + 1 == segments.len();
-        let digits = if last {
-            *seg
-        } else {
-            seg.strip_prefix('x').ok_or_else(bad)?
-        };
+        let digits = if last { *seg } else { seg.strip_prefix('x').ok_or_else(bad)? };
         if digits.len() != 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
         let d: u64 = digits.parse().map_err(|_| bad())?;
-        n = n
-            .checked_mul(1000)
-            .and_then(|n| n.checked_add(d))
-            .ok_or_else(bad)?;
+        n = n.checked_mul(1000).and_then(|n| n.checked_add(d)).ok_or_else(bad)?;
     }
     Ok((n, width))
 }
@@ -90,9 +83,7 @@ pub async fn tile(
     if n.saturating_mul(256).saturating_add(width) > available {
         return Err(ApiError::NotFound(format!("tile {level}/{rest}")));
     }
-    let bytes = state
-        .read(move |conn| Ok(reads::tile(conn, level, n, width)?))
-        .await?;
+    let bytes = state.read(move |conn| Ok(reads::tile(conn, level, n, width)?)).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/octet-stream")
         .insert_header((header::CACHE_CONTROL, IMMUTABLE))
@@ -108,9 +99,7 @@ pub async fn entry_bundle(
     if n.saturating_mul(256).saturating_add(width) > size(&state) {
         return Err(ApiError::NotFound(format!("entry bundle {rest}")));
     }
-    let bytes = state
-        .read(move |conn| Ok(reads::entry_bundle(conn, n, width)?))
-        .await?;
+    let bytes = state.read(move |conn| Ok(reads::entry_bundle(conn, n, width)?)).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/octet-stream")
         .insert_header((header::CACHE_CONTROL, IMMUTABLE))
@@ -124,41 +113,22 @@ pub struct Range {
     end: Option<u64>,
 }
 
-pub async fn entries(
-    state: web::Data<AppState>,
-    q: web::Query<Range>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn entries(state: web::Data<AppState>, q: web::Query<Range>) -> Result<HttpResponse, ApiError> {
     let size = size(&state);
     let start = q.start.unwrap_or(0);
-    let end = q
-        .end
-        .unwrap_or(size)
-        .min(size)
-        .min(start.saturating_add(1_000));
+    let end = q.end.unwrap_or(size).min(size).min(start.saturating_add(1_000));
     if start > end {
-        return Err(ApiError::BadRequest(format!(
-            "start {start} is after end {end}"
-        )));
+        return Err(ApiError::BadRequest(format!("start {start} is after end {end}")));
     }
-    let items = state
-        .read(move |conn| Ok(reads::entries(conn, start, end)?))
-        .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({ "start": start, "end": end, "size": size, "entries": items })))
+    let items = state.read(move |conn| Ok(reads::entries(conn, start, end)?)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "start": start, "end": end, "size": size, "entries": items })))
 }
 
-pub async fn entry(
-    state: web::Data<AppState>,
-    index: web::Path<u64>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn entry(state: web::Data<AppState>, index: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let index = index.into_inner();
-    let found = state
-        .read(move |conn| Ok(reads::entry(conn, index)?))
-        .await?;
+    let found = state.read(move |conn| Ok(reads::entry(conn, index)?)).await?;
     let entry = found.ok_or_else(|| ApiError::NotFound(format!("entry {index}")))?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, IMMUTABLE))
-        .json(entry))
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, IMMUTABLE)).json(entry))
 }
 
 #[derive(Deserialize)]
@@ -180,12 +150,8 @@ pub async fn inclusion(
             "need index < size ≤ {latest}; got index {index}, size {tree}"
         )));
     }
-    let proof = state
-        .read(move |conn| Ok(reads::inclusion(conn, index, tree)?))
-        .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, IMMUTABLE))
-        .json(proof))
+    let proof = state.read(move |conn| Ok(reads::inclusion(conn, index, tree)?)).await?;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, IMMUTABLE)).json(proof))
 }
 
 #[derive(Deserialize)]
@@ -202,16 +168,10 @@ pub async fn consistency(
     let latest = size(&state);
     let (old, new) = (q.from, q.to.unwrap_or(latest));
     if old == 0 || old > new || new > latest {
-        return Err(ApiError::BadRequest(format!(
-            "need 0 < from ≤ to ≤ {latest}; got from {old}, to {new}"
-        )));
+        return Err(ApiError::BadRequest(format!("need 0 < from ≤ to ≤ {latest}; got from {old}, to {new}")));
     }
-    let proof = state
-        .read(move |conn| Ok(reads::consistency(conn, old, new)?))
-        .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, IMMUTABLE))
-        .json(proof))
+    let proof = state.read(move |conn| Ok(reads::consistency(conn, old, new)?)).await?;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, IMMUTABLE)).json(proof))
 }
 
 #[cfg(test)]
@@ -221,20 +181,9 @@ mod tests {
     #[test]
     fn tile_paths() {
         assert_eq!(parse_tile_path("000").ok(), Some((0, 256)));
-        assert_eq!(
-            parse_tile_path("x001/x234/067").ok(),
-            Some((1_234_067, 256))
-        );
+        assert_eq!(parse_tile_path("x001/x234/067").ok(), Some((1_234_067, 256)));
         assert_eq!(parse_tile_path("005.p/17").ok(), Some((5, 17)));
-        for bad in [
-            "5",
-            "0005",
-            "x1/000",
-            "001/000",
-            "000.p/0",
-            "000.p/256",
-            "abc",
-        ] {
+        for bad in ["5", "0005", "x1/000", "001/000", "000.p/0", "000.p/256", "abc"] {
             assert!(parse_tile_path(bad).is_err(), "{bad}");
         }
     }

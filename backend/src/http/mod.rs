@@ -37,9 +37,7 @@ impl AppState {
     {
         let pool = self.pool.clone();
         web::block(move || {
-            let mut conn = pool
-                .get()
-                .map_err(|e| ApiError::Internal(crate::db::DbError::from(e).into()))?;
+            let mut conn = pool.get().map_err(|e| ApiError::Internal(crate::db::DbError::from(e).into()))?;
             f(&mut conn)
         })
         .await?
@@ -69,10 +67,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/problems", web::get().to(docs::problems)),
         )
         .route("/metrics", web::get().to(metrics))
-        .route(
-            "/healthz",
-            web::get().to(|| async { HttpResponse::Ok().body("ok\n") }),
-        )
+        .route("/healthz", web::get().to(|| async { HttpResponse::Ok().body("ok\n") }))
         .route("/01/{rest:.*}", web::get().to(resolver::resolve));
 }
 

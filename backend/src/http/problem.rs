@@ -63,9 +63,9 @@ impl ApiError {
                 ViolationClass::Conflict => "Another record already changed this asset",
                 ViolationClass::Unprocessable => "The record breaks a ledger rule",
             },
-            ApiError::TooLarge { .. }
-            | ApiError::BatchTooLarge { .. }
-            | ApiError::EntryTooLarge { .. } => "The request is too large",
+            ApiError::TooLarge { .. } | ApiError::BatchTooLarge { .. } | ApiError::EntryTooLarge { .. } => {
+                "The request is too large"
+            }
             ApiError::NotFound(_) => "Not found",
             ApiError::Unavailable => "The ledger is not accepting records",
             ApiError::Internal(_) => "Internal error",
@@ -79,11 +79,7 @@ impl ApiError {
             ApiError::Malformed(e) => {
                 m.insert("path".into(), json!(e.path));
             }
-            ApiError::Refused(RuleViolation::HeadConflict {
-                asset,
-                named,
-                current,
-            }) => {
+            ApiError::Refused(RuleViolation::HeadConflict { asset, named, current }) => {
                 m.insert("asset".into(), json!(asset));
                 m.insert("named_head".into(), json!(named));
                 m.insert("winner".into(), json!(current));
@@ -103,10 +99,7 @@ impl ApiError {
             other => other.to_string(),
         };
         let mut doc = Map::new();
-        doc.insert(
-            "type".into(),
-            json!(format!("/api/problems#{}", self.code())),
-        );
+        doc.insert("type".into(), json!(format!("/api/problems#{}", self.code())));
         doc.insert("title".into(), json!(self.title()));
         doc.insert("status".into(), json!(self.status_code().as_u16()));
         doc.insert("detail".into(), json!(detail));
@@ -126,9 +119,9 @@ impl ResponseError for ApiError {
                 ViolationClass::Conflict => StatusCode::CONFLICT,
                 ViolationClass::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
             },
-            ApiError::TooLarge { .. }
-            | ApiError::BatchTooLarge { .. }
-            | ApiError::EntryTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooLarge { .. } | ApiError::BatchTooLarge { .. } | ApiError::EntryTooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

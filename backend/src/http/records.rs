@@ -14,30 +14,19 @@ use crate::service::ledger::{MAX_ENTRY_BYTES, Outcome};
 /// The most records one batch may carry.
 pub const MAX_BATCH: usize = 10_000;
 
-pub async fn submit_one(
-    state: web::Data<AppState>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
+pub async fn submit_one(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let body = body::read(payload, state.max_body_bytes).await?;
     let signed = web::block(move || -> Result<Signed<Record>, ApiError> {
         Ok(Envelope::<Record>::from_json(&body)?.verify()?)
     })
     .await??;
-    let outcome = state
-        .ledger
-        .submit(vec![signed])
-        .await
-        .map_err(from_service)?
-        .pop();
+    let outcome = state.ledger.submit(vec![signed]).await.map_err(from_service)?.pop();
     state.metrics.count(outcome.as_ref());
     match outcome {
         Some(Outcome::Accepted(receipt)) => Ok(HttpResponse::Created().json(receipt)),
         Some(Outcome::Duplicate(receipt)) => Ok(HttpResponse::Ok().json(receipt)),
         Some(Outcome::Refused(violation)) => Err(violation.into()),
-        Some(Outcome::TooLarge(size)) => Err(ApiError::EntryTooLarge {
-            size,
-            limit: MAX_ENTRY_BYTES,
-        }),
+        Some(Outcome::TooLarge(size)) => Err(ApiError::EntryTooLarge { size, limit: MAX_ENTRY_BYTES }),
         None => Err(ApiError::Unavailable),
     }
 }
@@ -50,16 +39,8 @@ pub async fn submit_batch(
 ) -> Result<HttpResponse, ApiError> {
     let body = body::read(payload, state.max_body_bytes).await?;
     let checked = web::block(move || parse_and_verify(&body)).await??;
-    let valid: Vec<Signed<Record>> = checked
-        .iter()
-        .filter_map(|c| c.as_ref().ok().cloned())
-        .collect();
-    let mut outcomes = state
-        .ledger
-        .submit(valid)
-        .await
-        .map_err(from_service)?
-        .into_iter();
+    let valid: Vec<Signed<Record>> = checked.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
+    let mut outcomes = state.ledger.submit(valid).await.map_err(from_service)?.into_iter();
     let results: Vec<Value> = checked
         .into_iter()
         .map(|c| match c {
@@ -70,7 +51,9 @@ pub async fn submit_batch(
                 match outcome {
                     Some(Outcome::Accepted(r)) => json!({ "outcome": "accepted", "receipt": r }),
                     Some(Outcome::Duplicate(r)) => json!({ "outcome": "duplicate", "receipt": r }),
-                    Some(Outcome::Refused(v)) => json!({ "outcome": "refused", "problem": ApiError::from(v).to_problem() }),
+                    Some(Outcome::Refused(v)) => {
+                        json!({ "outcome": "refused", "problem": ApiError::from(v).to_problem() })
+                    }
                     Some(Outcome::TooLarge(size)) => {
                         let problem = ApiError::EntryTooLarge { size, limit: MAX_ENTRY_BYTES }.to_problem();
                         json!({ "outcome": "refused", "problem": problem })
@@ -84,33 +67,21 @@ pub async fn submit_batch(
 }
 
 fn parse_and_verify(body: &[u8]) -> Result<Vec<Result<Signed<Record>, ApiError>>, ApiError> {
-    let items: Vec<&RawValue> = serde_json::from_slice(body).map_err(|e| {
-        ApiError::BadRequest(format!("a batch is a JSON array of signed records: {e}"))
-    })?;
+    let items: Vec<&RawValue> = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("a batch is a JSON array of signed records: {e}")))?;
     if items.len() > MAX_BATCH {
-        return Err(ApiError::BatchTooLarge {
-            limit: MAX_BATCH,
-            found: items.len(),
-        });
+        return Err(ApiError::BatchTooLarge { limit: MAX_BATCH, found: items.len() });
     }
-    let parsed: Vec<Result<Envelope<Record>, ApiError>> = items
-        .iter()
-        .map(|raw| Envelope::from_json(raw.get().as_bytes()).map_err(ApiError::from))
-        .collect();
-    let (good, positions): (Vec<Envelope<Record>>, Vec<usize>) = parsed
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| p.as_ref().ok().map(|e| (e.clone(), i)))
-        .unzip();
+    let parsed: Vec<Result<Envelope<Record>, ApiError>> =
+        items.iter().map(|raw| Envelope::from_json(raw.get().as_bytes()).map_err(ApiError::from)).collect();
+    let (good, positions): (Vec<Envelope<Record>>, Vec<usize>) =
+        parsed.iter().enumerate().filter_map(|(i, p)| p.as_ref().ok().map(|e| (e.clone(), i))).unzip();
     let mut verdicts: Vec<Option<Result<Signed<Record>, ApiError>>> =
         parsed.into_iter().map(|p| p.err().map(Err)).collect();
     for (verdict, i) in verify_batch(good).into_iter().zip(positions) {
         verdicts[i] = Some(verdict.map_err(ApiError::from));
     }
-    Ok(verdicts
-        .into_iter()
-        .map(|v| v.unwrap_or(Err(ApiError::Unavailable)))
-        .collect())
+    Ok(verdicts.into_iter().map(|v| v.unwrap_or(Err(ApiError::Unavailable))).collect())
 }
 
 pub(super) fn from_service(e: ServiceError) -> ApiError {

@@ -10,16 +10,11 @@ use super::AppState;
 use super::problem::ApiError;
 use crate::service::reads;
 
-pub async fn resolve(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+pub async fn resolve(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let link = DigitalLink::parse(req.path())
         .map_err(|e| ApiError::BadRequest(format!("not a GS1 Digital Link: {e}")))?;
     let key = gs1_identity_key(&link);
-    let found = state
-        .read(move |conn| Ok(reads::asset_by_identity(conn, &key)?))
-        .await?;
+    let found = state.read(move |conn| Ok(reads::asset_by_identity(conn, &key)?)).await?;
     let asset = found.ok_or_else(|| ApiError::NotFound(format!("the item {}", link.to_path())))?;
     if wants_html(&req) {
         let page = render(&asset, &link, &state.base_url);
@@ -28,18 +23,12 @@ pub async fn resolve(
             .insert_header((header::VARY, "Accept"))
             .body(page));
     }
-    Ok(HttpResponse::Ok()
-        .insert_header((header::VARY, "Accept"))
-        .json(asset))
+    Ok(HttpResponse::Ok().insert_header((header::VARY, "Accept")).json(asset))
 }
 
 /// A browser asks for text/html before JSON; API clients ask for JSON or anything.
 fn wants_html(req: &HttpRequest) -> bool {
-    let accept = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     let html = accept.find("text/html");
     let json = accept.find("application/json");
     match (html, json) {
@@ -75,8 +64,5 @@ fn render(asset: &Asset, link: &DigitalLink, base_url: &str) -> String {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

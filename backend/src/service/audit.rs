@@ -58,82 +58,38 @@ pub enum AuditFailure {
     LeafNotCanonical { index: u64, reason: String },
     #[error("entry {index}: the leaf says it is entry {claimed}")]
     IndexMismatch { index: u64, claimed: u64 },
-    #[error(
-        "entry {index}: the hash link is broken: it names {found}, the previous leaf is {expected}"
-    )]
-    HashLinkBroken {
-        index: u64,
-        expected: Hash,
-        found: Hash,
-    },
+    #[error("entry {index}: the hash link is broken: it names {found}, the previous leaf is {expected}")]
+    HashLinkBroken { index: u64, expected: Hash, found: Hash },
     #[error("entry {index}: the stored leaf hash {stored} is not the leaf's hash {computed}")]
-    LeafHashMismatch {
-        index: u64,
-        stored: String,
-        computed: Hash,
-    },
+    LeafHashMismatch { index: u64, stored: String, computed: Hash },
     #[error("entry {index}: the record's signature is invalid: {error}")]
     SignatureInvalid { index: u64, error: VerifyError },
     #[error("entry {index}: the stored record id {stored} is not the record's id {computed}")]
-    RecordIdMismatch {
-        index: u64,
-        stored: String,
-        computed: Hash,
-    },
+    RecordIdMismatch { index: u64, stored: String, computed: Hash },
     #[error("entry {index}: the acceptance time {value} is not a time")]
     BadReceivedAt { index: u64, value: i64 },
     #[error("entry {index}: the rules refuse the record on replay: {violation}")]
-    RuleRefused {
-        index: u64,
-        violation: RuleViolation,
-    },
+    RuleRefused { index: u64, violation: RuleViolation },
     #[error("entry {entry}: tree node {node} (level {level}, #{n}) is missing")]
-    NodeMissing {
-        entry: u64,
-        node: u64,
-        level: u8,
-        n: u64,
-    },
+    NodeMissing { entry: u64, node: u64, level: u8, n: u64 },
     #[error(
         "entry {entry}: tree node {node} (level {level}, #{n}) is stored as {stored}, recomputed {computed}"
     )]
-    NodeMismatch {
-        entry: u64,
-        node: u64,
-        level: u8,
-        n: u64,
-        stored: String,
-        computed: Hash,
-    },
+    NodeMismatch { entry: u64, node: u64, level: u8, n: u64, stored: String, computed: Hash },
     #[error(
         "{found} tree nodes are stored (indexes {lowest:?}..={highest:?}), a log of this size has {expected}"
     )]
-    UnexpectedNodes {
-        expected: u64,
-        found: u64,
-        lowest: Option<i64>,
-        highest: Option<i64>,
-    },
+    UnexpectedNodes { expected: u64, found: u64, lowest: Option<i64>, highest: Option<i64> },
     #[error("checkpoint {size}: the note is not signed by the log key: {error}")]
     CheckpointSignatureInvalid { size: u64, error: CheckpointError },
     #[error("checkpoint {size}: the note is for size {note_size}")]
     CheckpointSizeMismatch { size: u64, note_size: u64 },
-    #[error(
-        "checkpoint {size}: the stored root {stored} is not the root the note signs ({signed})"
-    )]
-    CheckpointRootColumnMismatch {
-        size: u64,
-        stored: String,
-        signed: Hash,
-    },
+    #[error("checkpoint {size}: the stored root {stored} is not the root the note signs ({signed})")]
+    CheckpointRootColumnMismatch { size: u64, stored: String, signed: Hash },
     #[error(
         "checkpoint {size}: it signs root {signed}, the entries give {recomputed}, so it is not consistent with the log"
     )]
-    CheckpointRootDiffers {
-        size: u64,
-        signed: Hash,
-        recomputed: Hash,
-    },
+    CheckpointRootDiffers { size: u64, signed: Hash, recomputed: Hash },
     #[error("checkpoint {size} is outside the log of {entries} entries")]
     CheckpointOutOfRange { size: i64, entries: u64 },
     #[error(
@@ -219,10 +175,7 @@ pub fn audit(
 ) -> Result<AuditReport, AuditError> {
     let key = VerifierKey::parse(vkey).map_err(AuditError::VerifierKey)?;
     if key.name != origin {
-        return Err(AuditError::KeyNotForOrigin {
-            key: key.name,
-            origin: origin.to_owned(),
-        });
+        return Err(AuditError::KeyNotForOrigin { key: key.name, origin: origin.to_owned() });
     }
     let total = u64::try_from(db::entries::count(conn)?).unwrap_or(0);
     let mut replay = Replay {
@@ -240,11 +193,8 @@ pub fn audit(
     while start < total {
         let end = (start + CHUNK).min(total);
         let rows = db::entries::range(conn, start as i64, end as i64)?;
-        let nodes = db::nodes::range(
-            conn,
-            stored_hash_index(0, start) as i64,
-            stored_hash_index(0, end) as i64,
-        )?;
+        let nodes =
+            db::nodes::range(conn, stored_hash_index(0, start) as i64, stored_hash_index(0, end) as i64)?;
         let checkpoints = db::checkpoints::range(conn, start as i64, end as i64)?;
         let (prepared, notes) = prepare_in_parallel(&rows, &checkpoints, vkey);
         replay.chunk(start, end, &rows, prepared, &nodes, &checkpoints, notes)?;
@@ -307,12 +257,9 @@ fn prepare(rows: &[EntryRow]) -> Vec<Prepared> {
         for head in heads {
             out.push(match (head, verdicts.next()) {
                 (Err(reason), _) => Err(reason),
-                (Ok((claimed, prev, leaf_hash)), Some(signed)) => Ok(Parsed {
-                    claimed,
-                    prev,
-                    leaf_hash,
-                    signed,
-                }),
+                (Ok((claimed, prev, leaf_hash)), Some(signed)) => {
+                    Ok(Parsed { claimed, prev, leaf_hash, signed })
+                }
                 (Ok(_), None) => Err("no verdict for the signature".into()),
             });
         }
@@ -321,10 +268,7 @@ fn prepare(rows: &[EntryRow]) -> Vec<Prepared> {
 }
 
 fn verify_notes(checkpoints: &[CheckpointRow], vkey: &str) -> Vec<NoteVerdict> {
-    checkpoints
-        .iter()
-        .map(|c| verify_checkpoint(&c.note, vkey))
-        .collect()
+    checkpoints.iter().map(|c| verify_checkpoint(&c.note, vkey)).collect()
 }
 
 /// The state rebuilt so far.
@@ -370,21 +314,13 @@ impl Replay<'_> {
             {
                 return Err(AuditFailure::CheckpointMissing { size: index });
             }
-            let Parsed {
-                claimed,
-                prev,
-                leaf_hash: leaf,
-                signed,
-            } = item.map_err(|reason| AuditFailure::LeafNotCanonical { index, reason })?;
+            let Parsed { claimed, prev, leaf_hash: leaf, signed } =
+                item.map_err(|reason| AuditFailure::LeafNotCanonical { index, reason })?;
             if claimed != index {
                 return Err(AuditFailure::IndexMismatch { index, claimed });
             }
             if prev != self.last_leaf {
-                return Err(AuditFailure::HashLinkBroken {
-                    index,
-                    expected: self.last_leaf,
-                    found: prev,
-                });
+                return Err(AuditFailure::HashLinkBroken { index, expected: self.last_leaf, found: prev });
             }
             if row.leaf_hash != leaf.as_bytes() {
                 return Err(AuditFailure::LeafHashMismatch {
@@ -401,15 +337,9 @@ impl Replay<'_> {
                     computed: signed.id(),
                 });
             }
-            let now = u64::try_from(row.received_at).map_err(|_| AuditFailure::BadReceivedAt {
-                index,
-                value: row.received_at,
-            })?;
-            let ctx = Context {
-                origin: self.origin,
-                operator: self.operator,
-                now: Timestamp(now),
-            };
+            let now = u64::try_from(row.received_at)
+                .map_err(|_| AuditFailure::BadReceivedAt { index, value: row.received_at })?;
+            let ctx = Context { origin: self.origin, operator: self.operator, now: Timestamp(now) };
             self.ledger
                 .submit(&signed, &ctx)
                 .map_err(|violation| AuditFailure::RuleRefused { index, violation })?;
@@ -432,12 +362,7 @@ impl Replay<'_> {
                         }
                     }
                     _ => {
-                        return Err(AuditFailure::NodeMissing {
-                            entry: index,
-                            node,
-                            level,
-                            n,
-                        });
+                        return Err(AuditFailure::NodeMissing { entry: index, node, level, n });
                     }
                 }
             }
@@ -453,13 +378,9 @@ impl Replay<'_> {
     /// Checks the checkpoint of the current size.
     fn checkpoint(&mut self, row: &CheckpointRow, note: NoteVerdict) -> Result<(), AuditFailure> {
         let size = self.frontier.size();
-        let signed =
-            note.map_err(|error| AuditFailure::CheckpointSignatureInvalid { size, error })?;
+        let signed = note.map_err(|error| AuditFailure::CheckpointSignatureInvalid { size, error })?;
         if signed.size != size {
-            return Err(AuditFailure::CheckpointSizeMismatch {
-                size,
-                note_size: signed.size,
-            });
+            return Err(AuditFailure::CheckpointSizeMismatch { size, note_size: signed.size });
         }
         if row.root != signed.root.as_bytes() {
             return Err(AuditFailure::CheckpointRootColumnMismatch {
@@ -470,11 +391,7 @@ impl Replay<'_> {
         }
         let recomputed = self.frontier.root();
         if signed.root != recomputed {
-            return Err(AuditFailure::CheckpointRootDiffers {
-                size,
-                signed: signed.root,
-                recomputed,
-            });
+            return Err(AuditFailure::CheckpointRootDiffers { size, signed: signed.root, recomputed });
         }
         self.last_checkpoint = size;
         self.checkpoints += 1;
@@ -484,11 +401,7 @@ impl Replay<'_> {
     /// The checks on the whole log once every entry has been replayed.
     fn finish(self, conn: &mut SqliteConnection, total: u64) -> Result<AuditReport, AuditError> {
         if let Some(c) = db::checkpoints::outside(conn, total as i64)?.first() {
-            return Err(AuditFailure::CheckpointOutOfRange {
-                size: c.size,
-                entries: total,
-            }
-            .into());
+            return Err(AuditFailure::CheckpointOutOfRange { size: c.size, entries: total }.into());
         }
         if total > 0 && self.last_checkpoint != total {
             return Err(AuditFailure::EntriesNotCheckpointed {
@@ -501,13 +414,7 @@ impl Replay<'_> {
         let (found, lowest, highest) = db::nodes::extent(conn)?;
         let found = u64::try_from(found).unwrap_or(0);
         if found != expected {
-            return Err(AuditFailure::UnexpectedNodes {
-                expected,
-                found,
-                lowest,
-                highest,
-            }
-            .into());
+            return Err(AuditFailure::UnexpectedNodes { expected, found, lowest, highest }.into());
         }
         Ok(AuditReport {
             entries: total,

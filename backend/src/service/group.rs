@@ -42,18 +42,11 @@ impl Group {
     }
 
     /// Exactly the state `needs` names, from this group's changes or else from the store.
-    pub fn snapshot(
-        &self,
-        conn: &mut SqliteConnection,
-        needs: &Needs,
-    ) -> Result<MemoryLedger, DbError> {
+    pub fn snapshot(&self, conn: &mut SqliteConnection, needs: &Needs) -> Result<MemoryLedger, DbError> {
         let mut effects = Effects::default();
         for id in &needs.parties {
-            if let Some(p) = self
-                .parties
-                .get(id)
-                .cloned()
-                .map_or_else(|| db::state::party(conn, id), |p| Ok(Some(p)))?
+            if let Some(p) =
+                self.parties.get(id).cloned().map_or_else(|| db::state::party(conn, id), |p| Ok(Some(p)))?
             {
                 effects.parties.push(p);
             }
@@ -69,11 +62,8 @@ impl Group {
             }
         }
         for id in &needs.assets {
-            if let Some(a) = self
-                .assets
-                .get(id)
-                .cloned()
-                .map_or_else(|| db::state::asset(conn, id), |a| Ok(Some(a)))?
+            if let Some(a) =
+                self.assets.get(id).cloned().map_or_else(|| db::state::asset(conn, id), |a| Ok(Some(a)))?
             {
                 effects.assets.push(a);
             }
@@ -134,13 +124,10 @@ impl Group {
             .iter()
             .flat_map(|s| {
                 let first = stored_hash_index(0, s.index);
-                s.nodes
-                    .iter()
-                    .enumerate()
-                    .map(move |(k, h)| db::nodes::NewNode {
-                        idx: (first + k as u64) as i64,
-                        hash: h.as_bytes(),
-                    })
+                s.nodes.iter().enumerate().map(move |(k, h)| db::nodes::NewNode {
+                    idx: (first + k as u64) as i64,
+                    hash: h.as_bytes(),
+                })
             })
             .collect();
         db::nodes::insert(conn, &nodes)?;
@@ -150,27 +137,18 @@ impl Group {
         let identities: Vec<db::state::IdentityRow<'_>> = self
             .identities
             .iter()
-            .map(|(k, a)| db::state::IdentityRow {
-                key: k,
-                asset: a.0.as_bytes(),
-            })
+            .map(|(k, a)| db::state::IdentityRow { key: k, asset: a.0.as_bytes() })
             .collect();
         db::state::put_identities(conn, &identities)?;
         let touched: Vec<db::lineage::AssetEntry<'_>> = self
             .touched
             .iter()
-            .map(|(a, i)| db::lineage::AssetEntry {
-                asset: a.0.as_bytes(),
-                idx: *i as i64,
-            })
+            .map(|(a, i)| db::lineage::AssetEntry { asset: a.0.as_bytes(), idx: *i as i64 })
             .collect();
         let edges: Vec<db::lineage::Edge<'_>> = self
             .edges
             .iter()
-            .map(|(p, c)| db::lineage::Edge {
-                parent: p.0.as_bytes(),
-                child: c.0.as_bytes(),
-            })
+            .map(|(p, c)| db::lineage::Edge { parent: p.0.as_bytes(), child: c.0.as_bytes() })
             .collect();
         db::lineage::insert(conn, &touched, &edges)
     }

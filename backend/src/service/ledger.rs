@@ -14,7 +14,8 @@ use terroir_shared::record::{Record, Signed};
 use terroir_shared::rules::RuleViolation;
 
 use super::ServiceError;
-use super::writer::Writer;
+use super::receipts::receipts_for;
+use super::writer::{Verdict, Writer};
 use crate::db;
 use crate::metrics::Metrics;
 
@@ -56,13 +57,15 @@ pub const MAX_ENTRY_BYTES: usize = 65_535;
 
 pub(super) struct Job {
     pub records: Vec<Signed<Record>>,
-    pub reply: tokio::sync::oneshot::Sender<Result<Vec<Outcome>, ServiceError>>,
+    pub reply: tokio::sync::oneshot::Sender<Result<Vec<Verdict>, ServiceError>>,
 }
 
 /// A cheap, cloneable handle to the ledger.
 #[derive(Clone)]
 pub struct Ledger {
     jobs: mpsc::SyncSender<Job>,
+    /// Read connections for building receipts beside the writer.
+    pool: db::ReadPool,
     latest: Arc<RwLock<Option<CheckpointInfo>>>,
     identity: Arc<LogIdentity>,
 }
@@ -92,19 +95,13 @@ impl Ledger {
         let identity = Arc::new(identity);
         let latest = Arc::new(RwLock::new(None));
         let writer = Writer::load(conn, identity.clone(), latest.clone(), clock, metrics)?;
+        let pool = db::read_pool(path, 4)?;
         let (jobs, rx) = mpsc::sync_channel::<Job>(1_024);
         let thread = std::thread::Builder::new()
             .name("ledger-writer".into())
             .spawn(move || writer.run(rx))
             .map_err(|e| ServiceError::Integrity(format!("cannot start the writer: {e}")))?;
-        Ok((
-            Ledger {
-                jobs,
-                latest,
-                identity,
-            },
-            WriterThread(thread),
-        ))
+        Ok((Ledger { jobs, pool, latest, identity }, WriterThread(thread)))
     }
 
     /// Submits records in order; each is judged against the state left by the ones before it.
@@ -123,7 +120,11 @@ impl Ledger {
             }
             Err(mpsc::TrySendError::Disconnected(_)) => return Err(ServiceError::WriterStopped),
         }
-        answer.await.map_err(|_| ServiceError::WriterStopped)?
+        let verdicts = answer.await.map_err(|_| ServiceError::WriterStopped)??;
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || with_receipts(&pool, verdicts))
+            .await
+            .map_err(|_| ServiceError::WriterStopped)?
     }
 
     pub fn latest_checkpoint(&self) -> Option<CheckpointInfo> {
@@ -138,4 +139,35 @@ impl Ledger {
     pub fn vkey(&self) -> String {
         self.identity.signer.vkey()
     }
+}
+
+/// Turns the writer's verdicts into outcomes, building all receipts with one batch of reads.
+fn with_receipts(pool: &db::ReadPool, verdicts: Vec<Verdict>) -> Result<Vec<Outcome>, ServiceError> {
+    let indexes: Vec<u64> = verdicts
+        .iter()
+        .filter_map(|v| match v {
+            Verdict::Accepted(i) | Verdict::Duplicate(i) => Some(*i),
+            Verdict::Refused(_) | Verdict::TooLarge(_) => None,
+        })
+        .collect();
+    let mut receipts = if indexes.is_empty() {
+        Vec::new()
+    } else {
+        let mut conn = pool.get().map_err(db::DbError::from)?;
+        receipts_for(&mut conn, &indexes)?
+    }
+    .into_iter();
+    verdicts
+        .into_iter()
+        .map(|v| {
+            let mut next =
+                || receipts.next().ok_or_else(|| ServiceError::Integrity("a receipt is missing".into()));
+            Ok(match v {
+                Verdict::Accepted(_) => Outcome::Accepted(next()?),
+                Verdict::Duplicate(_) => Outcome::Duplicate(next()?),
+                Verdict::Refused(r) => Outcome::Refused(r),
+                Verdict::TooLarge(n) => Outcome::TooLarge(n),
+            })
+        })
+        .collect()
 }

@@ -5,6 +5,7 @@ pub mod audit;
 mod group;
 pub mod ledger;
 pub mod reads;
+mod receipts;
 mod writer;
 
 use terroir_shared::canonical::CanonicalError;

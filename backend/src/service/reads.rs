@@ -7,13 +7,12 @@ use terroir_shared::Hash;
 use terroir_shared::asset::{Asset, AssetId};
 use terroir_shared::entry::LedgerEntry;
 use terroir_shared::log::{
-    ConsistencyProof, InclusionProof, Receipt, prove_consistency, prove_inclusion,
-    stored_hash_index,
+    ConsistencyProof, InclusionProof, Receipt, prove_consistency, prove_inclusion, stored_hash_index,
 };
 use terroir_shared::party::{Device, Party, PartyId};
 
 use super::ServiceError;
-use super::writer::receipt_for;
+use super::receipts::receipts_for;
 use crate::db::{self, hash_from, nodes::DbNodes};
 
 /// One entry as the API shows it.
@@ -55,21 +54,13 @@ pub fn entry(conn: &mut SqliteConnection, index: u64) -> Result<Option<EntryView
     db::entries::get(conn, index as i64)?.map(view).transpose()
 }
 
-pub fn entries(
-    conn: &mut SqliteConnection,
-    start: u64,
-    end: u64,
-) -> Result<Vec<EntryView>, ServiceError> {
-    db::entries::range(conn, start as i64, end as i64)?
-        .into_iter()
-        .map(view)
-        .collect()
+pub fn entries(conn: &mut SqliteConnection, start: u64, end: u64) -> Result<Vec<EntryView>, ServiceError> {
+    db::entries::range(conn, start as i64, end as i64)?.into_iter().map(view).collect()
 }
 
 fn view(row: db::entries::EntryRow) -> Result<EntryView, ServiceError> {
-    let entry = LedgerEntry::from_leaf_bytes(&row.leaf).map_err(|e| {
-        ServiceError::Integrity(format!("stored entry {} does not parse: {e}", row.idx))
-    })?;
+    let entry = LedgerEntry::from_leaf_bytes(&row.leaf)
+        .map_err(|e| ServiceError::Integrity(format!("stored entry {} does not parse: {e}", row.idx)))?;
     Ok(EntryView {
         index: row.idx as u64,
         leaf_hash: hash_from(&row.leaf_hash)?,
@@ -78,11 +69,7 @@ fn view(row: db::entries::EntryRow) -> Result<EntryView, ServiceError> {
     })
 }
 
-pub fn inclusion(
-    conn: &mut SqliteConnection,
-    index: u64,
-    size: u64,
-) -> Result<InclusionProof, ServiceError> {
+pub fn inclusion(conn: &mut SqliteConnection, index: u64, size: u64) -> Result<InclusionProof, ServiceError> {
     Ok(prove_inclusion(index, size, &DbNodes::new(conn))?)
 }
 
@@ -96,30 +83,18 @@ pub fn consistency(
 
 /// The hashes of tile `(level, n)` with `width` entries: the roots of the subtrees of height
 /// `8·level` at indexes `n·256 .. n·256 + width` (C2SP tlog-tiles), concatenated.
-pub fn tile(
-    conn: &mut SqliteConnection,
-    level: u8,
-    n: u64,
-    width: u64,
-) -> Result<Vec<u8>, ServiceError> {
+pub fn tile(conn: &mut SqliteConnection, level: u8, n: u64, width: u64) -> Result<Vec<u8>, ServiceError> {
     use terroir_shared::log::NodeStore as _;
-    let tree_level = level
-        .checked_mul(8)
-        .ok_or_else(|| ServiceError::Integrity("tile level too high".into()))?;
-    let indexes: Vec<u64> = (0..width)
-        .map(|i| stored_hash_index(tree_level, n * 256 + i))
-        .collect();
+    let tree_level =
+        level.checked_mul(8).ok_or_else(|| ServiceError::Integrity("tile level too high".into()))?;
+    let indexes: Vec<u64> = (0..width).map(|i| stored_hash_index(tree_level, n * 256 + i)).collect();
     let hashes = DbNodes::new(conn).read_nodes(&indexes)?;
     Ok(hashes.iter().flat_map(|h| h.0).collect())
 }
 
 /// Entries `n·256 .. n·256 + width` as a C2SP entry bundle: each prefixed by its length as a
 /// big-endian u16.
-pub fn entry_bundle(
-    conn: &mut SqliteConnection,
-    n: u64,
-    width: u64,
-) -> Result<Vec<u8>, ServiceError> {
+pub fn entry_bundle(conn: &mut SqliteConnection, n: u64, width: u64) -> Result<Vec<u8>, ServiceError> {
     let start = (n * 256) as i64;
     let leaves = db::entries::leaves(conn, start, start + width as i64)?;
     let mut out = Vec::with_capacity(leaves.iter().map(|l| l.len() + 2).sum());
@@ -136,10 +111,7 @@ pub fn asset(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Asset>,
     Ok(db::state::asset(conn, id)?)
 }
 
-pub fn asset_by_identity(
-    conn: &mut SqliteConnection,
-    key: &str,
-) -> Result<Option<Asset>, ServiceError> {
+pub fn asset_by_identity(conn: &mut SqliteConnection, key: &str) -> Result<Option<Asset>, ServiceError> {
     match db::state::holder_of(conn, key)? {
         Some(id) => Ok(db::state::asset(conn, &id)?),
         None => Ok(None),
@@ -147,22 +119,17 @@ pub fn asset_by_identity(
 }
 
 /// The asset and every entry that touched it, each with its receipt.
-pub fn history(
-    conn: &mut SqliteConnection,
-    id: &AssetId,
-) -> Result<Option<AssetHistory>, ServiceError> {
+pub fn history(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<AssetHistory>, ServiceError> {
     let Some(asset) = db::state::asset(conn, id)? else {
         return Ok(None);
     };
     let indexes = db::lineage::entries_of(conn, id)?;
-    let mut entries = Vec::with_capacity(indexes.len());
-    for row in db::entries::many(conn, &indexes)? {
-        let index = row.idx as u64;
-        let receipt = receipt_for(conn, index)?;
-        entries.push(ProvenEntry {
-            entry: view(row)?,
-            receipt,
-        });
+    let rows = db::entries::many(conn, &indexes)?;
+    let wanted: Vec<u64> = rows.iter().map(|r| r.idx as u64).collect();
+    let receipts = receipts_for(conn, &wanted)?;
+    let mut entries = Vec::with_capacity(rows.len());
+    for (row, receipt) in rows.into_iter().zip(receipts) {
+        entries.push(ProvenEntry { entry: view(row)?, receipt });
     }
     Ok(Some(AssetHistory { asset, entries }))
 }
@@ -173,9 +140,7 @@ pub fn ancestors(
     id: &AssetId,
     limit: usize,
 ) -> Result<Vec<Asset>, ServiceError> {
-    walk(conn, id, limit, |conn, a| {
-        Ok(db::state::assets_many(conn, &a.parents)?)
-    })
+    walk(conn, id, limit, |conn, a| Ok(db::state::assets_many(conn, &a.parents)?))
 }
 
 /// Where an asset went: what was split, merged or made from it, recursively.

@@ -7,13 +7,13 @@ use std::sync::{Arc, RwLock, mpsc};
 use diesel::sqlite::SqliteConnection;
 use terroir_shared::Hash;
 use terroir_shared::entry::LedgerEntry;
-use terroir_shared::log::{Frontier, Receipt, leaf_hash, prove_consistency, prove_inclusion, root};
+use terroir_shared::log::{Frontier, leaf_hash, prove_consistency, root};
 use terroir_shared::record::{Record, Signed};
 use terroir_shared::rules::{self, Context, RuleViolation};
 
 use super::ServiceError;
 use super::group::{Group, Staged};
-use super::ledger::{CheckpointInfo, Clock, Job, LogIdentity, MAX_ENTRY_BYTES, MAX_GROUP, Outcome};
+use super::ledger::{CheckpointInfo, Clock, Job, LogIdentity, MAX_ENTRY_BYTES, MAX_GROUP};
 use crate::db::{self, checkpoints::CheckpointRow, hash_from, nodes::DbNodes};
 use crate::metrics::Metrics;
 
@@ -27,7 +27,10 @@ pub(super) struct Writer {
     last_leaf: Hash,
 }
 
-enum Verdict {
+/// What the writer decided for one record; receipts are built by the submitter afterwards, off
+/// this thread.
+#[derive(Debug)]
+pub(super) enum Verdict {
     Accepted(u64),
     Duplicate(u64),
     Refused(RuleViolation),
@@ -47,15 +50,7 @@ impl Writer {
             *slot = checkpoint;
         }
         metrics.log_size.set(frontier.size());
-        Ok(Self {
-            conn,
-            identity,
-            latest,
-            clock,
-            metrics,
-            frontier,
-            last_leaf,
-        })
+        Ok(Self { conn, identity, latest, clock, metrics, frontier, last_leaf })
     }
 
     pub fn run(mut self, jobs: mpsc::Receiver<Job>) {
@@ -71,13 +66,10 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            let records: Vec<&Signed<Record>> =
-                group.iter().flat_map(|j| j.records.iter()).collect();
+            let records: Vec<&Signed<Record>> = group.iter().flat_map(|j| j.records.iter()).collect();
             let started = std::time::Instant::now();
             let result = self.commit(&records);
-            self.metrics
-                .commit_seconds
-                .observe(started.elapsed().as_secs_f64());
+            self.metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
             self.metrics.group_records.observe(records.len() as f64);
             self.metrics.log_size.set(self.frontier.size());
             if let Err(e) = &result {
@@ -99,14 +91,10 @@ impl Writer {
     }
 
     /// Judges and appends `records` in one transaction; returns one outcome per record.
-    fn commit(&mut self, records: &[&Signed<Record>]) -> Result<Vec<Outcome>, ServiceError> {
+    fn commit(&mut self, records: &[&Signed<Record>]) -> Result<Vec<Verdict>, ServiceError> {
         let now = (self.clock)();
         let identity = self.identity.clone();
-        let ctx = Context {
-            origin: &identity.origin,
-            operator: identity.operator,
-            now,
-        };
+        let ctx = Context { origin: &identity.origin, operator: identity.operator, now };
         let mut frontier = self.frontier.clone();
         let mut last_leaf = self.last_leaf;
         let start_size = frontier.size();
@@ -129,11 +117,7 @@ impl Writer {
                     Err(v) => verdicts.push(Verdict::Refused(v)),
                     Ok(effects) => {
                         let index = frontier.size();
-                        let entry = LedgerEntry {
-                            index,
-                            prev: last_leaf,
-                            record: record.envelope(),
-                        };
+                        let entry = LedgerEntry { index, prev: last_leaf, record: record.envelope() };
                         let leaf = entry.leaf_bytes()?;
                         if leaf.len() > MAX_ENTRY_BYTES {
                             verdicts.push(Verdict::TooLarge(leaf.len()));
@@ -142,16 +126,7 @@ impl Writer {
                         // Only now is the record certain to be appended.
                         let leaf_hash = leaf_hash(&leaf);
                         let nodes = frontier.append(leaf_hash);
-                        group.stage(
-                            Staged {
-                                index,
-                                record_id: id,
-                                leaf_hash,
-                                leaf,
-                                nodes,
-                            },
-                            effects,
-                        );
+                        group.stage(Staged { index, record_id: id, leaf_hash, leaf, nodes }, effects);
                         last_leaf = leaf_hash;
                         verdicts.push(Verdict::Accepted(index));
                     }
@@ -159,13 +134,7 @@ impl Writer {
             }
             group.write(conn, now.millis() as i64)?;
             let signed = if frontier.size() > start_size {
-                Some(sign_checkpoint(
-                    conn,
-                    &identity,
-                    &frontier,
-                    previous.as_ref(),
-                    now.millis() as i64,
-                )?)
+                Some(sign_checkpoint(conn, &identity, &frontier, previous.as_ref(), now.millis() as i64)?)
             } else {
                 None
             };
@@ -178,15 +147,7 @@ impl Writer {
         {
             *slot = Some(cp);
         }
-        verdicts
-            .into_iter()
-            .map(|v| match v {
-                Verdict::Accepted(i) => receipt_for(&mut self.conn, i).map(Outcome::Accepted),
-                Verdict::Duplicate(i) => receipt_for(&mut self.conn, i).map(Outcome::Duplicate),
-                Verdict::Refused(r) => Ok(Outcome::Refused(r)),
-                Verdict::TooLarge(n) => Ok(Outcome::TooLarge(n)),
-            })
-            .collect()
+        Ok(verdicts)
     }
 }
 
@@ -222,37 +183,12 @@ fn sign_checkpoint(
             signed_at: now,
         },
     )?;
-    Ok(CheckpointInfo {
-        size,
-        root: stored_root,
-        note,
-    })
-}
-
-/// The receipt of entry `index`: its proof in the first checkpoint that included it, so that
-/// asking again always gives the same receipt.
-pub(super) fn receipt_for(
-    conn: &mut SqliteConnection,
-    index: u64,
-) -> Result<Receipt, ServiceError> {
-    let entry = db::entries::get(conn, index as i64)?
-        .ok_or_else(|| ServiceError::Integrity(format!("entry {index} is missing")))?;
-    let checkpoint = db::checkpoints::first_covering(conn, index as i64)?
-        .ok_or_else(|| ServiceError::Integrity(format!("no checkpoint covers entry {index}")))?;
-    let inclusion = prove_inclusion(index, checkpoint.size as u64, &DbNodes::new(conn))?;
-    Ok(Receipt {
-        index,
-        leaf_hash: hash_from(&entry.leaf_hash)?,
-        checkpoint: checkpoint.note,
-        inclusion,
-    })
+    Ok(CheckpointInfo { size, root: stored_root, note })
 }
 
 /// The frontier, the last leaf hash and the latest checkpoint, read at start-up.
-fn load_tip(
-    conn: &mut SqliteConnection,
-) -> Result<(Frontier, Hash, Option<CheckpointInfo>), ServiceError> {
-    let size = db::entries::count(conn)? as u64;
+fn load_tip(conn: &mut SqliteConnection) -> Result<(Frontier, Hash, Option<CheckpointInfo>), ServiceError> {
+    let size = db::entries::size(conn)?;
     let frontier = Frontier::load(size, &DbNodes::new(conn))?;
     let last_leaf = match size {
         0 => Hash::default(),
@@ -272,34 +208,28 @@ fn load_tip(
         })
         .transpose()?;
     match &checkpoint {
-        Some(c) if c.size != size || c.root != frontier.root() => {
-            Err(ServiceError::Integrity(format!(
-                "the latest checkpoint (size {}) does not match the stored tree (size {size})",
-                c.size
-            )))
-        }
-        None if size > 0 => Err(ServiceError::Integrity(
-            "entries without a checkpoint".into(),
-        )),
+        Some(c) if c.size != size || c.root != frontier.root() => Err(ServiceError::Integrity(format!(
+            "the latest checkpoint (size {}) does not match the stored tree (size {size})",
+            c.size
+        ))),
+        None if size > 0 => Err(ServiceError::Integrity("entries without a checkpoint".into())),
         _ => Ok((frontier, last_leaf, checkpoint)),
     }
 }
 
-fn answer(group: Vec<Job>, result: Result<Vec<Outcome>, ServiceError>) {
+fn answer(group: Vec<Job>, result: Result<Vec<Verdict>, ServiceError>) {
     match result {
         Ok(outcomes) => {
             let mut outcomes = outcomes.into_iter();
             for job in group {
-                let mine: Vec<Outcome> = outcomes.by_ref().take(job.records.len()).collect();
+                let mine: Vec<Verdict> = outcomes.by_ref().take(job.records.len()).collect();
                 let _ = job.reply.send(Ok(mine));
             }
         }
         Err(e) => {
             let message = e.to_string();
             for job in group {
-                let _ = job
-                    .reply
-                    .send(Err(ServiceError::Integrity(message.clone())));
+                let _ = job.reply.send(Err(ServiceError::Integrity(message.clone())));
             }
         }
     }

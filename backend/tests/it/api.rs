@@ -5,9 +5,7 @@ use terroir_shared::Hash;
 use terroir_shared::asset::{AssetId, AssetRef};
 use terroir_shared::entry::LedgerEntry;
 use terroir_shared::gs1::DigitalLink;
-use terroir_shared::log::{
-    ConsistencyProof, InclusionProof, Receipt, leaf_hash, verify_checkpoint,
-};
+use terroir_shared::log::{ConsistencyProof, InclusionProof, Receipt, leaf_hash, verify_checkpoint};
 use terroir_shared::party::Role;
 use terroir_shared::record::*;
 
@@ -26,51 +24,29 @@ async fn what_the_server_serves_verifies_with_the_core() {
     }
     let vkey = h.vkey();
     let (_, text) = get_bytes(&app, "/checkpoint", "text/plain").await;
-    let first = verify_checkpoint(&String::from_utf8(text).expect("utf-8"), &vkey)
-        .expect("checkpoint verifies");
+    let first =
+        verify_checkpoint(&String::from_utf8(text).expect("utf-8"), &vkey).expect("checkpoint verifies");
     assert_eq!((first.origin.as_str(), first.size), (ORIGIN, 2));
 
     let mut lot = tea_lot("Laobanzhang", 100);
     lot.gs1 = Some(DigitalLink::parse("/01/09506000134352/10/BL-1").expect("link"));
     let commission = h.own(&coop, Act::Commission(Commission { assets: vec![lot] }));
-    let lot = AssetRef {
-        id: AssetId::derive(&commission.id(), 0),
-        head: commission.id(),
-    };
+    let lot = AssetRef { id: AssetId::derive(&commission.id(), 0), head: commission.id() };
     let split = h.own(
         &coop,
         Act::Split(Split {
             asset: lot,
-            parts: vec![
-                Part {
-                    amount: 60,
-                    gs1: None,
-                },
-                Part {
-                    amount: 40,
-                    gs1: None,
-                },
-            ],
+            parts: vec![Part { amount: 60, gs1: None }, Part { amount: 40, gs1: None }],
         }),
     );
-    let child = AssetRef {
-        id: AssetId::derive(&split.id(), 1),
-        head: split.id(),
-    };
-    let transfer = h.own(
-        &coop,
-        Act::Transfer(Transfer {
-            assets: vec![child],
-            to: party(&trader),
-        }),
-    );
+    let child = AssetRef { id: AssetId::derive(&split.id(), 1), head: split.id() };
+    let transfer = h.own(&coop, Act::Transfer(Transfer { assets: vec![child], to: party(&trader) }));
     let batch = serde_json::json!([commission, split, transfer]);
     assert_eq!(post(&app, "/api/records/batch", &batch).await.0, 200);
 
     // The log grew consistently.
     let (_, text) = get_bytes(&app, "/checkpoint", "text/plain").await;
-    let second =
-        verify_checkpoint(&String::from_utf8(text).expect("utf-8"), &vkey).expect("verifies");
+    let second = verify_checkpoint(&String::from_utf8(text).expect("utf-8"), &vkey).expect("verifies");
     assert_eq!(second.size, 5);
     let (_, proof) = get(&app, "/api/proofs/consistency?from=2&to=5").await;
     let proof: ConsistencyProof = serde_json::from_value(proof).expect("proof");
@@ -95,16 +71,8 @@ async fn what_the_server_serves_verifies_with_the_core() {
         at += 2 + len;
     }
     assert_eq!(at, bundle.len());
-    assert_eq!(
-        get_bytes(&app, "/tile/0/000.p/6", "*/*").await.0,
-        404,
-        "not beyond the checkpoint"
-    );
-    assert_eq!(
-        get_bytes(&app, "/tile/0/000", "*/*").await.0,
-        404,
-        "no full tile yet"
-    );
+    assert_eq!(get_bytes(&app, "/tile/0/000.p/6", "*/*").await.0, 404, "not beyond the checkpoint");
+    assert_eq!(get_bytes(&app, "/tile/0/000", "*/*").await.0, 404, "no full tile yet");
 
     // History with receipts, lineage both ways.
     let (_, history) = get(&app, &format!("/api/assets/{}/history", child.id)).await;
@@ -113,38 +81,21 @@ async fn what_the_server_serves_verifies_with_the_core() {
     for e in entries {
         let receipt: Receipt = serde_json::from_value(e["receipt"].clone()).expect("receipt");
         let entry: LedgerEntry = serde_json::from_value(e["entry"].clone()).expect("entry");
-        entry
-            .verify_receipt(&receipt, &vkey)
-            .expect("history entry proven");
+        entry.verify_receipt(&receipt, &vkey).expect("history entry proven");
     }
     let (_, up) = get(&app, &format!("/api/assets/{}/lineage", child.id)).await;
     assert_eq!(up["assets"][0]["id"], serde_json::json!(lot.id));
-    let (_, down) = get(
-        &app,
-        &format!("/api/assets/{}/lineage?direction=down", lot.id),
-    )
-    .await;
+    let (_, down) = get(&app, &format!("/api/assets/{}/lineage?direction=down", lot.id)).await;
     assert_eq!(down["assets"].as_array().map(Vec::len), Some(2));
 
     // The label's Digital Link resolves: JSON for apps, HTML for browsers.
     let (status, json) = get(&app, "/01/09506000134352/10/BL-1").await;
-    assert_eq!(
-        (status, json["id"].clone()),
-        (200, serde_json::json!(lot.id))
-    );
-    let (status, html) = get_bytes(
-        &app,
-        "/01/09506000134352/10/BL-1",
-        "text/html,application/xhtml+xml",
-    )
-    .await;
+    assert_eq!((status, json["id"].clone()), (200, serde_json::json!(lot.id)));
+    let (status, html) =
+        get_bytes(&app, "/01/09506000134352/10/BL-1", "text/html,application/xhtml+xml").await;
     assert_eq!(status, 200);
     assert!(String::from_utf8_lossy(&html).contains("<h1>tea_lot</h1>"));
-    assert_eq!(
-        get(&app, "/01/09506000134353/10/BL-1").await.0,
-        400,
-        "bad check digit"
-    );
+    assert_eq!(get(&app, "/01/09506000134353/10/BL-1").await.0, 400, "bad check digit");
     assert_eq!(get(&app, "/01/09506000134352/10/NOPE").await.0, 404);
 
     let (_, parties) = get(&app, "/api/parties").await;

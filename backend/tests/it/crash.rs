@@ -22,10 +22,7 @@ const ORIGIN: &str = "crash.test/terroir";
 const BIN: &str = env!("CARGO_BIN_EXE_terroir-backend");
 
 fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 fn free_port() -> u16 {
@@ -37,13 +34,7 @@ fn free_port() -> u16 {
 
 fn start(dir: &Path, port: u16) -> Child {
     let child = Command::new(BIN)
-        .args([
-            "serve",
-            "--origin",
-            ORIGIN,
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-        ])
+        .args(["serve", "--origin", ORIGIN, "--bind", &format!("127.0.0.1:{port}")])
         .arg("--data-dir")
         .arg(dir)
         .env("TERROIR_LOG", "warn")
@@ -51,10 +42,7 @@ fn start(dir: &Path, port: u16) -> Child {
         .spawn()
         .expect("server starts");
     let deadline = Instant::now() + Duration::from_secs(30);
-    while ureq::get(&format!("http://127.0.0.1:{port}/healthz"))
-        .call()
-        .is_err()
-    {
+    while ureq::get(&format!("http://127.0.0.1:{port}/healthz")).call().is_err() {
         assert!(Instant::now() < deadline, "the server did not come up");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -62,13 +50,7 @@ fn start(dir: &Path, port: u16) -> Child {
 }
 
 fn sign(key: &Keypair, party: PartyId, at: u64, act: Act) -> Signed<Record> {
-    let record = Record {
-        origin: ORIGIN.into(),
-        party,
-        signer: key.public(),
-        at: Timestamp(at),
-        act,
-    };
+    let record = Record { origin: ORIGIN.into(), party, signer: key.public(), at: Timestamp(at), act };
     Unsigned::new(record).sign(key).expect("sign")
 }
 
@@ -85,11 +67,7 @@ fn post(base: &str, record: &Signed<Record>) -> Result<(u16, Value), String> {
 }
 
 fn get_json(base: &str, path: &str) -> Value {
-    ureq::get(&format!("{base}{path}"))
-        .call()
-        .expect("GET")
-        .into_json()
-        .expect("json")
+    ureq::get(&format!("{base}{path}")).call().expect("GET").into_json().expect("json")
 }
 
 #[test]
@@ -101,11 +79,7 @@ fn sigkill_loses_no_acknowledged_record() {
         .arg(dir.path())
         .output()
         .expect("init");
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
     let seed_hex = std::fs::read_to_string(dir.path().join("operator.key")).expect("operator key");
     let mut seed = [0u8; 32];
     hex::decode_to_slice(seed_hex.trim(), &mut seed).expect("hex");
@@ -122,11 +96,7 @@ fn sigkill_loses_no_acknowledged_record() {
         contact: None,
     });
     assert_eq!(
-        post(
-            &base,
-            &sign(&operator, PartyId(operator.public()), now_ms(), register)
-        )
-        .map(|r| r.0),
+        post(&base, &sign(&operator, PartyId(operator.public()), now_ms(), register)).map(|r| r.0),
         Ok(201)
     );
 
@@ -141,9 +111,8 @@ fn sigkill_loses_no_acknowledged_record() {
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 n += 1;
-                let act = Act::Commission(Commission {
-                    assets: vec![tea_lot("Hekai", 1 + t * 1_000_000 + n)],
-                });
+                let act =
+                    Act::Commission(Commission { assets: vec![tea_lot("Hekai", 1 + t * 1_000_000 + n)] });
                 let record = sign(&coop, PartyId(coop.public()), now_ms(), act);
                 match post(&base, &record) {
                     Ok((201, body)) => {
@@ -176,20 +145,9 @@ fn sigkill_loses_no_acknowledged_record() {
         c.join().expect("client");
     }
     let receipts = receipts.lock().expect("lock").clone();
-    let before = last_checkpoint
-        .lock()
-        .expect("lock")
-        .clone()
-        .expect("a checkpoint was seen");
-    assert!(
-        receipts.len() > 20,
-        "clients got only {} receipts before the kill",
-        receipts.len()
-    );
-    println!(
-        "killed with SIGKILL after {} acknowledged records",
-        receipts.len()
-    );
+    let before = last_checkpoint.lock().expect("lock").clone().expect("a checkpoint was seen");
+    assert!(receipts.len() > 20, "clients got only {} receipts before the kill", receipts.len());
+    println!("killed with SIGKILL after {} acknowledged records", receipts.len());
 
     let mut server = start(dir.path(), port);
     let log = get_json(&base, "/api/log");
@@ -197,10 +155,7 @@ fn sigkill_loses_no_acknowledged_record() {
     let after = verify_checkpoint(log["checkpoint"].as_str().expect("checkpoint"), &vkey)
         .expect("new checkpoint verifies");
     let before = verify_checkpoint(&before, &vkey).expect("old checkpoint verifies");
-    assert!(
-        after.size > receipts.len() as u64,
-        "the registration and every acknowledged record"
-    );
+    assert!(after.size > receipts.len() as u64, "the registration and every acknowledged record");
     for (id, receipt) in &receipts {
         receipt.verify(&vkey).expect("the receipt still verifies");
         let entry = get_json(&base, &format!("/api/entries/{}", receipt.index));
@@ -214,28 +169,18 @@ fn sigkill_loses_no_acknowledged_record() {
         assert_eq!(leaf, receipt.leaf_hash);
         let proof: InclusionProof = serde_json::from_value(get_json(
             &base,
-            &format!(
-                "/api/proofs/inclusion?index={}&size={}",
-                receipt.index, after.size
-            ),
+            &format!("/api/proofs/inclusion?index={}&size={}", receipt.index, after.size),
         ))
         .expect("proof");
-        proof
-            .verify(&leaf, &after.root)
-            .expect("included in the new checkpoint");
+        proof.verify(&leaf, &after.root).expect("included in the new checkpoint");
     }
     if before.size < after.size {
         let proof: ConsistencyProof = serde_json::from_value(get_json(
             &base,
-            &format!(
-                "/api/proofs/consistency?from={}&to={}",
-                before.size, after.size
-            ),
+            &format!("/api/proofs/consistency?from={}&to={}", before.size, after.size),
         ))
         .expect("proof");
-        proof
-            .verify(&before.root, &after.root)
-            .expect("the new checkpoint extends the old one");
+        proof.verify(&before.root, &after.root).expect("the new checkpoint extends the old one");
     } else {
         assert_eq!((before.size, before.root), (after.size, after.root));
     }
@@ -249,10 +194,6 @@ fn sigkill_loses_no_acknowledged_record() {
         .output()
         .expect("audit");
     let out = String::from_utf8_lossy(&audit.stdout);
-    assert!(
-        audit.status.success(),
-        "audit failed: {out}{}",
-        String::from_utf8_lossy(&audit.stderr)
-    );
+    assert!(audit.status.success(), "audit failed: {out}{}", String::from_utf8_lossy(&audit.stderr));
     assert!(out.contains("audit passed"), "{out}");
 }

@@ -13,58 +13,30 @@ async fn fifty_clients_race_for_one_head_and_exactly_one_wins() {
     let mut h = Harness::new();
     let app = app(h.state.clone()).await;
     let (coop, trader) = (key(1), key(2));
-    for r in [
-        h.register(&coop, "Co-op", &[Role::Cooperative]),
-        h.register(&trader, "Trader", &[Role::Trader]),
-    ] {
+    for r in
+        [h.register(&coop, "Co-op", &[Role::Cooperative]), h.register(&trader, "Trader", &[Role::Trader])]
+    {
         assert_eq!(post(&app, "/api/records", &r).await.0, 201);
     }
-    let commission = h.own(
-        &coop,
-        Act::Commission(Commission {
-            assets: vec![tea_lot("Hekai", 1_000)],
-        }),
-    );
+    let commission = h.own(&coop, Act::Commission(Commission { assets: vec![tea_lot("Hekai", 1_000)] }));
     assert_eq!(post(&app, "/api/records", &commission).await.0, 201);
-    let lot = AssetRef {
-        id: AssetId::derive(&commission.id(), 0),
-        head: commission.id(),
-    };
+    let lot = AssetRef { id: AssetId::derive(&commission.id(), 0), head: commission.id() };
     // Fifty different records, all built on the same head: transfers and splits.
     let contenders: Vec<_> = (0..50)
         .map(|i| match i % 2 {
-            0 => h.own(
-                &coop,
-                Act::Transfer(Transfer {
-                    assets: vec![lot],
-                    to: party(&trader),
-                }),
-            ),
+            0 => h.own(&coop, Act::Transfer(Transfer { assets: vec![lot], to: party(&trader) })),
             _ => h.own(
                 &coop,
                 Act::Split(Split {
                     asset: lot,
-                    parts: vec![
-                        Part {
-                            amount: 500,
-                            gs1: None,
-                        },
-                        Part {
-                            amount: 500,
-                            gs1: None,
-                        },
-                    ],
+                    parts: vec![Part { amount: 500, gs1: None }, Part { amount: 500, gs1: None }],
                 }),
             ),
         })
         .collect();
     let answers = join_all(contenders.iter().map(|r| post(&app, "/api/records", r))).await;
-    let winners: Vec<usize> = answers
-        .iter()
-        .enumerate()
-        .filter(|(_, (s, _))| *s == 201)
-        .map(|(i, _)| i)
-        .collect();
+    let winners: Vec<usize> =
+        answers.iter().enumerate().filter(|(_, (s, _))| *s == 201).map(|(i, _)| i).collect();
     assert_eq!(
         winners.len(),
         1,
@@ -76,11 +48,7 @@ async fn fifty_clients_race_for_one_head_and_exactly_one_wins() {
         if i != winners[0] {
             assert_eq!(*status, 409, "{problem}");
             assert_eq!(problem["code"], "head_conflict");
-            assert_eq!(
-                problem["winner"],
-                json!(winner),
-                "the conflict names the winning record"
-            );
+            assert_eq!(problem["winner"], json!(winner), "the conflict names the winning record");
         }
     }
     let (_, log) = get(&app, "/api/log").await;

@@ -20,8 +20,7 @@ fn receipt(v: &Value) -> Receipt {
 async fn every_act_is_accepted_over_http_with_a_receipt_that_verifies() {
     let mut h = Harness::new();
     let app = app(h.state.clone()).await;
-    let (coop, trader, store, bank, vet, station) =
-        (key(1), key(2), key(3), key(4), key(5), key(6));
+    let (coop, trader, store, bank, vet, station) = (key(1), key(2), key(3), key(4), key(5), key(6));
     let mut records = vec![
         h.register(&coop, "Bulang Tea Co-op", &[Role::Cooperative]),
         h.register(&trader, "Menghai Trading", &[Role::Trader]),
@@ -30,12 +29,7 @@ async fn every_act_is_accepted_over_http_with_a_receipt_that_verifies() {
         h.register(&vet, "County Vet", &[Role::Veterinarian]),
         h.own(
             &coop,
-            Act::AuthoriseDevice(AuthoriseDevice::new(
-                &station,
-                &party(&coop),
-                ORIGIN,
-                "village station",
-            )),
+            Act::AuthoriseDevice(AuthoriseDevice::new(&station, &party(&coop), ORIGIN, "village station")),
         ),
     ];
     let cow = NewAsset {
@@ -59,11 +53,7 @@ async fn every_act_is_accepted_over_http_with_a_receipt_that_verifies() {
     );
     let id = commission.id();
     records.push(commission);
-    let (lot, lot2, cow) = (
-        AssetId::derive(&id, 0),
-        AssetId::derive(&id, 1),
-        AssetId::derive(&id, 2),
-    );
+    let (lot, lot2, cow) = (AssetId::derive(&id, 0), AssetId::derive(&id, 1), AssetId::derive(&id, 2));
     let at = |a: AssetId, head| terroir_shared::asset::AssetRef { id: a, head };
     let vaccinate = h.own(
         &vet,
@@ -96,78 +86,35 @@ async fn every_act_is_accepted_over_http_with_a_receipt_that_verifies() {
         &coop,
         Act::Split(Split {
             asset: at(lot, id),
-            parts: vec![
-                Part {
-                    amount: 70,
-                    gs1: None,
-                },
-                Part {
-                    amount: 30,
-                    gs1: None,
-                },
-            ],
+            parts: vec![Part { amount: 70, gs1: None }, Part { amount: 30, gs1: None }],
         }),
     );
     let split_id = split.id();
     records.push(split);
     let (part_a, part_b) = (AssetId::derive(&split_id, 0), AssetId::derive(&split_id, 1));
-    let merge = h.own(
-        &coop,
-        Act::Merge(Merge {
-            assets: vec![at(part_b, split_id), at(lot2, id)],
-            gs1: None,
-        }),
-    );
+    let merge =
+        h.own(&coop, Act::Merge(Merge { assets: vec![at(part_b, split_id), at(lot2, id)], gs1: None }));
     let merge_id = merge.id();
     records.push(merge);
-    let custody = h.own(
-        &coop,
-        Act::Custody(Custody {
-            assets: vec![at(part_a, split_id)],
-            to: party(&store),
-        }),
-    );
+    let custody =
+        h.own(&coop, Act::Custody(Custody { assets: vec![at(part_a, split_id)], to: party(&store) }));
     let custody_id = custody.id();
     records.push(custody);
-    let transfer = h.own(
-        &coop,
-        Act::Transfer(Transfer {
-            assets: vec![at(part_a, custody_id)],
-            to: party(&trader),
-        }),
-    );
+    let transfer =
+        h.own(&coop, Act::Transfer(Transfer { assets: vec![at(part_a, custody_id)], to: party(&trader) }));
     let transfer_id = transfer.id();
     records.push(transfer);
-    let pledge = h.own(
-        &trader,
-        Act::Pledge(Pledge {
-            asset: at(part_a, transfer_id),
-            financier: party(&bank),
-        }),
-    );
+    let pledge =
+        h.own(&trader, Act::Pledge(Pledge { asset: at(part_a, transfer_id), financier: party(&bank) }));
     let pledge_id = pledge.id();
     records.push(pledge);
-    let release = h.own(
-        &bank,
-        Act::Release(Release {
-            asset: at(part_a, pledge_id),
-        }),
-    );
+    let release = h.own(&bank, Act::Release(Release { asset: at(part_a, pledge_id) }));
     records.push(release);
     let merged = AssetId::derive(&merge_id, 0);
-    records.push(h.own(
-        &coop,
-        Act::Retire(Retire {
-            asset: at(merged, merge_id),
-            reason: "sold to consumers".into(),
-        }),
-    ));
-    records.push(h.own(
-        &coop,
-        Act::RevokeDevice(RevokeDevice {
-            device: station.public(),
-        }),
-    ));
+    records.push(
+        h.own(&coop, Act::Retire(Retire { asset: at(merged, merge_id), reason: "sold to consumers".into() })),
+    );
+    records.push(h.own(&coop, Act::RevokeDevice(RevokeDevice { device: station.public() })));
 
     let vkey = h.vkey();
     for (i, record) in records.iter().enumerate() {
@@ -180,10 +127,7 @@ async fn every_act_is_accepted_over_http_with_a_receipt_that_verifies() {
         // The served entry is this record, and its leaf hash is the receipt's.
         let (_, entry) = get(&app, &format!("/api/entries/{i}")).await;
         let entry: LedgerEntry = serde_json::from_value(entry["entry"].clone()).expect("entry");
-        assert_eq!(
-            entry.verify_receipt(&r, &vkey).map(|v| v.index),
-            Ok(i as u64)
-        );
+        assert_eq!(entry.verify_receipt(&r, &vkey).map(|v| v.index), Ok(i as u64));
         assert_eq!(entry.record.verify().expect("signature").id(), record.id());
     }
     let (_, asset) = get(&app, &format!("/api/assets/{part_a}")).await;
@@ -198,12 +142,7 @@ async fn resubmitting_returns_the_same_receipt() {
     let app = app(h.state.clone()).await;
     let coop = key(1);
     let reg = h.register(&coop, "Co-op", &[Role::Cooperative]);
-    let lot = h.own(
-        &coop,
-        Act::Commission(Commission {
-            assets: vec![tea_lot("Hekai", 10)],
-        }),
-    );
+    let lot = h.own(&coop, Act::Commission(Commission { assets: vec![tea_lot("Hekai", 10)] }));
     let (s1, first) = post(&app, "/api/records", &reg).await;
     let (s2, _) = post(&app, "/api/records", &lot).await;
     let (s3, again) = post(&app, "/api/records", &reg).await;
@@ -218,54 +157,30 @@ async fn every_error_has_its_status_and_code() {
     let mut h = Harness::new();
     let app = app(h.state.clone()).await;
     let (coop, trader) = (key(1), key(2));
-    for r in [
-        h.register(&coop, "Co-op", &[Role::Cooperative]),
-        h.register(&trader, "Trader", &[Role::Trader]),
-    ] {
+    for r in
+        [h.register(&coop, "Co-op", &[Role::Cooperative]), h.register(&trader, "Trader", &[Role::Trader])]
+    {
         assert_eq!(post(&app, "/api/records", &r).await.0, 201);
     }
-    let commission = h.own(
-        &coop,
-        Act::Commission(Commission {
-            assets: vec![tea_lot("Hekai", 10)],
-        }),
-    );
-    let lot = terroir_shared::asset::AssetRef {
-        id: AssetId::derive(&commission.id(), 0),
-        head: commission.id(),
-    };
+    let commission = h.own(&coop, Act::Commission(Commission { assets: vec![tea_lot("Hekai", 10)] }));
+    let lot =
+        terroir_shared::asset::AssetRef { id: AssetId::derive(&commission.id(), 0), head: commission.id() };
     assert_eq!(post(&app, "/api/records", &commission).await.0, 201);
 
     // 400: not a record, with the path of the offending value.
-    let (status, p) = post(
-        &app,
-        "/api/records",
-        &json!({"record": {"origin": 5}, "signature": "00"}),
-    )
-    .await;
+    let (status, p) = post(&app, "/api/records", &json!({"record": {"origin": 5}, "signature": "00"})).await;
     assert_eq!((status, p["code"].as_str()), (400, Some("malformed")));
     assert_eq!(p["path"], "record.origin");
     assert_eq!(p["type"], "/api/problems#malformed");
     // 401: the signature does not verify.
-    let mut forged = serde_json::to_value(h.own(
-        &coop,
-        Act::Retire(Retire {
-            asset: lot,
-            reason: "x".into(),
-        }),
-    ))
-    .expect("json");
+    let mut forged =
+        serde_json::to_value(h.own(&coop, Act::Retire(Retire { asset: lot, reason: "x".into() })))
+            .expect("json");
     forged["record"]["act"]["retire"]["reason"] = json!("y");
     let (status, p) = post(&app, "/api/records", &forged).await;
     assert_eq!((status, p["code"].as_str()), (401, Some("bad_signature")));
     // 403: only the owner may transfer.
-    let steal = h.own(
-        &trader,
-        Act::Transfer(Transfer {
-            assets: vec![lot],
-            to: party(&trader),
-        }),
-    );
+    let steal = h.own(&trader, Act::Transfer(Transfer { assets: vec![lot], to: party(&trader) }));
     let (status, p) = post(&app, "/api/records", &steal).await;
     assert_eq!((status, p["code"].as_str()), (403, Some("not_permitted")));
     // 422: a rule broken.
@@ -273,45 +188,18 @@ async fn every_error_has_its_status_and_code() {
         &coop,
         Act::Split(Split {
             asset: lot,
-            parts: vec![
-                Part {
-                    amount: 3,
-                    gs1: None,
-                },
-                Part {
-                    amount: 3,
-                    gs1: None,
-                },
-            ],
+            parts: vec![Part { amount: 3, gs1: None }, Part { amount: 3, gs1: None }],
         }),
     );
     let (status, p) = post(&app, "/api/records", &bad_split).await;
-    assert_eq!(
-        (status, p["code"].as_str()),
-        (422, Some("quantity_not_conserved"))
-    );
+    assert_eq!((status, p["code"].as_str()), (422, Some("quantity_not_conserved")));
     // 409: the head was spent; the problem names the winner.
-    let win = h.own(
-        &coop,
-        Act::Transfer(Transfer {
-            assets: vec![lot],
-            to: party(&trader),
-        }),
-    );
+    let win = h.own(&coop, Act::Transfer(Transfer { assets: vec![lot], to: party(&trader) }));
     let lose = h.own(
         &coop,
         Act::Split(Split {
             asset: lot,
-            parts: vec![
-                Part {
-                    amount: 5,
-                    gs1: None,
-                },
-                Part {
-                    amount: 5,
-                    gs1: None,
-                },
-            ],
+            parts: vec![Part { amount: 5, gs1: None }, Part { amount: 5, gs1: None }],
         }),
     );
     assert_eq!(post(&app, "/api/records", &win).await.0, 201);
@@ -333,12 +221,8 @@ async fn oversized_requests_and_entries_are_refused_with_413() {
     let coop = key(1);
     let reg = h.register(&coop, "Co-op", &[Role::Cooperative]);
     assert_eq!(post(&app, "/api/records", &reg).await.0, 201);
-    let big = h.own(
-        &coop,
-        Act::Commission(Commission {
-            assets: (0..40).map(|_| tea_lot("Hekai", 1)).collect(),
-        }),
-    );
+    let big =
+        h.own(&coop, Act::Commission(Commission { assets: (0..40).map(|_| tea_lot("Hekai", 1)).collect() }));
     let (status, p) = post(&app, "/api/records", &big).await;
     assert_eq!((status, p["code"].as_str()), (413, Some("too_large")));
 
@@ -346,18 +230,10 @@ async fn oversized_requests_and_entries_are_refused_with_413() {
     let app = crate::support::app(h.state.clone()).await;
     let reg = h.register(&coop, "Co-op", &[Role::Cooperative]);
     assert_eq!(post(&app, "/api/records", &reg).await.0, 201);
-    let huge = h.own(
-        &coop,
-        Act::Commission(Commission {
-            assets: (0..600).map(|_| tea_lot("Hekai", 1)).collect(),
-        }),
-    );
+    let huge =
+        h.own(&coop, Act::Commission(Commission { assets: (0..600).map(|_| tea_lot("Hekai", 1)).collect() }));
     let (status, p) = post(&app, "/api/records", &huge).await;
-    assert_eq!(
-        (status, p["code"].as_str()),
-        (413, Some("entry_too_large")),
-        "{p}"
-    );
+    assert_eq!((status, p["code"].as_str()), (413, Some("entry_too_large")), "{p}");
 }
 
 #[actix_web::test]
@@ -366,18 +242,8 @@ async fn a_batch_answers_each_item_in_order() {
     let app = app(h.state.clone()).await;
     let coop = key(1);
     let reg = h.register(&coop, "Co-op", &[Role::Cooperative]);
-    let c1 = h.own(
-        &coop,
-        Act::Commission(Commission {
-            assets: vec![tea_lot("Hekai", 10)],
-        }),
-    );
-    let c2 = h.own(
-        &coop,
-        Act::Commission(Commission {
-            assets: vec![tea_lot("Hekai", 20)],
-        }),
-    );
+    let c1 = h.own(&coop, Act::Commission(Commission { assets: vec![tea_lot("Hekai", 10)] }));
+    let c2 = h.own(&coop, Act::Commission(Commission { assets: vec![tea_lot("Hekai", 20)] }));
     let mut forged = serde_json::to_value(&c2).expect("json");
     forged["signature"] = json!("00".repeat(64));
     let batch = json!([reg, c1, {"record": 1}, forged, c1]);
@@ -389,10 +255,7 @@ async fn a_batch_answers_each_item_in_order() {
         .iter()
         .map(|r| r["outcome"].as_str().unwrap_or("?"))
         .collect();
-    assert_eq!(
-        outcomes,
-        ["accepted", "accepted", "refused", "refused", "duplicate"]
-    );
+    assert_eq!(outcomes, ["accepted", "accepted", "refused", "refused", "duplicate"]);
     assert_eq!(body["results"][2]["problem"]["status"], 400);
     assert_eq!(body["results"][3]["problem"]["code"], "bad_signature");
     assert_eq!(body["results"][1]["receipt"], body["results"][4]["receipt"]);

@@ -43,18 +43,13 @@ impl Harness {
     pub fn with_body_limit(max_body_bytes: usize) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let operator = key(200);
-        let signer = LogSigner::new(ORIGIN, ed25519_dalek::SigningKey::from_bytes(&[201; 32]))
-            .expect("log key");
-        let identity = LogIdentity {
-            origin: ORIGIN.into(),
-            operator: party(&operator),
-            signer,
-        };
+        let signer =
+            LogSigner::new(ORIGIN, ed25519_dalek::SigningKey::from_bytes(&[201; 32])).expect("log key");
+        let identity = LogIdentity { origin: ORIGIN.into(), operator: party(&operator), signer };
         let db = dir.path().join("ledger.sqlite");
         let metrics = Arc::new(Metrics::default());
         let (ledger, _writer) =
-            Ledger::open(&db, identity, Arc::new(|| Timestamp(NOW)), metrics.clone())
-                .expect("open ledger");
+            Ledger::open(&db, identity, Arc::new(|| Timestamp(NOW)), metrics.clone()).expect("open ledger");
         let pool = terroir_backend::db::read_pool(&db, 4).expect("pool");
         let state = web::Data::new(AppState {
             ledger,
@@ -63,12 +58,7 @@ impl Harness {
             base_url: "http://labels.test".into(),
             max_body_bytes,
         });
-        Self {
-            _dir: dir,
-            state,
-            operator,
-            clock: NOW - 1_000_000,
-        }
+        Self { _dir: dir, state, operator, clock: NOW - 1_000_000 }
     }
 
     pub fn vkey(&self) -> String {
@@ -115,17 +105,11 @@ pub async fn post<S>(app: &S, path: &str, body: &impl serde::Serialize) -> (u16,
 where
     S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
 {
-    let req = test::TestRequest::post()
-        .uri(path)
-        .set_json(body)
-        .to_request();
+    let req = test::TestRequest::post().uri(path).set_json(body).to_request();
     let resp = test::call_service(app, req).await;
     let status = resp.status().as_u16();
     let bytes = test::read_body(resp).await;
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
 pub async fn get<S>(app: &S, path: &str) -> (u16, Value)
@@ -133,20 +117,14 @@ where
     S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
 {
     let (status, bytes) = get_bytes(app, path, "application/json").await;
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
 pub async fn get_bytes<S>(app: &S, path: &str, accept: &str) -> (u16, Vec<u8>)
 where
     S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
 {
-    let req = test::TestRequest::get()
-        .uri(path)
-        .insert_header(("accept", accept))
-        .to_request();
+    let req = test::TestRequest::get().uri(path).insert_header(("accept", accept)).to_request();
     let resp = test::call_service(app, req).await;
     let status = resp.status().as_u16();
     (status, test::read_body(resp).await.to_vec())

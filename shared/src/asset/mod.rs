@@ -79,20 +79,13 @@ pub struct Asset {
 impl AssetId {
     /// The id of output `n` of record `record_id`.
     pub fn derive(record_id: &Hash, n: u32) -> Self {
-        Self(Hash::sha256_parts(&[
-            ASSET_ID_DOMAIN,
-            record_id.as_bytes(),
-            &n.to_be_bytes(),
-        ]))
+        Self(Hash::sha256_parts(&[ASSET_ID_DOMAIN, record_id.as_bytes(), &n.to_be_bytes()]))
     }
 }
 
 impl Asset {
     pub fn reference(&self) -> AssetRef {
-        AssetRef {
-            id: self.id,
-            head: self.head,
-        }
+        AssetRef { id: self.id, head: self.head }
     }
 
     /// Keys that must name at most one asset in the whole ledger: its GS1 key and, for a live

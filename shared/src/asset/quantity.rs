@@ -87,10 +87,7 @@ mod tests {
     #[test]
     fn zero_and_oversized_are_refused_on_input() {
         assert!(serde_json::from_str::<Quantity>(r#"{"amount":0,"unit":"piece"}"#).is_err());
-        assert!(
-            serde_json::from_str::<Quantity>(r#"{"amount":9007199254740992,"unit":"gram"}"#)
-                .is_err()
-        );
+        assert!(serde_json::from_str::<Quantity>(r#"{"amount":9007199254740992,"unit":"gram"}"#).is_err());
         assert!(serde_json::from_str::<Quantity>(r#"{"amount":1.5,"unit":"gram"}"#).is_err());
         assert!(serde_json::from_str::<Quantity>(r#"{"amount":3,"unit":"gram","x":1}"#).is_err());
         let q: Quantity = serde_json::from_str(r#"{"amount":357,"unit":"gram"}"#).expect("valid");

@@ -113,9 +113,7 @@ impl FromStr for PublicKey {
 impl FromStr for Signature {
     type Err = CryptoError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_hex::<64>(s)
-            .map(Self)
-            .ok_or(CryptoError::BadSignatureEncoding)
+        parse_hex::<64>(s).map(Self).ok_or(CryptoError::BadSignatureEncoding)
     }
 }
 
@@ -169,9 +167,8 @@ mod tests {
     #[test]
     fn rfc8032_test_vector_1() {
         // RFC 8032 §7.1, TEST 1 (empty message).
-        let seed =
-            parse_hex::<32>("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
-                .expect("seed");
+        let seed = parse_hex::<32>("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+            .expect("seed");
         let key = Keypair::from_seed(&seed);
         assert_eq!(
             key.public().to_string(),
@@ -183,10 +180,7 @@ mod tests {
             "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
         );
         assert_eq!(key.public().verify(b"", &sig), Ok(()));
-        assert_eq!(
-            key.public().verify(b"x", &sig),
-            Err(CryptoError::BadSignature)
-        );
+        assert_eq!(key.public().verify(b"x", &sig), Err(CryptoError::BadSignature));
     }
 
     #[test]
@@ -196,9 +190,8 @@ mod tests {
         let mut sigs: Vec<Signature> = keys.iter().zip(&msgs).map(|(k, m)| k.sign(m)).collect();
         let pubs: Vec<PublicKey> = keys.iter().map(Keypair::public).collect();
         let items = |sigs: &[Signature]| -> Vec<Result<(), CryptoError>> {
-            let v: Vec<(&[u8], &Signature, &PublicKey)> = (0..8)
-                .map(|i| (msgs[i].as_slice(), &sigs[i], &pubs[i]))
-                .collect();
+            let v: Vec<(&[u8], &Signature, &PublicKey)> =
+                (0..8).map(|i| (msgs[i].as_slice(), &sigs[i], &pubs[i])).collect();
             verify_batch(&v)
         };
         assert!(items(&sigs).iter().all(Result::is_ok));

@@ -36,12 +36,7 @@ pub(super) fn verify_cofactored(key: &[u8; 32], message: &[u8], sig: &[u8; 64]) 
     let Some((r, a, s)) = screen(key, sig) else {
         return false;
     };
-    let k = Scalar::from_hash(
-        Sha512::new()
-            .chain_update(&sig[..32])
-            .chain_update(key)
-            .chain_update(message),
-    );
+    let k = Scalar::from_hash(Sha512::new().chain_update(&sig[..32]).chain_update(key).chain_update(message));
     let residue = EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, &(-a), &s) - r;
     residue.mul_by_cofactor().is_identity()
 }
@@ -50,20 +45,15 @@ pub(super) fn verify_cofactored(key: &[u8; 32], message: &[u8], sig: &[u8; 64]) 
 /// same as [`PublicKey::verify`] would give. A batch costs about a third of one-by-one checks.
 pub fn verify_batch(items: &[(&[u8], &Signature, &PublicKey)]) -> Vec<Result<(), CryptoError>> {
     let screened = items.iter().all(|(_, s, k)| screen(&k.0, &s.0).is_some());
-    let keys: Option<Vec<VerifyingKey>> = items
-        .iter()
-        .map(|(_, _, k)| VerifyingKey::from_bytes(&k.0).ok())
-        .collect();
+    let keys: Option<Vec<VerifyingKey>> =
+        items.iter().map(|(_, _, k)| VerifyingKey::from_bytes(&k.0).ok()).collect();
     let messages: Vec<&[u8]> = items.iter().map(|(m, _, _)| *m).collect();
-    let signatures: Vec<ed25519_dalek::Signature> = items
-        .iter()
-        .map(|(_, s, _)| ed25519_dalek::Signature::from_bytes(&s.0))
-        .collect();
+    let signatures: Vec<ed25519_dalek::Signature> =
+        items.iter().map(|(_, s, _)| ed25519_dalek::Signature::from_bytes(&s.0)).collect();
     // A passing random linear combination means every residue is of small order (except with
     // probability about 2^-128), which is exactly the cofactored equation for each item.
     let batch_ok = screened
-        && keys
-            .is_some_and(|keys| ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok());
+        && keys.is_some_and(|keys| ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok());
     if batch_ok {
         return vec![Ok(()); items.len()];
     }
@@ -87,9 +77,8 @@ mod tests {
         let a = Scalar::from_bytes_mod_order(a_bytes);
         let public = Keypair::from_seed(seed).public();
         let order2 = CompressedEdwardsY([
-            0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-            0xff, 0xff, 0xff, 0x7f,
+            0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
         ])
         .decompress()
         .expect("order-2 point");
@@ -130,20 +119,14 @@ mod tests {
         for start in 0..items.len() {
             for len in [1, 2, 3, 5, 8] {
                 let window: Vec<_> = items.iter().skip(start).take(len).collect();
-                let refs: Vec<(&[u8], &Signature, &PublicKey)> = window
-                    .iter()
-                    .map(|(m, s, k)| (m.as_slice(), s, k))
-                    .collect();
+                let refs: Vec<(&[u8], &Signature, &PublicKey)> =
+                    window.iter().map(|(m, s, k)| (m.as_slice(), s, k)).collect();
                 let single: Vec<_> = refs.iter().map(|(m, s, k)| k.verify(m, s)).collect();
                 assert_eq!(verify_batch(&refs), single, "window {start}+{len}");
             }
         }
         let (key, sig) = torsion_signature(&[9; 32], b"m", 3);
-        assert_eq!(
-            key.verify(b"m", &sig),
-            Ok(()),
-            "cofactored rule accepts a torsion R"
-        );
+        assert_eq!(key.verify(b"m", &sig), Ok(()), "cofactored rule accepts a torsion R");
     }
 
     #[test]
@@ -163,11 +146,10 @@ mod tests {
         let k = Keypair::from_seed(&[5; 32]);
         let mut sig = k.sign(b"hello");
         // S + ℓ: the same scalar mod ℓ, a second spelling.
-        let s =
-            Scalar::from_canonical_bytes(sig.0[32..].try_into().expect("32")).expect("canonical");
+        let s = Scalar::from_canonical_bytes(sig.0[32..].try_into().expect("32")).expect("canonical");
         let l_bytes: [u8; 32] = [
-            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
-            0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
         ];
         let mut sum = [0u8; 32];
         let mut carry = 0u16;

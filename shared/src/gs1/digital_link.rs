@@ -175,18 +175,7 @@ fn is_literal_in_segment(b: u8) -> bool {
     is_unreserved(b)
         || matches!(
             b,
-            b'!' | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-                | b'@'
+            b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b':' | b'@'
         )
 }
 
@@ -245,10 +234,7 @@ fn decode_segment(ai: Ai, segment: &str) -> Result<String, DigitalLinkError> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| DigitalLinkError::BadPercentEncoding {
-        ai,
-        near: segment.to_owned(),
-    })
+    String::from_utf8(out).map_err(|_| DigitalLinkError::BadPercentEncoding { ai, near: segment.to_owned() })
 }
 
 /// A GS1 Digital Link for a trade item: its GTIN and, optionally, a consumer product variant
@@ -271,25 +257,14 @@ impl DigitalLink {
         serial: Option<&str>,
     ) -> Result<Self, DigitalLinkError> {
         let own = |ai: Ai, v: Option<&str>| -> Result<Option<String>, DigitalLinkError> {
-            v.map(|v| validate_value(ai, v).map(|()| v.to_owned()))
-                .transpose()
+            v.map(|v| validate_value(ai, v).map(|()| v.to_owned())).transpose()
         };
-        Ok(Self {
-            gtin,
-            cpv: own(Ai::Cpv, cpv)?,
-            lot: own(Ai::Lot, lot)?,
-            serial: own(Ai::Serial, serial)?,
-        })
+        Ok(Self { gtin, cpv: own(Ai::Cpv, cpv)?, lot: own(Ai::Lot, lot)?, serial: own(Ai::Serial, serial)? })
     }
 
     /// A link for `gtin` alone.
     pub fn for_gtin(gtin: Gtin) -> Self {
-        Self {
-            gtin,
-            cpv: None,
-            lot: None,
-            serial: None,
-        }
+        Self { gtin, cpv: None, lot: None, serial: None }
     }
 
     pub fn gtin(&self) -> &Gtin {
@@ -317,11 +292,7 @@ impl DigitalLink {
         let mut out = String::with_capacity(80);
         out.push_str("/01/");
         out.push_str(self.gtin.as_str());
-        for (ai, value) in [
-            (Ai::Cpv, &self.cpv),
-            (Ai::Lot, &self.lot),
-            (Ai::Serial, &self.serial),
-        ] {
+        for (ai, value) in [(Ai::Cpv, &self.cpv), (Ai::Lot, &self.lot), (Ai::Serial, &self.serial)] {
             if let Some(v) = value {
                 out.push('/');
                 out.push_str(ai.code());
@@ -356,10 +327,7 @@ impl DigitalLink {
             .position(|seg| Ai::from_segment(seg) == Some(Ai::Gtin))
             .ok_or(DigitalLinkError::MissingPrimaryKey)?;
         // A qualifier AI two segments before the GTIN means "/10/ABC/01/…": a qualifier first.
-        if let Some(before) = start
-            .checked_sub(2)
-            .and_then(|i| Ai::from_segment(segments[i]))
-        {
+        if let Some(before) = start.checked_sub(2).and_then(|i| Ai::from_segment(segments[i])) {
             return Err(DigitalLinkError::PrimaryKeyNotFirst { before });
         }
 
@@ -371,13 +339,9 @@ impl DigitalLink {
             if ai_seg.is_empty() {
                 return Err(DigitalLinkError::EmptySegment);
             }
-            let ai = Ai::from_segment(ai_seg).ok_or_else(|| DigitalLinkError::UnknownAi {
-                segment: ai_seg.to_owned(),
-            })?;
-            let raw = rest
-                .next()
-                .copied()
-                .ok_or(DigitalLinkError::MissingValue { ai })?;
+            let ai = Ai::from_segment(ai_seg)
+                .ok_or_else(|| DigitalLinkError::UnknownAi { segment: ai_seg.to_owned() })?;
+            let raw = rest.next().copied().ok_or(DigitalLinkError::MissingValue { ai })?;
             let seen = match ai {
                 Ai::Gtin => gtin.is_some(),
                 Ai::Cpv => link_values[0].is_some(),
@@ -407,12 +371,7 @@ impl DigitalLink {
         }
 
         let [cpv, lot, serial] = link_values;
-        Ok(Self {
-            gtin: gtin.ok_or(DigitalLinkError::MissingPrimaryKey)?,
-            cpv,
-            lot,
-            serial,
-        })
+        Ok(Self { gtin: gtin.ok_or(DigitalLinkError::MissingPrimaryKey)?, cpv, lot, serial })
     }
 }
 
@@ -422,9 +381,7 @@ fn strip_scheme_and_authority(s: &str) -> &str {
         return s;
     };
     let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-        && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
     if !scheme_ok {
         return s;
     }
@@ -459,13 +416,8 @@ mod tests {
 
     #[test]
     fn set_82_has_82_characters() {
-        assert_eq!(
-            (0u8..=127).filter(|&b| is_cset82(char::from(b))).count(),
-            82
-        );
-        for c in [
-            ' ', '#', '$', '@', '[', '\\', ']', '^', '`', '{', '|', '}', '~',
-        ] {
+        assert_eq!((0u8..=127).filter(|&b| is_cset82(char::from(b))).count(), 82);
+        for c in [' ', '#', '$', '@', '[', '\\', ']', '^', '`', '{', '|', '}', '~'] {
             assert!(!is_cset82(c), "{c:?} is not in set 82");
         }
     }
@@ -479,23 +431,14 @@ mod tests {
 
     #[test]
     fn decoding_accepts_lowercase_hex_and_literal_sub_delims() {
-        assert_eq!(
-            decode_segment(Ai::Lot, "ab%2fc+(1)"),
-            Ok("ab/c+(1)".to_owned())
-        );
+        assert_eq!(decode_segment(Ai::Lot, "ab%2fc+(1)"), Ok("ab/c+(1)".to_owned()));
         assert_eq!(
             decode_segment(Ai::Lot, "ab%2"),
-            Err(DigitalLinkError::BadPercentEncoding {
-                ai: Ai::Lot,
-                near: "%2".to_owned()
-            })
+            Err(DigitalLinkError::BadPercentEncoding { ai: Ai::Lot, near: "%2".to_owned() })
         );
         assert_eq!(
             decode_segment(Ai::Lot, "a\"b"),
-            Err(DigitalLinkError::UnencodedCharacter {
-                ai: Ai::Lot,
-                ch: '"'
-            })
+            Err(DigitalLinkError::UnencodedCharacter { ai: Ai::Lot, ch: '"' })
         );
     }
 

@@ -71,10 +71,7 @@ fn check_digit_of(digits: &[u8]) -> u8 {
 /// Checks that every character of `s` is an ASCII digit.
 fn all_digits(s: &str) -> Result<(), GtinError> {
     match s.chars().enumerate().find(|(_, c)| !c.is_ascii_digit()) {
-        Some((i, ch)) => Err(GtinError::NonDigit {
-            position: i + 1,
-            ch,
-        }),
+        Some((i, ch)) => Err(GtinError::NonDigit { position: i + 1, ch }),
         None => Ok(()),
     }
 }
@@ -108,9 +105,7 @@ impl Gtin {
     pub fn from_prefix_and_item(digits13: &str) -> Result<Self, GtinError> {
         all_digits(digits13)?;
         if digits13.len() != 13 {
-            return Err(GtinError::WrongBodyLength {
-                len: digits13.len(),
-            });
+            return Err(GtinError::WrongBodyLength { len: digits13.len() });
         }
         let mut out = [0u8; 14];
         out[..13].copy_from_slice(digits13.as_bytes());
@@ -199,23 +194,8 @@ mod tests {
 
     #[test]
     fn errors_are_precise() {
-        assert_eq!(
-            Gtin::parse("0950600013435"),
-            Err(GtinError::WrongCheckDigit {
-                expected: 9,
-                found: 5
-            })
-        );
-        assert_eq!(
-            Gtin::parse("0950600013435X"),
-            Err(GtinError::NonDigit {
-                position: 14,
-                ch: 'X'
-            })
-        );
-        assert_eq!(
-            Gtin::parse("1234567890"),
-            Err(GtinError::WrongLength { len: 10 })
-        );
+        assert_eq!(Gtin::parse("0950600013435"), Err(GtinError::WrongCheckDigit { expected: 9, found: 5 }));
+        assert_eq!(Gtin::parse("0950600013435X"), Err(GtinError::NonDigit { position: 14, ch: 'X' }));
+        assert_eq!(Gtin::parse("1234567890"), Err(GtinError::WrongLength { len: 10 }));
     }
 }

@@ -22,10 +22,7 @@ impl<'de> Deserialize<'de> for DigitalLink {
         let link = DigitalLink::parse(&s).map_err(serde::de::Error::custom)?;
         // One spelling only: the path must be exactly what the link renders to.
         if link.to_path() != s {
-            return Err(serde::de::Error::custom(format!(
-                "write this GS1 key as {}",
-                link.to_path()
-            )));
+            return Err(serde::de::Error::custom(format!("write this GS1 key as {}", link.to_path())));
         }
         Ok(link)
     }

@@ -24,12 +24,7 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// The checkpoint body: origin, decimal size and base64 root, one per line.
     pub fn body(&self) -> String {
-        format!(
-            "{}\n{}\n{}\n",
-            self.origin,
-            self.size,
-            BASE64.encode(self.root.as_bytes())
-        )
+        format!("{}\n{}\n{}\n", self.origin, self.size, BASE64.encode(self.root.as_bytes()))
     }
 }
 
@@ -90,11 +85,7 @@ impl LogSigner {
             return Err(CheckpointError::InvalidOrigin(origin.to_owned()));
         }
         let key_id = key_id(origin, &key.verifying_key());
-        Ok(Self {
-            origin: origin.to_owned(),
-            key,
-            key_id,
-        })
+        Ok(Self { origin: origin.to_owned(), key, key_id })
     }
 
     pub fn origin(&self) -> &str {
@@ -122,17 +113,10 @@ impl LogSigner {
 
     /// Signs the checkpoint for the tree of `size` leaves with `root`.
     pub fn sign(&self, size: u64, root: &Hash) -> SignedCheckpoint {
-        let checkpoint = Checkpoint {
-            origin: self.origin.clone(),
-            size,
-            root: *root,
-        };
+        let checkpoint = Checkpoint { origin: self.origin.clone(), size, root: *root };
         let body = checkpoint.body();
         let line = self.signature_line(body.as_bytes());
-        SignedCheckpoint {
-            text: format!("{body}\n{line}\n"),
-            checkpoint,
-        }
+        SignedCheckpoint { text: format!("{body}\n{line}\n"), checkpoint }
     }
 }
 
@@ -170,51 +154,34 @@ pub struct VerifierKey {
 impl VerifierKey {
     /// Parses `name+hex8(keyID)+base64(0x01 ‖ public key)`, checking the key ID.
     pub fn parse(vkey: &str) -> Result<Self, CheckpointError> {
-        let (name, rest) = vkey
-            .split_once('+')
-            .ok_or(CheckpointError::MalformedVerifierKey)?;
-        let (id_hex, key_b64) = rest
-            .split_once('+')
-            .ok_or(CheckpointError::MalformedVerifierKey)?;
+        let (name, rest) = vkey.split_once('+').ok_or(CheckpointError::MalformedVerifierKey)?;
+        let (id_hex, key_b64) = rest.split_once('+').ok_or(CheckpointError::MalformedVerifierKey)?;
         if !signed_note::is_key_name_valid(name)
             || id_hex.len() != 8
             || !id_hex.bytes().all(|b| b.is_ascii_hexdigit())
         {
             return Err(CheckpointError::MalformedVerifierKey);
         }
-        let key_id =
-            u32::from_str_radix(id_hex, 16).map_err(|_| CheckpointError::MalformedVerifierKey)?;
-        let raw = BASE64
-            .decode(key_b64)
-            .map_err(|_| CheckpointError::MalformedVerifierKey)?;
-        let (&alg, key) = raw
-            .split_first()
-            .ok_or(CheckpointError::MalformedVerifierKey)?;
+        let key_id = u32::from_str_radix(id_hex, 16).map_err(|_| CheckpointError::MalformedVerifierKey)?;
+        let raw = BASE64.decode(key_b64).map_err(|_| CheckpointError::MalformedVerifierKey)?;
+        let (&alg, key) = raw.split_first().ok_or(CheckpointError::MalformedVerifierKey)?;
         if alg != ALG_ED25519 {
             return Err(CheckpointError::UnsupportedKeyAlgorithm);
         }
-        let key: [u8; 32] = key
-            .try_into()
-            .map_err(|_| CheckpointError::MalformedVerifierKey)?;
+        let key: [u8; 32] = key.try_into().map_err(|_| CheckpointError::MalformedVerifierKey)?;
         let key = ed25519_dalek::VerifyingKey::from_bytes(&key)
             .map_err(|_| CheckpointError::MalformedVerifierKey)?;
         if signed_note::key_id(name, &raw) != key_id {
             return Err(CheckpointError::VerifierKeyIdMismatch);
         }
-        Ok(Self {
-            name: name.to_owned(),
-            key_id,
-            key,
-        })
+        Ok(Self { name: name.to_owned(), key_id, key })
     }
 }
 
 impl std::fmt::Display for VerifierKey {
     /// The C2SP verifier key string.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&signed_note::new_ed25519_verifier_key(
-            &self.name, &self.key,
-        ))
+        f.write_str(&signed_note::new_ed25519_verifier_key(&self.name, &self.key))
     }
 }
 
@@ -222,13 +189,9 @@ impl std::fmt::Display for VerifierKey {
 /// The note must carry a valid signature by that key; other signatures are ignored.
 pub fn verify_note(note: &str, vkey: &str) -> Result<String, CheckpointError> {
     let key = VerifierKey::parse(vkey)?;
-    let verifier =
-        StandardVerifier::new(vkey).map_err(|_| CheckpointError::MalformedVerifierKey)?;
+    let verifier = StandardVerifier::new(vkey).map_err(|_| CheckpointError::MalformedVerifierKey)?;
     let note = Note::from_bytes(note.as_bytes()).map_err(|_| CheckpointError::MalformedNote)?;
-    let not_signed = || CheckpointError::NotSignedByKey {
-        name: key.name.clone(),
-        id: key.key_id,
-    };
+    let not_signed = || CheckpointError::NotSignedByKey { name: key.name.clone(), id: key.key_id };
     let name = verifier.name().to_owned();
     let id = verifier.key_id();
     let known = VerifierList::new(vec![Box::new(verifier)]);
@@ -257,10 +220,7 @@ pub fn verify_checkpoint(note: &str, vkey: &str) -> Result<Checkpoint, Checkpoin
         .map_err(|_| CheckpointError::MalformedCheckpoint)?;
     let key = VerifierKey::parse(vkey)?;
     if parsed.origin() != key.name {
-        return Err(CheckpointError::WrongOrigin {
-            expected: key.name,
-            found: parsed.origin().to_owned(),
-        });
+        return Err(CheckpointError::WrongOrigin { expected: key.name, found: parsed.origin().to_owned() });
     }
     Ok(Checkpoint {
         origin: parsed.origin().to_owned(),

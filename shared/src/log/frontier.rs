@@ -32,15 +32,9 @@ impl Frontier {
         }
         let hashes = store.read_nodes(&indexes)?;
         if hashes.len() != indexes.len() {
-            return Err(StoreError::WrongCount {
-                requested: indexes.len(),
-                returned: hashes.len(),
-            });
+            return Err(StoreError::WrongCount { requested: indexes.len(), returned: hashes.len() });
         }
-        Ok(Self {
-            size,
-            peaks: levels.into_iter().zip(hashes).collect(),
-        })
+        Ok(Self { size, peaks: levels.into_iter().zip(hashes).collect() })
     }
 
     pub fn size(&self) -> u64 {
@@ -92,12 +86,7 @@ mod tests {
             assert_eq!(frontier.append(leaf), expected, "append at size {n}");
             store.append(leaf);
             assert_eq!(frontier.root(), store.root(), "root at size {}", n + 1);
-            assert_eq!(
-                Frontier::load(n + 1, &store).expect("load"),
-                frontier,
-                "load at {}",
-                n + 1
-            );
+            assert_eq!(Frontier::load(n + 1, &store).expect("load"), frontier, "load at {}", n + 1);
         }
         assert_eq!(Frontier::new().root(), EMPTY_ROOT);
     }

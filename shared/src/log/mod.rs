@@ -8,8 +8,8 @@ pub mod receipt;
 pub mod tree;
 
 pub use checkpoint::{
-    Checkpoint, CheckpointError, LogSigner, SignedCheckpoint, VerifierKey, key_id,
-    verify_checkpoint, verify_note,
+    Checkpoint, CheckpointError, LogSigner, SignedCheckpoint, VerifierKey, key_id, verify_checkpoint,
+    verify_note,
 };
 pub use frontier::Frontier;
 pub use proof::{
@@ -18,6 +18,6 @@ pub use proof::{
 };
 pub use receipt::{Receipt, ReceiptError, VerifiedReceipt};
 pub use tree::{
-    EMPTY_ROOT, MemoryNodeStore, NodeStore, StoreError, hashes_to_append, leaf_hash, node_hash,
-    root, split_stored_hash_index, stored_hash_count, stored_hash_index,
+    EMPTY_ROOT, MemoryNodeStore, NodeStore, StoreError, hashes_to_append, leaf_hash, node_hash, root,
+    split_stored_hash_index, stored_hash_count, stored_hash_index,
 };

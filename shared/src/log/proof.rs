@@ -62,9 +62,7 @@ pub enum ProofError {
 
 /// A hash from raw bytes, refusing anything but 32 bytes.
 pub fn hash_from_slice(bytes: &[u8]) -> Result<Hash, ProofError> {
-    <[u8; 32]>::try_from(bytes)
-        .map(Hash)
-        .map_err(|_| ProofError::HashLength { len: bytes.len() })
+    <[u8; 32]>::try_from(bytes).map(Hash).map_err(|_| ProofError::HashLength { len: bytes.len() })
 }
 
 /// Builds the inclusion proof of leaf `index` in the tree of `size` leaves.
@@ -79,11 +77,7 @@ pub fn prove_inclusion<S: NodeStore + ?Sized>(
     }
     let reader = Reader::new(store);
     let path = tlog_tiles::prove_record(size, index, &reader).map_err(|e| reader.error(e))?;
-    Ok(InclusionProof {
-        index,
-        size,
-        path: path.into_iter().map(Hash::from).collect(),
-    })
+    Ok(InclusionProof { index, size, path: path.into_iter().map(Hash::from).collect() })
 }
 
 /// Builds the consistency proof from the tree of `old_size` leaves to the tree of `new_size`
@@ -101,11 +95,7 @@ pub fn prove_consistency<S: NodeStore + ?Sized>(
     }
     let reader = Reader::new(store);
     let path = tlog_tiles::prove_tree(new_size, old_size, &reader).map_err(|e| reader.error(e))?;
-    Ok(ConsistencyProof {
-        old_size,
-        new_size,
-        path: path.into_iter().map(Hash::from).collect(),
-    })
+    Ok(ConsistencyProof { old_size, new_size, path: path.into_iter().map(Hash::from).collect() })
 }
 
 impl InclusionProof {
@@ -151,10 +141,7 @@ pub fn verify_inclusion(
     let (inner, border) = inclusion_path_shape(index, size);
     let expected = (inner + border) as usize;
     if path.len() != expected {
-        return Err(ProofError::WrongPathLength {
-            expected,
-            got: path.len(),
-        });
+        return Err(ProofError::WrongPathLength { expected, got: path.len() });
     }
     // 2.–3.
     let mut f_n = index;
@@ -163,10 +150,7 @@ pub fn verify_inclusion(
     // 4.
     for p in path {
         if s_n == 0 {
-            return Err(ProofError::WrongPathLength {
-                expected,
-                got: path.len(),
-            });
+            return Err(ProofError::WrongPathLength { expected, got: path.len() });
         }
         if f_n & 1 == 1 || f_n == s_n {
             r = node_hash(p, &r);
@@ -184,10 +168,7 @@ pub fn verify_inclusion(
     }
     // 5.
     if s_n != 0 {
-        return Err(ProofError::WrongPathLength {
-            expected,
-            got: path.len(),
-        });
+        return Err(ProofError::WrongPathLength { expected, got: path.len() });
     }
     if r != *root {
         return Err(ProofError::RootMismatch);
@@ -207,23 +188,13 @@ pub fn verify_consistency_bytes(
 ) -> Result<(), ProofError> {
     if old_size != 0 && old_size == new_size {
         if !path.is_empty() {
-            return Err(ProofError::WrongPathLength {
-                expected: 0,
-                got: path.len(),
-            });
+            return Err(ProofError::WrongPathLength { expected: 0, got: path.len() });
         }
-        return if old_root == new_root {
-            Ok(())
-        } else {
-            Err(ProofError::RootMismatch)
-        };
+        return if old_root == new_root { Ok(()) } else { Err(ProofError::RootMismatch) };
     }
     let old_root = hash_from_slice(old_root)?;
     let new_root = hash_from_slice(new_root)?;
-    let path = path
-        .iter()
-        .map(|h| hash_from_slice(h))
-        .collect::<Result<Vec<_>, _>>()?;
+    let path = path.iter().map(|h| hash_from_slice(h)).collect::<Result<Vec<_>, _>>()?;
     verify_consistency(old_size, new_size, &old_root, &new_root, &path)
 }
 
@@ -247,10 +218,7 @@ pub fn verify_consistency(
     }
     if old_size == new_size {
         if !path.is_empty() {
-            return Err(ProofError::WrongPathLength {
-                expected: 0,
-                got: path.len(),
-            });
+            return Err(ProofError::WrongPathLength { expected: 0, got: path.len() });
         }
         if old_root != new_root {
             return Err(ProofError::RootMismatch);
@@ -266,10 +234,7 @@ pub fn verify_consistency(
     let expected = (inner - shift + border) as usize + usize::from(!old_is_power_of_two);
     // 1. An empty path fails (expected is never 0 here).
     if path.len() != expected {
-        return Err(ProofError::WrongPathLength {
-            expected,
-            got: path.len(),
-        });
+        return Err(ProofError::WrongPathLength { expected, got: path.len() });
     }
 
     // 2. If first is an exact power of 2, prepend first_hash to the path.
@@ -297,10 +262,7 @@ pub fn verify_consistency(
     // 6.
     for c in rest {
         if s_n == 0 {
-            return Err(ProofError::WrongPathLength {
-                expected,
-                got: path.len(),
-            });
+            return Err(ProofError::WrongPathLength { expected, got: path.len() });
         }
         if f_n & 1 == 1 || f_n == s_n {
             fr = node_hash(c, &fr);
@@ -319,10 +281,7 @@ pub fn verify_consistency(
     }
     // 7.
     if s_n != 0 {
-        return Err(ProofError::WrongPathLength {
-            expected,
-            got: path.len(),
-        });
+        return Err(ProofError::WrongPathLength { expected, got: path.len() });
     }
     if fr != *old_root {
         return Err(ProofError::OldRootMismatch);

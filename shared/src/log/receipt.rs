@@ -42,12 +42,7 @@ pub enum ReceiptError {
 impl Receipt {
     /// A receipt for `leaf_hash` from a signed checkpoint and the leaf's inclusion proof in it.
     pub fn new(leaf_hash: Hash, checkpoint: &SignedCheckpoint, inclusion: InclusionProof) -> Self {
-        Self {
-            index: inclusion.index,
-            leaf_hash,
-            checkpoint: checkpoint.to_text(),
-            inclusion,
-        }
+        Self { index: inclusion.index, leaf_hash, checkpoint: checkpoint.to_text(), inclusion }
     }
 
     /// Checks the checkpoint's signature against `vkey`, then the inclusion of `leaf_hash` at
@@ -55,10 +50,7 @@ impl Receipt {
     pub fn verify(&self, vkey: &str) -> Result<VerifiedReceipt, ReceiptError> {
         let checkpoint = verify_checkpoint(&self.checkpoint, vkey)?;
         if self.inclusion.index != self.index {
-            return Err(ReceiptError::IndexMismatch {
-                receipt: self.index,
-                proof: self.inclusion.index,
-            });
+            return Err(ReceiptError::IndexMismatch { receipt: self.index, proof: self.inclusion.index });
         }
         if self.inclusion.size != checkpoint.size {
             return Err(ReceiptError::SizeMismatch {
@@ -67,10 +59,6 @@ impl Receipt {
             });
         }
         self.inclusion.verify(&self.leaf_hash, &checkpoint.root)?;
-        Ok(VerifiedReceipt {
-            index: self.index,
-            leaf_hash: self.leaf_hash,
-            checkpoint,
-        })
+        Ok(VerifiedReceipt { index: self.index, leaf_hash: self.leaf_hash, checkpoint })
     }
 }

@@ -80,18 +80,12 @@ pub(crate) struct Reader<'a, S: NodeStore + ?Sized> {
 
 impl<'a, S: NodeStore + ?Sized> Reader<'a, S> {
     pub(crate) fn new(store: &'a S) -> Self {
-        Self {
-            store,
-            failure: RefCell::new(None),
-        }
+        Self { store, failure: RefCell::new(None) }
     }
 
     /// Turns a `tlog_tiles` error into the store error that caused it, if any.
     pub(crate) fn error(&self, e: tlog_tiles::Error) -> StoreError {
-        self.failure
-            .borrow_mut()
-            .take()
-            .unwrap_or_else(|| StoreError::Tree(e.to_string()))
+        self.failure.borrow_mut().take().unwrap_or_else(|| StoreError::Tree(e.to_string()))
     }
 }
 
@@ -103,10 +97,7 @@ impl<S: NodeStore + ?Sized> HashReader for Reader<'_, S> {
         };
         let hashes = self.store.read_nodes(indexes).map_err(fail)?;
         if hashes.len() != indexes.len() {
-            return Err(fail(StoreError::WrongCount {
-                requested: indexes.len(),
-                returned: hashes.len(),
-            }));
+            return Err(fail(StoreError::WrongCount { requested: indexes.len(), returned: hashes.len() }));
         }
         Ok(hashes.into_iter().map(Into::into).collect())
     }
@@ -129,9 +120,7 @@ pub fn hashes_to_append<S: NodeStore + ?Sized>(
 /// The root hash (MTH) of the tree of `size` leaves. Reads at most 1 + log₂(size) nodes.
 pub fn root<S: NodeStore + ?Sized>(size: u64, store: &S) -> Result<Hash, StoreError> {
     let reader = Reader::new(store);
-    tlog_tiles::tree_hash(size, &reader)
-        .map(Hash::from)
-        .map_err(|e| reader.error(e))
+    tlog_tiles::tree_hash(size, &reader).map(Hash::from).map_err(|e| reader.error(e))
 }
 
 /// A node store kept in a `Vec`, for tests and for clients that rebuild a small tree.

@@ -67,11 +67,7 @@ impl AuthoriseDevice {
     pub fn new(device: &Keypair, party: &PartyId, origin: &str, label: &str) -> Self {
         let key = device.public();
         let proof = device.sign(&Self::possession_message(origin, party, &key));
-        Self {
-            device: key,
-            label: label.into(),
-            proof,
-        }
+        Self { device: key, label: label.into(), proof }
     }
 }
 
@@ -132,11 +128,7 @@ pub enum Event {
     #[serde(rename_all = "camelCase")]
     Storage { location: String },
     #[serde(rename_all = "camelCase")]
-    LabCertificate {
-        laboratory: String,
-        certificate: String,
-        result: String,
-    },
+    LabCertificate { laboratory: String, certificate: String, result: String },
     #[serde(rename_all = "camelCase")]
     Note { text: String },
 }

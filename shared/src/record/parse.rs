@@ -30,38 +30,25 @@ pub(crate) fn parse_strict<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Res
         path: e.path().to_string(),
         reason: strip_position(&e.inner().to_string()),
     })?;
-    de.end().map_err(|e| ParseError {
-        path: String::new(),
-        reason: strip_position(&e.to_string()),
-    })?;
+    de.end().map_err(|e| ParseError { path: String::new(), reason: strip_position(&e.to_string()) })?;
     // The typed parse succeeded; now make sure nothing was lost or respelled on the way.
-    let input: Value = serde_json::from_slice(bytes).map_err(|e| ParseError {
-        path: String::new(),
-        reason: e.to_string(),
-    })?;
-    let output = serde_json::to_value(&value).map_err(|e| ParseError {
-        path: String::new(),
-        reason: e.to_string(),
-    })?;
+    let input: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ParseError { path: String::new(), reason: e.to_string() })?;
+    let output = serde_json::to_value(&value)
+        .map_err(|e| ParseError { path: String::new(), reason: e.to_string() })?;
     match first_difference(&input, &output, &mut Vec::new()) {
         None => Ok(value),
         Some((path, reason)) => Err(ParseError { path, reason }),
     }
 }
 
-fn first_difference(
-    input: &Value,
-    output: &Value,
-    path: &mut Vec<PathPart>,
-) -> Option<(String, String)> {
+fn first_difference(input: &Value, output: &Value, path: &mut Vec<PathPart>) -> Option<(String, String)> {
     match (input, output) {
         (Value::Object(a), Value::Object(b)) => {
             for (k, v) in a {
                 path.push(PathPart::Key(k.clone()));
                 let found = match b.get(k) {
-                    None if v.is_null() => {
-                        Some("write nothing rather than null for an absent value".into())
-                    }
+                    None if v.is_null() => Some("write nothing rather than null for an absent value".into()),
                     None => Some("this field is not part of a record".into()),
                     Some(w) => first_difference(v, w, path).map(|(_, r)| r),
                 };
@@ -83,10 +70,7 @@ fn first_difference(
             None
         }
         (a, b) if a == b => None,
-        (a, b) => Some((
-            render(path),
-            format!("{a} is not written the one canonical way ({b})"),
-        )),
+        (a, b) => Some((render(path), format!("{a} is not written the one canonical way ({b})"))),
     }
 }
 

@@ -84,12 +84,7 @@ impl<T: Signable> Unsigned<T> {
 impl<T: Signable> Signed<T> {
     fn assemble(body: T, signature: Signature, signed_bytes: Vec<u8>) -> Self {
         let id = Hash::sha256(&signed_bytes);
-        Self {
-            body,
-            signature,
-            signed_bytes,
-            id,
-        }
+        Self { body, signature, signed_bytes, id }
     }
 
     pub fn body(&self) -> &T {
@@ -116,20 +111,13 @@ impl<T: Signable> Signed<T> {
 
 impl<T: Signable + Clone> Signed<T> {
     pub fn envelope(&self) -> Envelope<T> {
-        Envelope {
-            record: self.body.clone(),
-            signature: self.signature,
-        }
+        Envelope { record: self.body.clone(), signature: self.signature }
     }
 }
 
 impl<T: Serialize> Serialize for Signed<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        Envelope {
-            record: &self.body,
-            signature: self.signature,
-        }
-        .serialize(s)
+        Envelope { record: &self.body, signature: self.signature }.serialize(s)
     }
 }
 
@@ -154,9 +142,7 @@ impl<T: Signable> Envelope<T> {
 }
 
 /// Verifies many envelopes with Ed25519 batch verification; one verdict per envelope, in order.
-pub fn verify_batch<T: Signable>(
-    envelopes: Vec<Envelope<T>>,
-) -> Vec<Result<Signed<T>, VerifyError>> {
+pub fn verify_batch<T: Signable>(envelopes: Vec<Envelope<T>>) -> Vec<Result<Signed<T>, VerifyError>> {
     type Prepared<T> = (Envelope<T>, Result<Vec<u8>, CanonicalError>);
     let prepared: Vec<Prepared<T>> = envelopes
         .into_iter()
@@ -167,11 +153,7 @@ pub fn verify_batch<T: Signable>(
         .collect();
     let checkable: Vec<(&[u8], &Signature, &PublicKey)> = prepared
         .iter()
-        .filter_map(|(e, b)| {
-            b.as_ref()
-                .ok()
-                .map(|b| (b.as_slice(), &e.signature, e.record.signer()))
-        })
+        .filter_map(|(e, b)| b.as_ref().ok().map(|b| (b.as_slice(), &e.signature, e.record.signer())))
         .collect();
     let mut verdicts = crypto::verify_batch(&checkable).into_iter();
     prepared

@@ -13,83 +13,48 @@ pub(super) fn observe(
     id: Hash,
 ) -> Result<Effects, RuleViolation> {
     at_least(act.assets.len(), 1, "observe", "asset")?;
-    let party = view
-        .party(&body.party)
-        .ok_or(RuleViolation::UnknownParty(body.party))?;
+    let party = view.party(&body.party).ok_or(RuleViolation::UnknownParty(body.party))?;
     check_event(&act.event)?;
     let mut assets = load_current(view, &act.assets)?;
     for a in &assets {
         if let Status::Consumed | Status::Retired { .. } = a.status {
-            return Err(RuleViolation::NotActive {
-                asset: a.id,
-                status: a.status.to_string(),
-            });
+            return Err(RuleViolation::NotActive { asset: a.id, status: a.status.to_string() });
         }
         may_state(&party, a, &act.event)?;
         if let Event::Vaccination { .. } = act.event
             && !matches!(a.product, Product::LiveCattle(_))
         {
-            return Err(RuleViolation::WrongKindForEvent {
-                event: "vaccination",
-                kind: a.product.kind(),
-            });
+            return Err(RuleViolation::WrongKindForEvent { event: "vaccination", kind: a.product.kind() });
         }
     }
     for a in &mut assets {
         a.head = id;
     }
-    Ok(Effects {
-        assets,
-        ..Effects::default()
-    })
+    Ok(Effects { assets, ..Effects::default() })
 }
 
 /// Custody events are the custodian's; attestations (vaccinations, lab certificates) may also
 /// come from a veterinarian, an inspector or a regulator; the rest from owner or custodian.
 fn may_state(party: &Party, asset: &Asset, event: &Event) -> Result<(), RuleViolation> {
     let (is_owner, is_custodian) = (asset.owner == party.id, asset.custodian == party.id);
-    let attests = [Role::Veterinarian, Role::Inspector, Role::Regulator]
-        .iter()
-        .any(|r| party.has_role(*r));
+    let attests = [Role::Veterinarian, Role::Inspector, Role::Regulator].iter().any(|r| party.has_role(*r));
     let (allowed, event, who) = match event {
         Event::Storage { .. } => (is_custodian, "storage event", "the custodian"),
         Event::Movement { .. } => (is_custodian, "movement", "the custodian"),
-        Event::Vaccination { .. } => (
-            is_owner || is_custodian || attests,
-            "vaccination",
-            "the owner, the custodian or a veterinarian",
-        ),
+        Event::Vaccination { .. } => {
+            (is_owner || is_custodian || attests, "vaccination", "the owner, the custodian or a veterinarian")
+        }
         Event::LabCertificate { .. } => (
             is_owner || is_custodian || attests,
             "lab certificate",
             "the owner, the custodian or an inspector",
         ),
-        Event::Weighing { .. } => (
-            is_owner || is_custodian,
-            "weighing",
-            "the owner or the custodian",
-        ),
-        Event::Picking { .. } => (
-            is_owner || is_custodian,
-            "picking",
-            "the owner or the custodian",
-        ),
-        Event::Pressing { .. } => (
-            is_owner || is_custodian,
-            "pressing",
-            "the owner or the custodian",
-        ),
-        Event::Note { .. } => (
-            is_owner || is_custodian,
-            "note",
-            "the owner or the custodian",
-        ),
+        Event::Weighing { .. } => (is_owner || is_custodian, "weighing", "the owner or the custodian"),
+        Event::Picking { .. } => (is_owner || is_custodian, "picking", "the owner or the custodian"),
+        Event::Pressing { .. } => (is_owner || is_custodian, "pressing", "the owner or the custodian"),
+        Event::Note { .. } => (is_owner || is_custodian, "note", "the owner or the custodian"),
     };
-    if allowed {
-        Ok(())
-    } else {
-        Err(RuleViolation::EventNotYours { event, who })
-    }
+    if allowed { Ok(()) } else { Err(RuleViolation::EventNotYours { event, who }) }
 }
 
 fn check_event(event: &Event) -> Result<(), RuleViolation> {
@@ -106,11 +71,7 @@ fn check_event(event: &Event) -> Result<(), RuleViolation> {
         }
         Event::Pressing { press } => require_text(press, "press"),
         Event::Storage { location } => require_text(location, "location"),
-        Event::LabCertificate {
-            laboratory,
-            certificate,
-            result,
-        } => {
+        Event::LabCertificate { laboratory, certificate, result } => {
             require_text(laboratory, "laboratory")?;
             require_text(certificate, "certificate")?;
             require_text(result, "result")

@@ -1,9 +1,7 @@
 //! Splitting a lot into parts and merging compatible lots: quantity is conserved exactly.
 
 use super::outputs::create_outputs;
-use super::{
-    Effects, LedgerView, MAX_OUTPUTS, RuleViolation, at_least, at_most, consume, owned_and_active,
-};
+use super::{Effects, LedgerView, MAX_OUTPUTS, RuleViolation, at_least, at_most, consume, owned_and_active};
 use crate::Hash;
 use crate::asset::{AssetId, Quantity, QuantityError, Status};
 use crate::canonical::MAX_SAFE_INTEGER;
@@ -17,9 +15,7 @@ pub(super) fn split(
 ) -> Result<Effects, RuleViolation> {
     let mut parent = owned_and_active(view, body, &[act.asset], "split")?.remove(0);
     if parent.product.is_single_unit() {
-        return Err(RuleViolation::SingleUnit {
-            kind: parent.product.kind(),
-        });
+        return Err(RuleViolation::SingleUnit { kind: parent.product.kind() });
     }
     at_least(act.parts.len(), 2, "split", "parts")?;
     at_most(act.parts.len(), MAX_OUTPUTS, "parts")?;
@@ -37,27 +33,13 @@ pub(super) fn split(
     }
     let expected = parent.quantity.amount();
     if total != expected {
-        return Err(RuleViolation::QuantityNotConserved {
-            asset: parent.id,
-            expected,
-            found: total,
-        });
+        return Err(RuleViolation::QuantityNotConserved { asset: parent.id, expected, found: total });
     }
-    let mut assets = create_outputs(
-        view,
-        &outputs,
-        &[parent.id],
-        parent.owner,
-        parent.custodian,
-        id,
-    )?;
+    let mut assets = create_outputs(view, &outputs, &[parent.id], parent.owner, parent.custodian, id)?;
     parent.status = Status::Consumed;
     parent.head = id;
     assets.push(parent);
-    Ok(Effects {
-        assets,
-        ..Effects::default()
-    })
+    Ok(Effects { assets, ..Effects::default() })
 }
 
 pub(super) fn merge(
@@ -70,9 +52,7 @@ pub(super) fn merge(
     let mut inputs = owned_and_active(view, body, &act.assets, "merge")?;
     let first = &inputs[0];
     if first.product.is_single_unit() {
-        return Err(RuleViolation::SingleUnit {
-            kind: first.product.kind(),
-        });
+        return Err(RuleViolation::SingleUnit { kind: first.product.kind() });
     }
     let mut total: u64 = 0;
     for other in &inputs {
@@ -86,11 +66,7 @@ pub(super) fn merge(
             None
         };
         if let Some(why) = why {
-            return Err(RuleViolation::Incompatible {
-                first: first.id,
-                other: other.id,
-                why,
-            });
+            return Err(RuleViolation::Incompatible { first: first.id, other: other.id, why });
         }
         total = total.saturating_add(other.quantity.amount());
     }
@@ -108,8 +84,5 @@ pub(super) fn merge(
     let mut assets = create_outputs(view, &[output], &parents, owner, custodian, id)?;
     consume(&mut inputs, id);
     assets.extend(inputs);
-    Ok(Effects {
-        assets,
-        ..Effects::default()
-    })
+    Ok(Effects { assets, ..Effects::default() })
 }

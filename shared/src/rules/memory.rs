@@ -25,11 +25,7 @@ impl MemoryLedger {
     }
 
     /// Checks `record` against the current state and, if accepted, applies it.
-    pub fn submit(
-        &mut self,
-        record: &Signed<Record>,
-        ctx: &Context<'_>,
-    ) -> Result<Hash, RuleViolation> {
+    pub fn submit(&mut self, record: &Signed<Record>, ctx: &Context<'_>) -> Result<Hash, RuleViolation> {
         let effects = apply(self, record, ctx)?;
         self.store(effects);
         Ok(record.id())

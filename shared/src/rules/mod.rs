@@ -64,16 +64,10 @@ pub fn apply(
 ) -> Result<Effects, RuleViolation> {
     let body = record.body();
     if body.origin != ctx.origin {
-        return Err(RuleViolation::WrongLog {
-            expected: ctx.origin.into(),
-            found: body.origin.clone(),
-        });
+        return Err(RuleViolation::WrongLog { expected: ctx.origin.into(), found: body.origin.clone() });
     }
     if body.at.millis() > ctx.now.millis().saturating_add(MAX_CLOCK_SKEW_MS) {
-        return Err(RuleViolation::FromTheFuture {
-            at: body.at,
-            now: ctx.now,
-        });
+        return Err(RuleViolation::FromTheFuture { at: body.at, now: ctx.now });
     }
     let id = record.id();
     let signer = match &body.act {
@@ -113,16 +107,12 @@ fn authorise_signer(view: &impl LedgerView, body: &Record) -> Result<Signer, Rul
         return Ok(Signer::Party);
     }
     match view.device(&body.signer) {
-        Some(d) if d.party != body.party => Err(RuleViolation::SignerNotAuthorised {
-            signer: body.signer,
-            party: body.party,
-        }),
+        Some(d) if d.party != body.party => {
+            Err(RuleViolation::SignerNotAuthorised { signer: body.signer, party: body.party })
+        }
         Some(d) if d.revoked_by.is_some() => Err(RuleViolation::DeviceRevoked(body.signer)),
         Some(_) => Ok(Signer::Device),
-        None => Err(RuleViolation::SignerNotAuthorised {
-            signer: body.signer,
-            party: body.party,
-        }),
+        None => Err(RuleViolation::SignerNotAuthorised { signer: body.signer, party: body.party }),
     }
 }
 
@@ -137,11 +127,7 @@ fn load_current(view: &impl LedgerView, refs: &[AssetRef]) -> Result<Vec<Asset>,
         }
         let asset = view.asset(&r.id).ok_or(RuleViolation::UnknownAsset(r.id))?;
         if asset.head != r.head {
-            return Err(RuleViolation::HeadConflict {
-                asset: r.id,
-                named: r.head,
-                current: asset.head,
-            });
+            return Err(RuleViolation::HeadConflict { asset: r.id, named: r.head, current: asset.head });
         }
         assets.push(asset);
     }
@@ -166,26 +152,11 @@ fn owned_and_active(
     Ok(assets)
 }
 
-fn not_permitted(
-    party: PartyId,
-    act: &'static str,
-    asset: &Asset,
-    why: &'static str,
-) -> RuleViolation {
-    RuleViolation::NotPermitted {
-        party,
-        act,
-        asset: asset.id,
-        why,
-    }
+fn not_permitted(party: PartyId, act: &'static str, asset: &Asset, why: &'static str) -> RuleViolation {
+    RuleViolation::NotPermitted { party, act, asset: asset.id, why }
 }
 
-fn at_least(
-    found: usize,
-    needed: usize,
-    act: &'static str,
-    what: &'static str,
-) -> Result<(), RuleViolation> {
+fn at_least(found: usize, needed: usize, act: &'static str, what: &'static str) -> Result<(), RuleViolation> {
     if found < needed {
         return Err(RuleViolation::TooFew { act, needed, what });
     }
@@ -210,18 +181,11 @@ fn consume(inputs: &mut [Asset], id: crate::Hash) {
 fn require_active(asset: &Asset) -> Result<(), RuleViolation> {
     match &asset.status {
         Status::Active => Ok(()),
-        Status::Pledged { financier } => Err(RuleViolation::Pledged {
-            asset: asset.id,
-            financier: *financier,
-        }),
-        Status::Contained { holder } => Err(RuleViolation::Contained {
-            asset: asset.id,
-            holder: *holder,
-        }),
-        other => Err(RuleViolation::NotActive {
-            asset: asset.id,
-            status: other.to_string(),
-        }),
+        Status::Pledged { financier } => {
+            Err(RuleViolation::Pledged { asset: asset.id, financier: *financier })
+        }
+        Status::Contained { holder } => Err(RuleViolation::Contained { asset: asset.id, holder: *holder }),
+        other => Err(RuleViolation::NotActive { asset: asset.id, status: other.to_string() }),
     }
 }
 

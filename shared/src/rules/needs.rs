@@ -20,11 +20,7 @@ pub struct Needs {
 /// [`super::MemoryLedger`] and calling [`super::apply`] gives the same verdict as the full state.
 pub fn needs(signed: &Signed<Record>) -> Needs {
     let record = signed.body();
-    let mut n = Needs {
-        parties: vec![record.party],
-        devices: vec![record.signer],
-        ..Needs::default()
-    };
+    let mut n = Needs { parties: vec![record.party], devices: vec![record.signer], ..Needs::default() };
     n.assets = record.act.touches().iter().map(|r| r.id).collect();
     // The ids this record would create: if one exists, the record was applied before.
     let created = match &record.act {
@@ -34,10 +30,7 @@ pub fn needs(signed: &Signed<Record>) -> Needs {
         Act::Merge(_) => 1,
         _ => 0,
     };
-    n.assets.extend(super::outputs::output_ids(
-        &signed.id(),
-        created.min(super::MAX_OUTPUTS),
-    ));
+    n.assets.extend(super::outputs::output_ids(&signed.id(), created.min(super::MAX_OUTPUTS)));
     let outputs: Vec<Output<'_>> = match &record.act {
         Act::RegisterParty(a) => {
             n.parties.push(a.id);
@@ -70,12 +63,7 @@ pub fn needs(signed: &Signed<Record>) -> Needs {
         // A split or merge copies the product of assets already in `n.assets`; only its new
         // GS1 keys can be claimed. Ear tags belong to live cattle, which never split or merge.
         Act::Split(a) => {
-            n.identity_keys.extend(
-                a.parts
-                    .iter()
-                    .filter_map(|p| p.gs1.as_ref())
-                    .map(gs1_identity_key),
-            );
+            n.identity_keys.extend(a.parts.iter().filter_map(|p| p.gs1.as_ref()).map(gs1_identity_key));
             vec![]
         }
         Act::Merge(a) => {
@@ -93,8 +81,5 @@ pub fn needs(signed: &Signed<Record>) -> Needs {
 type Output<'a> = (&'a Product, Option<&'a DigitalLink>);
 
 fn new_assets(assets: &[NewAsset]) -> Vec<Output<'_>> {
-    assets
-        .iter()
-        .map(|a| (&a.product, a.gs1.as_ref()))
-        .collect()
+    assets.iter().map(|a| (&a.product, a.gs1.as_ref())).collect()
 }

@@ -16,17 +16,12 @@ pub(super) fn commission(
     id: Hash,
 ) -> Result<Effects, RuleViolation> {
     let assets = create_outputs(view, &act.assets, &[], body.party, body.party, id)?;
-    Ok(Effects {
-        assets,
-        ..Effects::default()
-    })
+    Ok(Effects { assets, ..Effects::default() })
 }
 
 /// The ids output `n` of record `id` gets.
 pub(super) fn output_ids(id: &Hash, count: usize) -> Vec<AssetId> {
-    (0..count)
-        .map(|n| AssetId::derive(id, u32::try_from(n).unwrap_or(u32::MAX)))
-        .collect()
+    (0..count).map(|n| AssetId::derive(id, u32::try_from(n).unwrap_or(u32::MAX))).collect()
 }
 
 /// Builds the new tokens of a record, output `n` getting id `derive(record, n)`.
@@ -83,11 +78,7 @@ fn check_new_asset(out: &NewAsset) -> Result<(), RuleViolation> {
     if let Some(expected) = out.product.unit()
         && expected != out.quantity.unit()
     {
-        return Err(RuleViolation::UnitMismatch {
-            kind,
-            expected,
-            found: out.quantity.unit(),
-        });
+        return Err(RuleViolation::UnitMismatch { kind, expected, found: out.quantity.unit() });
     }
     if out.product.is_single_unit() && out.quantity.amount() != 1 {
         return Err(RuleViolation::SingleUnit { kind });
@@ -125,18 +116,12 @@ fn check_part_of(outputs: &[NewAsset], n: usize, holder: u32) -> Result<usize, R
     let why = match outputs.get(h) {
         _ if h >= n => Some("is not an earlier output of this record"),
         Some(o) if o.part_of.is_some() => Some("is itself part of another output"),
-        Some(o) if o.quantity.unit() != outputs[n].quantity.unit() => {
-            Some("counts in another unit")
-        }
+        Some(o) if o.quantity.unit() != outputs[n].quantity.unit() => Some("counts in another unit"),
         Some(_) => None,
         None => Some("does not exist"),
     };
     match why {
-        Some(why) => Err(RuleViolation::BadPartOf {
-            index: n,
-            holder,
-            why,
-        }),
+        Some(why) => Err(RuleViolation::BadPartOf { index: n, holder, why }),
         None => Ok(h),
     }
 }
@@ -153,11 +138,7 @@ fn check_holders_add_up(outputs: &[NewAsset], ids: &[AssetId]) -> Result<(), Rul
     for (h, found) in held {
         let expected = outputs[h].quantity.amount();
         if found != expected {
-            return Err(RuleViolation::QuantityNotConserved {
-                asset: ids[h],
-                expected,
-                found,
-            });
+            return Err(RuleViolation::QuantityNotConserved { asset: ids[h], expected, found });
         }
     }
     Ok(())

@@ -16,14 +16,11 @@ pub(super) fn transfer(
     id: Hash,
 ) -> Result<Effects, RuleViolation> {
     at_least(act.assets.len(), 1, "transfer", "asset")?;
-    view.party(&act.to)
-        .ok_or(RuleViolation::UnknownParty(act.to))?;
+    view.party(&act.to).ok_or(RuleViolation::UnknownParty(act.to))?;
     let mut assets = owned_and_active(view, body, &act.assets, "transfer")?;
     for a in &mut assets {
         if a.owner == act.to {
-            return Err(RuleViolation::NoChange(
-                "the asset already belongs to that party",
-            ));
+            return Err(RuleViolation::NoChange("the asset already belongs to that party"));
         }
         // Goods the seller held itself pass into the buyer's hands; goods in a warehouse stay
         // there ("stored centrally, traded separately").
@@ -33,10 +30,7 @@ pub(super) fn transfer(
         a.owner = act.to;
         a.head = id;
     }
-    Ok(Effects {
-        assets,
-        ..Effects::default()
-    })
+    Ok(Effects { assets, ..Effects::default() })
 }
 
 pub(super) fn custody(
@@ -46,8 +40,7 @@ pub(super) fn custody(
     id: Hash,
 ) -> Result<Effects, RuleViolation> {
     at_least(act.assets.len(), 1, "custody change", "asset")?;
-    view.party(&act.to)
-        .ok_or(RuleViolation::UnknownParty(act.to))?;
+    view.party(&act.to).ok_or(RuleViolation::UnknownParty(act.to))?;
     let mut assets = load_current(view, &act.assets)?;
     for a in &mut assets {
         if a.owner != body.party && a.custodian != body.party {
@@ -60,17 +53,12 @@ pub(super) fn custody(
         }
         require_active(a)?;
         if a.custodian == act.to {
-            return Err(RuleViolation::NoChange(
-                "that party already holds the asset",
-            ));
+            return Err(RuleViolation::NoChange("that party already holds the asset"));
         }
         a.custodian = act.to;
         a.head = id;
     }
-    Ok(Effects {
-        assets,
-        ..Effects::default()
-    })
+    Ok(Effects { assets, ..Effects::default() })
 }
 
 pub(super) fn pledge(
@@ -80,28 +68,16 @@ pub(super) fn pledge(
     id: Hash,
 ) -> Result<Effects, RuleViolation> {
     let mut asset = owned_and_active(view, body, &[act.asset], "pledge")?.remove(0);
-    let financier = view
-        .party(&act.financier)
-        .ok_or(RuleViolation::UnknownParty(act.financier))?;
+    let financier = view.party(&act.financier).ok_or(RuleViolation::UnknownParty(act.financier))?;
     if !financier.has_role(Role::Financier) {
-        return Err(RuleViolation::MissingRole {
-            party: act.financier,
-            role: Role::Financier,
-        });
+        return Err(RuleViolation::MissingRole { party: act.financier, role: Role::Financier });
     }
     if act.financier == asset.owner {
-        return Err(RuleViolation::NoChange(
-            "an owner cannot take its own asset as collateral",
-        ));
+        return Err(RuleViolation::NoChange("an owner cannot take its own asset as collateral"));
     }
-    asset.status = Status::Pledged {
-        financier: act.financier,
-    };
+    asset.status = Status::Pledged { financier: act.financier };
     asset.head = id;
-    Ok(Effects {
-        assets: vec![asset],
-        ..Effects::default()
-    })
+    Ok(Effects { assets: vec![asset], ..Effects::default() })
 }
 
 pub(super) fn release(
@@ -123,18 +99,12 @@ pub(super) fn release(
         }
         Status::Active => return Err(RuleViolation::NotPledged(asset.id)),
         _ => {
-            return Err(RuleViolation::NotActive {
-                asset: asset.id,
-                status: asset.status.to_string(),
-            });
+            return Err(RuleViolation::NotActive { asset: asset.id, status: asset.status.to_string() });
         }
     }
     asset.status = Status::Active;
     asset.head = id;
-    Ok(Effects {
-        assets: vec![asset],
-        ..Effects::default()
-    })
+    Ok(Effects { assets: vec![asset], ..Effects::default() })
 }
 
 pub(super) fn retire(
@@ -145,12 +115,7 @@ pub(super) fn retire(
 ) -> Result<Effects, RuleViolation> {
     require_text(&act.reason, "reason")?;
     let mut asset = owned_and_active(view, body, &[act.asset], "retire")?.remove(0);
-    asset.status = Status::Retired {
-        reason: act.reason.clone(),
-    };
+    asset.status = Status::Retired { reason: act.reason.clone() };
     asset.head = id;
-    Ok(Effects {
-        assets: vec![asset],
-        ..Effects::default()
-    })
+    Ok(Effects { assets: vec![asset], ..Effects::default() })
 }

@@ -32,10 +32,7 @@ pub(super) fn register(
         contact: act.contact,
         registered_by: id,
     };
-    Ok(Effects {
-        parties: vec![party],
-        ..Effects::default()
-    })
+    Ok(Effects { parties: vec![party], ..Effects::default() })
 }
 
 pub(super) fn authorise_device(
@@ -48,8 +45,8 @@ pub(super) fn authorise_device(
     if signer != Signer::Party {
         return Err(RuleViolation::DeviceCannotManageDevices);
     }
-    let taken = view.device(&act.device).is_some()
-        || view.party(&crate::party::PartyId(act.device)).is_some();
+    let taken =
+        view.device(&act.device).is_some() || view.party(&crate::party::PartyId(act.device)).is_some();
     if taken {
         return Err(RuleViolation::DeviceExists(act.device));
     }
@@ -65,10 +62,7 @@ pub(super) fn authorise_device(
         authorised_by: id,
         revoked_by: None,
     };
-    Ok(Effects {
-        devices: vec![device],
-        ..Effects::default()
-    })
+    Ok(Effects { devices: vec![device], ..Effects::default() })
 }
 
 pub(super) fn revoke_device(
@@ -89,8 +83,5 @@ pub(super) fn revoke_device(
         return Err(RuleViolation::DeviceAlreadyRevoked(act.device));
     }
     device.revoked_by = Some(id);
-    Ok(Effects {
-        devices: vec![device],
-        ..Effects::default()
-    })
+    Ok(Effects { devices: vec![device], ..Effects::default() })
 }

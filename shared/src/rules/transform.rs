@@ -3,9 +3,7 @@
 //! nothing: repacking cakes keeps their count, and weighed outputs never outweigh the inputs.
 
 use super::outputs::create_outputs;
-use super::{
-    Effects, LedgerView, RuleViolation, at_least, consume, owned_and_active, require_text,
-};
+use super::{Effects, LedgerView, RuleViolation, at_least, consume, owned_and_active, require_text};
 use crate::Hash;
 use crate::asset::{AssetId, Product, Quantity, Unit};
 use crate::record::{Record, Transform};
@@ -33,27 +31,16 @@ pub(super) fn transform(
     }
     let ins: Vec<(&Product, Quantity)> = inputs.iter().map(|a| (&a.product, a.quantity)).collect();
     // Cakes packed in a lot of the same record are counted once, through the lot.
-    let outs: Vec<(&Product, Quantity)> = act
-        .outputs
-        .iter()
-        .filter(|o| o.part_of.is_none())
-        .map(|o| (&o.product, o.quantity))
-        .collect();
+    let outs: Vec<(&Product, Quantity)> =
+        act.outputs.iter().filter(|o| o.part_of.is_none()).map(|o| (&o.product, o.quantity)).collect();
     check_nothing_created(&ins, &outs)?;
     let custodian = inputs[0].custodian;
-    let custodian = if inputs.iter().all(|a| a.custodian == custodian) {
-        custodian
-    } else {
-        body.party
-    };
+    let custodian = if inputs.iter().all(|a| a.custodian == custodian) { custodian } else { body.party };
     let parents: Vec<AssetId> = inputs.iter().map(|a| a.id).collect();
     let mut assets = create_outputs(view, &act.outputs, &parents, body.party, custodian, id)?;
     consume(&mut inputs, id);
     assets.extend(inputs);
-    Ok(Effects {
-        assets,
-        ..Effects::default()
-    })
+    Ok(Effects { assets, ..Effects::default() })
 }
 
 /// Cakes and lots of cakes, counted in pieces.
@@ -79,35 +66,23 @@ fn check_nothing_created(
     outs: &[(&Product, Quantity)],
 ) -> Result<(), RuleViolation> {
     let sum = |items: &[(&Product, Quantity)], f: fn(&Product, Quantity) -> Option<u64>| {
-        items
-            .iter()
-            .map(|(p, q)| f(p, *q))
-            .try_fold(0u64, |t, v| v.map(|v| t.saturating_add(v)))
+        items.iter().map(|(p, q)| f(p, *q)).try_fold(0u64, |t, v| v.map(|v| t.saturating_add(v)))
     };
     // Repacking cakes (cakes ↔ lots): the same number of cakes comes out.
     if let (Some(input), Some(output)) = (sum(ins, pieces), sum(outs, pieces)) {
         if input != output {
-            return Err(RuleViolation::TransformCreates {
-                what: "cakes",
-                input,
-                output,
-            });
+            return Err(RuleViolation::TransformCreates { what: "cakes", input, output });
         }
         return Ok(());
     }
     // Otherwise weight: what comes out never outweighs what went in. Counted generic outputs
     // (a hide, a set of horns) carry no weight and are not counted.
     let input = sum(ins, grams);
-    let output: u64 = outs
-        .iter()
-        .filter_map(|(p, q)| grams(p, *q))
-        .fold(0, u64::saturating_add);
+    let output: u64 = outs.iter().filter_map(|(p, q)| grams(p, *q)).fold(0, u64::saturating_add);
     match input {
-        Some(input) if output > input => Err(RuleViolation::TransformCreates {
-            what: "weight (grams)",
-            input,
-            output,
-        }),
+        Some(input) if output > input => {
+            Err(RuleViolation::TransformCreates { what: "weight (grams)", input, output })
+        }
         _ => Ok(()),
     }
 }

@@ -41,109 +41,59 @@ pub enum RuleViolation {
     #[error(
         "asset {asset} has changed since this record was made: it names head {named}, but the current head is {current}"
     )]
-    HeadConflict {
-        asset: AssetId,
-        named: Hash,
-        current: Hash,
-    },
+    HeadConflict { asset: AssetId, named: Hash, current: Hash },
     #[error("asset {0} is named twice in one record")]
     AssetNamedTwice(AssetId),
     #[error("asset {asset} is {status} and cannot be used any more")]
     NotActive { asset: AssetId, status: String },
-    #[error(
-        "asset {asset} is pledged to {financier}; it cannot move until the financier releases it"
-    )]
+    #[error("asset {asset} is pledged to {financier}; it cannot move until the financier releases it")]
     Pledged { asset: AssetId, financier: PartyId },
     #[error("asset {asset} is packed in {holder}; it travels with it and cannot move on its own")]
     Contained { asset: AssetId, holder: AssetId },
     #[error("asset {0} already exists: this record was already applied")]
     OutputExists(AssetId),
     #[error("a transformation cannot create {what}: the inputs hold {input}, the outputs {output}")]
-    TransformCreates {
-        what: &'static str,
-        input: u64,
-        output: u64,
-    },
+    TransformCreates { what: &'static str, input: u64, output: u64 },
     #[error("at most {limit} {what} in one record, not {found}")]
-    TooMany {
-        what: &'static str,
-        limit: usize,
-        found: usize,
-    },
+    TooMany { what: &'static str, limit: usize, found: usize },
     #[error(
         "the device's proof of possession does not verify: the device key must sign its own authorisation"
     )]
     NoProofOfPossession,
     #[error("a {event} is recorded by {who}")]
-    EventNotYours {
-        event: &'static str,
-        who: &'static str,
-    },
+    EventNotYours { event: &'static str, who: &'static str },
     #[error("asset {0} is not pledged")]
     NotPledged(AssetId),
     #[error("party {party} may not {act} asset {asset}: {why}")]
-    NotPermitted {
-        party: PartyId,
-        act: &'static str,
-        asset: AssetId,
-        why: &'static str,
-    },
+    NotPermitted { party: PartyId, act: &'static str, asset: AssetId, why: &'static str },
     #[error("party {party} needs the {role} role for this")]
     MissingRole { party: PartyId, role: Role },
     #[error(
         "the parts add up to {found}, but asset {asset} holds {expected}: nothing may be created or lost"
     )]
-    QuantityNotConserved {
-        asset: AssetId,
-        expected: u64,
-        found: u64,
-    },
+    QuantityNotConserved { asset: AssetId, expected: u64, found: u64 },
     #[error("bad quantity: {0}")]
     BadQuantity(#[from] QuantityError),
     #[error("a {kind} is counted in {expected}, not in {found}")]
-    UnitMismatch {
-        kind: &'static str,
-        expected: Unit,
-        found: Unit,
-    },
-    #[error(
-        "a {kind} is a single unit (quantity 1); it cannot be split, merged or counted otherwise"
-    )]
+    UnitMismatch { kind: &'static str, expected: Unit, found: Unit },
+    #[error("a {kind} is a single unit (quantity 1); it cannot be split, merged or counted otherwise")]
     SingleUnit { kind: &'static str },
     #[error("a {act} needs at least {needed} {what}")]
-    TooFew {
-        act: &'static str,
-        needed: usize,
-        what: &'static str,
-    },
+    TooFew { act: &'static str, needed: usize, what: &'static str },
     #[error("assets {first} and {other} cannot be merged: {why}")]
-    Incompatible {
-        first: AssetId,
-        other: AssetId,
-        why: &'static str,
-    },
+    Incompatible { first: AssetId, other: AssetId, why: &'static str },
     #[error("a {from} cannot be turned into a {to}")]
-    TransformNotAllowed {
-        from: &'static str,
-        to: &'static str,
-    },
+    TransformNotAllowed { from: &'static str, to: &'static str },
     #[error("`{key}` already identifies another asset")]
     IdentityTaken { key: String },
     #[error("output {index} says it is part of output {holder}, which {why}")]
-    BadPartOf {
-        index: usize,
-        holder: u32,
-        why: &'static str,
-    },
+    BadPartOf { index: usize, holder: u32, why: &'static str },
     #[error("nothing would change: {0}")]
     NoChange(&'static str),
     #[error("`{0}` must not be empty")]
     Empty(&'static str),
     #[error("a {event} is recorded for live cattle, not for a {kind}")]
-    WrongKindForEvent {
-        event: &'static str,
-        kind: &'static str,
-    },
+    WrongKindForEvent { event: &'static str, kind: &'static str },
 }
 
 /// How a refusal should be answered: the HTTP layer maps these to 403, 409 and 422.

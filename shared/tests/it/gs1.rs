@@ -1,9 +1,7 @@
 //! GTIN check digits and GS1 Digital Link paths, against examples from the GS1 standards.
 
 use proptest::prelude::*;
-use terroir_shared::gs1::{
-    Ai, DigitalLink, DigitalLinkError, Gtin, GtinError, gs1_check_digit, is_cset82,
-};
+use terroir_shared::gs1::{Ai, DigitalLink, DigitalLinkError, Gtin, GtinError, gs1_check_digit, is_cset82};
 
 fn gtin(s: &str) -> Gtin {
     Gtin::parse(s).expect("valid GTIN")
@@ -34,65 +32,26 @@ fn check_digit_function_on_known_keys() {
 
 #[test]
 fn gtin_from_prefix_and_item_appends_check_digit() {
-    assert_eq!(
-        Gtin::from_prefix_and_item("0950600013435"),
-        Ok(gtin("09506000134352"))
-    );
-    assert_eq!(
-        Gtin::from_prefix_and_item("1400638133393").map(|g| g.check_digit()),
-        Ok(8)
-    );
-    assert_eq!(
-        Gtin::from_prefix_and_item("095060001343"),
-        Err(GtinError::WrongBodyLength { len: 12 })
-    );
+    assert_eq!(Gtin::from_prefix_and_item("0950600013435"), Ok(gtin("09506000134352")));
+    assert_eq!(Gtin::from_prefix_and_item("1400638133393").map(|g| g.check_digit()), Ok(8));
+    assert_eq!(Gtin::from_prefix_and_item("095060001343"), Err(GtinError::WrongBodyLength { len: 12 }));
     assert_eq!(
         Gtin::from_prefix_and_item("09506000134a5"),
-        Err(GtinError::NonDigit {
-            position: 12,
-            ch: 'a'
-        })
+        Err(GtinError::NonDigit { position: 12, ch: 'a' })
     );
 }
 
 #[test]
 fn gtin_refusals_say_what_is_wrong() {
     let err = Gtin::parse("09506000134353").expect_err("wrong check digit");
-    assert_eq!(
-        err,
-        GtinError::WrongCheckDigit {
-            expected: 2,
-            found: 3
-        }
-    );
+    assert_eq!(err, GtinError::WrongCheckDigit { expected: 2, found: 3 });
     assert!(err.to_string().contains("should be 2"), "{err}");
 
-    for (input, len) in [
-        ("", 0),
-        ("1234567", 7),
-        ("1234567890", 10),
-        ("123456789012345", 15),
-    ] {
-        assert_eq!(
-            Gtin::parse(input),
-            Err(GtinError::WrongLength { len }),
-            "{input}"
-        );
+    for (input, len) in [("", 0), ("1234567", 7), ("1234567890", 10), ("123456789012345", 15)] {
+        assert_eq!(Gtin::parse(input), Err(GtinError::WrongLength { len }), "{input}");
     }
-    assert_eq!(
-        Gtin::parse(" 4006381333931"),
-        Err(GtinError::NonDigit {
-            position: 1,
-            ch: ' '
-        })
-    );
-    assert_eq!(
-        Gtin::parse("400638133393١"),
-        Err(GtinError::NonDigit {
-            position: 13,
-            ch: '١'
-        })
-    );
+    assert_eq!(Gtin::parse(" 4006381333931"), Err(GtinError::NonDigit { position: 1, ch: ' ' }));
+    assert_eq!(Gtin::parse("400638133393١"), Err(GtinError::NonDigit { position: 13, ch: '١' }));
 }
 
 #[test]
@@ -105,26 +64,14 @@ fn gtin_text_forms() {
 #[test]
 fn gtin_json_is_the_14_digit_string_and_is_validated() {
     let g = gtin("09506000134352");
-    assert_eq!(
-        serde_json::to_string(&g).expect("serialize"),
-        "\"09506000134352\""
-    );
-    assert_eq!(
-        serde_json::from_str::<Gtin>("\"09506000134352\"").expect("deserialize"),
-        g
-    );
+    assert_eq!(serde_json::to_string(&g).expect("serialize"), "\"09506000134352\"");
+    assert_eq!(serde_json::from_str::<Gtin>("\"09506000134352\"").expect("deserialize"), g);
     let wrong_check = serde_json::from_str::<Gtin>("\"09506000134353\"").expect_err("refused");
-    assert!(
-        wrong_check.to_string().contains("should be 2"),
-        "{wrong_check}"
-    );
+    assert!(wrong_check.to_string().contains("should be 2"), "{wrong_check}");
     let short = serde_json::from_str::<Gtin>("\"4006381333931\"").expect_err("refused");
     assert!(short.to_string().contains("14 digits"), "{short}");
     assert!(serde_json::from_str::<Gtin>("9506000134352").is_err());
-    assert_eq!(
-        Gtin::parse_gtin14("4006381333931"),
-        Err(GtinError::NotFourteenDigits { len: 13 })
-    );
+    assert_eq!(Gtin::parse_gtin14("4006381333931"), Err(GtinError::NotFourteenDigits { len: 13 }));
 }
 
 // ---------------------------------------------------------------- Digital Link: reading
@@ -144,14 +91,12 @@ fn example_from_the_digital_link_standard() {
 #[test]
 fn all_three_qualifiers_and_short_names() {
     let numeric =
-        DigitalLink::parse("https://example.com/01/09506000134352/22/2A/10/ABC123/21/XYZ")
-            .expect("valid");
+        DigitalLink::parse("https://example.com/01/09506000134352/22/2A/10/ABC123/21/XYZ").expect("valid");
     assert_eq!(numeric.cpv(), Some("2A"));
     assert_eq!(numeric.lot(), Some("ABC123"));
     assert_eq!(numeric.serial(), Some("XYZ"));
-    let short =
-        DigitalLink::parse("https://example.com/gtin/09506000134352/cpv/2A/lot/ABC123/ser/XYZ")
-            .expect("valid");
+    let short = DigitalLink::parse("https://example.com/gtin/09506000134352/cpv/2A/lot/ABC123/ser/XYZ")
+        .expect("valid");
     assert_eq!(short, numeric);
     let mixed = DigitalLink::parse("/01/09506000134352/cpv/2A/10/ABC123/ser/XYZ").expect("valid");
     assert_eq!(mixed, numeric);
@@ -159,8 +104,7 @@ fn all_three_qualifiers_and_short_names() {
 
 #[test]
 fn prefixes_queries_fragments_and_short_gtins() {
-    let expected =
-        DigitalLink::new(gtin("04006381333931"), None, Some("L-1"), None).expect("valid");
+    let expected = DigitalLink::new(gtin("04006381333931"), None, Some("L-1"), None).expect("valid");
     for input in [
         "https://id.example.com/t/01/04006381333931/10/L-1",
         "https://id.example.com/t/01/4006381333931/10/L-1",
@@ -178,10 +122,7 @@ fn prefixes_queries_fragments_and_short_gtins() {
 fn percent_encoding_is_decoded_in_either_case_and_sub_delims_may_be_literal() {
     let dl = DigitalLink::parse("/01/09506000134352/10/a%2fb%3F(c)*+,;=:!&'").expect("valid");
     assert_eq!(dl.lot(), Some("a/b?(c)*+,;=:!&'"));
-    assert_eq!(
-        dl.to_path(),
-        "/01/09506000134352/10/a%2Fb%3F%28c%29%2A%2B%2C%3B%3D%3A%21%26%27"
-    );
+    assert_eq!(dl.to_path(), "/01/09506000134352/10/a%2Fb%3F%28c%29%2A%2B%2C%3B%3D%3A%21%26%27");
 }
 
 // ---------------------------------------------------------------- Digital Link: writing
@@ -192,26 +133,15 @@ fn to_uri_joins_bases_with_or_without_slash() {
     let want = "https://id.example.com/t/01/09506000134352/21/S%2F1";
     assert_eq!(dl.to_uri("https://id.example.com/t"), want);
     assert_eq!(dl.to_uri("https://id.example.com/t/"), want);
-    assert_eq!(
-        dl.to_uri("https://id.gs1.org"),
-        "https://id.gs1.org/01/09506000134352/21/S%2F1"
-    );
+    assert_eq!(dl.to_uri("https://id.gs1.org"), "https://id.gs1.org/01/09506000134352/21/S%2F1");
     assert_eq!(dl.to_string(), "/01/09506000134352/21/S%2F1");
-    assert_eq!(
-        DigitalLink::for_gtin(gtin("96385074")).to_path(),
-        "/01/00000096385074"
-    );
+    assert_eq!(DigitalLink::for_gtin(gtin("96385074")).to_path(), "/01/00000096385074");
 }
 
 #[test]
 fn every_reserved_character_of_set_82_is_encoded_with_uppercase_hex() {
-    let dl = DigitalLink::new(
-        gtin("09506000134352"),
-        Some("!\"%&'()*+,"),
-        Some("/:;<=>?"),
-        Some("Az09-._"),
-    )
-    .expect("valid");
+    let dl = DigitalLink::new(gtin("09506000134352"), Some("!\"%&'()*+,"), Some("/:;<=>?"), Some("Az09-._"))
+        .expect("valid");
     assert_eq!(
         dl.to_path(),
         "/01/09506000134352/22/%21%22%25%26%27%28%29%2A%2B%2C/10/%2F%3A%3B%3C%3D%3E%3F/21/Az09-._"
@@ -225,18 +155,10 @@ fn constructor_validates_values() {
     assert!(DigitalLink::new(g, Some(&twenty), Some(&twenty), Some(&twenty)).is_ok());
     assert_eq!(
         DigitalLink::new(g, None, Some(&"A".repeat(21)), None),
-        Err(DigitalLinkError::ValueTooLong {
-            ai: Ai::Lot,
-            len: 21
-        })
+        Err(DigitalLinkError::ValueTooLong { ai: Ai::Lot, len: 21 })
     );
-    assert_eq!(
-        DigitalLink::new(g, Some(""), None, None),
-        Err(DigitalLinkError::EmptyValue { ai: Ai::Cpv })
-    );
-    for ch in [
-        ' ', '#', '$', '@', '[', '\\', ']', '^', '`', '{', '|', '}', '~', 'é',
-    ] {
+    assert_eq!(DigitalLink::new(g, Some(""), None, None), Err(DigitalLinkError::EmptyValue { ai: Ai::Cpv }));
+    for ch in [' ', '#', '$', '@', '[', '\\', ']', '^', '`', '{', '|', '}', '~', 'é'] {
         let serial = format!("A{ch}B");
         assert_eq!(
             DigitalLink::new(g, None, None, Some(&serial)),
@@ -248,14 +170,8 @@ fn constructor_validates_values() {
 
 #[test]
 fn set_82_is_exactly_the_gs1_set() {
-    let set: String = (0u8..=127)
-        .map(char::from)
-        .filter(|&c| is_cset82(c))
-        .collect();
-    assert_eq!(
-        set,
-        "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
-    );
+    let set: String = (0u8..=127).map(char::from).filter(|&c| is_cset82(c)).collect();
+    assert_eq!(set, "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz");
     assert_eq!(set.len(), 82);
 }
 
@@ -269,20 +185,11 @@ fn refusal(path: &str) -> DigitalLinkError {
 
 #[test]
 fn refuses_links_without_a_gtin() {
-    assert_eq!(
-        refusal("https://id.gs1.org/10/ABC"),
-        DigitalLinkError::MissingPrimaryKey
-    );
-    assert_eq!(
-        refusal("https://id.gs1.org/"),
-        DigitalLinkError::MissingPrimaryKey
-    );
+    assert_eq!(refusal("https://id.gs1.org/10/ABC"), DigitalLinkError::MissingPrimaryKey);
+    assert_eq!(refusal("https://id.gs1.org/"), DigitalLinkError::MissingPrimaryKey);
     assert_eq!(refusal(""), DigitalLinkError::MissingPrimaryKey);
     // "01" only in the query string does not count.
-    assert_eq!(
-        refusal(&format!("https://id.gs1.org/x?01={G}")),
-        DigitalLinkError::MissingPrimaryKey
-    );
+    assert_eq!(refusal(&format!("https://id.gs1.org/x?01={G}")), DigitalLinkError::MissingPrimaryKey);
 }
 
 #[test]
@@ -301,17 +208,11 @@ fn refuses_a_qualifier_before_the_gtin() {
 fn refuses_qualifiers_out_of_order() {
     assert_eq!(
         refusal(&format!("/01/{G}/21/S/10/L")),
-        DigitalLinkError::QualifierOutOfOrder {
-            ai: Ai::Lot,
-            after: Ai::Serial
-        }
+        DigitalLinkError::QualifierOutOfOrder { ai: Ai::Lot, after: Ai::Serial }
     );
     assert_eq!(
         refusal(&format!("/01/{G}/10/L/22/C")),
-        DigitalLinkError::QualifierOutOfOrder {
-            ai: Ai::Cpv,
-            after: Ai::Lot
-        }
+        DigitalLinkError::QualifierOutOfOrder { ai: Ai::Cpv, after: Ai::Lot }
     );
     let msg = refusal(&format!("/01/{G}/ser/S/cpv/C")).to_string();
     assert!(msg.contains("AI 22") && msg.contains("AI 21"), "{msg}");
@@ -319,90 +220,50 @@ fn refuses_qualifiers_out_of_order() {
 
 #[test]
 fn refuses_duplicate_ais_even_under_another_name() {
-    assert_eq!(
-        refusal(&format!("/01/{G}/10/A/lot/B")),
-        DigitalLinkError::DuplicateAi { ai: Ai::Lot }
-    );
-    assert_eq!(
-        refusal(&format!("/01/{G}/01/{G}")),
-        DigitalLinkError::DuplicateAi { ai: Ai::Gtin }
-    );
+    assert_eq!(refusal(&format!("/01/{G}/10/A/lot/B")), DigitalLinkError::DuplicateAi { ai: Ai::Lot });
+    assert_eq!(refusal(&format!("/01/{G}/01/{G}")), DigitalLinkError::DuplicateAi { ai: Ai::Gtin });
 }
 
 #[test]
 fn refuses_unknown_ais_and_broken_paths() {
     assert_eq!(
         refusal(&format!("/01/{G}/17/290331")),
-        DigitalLinkError::UnknownAi {
-            segment: "17".to_owned()
-        }
+        DigitalLinkError::UnknownAi { segment: "17".to_owned() }
     );
     assert_eq!(
         refusal(&format!("/01/{G}/batch/X")),
-        DigitalLinkError::UnknownAi {
-            segment: "batch".to_owned()
-        }
+        DigitalLinkError::UnknownAi { segment: "batch".to_owned() }
     );
-    assert_eq!(
-        refusal(&format!("/01/{G}//10/A")),
-        DigitalLinkError::EmptySegment
-    );
-    assert_eq!(
-        refusal(&format!("/01/{G}/10")),
-        DigitalLinkError::MissingValue { ai: Ai::Lot }
-    );
-    assert_eq!(
-        refusal("/01"),
-        DigitalLinkError::MissingValue { ai: Ai::Gtin }
-    );
+    assert_eq!(refusal(&format!("/01/{G}//10/A")), DigitalLinkError::EmptySegment);
+    assert_eq!(refusal(&format!("/01/{G}/10")), DigitalLinkError::MissingValue { ai: Ai::Lot });
+    assert_eq!(refusal("/01"), DigitalLinkError::MissingValue { ai: Ai::Gtin });
 }
 
 #[test]
 fn refuses_bad_values() {
-    assert_eq!(
-        refusal(&format!("/01/{G}/10//21/S")),
-        DigitalLinkError::EmptyValue { ai: Ai::Lot }
-    );
-    assert_eq!(
-        refusal("/01//10/L"),
-        DigitalLinkError::EmptyValue { ai: Ai::Gtin }
-    );
+    assert_eq!(refusal(&format!("/01/{G}/10//21/S")), DigitalLinkError::EmptyValue { ai: Ai::Lot });
+    assert_eq!(refusal("/01//10/L"), DigitalLinkError::EmptyValue { ai: Ai::Gtin });
     assert_eq!(
         refusal(&format!("/01/{G}/21/{}", "9".repeat(21))),
-        DigitalLinkError::ValueTooLong {
-            ai: Ai::Serial,
-            len: 21
-        }
+        DigitalLinkError::ValueTooLong { ai: Ai::Serial, len: 21 }
     );
     // Twenty characters once decoded, although the encoded segment is longer.
     assert!(DigitalLink::parse(&format!("/01/{G}/21/{}", "%2F".repeat(20))).is_ok());
     assert_eq!(
         refusal(&format!("/01/{G}/10/A%20B")),
-        DigitalLinkError::InvalidCharacter {
-            ai: Ai::Lot,
-            ch: ' '
-        }
+        DigitalLinkError::InvalidCharacter { ai: Ai::Lot, ch: ' ' }
     );
     assert_eq!(
         refusal(&format!("/01/{G}/10/A~B")),
-        DigitalLinkError::InvalidCharacter {
-            ai: Ai::Lot,
-            ch: '~'
-        }
+        DigitalLinkError::InvalidCharacter { ai: Ai::Lot, ch: '~' }
     );
     assert_eq!(
         refusal(&format!("/01/{G}/10/A%C3%A9")),
-        DigitalLinkError::InvalidCharacter {
-            ai: Ai::Lot,
-            ch: 'é'
-        }
+        DigitalLinkError::InvalidCharacter { ai: Ai::Lot, ch: 'é' }
     );
     assert_eq!(
         refusal(&format!("/01/{G}/22/A<B")),
-        DigitalLinkError::UnencodedCharacter {
-            ai: Ai::Cpv,
-            ch: '<'
-        }
+        DigitalLinkError::UnencodedCharacter { ai: Ai::Cpv, ch: '<' }
     );
 }
 
@@ -410,17 +271,11 @@ fn refuses_bad_values() {
 fn refuses_bad_percent_encoding() {
     assert_eq!(
         refusal(&format!("/01/{G}/10/AB%G1")),
-        DigitalLinkError::BadPercentEncoding {
-            ai: Ai::Lot,
-            near: "%G1".to_owned()
-        }
+        DigitalLinkError::BadPercentEncoding { ai: Ai::Lot, near: "%G1".to_owned() }
     );
     assert_eq!(
         refusal(&format!("/01/{G}/10/AB%")),
-        DigitalLinkError::BadPercentEncoding {
-            ai: Ai::Lot,
-            near: "%".to_owned()
-        }
+        DigitalLinkError::BadPercentEncoding { ai: Ai::Lot, near: "%".to_owned() }
     );
     assert!(matches!(
         refusal(&format!("/01/{G}/21/A%FFB")),
@@ -431,25 +286,13 @@ fn refuses_bad_percent_encoding() {
 #[test]
 fn refuses_bad_gtins_with_the_gtin_reason() {
     let err = refusal("https://id.gs1.org/01/09506000134353/10/ABC");
-    assert_eq!(
-        err,
-        DigitalLinkError::Gtin(GtinError::WrongCheckDigit {
-            expected: 2,
-            found: 3
-        })
-    );
+    assert_eq!(err, DigitalLinkError::Gtin(GtinError::WrongCheckDigit { expected: 2, found: 3 }));
     assert!(err.to_string().contains("should be 2"), "{err}");
     assert_eq!(
         refusal("/01/0950600013435/10/ABC"),
-        DigitalLinkError::Gtin(GtinError::WrongCheckDigit {
-            expected: 9,
-            found: 5
-        })
+        DigitalLinkError::Gtin(GtinError::WrongCheckDigit { expected: 9, found: 5 })
     );
-    assert_eq!(
-        refusal("/01/12345/10/ABC"),
-        DigitalLinkError::Gtin(GtinError::WrongLength { len: 5 })
-    );
+    assert_eq!(refusal("/01/12345/10/ABC"), DigitalLinkError::Gtin(GtinError::WrongLength { len: 5 }));
 }
 
 // ---------------------------------------------------------------- properties

@@ -3,9 +3,7 @@
 
 use terroir_shared::Hash;
 use terroir_shared::entry::{EntryError, LedgerEntry};
-use terroir_shared::log::{
-    LogSigner, MemoryNodeStore, Receipt, prove_consistency, prove_inclusion,
-};
+use terroir_shared::log::{LogSigner, MemoryNodeStore, Receipt, prove_consistency, prove_inclusion};
 use terroir_shared::party::Role;
 use terroir_shared::record::{Act, Envelope, Part, Record, Split, Transfer};
 
@@ -19,25 +17,14 @@ struct Log {
 
 impl Log {
     fn append(&mut self, record: Envelope<Record>) -> Receipt {
-        let prev = self
-            .entries
-            .last()
-            .map_or(Hash::default(), |e| e.leaf_hash().expect("leaf"));
-        let entry = LedgerEntry {
-            index: self.entries.len() as u64,
-            prev,
-            record,
-        };
+        let prev = self.entries.last().map_or(Hash::default(), |e| e.leaf_hash().expect("leaf"));
+        let entry = LedgerEntry { index: self.entries.len() as u64, prev, record };
         let index = self.store.append(entry.leaf_hash().expect("leaf"));
         self.entries.push(entry);
         let size = self.store.size();
         let checkpoint = self.signer.sign(size, &self.store.root());
         let proof = prove_inclusion(index, size, &self.store).expect("proof");
-        Receipt::new(
-            self.entries[index as usize].leaf_hash().expect("leaf"),
-            &checkpoint,
-            proof,
-        )
+        Receipt::new(self.entries[index as usize].leaf_hash().expect("leaf"), &checkpoint, proof)
     }
 }
 
@@ -48,33 +35,17 @@ fn receipts_prove_entries_and_the_chain_links_them() {
     let trader = key(2);
     w.register(&coop, "Bulang Tea Co-op", &[Role::Cooperative]);
     w.register(&trader, "Menghai Trading", &[Role::Trader]);
-    let signer =
-        LogSigner::new(ORIGIN, ed25519_dalek::SigningKey::from_bytes(&[42; 32])).expect("log key");
+    let signer = LogSigner::new(ORIGIN, ed25519_dalek::SigningKey::from_bytes(&[42; 32])).expect("log key");
     let vkey = signer.vkey();
-    let mut log = Log {
-        store: MemoryNodeStore::new(),
-        entries: vec![],
-        signer,
-    };
+    let mut log = Log { store: MemoryNodeStore::new(), entries: vec![], signer };
 
-    let lot = w
-        .commission(&coop, vec![lot_of("Laobanzhang", 100)])
-        .remove(0);
+    let lot = w.commission(&coop, vec![lot_of("Laobanzhang", 100)]).remove(0);
     let split = w.sign(
         &coop,
         party(&coop),
         Act::Split(Split {
             asset: lot.reference(),
-            parts: vec![
-                Part {
-                    amount: 60,
-                    gs1: None,
-                },
-                Part {
-                    amount: 40,
-                    gs1: None,
-                },
-            ],
+            parts: vec![Part { amount: 60, gs1: None }, Part { amount: 40, gs1: None }],
         }),
     );
     let ctx = w.ctx();
@@ -83,10 +54,7 @@ fn receipts_prove_entries_and_the_chain_links_them() {
     let transfer = w.sign(
         &coop,
         party(&coop),
-        Act::Transfer(Transfer {
-            assets: vec![child.reference()],
-            to: party(&trader),
-        }),
+        Act::Transfer(Transfer { assets: vec![child.reference()], to: party(&trader) }),
     );
     w.ledger.submit(&transfer, &ctx).expect("transfer accepted");
 
@@ -99,9 +67,7 @@ fn receipts_prove_entries_and_the_chain_links_them() {
     }
     // Every receipt proves its own entry, and only its own.
     for (entry, receipt) in log.entries.iter().zip(&receipts) {
-        let verified = entry
-            .verify_receipt(receipt, &vkey)
-            .expect("receipt proves entry");
+        let verified = entry.verify_receipt(receipt, &vkey).expect("receipt proves entry");
         assert_eq!(verified.index, entry.index);
         assert!(entry.record.clone().verify().is_ok());
     }
@@ -115,13 +81,9 @@ fn receipts_prove_entries_and_the_chain_links_them() {
     assert_eq!(log.entries[0].prev, Hash::default());
     // Leaf bytes round-trip strictly, and one changed byte breaks the proof.
     let bytes = log.entries[1].leaf_bytes().expect("bytes");
-    assert_eq!(
-        LedgerEntry::from_leaf_bytes(&bytes).expect("parse"),
-        log.entries[1]
-    );
+    assert_eq!(LedgerEntry::from_leaf_bytes(&bytes).expect("parse"), log.entries[1]);
     let mut tampered = log.entries[1].clone();
-    tampered.record.record.at =
-        terroir_shared::calendar::Timestamp(tampered.record.record.at.millis() + 1);
+    tampered.record.record.at = terroir_shared::calendar::Timestamp(tampered.record.record.at.millis() + 1);
     assert!(tampered.verify_receipt(&receipts[1], &vkey).is_err());
     assert!(tampered.record.verify().is_err());
     // Later checkpoints are consistent with earlier ones.

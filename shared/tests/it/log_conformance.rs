@@ -8,19 +8,15 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 use terroir_shared::Hash;
 use terroir_shared::log::{
-    LogSigner, ProofError, VerifierKey, hash_from_slice, verify_consistency_bytes,
-    verify_inclusion, verify_note,
+    LogSigner, ProofError, VerifierKey, hash_from_slice, verify_consistency_bytes, verify_inclusion,
+    verify_note,
 };
 
 /// The conformance folder beside the checkout: `/work/shared/conformance` seen from
 /// `/work/<checkout>/shared`.
 fn conformance_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance");
-    assert!(
-        dir.is_dir(),
-        "conformance folder missing at {}",
-        dir.display()
-    );
+    assert!(dir.is_dir(), "conformance folder missing at {}", dir.display());
     dir
 }
 
@@ -62,10 +58,7 @@ fn hashes(v: &Option<Vec<String>>) -> Result<Vec<Hash>, ProofError> {
 
 fn name(path: &Path) -> String {
     let base = conformance_dir().join("tlog");
-    path.strip_prefix(&base)
-        .unwrap_or(path)
-        .display()
-        .to_string()
+    path.strip_prefix(&base).unwrap_or(path).display().to_string()
 }
 
 #[derive(Deserialize)]
@@ -116,13 +109,7 @@ fn inclusion_cases() {
     for path in cases("inclusion") {
         let c: InclusionCase = read(&path);
         let got = check_inclusion(&c);
-        assert_eq!(
-            got.is_err(),
-            c.want_err,
-            "{} ({}): got {got:?}",
-            name(&path),
-            c.desc
-        );
+        assert_eq!(got.is_err(), c.want_err, "{} ({}): got {got:?}", name(&path), c.desc);
         if got.is_ok() {
             accepted += 1;
         } else {
@@ -139,13 +126,7 @@ fn consistency_cases() {
     for path in cases("consistency") {
         let c: ConsistencyCase = read(&path);
         let got = check_consistency(&c);
-        assert_eq!(
-            got.is_err(),
-            c.want_err,
-            "{} ({}): got {got:?}",
-            name(&path),
-            c.desc
-        );
+        assert_eq!(got.is_err(), c.want_err, "{} ({}): got {got:?}", name(&path), c.desc);
         if got.is_ok() {
             accepted += 1;
         } else {
@@ -165,22 +146,16 @@ fn tlog_tiles_against_the_cases() {
     let mut checked = 0;
     for path in cases("inclusion") {
         let c: InclusionCase = read(&path);
-        let (Ok(leaf), Ok(root), Ok(proof)) = (hash(&c.leaf_hash), hash(&c.root), hashes(&c.proof))
-        else {
+        let (Ok(leaf), Ok(root), Ok(proof)) = (hash(&c.leaf_hash), hash(&c.root), hashes(&c.proof)) else {
             continue;
         };
         let proof: Vec<tlog_tiles::Hash> = proof.into_iter().map(Into::into).collect();
         let got = std::panic::catch_unwind(|| {
-            tlog_tiles::check_record(&proof, c.tree_size, root.into(), c.leaf_idx, leaf.into())
-                .is_err()
+            tlog_tiles::check_record(&proof, c.tree_size, root.into(), c.leaf_idx, leaf.into()).is_err()
         });
         checked += 1;
         if got.as_ref().ok() != Some(&c.want_err) {
-            disagreements.push(format!(
-                "{}: wantErr {} got {got:?}",
-                name(&path),
-                c.want_err
-            ));
+            disagreements.push(format!("{}: wantErr {} got {got:?}", name(&path), c.want_err));
         }
     }
     for path in cases("consistency") {
@@ -194,17 +169,10 @@ fn tlog_tiles_against_the_cases() {
         });
         checked += 1;
         if got.as_ref().ok() != Some(&c.want_err) {
-            disagreements.push(format!(
-                "{}: wantErr {} got {got:?}",
-                name(&path),
-                c.want_err
-            ));
+            disagreements.push(format!("{}: wantErr {} got {got:?}", name(&path), c.want_err));
         }
     }
-    println!(
-        "tlog_tiles checked on {checked} cases, {} disagreements",
-        disagreements.len()
-    );
+    println!("tlog_tiles checked on {checked} cases, {} disagreements", disagreements.len());
     for d in &disagreements {
         println!("  {d}");
     }

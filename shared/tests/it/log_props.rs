@@ -6,9 +6,9 @@ use std::cell::Cell;
 use proptest::prelude::*;
 use terroir_shared::Hash;
 use terroir_shared::log::{
-    CheckpointError, LogSigner, MemoryNodeStore, NodeStore, ProofError, Receipt, ReceiptError,
-    StoreError, leaf_hash, node_hash, prove_consistency, prove_inclusion, root, verify_checkpoint,
-    verify_consistency, verify_inclusion,
+    CheckpointError, LogSigner, MemoryNodeStore, NodeStore, ProofError, Receipt, ReceiptError, StoreError,
+    leaf_hash, node_hash, prove_consistency, prove_inclusion, root, verify_checkpoint, verify_consistency,
+    verify_inclusion,
 };
 
 // ---- The naive RFC 9162 §2.1 definitions -------------------------------------------------
@@ -116,11 +116,7 @@ fn build(seed: u64, size: u64) -> (MemoryNodeStore, Vec<Hash>) {
 }
 
 fn signer(seed: [u8; 32]) -> LogSigner {
-    LogSigner::new(
-        "terroir.example/log",
-        ed25519_dalek::SigningKey::from_bytes(&seed),
-    )
-    .expect("valid origin")
+    LogSigner::new("terroir.example/log", ed25519_dalek::SigningKey::from_bytes(&seed)).expect("valid origin")
 }
 
 /// A store that counts the nodes read through it.
@@ -413,21 +409,16 @@ fn checkpoint_text_is_exact_c2sp() {
     let signed = s.sign(42, &r);
     let text = signed.as_str();
     let (body, sig) = text.split_once("\n\n").expect("blank line");
-    assert_eq!(
-        body,
-        "terroir.example/log\n42\nq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s="
-    );
+    assert_eq!(body, "terroir.example/log\n42\nq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=");
     assert!(sig.starts_with("\u{2014} terroir.example/log "));
     assert!(sig.ends_with('\n'));
     assert_eq!(signed.to_text(), text);
     // tlog_tiles and signed_note read it back.
-    let parsed =
-        tlog_tiles::Checkpoint::from_bytes(format!("{body}\n").as_bytes()).expect("checkpoint");
+    let parsed = tlog_tiles::Checkpoint::from_bytes(format!("{body}\n").as_bytes()).expect("checkpoint");
     assert_eq!(parsed.size(), 42);
     let note = signed_note::Note::from_bytes(text.as_bytes()).expect("note");
     let verifier = signed_note::StandardVerifier::new(&s.vkey()).expect("vkey");
-    note.verify(&signed_note::VerifierList::new(vec![Box::new(verifier)]))
-        .expect("verifies");
+    note.verify(&signed_note::VerifierList::new(vec![Box::new(verifier)])).expect("verifies");
 }
 
 #[test]
@@ -447,27 +438,14 @@ fn checkpoint_refusals_are_precise() {
     // Signed, but not a checkpoint.
     let body = "hello\n";
     let note = format!("{body}\n{}\n", s.signature_line(body.as_bytes()));
-    assert_eq!(
-        verify_checkpoint(&note, &vkey),
-        Err(CheckpointError::MalformedCheckpoint)
-    );
+    assert_eq!(verify_checkpoint(&note, &vkey), Err(CheckpointError::MalformedCheckpoint));
     // Not a note at all.
-    assert_eq!(
-        verify_checkpoint("terroir.example/log\n1\n", &vkey),
-        Err(CheckpointError::MalformedNote)
-    );
+    assert_eq!(verify_checkpoint("terroir.example/log\n1\n", &vkey), Err(CheckpointError::MalformedNote));
     // Bad verifier keys.
-    assert_eq!(
-        verify_checkpoint("", "nonsense"),
-        Err(CheckpointError::MalformedVerifierKey)
-    );
+    assert_eq!(verify_checkpoint("", "nonsense"), Err(CheckpointError::MalformedVerifierKey));
     let mut wrong_id = vkey.clone();
     let plus = wrong_id.find('+').expect("plus") + 1;
-    let flipped = if &wrong_id[plus..=plus] == "0" {
-        "1"
-    } else {
-        "0"
-    };
+    let flipped = if &wrong_id[plus..=plus] == "0" { "1" } else { "0" };
     wrong_id.replace_range(plus..=plus, flipped);
     assert_eq!(
         verify_checkpoint(s.sign(1, &Hash::default()).as_str(), &wrong_id),
@@ -482,17 +460,8 @@ fn checkpoint_refusals_are_precise() {
     // A bad signature by the right key name and ID.
     let good = s.sign(1, &Hash::default()).to_text();
     let forged = good.replacen("\n1\n", "\n2\n", 1);
-    assert!(matches!(
-        verify_checkpoint(&forged, &vkey),
-        Err(CheckpointError::InvalidSignature { .. })
-    ));
-    assert!(
-        LogSigner::new(
-            "bad origin",
-            ed25519_dalek::SigningKey::from_bytes(&[1; 32])
-        )
-        .is_err()
-    );
+    assert!(matches!(verify_checkpoint(&forged, &vkey), Err(CheckpointError::InvalidSignature { .. })));
+    assert!(LogSigner::new("bad origin", ed25519_dalek::SigningKey::from_bytes(&[1; 32])).is_err());
 }
 
 #[test]
@@ -520,10 +489,7 @@ fn proofs_serialise_with_hex_hashes() {
     assert_eq!(v["oldSize"], 2);
     assert_eq!(v["newSize"], 5);
     assert_eq!(v["path"][0], c.path[0].to_hex());
-    assert_eq!(
-        serde_json::from_value::<terroir_shared::log::ConsistencyProof>(v).expect("parses"),
-        c
-    );
+    assert_eq!(serde_json::from_value::<terroir_shared::log::ConsistencyProof>(v).expect("parses"), c);
 }
 
 #[test]
@@ -538,12 +504,7 @@ fn edge_cases() {
     assert_eq!(prove_consistency(1, 1, &store).map(|p| p.path), Ok(vec![]));
     assert!(matches!(
         prove_consistency(1, 2, &store),
-        Err(terroir_shared::log::ProveError::Store(
-            StoreError::Missing { .. }
-        ))
+        Err(terroir_shared::log::ProveError::Store(StoreError::Missing { .. }))
     ));
-    assert_eq!(
-        prove_consistency(0, 1, &store),
-        Err(terroir_shared::log::ProveError::OldSizeZero)
-    );
+    assert_eq!(prove_consistency(0, 1, &store), Err(terroir_shared::log::ProveError::OldSizeZero));
 }

@@ -54,26 +54,12 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        (0..3usize, 1..5_000u64, 0..2usize, prop::option::of(0..6u8)).prop_map(
-            |(owner, amount, garden, label)| Op::Commission {
-                owner,
-                amount,
-                garden,
-                label
-            }
-        ),
-        (
-            any::<usize>(),
-            prop::collection::vec(any::<u16>(), 1..5),
-            -1..=1i8
-        )
+        (0..3usize, 1..5_000u64, 0..2usize, prop::option::of(0..6u8))
+            .prop_map(|(owner, amount, garden, label)| Op::Commission { owner, amount, garden, label }),
+        (any::<usize>(), prop::collection::vec(any::<u16>(), 1..5), -1..=1i8)
             .prop_map(|(asset, cuts, skew)| Op::Split { asset, cuts, skew }),
         (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Op::Merge { a, b }),
-        (any::<usize>(), 0..3usize, 0..4usize).prop_map(|(asset, to, by)| Op::Transfer {
-            asset,
-            to,
-            by
-        }),
+        (any::<usize>(), 0..3usize, 0..4usize).prop_map(|(asset, to, by)| Op::Transfer { asset, to, by }),
         any::<usize>().prop_map(|asset| Op::Pledge { asset }),
         any::<usize>().prop_map(|asset| Op::Release { asset }),
         (any::<usize>(), any::<usize>()).prop_map(|(asset, history)| Op::Stale { asset, history }),
@@ -138,20 +124,12 @@ impl Model {
     }
 
     fn owner_key(&self, a: &terroir_shared::asset::Asset) -> &Keypair {
-        self.owners
-            .iter()
-            .find(|k| party(k) == a.owner)
-            .unwrap_or(&self.owners[0])
+        self.owners.iter().find(|k| party(k) == a.owner).unwrap_or(&self.owners[0])
     }
 
     fn run(&mut self, op: &Op) -> Result<(), TestCaseError> {
         let (signer, act) = match op {
-            Op::Commission {
-                owner,
-                amount,
-                garden,
-                label,
-            } => {
+            Op::Commission { owner, amount, garden, label } => {
                 let g = ["Laobanzhang", "Hekai"][*garden];
                 let k = Keypair::from_seed(self.owners[*owner].seed());
                 let mut lot = lot_of(g, *amount);
@@ -167,8 +145,7 @@ impl Model {
                     return Ok(());
                 };
                 let total = a.quantity.amount();
-                let mut points: Vec<u64> =
-                    cuts.iter().map(|c| u64::from(*c) % total.max(1)).collect();
+                let mut points: Vec<u64> = cuts.iter().map(|c| u64::from(*c) % total.max(1)).collect();
                 points.sort_unstable();
                 points.dedup();
                 let mut bounds = vec![0];
@@ -178,17 +155,8 @@ impl Model {
                 if let Some(last) = parts.last_mut() {
                     *last = last.saturating_add_signed(i64::from(*skew));
                 }
-                let parts = parts
-                    .into_iter()
-                    .map(|amount| Part { amount, gs1: None })
-                    .collect();
-                (
-                    self.clone_key(&a),
-                    Act::Split(Split {
-                        asset: a.reference(),
-                        parts,
-                    }),
-                )
+                let parts = parts.into_iter().map(|amount| Part { amount, gs1: None }).collect();
+                (self.clone_key(&a), Act::Split(Split { asset: a.reference(), parts }))
             }
             Op::Merge { a, b } => {
                 let (Some(x), Some(y)) = (self.pick(*a), self.pick(*b)) else {
@@ -196,28 +164,16 @@ impl Model {
                 };
                 (
                     self.clone_key(&x),
-                    Act::Merge(Merge {
-                        assets: vec![x.reference(), y.reference()],
-                        gs1: None,
-                    }),
+                    Act::Merge(Merge { assets: vec![x.reference(), y.reference()], gs1: None }),
                 )
             }
             Op::Transfer { asset, to, by } => {
                 let Some(a) = self.pick(*asset) else {
                     return Ok(());
                 };
-                let k = if *by < 3 {
-                    Keypair::from_seed(self.owners[*by].seed())
-                } else {
-                    self.clone_key(&a)
-                };
-                (
-                    k,
-                    Act::Transfer(Transfer {
-                        assets: vec![a.reference()],
-                        to: party(&self.owners[*to]),
-                    }),
-                )
+                let k =
+                    if *by < 3 { Keypair::from_seed(self.owners[*by].seed()) } else { self.clone_key(&a) };
+                (k, Act::Transfer(Transfer { assets: vec![a.reference()], to: party(&self.owners[*to]) }))
             }
             Op::Pledge { asset } => {
                 let Some(a) = self.pick(*asset) else {
@@ -225,22 +181,14 @@ impl Model {
                 };
                 (
                     self.clone_key(&a),
-                    Act::Pledge(Pledge {
-                        asset: a.reference(),
-                        financier: party(&self.bank),
-                    }),
+                    Act::Pledge(Pledge { asset: a.reference(), financier: party(&self.bank) }),
                 )
             }
             Op::Release { asset } => {
                 let Some(a) = self.pick(*asset) else {
                     return Ok(());
                 };
-                (
-                    Keypair::from_seed(self.bank.seed()),
-                    Act::Release(Release {
-                        asset: a.reference(),
-                    }),
-                )
+                (Keypair::from_seed(self.bank.seed()), Act::Release(Release { asset: a.reference() }))
             }
             Op::Replay { record } => {
                 if self.history.is_empty() {
@@ -262,14 +210,8 @@ impl Model {
                 if old == a.head {
                     return Ok(());
                 }
-                let stale = AssetRef {
-                    id: a.id,
-                    head: old,
-                };
-                let act = Act::Transfer(Transfer {
-                    assets: vec![stale],
-                    to: party(&self.owners[0]),
-                });
+                let stale = AssetRef { id: a.id, head: old };
+                let act = Act::Transfer(Transfer { assets: vec![stale], to: party(&self.owners[0]) });
                 let outcome = self.w.submit(&self.clone_key(&a), act);
                 prop_assert!(
                     matches!(outcome, Err(RuleViolation::HeadConflict { current, .. }) if current == a.head),
@@ -302,26 +244,10 @@ impl Model {
         let record = self.w.sign(signer, party(signer), act.clone());
         let needs = rules::needs(&record);
         let mut snapshot = MemoryLedger::new();
-        let parties = needs
-            .parties
-            .iter()
-            .filter_map(|p| self.w.ledger.party(p))
-            .collect();
-        let devices = needs
-            .devices
-            .iter()
-            .filter_map(|d| self.w.ledger.device(d))
-            .collect();
-        let assets = needs
-            .assets
-            .iter()
-            .filter_map(|a| self.w.ledger.asset(a))
-            .collect();
-        snapshot.store(rules::Effects {
-            parties,
-            devices,
-            assets,
-        });
+        let parties = needs.parties.iter().filter_map(|p| self.w.ledger.party(p)).collect();
+        let devices = needs.devices.iter().filter_map(|d| self.w.ledger.device(d)).collect();
+        let assets = needs.assets.iter().filter_map(|a| self.w.ledger.asset(a)).collect();
+        snapshot.store(rules::Effects { parties, devices, assets });
         for key in &needs.identity_keys {
             if let Some(holder) = self.w.ledger.holder_of(key) {
                 snapshot.insert_identity(key.clone(), holder);
@@ -329,11 +255,7 @@ impl Model {
         }
         let ctx = self.w.ctx();
         let full = rules::apply(&self.w.ledger, &record, &ctx);
-        prop_assert_eq!(
-            rules::apply(&snapshot, &record, &ctx),
-            full,
-            "needs() missed some state"
-        );
+        prop_assert_eq!(rules::apply(&snapshot, &record, &ctx), full, "needs() missed some state");
         Ok(())
     }
 
@@ -344,12 +266,7 @@ impl Model {
     fn accepted(&mut self, id: Hash, act: &Act, touched: &[AssetRef]) -> Result<(), TestCaseError> {
         *self.tally.entry(act.name()).or_default() += 1;
         for r in touched {
-            prop_assert!(
-                self.spent.insert((r.id, r.head)),
-                "head {} of {} spent twice",
-                r.head,
-                r.id
-            );
+            prop_assert!(self.spent.insert((r.id, r.head)), "head {} of {} spent twice", r.head, r.id);
             self.heads_seen.entry(r.id).or_default().push(id);
         }
         let outputs = match act {
@@ -366,15 +283,11 @@ impl Model {
                 Act::Commission(c) => {
                     self.origin_of.insert(child, child);
                     self.family.insert(child, child);
-                    self.commissioned
-                        .insert(child, c.assets[n].quantity.amount());
+                    self.commissioned.insert(child, c.assets[n].quantity.amount());
                 }
                 _ => {
                     let parents = self.w.asset(child).parents;
-                    let roots: Vec<AssetId> = parents
-                        .iter()
-                        .map(|p| self.root(self.origin_of[p]))
-                        .collect();
+                    let roots: Vec<AssetId> = parents.iter().map(|p| self.root(self.origin_of[p])).collect();
                     for r in &roots[1..] {
                         self.family.insert(*r, roots[0]);
                     }
@@ -424,20 +337,9 @@ fn random_sequences_exercise_every_act() {
         let op = op().new_tree(&mut runner).expect("op").current();
         m.run(&op).expect("properties hold");
     }
-    for act in [
-        "commission",
-        "split",
-        "merge",
-        "transfer",
-        "pledge",
-        "release",
-        "stale_refused",
-        "replay_refused",
-    ] {
-        assert!(
-            m.tally.get(act).copied().unwrap_or(0) > 3,
-            "too few {act}: {:?}",
-            m.tally
-        );
+    for act in
+        ["commission", "split", "merge", "transfer", "pledge", "release", "stale_refused", "replay_refused"]
+    {
+        assert!(m.tally.get(act).copied().unwrap_or(0) > 3, "too few {act}: {:?}", m.tally);
     }
 }

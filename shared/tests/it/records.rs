@@ -9,21 +9,12 @@ use terroir_shared::record::{Act, Envelope, Part, Record, Split, Transfer, Unsig
 use crate::support::{ORIGIN, World, key, lot_of, maocha, new_asset, party};
 
 fn sample_split(w: &mut World, k: &Keypair) -> terroir_shared::record::Signed<Record> {
-    let asset = AssetRef {
-        id: AssetId(Hash::sha256(b"lot")),
-        head: Hash::sha256(b"head"),
-    };
+    let asset = AssetRef { id: AssetId(Hash::sha256(b"lot")), head: Hash::sha256(b"head") };
     let act = Act::Split(Split {
         asset,
         parts: vec![
-            Part {
-                amount: 600,
-                gs1: None,
-            },
-            Part {
-                amount: 400,
-                gs1: Some("/01/09506000134352/10/L-2".parse_link()),
-            },
+            Part { amount: 600, gs1: None },
+            Part { amount: 400, gs1: Some("/01/09506000134352/10/L-2".parse_link()) },
         ],
     });
     w.sign(k, party(k), act)
@@ -59,10 +50,8 @@ fn signed_bytes_are_domain_prefixed_canonical_json() {
     let bytes = signed.signed_bytes();
     assert!(bytes.starts_with(b"terroir-record-v1\n{\"act\":{\"split\":{\"asset\":"));
     assert_eq!(signed.id(), Hash::sha256(bytes));
-    let again = terroir_shared::canonical::canonicalize(
-        &serde_json::from_slice(&bytes[18..]).expect("json"),
-    )
-    .expect("canonical");
+    let again = terroir_shared::canonical::canonicalize(&serde_json::from_slice(&bytes[18..]).expect("json"))
+        .expect("canonical");
     assert_eq!(&bytes[18..], again.as_slice());
 }
 
@@ -73,10 +62,7 @@ fn signing_with_another_key_than_named_is_refused() {
         party: party(&key(1)),
         signer: key(1).public(),
         at: terroir_shared::calendar::Timestamp(1),
-        act: Act::Transfer(Transfer {
-            assets: vec![],
-            to: PartyId(key(2).public()),
-        }),
+        act: Act::Transfer(Transfer { assets: vec![], to: PartyId(key(2).public()) }),
     };
     assert!(Unsigned::new(record).sign(&key(2)).is_err());
 }
@@ -94,11 +80,7 @@ fn every_flipped_byte_of_a_signed_record_fails() {
             let outcome = Envelope::<Record>::from_json(&bad).map(|e| e.verify());
             if let Ok(Ok(v)) = outcome {
                 // Only a change that leaves the canonical record identical could verify.
-                assert_eq!(
-                    v.id(),
-                    signed.id(),
-                    "byte {i} bit {bit:#x} changed the record yet verified"
-                );
+                assert_eq!(v.id(), signed.id(), "byte {i} bit {bit:#x} changed the record yet verified");
                 verified_after_flip += 1;
             }
         }
@@ -114,16 +96,8 @@ fn strict_parsing_names_the_offending_path() {
     let signed = sample_split(&mut w, &key(1));
     let good: serde_json::Value = serde_json::to_value(&signed).expect("value");
     let cases: Vec<(&str, Mutation, &str)> = vec![
-        (
-            "unknown field",
-            Box::new(|v| v["record"]["colour"] = "red".into()),
-            "record.colour",
-        ),
-        (
-            "unknown act",
-            Box::new(|v| v["record"]["act"] = serde_json::json!({"teleport": {}})),
-            "record.act",
-        ),
+        ("unknown field", Box::new(|v| v["record"]["colour"] = "red".into()), "record.colour"),
+        ("unknown act", Box::new(|v| v["record"]["act"] = serde_json::json!({"teleport": {}})), "record.act"),
         (
             "bad head",
             Box::new(|v| v["record"]["act"]["split"]["asset"]["head"] = "ABC".into()),
@@ -141,16 +115,10 @@ fn strict_parsing_names_the_offending_path() {
         ),
         (
             "bad gs1",
-            Box::new(|v| {
-                v["record"]["act"]["split"]["parts"][1]["gs1"] = "/01/09506000134353".into()
-            }),
+            Box::new(|v| v["record"]["act"]["split"]["parts"][1]["gs1"] = "/01/09506000134353".into()),
             "record.act.split.parts[1].gs1",
         ),
-        (
-            "bad signature",
-            Box::new(|v| v["signature"] = "00".into()),
-            "signature",
-        ),
+        ("bad signature", Box::new(|v| v["signature"] = "00".into()), "signature"),
         (
             "missing at",
             Box::new(|v| {
@@ -164,12 +132,7 @@ fn strict_parsing_names_the_offending_path() {
         mutate(&mut v);
         let bytes = serde_json::to_vec(&v).expect("json");
         let err = Envelope::<Record>::from_json(&bytes).expect_err(name);
-        assert!(
-            err.path.starts_with(path),
-            "{name}: path `{}` reason `{}`",
-            err.path,
-            err.reason
-        );
+        assert!(err.path.starts_with(path), "{name}: path `{}` reason `{}`", err.path, err.reason);
     }
     let mut trailing = serde_json::to_vec(&good).expect("json");
     trailing.extend_from_slice(b" {}");
@@ -183,10 +146,7 @@ fn strict_parsing_names_the_offending_path() {
 fn every_act_round_trips() {
     let mut w = World::new();
     let k = key(3);
-    let r = AssetRef {
-        id: AssetId(Hash::sha256(b"a")),
-        head: Hash::sha256(b"h"),
-    };
+    let r = AssetRef { id: AssetId(Hash::sha256(b"a")), head: Hash::sha256(b"h") };
     let p = party(&key(4));
     use terroir_shared::record::*;
     let acts = vec![
@@ -196,26 +156,14 @@ fn every_act_round_trips() {
             roles: [terroir_shared::party::Role::Cooperative].into(),
             contact: Some(terroir_shared::commitment::Commitment(Hash::sha256(b"c"))),
         }),
-        Act::AuthoriseDevice(AuthoriseDevice::new(
-            &key(5),
-            &party(&key(3)),
-            ORIGIN,
-            "station 1",
-        )),
-        Act::RevokeDevice(RevokeDevice {
-            device: key(5).public(),
-        }),
+        Act::AuthoriseDevice(AuthoriseDevice::new(&key(5), &party(&key(3)), ORIGIN, "station 1")),
+        Act::RevokeDevice(RevokeDevice { device: key(5).public() }),
         Act::Commission(Commission {
-            assets: vec![
-                lot_of("Banzhang", 50),
-                new_asset(maocha("Banzhang"), 20_000, Unit::Gram),
-            ],
+            assets: vec![lot_of("Banzhang", 50), new_asset(maocha("Banzhang"), 20_000, Unit::Gram)],
         }),
         Act::Observe(Observe {
             assets: vec![r],
-            event: Event::Storage {
-                location: "Menghai W3".into(),
-            },
+            event: Event::Storage { location: "Menghai W3".into() },
             attachments: vec![Attachment {
                 name: "cert.pdf".into(),
                 media_type: "application/pdf".into(),
@@ -223,38 +171,22 @@ fn every_act_round_trips() {
                 size: 1234,
             }],
         }),
-        Act::Transfer(Transfer {
-            assets: vec![r],
-            to: p,
-        }),
-        Act::Custody(Custody {
-            assets: vec![r],
-            to: p,
-        }),
-        Act::Merge(Merge {
-            assets: vec![r, r],
-            gs1: None,
-        }),
+        Act::Transfer(Transfer { assets: vec![r], to: p }),
+        Act::Custody(Custody { assets: vec![r], to: p }),
+        Act::Merge(Merge { assets: vec![r, r], gs1: None }),
         Act::Transform(Transform {
             process: "pressing".into(),
             inputs: vec![r],
             outputs: vec![lot_of("Banzhang", 7)],
         }),
-        Act::Pledge(Pledge {
-            asset: r,
-            financier: p,
-        }),
+        Act::Pledge(Pledge { asset: r, financier: p }),
         Act::Release(Release { asset: r }),
-        Act::Retire(Retire {
-            asset: r,
-            reason: "sold to consumer".into(),
-        }),
+        Act::Retire(Retire { asset: r, reason: "sold to consumer".into() }),
     ];
     for act in acts {
         let signed = w.sign(&k, party(&k), act.clone());
         let json = serde_json::to_vec(&signed).expect("json");
-        let back =
-            Envelope::<Record>::from_json(&json).unwrap_or_else(|e| panic!("{}: {e}", act.name()));
+        let back = Envelope::<Record>::from_json(&json).unwrap_or_else(|e| panic!("{}: {e}", act.name()));
         assert_eq!(back.record.act, act);
         assert!(back.verify().is_ok());
     }

@@ -33,31 +33,16 @@ fn cast() -> Cast {
     w.register(&warehouse, "Kunming Bonded Store", &[Role::Warehouse]);
     w.register(&bank, "Rural Credit Union", &[Role::Financier]);
     w.register(&vet, "County Veterinary Station", &[Role::Veterinarian]);
-    Cast {
-        w,
-        coop,
-        trader,
-        warehouse,
-        bank,
-        vet,
-    }
+    Cast { w, coop, trader, warehouse, bank, vet }
 }
 
 #[test]
 fn only_the_operator_registers_parties_once() {
     let mut c = cast();
     let act = |id: PartyId| {
-        Act::RegisterParty(RegisterParty {
-            id,
-            name: "X".into(),
-            roles: [Role::Farm].into(),
-            contact: None,
-        })
+        Act::RegisterParty(RegisterParty { id, name: "X".into(), roles: [Role::Farm].into(), contact: None })
     };
-    assert_eq!(
-        code(c.w.submit(&c.coop, act(party(&key(9))))),
-        "not_operator"
-    );
+    assert_eq!(code(c.w.submit(&c.coop, act(party(&key(9))))), "not_operator");
     let op = terroir_shared::crypto::Keypair::from_seed(c.w.operator.seed());
     assert_eq!(code(c.w.submit(&op, act(party(&c.trader)))), "party_exists");
     let empty = Act::RegisterParty(RegisterParty {
@@ -74,71 +59,40 @@ fn devices_sign_for_their_party_until_revoked() {
     let mut c = cast();
     let station = key(20);
     let coop = party(&c.coop);
-    let authorise = Act::AuthoriseDevice(AuthoriseDevice::new(
-        &station,
-        &coop,
-        ORIGIN,
-        "village station",
-    ));
+    let authorise = Act::AuthoriseDevice(AuthoriseDevice::new(&station, &coop, ORIGIN, "village station"));
     assert_eq!(code(c.w.submit(&c.coop, authorise.clone())), "accepted");
     assert_eq!(code(c.w.submit(&c.coop, authorise)), "device_exists");
     // The device commissions for the co-op; the co-op owns the result.
-    let commission = Act::Commission(Commission {
-        assets: vec![lot_of("Laobanzhang", 100)],
-    });
-    let id =
-        c.w.submit_as(&station, coop, commission)
-            .expect("device signs for its party");
+    let commission = Act::Commission(Commission { assets: vec![lot_of("Laobanzhang", 100)] });
+    let id = c.w.submit_as(&station, coop, commission).expect("device signs for its party");
     assert_eq!(c.w.asset(AssetId::derive(&id, 0)).owner, coop);
     // A device cannot sign for another party, nor manage devices.
-    let other = Act::Commission(Commission {
-        assets: vec![lot_of("Hekai", 1)],
-    });
-    assert_eq!(
-        code(c.w.submit_as(&station, party(&c.trader), other.clone())),
-        "signer_not_authorised"
-    );
+    let other = Act::Commission(Commission { assets: vec![lot_of("Hekai", 1)] });
+    assert_eq!(code(c.w.submit_as(&station, party(&c.trader), other.clone())), "signer_not_authorised");
     let more = Act::AuthoriseDevice(AuthoriseDevice::new(&key(21), &coop, ORIGIN, "x"));
-    assert_eq!(
-        code(c.w.submit_as(&station, coop, more)),
-        "device_cannot_manage_devices"
-    );
+    assert_eq!(code(c.w.submit_as(&station, coop, more)), "device_cannot_manage_devices");
     // Revoked: nothing more, whatever date the record claims.
-    let revoke = Act::RevokeDevice(RevokeDevice {
-        device: station.public(),
-    });
+    let revoke = Act::RevokeDevice(RevokeDevice { device: station.public() });
     assert_eq!(code(c.w.submit(&c.coop, revoke.clone())), "accepted");
     assert_eq!(code(c.w.submit(&c.coop, revoke)), "device_already_revoked");
     assert_eq!(code(c.w.submit_as(&station, coop, other)), "device_revoked");
-    let unknown = Act::RevokeDevice(RevokeDevice {
-        device: key(22).public(),
-    });
+    let unknown = Act::RevokeDevice(RevokeDevice { device: key(22).public() });
     assert_eq!(code(c.w.submit(&c.coop, unknown)), "unknown_device");
 }
 
 #[test]
 fn wrong_log_future_dates_and_unknown_parties_are_refused() {
     let mut c = cast();
-    let commission = Act::Commission(Commission {
-        assets: vec![lot_of("Hekai", 10)],
-    });
-    let mut r =
-        c.w.sign(&c.coop, party(&c.coop), commission.clone())
-            .into_body();
+    let commission = Act::Commission(Commission { assets: vec![lot_of("Hekai", 10)] });
+    let mut r = c.w.sign(&c.coop, party(&c.coop), commission.clone()).into_body();
     r.origin = "another.log/x".into();
     let signed = Unsigned::new(r.clone()).sign(&c.coop).expect("sign");
     let ctx = c.w.ctx();
-    assert_eq!(
-        c.w.ledger.submit(&signed, &ctx).map_err(|e| e.code()),
-        Err("wrong_log")
-    );
+    assert_eq!(c.w.ledger.submit(&signed, &ctx).map_err(|e| e.code()), Err("wrong_log"));
     r.origin = ORIGIN.into();
     r.at = Timestamp(NOW + 10 * 60 * 1000);
     let signed = Unsigned::new(r).sign(&c.coop).expect("sign");
-    assert_eq!(
-        c.w.ledger.submit(&signed, &ctx).map_err(|e| e.code()),
-        Err("from_the_future")
-    );
+    assert_eq!(c.w.ledger.submit(&signed, &ctx).map_err(|e| e.code()), Err("from_the_future"));
     assert_eq!(code(c.w.submit(&key(30), commission)), "unknown_party");
 }
 
@@ -165,153 +119,83 @@ fn a_tea_batch_is_one_lot_holding_one_token_per_cake() {
     assert_eq!(assets.len(), 51);
     assert!(assets[1..].iter().all(|a| a.parents == vec![assets[0].id]));
     // The same GS1 keys cannot be commissioned again.
-    let again = Act::Commission(Commission {
-        assets: outputs.clone(),
-    });
+    let again = Act::Commission(Commission { assets: outputs.clone() });
     assert_eq!(code(c.w.submit(&c.coop, again)), "identity_taken");
     // A lot must hold exactly its cakes.
     let mut short = vec![lot_of("Hekai", 3)];
-    short.extend((0..2).map(|_| NewAsset {
-        gs1: None,
-        ..cake(0)
-    }));
+    short.extend((0..2).map(|_| NewAsset { gs1: None, ..cake(0) }));
     assert_eq!(
         code(c.w.submit(&c.coop, Act::Commission(Commission { assets: short }))),
         "quantity_not_conserved"
     );
-    let forward = vec![
-        NewAsset {
-            part_of: Some(1),
-            ..lot_of("Hekai", 1)
-        },
-        lot_of("Hekai", 1),
-    ];
-    assert_eq!(
-        code(c.w.submit(&c.coop, Act::Commission(Commission { assets: forward }))),
-        "bad_part_of"
-    );
+    let forward = vec![NewAsset { part_of: Some(1), ..lot_of("Hekai", 1) }, lot_of("Hekai", 1)];
+    assert_eq!(code(c.w.submit(&c.coop, Act::Commission(Commission { assets: forward }))), "bad_part_of");
     // Units and single units.
     let grams = new_asset(tea_lot("Hekai"), 5, Unit::Gram);
     assert_eq!(
-        code(c.w.submit(
-            &c.coop,
-            Act::Commission(Commission {
-                assets: vec![grams]
-            })
-        )),
+        code(c.w.submit(&c.coop, Act::Commission(Commission { assets: vec![grams] }))),
         "unit_mismatch"
     );
-    let two_cakes = NewAsset {
-        quantity: Quantity::new(2, Unit::Piece).expect("q"),
-        gs1: None,
-        part_of: None,
-        ..cake(0)
-    };
+    let two_cakes =
+        NewAsset { quantity: Quantity::new(2, Unit::Piece).expect("q"), gs1: None, part_of: None, ..cake(0) };
     assert_eq!(
-        code(c.w.submit(
-            &c.coop,
-            Act::Commission(Commission {
-                assets: vec![two_cakes]
-            })
-        )),
+        code(c.w.submit(&c.coop, Act::Commission(Commission { assets: vec![two_cakes] }))),
         "single_unit"
     );
-    assert_eq!(
-        code(c.w.submit(&c.coop, Act::Commission(Commission { assets: vec![] }))),
-        "too_few"
-    );
+    assert_eq!(code(c.w.submit(&c.coop, Act::Commission(Commission { assets: vec![] }))), "too_few");
 }
 
 #[test]
 fn split_conserves_quantity_and_a_head_is_spent_once() {
     let mut c = cast();
-    let lot =
-        c.w.commission(&c.coop, vec![lot_of("Laobanzhang", 1000)])
-            .remove(0);
+    let lot = c.w.commission(&c.coop, vec![lot_of("Laobanzhang", 1000)]).remove(0);
     let split = |amounts: &[u64]| {
         Act::Split(Split {
             asset: lot.reference(),
-            parts: amounts
-                .iter()
-                .map(|&amount| Part { amount, gs1: None })
-                .collect(),
+            parts: amounts.iter().map(|&amount| Part { amount, gs1: None }).collect(),
         })
     };
-    assert_eq!(
-        code(c.w.submit(&c.coop, split(&[600, 399]))),
-        "quantity_not_conserved"
-    );
+    assert_eq!(code(c.w.submit(&c.coop, split(&[600, 399]))), "quantity_not_conserved");
     assert_eq!(code(c.w.submit(&c.coop, split(&[1000]))), "too_few");
     assert_eq!(code(c.w.submit(&c.coop, split(&[1000, 0]))), "bad_quantity");
-    assert_eq!(
-        code(c.w.submit(&c.trader, split(&[500, 500]))),
-        "not_permitted"
-    );
-    let winner =
-        c.w.submit(&c.coop, split(&[100; 10]))
-            .expect("a 10-way split");
-    let children: Vec<_> = (0..10)
-        .map(|i| c.w.asset(AssetId::derive(&winner, i)))
-        .collect();
-    assert!(
-        children
-            .iter()
-            .all(|a| a.quantity.amount() == 100 && a.parents == vec![lot.id])
-    );
+    assert_eq!(code(c.w.submit(&c.trader, split(&[500, 500]))), "not_permitted");
+    let winner = c.w.submit(&c.coop, split(&[100; 10])).expect("a 10-way split");
+    let children: Vec<_> = (0..10).map(|i| c.w.asset(AssetId::derive(&winner, i))).collect();
+    assert!(children.iter().all(|a| a.quantity.amount() == 100 && a.parents == vec![lot.id]));
     assert_eq!(c.w.asset(lot.id).status, Status::Consumed);
     // The same head again: refused, naming the record that won.
     let loser = c.w.submit(&c.coop, split(&[500, 500]));
     match loser {
         Err(v @ RuleViolation::HeadConflict { .. }) => {
             assert_eq!(v.class(), ViolationClass::Conflict);
-            let RuleViolation::HeadConflict { current, named, .. } = v else {
-                unreachable!()
-            };
+            let RuleViolation::HeadConflict { current, named, .. } = v else { unreachable!() };
             assert_eq!((current, named), (winner, lot.head));
         }
         other => panic!("expected a head conflict, got {other:?}"),
     }
     // At its new head the consumed lot is still immovable.
     let consumed = c.w.asset(lot.id).reference();
-    let transfer = Act::Transfer(Transfer {
-        assets: vec![consumed],
-        to: party(&c.trader),
-    });
+    let transfer = Act::Transfer(Transfer { assets: vec![consumed], to: party(&c.trader) });
     assert_eq!(code(c.w.submit(&c.coop, transfer)), "asset_not_active");
 }
 
 #[test]
 fn merge_takes_only_compatible_lots_and_sums_them() {
     let mut c = cast();
-    let a = c.w.commission(
-        &c.coop,
-        vec![
-            lot_of("Laobanzhang", 30),
-            lot_of("Laobanzhang", 12),
-            lot_of("Hekai", 5),
-        ],
-    );
-    let merge = |refs: Vec<_>| {
-        Act::Merge(Merge {
-            assets: refs,
-            gs1: None,
-        })
-    };
+    let a = c
+        .w
+        .commission(&c.coop, vec![lot_of("Laobanzhang", 30), lot_of("Laobanzhang", 12), lot_of("Hekai", 5)]);
+    let merge = |refs: Vec<_>| Act::Merge(Merge { assets: refs, gs1: None });
     assert_eq!(
         code(c.w.submit(&c.coop, merge(vec![a[0].reference(), a[2].reference()]))),
         "incompatible_merge"
     );
-    assert_eq!(
-        code(c.w.submit(&c.coop, merge(vec![a[0].reference()]))),
-        "too_few"
-    );
+    assert_eq!(code(c.w.submit(&c.coop, merge(vec![a[0].reference()]))), "too_few");
     assert_eq!(
         code(c.w.submit(&c.coop, merge(vec![a[0].reference(), a[0].reference()]))),
         "asset_named_twice"
     );
-    let id =
-        c.w.submit(&c.coop, merge(vec![a[0].reference(), a[1].reference()]))
-            .expect("merge");
+    let id = c.w.submit(&c.coop, merge(vec![a[0].reference(), a[1].reference()])).expect("merge");
     let merged = c.w.asset(AssetId::derive(&id, 0));
     assert_eq!(merged.quantity.amount(), 42);
     assert_eq!(merged.parents, vec![a[0].id, a[1].id]);
@@ -320,12 +204,8 @@ fn merge_takes_only_compatible_lots_and_sums_them() {
 #[test]
 fn slaughter_turns_an_animal_into_a_carcass_and_cuts() {
     let mut c = cast();
-    let cow =
-        c.w.commission(&c.coop, vec![cattle("253282200000017")])
-            .remove(0);
-    let dup = Act::Commission(Commission {
-        assets: vec![cattle("253282200000017")],
-    });
+    let cow = c.w.commission(&c.coop, vec![cattle("253282200000017")]).remove(0);
+    let dup = Act::Commission(Commission { assets: vec![cattle("253282200000017")] });
     assert_eq!(code(c.w.submit(&c.coop, dup)), "identity_taken");
     // The county vet vaccinates an animal it does not own.
     let vaccinate = Act::Observe(Observe {
@@ -336,9 +216,7 @@ fn slaughter_turns_an_animal_into_a_carcass_and_cuts() {
         },
         attachments: vec![],
     });
-    let vax =
-        c.w.submit(&c.vet, vaccinate)
-            .expect("vet records a vaccination");
+    let vax = c.w.submit(&c.vet, vaccinate).expect("vet records a vaccination");
     let cow = c.w.asset(cow.id);
     assert_eq!(cow.head, vax);
     let grams = |g| Quantity::new(g, Unit::Gram).expect("q");
@@ -346,9 +224,7 @@ fn slaughter_turns_an_animal_into_a_carcass_and_cuts() {
         process: "slaughter".into(),
         inputs: vec![cow.reference()],
         outputs: vec![NewAsset {
-            product: Product::Carcass(Carcass {
-                grade: Some("A2".into()),
-            }),
+            product: Product::Carcass(Carcass { grade: Some("A2".into()) }),
             quantity: grams(310_000),
             gs1: None,
             part_of: None,
@@ -372,12 +248,7 @@ fn slaughter_turns_an_animal_into_a_carcass_and_cuts() {
     let id = c.w.submit(&c.coop, cutting).expect("cutting");
     assert_eq!(c.w.asset(AssetId::derive(&id, 1)).parents, vec![carcass.id]);
     // Beef does not become tea; a vaccination is for live cattle.
-    let tea =
-        c.w.commission(
-            &c.coop,
-            vec![new_asset(maocha("Hekai"), 50_000, Unit::Gram)],
-        )
-        .remove(0);
+    let tea = c.w.commission(&c.coop, vec![new_asset(maocha("Hekai"), 50_000, Unit::Gram)]).remove(0);
     let wrong = Act::Transform(Transform {
         process: "magic".into(),
         inputs: vec![c.w.asset(AssetId::derive(&id, 0)).reference()],
@@ -398,144 +269,68 @@ fn slaughter_turns_an_animal_into_a_carcass_and_cuts() {
 #[test]
 fn stored_centrally_traded_separately() {
     let mut c = cast();
-    let lot =
-        c.w.commission(&c.coop, vec![lot_of("Laobanzhang", 100)])
-            .remove(0);
-    let to_store = Act::Custody(Custody {
-        assets: vec![lot.reference()],
-        to: party(&c.warehouse),
-    });
-    c.w.submit(&c.coop, to_store)
-        .expect("owner hands goods to the warehouse");
+    let lot = c.w.commission(&c.coop, vec![lot_of("Laobanzhang", 100)]).remove(0);
+    let to_store = Act::Custody(Custody { assets: vec![lot.reference()], to: party(&c.warehouse) });
+    c.w.submit(&c.coop, to_store).expect("owner hands goods to the warehouse");
     let lot = c.w.asset(lot.id);
-    assert_eq!(
-        (lot.owner, lot.custodian),
-        (party(&c.coop), party(&c.warehouse))
-    );
+    assert_eq!((lot.owner, lot.custodian), (party(&c.coop), party(&c.warehouse)));
     // The warehouse records storage but cannot sell what it does not own.
     let store = Act::Observe(Observe {
         assets: vec![lot.reference()],
-        event: Event::Storage {
-            location: "Hall 3".into(),
-        },
+        event: Event::Storage { location: "Hall 3".into() },
         attachments: vec![],
     });
-    c.w.submit(&c.warehouse, store)
-        .expect("custodian records storage");
+    c.w.submit(&c.warehouse, store).expect("custodian records storage");
     let lot = c.w.asset(lot.id);
-    let sell = |to| {
-        Act::Transfer(Transfer {
-            assets: vec![lot.reference()],
-            to,
-        })
-    };
-    assert_eq!(
-        code(c.w.submit(&c.warehouse, sell(party(&c.trader)))),
-        "not_permitted"
-    );
+    let sell = |to| Act::Transfer(Transfer { assets: vec![lot.reference()], to });
+    assert_eq!(code(c.w.submit(&c.warehouse, sell(party(&c.trader)))), "not_permitted");
     assert_eq!(code(c.w.submit(&c.coop, sell(party(&c.coop)))), "no_change");
-    assert_eq!(
-        code(c.w.submit(&c.coop, sell(party(&key(40))))),
-        "unknown_party"
-    );
-    c.w.submit(&c.coop, sell(party(&c.trader)))
-        .expect("owner sells while stored");
+    assert_eq!(code(c.w.submit(&c.coop, sell(party(&key(40))))), "unknown_party");
+    c.w.submit(&c.coop, sell(party(&c.trader))).expect("owner sells while stored");
     let lot = c.w.asset(lot.id);
-    assert_eq!(
-        (lot.owner, lot.custodian),
-        (party(&c.trader), party(&c.warehouse))
-    );
+    assert_eq!((lot.owner, lot.custodian), (party(&c.trader), party(&c.warehouse)));
 }
 
 #[test]
 fn a_pledged_lot_cannot_move_until_its_financier_releases_it() {
     let mut c = cast();
-    let lot =
-        c.w.commission(&c.coop, vec![lot_of("Laobanzhang", 100)])
-            .remove(0);
-    let pledge = |to| {
-        Act::Pledge(Pledge {
-            asset: lot.reference(),
-            financier: to,
-        })
-    };
-    assert_eq!(
-        code(c.w.submit(&c.coop, pledge(party(&c.trader)))),
-        "missing_role"
-    );
+    let lot = c.w.commission(&c.coop, vec![lot_of("Laobanzhang", 100)]).remove(0);
+    let pledge = |to| Act::Pledge(Pledge { asset: lot.reference(), financier: to });
+    assert_eq!(code(c.w.submit(&c.coop, pledge(party(&c.trader)))), "missing_role");
     c.w.submit(&c.coop, pledge(party(&c.bank))).expect("pledge");
     let lot = c.w.asset(lot.id);
-    assert_eq!(
-        lot.status,
-        Status::Pledged {
-            financier: party(&c.bank)
-        }
-    );
+    assert_eq!(lot.status, Status::Pledged { financier: party(&c.bank) });
     let moves = [
-        Act::Transfer(Transfer {
-            assets: vec![lot.reference()],
-            to: party(&c.trader),
-        }),
+        Act::Transfer(Transfer { assets: vec![lot.reference()], to: party(&c.trader) }),
         Act::Split(Split {
             asset: lot.reference(),
-            parts: vec![
-                Part {
-                    amount: 50,
-                    gs1: None,
-                },
-                Part {
-                    amount: 50,
-                    gs1: None,
-                },
-            ],
+            parts: vec![Part { amount: 50, gs1: None }, Part { amount: 50, gs1: None }],
         }),
-        Act::Pledge(Pledge {
-            asset: lot.reference(),
-            financier: party(&c.bank),
-        }),
-        Act::Retire(Retire {
-            asset: lot.reference(),
-            reason: "sold".into(),
-        }),
+        Act::Pledge(Pledge { asset: lot.reference(), financier: party(&c.bank) }),
+        Act::Retire(Retire { asset: lot.reference(), reason: "sold".into() }),
     ];
     for act in moves {
         assert_eq!(code(c.w.submit(&c.coop, act)), "asset_pledged");
     }
-    let release = Act::Release(Release {
-        asset: lot.reference(),
-    });
+    let release = Act::Release(Release { asset: lot.reference() });
     assert_eq!(code(c.w.submit(&c.coop, release.clone())), "not_permitted");
-    c.w.submit(&c.bank, release.clone())
-        .expect("financier releases");
+    c.w.submit(&c.bank, release.clone()).expect("financier releases");
     let lot = c.w.asset(lot.id);
     assert_eq!(lot.status, Status::Active);
-    let release = Act::Release(Release {
-        asset: lot.reference(),
-    });
+    let release = Act::Release(Release { asset: lot.reference() });
     assert_eq!(code(c.w.submit(&c.bank, release)), "asset_not_pledged");
-    let retire = Act::Retire(Retire {
-        asset: lot.reference(),
-        reason: "sold to consumers".into(),
-    });
+    let retire = Act::Retire(Retire { asset: lot.reference(), reason: "sold to consumers".into() });
     c.w.submit(&c.coop, retire).expect("retire");
     let lot = c.w.asset(lot.id);
-    let transfer = Act::Transfer(Transfer {
-        assets: vec![lot.reference()],
-        to: party(&c.trader),
-    });
+    let transfer = Act::Transfer(Transfer { assets: vec![lot.reference()], to: party(&c.trader) });
     assert_eq!(code(c.w.submit(&c.coop, transfer)), "asset_not_active");
 }
 
 #[test]
 fn replaying_an_accepted_record_is_refused_by_the_rules() {
     let mut c = cast();
-    let commission = c.w.sign(
-        &c.coop,
-        party(&c.coop),
-        Act::Commission(Commission {
-            assets: vec![lot_of("Hekai", 10)],
-        }),
-    );
+    let commission =
+        c.w.sign(&c.coop, party(&c.coop), Act::Commission(Commission { assets: vec![lot_of("Hekai", 10)] }));
     let ctx = c.w.ctx();
     let id = c.w.ledger.submit(&commission, &ctx).expect("first time");
     let lot = c.w.asset(AssetId::derive(&id, 0));
@@ -544,28 +339,13 @@ fn replaying_an_accepted_record_is_refused_by_the_rules() {
         party(&c.coop),
         Act::Split(Split {
             asset: lot.reference(),
-            parts: vec![
-                Part {
-                    amount: 4,
-                    gs1: None,
-                },
-                Part {
-                    amount: 6,
-                    gs1: None,
-                },
-            ],
+            parts: vec![Part { amount: 4, gs1: None }, Part { amount: 6, gs1: None }],
         }),
     );
     c.w.ledger.submit(&split, &ctx).expect("split");
     // The commission again would bring the consumed lot back to life: refused.
-    assert_eq!(
-        c.w.ledger.submit(&commission, &ctx).map_err(|e| e.code()),
-        Err("output_exists")
-    );
-    assert_eq!(
-        c.w.ledger.submit(&split, &ctx).map_err(|e| e.code()),
-        Err("head_conflict")
-    );
+    assert_eq!(c.w.ledger.submit(&commission, &ctx).map_err(|e| e.code()), Err("output_exists"));
+    assert_eq!(c.w.ledger.submit(&split, &ctx).map_err(|e| e.code()), Err("head_conflict"));
     assert_eq!(c.w.asset(lot.id).status, Status::Consumed);
 }
 
@@ -573,27 +353,20 @@ fn replaying_an_accepted_record_is_refused_by_the_rules() {
 fn transformations_never_create_goods() {
     let mut c = cast();
     let grams = |g| Quantity::new(g, Unit::Gram).expect("q");
-    let lot =
-        c.w.commission(&c.coop, vec![lot_of("Hekai", 100)])
-            .remove(0);
+    let lot = c.w.commission(&c.coop, vec![lot_of("Hekai", 100)]).remove(0);
     let bigger = Act::Transform(Transform {
         process: "repack".into(),
         inputs: vec![lot.reference()],
         outputs: vec![lot_of("Hekai", 1_000_000)],
     });
-    assert_eq!(
-        code(c.w.submit(&c.coop, bigger)),
-        "transform_creates_quantity"
-    );
+    assert_eq!(code(c.w.submit(&c.coop, bigger)), "transform_creates_quantity");
     let repack = Act::Transform(Transform {
         process: "repack".into(),
         inputs: vec![lot.reference()],
         outputs: vec![lot_of("Hekai", 60), lot_of("Hekai", 40)],
     });
     assert_eq!(code(c.w.submit(&c.coop, repack)), "accepted");
-    let leaf =
-        c.w.commission(&c.coop, vec![new_asset(maocha("Hekai"), 1_000, Unit::Gram)])
-            .remove(0);
+    let leaf = c.w.commission(&c.coop, vec![new_asset(maocha("Hekai"), 1_000, Unit::Gram)]).remove(0);
     let cake = |n: u64| NewAsset {
         product: Product::TeaCake(TeaCake {
             origin: origin("Hekai"),
@@ -611,20 +384,10 @@ fn transformations_never_create_goods() {
             outputs: (0..cakes).map(|_| cake(1)).collect(),
         })
     };
-    assert_eq!(
-        code(c.w.submit(&c.coop, press(3))),
-        "transform_creates_quantity",
-        "3 × 357 g > 1,000 g"
-    );
+    assert_eq!(code(c.w.submit(&c.coop, press(3))), "transform_creates_quantity", "3 × 357 g > 1,000 g");
     // A lot with its cakes packed inside counts once.
-    let mut packed = vec![NewAsset {
-        part_of: None,
-        ..lot_of("Hekai", 2)
-    }];
-    packed.extend((0..2).map(|_| NewAsset {
-        part_of: Some(0),
-        ..cake(1)
-    }));
+    let mut packed = vec![NewAsset { part_of: None, ..lot_of("Hekai", 2) }];
+    packed.extend((0..2).map(|_| NewAsset { part_of: Some(0), ..cake(1) }));
     let press_packed = Act::Transform(Transform {
         process: "pressing".into(),
         inputs: vec![leaf.reference()],
@@ -636,9 +399,7 @@ fn transformations_never_create_goods() {
         c.w.commission(
             &c.coop,
             vec![new_asset(
-                Product::Generic(terroir_shared::asset::Generic {
-                    name: "hide".into(),
-                }),
+                Product::Generic(terroir_shared::asset::Generic { name: "hide".into() }),
                 1,
                 Unit::Piece,
             )],
@@ -650,9 +411,7 @@ fn transformations_never_create_goods() {
         outputs: vec![lot_of("Laobanzhang", 1)],
     });
     assert_eq!(code(c.w.submit(&c.coop, launder)), "transform_not_allowed");
-    let cow =
-        c.w.commission(&c.coop, vec![cattle("253282200000099")])
-            .remove(0);
+    let cow = c.w.commission(&c.coop, vec![cattle("253282200000099")]).remove(0);
     let huge = Act::Transform(Transform {
         process: "slaughter".into(),
         inputs: vec![cow.reference()],
@@ -663,10 +422,7 @@ fn transformations_never_create_goods() {
             part_of: None,
         }],
     });
-    assert_eq!(
-        code(c.w.submit(&c.coop, huge)),
-        "transform_creates_quantity"
-    );
+    assert_eq!(code(c.w.submit(&c.coop, huge)), "transform_creates_quantity");
 }
 
 #[test]
@@ -682,35 +438,14 @@ fn packed_cakes_travel_with_their_lot() {
         gs1: None,
         part_of: Some(0),
     };
-    let assets =
-        c.w.commission(&c.coop, vec![lot_of("Hekai", 2), cake.clone(), cake]);
-    assert_eq!(
-        assets[1].status,
-        Status::Contained {
-            holder: assets[0].id
-        }
-    );
-    c.w.submit(
-        &c.coop,
-        Act::Pledge(Pledge {
-            asset: assets[0].reference(),
-            financier: party(&c.bank),
-        }),
-    )
-    .expect("pledge the lot");
+    let assets = c.w.commission(&c.coop, vec![lot_of("Hekai", 2), cake.clone(), cake]);
+    assert_eq!(assets[1].status, Status::Contained { holder: assets[0].id });
+    c.w.submit(&c.coop, Act::Pledge(Pledge { asset: assets[0].reference(), financier: party(&c.bank) }))
+        .expect("pledge the lot");
     for act in [
-        Act::Transfer(Transfer {
-            assets: vec![assets[1].reference()],
-            to: party(&c.trader),
-        }),
-        Act::Retire(Retire {
-            asset: assets[2].reference(),
-            reason: "sold".into(),
-        }),
-        Act::Pledge(Pledge {
-            asset: assets[1].reference(),
-            financier: party(&c.bank),
-        }),
+        Act::Transfer(Transfer { assets: vec![assets[1].reference()], to: party(&c.trader) }),
+        Act::Retire(Retire { asset: assets[2].reference(), reason: "sold".into() }),
+        Act::Pledge(Pledge { asset: assets[1].reference(), financier: party(&c.bank) }),
     ] {
         assert_eq!(code(c.w.submit(&c.coop, act)), "asset_contained");
     }
@@ -720,42 +455,14 @@ fn packed_cakes_travel_with_their_lot() {
 fn events_come_from_who_may_state_them() {
     let mut c = cast();
     let lot = c.w.commission(&c.coop, vec![lot_of("Hekai", 10)]).remove(0);
-    c.w.submit(
-        &c.coop,
-        Act::Custody(Custody {
-            assets: vec![lot.reference()],
-            to: party(&c.warehouse),
-        }),
-    )
-    .expect("to the warehouse");
+    c.w.submit(&c.coop, Act::Custody(Custody { assets: vec![lot.reference()], to: party(&c.warehouse) }))
+        .expect("to the warehouse");
     let lot = c.w.asset(lot.id);
-    let event = |event| {
-        Act::Observe(Observe {
-            assets: vec![lot.reference()],
-            event,
-            attachments: vec![],
-        })
-    };
-    let storage = || {
-        event(Event::Storage {
-            location: "Hall 1".into(),
-        })
-    };
-    assert_eq!(
-        code(c.w.submit(&c.coop, storage())),
-        "event_not_yours",
-        "the owner is not the custodian"
-    );
+    let event = |event| Act::Observe(Observe { assets: vec![lot.reference()], event, attachments: vec![] });
+    let storage = || event(Event::Storage { location: "Hall 1".into() });
+    assert_eq!(code(c.w.submit(&c.coop, storage())), "event_not_yours", "the owner is not the custodian");
     assert_eq!(code(c.w.submit(&c.vet, storage())), "event_not_yours");
-    assert_eq!(
-        code(c.w.submit(
-            &c.trader,
-            event(Event::Note {
-                text: "nice".into()
-            })
-        )),
-        "event_not_yours"
-    );
+    assert_eq!(code(c.w.submit(&c.trader, event(Event::Note { text: "nice".into() }))), "event_not_yours");
     let cert = event(Event::LabCertificate {
         laboratory: "Pu'er QC Lab".into(),
         certificate: "QC-1".into(),
@@ -770,29 +477,17 @@ fn keys_are_claimed_once_and_only_by_their_holder() {
     let coop = party(&c.coop);
     // A proof made for another party does not authorise the device here.
     let stolen = AuthoriseDevice::new(&key(30), &party(&c.trader), ORIGIN, "not mine");
-    assert_eq!(
-        code(c.w.submit(&c.coop, Act::AuthoriseDevice(stolen))),
-        "no_proof_of_possession"
-    );
+    assert_eq!(code(c.w.submit(&c.coop, Act::AuthoriseDevice(stolen))), "no_proof_of_possession");
     let mut forged = AuthoriseDevice::new(&key(30), &coop, ORIGIN, "forged");
     forged.device = key(31).public();
-    assert_eq!(
-        code(c.w.submit(&c.coop, Act::AuthoriseDevice(forged))),
-        "no_proof_of_possession"
-    );
+    assert_eq!(code(c.w.submit(&c.coop, Act::AuthoriseDevice(forged))), "no_proof_of_possession");
     // A party's key cannot become a device, and a device's key cannot become a party.
     assert_eq!(
-        code(c.w.submit(
-            &c.coop,
-            Act::AuthoriseDevice(AuthoriseDevice::new(&c.trader, &coop, ORIGIN, "x"))
-        )),
+        code(c.w.submit(&c.coop, Act::AuthoriseDevice(AuthoriseDevice::new(&c.trader, &coop, ORIGIN, "x")))),
         "device_exists"
     );
-    c.w.submit(
-        &c.coop,
-        Act::AuthoriseDevice(AuthoriseDevice::new(&key(32), &coop, ORIGIN, "station")),
-    )
-    .expect("authorise");
+    c.w.submit(&c.coop, Act::AuthoriseDevice(AuthoriseDevice::new(&key(32), &coop, ORIGIN, "station")))
+        .expect("authorise");
     let op = terroir_shared::crypto::Keypair::from_seed(c.w.operator.seed());
     let register = Act::RegisterParty(RegisterParty {
         id: party(&key(32)),
@@ -806,54 +501,17 @@ fn keys_are_claimed_once_and_only_by_their_holder() {
 #[test]
 fn a_custodian_cannot_move_pledged_goods_and_lists_are_bounded() {
     let mut c = cast();
-    let lot =
-        c.w.commission(&c.coop, vec![lot_of("Hekai", 20_000)])
-            .remove(0);
-    c.w.submit(
-        &c.coop,
-        Act::Custody(Custody {
-            assets: vec![lot.reference()],
-            to: party(&c.warehouse),
-        }),
-    )
-    .expect("store");
+    let lot = c.w.commission(&c.coop, vec![lot_of("Hekai", 20_000)]).remove(0);
+    c.w.submit(&c.coop, Act::Custody(Custody { assets: vec![lot.reference()], to: party(&c.warehouse) }))
+        .expect("store");
     let lot = c.w.asset(lot.id);
-    c.w.submit(
-        &c.coop,
-        Act::Pledge(Pledge {
-            asset: lot.reference(),
-            financier: party(&c.bank),
-        }),
-    )
-    .expect("pledge");
+    c.w.submit(&c.coop, Act::Pledge(Pledge { asset: lot.reference(), financier: party(&c.bank) }))
+        .expect("pledge");
     let lot = c.w.asset(lot.id);
-    let back = Act::Custody(Custody {
-        assets: vec![lot.reference()],
-        to: party(&c.trader),
-    });
+    let back = Act::Custody(Custody { assets: vec![lot.reference()], to: party(&c.trader) });
     assert_eq!(code(c.w.submit(&c.warehouse, back)), "asset_pledged");
-    c.w.submit(
-        &c.bank,
-        Act::Release(Release {
-            asset: lot.reference(),
-        }),
-    )
-    .expect("release");
+    c.w.submit(&c.bank, Act::Release(Release { asset: lot.reference() })).expect("release");
     let lot = c.w.asset(lot.id);
-    let parts = (0..10_001)
-        .map(|_| Part {
-            amount: 2,
-            gs1: None,
-        })
-        .collect();
-    assert_eq!(
-        code(c.w.submit(
-            &c.coop,
-            Act::Split(Split {
-                asset: lot.reference(),
-                parts
-            })
-        )),
-        "too_many"
-    );
+    let parts = (0..10_001).map(|_| Part { amount: 2, gs1: None }).collect();
+    assert_eq!(code(c.w.submit(&c.coop, Act::Split(Split { asset: lot.reference(), parts }))), "too_many");
 }

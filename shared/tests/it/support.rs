@@ -3,9 +3,7 @@
 use std::collections::BTreeSet;
 
 use terroir_shared::Hash;
-use terroir_shared::asset::{
-    Asset, AssetId, Packing, Product, Quantity, TeaLot, TeaMaocha, TeaOrigin, Unit,
-};
+use terroir_shared::asset::{Asset, AssetId, Packing, Product, Quantity, TeaLot, TeaMaocha, TeaOrigin, Unit};
 use terroir_shared::calendar::{Date, Timestamp};
 use terroir_shared::crypto::Keypair;
 use terroir_shared::party::{PartyId, Role};
@@ -31,19 +29,11 @@ pub fn party(k: &Keypair) -> PartyId {
 
 impl World {
     pub fn new() -> Self {
-        Self {
-            ledger: MemoryLedger::new(),
-            operator: key(0),
-            clock: NOW - 1_000_000,
-        }
+        Self { ledger: MemoryLedger::new(), operator: key(0), clock: NOW - 1_000_000 }
     }
 
     pub fn ctx(&self) -> Context<'static> {
-        Context {
-            origin: ORIGIN,
-            operator: party(&self.operator),
-            now: Timestamp(NOW),
-        }
+        Context { origin: ORIGIN, operator: party(&self.operator), now: Timestamp(NOW) }
     }
 
     /// Signs `act` for `on_behalf` with `signer`, each record a millisecond after the last.
@@ -56,9 +46,7 @@ impl World {
             at: Timestamp(self.clock),
             act,
         };
-        Unsigned::new(record)
-            .sign(signer)
-            .expect("signer named in the record")
+        Unsigned::new(record).sign(signer).expect("signer named in the record")
     }
 
     pub fn submit(&mut self, signer: &Keypair, act: Act) -> Result<Hash, RuleViolation> {
@@ -86,20 +74,15 @@ impl World {
             contact: None,
         });
         let operator = Keypair::from_seed(self.operator.seed());
-        self.submit(&operator, act)
-            .expect("operator registers a party");
+        self.submit(&operator, act).expect("operator registers a party");
         party(k)
     }
 
     /// Commissions `assets` for the owner of `k` and returns them in output order.
     pub fn commission(&mut self, k: &Keypair, assets: Vec<NewAsset>) -> Vec<Asset> {
         let n = assets.len();
-        let id = self
-            .submit(k, Act::Commission(Commission { assets }))
-            .expect("commission");
-        (0..n)
-            .map(|i| self.asset(AssetId::derive(&id, i as u32)))
-            .collect()
+        let id = self.submit(k, Act::Commission(Commission { assets })).expect("commission");
+        (0..n).map(|i| self.asset(AssetId::derive(&id, i as u32))).collect()
     }
 
     pub fn asset(&self, id: AssetId) -> Asset {
@@ -109,11 +92,7 @@ impl World {
 }
 
 pub fn origin(garden: &str) -> TeaOrigin {
-    TeaOrigin {
-        garden: garden.into(),
-        mountain: Some("Bulang".into()),
-        harvest_season: "2026 spring".into(),
-    }
+    TeaOrigin { garden: garden.into(), mountain: Some("Bulang".into()), harvest_season: "2026 spring".into() }
 }
 
 pub fn tea_lot(garden: &str) -> Product {
@@ -126,18 +105,11 @@ pub fn tea_lot(garden: &str) -> Product {
 }
 
 pub fn maocha(garden: &str) -> Product {
-    Product::TeaMaocha(TeaMaocha {
-        origin: origin(garden),
-    })
+    Product::TeaMaocha(TeaMaocha { origin: origin(garden) })
 }
 
 pub fn new_asset(product: Product, amount: u64, unit: Unit) -> NewAsset {
-    NewAsset {
-        product,
-        quantity: Quantity::new(amount, unit).expect("quantity"),
-        gs1: None,
-        part_of: None,
-    }
+    NewAsset { product, quantity: Quantity::new(amount, unit).expect("quantity"), gs1: None, part_of: None }
 }
 
 pub fn lot_of(garden: &str, pieces: u64) -> NewAsset {
