@@ -1,6 +1,7 @@
 //! Use cases: accepting records into the log (one writer, group commit) and reading what the
 //! log proves. Handlers call these; these call `db/` and the core's rules and proofs.
 
+pub mod demo;
 mod group;
 pub mod ledger;
 pub mod reads;
