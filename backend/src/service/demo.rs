@@ -27,11 +27,12 @@ use terroir_shared::gs1::{DigitalLink, DigitalLinkError, Gtin, GtinError};
 use terroir_shared::party::{PartyId, Role};
 use terroir_shared::record::{
     Act, Attachment, AuthoriseDevice, Commission, Custody, Event, NewAsset, Observe, Part, Pledge,
-    Record, RegisterParty, Retire, SignError, Signed, Split, Transfer, Transform, Unsigned,
+    Record, RegisterParty, Release, Retire, SignError, Signed, Split, Transfer, Transform,
+    Unsigned,
 };
 
 /// The most days after `start` that any demo record is dated.
-pub const DEMO_SPAN_DAYS: u64 = 29;
+pub const DEMO_SPAN_DAYS: u64 = 30;
 
 const MINUTE_MS: u64 = 60 * 1000;
 const DAY_MS: u64 = 24 * 60 * MINUTE_MS;
@@ -251,8 +252,8 @@ impl<'a> Story<'a> {
     /// Moves the clock to `start + day` days, unless it is already later, and returns the date
     /// the clock then shows.
     fn day(&mut self, day: u64) -> Date {
-        let morning = self.start.saturating_add(day.saturating_mul(DAY_MS));
-        self.clock = self.clock.max(morning);
+        let target = self.start.saturating_add(day.saturating_mul(DAY_MS));
+        self.clock = self.clock.max(target);
         Date::of(Timestamp(self.clock))
     }
 
@@ -273,7 +274,7 @@ impl<'a> Story<'a> {
     /// Signs `act` for `party` with `signer` a few minutes after the previous record, and moves
     /// the head of every asset it touches to the new record.
     fn push(&mut self, signer: &Keypair, party: PartyId, act: Act) -> Result<Hash, DemoError> {
-        // The first record is dated `start` itself; then 2 to 6 minutes apart.
+        // The first record is dated `start` itself; then each follows by 2 to 7 minutes.
         if !self.records.is_empty() {
             self.clock = self
                 .clock
@@ -515,14 +516,14 @@ fn lot_number(story: &Story<'_>, prefix: &str, suffix: &str) -> String {
     format!("{prefix}{}-{suffix}", year.get(2..4).unwrap_or("26"))
 }
 
-/// Day 4 to 6: the maocha is pressed into one lot of 357 g cakes, one token per cake packed in
+/// Day 3 and 4: the maocha is pressed into one lot of 357 g cakes, one token per cake packed in
 /// the lot, and a laboratory certifies the lot.
 fn tea_pressing(
     story: &mut Story<'_>,
     k: &DemoKeys,
     maocha: Vec<AssetId>,
 ) -> Result<AssetId, DemoError> {
-    let pressed_on = story.day(4);
+    let pressed_on = story.day(3);
     let cake_gtin = gtin("00357")?;
     let lot_no = lot_number(story, "BL", "P01");
     let mut outputs = vec![NewAsset {
@@ -556,7 +557,7 @@ fn tea_pressing(
     };
     story.by_station(&k.tea_coop, observe(vec![story.at(lot)?], event))?;
 
-    story.day(6);
+    story.day(4);
     let report = format!(
         "Test report for tea lot {lot_no}: pesticide residues below GB 2763 limits; \
          moisture 9.1 %; heavy metals not detected above limits."
@@ -580,14 +581,14 @@ fn tea_pressing(
 }
 
 /// Sub-lots of the pressed lot: one sold to the trader, one stored at the warehouse, one
-/// pledged to the credit union, one kept.
+/// pledged to the credit union, one kept (pledged for a short loan, then released).
 const TEA_SPLIT: [u64; 4] = [100, 84, 60, 56];
 /// What the trader does with its 100 cakes: 50 kept, 30 to the tea house, 20 kept for samples.
 const TRADER_SPLIT: [u64; 3] = [50, 30, 20];
 
-/// Day 10 to 12: the lot is split and traded.
+/// Day 11 to 20: the lot is split, traded, stored and pledged.
 fn tea_trade(story: &mut Story<'_>, k: &DemoKeys, lot: AssetId) -> Result<(), DemoError> {
-    story.day(10);
+    story.day(11);
     let cake_gtin = gtin("00357")?;
     let parts = TEA_SPLIT
         .iter()
@@ -609,7 +610,7 @@ fn tea_trade(story: &mut Story<'_>, k: &DemoKeys, lot: AssetId) -> Result<(), De
     });
     let id = story.by_station(&k.tea_coop, act)?;
     let subs = story.outputs(id, TEA_SPLIT.len());
-    let [sold, stored, pledged, _kept] = [subs[0], subs[1], subs[2], subs[3]];
+    let [sold, stored, pledged, kept] = [subs[0], subs[1], subs[2], subs[3]];
 
     let act = Act::Transfer(Transfer {
         assets: vec![story.at(sold)?],
@@ -625,13 +626,15 @@ fn tea_trade(story: &mut Story<'_>, k: &DemoKeys, lot: AssetId) -> Result<(), De
         location: "Menghai dry store, hall B, rack 14, shelf 3".into(),
     };
     story.by_station(&k.warehouse, observe(vec![story.at(stored)?], event))?;
-    let act = Act::Pledge(Pledge {
-        asset: story.at(pledged)?,
-        financier: k.financier.id(),
-    });
-    story.by_party(&k.tea_coop, act)?;
+    for lot in [pledged, kept] {
+        let act = Act::Pledge(Pledge {
+            asset: story.at(lot)?,
+            financier: k.financier.id(),
+        });
+        story.by_party(&k.tea_coop, act)?;
+    }
 
-    story.day(12);
+    story.day(13);
     let parts = TRADER_SPLIT
         .iter()
         .enumerate()
@@ -665,6 +668,14 @@ fn tea_trade(story: &mut Story<'_>, k: &DemoKeys, lot: AssetId) -> Result<(), De
         &k.tea_house,
         observe(vec![story.at(trader_lots[1])?], event),
     )?;
+
+    // The short loan on the kept lot is repaid: the credit union releases it. The other pledge
+    // stands.
+    story.day(20);
+    let act = Act::Release(Release {
+        asset: story.at(kept)?,
+    });
+    story.by_station(&k.financier, act)?;
     Ok(())
 }
 
@@ -728,17 +739,16 @@ fn cattle_herd(story: &mut Story<'_>, k: &DemoKeys) -> Result<Vec<AssetId>, Demo
     Ok(story.outputs(id, n as usize))
 }
 
-/// Day 3 to 14: vaccinations by the county vet, weighing, and the sale of the heaviest animals
-/// to the slaughterhouse.
+/// Day 4 to 8: vaccinations by the county vet, and weighing.
 fn cattle_care(story: &mut Story<'_>, k: &DemoKeys, herd: &[AssetId]) -> Result<(), DemoError> {
-    story.day(3);
+    story.day(4);
     let event = Event::Vaccination {
         vaccine: "foot-and-mouth disease bivalent inactivated vaccine (type O and A)".into(),
         withdrawal_until: story.date_after(21),
     };
     story.by_station(&k.vet, observe(story.all_at(herd)?, event))?;
 
-    story.day(5);
+    story.day(6);
     // The youngest ten get a second vaccine; none of them is sold for slaughter.
     let young = &herd[herd.len().saturating_sub(10)..];
     let event = Event::Vaccination {
@@ -755,7 +765,14 @@ fn cattle_care(story: &mut Story<'_>, k: &DemoKeys, herd: &[AssetId]) -> Result<
         story.by_station(&k.cattle_coop, observe(vec![story.at(*animal)?], event))?;
     }
 
-    story.day(14);
+    Ok(())
+}
+
+/// Day 24 to 29: the sale of the oldest animals to the slaughterhouse, slaughter once the
+/// withdrawal period is over, cutting the next day, the sale of cuts to the trader and of one
+/// cut to a consumer.
+fn beef(story: &mut Story<'_>, k: &DemoKeys, herd: &[AssetId]) -> Result<(), DemoError> {
+    story.day(24);
     let sold = &herd[..DEMO_SLAUGHTERED];
     let act = Act::Transfer(Transfer {
         assets: story.all_at(sold)?,
@@ -767,13 +784,8 @@ fn cattle_care(story: &mut Story<'_>, k: &DemoKeys, herd: &[AssetId]) -> Result<
         to: "Jinghong abattoir lairage".into(),
     };
     story.by_station(&k.processor, observe(story.all_at(sold)?, event))?;
-    Ok(())
-}
 
-/// Day 25 to 28: slaughter after the withdrawal period, cutting, sale of cuts to the trader and
-/// the sale of one cut to a consumer.
-fn beef(story: &mut Story<'_>, k: &DemoKeys, herd: &[AssetId]) -> Result<(), DemoError> {
-    story.day(25);
+    story.day(26);
     let mut carcasses = Vec::new();
     for (i, animal) in herd.iter().take(DEMO_SLAUGHTERED).enumerate() {
         // About 55 % of live weight, to the nearest 100 g.
@@ -804,7 +816,7 @@ fn beef(story: &mut Story<'_>, k: &DemoKeys, herd: &[AssetId]) -> Result<(), Dem
         carcasses.push(story.outputs(id, 2)[0]);
     }
 
-    story.day(26);
+    story.day(27);
     let mut cuts = Vec::new();
     for (c, carcass) in carcasses.iter().take(DEMO_CARCASSES_CUT).enumerate() {
         let lot = lot_number(story, "MH", &format!("C{:02}", c + 1));
@@ -835,17 +847,17 @@ fn beef(story: &mut Story<'_>, k: &DemoKeys, herd: &[AssetId]) -> Result<(), Dem
         cuts.extend(story.outputs(id, CUTS.len()));
     }
 
-    story.day(27);
-    let sold = &cuts[..CUTS_SOLD_TO_TRADER];
+    story.day(28);
+    let cuts_sold = &cuts[..CUTS_SOLD_TO_TRADER];
     let act = Act::Transfer(Transfer {
-        assets: story.all_at(sold)?,
+        assets: story.all_at(cuts_sold)?,
         to: k.trader.id(),
     });
     story.by_party(&k.processor, act)?;
 
-    story.day(28);
+    story.day(29);
     let act = Act::Retire(Retire {
-        asset: story.at(sold[0])?,
+        asset: story.at(cuts_sold[0])?,
         reason: "sold to a consumer at the Kunming shop".into(),
     });
     story.by_station(&k.trader, act)?;
@@ -907,6 +919,15 @@ mod tests {
         let last = times.last().copied().unwrap_or_default();
         assert!(last < START + DEMO_SPAN_DAYS * DAY_MS);
         assert!(last > START + 20 * DAY_MS, "spread over weeks");
+        // Each step of the story happens on the day it is written for: none is pushed later by
+        // a step that ran long or was written out of order.
+        let mut days: Vec<u64> = times.iter().map(|t| (t - START) / DAY_MS).collect();
+        days.dedup();
+        assert_eq!(
+            days,
+            [0, 1, 2, 3, 4, 6, 8, 11, 13, 20, 24, 26, 27, 28, 29],
+            "days on which something happens"
+        );
         // Each record is accepted at its own time too, as a live station would submit it.
         let mut ledger = MemoryLedger::new();
         for r in &records {
@@ -978,6 +999,52 @@ mod tests {
     }
 
     #[test]
+    fn no_animal_is_slaughtered_before_its_withdrawal_date() {
+        let mut withdrawal: HashMap<AssetId, Date> = HashMap::new();
+        let mut slaughtered = 0;
+        for r in records(SEED) {
+            let (at, act) = (r.body().at, &r.body().act);
+            match act {
+                Act::Observe(Observe {
+                    assets,
+                    event:
+                        Event::Vaccination {
+                            withdrawal_until, ..
+                        },
+                    ..
+                }) => {
+                    for a in assets {
+                        let until = withdrawal.entry(a.id).or_insert(*withdrawal_until);
+                        *until = (*until).max(*withdrawal_until);
+                    }
+                }
+                Act::Transform(t) if t.process == "slaughter" => {
+                    for a in &t.inputs {
+                        let until = withdrawal.get(&a.id).expect("vaccinated");
+                        assert!(Date::of(at) >= *until, "slaughtered before {until}");
+                        slaughtered += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(slaughtered, DEMO_SLAUGHTERED);
+    }
+
+    #[test]
+    fn records_survive_the_wire_form() {
+        use terroir_shared::record::Envelope;
+        for r in records(SEED) {
+            let json = serde_json::to_vec(&r).expect("serialises");
+            let back = Envelope::<Record>::from_json(&json)
+                .expect("parses strictly")
+                .verify()
+                .expect("verifies");
+            assert_eq!(back.id(), r.id());
+        }
+    }
+
+    #[test]
     fn gs1_keys_carry_valid_check_digits_and_parse_back() {
         let ledger = replay(&records(SEED));
         let links: Vec<&DigitalLink> = ledger.assets().filter_map(|a| a.gs1.as_ref()).collect();
@@ -1009,7 +1076,8 @@ mod tests {
         );
         assert!(text.contains("register_party       8"), "{text}");
         assert!(text.contains("retire               1"), "{text}");
-        assert!(text.contains("pledge               1"), "{text}");
+        assert!(text.contains("pledge               2"), "{text}");
+        assert!(text.contains("release              1"), "{text}");
         assert_eq!(describe(&[]), "0 records, 0 assets created\n");
     }
 
