@@ -1,4 +1,4 @@
-//! The command line: `serve`, `init`, `audit`, each with `--help`.
+//! The command line: `serve`, `init`, `audit`, `demo`, each with `--help`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,6 +23,9 @@ pub enum Command {
     Init(Common),
     /// Re-verify the whole ledger from scratch: signatures, rules, hash links, tree, checkpoints.
     Audit(Common),
+    /// Load the sample ledger into an empty log: a tea co-op and a cattle co-op, a trader, a
+    /// processor, a warehouse, a financier and a veterinary station, with a month of history.
+    Demo(Common),
 }
 
 /// Options every subcommand shares.
@@ -53,6 +56,9 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes [default: 16777216].
     #[arg(long, env = "TERROIR_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
+    /// Load the sample ledger first if the log is empty.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 impl Common {
@@ -83,7 +89,7 @@ pub fn run() -> anyhow::Result<()> {
                 ..args.common.overrides()
             };
             let settings = Settings::resolve(&over)?;
-            actix_web::rt::System::new().block_on(crate::server::serve(settings))
+            actix_web::rt::System::new().block_on(crate::server::serve(settings, args.demo))
         }
         Command::Init(common) => {
             let settings = Settings::resolve(&common.overrides())?;
@@ -93,6 +99,14 @@ pub fn run() -> anyhow::Result<()> {
             println!("verifier key:   {}", node.ledger.vkey());
             println!("operator key:   {}", node.ledger.identity().operator);
             node.close();
+            Ok(())
+        }
+        Command::Demo(common) => {
+            let settings = Settings::resolve(&common.overrides())?;
+            let node = crate::server::Node::open(&settings)?;
+            let loaded = actix_web::rt::System::new().block_on(node.load_demo());
+            node.close();
+            println!("loaded the sample ledger: {}", loaded?);
             Ok(())
         }
         Command::Audit(common) => {

@@ -14,7 +14,8 @@ use crate::config::Settings;
 use crate::http::{self, AppState};
 use crate::keys;
 use crate::metrics::Metrics;
-use crate::service::ledger::{Clock, Ledger, LogIdentity, WriterThread};
+use crate::service::demo;
+use crate::service::ledger::{Clock, Ledger, LogIdentity, Outcome, WriterThread};
 
 /// The wall clock, read only here and handed to the rules.
 pub fn system_clock() -> Clock {
@@ -50,6 +51,33 @@ impl Node {
         Ok(Self { ledger, operator, metrics, writer })
     }
 
+    /// Loads the sample ledger into an empty log; returns a summary of what was loaded.
+    pub async fn load_demo(&self) -> anyhow::Result<String> {
+        let size = self.ledger.latest_checkpoint().map_or(0, |c| c.size);
+        if size > 0 {
+            anyhow::bail!("the log already holds {size} entries; the sample ledger goes into an empty log");
+        }
+        // A month of history ending now, from a fixed seed: the same story every time.
+        let now = (system_clock())();
+        let start =
+            Timestamp(now.millis().saturating_sub(demo::DEMO_SPAN_DAYS * 86_400_000 + 3_600_000));
+        let records = demo::demo_records(
+            &self.ledger.identity().origin,
+            &self.operator,
+            *b"terroir sample ledger, seed 0001",
+            start,
+        )?;
+        let summary = demo::describe(&records);
+        let outcomes = self.ledger.submit(records).await?;
+        for (i, outcome) in outcomes.iter().enumerate() {
+            match outcome {
+                Outcome::Accepted(_) => {}
+                other => anyhow::bail!("sample record {i} was not accepted: {other:?}"),
+            }
+        }
+        Ok(summary)
+    }
+
     /// Stops the writer after the group in flight.
     pub fn close(self) {
         drop(self.ledger);
@@ -57,8 +85,14 @@ impl Node {
     }
 }
 
-pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let node = Node::open(&settings)?;
+    if demo {
+        match node.ledger.latest_checkpoint() {
+            Some(cp) => println!("the log already holds {} entries; not loading the sample ledger", cp.size),
+            None => println!("loaded the sample ledger: {}", node.load_demo().await?),
+        }
+    }
     let pool = crate::db::read_pool(&settings.database(), settings.read_connections)?;
     let state = web::Data::new(AppState {
         ledger: node.ledger.clone(),

@@ -43,6 +43,7 @@ async fn every_act_is_accepted_over_http_with_a_receipt_that_verifies() {
         quantity: Quantity::new(1, Unit::Head).expect("q"),
         gs1: None,
         part_of: None,
+        units: None,
     };
     let commission = h.sign(
         &station,
@@ -78,6 +79,7 @@ async fn every_act_is_accepted_over_http_with_a_receipt_that_verifies() {
                 quantity: Quantity::new(300_000, Unit::Gram).expect("q"),
                 gs1: None,
                 part_of: None,
+                units: None,
             }],
         }),
     );

@@ -145,5 +145,6 @@ pub fn tea_lot(garden: &str, pieces: u64) -> NewAsset {
         quantity: Quantity::new(pieces, Unit::Piece).expect("quantity"),
         gs1: None,
         part_of: None,
+        units: None,
     }
 }

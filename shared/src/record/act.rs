@@ -89,6 +89,18 @@ pub struct NewAsset {
     /// Index of another output of the same record that holds this one (a cake in its lot).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub part_of: Option<u32>,
+    /// For a lot of cakes: also one token per cake, generated rather than listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<UnitTokens>,
+}
+
+/// One contained cake token per piece of a lot, with serial numbers `1..=amount` written with
+/// `serial_digits` digits on the lot's GTIN and lot number: a batch of 300 cakes costs a few
+/// bytes in the record, and every cake still has its own label and history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UnitTokens {
+    pub serial_digits: u8,
 }
 
 /// Creates tokens from nothing: the only act that may.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 pub use act::{
     Act, Attachment, AuthoriseDevice, Commission, Custody, Event, Merge, NewAsset, Observe, Part, Pledge,
-    RegisterParty, Release, Retire, RevokeDevice, Split, Transfer, Transform,
+    RegisterParty, Release, Retire, RevokeDevice, Split, Transfer, Transform, UnitTokens,
 };
 pub use parse::ParseError;
 pub(crate) use parse::parse_strict;

@@ -29,6 +29,7 @@ pub(super) fn split(
             quantity: Quantity::new(part.amount, unit)?,
             gs1: part.gs1.clone(),
             part_of: None,
+            units: None,
         });
     }
     let expected = parent.quantity.amount();
@@ -78,6 +79,7 @@ pub(super) fn merge(
         quantity: Quantity::new(total, first.quantity.unit())?,
         gs1: act.gs1.clone(),
         part_of: None,
+        units: None,
     };
     let parents: Vec<AssetId> = inputs.iter().map(|a| a.id).collect();
     let (owner, custodian) = (first.owner, first.custodian);

@@ -1,6 +1,7 @@
 //! Exactly the state a record's rules read, so a store can load it up front (in the
 //! transaction that will write the effects) and hand the rules a small in-memory snapshot.
 
+use super::outputs::expand;
 use crate::asset::{AssetId, Product, gs1_identity_key, identity_keys};
 use crate::crypto::PublicKey;
 use crate::gs1::DigitalLink;
@@ -22,10 +23,16 @@ pub fn needs(signed: &Signed<Record>) -> Needs {
     let record = signed.body();
     let mut n = Needs { parties: vec![record.party], devices: vec![record.signer], ..Needs::default() };
     n.assets = record.act.touches().iter().map(|r| r.id).collect();
+    // New assets with generated cake tokens expanded, exactly as the rules will see them.
+    let listed: &[NewAsset] = match &record.act {
+        Act::Commission(a) => &a.assets,
+        Act::Transform(a) => &a.outputs,
+        _ => &[],
+    };
+    let expanded = expand(listed).unwrap_or(std::borrow::Cow::Borrowed(listed));
     // The ids this record would create: if one exists, the record was applied before.
     let created = match &record.act {
-        Act::Commission(a) => a.assets.len(),
-        Act::Transform(a) => a.outputs.len(),
+        Act::Commission(_) | Act::Transform(_) => expanded.len(),
         Act::Split(a) => a.parts.len(),
         Act::Merge(_) => 1,
         _ => 0,
@@ -46,8 +53,7 @@ pub fn needs(signed: &Signed<Record>) -> Needs {
             n.devices.push(a.device);
             vec![]
         }
-        Act::Commission(a) => new_assets(&a.assets),
-        Act::Transform(a) => new_assets(&a.outputs),
+        Act::Commission(_) | Act::Transform(_) => new_assets(&expanded),
         Act::Transfer(a) => {
             n.parties.push(a.to);
             vec![]

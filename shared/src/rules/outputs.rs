@@ -1,11 +1,13 @@
 //! New tokens: commissioning, and the outputs every creating act shares (ids, units, unique
 //! identity keys, tokens packed inside others).
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 use super::{Effects, LedgerView, MAX_OUTPUTS, RuleViolation, at_least, at_most, require_text};
 use crate::Hash;
-use crate::asset::{Asset, AssetId, Product, Status, identity_keys};
+use crate::asset::{Asset, AssetId, Product, Quantity, Status, TeaCake, Unit, identity_keys};
+use crate::gs1::DigitalLink;
 use crate::party::PartyId;
 use crate::record::{Commission, NewAsset, Record};
 
@@ -34,6 +36,8 @@ pub(super) fn create_outputs(
     id: Hash,
 ) -> Result<Vec<Asset>, RuleViolation> {
     at_least(outputs.len(), 1, "record creating assets", "asset")?;
+    let expanded = expand(outputs)?;
+    let outputs: &[NewAsset] = &expanded;
     at_most(outputs.len(), MAX_OUTPUTS, "new assets")?;
     let ids = output_ids(&id, outputs.len());
     // Ids derive from the record, so an existing one means this record was applied before.
@@ -71,6 +75,56 @@ pub(super) fn create_outputs(
     }
     check_holders_add_up(outputs, &ids)?;
     Ok(assets)
+}
+
+/// The outputs with every lot's generated cake tokens appended after the listed outputs, in
+/// order: lot by lot, serial 1 first.
+pub(super) fn expand(outputs: &[NewAsset]) -> Result<Cow<'_, [NewAsset]>, RuleViolation> {
+    if outputs.iter().all(|o| o.units.is_none()) {
+        return Ok(Cow::Borrowed(outputs));
+    }
+    let mut all = outputs.to_vec();
+    for (index, lot) in outputs.iter().enumerate() {
+        let Some(units) = lot.units else { continue };
+        let bad = |why| RuleViolation::BadUnitTokens { index, why };
+        let Product::TeaLot(spec) = &lot.product else {
+            return Err(bad("only a lot of tea cakes has cake tokens"));
+        };
+        let link = lot.gs1.as_ref().ok_or(bad("the lot needs a GS1 key with a lot number"))?;
+        let lot_number = link
+            .lot()
+            .filter(|_| link.serial().is_none())
+            .ok_or(bad("the lot's GS1 key needs a lot number and no serial"))?;
+        if lot.part_of.is_some() {
+            return Err(bad("a lot with cake tokens cannot itself be packed in another output"));
+        }
+        let digits = usize::from(units.serial_digits);
+        let count = lot.quantity.amount();
+        if !(1..=20).contains(&digits) || (digits < 20 && count >= 10u64.saturating_pow(digits as u32)) {
+            return Err(bad("the serial numbers do not fit in that many digits (1 to 20)"));
+        }
+        if all.len() as u64 + count > MAX_OUTPUTS as u64 {
+            return Err(RuleViolation::TooMany {
+                what: "new assets",
+                limit: MAX_OUTPUTS,
+                found: all.len() + count as usize,
+            });
+        }
+        let cake = Product::TeaCake(TeaCake {
+            origin: spec.origin.clone(),
+            pressed_on: spec.pressed_on,
+            weight_g: spec.cake_weight_g,
+        });
+        let one = Quantity::new(1, Unit::Piece)?;
+        for serial in 1..=count {
+            let serial = format!("{serial:0digits$}");
+            let gs1 = DigitalLink::new(*link.gtin(), link.cpv(), Some(lot_number), Some(&serial))
+                .map_err(|_| bad("the generated serial numbers are not valid GS1 serials"))?;
+            let part_of = u32::try_from(index).ok();
+            all.push(NewAsset { product: cake.clone(), quantity: one, gs1: Some(gs1), part_of, units: None });
+        }
+    }
+    Ok(Cow::Owned(all))
 }
 
 fn check_new_asset(out: &NewAsset) -> Result<(), RuleViolation> {

@@ -88,6 +88,8 @@ pub enum RuleViolation {
     IdentityTaken { key: String },
     #[error("output {index} says it is part of output {holder}, which {why}")]
     BadPartOf { index: usize, holder: u32, why: &'static str },
+    #[error("output {index} asks for cake tokens, but {why}")]
+    BadUnitTokens { index: usize, why: &'static str },
     #[error("nothing would change: {0}")]
     NoChange(&'static str),
     #[error("`{0}` must not be empty")]
@@ -145,6 +147,7 @@ impl RuleViolation {
             RuleViolation::TransformNotAllowed { .. } => "transform_not_allowed",
             RuleViolation::IdentityTaken { .. } => "identity_taken",
             RuleViolation::BadPartOf { .. } => "bad_part_of",
+            RuleViolation::BadUnitTokens { .. } => "bad_unit_tokens",
             RuleViolation::NoChange(_) => "no_change",
             RuleViolation::Empty(_) => "empty_field",
             RuleViolation::WrongKindForEvent { .. } => "wrong_kind_for_event",
@@ -187,6 +190,7 @@ impl RuleViolation {
             | RuleViolation::TransformNotAllowed { .. }
             | RuleViolation::IdentityTaken { .. }
             | RuleViolation::BadPartOf { .. }
+            | RuleViolation::BadUnitTokens { .. }
             | RuleViolation::NoChange(_)
             | RuleViolation::Empty(_)
             | RuleViolation::WrongKindForEvent { .. } => ViolationClass::Unprocessable,

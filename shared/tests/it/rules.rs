@@ -110,6 +110,7 @@ fn a_tea_batch_is_one_lot_holding_one_token_per_cake() {
         quantity: Quantity::new(1, Unit::Piece).expect("q"),
         gs1: Some(DigitalLink::parse(&format!("/01/{gtin}/10/BL2026-01/21/{n}")).expect("link")),
         part_of: Some(0),
+        units: None,
     };
     let mut lot = lot_of("Laobanzhang", 50);
     lot.gs1 = Some(lot_link);
@@ -228,6 +229,7 @@ fn slaughter_turns_an_animal_into_a_carcass_and_cuts() {
             quantity: grams(310_000),
             gs1: None,
             part_of: None,
+            units: None,
         }],
     });
     let id = c.w.submit(&c.coop, slaughter.clone()).expect("slaughter");
@@ -239,6 +241,7 @@ fn slaughter_turns_an_animal_into_a_carcass_and_cuts() {
         quantity: grams(g),
         gs1: None,
         part_of: None,
+        units: None,
     };
     let cutting = Act::Transform(Transform {
         process: "cutting".into(),
@@ -376,6 +379,7 @@ fn transformations_never_create_goods() {
         quantity: Quantity::new(n, Unit::Piece).expect("q"),
         gs1: None,
         part_of: None,
+        units: None,
     };
     let press = |cakes: u64| {
         Act::Transform(Transform {
@@ -420,6 +424,7 @@ fn transformations_never_create_goods() {
             quantity: grams(2_000_000),
             gs1: None,
             part_of: None,
+            units: None,
         }],
     });
     assert_eq!(code(c.w.submit(&c.coop, huge)), "transform_creates_quantity");
@@ -437,6 +442,7 @@ fn packed_cakes_travel_with_their_lot() {
         quantity: Quantity::new(1, Unit::Piece).expect("q"),
         gs1: None,
         part_of: Some(0),
+        units: None,
     };
     let assets = c.w.commission(&c.coop, vec![lot_of("Hekai", 2), cake.clone(), cake]);
     assert_eq!(assets[1].status, Status::Contained { holder: assets[0].id });
@@ -514,4 +520,50 @@ fn a_custodian_cannot_move_pledged_goods_and_lists_are_bounded() {
     let lot = c.w.asset(lot.id);
     let parts = (0..10_001).map(|_| Part { amount: 2, gs1: None }).collect();
     assert_eq!(code(c.w.submit(&c.coop, Act::Split(Split { asset: lot.reference(), parts }))), "too_many");
+}
+
+#[test]
+fn a_lot_can_generate_one_token_per_cake() {
+    use terroir_shared::rules::{self, LedgerView};
+    let mut c = cast();
+    let link = DigitalLink::parse("/01/09506000134352/10/BL-7").expect("link");
+    let mut lot = lot_of("Hekai", 120);
+    lot.gs1 = Some(link.clone());
+    lot.units = Some(UnitTokens { serial_digits: 3 });
+    let record = c.w.sign(&c.coop, party(&c.coop), Act::Commission(Commission { assets: vec![lot.clone()] }));
+    // The exact-state snapshot of needs() judges it like the full ledger, generated keys included.
+    let needs = rules::needs(&record);
+    assert_eq!(needs.identity_keys.len(), 121, "the lot's key and 120 cake keys");
+    let ctx = c.w.ctx();
+    let id = c.w.ledger.submit(&record, &ctx).expect("accepted");
+    let holder = AssetId::derive(&id, 0);
+    for n in 1..=120u32 {
+        let cake = c.w.asset(AssetId::derive(&id, n));
+        assert_eq!(cake.status, Status::Contained { holder });
+        assert_eq!(cake.gs1.as_ref().and_then(|l| l.serial()), Some(format!("{n:03}").as_str()));
+        assert!(matches!(&cake.product, Product::TeaCake(t) if t.weight_g == 357));
+    }
+    assert!(c.w.ledger.holder_of("gs1:/01/09506000134352/10/BL-7/21/120").is_some());
+    // The same lot number again is taken, cake keys included; refusals say why.
+    let again = Act::Commission(Commission { assets: vec![lot.clone()] });
+    assert_eq!(code(c.w.submit(&c.coop, again)), "identity_taken");
+    let mut narrow = lot.clone();
+    narrow.gs1 = Some(DigitalLink::parse("/01/09506000134352/10/BL-8").expect("link"));
+    narrow.units = Some(UnitTokens { serial_digits: 2 });
+    assert_eq!(
+        code(c.w.submit(&c.coop, Act::Commission(Commission { assets: vec![narrow] }))),
+        "bad_unit_tokens"
+    );
+    let mut unkeyed = lot.clone();
+    unkeyed.gs1 = None;
+    assert_eq!(
+        code(c.w.submit(&c.coop, Act::Commission(Commission { assets: vec![unkeyed] }))),
+        "bad_unit_tokens"
+    );
+    let mut leaf = new_asset(maocha("Hekai"), 500, Unit::Gram);
+    leaf.units = Some(UnitTokens { serial_digits: 3 });
+    assert_eq!(
+        code(c.w.submit(&c.coop, Act::Commission(Commission { assets: vec![leaf] }))),
+        "bad_unit_tokens"
+    );
 }

@@ -109,7 +109,13 @@ pub fn maocha(garden: &str) -> Product {
 }
 
 pub fn new_asset(product: Product, amount: u64, unit: Unit) -> NewAsset {
-    NewAsset { product, quantity: Quantity::new(amount, unit).expect("quantity"), gs1: None, part_of: None }
+    NewAsset {
+        product,
+        quantity: Quantity::new(amount, unit).expect("quantity"),
+        gs1: None,
+        part_of: None,
+        units: None,
+    }
 }
 
 pub fn lot_of(garden: &str, pieces: u64) -> NewAsset {
