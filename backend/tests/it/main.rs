@@ -1,0 +1,3 @@
+//! The backend's integration tests: one binary, a module per area.
+
+mod audit;
