@@ -59,8 +59,7 @@ impl Node {
         }
         // A month of history ending now, from a fixed seed: the same story every time.
         let now = (system_clock())();
-        let start =
-            Timestamp(now.millis().saturating_sub(demo::DEMO_SPAN_DAYS * 86_400_000 + 3_600_000));
+        let start = Timestamp(now.millis().saturating_sub(demo::DEMO_SPAN_DAYS * 86_400_000 + 3_600_000));
         let records = demo::demo_records(
             &self.ledger.identity().origin,
             &self.operator,

@@ -189,19 +189,58 @@ pub fn audit(
         checkpoints: 0,
     };
     progress(0, total);
-    let mut start = 0u64;
-    while start < total {
-        let end = (start + CHUNK).min(total);
-        let rows = db::entries::range(conn, start as i64, end as i64)?;
-        let nodes =
-            db::nodes::range(conn, stored_hash_index(0, start) as i64, stored_hash_index(0, end) as i64)?;
-        let checkpoints = db::checkpoints::range(conn, start as i64, end as i64)?;
-        let (prepared, notes) = prepare_in_parallel(&rows, &checkpoints, vkey);
-        replay.chunk(start, end, &rows, prepared, &nodes, &checkpoints, notes)?;
-        progress(end, total);
-        start = end;
-    }
+    // A pipeline: while this thread replays chunk k in order, two others parse and verify
+    // chunk k + 1.
+    std::thread::scope(|s| -> Result<(), AuditError> {
+        let mut pending: Option<std::thread::ScopedJoinHandle<'_, Ready>> = None;
+        let mut start = 0u64;
+        loop {
+            let next = if start < total {
+                let chunk = Chunk::read(conn, start, (start + CHUNK).min(total))?;
+                start = chunk.end;
+                Some(s.spawn(move || prepare_in_parallel(chunk, vkey)))
+            } else {
+                None
+            };
+            if let Some(handle) = pending.take() {
+                let ready = handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                let end = ready.chunk.end;
+                replay.chunk(ready)?;
+                progress(end, total);
+            }
+            match next {
+                Some(handle) => pending = Some(handle),
+                None => return Ok(()),
+            }
+        }
+    })?;
     replay.finish(conn, total)
+}
+
+/// One chunk of stored rows: entries `start..end`, the nodes their appends write and the
+/// checkpoints of sizes `start + 1..=end`.
+struct Chunk {
+    start: u64,
+    end: u64,
+    rows: Vec<EntryRow>,
+    nodes: Vec<(i64, Vec<u8>)>,
+    checkpoints: Vec<CheckpointRow>,
+}
+
+impl Chunk {
+    fn read(conn: &mut SqliteConnection, start: u64, end: u64) -> Result<Self, DbError> {
+        Ok(Self {
+            start,
+            end,
+            rows: db::entries::range(conn, start as i64, end as i64)?,
+            nodes: db::nodes::range(
+                conn,
+                stored_hash_index(0, start) as i64,
+                stored_hash_index(0, end) as i64,
+            )?,
+            checkpoints: db::checkpoints::range(conn, start as i64, end as i64)?,
+        })
+    }
 }
 
 /// An entry after the parallel stage: parsed and its signature checked, or why its leaf bytes
@@ -217,26 +256,30 @@ struct Parsed {
 
 type NoteVerdict = Result<Checkpoint, CheckpointError>;
 
+/// A chunk with its entries parsed and verified and its checkpoint notes verified.
+struct Ready {
+    chunk: Chunk,
+    entries: Vec<Prepared>,
+    notes: Vec<NoteVerdict>,
+}
+
 /// Parses and verifies a chunk's entries and checkpoint notes, half on another thread.
-fn prepare_in_parallel(
-    rows: &[EntryRow],
-    checkpoints: &[CheckpointRow],
-    vkey: &str,
-) -> (Vec<Prepared>, Vec<NoteVerdict>) {
-    let (left, right) = rows.split_at(rows.len().div_ceil(2));
-    let (notes_left, notes_right) = checkpoints.split_at(checkpoints.len().div_ceil(2));
-    std::thread::scope(|s| {
+fn prepare_in_parallel(chunk: Chunk, vkey: &str) -> Ready {
+    let (left, right) = chunk.rows.split_at(chunk.rows.len().div_ceil(2));
+    let (notes_left, notes_right) = chunk.checkpoints.split_at(chunk.checkpoints.len().div_ceil(2));
+    let (entries, notes) = std::thread::scope(|s| {
         let other = s.spawn(|| (prepare(right), verify_notes(notes_right, vkey)));
-        let (mut prepared, mut notes) = (prepare(left), verify_notes(notes_left, vkey));
+        let (mut entries, mut notes) = (prepare(left), verify_notes(notes_left, vkey));
         match other.join() {
             Ok((more, more_notes)) => {
-                prepared.extend(more);
+                entries.extend(more);
                 notes.extend(more_notes);
-                (prepared, notes)
+                (entries, notes)
             }
             Err(panic) => std::panic::resume_unwind(panic),
         }
-    })
+    });
+    Ready { chunk, entries, notes }
 }
 
 fn prepare(rows: &[EntryRow]) -> Vec<Prepared> {
@@ -285,18 +328,10 @@ struct Replay<'a> {
 }
 
 impl Replay<'_> {
-    /// Checks and replays entries `start..end`, in order.
-    #[allow(clippy::too_many_arguments)]
-    fn chunk(
-        &mut self,
-        start: u64,
-        end: u64,
-        rows: &[EntryRow],
-        prepared: Vec<Prepared>,
-        nodes: &[(i64, Vec<u8>)],
-        checkpoints: &[CheckpointRow],
-        notes: Vec<NoteVerdict>,
-    ) -> Result<(), AuditFailure> {
+    /// Checks and replays a chunk's entries, in order.
+    fn chunk(&mut self, ready: Ready) -> Result<(), AuditFailure> {
+        let Ready { chunk, entries: prepared, notes } = ready;
+        let Chunk { start, end, rows, nodes, checkpoints } = chunk;
         let mut prepared = prepared.into_iter();
         let mut node_cursor = 0usize;
         let mut checkpoints = checkpoints.iter().zip(notes).peekable();

@@ -1,6 +1,7 @@
 //! The ledger server end to end: HTTP in, SQLite and proofs out, each test on a fresh database.
 
 mod api;
+mod audit;
 mod crash;
 mod race;
 mod submit;

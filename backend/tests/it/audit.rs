@@ -1,0 +1,466 @@
+//! The audit over databases built by the real writer: a clean one passes, and every kind of
+//! tampering with the stored entries, nodes or checkpoints is found and located.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Binary, Text};
+use diesel::sqlite::SqliteConnection;
+use ed25519_dalek::SigningKey;
+use terroir_backend::db;
+use terroir_backend::service::audit::{AuditError, AuditFailure, AuditReport, audit};
+use terroir_backend::service::ledger::{Clock, Ledger, LogIdentity, Outcome};
+use terroir_shared::Hash;
+use terroir_shared::asset::{AssetId, AssetRef, Packing, Product, Quantity, TeaLot, TeaOrigin, Unit};
+use terroir_shared::calendar::{Date, Timestamp};
+use terroir_shared::crypto::Keypair;
+use terroir_shared::entry::LedgerEntry;
+use terroir_shared::log::{EMPTY_ROOT, LogSigner, leaf_hash, stored_hash_count, stored_hash_index};
+use terroir_shared::party::{PartyId, Role};
+use terroir_shared::record::{
+    Act, Commission, NewAsset, Part, Record, RegisterParty, Signed, Split, Transfer, Unsigned,
+};
+use terroir_shared::rules::RuleViolation;
+
+const ORIGIN: &str = "ledger.terroir.test/log";
+const NOW: u64 = 1_790_000_000_000;
+const LOG_SEED: [u8; 32] = [9; 32];
+
+fn key(seed: u8) -> Keypair {
+    Keypair::from_seed(&[seed; 32])
+}
+
+fn party(k: &Keypair) -> PartyId {
+    PartyId(k.public())
+}
+
+fn log_signer() -> LogSigner {
+    LogSigner::new(ORIGIN, SigningKey::from_bytes(&LOG_SEED)).expect("valid origin")
+}
+
+fn sign(k: &Keypair, at: u64, act: Act) -> Signed<Record> {
+    let record =
+        Record { origin: ORIGIN.into(), party: party(k), signer: k.public(), at: Timestamp(at), act };
+    Unsigned::new(record).sign(k).expect("signer named")
+}
+
+fn lot(garden: String, pieces: u64) -> NewAsset {
+    NewAsset {
+        product: Product::TeaLot(TeaLot {
+            origin: TeaOrigin {
+                garden,
+                mountain: Some("Bulang".into()),
+                harvest_season: "2026 spring".into(),
+            },
+            pressed_on: Date::from_ymd(2026, 4, 20).expect("date"),
+            cake_weight_g: 357,
+            packing: Packing::Lot,
+        }),
+        quantity: Quantity::new(pieces, Unit::Piece).expect("quantity"),
+        gs1: None,
+        part_of: None,
+        units: None,
+    }
+}
+
+fn register(operator: &Keypair, k: &Keypair, name: &str, at: u64) -> Signed<Record> {
+    sign(
+        operator,
+        at,
+        Act::RegisterParty(RegisterParty {
+            id: party(k),
+            name: name.into(),
+            roles: BTreeSet::from([Role::Cooperative, Role::Trader]),
+            contact: None,
+        }),
+    )
+}
+
+/// A ledger database written by the real writer, closed, and what it should audit to.
+struct Built {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    vkey: String,
+    operator: PartyId,
+    entries: u64,
+    checkpoints: u64,
+    root: Hash,
+}
+
+impl Built {
+    fn conn(&self) -> SqliteConnection {
+        SqliteConnection::establish(&self.path.to_string_lossy()).expect("open the database")
+    }
+
+    fn audit(&self) -> Result<AuditReport, AuditError> {
+        audit(&mut self.conn(), ORIGIN, self.operator, &self.vkey, &|_, _| {})
+    }
+
+    fn failure(&self) -> AuditFailure {
+        match self.audit() {
+            Ok(report) => panic!("the audit passed: {report:?}"),
+            Err(AuditError::Failed(f)) => *f,
+            Err(e) => panic!("the audit did not run: {e}"),
+        }
+    }
+
+    fn exec(&self, sql: &str) {
+        diesel::sql_query(sql).execute(&mut self.conn()).expect("tamper");
+    }
+
+    fn leaf(&self, idx: u64) -> Vec<u8> {
+        db::entries::get(&mut self.conn(), idx as i64).expect("read").expect("entry exists").leaf
+    }
+
+    fn set_leaf(&self, idx: u64, leaf: &[u8]) {
+        diesel::sql_query("UPDATE entries SET leaf = ? WHERE idx = ?")
+            .bind::<Binary, _>(leaf)
+            .bind::<BigInt, _>(idx as i64)
+            .execute(&mut self.conn())
+            .expect("tamper");
+    }
+
+    fn set_column(&self, table: &str, column: &str, key: &str, at: i64, value: &[u8]) {
+        diesel::sql_query(format!("UPDATE {table} SET {column} = ? WHERE {key} = ?"))
+            .bind::<Binary, _>(value)
+            .bind::<BigInt, _>(at)
+            .execute(&mut self.conn())
+            .expect("tamper");
+    }
+
+    fn checkpoint_sizes(&self) -> Vec<u64> {
+        db::checkpoints::all(&mut self.conn()).expect("read").iter().map(|c| c.size as u64).collect()
+    }
+}
+
+/// Registers two parties, then writes `groups` commits of `per_group` commissioned lots each;
+/// from the second commit on, each commit also transfers one earlier lot and splits another.
+/// Every commit is one group, so one checkpoint; the clock moves a second per commit.
+fn build(groups: usize, per_group: usize) -> Built {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("ledger.db");
+    let operator = key(0);
+    let (coop, trader) = (key(1), key(2));
+    let signer = log_signer();
+    let vkey = signer.vkey();
+    let clock_at = Arc::new(AtomicU64::new(NOW));
+    let clock: Clock = {
+        let at = clock_at.clone();
+        Arc::new(move || Timestamp(at.fetch_add(1_000, Ordering::SeqCst)))
+    };
+    let identity = LogIdentity { origin: ORIGIN.into(), operator: party(&operator), signer };
+    let (ledger, writer) = Ledger::open(
+        &path,
+        identity,
+        clock,
+        std::sync::Arc::new(terroir_backend::metrics::Metrics::default()),
+    )
+    .expect("open the ledger");
+    let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let mut at = NOW - 3_600_000;
+    let mut tick = || {
+        at += 1;
+        at
+    };
+    let mut commits: Vec<Vec<Signed<Record>>> = vec![vec![
+        register(&operator, &coop, "Bulang co-op", tick()),
+        register(&operator, &trader, "Menghai trading", tick()),
+    ]];
+    let mut lots: Vec<(AssetId, Hash)> = Vec::new();
+    for g in 0..groups {
+        let mut records = Vec::new();
+        if g > 0 {
+            let (id, head) = lots.remove(0);
+            records.push(sign(
+                &coop,
+                tick(),
+                Act::Transfer(Transfer { assets: vec![AssetRef { id, head }], to: party(&trader) }),
+            ));
+            let (id, head) = lots.remove(0);
+            records.push(sign(
+                &coop,
+                tick(),
+                Act::Split(Split {
+                    asset: AssetRef { id, head },
+                    parts: vec![Part { amount: 40, gs1: None }, Part { amount: 60, gs1: None }],
+                }),
+            ));
+        }
+        for i in 0..per_group {
+            let r = sign(
+                &coop,
+                tick(),
+                Act::Commission(Commission { assets: vec![lot(format!("garden {g}-{i}"), 100)] }),
+            );
+            lots.push((AssetId::derive(&r.id(), 0), r.id()));
+            records.push(r);
+        }
+        commits.push(records);
+    }
+    let mut entries = 0;
+    for records in &commits {
+        let outcomes = rt.block_on(ledger.submit(records.clone())).expect("the writer answers");
+        for o in outcomes {
+            assert!(matches!(o, Outcome::Accepted(_)), "accepted: {o:?}");
+            entries += 1;
+        }
+    }
+    let latest = ledger.latest_checkpoint().expect("a checkpoint");
+    assert_eq!(latest.size, entries);
+    drop(ledger);
+    writer.join();
+    Built {
+        _dir: dir,
+        path,
+        vkey,
+        operator: party(&operator),
+        entries,
+        checkpoints: commits.len() as u64,
+        root: latest.root,
+    }
+}
+
+fn small() -> Built {
+    build(4, 10)
+}
+
+#[test]
+fn a_clean_database_passes_with_the_right_counts() {
+    let built = small();
+    let calls = std::cell::RefCell::new(Vec::new());
+    let report = audit(&mut built.conn(), ORIGIN, built.operator, &built.vkey, &|done, total| {
+        calls.borrow_mut().push((done, total))
+    })
+    .expect("a clean database passes");
+    assert_eq!(report.entries, built.entries);
+    assert_eq!(report.entries, 2 + 4 * 10 + 3 * 2);
+    assert_eq!(report.checkpoints, built.checkpoints);
+    assert_eq!(report.nodes, stored_hash_count(built.entries));
+    assert_eq!(report.root, built.root);
+    assert_eq!(report.parties, 2);
+    assert_eq!(report.assets, 40 + 3 * 2);
+    let calls = calls.into_inner();
+    assert_eq!(calls.first(), Some(&(0, built.entries)));
+    assert_eq!(calls.last(), Some(&(built.entries, built.entries)));
+}
+
+#[test]
+fn an_empty_database_passes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("ledger.db");
+    let identity = LogIdentity { origin: ORIGIN.into(), operator: party(&key(0)), signer: log_signer() };
+    let clock: Clock = Arc::new(|| Timestamp(NOW));
+    let (ledger, writer) = Ledger::open(
+        &path,
+        identity,
+        clock,
+        std::sync::Arc::new(terroir_backend::metrics::Metrics::default()),
+    )
+    .expect("open");
+    let vkey = ledger.vkey();
+    drop(ledger);
+    writer.join();
+    let mut conn = SqliteConnection::establish(&path.to_string_lossy()).expect("open");
+    let report = audit(&mut conn, ORIGIN, party(&key(0)), &vkey, &|_, _| {}).expect("passes");
+    assert_eq!((report.entries, report.checkpoints, report.nodes), (0, 0, 0));
+    assert_eq!(report.root, EMPTY_ROOT);
+}
+
+#[test]
+fn one_flipped_byte_of_a_leaf_names_its_entry() {
+    let built = small();
+    let original = built.leaf(7);
+    let signature_at = original.windows(13).position(|w| w == b"\"signature\":\"").expect("a signature") + 13;
+    for at in [0, 1, original.len() / 2, signature_at, original.len() - 1] {
+        let mut leaf = original.clone();
+        leaf[at] ^= 0x01;
+        built.set_leaf(7, &leaf);
+        let failure = built.failure();
+        assert_eq!(failure.entry(), Some(7), "byte {at}: {failure}");
+    }
+    // A hex digit changed to another hex digit: still canonical, but not the hashed leaf.
+    let mut leaf = original.clone();
+    leaf[signature_at] = if leaf[signature_at] == b'0' { b'1' } else { b'0' };
+    built.set_leaf(7, &leaf);
+    assert!(
+        matches!(
+            built.failure(),
+            AuditFailure::LeafHashMismatch { index: 7, computed, .. } if computed == leaf_hash(&leaf)
+        ),
+        "{}",
+        built.failure()
+    );
+    // The same change with the leaf hash column updated to match: the signature fails.
+    built.set_column("entries", "leaf_hash", "idx", 7, leaf_hash(&leaf).as_bytes());
+    assert!(
+        matches!(built.failure(), AuditFailure::SignatureInvalid { index: 7, .. }),
+        "{}",
+        built.failure()
+    );
+    // Put back, it passes again.
+    built.set_leaf(7, &original);
+    built.set_column("entries", "leaf_hash", "idx", 7, leaf_hash(&original).as_bytes());
+    built.audit().expect("restored");
+}
+
+#[test]
+fn the_stored_columns_must_match_the_leaf() {
+    let built = small();
+    built.set_column("entries", "record_id", "idx", 12, &[7; 32]);
+    assert!(matches!(built.failure(), AuditFailure::RecordIdMismatch { index: 12, .. }));
+    let built = small();
+    built.set_column("entries", "leaf_hash", "idx", 3, &[7; 31]);
+    assert!(matches!(built.failure(), AuditFailure::LeafHashMismatch { index: 3, .. }));
+}
+
+#[test]
+fn swapped_or_missing_entries_are_found() {
+    let built = small();
+    let (a, b) = (built.leaf(4), built.leaf(5));
+    built.set_leaf(4, &b);
+    built.set_leaf(5, &a);
+    assert_eq!(built.failure(), AuditFailure::IndexMismatch { index: 4, claimed: 5 });
+    let built = small();
+    built.exec("DELETE FROM entries WHERE idx = 9");
+    assert_eq!(built.failure(), AuditFailure::EntryMissing { index: 9 });
+    let built = small();
+    built.exec(&format!("DELETE FROM entries WHERE idx = {}", built.entries - 1));
+    assert_eq!(
+        built.failure(),
+        AuditFailure::CheckpointOutOfRange { size: built.entries as i64, entries: built.entries - 1 }
+    );
+}
+
+#[test]
+fn a_validly_signed_record_the_rules_refuse_is_named() {
+    let built = small();
+    let original = LedgerEntry::from_leaf_bytes(&built.leaf(20)).expect("canonical");
+    let stranger = key(77);
+    let forged = sign(&stranger, NOW, Act::Commission(Commission { assets: vec![lot("nowhere".into(), 5)] }));
+    let entry = LedgerEntry { index: 20, prev: original.prev, record: forged.envelope() };
+    let leaf = entry.leaf_bytes().expect("canonical");
+    built.set_leaf(20, &leaf);
+    built.set_column("entries", "leaf_hash", "idx", 20, leaf_hash(&leaf).as_bytes());
+    built.set_column("entries", "record_id", "idx", 20, forged.id().as_bytes());
+    assert_eq!(
+        built.failure(),
+        AuditFailure::RuleRefused { index: 20, violation: RuleViolation::UnknownParty(party(&stranger)) }
+    );
+}
+
+#[test]
+fn a_broken_hash_link_is_named() {
+    let built = small();
+    let mut entry = LedgerEntry::from_leaf_bytes(&built.leaf(15)).expect("canonical");
+    entry.prev = Hash([1; 32]);
+    let leaf = entry.leaf_bytes().expect("canonical");
+    built.set_leaf(15, &leaf);
+    assert!(matches!(
+        built.failure(),
+        AuditFailure::HashLinkBroken { index: 15, found, .. } if found == Hash([1; 32])
+    ));
+}
+
+#[test]
+fn a_changed_missing_or_extra_node_is_found() {
+    let built = small();
+    let node = stored_hash_index(1, 3);
+    built.set_column("nodes", "hash", "idx", node as i64, &[0; 32]);
+    assert!(
+        matches!(
+            built.failure(),
+            AuditFailure::NodeMismatch { entry: 7, node: n, level: 1, n: 3, .. } if n == node
+        ),
+        "{}",
+        built.failure()
+    );
+    let built = small();
+    let leaf_node = stored_hash_index(0, 30);
+    built.exec(&format!("DELETE FROM nodes WHERE idx = {leaf_node}"));
+    assert!(matches!(built.failure(), AuditFailure::NodeMissing { entry: 30, level: 0, n: 30, .. }));
+    let built = small();
+    built.exec("INSERT INTO nodes (idx, hash) VALUES (100000, x'00')");
+    assert!(matches!(built.failure(), AuditFailure::UnexpectedNodes { highest: Some(100000), .. }));
+}
+
+#[test]
+fn a_changed_checkpoint_note_or_root_is_found() {
+    let built = small();
+    let size = built.checkpoint_sizes()[2] as i64;
+    let note: String = db::checkpoints::all(&mut built.conn()).expect("read")[2].note.clone();
+    let lines: Vec<&str> = note.split('\n').collect();
+    let other_size = note.replacen(&format!("\n{}\n", lines[1]), "\n1\n", 1);
+    assert_ne!(other_size, note);
+    diesel::sql_query("UPDATE checkpoints SET note = ? WHERE size = ?")
+        .bind::<Text, _>(&other_size)
+        .bind::<BigInt, _>(size)
+        .execute(&mut built.conn())
+        .expect("tamper");
+    assert!(
+        matches!(
+            built.failure(),
+            AuditFailure::CheckpointSignatureInvalid { size: s, .. } if s == size as u64
+        ),
+        "{}",
+        built.failure()
+    );
+
+    let built = small();
+    let size = built.checkpoint_sizes()[1] as i64;
+    built.set_column("checkpoints", "root", "size", size, &[3; 32]);
+    assert!(matches!(
+        built.failure(),
+        AuditFailure::CheckpointRootColumnMismatch { size: s, .. } if s == size as u64
+    ));
+}
+
+#[test]
+fn a_checkpoint_the_log_key_signed_over_another_root_is_found() {
+    let built = small();
+    let size = built.checkpoint_sizes()[3];
+    let wrong = Hash([5; 32]);
+    let note = log_signer().sign(size, &wrong).to_text();
+    diesel::sql_query("UPDATE checkpoints SET note = ?, root = ? WHERE size = ?")
+        .bind::<Text, _>(&note)
+        .bind::<Binary, _>(wrong.as_bytes().as_slice())
+        .bind::<BigInt, _>(size as i64)
+        .execute(&mut built.conn())
+        .expect("tamper");
+    assert!(matches!(
+        built.failure(),
+        AuditFailure::CheckpointRootDiffers { size: s, signed, .. } if s == size && signed == wrong
+    ));
+}
+
+#[test]
+fn a_deleted_checkpoint_is_found() {
+    let built = small();
+    let sizes = built.checkpoint_sizes();
+    built.exec(&format!("DELETE FROM checkpoints WHERE size = {}", sizes[2]));
+    assert_eq!(built.failure(), AuditFailure::CheckpointMissing { size: sizes[2] });
+    let built = small();
+    built.exec(&format!("DELETE FROM checkpoints WHERE size = {}", built.entries));
+    assert_eq!(
+        built.failure(),
+        AuditFailure::EntriesNotCheckpointed { entries: built.entries, checkpointed: sizes[sizes.len() - 2] }
+    );
+}
+
+#[test]
+fn another_key_or_another_log_is_refused() {
+    let built = small();
+    let other = LogSigner::new(ORIGIN, SigningKey::from_bytes(&[10; 32])).expect("signer");
+    let failure = match audit(&mut built.conn(), ORIGIN, built.operator, &other.vkey(), &|_, _| {}) {
+        Err(AuditError::Failed(f)) => *f,
+        other => panic!("expected a failure, got {other:?}"),
+    };
+    assert_eq!(failure.checkpoint(), Some(built.checkpoint_sizes()[0]));
+    assert!(matches!(
+        audit(&mut built.conn(), "elsewhere", built.operator, &built.vkey, &|_, _| {}),
+        Err(AuditError::KeyNotForOrigin { .. })
+    ));
+}
+
