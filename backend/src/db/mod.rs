@@ -42,8 +42,10 @@ pub enum DbError {
 
 /// WAL lets readers run beside the one writer; `synchronous=FULL` makes every commit durable
 /// (fsync) before a receipt is given.
-const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-    PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -65536; \
+/// The busy timeout comes first, so that even switching the journal mode waits for a reader
+/// that is still opening rather than failing at once.
+const PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+    PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -65536; \
     PRAGMA temp_store = MEMORY;";
 
 /// Opens the writer's connection and brings the schema up to date.

@@ -1,5 +1,7 @@
 //! Assets (current state, history with proofs, lineage) and parties.
 
+use std::sync::Arc;
+
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -8,6 +10,7 @@ use terroir_shared::party::PartyId;
 
 use super::AppState;
 use super::problem::ApiError;
+use crate::service::cache::CachedAsset;
 use crate::service::reads;
 
 fn asset_id(s: &str) -> Result<AssetId, ApiError> {
@@ -15,10 +18,20 @@ fn asset_id(s: &str) -> Result<AssetId, ApiError> {
 }
 
 pub async fn asset(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = asset_id(&id)?;
+    let asset = current(&state, asset_id(&id)?).await?;
+    Ok(HttpResponse::Ok().content_type("application/json").body(asset.json.clone()))
+}
+
+/// The asset's current state: from the cache, or read and cached.
+pub(super) async fn current(state: &AppState, id: AssetId) -> Result<Arc<CachedAsset>, ApiError> {
+    let cache = state.ledger.cache();
+    if let Some(hit) = cache.get(&id) {
+        return Ok(hit);
+    }
+    let generation = cache.generation();
     let found = state.read(move |conn| Ok(reads::asset(conn, &id)?)).await?;
     let asset = found.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
-    Ok(HttpResponse::Ok().json(asset))
+    Ok(state.ledger.cache().fill(generation, asset))
 }
 
 pub async fn history(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {

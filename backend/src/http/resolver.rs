@@ -8,22 +8,35 @@ use terroir_shared::gs1::DigitalLink;
 
 use super::AppState;
 use super::problem::ApiError;
-use crate::service::reads;
 
 pub async fn resolve(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let link = DigitalLink::parse(req.path())
         .map_err(|e| ApiError::BadRequest(format!("not a GS1 Digital Link: {e}")))?;
     let key = gs1_identity_key(&link);
-    let found = state.read(move |conn| Ok(reads::asset_by_identity(conn, &key)?)).await?;
-    let asset = found.ok_or_else(|| ApiError::NotFound(format!("the item {}", link.to_path())))?;
+    let cache = state.ledger.cache();
+    let id = match cache.holder(&key) {
+        Some(id) => id,
+        None => {
+            let lookup = key.clone();
+            let found = state.read(move |conn| Ok(crate::service::reads::holder_of(conn, &lookup)?)).await?;
+            let id = found.ok_or_else(|| ApiError::NotFound(format!("the item {}", link.to_path())))?;
+            // Identity keys never change holder, so this mapping is safe to keep.
+            state.ledger.cache().remember_holder(key, id);
+            id
+        }
+    };
+    let asset = super::assets::current(&state, id).await?;
     if wants_html(&req) {
-        let page = render(&asset, &link, &state.base_url);
+        let page = render(&asset.asset, &link, &state.base_url);
         return Ok(HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .insert_header((header::VARY, "Accept"))
             .body(page));
     }
-    Ok(HttpResponse::Ok().insert_header((header::VARY, "Accept")).json(asset))
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::VARY, "Accept"))
+        .body(asset.json.clone()))
 }
 
 /// A browser asks for text/html before JSON; API clients ask for JSON or anything.

@@ -82,6 +82,11 @@ impl Group {
         Ok(snapshot)
     }
 
+    /// Every asset this group created or changed.
+    pub fn changed_assets(&self) -> Vec<AssetId> {
+        self.assets.keys().copied().collect()
+    }
+
     /// Takes in an accepted record and what it changed.
     pub fn stage(&mut self, staged: Staged, effects: Effects) {
         let (index, record_id) = (staged.index, staged.record_id);

@@ -14,6 +14,7 @@ use terroir_shared::record::{Record, Signed};
 use terroir_shared::rules::RuleViolation;
 
 use super::ServiceError;
+use super::cache::AssetCache;
 use super::receipts::receipts_for;
 use super::writer::{Verdict, Writer};
 use crate::db;
@@ -66,6 +67,7 @@ pub struct Ledger {
     jobs: mpsc::SyncSender<Job>,
     /// Read connections for building receipts beside the writer.
     pool: db::ReadPool,
+    cache: Arc<AssetCache>,
     latest: Arc<RwLock<Option<CheckpointInfo>>>,
     identity: Arc<LogIdentity>,
 }
@@ -94,14 +96,15 @@ impl Ledger {
         let conn = db::open_writer(path)?;
         let identity = Arc::new(identity);
         let latest = Arc::new(RwLock::new(None));
-        let writer = Writer::load(conn, identity.clone(), latest.clone(), clock, metrics)?;
+        let cache = Arc::new(AssetCache::default());
+        let writer = Writer::load(conn, identity.clone(), latest.clone(), clock, metrics, cache.clone())?;
         let pool = db::read_pool(path, 4)?;
         let (jobs, rx) = mpsc::sync_channel::<Job>(1_024);
         let thread = std::thread::Builder::new()
             .name("ledger-writer".into())
             .spawn(move || writer.run(rx))
             .map_err(|e| ServiceError::Integrity(format!("cannot start the writer: {e}")))?;
-        Ok((Ledger { jobs, pool, latest, identity }, WriterThread(thread)))
+        Ok((Ledger { jobs, pool, cache, latest, identity }, WriterThread(thread)))
     }
 
     /// Submits records in order; each is judged against the state left by the ones before it.
@@ -133,6 +136,11 @@ impl Ledger {
 
     pub fn identity(&self) -> &LogIdentity {
         &self.identity
+    }
+
+    /// Current assets, invalidated by the writer.
+    pub fn cache(&self) -> &AssetCache {
+        &self.cache
     }
 
     /// The C2SP verifier key of the log.

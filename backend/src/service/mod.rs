@@ -2,6 +2,7 @@
 //! log proves. Handlers call these; these call `db/` and the core's rules and proofs.
 
 pub mod audit;
+pub mod cache;
 pub mod demo;
 mod group;
 pub mod ledger;

@@ -111,11 +111,9 @@ pub fn asset(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Asset>,
     Ok(db::state::asset(conn, id)?)
 }
 
-pub fn asset_by_identity(conn: &mut SqliteConnection, key: &str) -> Result<Option<Asset>, ServiceError> {
-    match db::state::holder_of(conn, key)? {
-        Some(id) => Ok(db::state::asset(conn, &id)?),
-        None => Ok(None),
-    }
+/// The asset holding a unique identity key (a GS1 path, an ear tag).
+pub fn holder_of(conn: &mut SqliteConnection, key: &str) -> Result<Option<AssetId>, ServiceError> {
+    Ok(db::state::holder_of(conn, key)?)
 }
 
 /// The asset and every entry that touched it, each with its receipt.

@@ -12,6 +12,7 @@ use terroir_shared::record::{Record, Signed};
 use terroir_shared::rules::{self, Context, RuleViolation};
 
 use super::ServiceError;
+use super::cache::AssetCache;
 use super::group::{Group, Staged};
 use super::ledger::{CheckpointInfo, Clock, Job, LogIdentity, MAX_ENTRY_BYTES, MAX_GROUP};
 use crate::db::{self, checkpoints::CheckpointRow, hash_from, nodes::DbNodes};
@@ -23,6 +24,7 @@ pub(super) struct Writer {
     latest: Arc<RwLock<Option<CheckpointInfo>>>,
     clock: Clock,
     metrics: Arc<Metrics>,
+    cache: Arc<AssetCache>,
     frontier: Frontier,
     last_leaf: Hash,
 }
@@ -44,13 +46,14 @@ impl Writer {
         latest: Arc<RwLock<Option<CheckpointInfo>>>,
         clock: Clock,
         metrics: Arc<Metrics>,
+        cache: Arc<AssetCache>,
     ) -> Result<Self, ServiceError> {
         let (frontier, last_leaf, checkpoint) = load_tip(&mut conn)?;
         if let Ok(mut slot) = latest.write() {
             *slot = checkpoint;
         }
         metrics.log_size.set(frontier.size());
-        Ok(Self { conn, identity, latest, clock, metrics, frontier, last_leaf })
+        Ok(Self { conn, identity, latest, clock, metrics, cache, frontier, last_leaf })
     }
 
     pub fn run(mut self, jobs: mpsc::Receiver<Job>) {
@@ -99,7 +102,7 @@ impl Writer {
         let mut last_leaf = self.last_leaf;
         let start_size = frontier.size();
         let previous = self.latest.read().ok().and_then(|c| c.clone());
-        let (verdicts, signed) = self.conn.immediate_transaction(|conn| {
+        let (verdicts, signed, changed) = self.conn.immediate_transaction(|conn| {
             let mut group = Group::default();
             let mut verdicts = Vec::with_capacity(records.len());
             for record in records {
@@ -138,8 +141,9 @@ impl Writer {
             } else {
                 None
             };
-            Ok::<_, ServiceError>((verdicts, signed))
+            Ok::<_, ServiceError>((verdicts, signed, group.changed_assets()))
         })?;
+        self.cache.invalidate(changed);
         self.frontier = frontier;
         self.last_leaf = last_leaf;
         if let Some(cp) = signed

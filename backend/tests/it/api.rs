@@ -105,3 +105,34 @@ async fn what_the_server_serves_verifies_with_the_core() {
     let (_, metrics) = get_bytes(&app, "/metrics", "*/*").await;
     assert!(String::from_utf8_lossy(&metrics).contains("terroir_records_accepted_total 5"));
 }
+
+#[actix_web::test]
+async fn a_cached_asset_is_never_older_than_the_ledger() {
+    let mut h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let (coop, trader) = (key(1), key(2));
+    for r in
+        [h.register(&coop, "Co-op", &[Role::Cooperative]), h.register(&trader, "Trader", &[Role::Trader])]
+    {
+        assert_eq!(post(&app, "/api/records", &r).await.0, 201);
+    }
+    let mut lot = tea_lot("Hekai", 10);
+    lot.gs1 = Some(DigitalLink::parse("/01/09506000134352/10/C-1").expect("link"));
+    let commission = h.own(&coop, Act::Commission(Commission { assets: vec![lot] }));
+    assert_eq!(post(&app, "/api/records", &commission).await.0, 201);
+    let lot = AssetRef { id: AssetId::derive(&commission.id(), 0), head: commission.id() };
+    let path = format!("/api/assets/{}", lot.id);
+    for _ in 0..3 {
+        assert_eq!(get(&app, &path).await.1["owner"], serde_json::json!(party(&coop)), "cached read");
+        assert_eq!(get(&app, "/01/09506000134352/10/C-1").await.1["owner"], serde_json::json!(party(&coop)));
+    }
+    let transfer = h.own(&coop, Act::Transfer(Transfer { assets: vec![lot], to: party(&trader) }));
+    assert_eq!(post(&app, "/api/records", &transfer).await.0, 201);
+    assert_eq!(
+        get(&app, &path).await.1["owner"],
+        serde_json::json!(party(&trader)),
+        "the commit invalidated it"
+    );
+    let (_, by_label) = get(&app, "/01/09506000134352/10/C-1").await;
+    assert_eq!(by_label["head"], serde_json::json!(transfer.id()));
+}

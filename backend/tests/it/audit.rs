@@ -92,7 +92,7 @@ struct Built {
 
 impl Built {
     fn conn(&self) -> SqliteConnection {
-        SqliteConnection::establish(&self.path.to_string_lossy()).expect("open the database")
+        terroir_backend::db::open_writer(&self.path).expect("open the database")
     }
 
     fn audit(&self) -> Result<AuditReport, AuditError> {
@@ -263,7 +263,7 @@ fn an_empty_database_passes() {
     let vkey = ledger.vkey();
     drop(ledger);
     writer.join();
-    let mut conn = SqliteConnection::establish(&path.to_string_lossy()).expect("open");
+    let mut conn = terroir_backend::db::open_writer(&path).expect("open");
     let report = audit(&mut conn, ORIGIN, party(&key(0)), &vkey, &|_, _| {}).expect("passes");
     assert_eq!((report.entries, report.checkpoints, report.nodes), (0, 0, 0));
     assert_eq!(report.root, EMPTY_ROOT);
@@ -463,4 +463,3 @@ fn another_key_or_another_log_is_refused() {
         Err(AuditError::KeyNotForOrigin { .. })
     ));
 }
-

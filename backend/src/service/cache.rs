@@ -1,0 +1,118 @@
+//! A cache of current asset answers for the scan path: a buyer's phone asks for the same few
+//! assets over and over, and an asset changes only when a record touches it. The writer
+//! invalidates what each group commit changed; a reader only fills the cache if no commit
+//! happened while it read, so the cache never serves a state older than the database.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use actix_web::web::Bytes;
+use terroir_shared::asset::{Asset, AssetId};
+
+/// An asset with its JSON, ready to send.
+#[derive(Debug)]
+pub struct CachedAsset {
+    pub asset: Asset,
+    pub json: Bytes,
+}
+
+/// Current assets by id, and identity keys (which never change holder) to ids.
+#[derive(Debug, Default)]
+pub struct AssetCache {
+    generation: AtomicU64,
+    assets: RwLock<HashMap<AssetId, Arc<CachedAsset>>>,
+    identities: RwLock<HashMap<String, AssetId>>,
+}
+
+/// Entries kept before the cache starts over; bounds memory on a large ledger.
+const CAPACITY: usize = 200_000;
+
+impl AssetCache {
+    /// Taken before reading the database; [`AssetCache::fill`] uses it to detect a commit.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub fn get(&self, id: &AssetId) -> Option<Arc<CachedAsset>> {
+        self.assets.read().ok()?.get(id).cloned()
+    }
+
+    pub fn holder(&self, identity_key: &str) -> Option<AssetId> {
+        self.identities.read().ok()?.get(identity_key).copied()
+    }
+
+    /// Caches `asset` read at `generation`, unless a commit has happened since.
+    pub fn fill(&self, generation: u64, asset: Asset) -> Arc<CachedAsset> {
+        let json = Bytes::from(serde_json::to_vec(&asset).unwrap_or_default());
+        let cached = Arc::new(CachedAsset { asset, json });
+        if let Ok(mut map) = self.assets.write()
+            && self.generation() == generation
+        {
+            if map.len() >= CAPACITY {
+                map.clear();
+            }
+            map.insert(cached.asset.id, cached.clone());
+        }
+        cached
+    }
+
+    pub fn remember_holder(&self, identity_key: String, id: AssetId) {
+        if let Ok(mut map) = self.identities.write() {
+            if map.len() >= CAPACITY {
+                map.clear();
+            }
+            map.insert(identity_key, id);
+        }
+    }
+
+    /// Called by the writer after a commit: drops the assets it changed. The generation moves
+    /// first, under the write lock, so no reader that read before the commit can fill after.
+    pub fn invalidate(&self, changed: impl IntoIterator<Item = AssetId>) {
+        if let Ok(mut map) = self.assets.write() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            for id in changed {
+                map.remove(&id);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use terroir_shared::Hash;
+    use terroir_shared::asset::{Generic, Product, Quantity, Status, Unit};
+    use terroir_shared::crypto::Keypair;
+    use terroir_shared::party::PartyId;
+
+    fn asset(owner: u8) -> Asset {
+        let party = PartyId(Keypair::from_seed(&[owner; 32]).public());
+        Asset {
+            id: AssetId(Hash::sha256(b"a")),
+            product: Product::Generic(Generic { name: "x".into() }),
+            quantity: Quantity::new(1, Unit::Piece).expect("q"),
+            gs1: None,
+            owner: party,
+            custodian: party,
+            status: Status::Active,
+            parents: vec![],
+            created_by: Hash::default(),
+            head: Hash::default(),
+        }
+    }
+
+    #[test]
+    fn a_read_that_overlapped_a_commit_is_not_cached() {
+        let cache = AssetCache::default();
+        let before = cache.generation();
+        // A reader read the old state; meanwhile the writer committed a change to it.
+        cache.invalidate([asset(1).id]);
+        cache.fill(before, asset(1));
+        assert!(cache.get(&asset(1).id).is_none(), "a stale read must not be cached");
+        cache.fill(cache.generation(), asset(2));
+        assert_eq!(cache.get(&asset(2).id).map(|c| c.asset.owner), Some(asset(2).owner));
+        cache.invalidate([asset(2).id]);
+        assert!(cache.get(&asset(2).id).is_none());
+    }
+}
