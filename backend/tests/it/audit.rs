@@ -2,7 +2,7 @@
 //! tampering with the stored entries, nodes or checkpoints is found and located.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -669,5 +669,4 @@ fn timing() {
         verify_time,
         audit_time.as_secs_f64() / verify_time.as_secs_f64()
     );
-    let _ = Path::new(&built.path);
 }
