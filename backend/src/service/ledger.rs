@@ -93,6 +93,13 @@ impl Ledger {
         clock: Clock,
         metrics: Arc<Metrics>,
     ) -> Result<(Ledger, WriterThread), ServiceError> {
+        if identity.signer.origin() != identity.origin {
+            return Err(ServiceError::Integrity(format!(
+                "the log key signs for `{}`, but the log is `{}`",
+                identity.signer.origin(),
+                identity.origin
+            )));
+        }
         let conn = db::open_writer(path)?;
         let identity = Arc::new(identity);
         let latest = Arc::new(RwLock::new(None));

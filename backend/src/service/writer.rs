@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock, mpsc};
 use diesel::sqlite::SqliteConnection;
 use terroir_shared::Hash;
 use terroir_shared::entry::LedgerEntry;
-use terroir_shared::log::{Frontier, leaf_hash, prove_consistency, root};
+use terroir_shared::log::{Frontier, leaf_hash, prove_consistency, root, verify_checkpoint};
 use terroir_shared::record::{Record, Signed};
 use terroir_shared::rules::{self, Context, RuleViolation};
 
@@ -49,6 +49,13 @@ impl Writer {
         cache: Arc<AssetCache>,
     ) -> Result<Self, ServiceError> {
         let (frontier, last_leaf, checkpoint) = load_tip(&mut conn)?;
+        // The tip must carry this log's own signature: a database from another log, or a
+        // tampered checkpoint, is refused before anything is appended to it.
+        if let Some(cp) = &checkpoint {
+            verify_checkpoint(&cp.note, &identity.signer.vkey()).map_err(|e| {
+                ServiceError::Integrity(format!("the latest checkpoint does not verify: {e}"))
+            })?;
+        }
         if let Ok(mut slot) = latest.write() {
             *slot = checkpoint;
         }

@@ -4,5 +4,6 @@ mod api;
 mod audit;
 mod crash;
 mod race;
+mod startup;
 mod submit;
 mod support;
