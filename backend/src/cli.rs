@@ -23,6 +23,11 @@ pub enum Command {
     Init(Common),
     /// Re-verify the whole ledger from scratch: signatures, rules, hash links, tree, checkpoints.
     Audit(Common),
+    /// Register an organisation, signed with the operator key. Its contact person's name and
+    /// phone enter the ledger only as a salted commitment; the clear data stays off-ledger.
+    Enrol(EnrolArgs),
+    /// Erase the clear contact data behind a party's commitment (the ledger is unchanged).
+    EraseContact(EraseArgs),
     /// Load the sample ledger into an empty log: a tea co-op and a cattle co-op, a trader, a
     /// processor, a warehouse, a financier and a veterinary station, with a month of history.
     Demo(Common),
@@ -59,6 +64,37 @@ pub struct ServeArgs {
     /// Load the sample ledger first if the log is empty.
     #[arg(long)]
     pub demo: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EnrolArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The organisation's Ed25519 public key (64 hex digits).
+    #[arg(long)]
+    pub key: String,
+    /// The organisation's name as it will appear to buyers.
+    #[arg(long)]
+    pub name: String,
+    /// Roles, comma-separated: cooperative, farm, processor, warehouse, trader, financier,
+    /// veterinarian, inspector, regulator.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub roles: Vec<String>,
+    /// The contact person's name (kept off-ledger).
+    #[arg(long)]
+    pub contact_name: Option<String>,
+    /// The contact person's phone (kept off-ledger).
+    #[arg(long, requires = "contact_name")]
+    pub contact_phone: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EraseArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The party's contact commitment (64 hex digits), as shown in its registration.
+    #[arg(long)]
+    pub commitment: String,
 }
 
 impl Common {
@@ -101,6 +137,29 @@ pub fn run() -> anyhow::Result<()> {
             node.close();
             Ok(())
         }
+        Command::Enrol(args) => {
+            let settings = Settings::resolve(&args.common.overrides())?;
+            let enrolment = enrolment(&args)?;
+            let node = crate::server::Node::open(&settings)?;
+            let done = actix_web::rt::System::new().block_on(node.enrol(&settings, enrolment));
+            node.close();
+            println!("{}", done?);
+            Ok(())
+        }
+        Command::EraseContact(args) => {
+            let settings = Settings::resolve(&args.common.overrides())?;
+            let commitment = args
+                .commitment
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--commitment: 64 lowercase hex digits"))?;
+            let mut conn = crate::db::open_writer(&settings.database())?;
+            let commitment = terroir_shared::commitment::Commitment(commitment);
+            match crate::service::enrol::erase_contact(&mut conn, &commitment)? {
+                true => println!("erased the contact data behind {}", commitment.0),
+                false => println!("no contact data is kept for {}", commitment.0),
+            }
+            Ok(())
+        }
         Command::Demo(common) => {
             let settings = Settings::resolve(&common.overrides())?;
             let node = crate::server::Node::open(&settings)?;
@@ -114,4 +173,24 @@ pub fn run() -> anyhow::Result<()> {
             crate::server::audit(&settings)
         }
     }
+}
+
+fn enrolment(args: &EnrolArgs) -> anyhow::Result<crate::service::enrol::Enrolment> {
+    let key = args
+        .key
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--key: 64 lowercase hex digits of an Ed25519 public key"))?;
+    let roles = args
+        .roles
+        .iter()
+        .map(|r| {
+            serde_json::from_value(serde_json::Value::String(r.trim().to_lowercase()))
+                .map_err(|_| anyhow::anyhow!("unknown role `{r}`"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let contact = args
+        .contact_name
+        .clone()
+        .map(|name| terroir_shared::commitment::PersonalData { name, phone: args.contact_phone.clone() });
+    Ok(crate::service::enrol::Enrolment { key, name: args.name.clone(), roles, contact })
 }

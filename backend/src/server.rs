@@ -14,8 +14,8 @@ use crate::config::Settings;
 use crate::http::{self, AppState};
 use crate::keys;
 use crate::metrics::Metrics;
-use crate::service::demo;
 use crate::service::ledger::{Clock, Ledger, LogIdentity, Outcome, WriterThread};
+use crate::service::{demo, enrol};
 
 /// The wall clock, read only here and handed to the rules.
 pub fn system_clock() -> Clock {
@@ -75,6 +75,27 @@ impl Node {
             }
         }
         Ok(summary)
+    }
+
+    /// Registers an organisation with the operator key; keeps its contact data off-ledger.
+    pub async fn enrol(&self, settings: &Settings, enrolment: enrol::Enrolment) -> anyhow::Result<String> {
+        let prepared = enrol::prepare(&settings.origin, &self.operator, (system_clock())(), enrolment)?;
+        let id = prepared.record.body().act.clone();
+        let outcome = self.ledger.submit(vec![prepared.record]).await?.pop();
+        let receipt = match outcome {
+            Some(Outcome::Accepted(r)) => r,
+            Some(Outcome::Refused(v)) => anyhow::bail!("refused: {v}"),
+            other => anyhow::bail!("not enrolled: {other:?}"),
+        };
+        if let Some(row) = &prepared.contact {
+            let mut conn = crate::db::open_writer(&settings.database())?;
+            enrol::keep_contact(&mut conn, row)?;
+        }
+        let party = match id {
+            terroir_shared::record::Act::RegisterParty(r) => r.id.to_string(),
+            _ => String::new(),
+        };
+        Ok(format!("enrolled party {party} at entry {}", receipt.index))
     }
 
     /// Stops the writer after the group in flight.

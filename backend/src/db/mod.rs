@@ -2,6 +2,7 @@
 //! one module per table group. Nothing outside `db/` touches `schema::`.
 
 pub mod checkpoints;
+pub mod contacts;
 pub mod entries;
 pub mod lineage;
 pub mod nodes;

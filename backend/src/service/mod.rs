@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod cache;
 pub mod demo;
+pub mod enrol;
 mod group;
 pub mod ledger;
 pub mod reads;
