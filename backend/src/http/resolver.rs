@@ -8,8 +8,29 @@ use terroir_shared::gs1::DigitalLink;
 
 use super::AppState;
 use super::problem::ApiError;
+use super::schemas as wire;
 use crate::service::reads;
 
+#[utoipa::path(
+    get,
+    path = "/01/{rest}",
+    tag = "resolver",
+    summary = "Resolve a GS1 Digital Link",
+    description = "The path a label's QR code encodes, `/01/{gtin}` optionally followed by `/22/{cpv}`, \
+        `/10/{lot}` and `/21/{serial}` (numeric AIs or their short names). Answers the asset it identifies: \
+        an HTML page when `Accept` prefers `text/html` to `application/json` (a phone's browser), JSON \
+        otherwise. Answers carry `Vary: Accept`.",
+    params(
+        ("rest" = String, Path, description = "The GTIN and any qualifiers after `/01/`; may contain `/`.", example = "09506000134352/10/ABC123"),
+        ("Accept" = Option<String>, Header, description = "`text/html` before `application/json` (or without it) asks for the page."),
+    ),
+    responses(
+        (status = 200, description = "The asset the link identifies.", content((wire::Asset = "application/json"), (String = "text/html"))),
+        (status = 400, description = "`bad_request`: the path is not a GS1 Digital Link.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no asset carries this identity.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn resolve(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -2,6 +2,7 @@
 
 mod api;
 mod crash;
+mod docs;
 mod race;
 mod submit;
 mod support;
