@@ -110,6 +110,7 @@ pub struct LineageQuery {
         asset itself not included.",
     params(
         ("id" = String, Path, description = "The asset id: 64 lowercase hex digits.", pattern = "^[0-9a-f]{64}$"),
+        LineageQuery,
     ),
     responses(
         (status = 200, description = "The lineage.", body = wire::Lineage, content_type = "application/json"),

@@ -206,6 +206,7 @@ pub struct Range {
     tag = "log",
     summary = "A range of entries",
     description = "Entries `start ≤ index < end`, at most 1,000, with their leaf hashes and record ids.",
+    params(Range),
     responses(
         (status = 200, description = "The entries.", body = wire::EntryPage, content_type = "application/json"),
         (status = 400, description = "`bad_request` as a problem document; a query string that does not parse (an unknown parameter, a value that is not a number) is answered in plain text.", content((wire::Problem = "application/problem+json"), (String = "text/plain"))),
@@ -280,6 +281,7 @@ pub struct InclusionQuery {
     tag = "log",
     summary = "An inclusion proof",
     description = "Proves that leaf `index` is in the tree of `size` leaves (RFC 9162 §2.1.3). Immutable once served.",
+    params(InclusionQuery),
     responses(
         (status = 200, description = "The proof.", body = wire::InclusionProof, content_type = "application/json"),
         (status = 400, description = "`bad_request` as a problem document; a query string that does not parse (an unknown parameter, a value that is not a number) is answered in plain text.", content((wire::Problem = "application/problem+json"), (String = "text/plain"))),
@@ -323,6 +325,7 @@ pub struct ConsistencyQuery {
     summary = "A consistency proof",
     description = "Proves that the tree of `from` leaves is a prefix of the tree of `to` leaves (RFC 9162 §2.1.4). \
         Immutable once served.",
+    params(ConsistencyQuery),
     responses(
         (status = 200, description = "The proof.", body = wire::ConsistencyProof, content_type = "application/json"),
         (status = 400, description = "`bad_request` as a problem document; a query string that does not parse (an unknown parameter, a value that is not a number) is answered in plain text.", content((wire::Problem = "application/problem+json"), (String = "text/plain"))),

@@ -95,7 +95,7 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     path = "/healthz",
     tag = "operations",
     summary = "Liveness",
-    description = "Answers `ok` while the server is up.",
+    description = "Answers `ok` while the server is up. The answer carries no `Content-Type` header; it is plain text.",
     responses(
         (status = 200, description = "`ok` and a newline.", body = String, content_type = "text/plain"),
     )

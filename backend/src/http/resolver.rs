@@ -18,11 +18,10 @@ use crate::service::reads;
     summary = "Resolve a GS1 Digital Link",
     description = "The path a label's QR code encodes, `/01/{gtin}` optionally followed by `/22/{cpv}`, \
         `/10/{lot}` and `/21/{serial}` (numeric AIs or their short names). Answers the asset it identifies: \
-        an HTML page when `Accept` prefers `text/html` to `application/json` (a phone's browser), JSON \
-        otherwise. Answers carry `Vary: Accept`.",
+        an HTML page when the `Accept` header names `text/html` before `application/json`, or without it (a phone's browser); JSON \
+        otherwise. Successful answers carry `Vary: Accept`.",
     params(
         ("rest" = String, Path, description = "The GTIN and any qualifiers after `/01/`; may contain `/`.", example = "09506000134352/10/ABC123"),
-        ("Accept" = Option<String>, Header, description = "`text/html` before `application/json` (or without it) asks for the page."),
     ),
     responses(
         (status = 200, description = "The asset the link identifies.", content((wire::Asset = "application/json"), (String = "text/html"))),

@@ -109,8 +109,11 @@ manual_schema!(
         )))
         .examples([serde_json::json!({
             "transfer": {
-                "assets": [{ "id": "<64 hex>", "head": "<64 hex>" }],
-                "to": "<64 hex>"
+                "assets": [{
+                    "id": "5f0e3a1c9b7d2e4f6a8c0b1d3e5f7a9c2b4d6e8f0a1c3e5f7b9d2a4c6e8f0b1d",
+                    "head": "8c2e4a6b0d1f3e5a7c9b2d4f6e8a0c1b3d5f7e9a2c4b6d8f0e1a3c5b7d9f2e4a"
+                }],
+                "to": "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c"
             }
         })])
         .into()
@@ -384,6 +387,7 @@ pub struct AssetHistory {
     asset: Asset,
     entries: Vec<ProvenEntry>,
     /// The latest checkpoint note; null if the log is empty.
+    #[schema(required = true)]
     checkpoint: Option<String>,
     /// The log's C2SP signed-note verifier key (`<origin>+<key hash>+<base64 key>`).
     verifier_key: String,
@@ -479,7 +483,9 @@ pub struct LogInfo {
     operator: PublicKey,
     size: u64,
     /// The root of the tree of `size` leaves; null while the log is empty.
+    #[schema(required = true)]
     root: Option<Hash>,
     /// The latest checkpoint note; null while the log is empty.
+    #[schema(required = true)]
     checkpoint: Option<String>,
 }

@@ -132,6 +132,37 @@ async fn every_operation_is_described() {
     }
 }
 
+/// The query parameters each handler's `web::Query` accepts.
+#[actix_web::test]
+async fn query_parameters_are_documented() {
+    let doc = document().await;
+    for (path, expected) in [
+        ("/api/entries", &[("start", false), ("end", false)][..]),
+        ("/api/proofs/inclusion", &[("index", true), ("size", false)]),
+        ("/api/proofs/consistency", &[("from", true), ("to", false)]),
+        (
+            "/api/assets/{id}/lineage",
+            &[("direction", false), ("limit", false)],
+        ),
+    ] {
+        let query: BTreeSet<(String, bool)> = doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .filter(|p| p["in"] == "query")
+            .map(|p| {
+                (
+                    p["name"].as_str().expect("name").to_owned(),
+                    p["required"] == true,
+                )
+            })
+            .collect();
+        let expected: BTreeSet<(String, bool)> =
+            expected.iter().map(|(n, r)| (n.to_string(), *r)).collect();
+        assert_eq!(query, expected, "{path}");
+    }
+}
+
 #[actix_web::test]
 async fn the_schemas_mirror_the_wire_format() {
     let doc = document().await;
@@ -250,4 +281,149 @@ async fn extractor_errors_are_plain_text_as_documented() {
     };
     assert!(content("/api/entries", "400").contains("text/plain"));
     assert!(content("/api/entries/{index}", "404").contains("text/plain"));
+}
+
+/// Checks `value` against the named schema as far as these schemas go: object keys (required
+/// present, nothing undeclared), hex patterns, integer types, `oneOf` alternatives, arrays.
+fn conforms(schemas: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.rsplit('/').next().unwrap_or(r);
+        return conforms(schemas, &schemas[name], value, &format!("{at}<{name}>"));
+    }
+    if let Some(alternatives) = schema["oneOf"].as_array() {
+        return if alternatives
+            .iter()
+            .any(|alt| conforms(schemas, alt, value, at).is_ok())
+        {
+            Ok(())
+        } else {
+            Err(format!("{at}: matches no alternative: {value}"))
+        };
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let type_ok = types.is_empty()
+        || types.iter().any(|t| match *t {
+            "object" => value.is_object(),
+            "array" => value.is_array(),
+            "string" => value.is_string(),
+            "integer" => value.is_u64() || value.is_i64(),
+            "null" => value.is_null(),
+            "boolean" => value.is_boolean(),
+            _ => true,
+        });
+    if !type_ok {
+        return Err(format!("{at}: {value} is not {types:?}"));
+    }
+    if let (Some(pattern), Some(text)) = (schema["pattern"].as_str(), value.as_str()) {
+        let digits: usize = pattern
+            .trim_start_matches("^[0-9a-f]{")
+            .trim_end_matches("}$")
+            .parse()
+            .map_err(|_| format!("{at}: unexpected pattern {pattern}"))?;
+        if text.len() != digits
+            || !text
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err(format!("{at}: {text} does not match {pattern}"));
+        }
+    }
+    if let Some(values) = schema["enum"].as_array()
+        && !values.contains(value)
+    {
+        return Err(format!("{at}: {value} not in {values:?}"));
+    }
+    if let (Some(items), Some(array)) = (schema.get("items"), value.as_array()) {
+        for (i, v) in array.iter().enumerate() {
+            conforms(schemas, items, v, &format!("{at}[{i}]"))?;
+        }
+    }
+    if let (Some(props), Some(object)) = (schema["properties"].as_object(), value.as_object()) {
+        for req in schema["required"].as_array().into_iter().flatten() {
+            let key = req.as_str().unwrap_or_default();
+            if !object.contains_key(key) {
+                return Err(format!("{at}: missing {key}"));
+            }
+        }
+        for (key, v) in object {
+            match props.get(key) {
+                Some(p) => conforms(schemas, p, v, &format!("{at}.{key}"))?,
+                None if schema["additionalProperties"] == false => {
+                    return Err(format!("{at}: undeclared key {key}"));
+                }
+                None => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Real answers of a small ledger match the schemas the document gives them.
+#[actix_web::test]
+async fn real_answers_match_their_schemas() {
+    let mut h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let doc = document().await;
+    let schemas = &doc["components"]["schemas"];
+    let coop = key(1);
+    let register = h.register(
+        &coop,
+        "Bulang Co-op",
+        &[terroir_shared::party::Role::Cooperative],
+    );
+    let envelope = serde_json::to_value(&register).expect("json");
+    let r = |name: &str| serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
+    conforms(schemas, &r("Envelope"), &envelope, "envelope").expect("envelope");
+    // The check does refuse what does not match.
+    assert!(conforms(schemas, &r("Receipt"), &envelope, "envelope").is_err());
+    let mut bad = envelope.clone();
+    bad["signature"] = Value::from("ABCD");
+    assert!(conforms(schemas, &r("Envelope"), &bad, "envelope").is_err());
+
+    let (status, receipt) = post(&app, "/api/records", &register).await;
+    assert_eq!(status, 201);
+    conforms(schemas, &r("Receipt"), &receipt, "receipt").expect("receipt");
+    let (status, batch) = post(&app, "/api/records/batch", &vec![register.clone()]).await;
+    assert_eq!(status, 200);
+    conforms(schemas, &r("BatchResult"), &batch, "batch").expect("batch");
+    let (status, refused) = post(&app, "/api/records", &serde_json::json!({"record": 1})).await;
+    assert_eq!(status, 400);
+    conforms(schemas, &r("Problem"), &refused, "problem").expect("problem");
+
+    let commission = h.own(
+        &coop,
+        terroir_shared::record::Act::Commission(terroir_shared::record::Commission {
+            assets: vec![tea_lot("Laobanzhang", 10)],
+        }),
+    );
+    assert_eq!(post(&app, "/api/records", &commission).await.0, 201);
+    let asset = terroir_shared::asset::AssetId::derive(&commission.id(), 0);
+    let party = party(&coop);
+
+    for (path, schema) in [
+        ("/api/log".to_owned(), "LogInfo"),
+        ("/api/entries".to_owned(), "EntryPage"),
+        ("/api/entries/1".to_owned(), "EntryView"),
+        ("/api/proofs/inclusion?index=0".to_owned(), "InclusionProof"),
+        (
+            "/api/proofs/consistency?from=1".to_owned(),
+            "ConsistencyProof",
+        ),
+        (format!("/api/assets/{asset}"), "Asset"),
+        (format!("/api/assets/{asset}/history"), "AssetHistory"),
+        (
+            format!("/api/assets/{asset}/lineage?direction=down"),
+            "Lineage",
+        ),
+        ("/api/parties".to_owned(), "PartyList"),
+        (format!("/api/parties/{party}"), "PartyView"),
+        (format!("/api/assets/{}", "0".repeat(64)), "Problem"),
+    ] {
+        let (_, answer) = get(&app, &path).await;
+        conforms(schemas, &r(schema), &answer, &path).unwrap_or_else(|e| panic!("{e}"));
+    }
 }
