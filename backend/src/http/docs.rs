@@ -1,7 +1,9 @@
 //! The OpenAPI 3.1 description, generated from the handlers' annotations, a self-contained HTML
 //! page rendered from it, and the list of problem codes.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 use actix_web::{HttpResponse, ResponseError, web};
 use serde_json::Value;
@@ -196,12 +198,29 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Text with `code spans` shown as code; everything else escaped.
+fn is_problem_code(s: &str) -> bool {
+    static CODES: OnceLock<BTreeSet<&'static str>> = OnceLock::new();
+    CODES
+        .get_or_init(|| problem::catalogue().iter().map(|e| e.code()).collect())
+        .contains(s)
+}
+
+/// Text with `code spans` shown as code, problem codes linked to their entry in
+/// `/api/problems`; everything else escaped.
 fn prose(s: &str) -> String {
     let mut out = String::new();
     for (i, part) in s.split('`').enumerate() {
         if i % 2 == 1 {
-            write!(out, "<code>{}</code>", escape(part)).ok();
+            if is_problem_code(part) {
+                write!(
+                    out,
+                    "<a href=\"/api/problems#{0}\"><code>{0}</code></a>",
+                    escape(part)
+                )
+                .ok();
+            } else {
+                write!(out, "<code>{}</code>", escape(part)).ok();
+            }
         } else {
             out.push_str(&escape(part));
         }

@@ -234,6 +234,13 @@ async fn the_pages_list_every_path_and_code() {
     ] {
         assert!(page.contains(needle), "{needle}");
     }
+    for e in problem::catalogue() {
+        assert!(
+            page.contains(&format!("<code>&quot;{}&quot;</code>", e.code())),
+            "{}",
+            e.code()
+        );
+    }
     assert!(!page.contains("<script"), "self-contained, no scripts");
     assert!(
         !page.contains("http://") && !page.contains("https://"),
