@@ -7,9 +7,11 @@ use serde::Deserialize;
 use serde_json::json;
 use terroir_shared::asset::AssetId;
 use terroir_shared::party::PartyId;
+use utoipa::IntoParams;
 
 use super::AppState;
 use super::problem::ApiError;
+use super::schemas as wire;
 use crate::service::cache::CachedAsset;
 use crate::service::reads;
 
@@ -17,6 +19,21 @@ fn asset_id(s: &str) -> Result<AssetId, ApiError> {
     s.parse().map_err(|_| ApiError::BadRequest(format!("`{s}` is not an asset id (64 lowercase hex digits)")))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/assets/{id}",
+    tag = "assets",
+    summary = "An asset's current state",
+    params(
+        ("id" = String, Path, description = "The asset id: 64 lowercase hex digits.", pattern = "^[0-9a-f]{64}$"),
+    ),
+    responses(
+        (status = 200, description = "The asset.", body = wire::Asset, content_type = "application/json"),
+        (status = 400, description = "`bad_request`: the id is not 64 lowercase hex digits.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such asset.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn asset(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let asset = current(&state, asset_id(&id)?).await?;
     Ok(HttpResponse::Ok().content_type("application/json").body(asset.json.clone()))
@@ -34,6 +51,23 @@ pub(super) async fn current(state: &AppState, id: AssetId) -> Result<Arc<CachedA
     Ok(state.ledger.cache().fill(generation, asset))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/assets/{id}/history",
+    tag = "assets",
+    summary = "An asset's history with proofs",
+    description = "The asset, every entry that touched it with the receipt proving each, the latest checkpoint \
+        and the log's verifier key: enough to check the history offline.",
+    params(
+        ("id" = String, Path, description = "The asset id: 64 lowercase hex digits.", pattern = "^[0-9a-f]{64}$"),
+    ),
+    responses(
+        (status = 200, description = "The history.", body = wire::AssetHistory, content_type = "application/json"),
+        (status = 400, description = "`bad_request`: the id is not 64 lowercase hex digits.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such asset.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn history(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = asset_id(&id)?;
     let found = state.read(move |conn| Ok(reads::history(conn, &id)?)).await?;
@@ -54,14 +88,38 @@ pub enum Direction {
     Down,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct LineageQuery {
+    /// `up` (default): where the asset came from; `down`: where it went.
+    #[param(value_type = Option<wire::Direction>)]
     direction: Option<Direction>,
+    /// The most assets to return (default 1,000, capped at 10,000).
+    #[param(minimum = 0)]
     limit: Option<usize>,
 }
 
 /// `direction=up` (default): where it came from; `down`: where it went.
+#[utoipa::path(
+    get,
+    path = "/api/assets/{id}/lineage",
+    tag = "assets",
+    summary = "An asset's lineage",
+    description = "With `direction=up` (the default) the assets it was split, merged or made from, up to the \
+        commissioned origins; with `down` what was made from it. Breadth first, without repeats, the \
+        asset itself not included.",
+    params(
+        ("id" = String, Path, description = "The asset id: 64 lowercase hex digits.", pattern = "^[0-9a-f]{64}$"),
+        LineageQuery,
+    ),
+    responses(
+        (status = 200, description = "The lineage.", body = wire::Lineage, content_type = "application/json"),
+        (status = 400, description = "`bad_request` as a problem document: the id is not 64 lowercase hex digits. A query string that does not parse (an unknown parameter or direction, a limit that is not a number) is answered in plain text.", content((wire::Problem = "application/problem+json"), (String = "text/plain"))),
+        (status = 404, description = "`not_found`: no such asset.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn lineage(
     state: web::Data<AppState>,
     id: web::Path<String>,
@@ -82,11 +140,36 @@ pub async fn lineage(
         .json(json!({ "asset": id, "direction": if up { "up" } else { "down" }, "assets": found })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/parties",
+    tag = "parties",
+    summary = "Every registered party",
+    responses(
+        (status = 200, description = "The parties.", body = wire::PartyList, content_type = "application/json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn parties(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let all = state.read(|conn| Ok(reads::parties(conn)?)).await?;
     Ok(HttpResponse::Ok().json(json!({ "parties": all })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/parties/{id}",
+    tag = "parties",
+    summary = "A party and its devices",
+    params(
+        ("id" = String, Path, description = "The party's Ed25519 public key: 64 lowercase hex digits.", pattern = "^[0-9a-f]{64}$"),
+    ),
+    responses(
+        (status = 200, description = "The party and its device keys, revoked ones included.", body = wire::PartyView, content_type = "application/json"),
+        (status = 400, description = "`bad_request`: the id is not a valid public key.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such party.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn party(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let key = id.parse().map_err(|_| ApiError::BadRequest(format!("`{id}` is not a party key")))?;
     let id = PartyId(key);

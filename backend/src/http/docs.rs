@@ -1,39 +1,472 @@
-//! The OpenAPI 3.1 description, generated from the handlers' annotations, and a plain page
-//! listing the operations and the problem codes.
+//! The OpenAPI 3.1 description, generated from the handlers' annotations, a self-contained HTML
+//! page rendered from it, and the list of problem codes.
 
-use actix_web::{HttpResponse, web};
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+use actix_web::{HttpResponse, ResponseError, web};
+use serde_json::Value;
 use utoipa::OpenApi;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
 
-use super::AppState;
+use super::problem::{self, ApiError};
+use super::schemas as wire;
+use super::{AppState, assets, log, records, resolver};
 
 #[derive(OpenApi)]
-#[openapi(info(
-    title = "Terroir ledger API",
-    description = "Submit signed records; read the transparency log, assets, proofs and parties."
-))]
+#[openapi(
+    info(
+        title = "Terroir ledger API",
+        description = "Submit signed farm-produce records; read the transparency log, its proofs, assets and \
+            parties. JSON keys are camelCase; hashes, keys and signatures lowercase hex; quantities \
+            integers. Every error is an RFC 9457 problem document (`application/problem+json`) with a \
+            stable `code`, listed at `/api/problems`."
+    ),
+    paths(
+        records::submit_one,
+        records::submit_batch,
+        log::info,
+        log::entries,
+        log::entry,
+        log::inclusion,
+        log::consistency,
+        assets::asset,
+        assets::history,
+        assets::lineage,
+        assets::parties,
+        assets::party,
+        resolver::resolve,
+        log::checkpoint,
+        log::entry_bundle,
+        log::tile,
+        super::metrics,
+        super::healthz,
+        openapi,
+        page,
+        problems,
+    ),
+    components(schemas(
+        wire::Hash,
+        wire::PublicKey,
+        wire::Signature,
+        wire::Act,
+        wire::Product,
+        wire::Envelope,
+        wire::Record,
+        wire::Receipt,
+        wire::InclusionProof,
+        wire::ConsistencyProof,
+        wire::Problem,
+        wire::BatchResult,
+        wire::BatchItem,
+        wire::Quantity,
+        wire::Unit,
+        wire::Status,
+        wire::Asset,
+        wire::LedgerEntry,
+        wire::EntryView,
+        wire::EntryPage,
+        wire::ProvenEntry,
+        wire::AssetHistory,
+        wire::Direction,
+        wire::Lineage,
+        wire::Role,
+        wire::Party,
+        wire::Device,
+        wire::PartyList,
+        wire::PartyView,
+        wire::LogInfo,
+    )),
+    tags(
+        (name = "records", description = "Submitting signed records."),
+        (name = "log", description = "The log as JSON: its identity, entries and proofs between any two sizes."),
+        (name = "assets", description = "Assets: current state, history with proofs, lineage."),
+        (name = "parties", description = "Registered organisations and their device keys."),
+        (name = "resolver", description = "GS1 Digital Link paths, as printed on labels."),
+        (name = "tlog-tiles", description = "The C2SP tlog-tiles API, for mirrors and witnesses."),
+        (name = "operations", description = "Health and metrics."),
+        (name = "docs", description = "This description, its page and the problem codes."),
+    )
+)]
 struct ApiDoc;
 
+/// The OpenAPI document: the annotations, plus what the problem catalogue knows (the codes a
+/// refused record may carry, per status, and every code in `Problem.code`).
 pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    let catalogue = problem::catalogue();
+    let rule_codes = |status: u16| -> Vec<&'static str> {
+        catalogue
+            .iter()
+            .filter(|e| matches!(e, ApiError::Refused(_)) && e.status_code().as_u16() == status)
+            .map(|e| e.code())
+            .collect()
+    };
+    for item in doc.paths.paths.values_mut() {
+        let Some(op) = item.post.as_mut() else {
+            continue;
+        };
+        for (status, response) in op.responses.responses.iter_mut() {
+            let (Ok(status), RefOr::T(response)) = (status.parse::<u16>(), response) else {
+                continue;
+            };
+            let codes = rule_codes(status);
+            if matches!(status, 403 | 409 | 422) && !codes.is_empty() {
+                let list: Vec<String> = codes.iter().map(|c| format!("`{c}`")).collect();
+                write!(response.description, " Codes: {}.", list.join(", ")).ok();
+            }
+        }
+    }
+    if let Some(components) = doc.components.as_mut()
+        && let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem")
+        && let Some(RefOr::T(Schema::Object(code))) = problem.properties.get_mut("code")
+    {
+        code.enum_values = Some(catalogue.iter().map(|e| Value::from(e.code())).collect());
+    }
+    doc
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "docs",
+    summary = "This OpenAPI 3.1 description",
+    responses(
+        (status = 200, description = "The OpenAPI document.", body = Object, content_type = "application/json"),
+    )
+)]
 pub async fn openapi() -> HttpResponse {
     HttpResponse::Ok().json(document())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/docs",
+    tag = "docs",
+    summary = "The API reference as a page",
+    description = "Every operation with its parameters, request body and responses, and every schema, rendered \
+        on the server from the OpenAPI document; no scripts.",
+    responses(
+        (status = 200, description = "The page.", body = String, content_type = "text/html"),
+    )
+)]
 pub async fn page(_state: web::Data<AppState>) -> HttpResponse {
-    let doc = document();
-    let mut rows = String::new();
-    for (path, item) in doc.paths.paths.iter() {
-        rows.push_str(&format!("<li><code>{path}</code> {}</li>", item.summary.clone().unwrap_or_default()));
-    }
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(format!("<!doctype html><meta charset=utf-8><title>Terroir API</title><h1>Terroir API</h1><p><a href=\"/api/openapi.json\">OpenAPI 3.1 document</a></p><ul>{rows}</ul>"))
+    let doc = serde_json::to_value(document()).unwrap_or(Value::Null);
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(render_reference(&doc))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/problems",
+    tag = "docs",
+    summary = "Every problem code",
+    description = "The stable codes of the problem documents the API answers with, their HTTP status and title. \
+        A problem's `type` is this page with the code as fragment.",
+    responses(
+        (status = 200, description = "The page.", body = String, content_type = "text/html"),
+    )
+)]
 pub async fn problems() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body("<!doctype html><meta charset=utf-8><title>Problem codes</title><h1>Problem codes</h1><p>Every error is an RFC 9457 problem document with a stable <code>code</code>.</p>")
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(render_problems())
+}
+
+const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}\
+    code,pre{font-family:ui-monospace,monospace;font-size:13px}\
+    pre{background:#f5f5f0;padding:.6rem;overflow:auto}\
+    table{border-collapse:collapse;width:100%;margin:.4rem 0}\
+    th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}\
+    th{background:#f5f5f0}\
+    section.op{border-top:2px solid #ccc;margin-top:1.5rem}\
+    .method{display:inline-block;min-width:3.5rem;font-weight:bold;text-transform:uppercase}\
+    .get{color:#1a6b2f}.post{color:#8a4b00}\
+    h3{margin-bottom:.2rem}";
+
+const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn is_problem_code(s: &str) -> bool {
+    static CODES: OnceLock<BTreeSet<&'static str>> = OnceLock::new();
+    CODES.get_or_init(|| problem::catalogue().iter().map(|e| e.code()).collect()).contains(s)
+}
+
+/// Text with `code spans` shown as code, problem codes linked to their entry in
+/// `/api/problems`; everything else escaped.
+fn prose(s: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in s.split('`').enumerate() {
+        if i % 2 == 1 {
+            if is_problem_code(part) {
+                write!(out, "<a href=\"/api/problems#{0}\"><code>{0}</code></a>", escape(part)).ok();
+            } else {
+                write!(out, "<code>{}</code>", escape(part)).ok();
+            }
+        } else {
+            out.push_str(&escape(part));
+        }
+    }
+    out
+}
+
+fn anchor(method: &str, path: &str) -> String {
+    let slug: String = path.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    format!("{method}{slug}")
+}
+
+/// A short description of a schema, with named schemas linked to their definitions.
+fn schema_label(schema: &Value) -> String {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let name = r.rsplit('/').next().unwrap_or(r);
+        return format!("<a href=\"#schema-{0}\">{0}</a>", escape(name));
+    }
+    for key in ["oneOf", "anyOf", "allOf"] {
+        if let Some(items) = schema.get(key).and_then(Value::as_array) {
+            let parts: Vec<String> = items.iter().map(schema_label).collect();
+            return parts.join(if key == "allOf" { " &amp; " } else { " | " });
+        }
+    }
+    let types: Vec<String> = match schema.get("type") {
+        Some(Value::String(t)) => vec![t.clone()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(|t| t.as_str().map(String::from)).collect(),
+        _ => vec![],
+    };
+    let mut label = if types.iter().any(|t| t == "array") {
+        let items = schema.get("items").map(schema_label).unwrap_or_default();
+        format!("array of {items}")
+    } else if types.is_empty() {
+        "any".to_owned()
+    } else {
+        escape(&types.join(" | "))
+    };
+    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+        let values: Vec<String> =
+            values.iter().map(|v| format!("<code>{}</code>", escape(&v.to_string()))).collect();
+        write!(label, ": one of {}", values.join(", ")).ok();
+    }
+    if let Some(p) = schema.get("pattern").and_then(Value::as_str) {
+        write!(label, " matching <code>{}</code>", escape(p)).ok();
+    }
+    if let Some(f) = schema.get("format").and_then(Value::as_str) {
+        write!(label, " ({})", escape(f)).ok();
+    }
+    for (key, word) in [("minimum", "≥"), ("maximum", "≤")] {
+        if let Some(n) = schema.get(key) {
+            write!(label, " {word} {n}").ok();
+        }
+    }
+    label
+}
+
+/// `content` of a request body or response: each media type and its schema.
+fn content_list(content: Option<&Value>) -> String {
+    let Some(content) = content.and_then(Value::as_object) else {
+        return "—".to_owned();
+    };
+    content
+        .iter()
+        .map(|(media, c)| {
+            let schema = c.get("schema").map(schema_label).unwrap_or_default();
+            format!("<code>{}</code> {schema}", escape(media))
+        })
+        .collect::<Vec<_>>()
+        .join("<br>")
+}
+
+fn str_at<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// The whole reference: operations grouped by tag, then the schemas.
+pub fn render_reference(doc: &Value) -> String {
+    let mut ops: Vec<(String, &str, &str, &Value)> = Vec::new();
+    if let Some(paths) = doc.pointer("/paths").and_then(Value::as_object) {
+        for (path, item) in paths {
+            for method in METHODS {
+                if let Some(op) = item.get(method) {
+                    let tag = op.pointer("/tags/0").and_then(Value::as_str).unwrap_or("other").to_owned();
+                    ops.push((tag, method, path, op));
+                }
+            }
+        }
+    }
+    let tags: Vec<(String, String)> = doc
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|ts| {
+            ts.iter().map(|t| (str_at(t, "name").to_owned(), str_at(t, "description").to_owned())).collect()
+        })
+        .unwrap_or_default();
+
+    let title = escape(doc.pointer("/info/title").and_then(Value::as_str).unwrap_or("API"));
+    let version = escape(doc.pointer("/info/version").and_then(Value::as_str).unwrap_or(""));
+    let mut out = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><style>{STYLE}</style></head><body>\
+         <h1>{title} <small>{version}</small></h1><p>{}</p>\
+         <p><a href=\"/api/openapi.json\">OpenAPI {} document</a> · \
+         <a href=\"/api/problems\">Problem codes</a></p><h2>Operations</h2>",
+        prose(doc.pointer("/info/description").and_then(Value::as_str).unwrap_or("")),
+        escape(str_at(doc, "openapi")),
+    );
+
+    // Contents.
+    out.push_str("<ul>");
+    for (tag, description) in &tags {
+        write!(out, "<li><strong>{}</strong> — {}<ul>", escape(tag), prose(description)).ok();
+        for (_, method, path, op) in ops.iter().filter(|o| &o.0 == tag) {
+            write!(
+                out,
+                "<li><a href=\"#{}\"><span class=\"method {method}\">{method}</span> <code>{}</code></a> {}</li>",
+                anchor(method, path),
+                escape(path),
+                prose(str_at(op, "summary")),
+            )
+            .ok();
+        }
+        out.push_str("</ul></li>");
+    }
+    out.push_str("</ul>");
+
+    for (_, method, path, op) in &ops {
+        write!(
+            out,
+            "<section class=\"op\" id=\"{}\"><h3><span class=\"method {method}\">{method}</span> <code>{}</code></h3>\
+             <p><strong>{}</strong></p>",
+            anchor(method, path),
+            escape(path),
+            prose(str_at(op, "summary")),
+        )
+        .ok();
+        let description = str_at(op, "description");
+        if !description.is_empty() {
+            write!(out, "<p>{}</p>", prose(description)).ok();
+        }
+        if let Some(params) = op.get("parameters").and_then(Value::as_array)
+            && !params.is_empty()
+        {
+            out.push_str(
+                "<h4>Parameters</h4><table><tr><th>Name</th><th>In</th><th>Required</th><th>Type</th><th>Description</th></tr>",
+            );
+            for p in params {
+                let required = p.get("required").and_then(Value::as_bool).unwrap_or(false);
+                write!(
+                    out,
+                    "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    escape(str_at(p, "name")),
+                    escape(str_at(p, "in")),
+                    if required { "yes" } else { "no" },
+                    p.get("schema").map(schema_label).unwrap_or_default(),
+                    prose(str_at(p, "description")),
+                )
+                .ok();
+            }
+            out.push_str("</table>");
+        }
+        if let Some(body) = op.get("requestBody") {
+            let required = body.get("required").and_then(Value::as_bool).unwrap_or(false);
+            write!(
+                out,
+                "<h4>Request body{}</h4><p>{}</p><p>{}</p>",
+                if required { " (required)" } else { "" },
+                content_list(body.get("content")),
+                prose(str_at(body, "description")),
+            )
+            .ok();
+        }
+        out.push_str("<h4>Responses</h4><table><tr><th>Status</th><th>Content</th><th>Description</th></tr>");
+        if let Some(responses) = op.get("responses").and_then(Value::as_object) {
+            for (status, r) in responses {
+                write!(
+                    out,
+                    "<tr><td><strong>{}</strong></td><td>{}</td><td>{}</td></tr>",
+                    escape(status),
+                    content_list(r.get("content")),
+                    prose(str_at(r, "description")),
+                )
+                .ok();
+            }
+        }
+        out.push_str("</table></section>");
+    }
+
+    out.push_str("<h2>Schemas</h2>");
+    if let Some(schemas) = doc.pointer("/components/schemas").and_then(Value::as_object) {
+        for (name, schema) in schemas {
+            write!(out, "<section id=\"schema-{0}\"><h3>{0}</h3>", escape(name)).ok();
+            let description = str_at(schema, "description");
+            if !description.is_empty() {
+                write!(out, "<p>{}</p>", prose(description)).ok();
+            }
+            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+                let required: Vec<&str> = schema
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .map(|r| r.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                out.push_str(
+                    "<table><tr><th>Key</th><th>Required</th><th>Type</th><th>Description</th></tr>",
+                );
+                for (key, p) in props {
+                    write!(
+                        out,
+                        "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        escape(key),
+                        if required.contains(&key.as_str()) { "yes" } else { "no" },
+                        schema_label(p),
+                        prose(str_at(p, "description")),
+                    )
+                    .ok();
+                }
+                out.push_str("</table>");
+            } else {
+                write!(out, "<p>{}</p>", schema_label(schema)).ok();
+            }
+            let json = serde_json::to_string_pretty(schema).unwrap_or_default();
+            write!(
+                out,
+                "<details><summary>JSON Schema</summary><pre>{}</pre></details></section>",
+                escape(&json)
+            )
+            .ok();
+        }
+    }
+    out.push_str("</body></html>");
+    out
+}
+
+/// The problem codes page, from the catalogue.
+pub fn render_problems() -> String {
+    let mut rows = String::new();
+    for e in problem::catalogue() {
+        let code = e.code();
+        write!(
+            rows,
+            "<tr id=\"{code}\"><td><code>{code}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            e.status_code().as_u16(),
+            escape(e.title()),
+            escape(&e.to_string()),
+        )
+        .ok();
+    }
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Terroir problem codes</title><style>{STYLE}</style></head><body>\
+         <h1>Problem codes</h1>\
+         <p>Every error is an RFC 9457 problem document, <code>application/problem+json</code>: \
+         <code>type</code> (this page and the code as fragment), <code>title</code>, <code>status</code>, \
+         <code>detail</code> (a sentence about this request) and a stable <code>code</code>. Act on the \
+         code, not on the text. A batch answers a refused item with the same document in its result.</p>\
+         <p>Some codes carry more members: <code>malformed</code> has <code>path</code>, the JSON path of \
+         the offending value; <code>head_conflict</code> has <code>asset</code>, <code>named_head</code> \
+         (the head the record named) and <code>winner</code> (the asset's current head).</p>\
+         <p><a href=\"/api/docs\">API reference</a> · <a href=\"/api/openapi.json\">OpenAPI document</a></p>\
+         <table><tr><th>Code</th><th>Status</th><th>Title</th><th>Example detail</th></tr>{rows}</table>\
+         </body></html>"
+    )
 }

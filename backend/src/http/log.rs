@@ -5,9 +5,11 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::IntoParams;
 
 use super::AppState;
 use super::problem::ApiError;
+use super::schemas as wire;
 use crate::service::reads;
 
 /// Tiles, bundles, entries and proofs for a fixed size never change.
@@ -17,6 +19,18 @@ fn size(state: &AppState) -> u64 {
     state.ledger.latest_checkpoint().map_or(0, |c| c.size)
 }
 
+#[utoipa::path(
+    get,
+    path = "/checkpoint",
+    tag = "tlog-tiles",
+    summary = "The latest signed checkpoint",
+    description = "The C2SP tlog-checkpoint note of the latest tree, signed per C2SP signed-note (Ed25519) under \
+        the log's origin. Served with `Cache-Control: no-cache`.",
+    responses(
+        (status = 200, description = "The checkpoint note.", body = String, content_type = "text/plain"),
+        (status = 404, description = "`not_found`: the log is empty.", body = wire::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn checkpoint(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let cp = state
         .ledger
@@ -28,6 +42,17 @@ pub async fn checkpoint(state: web::Data<AppState>) -> Result<HttpResponse, ApiE
         .body(cp.note))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/log",
+    tag = "log",
+    summary = "The log's identity and size",
+    description = "The origin, the verifier key to check checkpoints and receipts with, the operator party, and \
+        the latest checkpoint with its size and root.",
+    responses(
+        (status = 200, description = "The log.", body = wire::LogInfo, content_type = "application/json"),
+    )
+)]
 pub async fn info(state: web::Data<AppState>) -> HttpResponse {
     let cp = state.ledger.latest_checkpoint();
     HttpResponse::Ok().json(json!({
@@ -68,6 +93,30 @@ fn parse_tile_path(path: &str) -> Result<(u64, u64), ApiError> {
     Ok((n, width))
 }
 
+#[utoipa::path(
+    get,
+    path = "/tile/{level}/{path}",
+    tag = "tlog-tiles",
+    summary = "A Merkle tree tile",
+    description = "A C2SP tlog-tiles hash tile: the concatenated 32-byte hashes of the subtrees of height 8·level \
+        at indexes n·256 … n·256 + W. Immutable once served (`Cache-Control: immutable`).",
+    params(
+        ("level" = u8, Path, description = "The tile level, 0–7.", minimum = 0, maximum = 7),
+        (
+            "path" = String,
+            Path,
+            description = "The tile index in groups of three digits, each but the last prefixed `x` (`x001/x234/067`), \
+                optionally followed by `.p/W` for a partial tile of width W (1–255). May contain `/`.",
+            example = "x001/234"
+        ),
+    ),
+    responses(
+        (status = 200, description = "The tile's hashes, 32 bytes each.", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 400, description = "`bad_request`: the level or the tile path is not valid.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: the tree does not (yet) have this tile.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn tile(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
@@ -90,6 +139,29 @@ pub async fn tile(
         .body(bytes))
 }
 
+#[utoipa::path(
+    get,
+    path = "/tile/entries/{path}",
+    tag = "tlog-tiles",
+    summary = "An entry bundle",
+    description = "A C2SP tlog-tiles entry bundle: entries n·256 … n·256 + W, each as its leaf bytes (the entry's \
+        RFC 8785 canonical JSON) prefixed by their length as a big-endian u16. Immutable once served.",
+    params(
+        (
+            "path" = String,
+            Path,
+            description = "The tile index in groups of three digits, each but the last prefixed `x` (`x001/x234/067`), \
+                optionally followed by `.p/W` for a partial tile of width W (1–255). May contain `/`.",
+            example = "x001/234"
+        ),
+    ),
+    responses(
+        (status = 200, description = "The entry bundle.", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 400, description = "`bad_request`: the tile path is not valid.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: the log does not (yet) have these entries.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn entry_bundle(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -106,13 +178,30 @@ pub async fn entry_bundle(
         .body(bytes))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Range {
+    /// The first index (default 0).
     start: Option<u64>,
+    /// One past the last index (default and cap: the log's size; at most 1,000 entries are
+    /// returned).
     end: Option<u64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/entries",
+    tag = "log",
+    summary = "A range of entries",
+    description = "Entries `start ≤ index < end`, at most 1,000, with their leaf hashes and record ids.",
+    params(Range),
+    responses(
+        (status = 200, description = "The entries.", body = wire::EntryPage, content_type = "application/json"),
+        (status = 400, description = "`bad_request` as a problem document; a query string that does not parse (an unknown parameter, a value that is not a number) is answered in plain text.", content((wire::Problem = "application/problem+json"), (String = "text/plain"))),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn entries(state: web::Data<AppState>, q: web::Query<Range>) -> Result<HttpResponse, ApiError> {
     let size = size(&state);
     let start = q.start.unwrap_or(0);
@@ -124,6 +213,21 @@ pub async fn entries(state: web::Data<AppState>, q: web::Query<Range>) -> Result
     Ok(HttpResponse::Ok().json(json!({ "start": start, "end": end, "size": size, "entries": items })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/entries/{index}",
+    tag = "log",
+    summary = "One entry",
+    description = "Entry `index` with its leaf hash and record id. Immutable once served.",
+    params(
+        ("index" = u64, Path, description = "The entry's index, from 0."),
+    ),
+    responses(
+        (status = 200, description = "The entry.", body = wire::EntryView, content_type = "application/json"),
+        (status = 404, description = "`not_found` as a problem document: no entry at this index. An index that is not a non-negative integer is answered in plain text.", content((wire::Problem = "application/problem+json"), (String = "text/plain"))),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn entry(state: web::Data<AppState>, index: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let index = index.into_inner();
     let found = state.read(move |conn| Ok(reads::entry(conn, index)?)).await?;
@@ -131,13 +235,29 @@ pub async fn entry(state: web::Data<AppState>, index: web::Path<u64>) -> Result<
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, IMMUTABLE)).json(entry))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct InclusionQuery {
+    /// The leaf's index.
     index: u64,
+    /// The size of the tree to prove inclusion in (default: the latest).
     size: Option<u64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/proofs/inclusion",
+    tag = "log",
+    summary = "An inclusion proof",
+    description = "Proves that leaf `index` is in the tree of `size` leaves (RFC 9162 §2.1.3). Immutable once served.",
+    params(InclusionQuery),
+    responses(
+        (status = 200, description = "The proof.", body = wire::InclusionProof, content_type = "application/json"),
+        (status = 400, description = "`bad_request` as a problem document; a query string that does not parse (an unknown parameter, a value that is not a number) is answered in plain text.", content((wire::Problem = "application/problem+json"), (String = "text/plain"))),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn inclusion(
     state: web::Data<AppState>,
     q: web::Query<InclusionQuery>,
@@ -154,13 +274,30 @@ pub async fn inclusion(
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, IMMUTABLE)).json(proof))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
+    /// The older tree's size, at least 1.
     from: u64,
+    /// The newer tree's size (default: the latest).
     to: Option<u64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/proofs/consistency",
+    tag = "log",
+    summary = "A consistency proof",
+    description = "Proves that the tree of `from` leaves is a prefix of the tree of `to` leaves (RFC 9162 §2.1.4). \
+        Immutable once served.",
+    params(ConsistencyQuery),
+    responses(
+        (status = 200, description = "The proof.", body = wire::ConsistencyProof, content_type = "application/json"),
+        (status = 400, description = "`bad_request` as a problem document; a query string that does not parse (an unknown parameter, a value that is not a number) is answered in plain text.", content((wire::Problem = "application/problem+json"), (String = "text/plain"))),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn consistency(
     state: web::Data<AppState>,
     q: web::Query<ConsistencyQuery>,

@@ -8,6 +8,7 @@ mod log;
 pub mod problem;
 mod records;
 mod resolver;
+mod schemas;
 
 use std::sync::Arc;
 
@@ -67,12 +68,36 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/problems", web::get().to(docs::problems)),
         )
         .route("/metrics", web::get().to(metrics))
-        .route("/healthz", web::get().to(|| async { HttpResponse::Ok().body("ok\n") }))
+        .route("/healthz", web::get().to(healthz))
         .route("/01/{rest:.*}", web::get().to(resolver::resolve));
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    summary = "Metrics",
+    description = "Counters and histograms in the OpenMetrics text format, for Prometheus.",
+    responses(
+        (status = 200, description = "The metrics.", body = String, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    )
+)]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(state.metrics.render())
+}
+
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    summary = "Liveness",
+    description = "Answers `ok` while the server is up. The answer carries no `Content-Type` header; it is plain text.",
+    responses(
+        (status = 200, description = "`ok` and a newline.", body = String, content_type = "text/plain"),
+    )
+)]
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().body("ok\n")
 }

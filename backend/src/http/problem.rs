@@ -53,7 +53,8 @@ impl ApiError {
         }
     }
 
-    fn title(&self) -> &'static str {
+    /// The problem's short, human-readable summary.
+    pub fn title(&self) -> &'static str {
         match self {
             ApiError::Malformed(_) => "The record is not valid JSON for a Terroir record",
             ApiError::BadRequest(_) => "The request is not valid",
@@ -138,5 +139,181 @@ impl ResponseError for ApiError {
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(_: actix_web::error::BlockingError) -> Self {
         ApiError::Unavailable
+    }
+}
+
+/// Every problem code the API can answer with, in one place: one representative of each
+/// [`ApiError`] variant, and of `Refused` one per [`RuleViolation`] variant. `/api/problems` and
+/// the OpenAPI document are built from this list; a test checks it covers every variant
+/// (through [`ordinal`], whose matches stop compiling when a variant is added).
+pub fn catalogue() -> Vec<ApiError> {
+    use terroir_shared::Hash;
+    use terroir_shared::asset::{AssetId, QuantityError, Unit};
+    use terroir_shared::calendar::Timestamp;
+    use terroir_shared::crypto::Keypair;
+    use terroir_shared::party::{PartyId, Role};
+
+    let key = Keypair::from_seed(&[7; 32]).public();
+    let party = PartyId(key);
+    let asset = AssetId(Hash::sha256(b"asset"));
+    let other = AssetId(Hash::sha256(b"other asset"));
+    let head = Hash::sha256(b"head");
+    let winner = Hash::sha256(b"winner");
+    let violations = vec![
+        RuleViolation::WrongLog {
+            expected: "ledger.example/terroir".into(),
+            found: "other.example/log".into(),
+        },
+        RuleViolation::FromTheFuture { at: Timestamp(1_790_000_600_000), now: Timestamp(1_790_000_000_000) },
+        RuleViolation::UnknownParty(party),
+        RuleViolation::NotOperator,
+        RuleViolation::SignerNotAuthorised { signer: key, party },
+        RuleViolation::DeviceRevoked(key),
+        RuleViolation::DeviceCannotManageDevices,
+        RuleViolation::PartyExists(party),
+        RuleViolation::DeviceExists(key),
+        RuleViolation::UnknownDevice(key),
+        RuleViolation::DeviceAlreadyRevoked(key),
+        RuleViolation::UnknownAsset(asset),
+        RuleViolation::HeadConflict { asset, named: head, current: winner },
+        RuleViolation::AssetNamedTwice(asset),
+        RuleViolation::NotActive { asset, status: "consumed".into() },
+        RuleViolation::Pledged { asset, financier: party },
+        RuleViolation::Contained { asset, holder: other },
+        RuleViolation::OutputExists(asset),
+        RuleViolation::TransformCreates { what: "mass", input: 1_000, output: 1_200 },
+        RuleViolation::TooMany { what: "assets", limit: 1_000, found: 1_001 },
+        RuleViolation::NoProofOfPossession,
+        RuleViolation::EventNotYours { event: "vaccination", who: "a veterinarian" },
+        RuleViolation::NotPledged(asset),
+        RuleViolation::NotPermitted {
+            party,
+            act: "transfer",
+            asset,
+            why: "it is neither the owner nor the custodian",
+        },
+        RuleViolation::MissingRole { party, role: Role::Financier },
+        RuleViolation::QuantityNotConserved { asset, expected: 20, found: 19 },
+        RuleViolation::BadQuantity(QuantityError::Zero(Unit::Gram)),
+        RuleViolation::UnitMismatch { kind: "tea lot", expected: Unit::Piece, found: Unit::Gram },
+        RuleViolation::SingleUnit { kind: "carcass" },
+        RuleViolation::TooFew { act: "merge", needed: 2, what: "inputs" },
+        RuleViolation::Incompatible { first: asset, other, why: "they are different products" },
+        RuleViolation::TransformNotAllowed { from: "tea cake", to: "live cattle" },
+        RuleViolation::IdentityTaken { key: "gs1:/01/09506000134352/21/1".into() },
+        RuleViolation::BadPartOf { index: 1, holder: 1, why: "is itself" },
+        RuleViolation::BadUnitTokens { index: 0, why: "the lot needs a GS1 key with a lot number" },
+        RuleViolation::NoChange("the custodian is already this party"),
+        RuleViolation::Empty("name"),
+        RuleViolation::WrongKindForEvent { event: "vaccination", kind: "tea lot" },
+    ];
+    let mut all = vec![
+        ApiError::Malformed(ParseError { path: "record.act".into(), reason: "unknown act `sell`".into() }),
+        ApiError::BadRequest("a batch is a JSON array of signed records".into()),
+        ApiError::BadSignature(VerifyError::BadSignature(key)),
+    ];
+    all.extend(violations.into_iter().map(ApiError::Refused));
+    all.extend([
+        ApiError::TooLarge { limit: 16_777_216 },
+        ApiError::EntryTooLarge { size: 70_000, limit: 65_535 },
+        ApiError::BatchTooLarge { limit: 10_000, found: 10_001 },
+        ApiError::NotFound("asset".into()),
+        ApiError::Unavailable,
+        ApiError::Internal(ServiceError::WriterStopped),
+    ]);
+    all
+}
+
+/// How many variants [`ordinal`] tells apart: every `ApiError` but `Refused`, and every
+/// `RuleViolation`.
+pub const VARIANTS: usize = 9 + 38;
+
+/// A distinct number for each variant, `Refused` counted per rule violation. Both matches are
+/// exhaustive on purpose: a new variant does not compile until it is numbered here, and then
+/// the catalogue test fails until [`catalogue`] has a representative of it.
+pub fn ordinal(e: &ApiError) -> usize {
+    match e {
+        ApiError::Malformed(_) => 0,
+        ApiError::BadRequest(_) => 1,
+        ApiError::BadSignature(_) => 2,
+        ApiError::TooLarge { .. } => 3,
+        ApiError::EntryTooLarge { .. } => 4,
+        ApiError::BatchTooLarge { .. } => 5,
+        ApiError::NotFound(_) => 6,
+        ApiError::Unavailable => 7,
+        ApiError::Internal(_) => 8,
+        ApiError::Refused(v) => {
+            9 + match v {
+                RuleViolation::WrongLog { .. } => 0,
+                RuleViolation::FromTheFuture { .. } => 1,
+                RuleViolation::UnknownParty(_) => 2,
+                RuleViolation::NotOperator => 3,
+                RuleViolation::SignerNotAuthorised { .. } => 4,
+                RuleViolation::DeviceRevoked(_) => 5,
+                RuleViolation::DeviceCannotManageDevices => 6,
+                RuleViolation::PartyExists(_) => 7,
+                RuleViolation::DeviceExists(_) => 8,
+                RuleViolation::UnknownDevice(_) => 9,
+                RuleViolation::DeviceAlreadyRevoked(_) => 10,
+                RuleViolation::UnknownAsset(_) => 11,
+                RuleViolation::HeadConflict { .. } => 12,
+                RuleViolation::AssetNamedTwice(_) => 13,
+                RuleViolation::NotActive { .. } => 14,
+                RuleViolation::Pledged { .. } => 15,
+                RuleViolation::Contained { .. } => 16,
+                RuleViolation::OutputExists(_) => 17,
+                RuleViolation::TransformCreates { .. } => 18,
+                RuleViolation::TooMany { .. } => 19,
+                RuleViolation::NoProofOfPossession => 20,
+                RuleViolation::EventNotYours { .. } => 21,
+                RuleViolation::NotPledged(_) => 22,
+                RuleViolation::NotPermitted { .. } => 23,
+                RuleViolation::MissingRole { .. } => 24,
+                RuleViolation::QuantityNotConserved { .. } => 25,
+                RuleViolation::BadQuantity(_) => 26,
+                RuleViolation::UnitMismatch { .. } => 27,
+                RuleViolation::SingleUnit { .. } => 28,
+                RuleViolation::TooFew { .. } => 29,
+                RuleViolation::Incompatible { .. } => 30,
+                RuleViolation::TransformNotAllowed { .. } => 31,
+                RuleViolation::IdentityTaken { .. } => 32,
+                RuleViolation::BadPartOf { .. } => 33,
+                RuleViolation::NoChange(_) => 34,
+                RuleViolation::Empty(_) => 35,
+                RuleViolation::WrongKindForEvent { .. } => 36,
+                RuleViolation::BadUnitTokens { .. } => 37,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use actix_web::ResponseError;
+
+    use super::{VARIANTS, catalogue, ordinal};
+
+    #[test]
+    fn the_catalogue_has_one_of_each_variant() {
+        let all = catalogue();
+        let ordinals: Vec<usize> = all.iter().map(ordinal).collect();
+        let distinct: BTreeSet<usize> = ordinals.iter().copied().collect();
+        assert_eq!(ordinals.len(), distinct.len(), "a variant is listed twice");
+        assert_eq!(distinct, (0..VARIANTS).collect(), "a variant is missing");
+    }
+
+    #[test]
+    fn codes_are_distinct_and_snake_case() {
+        let all = catalogue();
+        let codes: BTreeSet<&str> = all.iter().map(|e| e.code()).collect();
+        assert_eq!(codes.len(), all.len());
+        for code in codes {
+            assert!(code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{code}");
+        }
+        for e in &all {
+            assert!(e.status_code().is_client_error() || e.status_code().is_server_error());
+        }
     }
 }

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use terroir_shared::record::{Envelope, Record, Signed, verify_batch};
 
 use super::problem::ApiError;
+use super::schemas as wire;
 use super::{AppState, body};
 use crate::service::ServiceError;
 use crate::service::ledger::{MAX_ENTRY_BYTES, Outcome};
@@ -14,6 +15,33 @@ use crate::service::ledger::{MAX_ENTRY_BYTES, Outcome};
 /// The most records one batch may carry.
 pub const MAX_BATCH: usize = 10_000;
 
+#[utoipa::path(
+    post,
+    path = "/api/records",
+    tag = "records",
+    summary = "Submit one signed record",
+    description = "Parses the envelope strictly, verifies its signature, judges it against the ledger rules and \
+        appends it. The answer is the entry's receipt: the signed checkpoint that includes it and the \
+        inclusion proof. Submitting a record already in the log answers its existing receipt with 200.",
+    request_body(
+        content = wire::Envelope,
+        content_type = "application/json",
+        description = "A signed record: `{\"record\": ..., \"signature\": \"<128 hex>\"}`. The body is read \
+            whatever its declared content type, up to the server's body limit."
+    ),
+    responses(
+        (status = 201, description = "Accepted: appended to the log.", body = wire::Receipt, content_type = "application/json"),
+        (status = 200, description = "Duplicate: the record is already in the log; the receipt is for its entry.", body = wire::Receipt, content_type = "application/json"),
+        (status = 400, description = "`malformed`: the body is not a valid Terroir record (`path` names the offending value); `bad_request`: the body could not be read.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`bad_signature`: the signature does not verify with the signer's key.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The signer may not do this act.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The record names an asset head that is no longer current: another record won. The problem carries `asset`, `named_head` and `winner`.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`too_large`: the body exceeds the server's limit; `entry_too_large`: the ledger entry would exceed the largest entry a log holds.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The record breaks a ledger rule.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request; details are logged, not returned.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the ledger is shutting down and accepts no records.", body = wire::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn submit_one(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let body = body::read(payload, state.max_body_bytes).await?;
     let signed = web::block(move || -> Result<Signed<Record>, ApiError> {
@@ -33,6 +61,28 @@ pub async fn submit_one(state: web::Data<AppState>, payload: web::Payload) -> Re
 
 /// A JSON array of envelopes in, `{"results": [...]}` out, one result per item in order.
 /// Items are judged in order, each against the state the earlier ones left.
+#[utoipa::path(
+    post,
+    path = "/api/records/batch",
+    tag = "records",
+    summary = "Submit a batch of signed records",
+    description = "A JSON array of at most 10,000 envelopes. Signatures are verified together; items are judged \
+        in order, each against the state the earlier ones left. The answer holds one result per item, \
+        in order: `accepted` or `duplicate` with a receipt, or `refused` with the problem document the \
+        single-record endpoint would have answered (its `status` tells which).",
+    request_body(
+        content = Vec<wire::Envelope>,
+        content_type = "application/json",
+        description = "A JSON array of signed records, read whatever its declared content type, up to the server's body limit."
+    ),
+    responses(
+        (status = 200, description = "One result per item, in order.", body = wire::BatchResult, content_type = "application/json"),
+        (status = 400, description = "`bad_request`: the body is not a JSON array or could not be read.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`too_large`: the body exceeds the server's limit; `batch_too_large`: more than 10,000 items.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the ledger is shutting down and accepts no records.", body = wire::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn submit_batch(
     state: web::Data<AppState>,
     payload: web::Payload,

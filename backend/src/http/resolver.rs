@@ -8,7 +8,28 @@ use terroir_shared::gs1::DigitalLink;
 
 use super::AppState;
 use super::problem::ApiError;
+use super::schemas as wire;
+use crate::service::reads;
 
+#[utoipa::path(
+    get,
+    path = "/01/{rest}",
+    tag = "resolver",
+    summary = "Resolve a GS1 Digital Link",
+    description = "The path a label's QR code encodes, `/01/{gtin}` optionally followed by `/22/{cpv}`, \
+        `/10/{lot}` and `/21/{serial}` (numeric AIs or their short names). Answers the asset it identifies: \
+        an HTML page when the `Accept` header names `text/html` before `application/json`, or without it (a phone's browser); JSON \
+        otherwise. Successful answers carry `Vary: Accept`.",
+    params(
+        ("rest" = String, Path, description = "The GTIN and any qualifiers after `/01/`; may contain `/`.", example = "09506000134352/10/ABC123"),
+    ),
+    responses(
+        (status = 200, description = "The asset the link identifies.", content((wire::Asset = "application/json"), (String = "text/html"))),
+        (status = 400, description = "`bad_request`: the path is not a GS1 Digital Link.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no asset carries this identity.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn resolve(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let link = DigitalLink::parse(req.path())
         .map_err(|e| ApiError::BadRequest(format!("not a GS1 Digital Link: {e}")))?;
@@ -18,7 +39,7 @@ pub async fn resolve(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
         Some(id) => id,
         None => {
             let lookup = key.clone();
-            let found = state.read(move |conn| Ok(crate::service::reads::holder_of(conn, &lookup)?)).await?;
+            let found = state.read(move |conn| Ok(reads::holder_of(conn, &lookup)?)).await?;
             let id = found.ok_or_else(|| ApiError::NotFound(format!("the item {}", link.to_path())))?;
             // Identity keys never change holder, so this mapping is safe to keep.
             state.ledger.cache().remember_holder(key, id);

@@ -3,6 +3,7 @@
 mod api;
 mod audit;
 mod crash;
+mod docs;
 mod enrol;
 mod race;
 mod startup;

@@ -1,0 +1,345 @@
+//! The API's own description: the OpenAPI 3.1 document covers exactly the routes served, and
+//! the HTML reference and problem pages are complete.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+use terroir_backend::http::problem;
+
+use crate::support::*;
+
+/// Every route `http::routes` registers, as OpenAPI spells it (`{path:.*}` becomes `{path}`).
+/// Add a route there and here together.
+const ROUTES: &[(&str, &str)] = &[
+    ("get", "/checkpoint"),
+    ("get", "/tile/entries/{path}"),
+    ("get", "/tile/{level}/{path}"),
+    ("post", "/api/records"),
+    ("post", "/api/records/batch"),
+    ("get", "/api/log"),
+    ("get", "/api/entries"),
+    ("get", "/api/entries/{index}"),
+    ("get", "/api/proofs/inclusion"),
+    ("get", "/api/proofs/consistency"),
+    ("get", "/api/assets/{id}"),
+    ("get", "/api/assets/{id}/history"),
+    ("get", "/api/assets/{id}/lineage"),
+    ("get", "/api/parties"),
+    ("get", "/api/parties/{id}"),
+    ("get", "/api/openapi.json"),
+    ("get", "/api/docs"),
+    ("get", "/api/problems"),
+    ("get", "/metrics"),
+    ("get", "/healthz"),
+    ("get", "/01/{rest}"),
+];
+
+const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+async fn document() -> Value {
+    let h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let (status, doc) = get(&app, "/api/openapi.json").await;
+    assert_eq!(status, 200);
+    doc
+}
+
+#[actix_web::test]
+async fn the_document_is_openapi_3_1_and_covers_every_route() {
+    let doc = document().await;
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().expect("paths");
+    let documented: BTreeSet<(String, String)> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            METHODS.iter().filter(|m| item.get(**m).is_some()).map(move |m| (m.to_string(), path.clone()))
+        })
+        .collect();
+    let served: BTreeSet<(String, String)> =
+        ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    assert_eq!(served.len(), ROUTES.len(), "a route is listed twice");
+    let undocumented: Vec<_> = served.difference(&documented).collect();
+    let unserved: Vec<_> = documented.difference(&served).collect();
+    assert!(undocumented.is_empty(), "not in the document: {undocumented:?}");
+    assert!(unserved.is_empty(), "documented but not served: {unserved:?}");
+}
+
+#[actix_web::test]
+async fn every_operation_is_described() {
+    let doc = document().await;
+    let mut operation_ids = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let at = format!("{method} {path}");
+            assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{at}: summary");
+            assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{at}: tag");
+            assert!(
+                operation_ids.insert(op["operationId"].as_str().expect("operationId").to_owned()),
+                "{at}: operationId repeated"
+            );
+            // Every `{name}` in the path is a required path parameter.
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            for name in path.split('{').skip(1).filter_map(|s| s.split('}').next()) {
+                assert!(
+                    params.iter().any(|p| p["name"] == name && p["in"] == "path" && p["required"] == true),
+                    "{at}: path parameter {name}"
+                );
+            }
+            let responses = op["responses"].as_object().expect("responses");
+            assert!(responses.keys().any(|s| s.starts_with('2')), "{at}: no success response");
+            for (status, r) in responses {
+                let content = r["content"].as_object().unwrap_or_else(|| panic!("{at} {status}: content"));
+                assert!(!content.is_empty(), "{at} {status}: content");
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert!(
+                        content.contains_key("application/problem+json"),
+                        "{at} {status}: errors are problem documents"
+                    );
+                }
+            }
+            if method == "post" {
+                let body = &op["requestBody"]["content"]["application/json"]["schema"];
+                assert!(!body.is_null(), "{at}: request body schema");
+            }
+        }
+    }
+}
+
+/// The query parameters each handler's `web::Query` accepts.
+#[actix_web::test]
+async fn query_parameters_are_documented() {
+    let doc = document().await;
+    for (path, expected) in [
+        ("/api/entries", &[("start", false), ("end", false)][..]),
+        ("/api/proofs/inclusion", &[("index", true), ("size", false)]),
+        ("/api/proofs/consistency", &[("from", true), ("to", false)]),
+        ("/api/assets/{id}/lineage", &[("direction", false), ("limit", false)]),
+    ] {
+        let query: BTreeSet<(String, bool)> = doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .filter(|p| p["in"] == "query")
+            .map(|p| (p["name"].as_str().expect("name").to_owned(), p["required"] == true))
+            .collect();
+        let expected: BTreeSet<(String, bool)> = expected.iter().map(|(n, r)| (n.to_string(), *r)).collect();
+        assert_eq!(query, expected, "{path}");
+    }
+}
+
+#[actix_web::test]
+async fn the_schemas_mirror_the_wire_format() {
+    let doc = document().await;
+    let schemas = &doc["components"]["schemas"];
+    let hex64 = "^[0-9a-f]{64}$";
+    assert_eq!(schemas["Hash"]["pattern"], hex64);
+    assert_eq!(schemas["PublicKey"]["pattern"], hex64);
+    assert_eq!(schemas["Signature"]["pattern"], "^[0-9a-f]{128}$");
+    let keys = |name: &str| -> BTreeSet<String> {
+        schemas[name]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{name} properties"))
+            .keys()
+            .cloned()
+            .collect()
+    };
+    let set = |ks: &[&str]| ks.iter().map(|k| k.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(keys("Envelope"), set(&["record", "signature"]));
+    assert_eq!(keys("Record"), set(&["origin", "party", "signer", "at", "act"]));
+    assert_eq!(keys("Receipt"), set(&["index", "leafHash", "checkpoint", "inclusion"]));
+    assert_eq!(keys("InclusionProof"), set(&["index", "size", "path"]));
+    assert_eq!(keys("ConsistencyProof"), set(&["oldSize", "newSize", "path"]));
+    assert_eq!(keys("EntryView"), set(&["index", "leafHash", "recordId", "entry"]));
+    assert_eq!(keys("Quantity"), set(&["amount", "unit"]));
+    assert_eq!(schemas["Quantity"]["properties"]["amount"]["type"], "integer");
+    let codes: Vec<Value> = problem::catalogue().iter().map(|e| Value::from(e.code())).collect();
+    assert_eq!(schemas["Problem"]["properties"]["code"]["enum"], Value::from(codes));
+}
+
+#[actix_web::test]
+async fn the_pages_list_every_path_and_code() {
+    let h = Harness::new();
+    let app = app(h.state.clone()).await;
+
+    let (status, page) = get_bytes(&app, "/api/docs", "text/html").await;
+    assert_eq!(status, 200);
+    let page = String::from_utf8(page).expect("utf-8");
+    assert!(page.starts_with("<!doctype html>"));
+    for (method, path) in ROUTES {
+        assert!(page.contains(&format!("<code>{path}</code>")), "{path}");
+        assert!(page.contains(&format!("id=\"{method}")), "{method}");
+    }
+    for needle in ["application/problem+json", "application/octet-stream", "text/html", "Envelope"] {
+        assert!(page.contains(needle), "{needle}");
+    }
+    for e in problem::catalogue() {
+        assert!(page.contains(&format!("<code>&quot;{}&quot;</code>", e.code())), "{}", e.code());
+    }
+    assert!(!page.contains("<script"), "self-contained, no scripts");
+    assert!(!page.contains("http://") && !page.contains("https://"), "nothing external");
+
+    let (status, page) = get_bytes(&app, "/api/problems", "text/html").await;
+    assert_eq!(status, 200);
+    let page = String::from_utf8(page).expect("utf-8");
+    let catalogue = problem::catalogue();
+    assert!(catalogue.len() >= 40);
+    for e in &catalogue {
+        let code = e.code();
+        assert!(page.contains(&format!("id=\"{code}\"")), "{code}");
+    }
+    // Codes a client relies on by name.
+    for code in ["malformed", "bad_signature", "head_conflict", "not_found", "internal"] {
+        assert!(page.contains(&format!("<code>{code}</code>")), "{code}");
+    }
+}
+
+/// Extractor failures are answered by actix, not as problem documents; the document says so.
+#[actix_web::test]
+async fn extractor_errors_are_plain_text_as_documented() {
+    let h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let (status, _) = get_bytes(&app, "/api/entries?start=x", "application/json").await;
+    assert_eq!(status, 400);
+    let (status, _) = get_bytes(&app, "/api/entries/x", "application/json").await;
+    assert_eq!(status, 404);
+    let doc = document().await;
+    let content = |path: &str, status: &str| {
+        doc["paths"][path]["get"]["responses"][status]["content"]
+            .as_object()
+            .expect("content")
+            .keys()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+    };
+    assert!(content("/api/entries", "400").contains("text/plain"));
+    assert!(content("/api/entries/{index}", "404").contains("text/plain"));
+}
+
+/// Checks `value` against the named schema as far as these schemas go: object keys (required
+/// present, nothing undeclared), hex patterns, integer types, `oneOf` alternatives, arrays.
+fn conforms(schemas: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.rsplit('/').next().unwrap_or(r);
+        return conforms(schemas, &schemas[name], value, &format!("{at}<{name}>"));
+    }
+    if let Some(alternatives) = schema["oneOf"].as_array() {
+        return if alternatives.iter().any(|alt| conforms(schemas, alt, value, at).is_ok()) {
+            Ok(())
+        } else {
+            Err(format!("{at}: matches no alternative: {value}"))
+        };
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let type_ok = types.is_empty()
+        || types.iter().any(|t| match *t {
+            "object" => value.is_object(),
+            "array" => value.is_array(),
+            "string" => value.is_string(),
+            "integer" => value.is_u64() || value.is_i64(),
+            "null" => value.is_null(),
+            "boolean" => value.is_boolean(),
+            _ => true,
+        });
+    if !type_ok {
+        return Err(format!("{at}: {value} is not {types:?}"));
+    }
+    if let (Some(pattern), Some(text)) = (schema["pattern"].as_str(), value.as_str()) {
+        let digits: usize = pattern
+            .trim_start_matches("^[0-9a-f]{")
+            .trim_end_matches("}$")
+            .parse()
+            .map_err(|_| format!("{at}: unexpected pattern {pattern}"))?;
+        if text.len() != digits || !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            return Err(format!("{at}: {text} does not match {pattern}"));
+        }
+    }
+    if let Some(values) = schema["enum"].as_array()
+        && !values.contains(value)
+    {
+        return Err(format!("{at}: {value} not in {values:?}"));
+    }
+    if let (Some(items), Some(array)) = (schema.get("items"), value.as_array()) {
+        for (i, v) in array.iter().enumerate() {
+            conforms(schemas, items, v, &format!("{at}[{i}]"))?;
+        }
+    }
+    if let (Some(props), Some(object)) = (schema["properties"].as_object(), value.as_object()) {
+        for req in schema["required"].as_array().into_iter().flatten() {
+            let key = req.as_str().unwrap_or_default();
+            if !object.contains_key(key) {
+                return Err(format!("{at}: missing {key}"));
+            }
+        }
+        for (key, v) in object {
+            match props.get(key) {
+                Some(p) => conforms(schemas, p, v, &format!("{at}.{key}"))?,
+                None if schema["additionalProperties"] == false => {
+                    return Err(format!("{at}: undeclared key {key}"));
+                }
+                None => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Real answers of a small ledger match the schemas the document gives them.
+#[actix_web::test]
+async fn real_answers_match_their_schemas() {
+    let mut h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let doc = document().await;
+    let schemas = &doc["components"]["schemas"];
+    let coop = key(1);
+    let register = h.register(&coop, "Bulang Co-op", &[terroir_shared::party::Role::Cooperative]);
+    let envelope = serde_json::to_value(&register).expect("json");
+    let r = |name: &str| serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
+    conforms(schemas, &r("Envelope"), &envelope, "envelope").expect("envelope");
+    // The check does refuse what does not match.
+    assert!(conforms(schemas, &r("Receipt"), &envelope, "envelope").is_err());
+    let mut bad = envelope.clone();
+    bad["signature"] = Value::from("ABCD");
+    assert!(conforms(schemas, &r("Envelope"), &bad, "envelope").is_err());
+
+    let (status, receipt) = post(&app, "/api/records", &register).await;
+    assert_eq!(status, 201);
+    conforms(schemas, &r("Receipt"), &receipt, "receipt").expect("receipt");
+    let (status, batch) = post(&app, "/api/records/batch", &vec![register.clone()]).await;
+    assert_eq!(status, 200);
+    conforms(schemas, &r("BatchResult"), &batch, "batch").expect("batch");
+    let (status, refused) = post(&app, "/api/records", &serde_json::json!({"record": 1})).await;
+    assert_eq!(status, 400);
+    conforms(schemas, &r("Problem"), &refused, "problem").expect("problem");
+
+    let commission = h.own(
+        &coop,
+        terroir_shared::record::Act::Commission(terroir_shared::record::Commission {
+            assets: vec![tea_lot("Laobanzhang", 10)],
+        }),
+    );
+    assert_eq!(post(&app, "/api/records", &commission).await.0, 201);
+    let asset = terroir_shared::asset::AssetId::derive(&commission.id(), 0);
+    let party = party(&coop);
+
+    for (path, schema) in [
+        ("/api/log".to_owned(), "LogInfo"),
+        ("/api/entries".to_owned(), "EntryPage"),
+        ("/api/entries/1".to_owned(), "EntryView"),
+        ("/api/proofs/inclusion?index=0".to_owned(), "InclusionProof"),
+        ("/api/proofs/consistency?from=1".to_owned(), "ConsistencyProof"),
+        (format!("/api/assets/{asset}"), "Asset"),
+        (format!("/api/assets/{asset}/history"), "AssetHistory"),
+        (format!("/api/assets/{asset}/lineage?direction=down"), "Lineage"),
+        ("/api/parties".to_owned(), "PartyList"),
+        (format!("/api/parties/{party}"), "PartyView"),
+        (format!("/api/assets/{}", "0".repeat(64)), "Problem"),
+    ] {
+        let (_, answer) = get(&app, &path).await;
+        conforms(schemas, &r(schema), &answer, &path).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
