@@ -115,7 +115,7 @@ pub struct LineageQuery {
     ),
     responses(
         (status = 200, description = "The lineage.", body = wire::Lineage, content_type = "application/json"),
-        (status = 400, description = "`bad_request` as a problem document: the id is not 64 lowercase hex digits. A query string that does not parse (an unknown parameter or direction, a limit that is not a number) is answered in plain text.", content((wire::Problem = "application/problem+json"), (String = "text/plain"))),
+        (status = 400, description = "`bad_request`: the id is not 64 lowercase hex digits, or the query string does not parse (an unknown parameter or direction, a limit that is not a number).", body = wire::Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`: no such asset.", body = wire::Problem, content_type = "application/problem+json"),
         (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
     )

@@ -463,7 +463,7 @@ pub fn render_problems() -> String {
          <code>detail</code> (a sentence about this request) and a stable <code>code</code>. Act on the \
          code, not on the text. A batch answers a refused item with the same document in its result.</p>\
          <p>Some codes carry more members: <code>malformed</code> has <code>path</code>, the JSON path of \
-         the offending value; <code>head_conflict</code> has <code>asset</code>, <code>named_head</code> \
+         the offending value; <code>head_conflict</code> has <code>asset</code>, <code>namedHead</code> \
          (the head the record named) and <code>winner</code> (the asset's current head).</p>\
          <p><a href=\"/api/docs\">API reference</a> · <a href=\"/api/openapi.json\">OpenAPI document</a></p>\
          <table><tr><th>Code</th><th>Status</th><th>Title</th><th>Example detail</th></tr>{rows}</table>\

@@ -198,17 +198,19 @@ pub struct Range {
     params(Range),
     responses(
         (status = 200, description = "The entries.", body = wire::EntryPage, content_type = "application/json"),
-        (status = 400, description = "`bad_request` as a problem document; a query string that does not parse (an unknown parameter, a value that is not a number) is answered in plain text.", content((wire::Problem = "application/problem+json"), (String = "text/plain"))),
+        (status = 400, description = "`bad_request`: the query string does not parse (an unknown parameter, a value that is not a number) or the values do not fit the log.", body = wire::Problem, content_type = "application/problem+json"),
         (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn entries(state: web::Data<AppState>, q: web::Query<Range>) -> Result<HttpResponse, ApiError> {
     let size = size(&state);
     let start = q.start.unwrap_or(0);
-    let end = q.end.unwrap_or(size).min(size).min(start.saturating_add(1_000));
-    if start > end {
-        return Err(ApiError::BadRequest(format!("start {start} is after end {end}")));
+    if q.end.is_some_and(|end| end < start) {
+        return Err(ApiError::BadRequest(format!("start {start} is after end {}", q.end.unwrap_or(0))));
     }
+    // Past the end of the log the page is simply empty.
+    let end = q.end.unwrap_or(size).min(size).min(start.saturating_add(1_000)).max(start.min(size));
+    let start = start.min(end);
     let items = state.read(move |conn| Ok(reads::entries(conn, start, end)?)).await?;
     Ok(HttpResponse::Ok().json(json!({ "start": start, "end": end, "size": size, "entries": items })))
 }
@@ -224,7 +226,8 @@ pub async fn entries(state: web::Data<AppState>, q: web::Query<Range>) -> Result
     ),
     responses(
         (status = 200, description = "The entry.", body = wire::EntryView, content_type = "application/json"),
-        (status = 404, description = "`not_found` as a problem document: no entry at this index. An index that is not a non-negative integer is answered in plain text.", content((wire::Problem = "application/problem+json"), (String = "text/plain"))),
+        (status = 400, description = "`bad_request`: the index is not a non-negative integer.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no entry at this index.", body = wire::Problem, content_type = "application/problem+json"),
         (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -254,7 +257,7 @@ pub struct InclusionQuery {
     params(InclusionQuery),
     responses(
         (status = 200, description = "The proof.", body = wire::InclusionProof, content_type = "application/json"),
-        (status = 400, description = "`bad_request` as a problem document; a query string that does not parse (an unknown parameter, a value that is not a number) is answered in plain text.", content((wire::Problem = "application/problem+json"), (String = "text/plain"))),
+        (status = 400, description = "`bad_request`: the query string does not parse (an unknown parameter, a value that is not a number) or the values do not fit the log.", body = wire::Problem, content_type = "application/problem+json"),
         (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -294,7 +297,7 @@ pub struct ConsistencyQuery {
     params(ConsistencyQuery),
     responses(
         (status = 200, description = "The proof.", body = wire::ConsistencyProof, content_type = "application/json"),
-        (status = 400, description = "`bad_request` as a problem document; a query string that does not parse (an unknown parameter, a value that is not a number) is answered in plain text.", content((wire::Problem = "application/problem+json"), (String = "text/plain"))),
+        (status = 400, description = "`bad_request`: the query string does not parse (an unknown parameter, a value that is not a number) or the values do not fit the log.", body = wire::Problem, content_type = "application/problem+json"),
         (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
     )
 )]

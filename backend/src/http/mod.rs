@@ -46,6 +46,11 @@ impl AppState {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // Bad query strings and path segments answer with problem documents too.
+    cfg.app_data(
+        web::QueryConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()),
+    )
+    .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()));
     cfg.route("/checkpoint", web::get().to(log::checkpoint))
         .route("/tile/entries/{path:.*}", web::get().to(log::entry_bundle))
         .route("/tile/{level}/{path:.*}", web::get().to(log::tile))
@@ -99,5 +104,5 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     )
 )]
 async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().body("ok\n")
+    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok\n")
 }

@@ -82,7 +82,7 @@ impl ApiError {
             }
             ApiError::Refused(RuleViolation::HeadConflict { asset, named, current }) => {
                 m.insert("asset".into(), json!(asset));
-                m.insert("named_head".into(), json!(named));
+                m.insert("namedHead".into(), json!(named));
                 m.insert("winner".into(), json!(current));
             }
             _ => {}

@@ -35,7 +35,7 @@ pub const MAX_BATCH: usize = 10_000;
         (status = 400, description = "`malformed`: the body is not a valid Terroir record (`path` names the offending value); `bad_request`: the body could not be read.", body = wire::Problem, content_type = "application/problem+json"),
         (status = 401, description = "`bad_signature`: the signature does not verify with the signer's key.", body = wire::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The signer may not do this act.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The record names an asset head that is no longer current: another record won. The problem carries `asset`, `named_head` and `winner`.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The record names an asset head that is no longer current: another record won. The problem carries `asset`, `namedHead` and `winner`.", body = wire::Problem, content_type = "application/problem+json"),
         (status = 413, description = "`too_large`: the body exceeds the server's limit; `entry_too_large`: the ledger entry would exceed the largest entry a log holds.", body = wire::Problem, content_type = "application/problem+json"),
         (status = 422, description = "The record breaks a ledger rule.", body = wire::Problem, content_type = "application/problem+json"),
         (status = 500, description = "`internal`: the server could not complete the request; details are logged, not returned.", body = wire::Problem, content_type = "application/problem+json"),
@@ -94,7 +94,10 @@ pub async fn submit_batch(
     let results: Vec<Value> = checked
         .into_iter()
         .map(|c| match c {
-            Err(problem) => json!({ "outcome": "refused", "problem": problem.to_problem() }),
+            Err(problem) => {
+                state.metrics.refused_with(problem.code());
+                json!({ "outcome": "refused", "problem": problem.to_problem() })
+            }
             Ok(_) => {
                 let outcome = outcomes.next();
                 state.metrics.count(outcome.as_ref());

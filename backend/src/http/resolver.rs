@@ -31,6 +31,30 @@ use crate::service::reads;
     )
 )]
 pub async fn resolve(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    // A phone that scanned a bad or unknown label gets a page that says so, not JSON.
+    match answer(&state, &req).await {
+        Err(e) if wants_html(&req) => Ok(error_page(&e)),
+        other => other,
+    }
+}
+
+fn error_page(e: &ApiError) -> HttpResponse {
+    use actix_web::ResponseError as _;
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Label not verified</title></head><body><h1>This label could not be checked</h1>\
+         <p>{}</p><p><small>code: {}</small></p></body></html>",
+        escape(&e.to_string()),
+        e.code()
+    );
+    HttpResponse::build(e.status_code())
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::VARY, "Accept"))
+        .body(body)
+}
+
+async fn answer(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, ApiError> {
     let link = DigitalLink::parse(req.path())
         .map_err(|e| ApiError::BadRequest(format!("not a GS1 Digital Link: {e}")))?;
     let key = gs1_identity_key(&link);
@@ -46,8 +70,8 @@ pub async fn resolve(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
             id
         }
     };
-    let asset = super::assets::current(&state, id).await?;
-    if wants_html(&req) {
+    let asset = super::assets::current(state, id).await?;
+    if wants_html(req) {
         let page = render(&asset.asset, &link, &state.base_url);
         return Ok(HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")

@@ -256,6 +256,7 @@ pub struct Problem {
     asset: Hash,
     /// `head_conflict` only: the head the record named.
     #[schema(required = false)]
+    #[serde(rename = "namedHead")]
     named_head: Hash,
     /// `head_conflict` only: the asset's current head (the record that won).
     #[schema(required = false)]

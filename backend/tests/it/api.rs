@@ -97,6 +97,13 @@ async fn what_the_server_serves_verifies_with_the_core() {
     assert!(String::from_utf8_lossy(&html).contains("<h1>tea_lot</h1>"));
     assert_eq!(get(&app, "/01/09506000134353/10/BL-1").await.0, 400, "bad check digit");
     assert_eq!(get(&app, "/01/09506000134352/10/NOPE").await.0, 404);
+    let (status, page) = get_bytes(&app, "/01/09506000134352/10/NOPE", "text/html").await;
+    assert_eq!(status, 404);
+    assert!(String::from_utf8_lossy(&page).contains("could not be checked"), "a page for the phone");
+    let (status, problem) = get(&app, "/api/entries?start=x").await;
+    assert_eq!((status, problem["code"].as_str()), (400, Some("bad_request")), "query errors are problems");
+    let (status, page) = get(&app, "/api/entries?start=100").await;
+    assert_eq!((status, page["entries"].as_array().map(Vec::len)), (200, Some(0)), "past the end: empty");
 
     let (_, parties) = get(&app, "/api/parties").await;
     assert_eq!(parties["parties"].as_array().map(Vec::len), Some(2));

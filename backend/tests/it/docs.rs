@@ -194,15 +194,20 @@ async fn the_pages_list_every_path_and_code() {
     }
 }
 
-/// Extractor failures are answered by actix, not as problem documents; the document says so.
+/// Extractor failures (a query or path segment that does not parse) are problem documents too.
 #[actix_web::test]
-async fn extractor_errors_are_plain_text_as_documented() {
+async fn extractor_errors_are_problem_documents() {
     let h = Harness::new();
     let app = app(h.state.clone()).await;
-    let (status, _) = get_bytes(&app, "/api/entries?start=x", "application/json").await;
-    assert_eq!(status, 400);
-    let (status, _) = get_bytes(&app, "/api/entries/x", "application/json").await;
-    assert_eq!(status, 404);
+    for path in [
+        "/api/entries?start=x",
+        "/api/entries/x",
+        "/api/proofs/inclusion?index=-1",
+        "/api/assets/00/lineage?direction=sideways",
+    ] {
+        let (status, problem) = get(&app, path).await;
+        assert_eq!((status, problem["code"].as_str()), (400, Some("bad_request")), "{path}: {problem}");
+    }
     let doc = document().await;
     let content = |path: &str, status: &str| {
         doc["paths"][path]["get"]["responses"][status]["content"]
@@ -212,8 +217,11 @@ async fn extractor_errors_are_plain_text_as_documented() {
             .cloned()
             .collect::<BTreeSet<_>>()
     };
-    assert!(content("/api/entries", "400").contains("text/plain"));
-    assert!(content("/api/entries/{index}", "404").contains("text/plain"));
+    assert_eq!(content("/api/entries", "400"), BTreeSet::from(["application/problem+json".to_owned()]));
+    assert_eq!(
+        content("/api/entries/{index}", "400"),
+        BTreeSet::from(["application/problem+json".to_owned()])
+    );
 }
 
 /// Checks `value` against the named schema as far as these schemas go: object keys (required

@@ -124,9 +124,13 @@ impl<T: Serialize> Serialize for Signed<T> {
 impl<T: Signable + DeserializeOwned> Envelope<T> {
     /// Parses wire JSON strictly: unknown fields, wrong types, non-canonical spellings (an
     /// explicit `null` for an absent field) and trailing data are refused, with the path of the
-    /// first offending value.
+    /// first offending value. So is a record with no canonical form (a number beyond
+    /// 2^53 − 1), which could never be signed or hashed the same way by every reader.
     pub fn from_json(bytes: &[u8]) -> Result<Self, ParseError> {
-        parse_strict(bytes)
+        let envelope: Self = parse_strict(bytes)?;
+        to_canonical_bytes(&envelope.record)
+            .map_err(|e| ParseError { path: "record".into(), reason: e.to_string() })?;
+        Ok(envelope)
     }
 }
 

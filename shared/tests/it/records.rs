@@ -134,6 +134,11 @@ fn strict_parsing_names_the_offending_path() {
         let err = Envelope::<Record>::from_json(&bytes).expect_err(name);
         assert!(err.path.starts_with(path), "{name}: path `{}` reason `{}`", err.path, err.reason);
     }
+    let mut huge = good.clone();
+    huge["record"]["at"] = serde_json::json!(1u64 << 60);
+    let err = Envelope::<Record>::from_json(&serde_json::to_vec(&huge).expect("json"))
+        .expect_err("no canonical form");
+    assert!(err.reason.contains("2^53"), "{err}");
     let mut trailing = serde_json::to_vec(&good).expect("json");
     trailing.extend_from_slice(b" {}");
     assert!(Envelope::<Record>::from_json(&trailing).is_err());
