@@ -5,6 +5,7 @@ mod assets;
 mod body;
 mod docs;
 mod log;
+mod page;
 pub mod problem;
 mod records;
 mod resolver;

@@ -3,12 +3,12 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use terroir_shared::asset::{Asset, gs1_identity_key};
+use terroir_shared::asset::gs1_identity_key;
 use terroir_shared::gs1::DigitalLink;
 
-use super::AppState;
 use super::problem::ApiError;
 use super::schemas as wire;
+use super::{AppState, page};
 use crate::service::reads;
 
 #[utoipa::path(
@@ -45,7 +45,7 @@ fn error_page(e: &ApiError) -> HttpResponse {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>Label not verified</title></head><body><h1>This label could not be checked</h1>\
          <p>{}</p><p><small>code: {}</small></p></body></html>",
-        escape(&e.to_string()),
+        page::escape(&e.to_string()),
         e.code()
     );
     HttpResponse::build(e.status_code())
@@ -72,7 +72,16 @@ async fn answer(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Api
     };
     let asset = super::assets::current(state, id).await?;
     if wants_html(req) {
-        let page = render(&asset.asset, &link, &state.base_url);
+        let page = match asset.page.get() {
+            Some(page) => page.clone(),
+            None => {
+                let shown = asset.asset.clone();
+                let facts = state.read(move |conn| Ok(reads::page_facts(conn, &shown)?)).await?;
+                let canonical = asset.asset.gs1.clone().unwrap_or(link);
+                let page = web::Bytes::from(page::render(&asset.asset, &facts, &canonical, &state.base_url));
+                asset.page.get_or_init(|| page).clone()
+            }
+        };
         return Ok(HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .insert_header((header::VARY, "Accept"))
@@ -94,33 +103,4 @@ fn wants_html(req: &HttpRequest) -> bool {
         (Some(_), None) => true,
         _ => false,
     }
-}
-
-fn render(asset: &Asset, link: &DigitalLink, base_url: &str) -> String {
-    let id = asset.id.to_string();
-    let product = serde_json::to_string_pretty(&asset.product).unwrap_or_default();
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title></head><body>\
-         <h1>{title}</h1>\
-         <p>GS1 Digital Link: <code>{uri}</code></p>\
-         <dl><dt>Quantity</dt><dd>{quantity}</dd><dt>Status</dt><dd>{status}</dd>\
-         <dt>Owner</dt><dd><code>{owner}</code></dd><dt>Custodian</dt><dd><code>{custodian}</code></dd></dl>\
-         <h2>Details</h2><pre>{product}</pre>\
-         <p><a href=\"/api/assets/{id}/history\">History with proofs (JSON)</a> · \
-         <a href=\"/api/assets/{id}/lineage\">Lineage</a></p>\
-         </body></html>",
-        title = escape(asset.product.kind()),
-        uri = escape(&link.to_uri(base_url)),
-        quantity = escape(&asset.quantity.to_string()),
-        status = escape(&asset.status.to_string()),
-        owner = asset.owner,
-        custodian = asset.custodian,
-        product = escape(&product),
-    )
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

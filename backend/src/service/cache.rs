@@ -15,6 +15,9 @@ use terroir_shared::asset::{Asset, AssetId};
 pub struct CachedAsset {
     pub asset: Asset,
     pub json: Bytes,
+    /// The rendered page, once a browser asked for it. It shows the asset's history, which
+    /// changes only with the asset itself, so it lives and dies with this entry.
+    pub page: std::sync::OnceLock<Bytes>,
 }
 
 /// Current assets by id, and identity keys (which never change holder) to ids.
@@ -45,7 +48,7 @@ impl AssetCache {
     /// Caches `asset` read at `generation`, unless a commit has happened since.
     pub fn fill(&self, generation: u64, asset: Asset) -> Arc<CachedAsset> {
         let json = Bytes::from(serde_json::to_vec(&asset).unwrap_or_default());
-        let cached = Arc::new(CachedAsset { asset, json });
+        let cached = Arc::new(CachedAsset { asset, json, page: std::sync::OnceLock::new() });
         if let Ok(mut map) = self.assets.write()
             && self.generation() == generation
         {

@@ -192,3 +192,52 @@ pub fn party(conn: &mut SqliteConnection, id: &PartyId) -> Result<Option<PartyVi
     let devices = db::state::devices_of(conn, id)?;
     Ok(Some(PartyView { party, devices }))
 }
+
+/// What the plain asset page shows besides the asset: who is who, what happened to it, and
+/// where it came from.
+#[derive(Debug)]
+pub struct PageFacts {
+    pub names: std::collections::HashMap<PartyId, String>,
+    /// `(when signed, what, by whom)`, oldest first.
+    pub events: Vec<(terroir_shared::calendar::Timestamp, String, PartyId)>,
+    pub parents: Vec<Asset>,
+}
+
+pub fn page_facts(conn: &mut SqliteConnection, asset: &Asset) -> Result<PageFacts, ServiceError> {
+    let indexes = db::lineage::entries_of(conn, &asset.id)?;
+    let mut events = Vec::with_capacity(indexes.len());
+    let mut names = std::collections::HashMap::new();
+    for row in db::entries::many(conn, &indexes)? {
+        let record = view(row)?.entry.record.record;
+        let what = match &record.act {
+            terroir_shared::record::Act::Observe(o) => event_name(&o.event).to_owned(),
+            act => act.name().replace('_', " "),
+        };
+        events.push((record.at, what, record.party));
+    }
+    let mut wanted: Vec<PartyId> = vec![asset.owner, asset.custodian];
+    wanted.extend(events.iter().map(|e| e.2));
+    for id in wanted {
+        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(id)
+            && let Some(p) = db::state::party(conn, &id)?
+        {
+            slot.insert(p.name);
+        }
+    }
+    let parents = db::state::assets_many(conn, &asset.parents)?;
+    Ok(PageFacts { names, events, parents })
+}
+
+fn event_name(event: &terroir_shared::record::Event) -> &'static str {
+    use terroir_shared::record::Event;
+    match event {
+        Event::Vaccination { .. } => "vaccination",
+        Event::Weighing { .. } => "weighing",
+        Event::Movement { .. } => "movement",
+        Event::Picking { .. } => "picking",
+        Event::Pressing { .. } => "pressing",
+        Event::Storage { .. } => "storage",
+        Event::LabCertificate { .. } => "lab certificate",
+        Event::Note { .. } => "note",
+    }
+}
