@@ -933,6 +933,22 @@ mod tests {
         assert!(a.iter().zip(&b).all(|(x, y)| x != y));
     }
 
+    /// Pins the story for one seed and start: any change to what the demo signs, or in what
+    /// order, shows up here.
+    #[test]
+    fn the_ledger_for_a_fixed_seed_and_start_is_pinned() {
+        let ids: Vec<String> = records(SEED).iter().map(|r| r.id().to_hex()).collect();
+        assert_eq!(ids.len(), 76);
+        assert_eq!(
+            ids.first().map(String::as_str),
+            Some("1ba92f81a61485d0380874d99abe67a74d4b0d0879facf5432ac31f8476e0851")
+        );
+        assert_eq!(
+            ids.last().map(String::as_str),
+            Some("274bd6d54cda97857195f4c8f1d09d2d25dc32847f7366589e3dd4a9b9501f08")
+        );
+    }
+
     #[test]
     fn describe_counts_records_by_act() {
         let records = records(SEED);
