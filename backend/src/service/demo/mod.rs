@@ -28,7 +28,7 @@ use terroir_shared::crypto::Keypair;
 use terroir_shared::ear_tag::EarTagError;
 use terroir_shared::gs1::{DigitalLink, DigitalLinkError, Gtin, GtinError};
 use terroir_shared::party::PartyId;
-use terroir_shared::record::{Act, Event, Observe, Record, SignError, Signed, Unsigned};
+use terroir_shared::record::{Act, Event, NewAsset, Observe, Record, SignError, Signed, Unsigned};
 
 pub use keys::{DemoKeys, Member};
 
@@ -105,15 +105,15 @@ pub fn demo_end(records: &[Signed<Record>]) -> Option<Timestamp> {
 /// the time they span.
 pub fn describe(records: &[Signed<Record>]) -> String {
     let mut by_act: BTreeMap<usize, (&'static str, usize)> = BTreeMap::new();
-    let mut created = 0usize;
+    let mut created = 0u64;
     for r in records {
         let act = &r.body().act;
         by_act.entry(act_order(act)).or_insert((act.name(), 0)).1 += 1;
         created += match act {
-            Act::Commission(c) => c.assets.len(),
-            Act::Split(s) => s.parts.len(),
+            Act::Commission(c) => new_assets(&c.assets),
+            Act::Split(s) => s.parts.len() as u64,
             Act::Merge(_) => 1,
-            Act::Transform(t) => t.outputs.len(),
+            Act::Transform(t) => new_assets(&t.outputs),
             _ => 0,
         };
     }
@@ -126,6 +126,12 @@ pub fn describe(records: &[Signed<Record>]) -> String {
         let _ = writeln!(out, "  {name:<17} {count:>4}");
     }
     out
+}
+
+/// The assets `outputs` create: each listed one, and for a lot with unit tokens one token per
+/// unit, which the rules generate without listing them.
+fn new_assets(outputs: &[NewAsset]) -> u64 {
+    outputs.iter().map(|o| 1 + o.units.map_or(0, |_| o.quantity.amount())).sum()
 }
 
 /// The position of an act in the life of goods, to list counts in a readable order.
