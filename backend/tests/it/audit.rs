@@ -463,4 +463,3 @@ fn another_key_or_another_log_is_refused() {
         Err(AuditError::KeyNotForOrigin { .. })
     ));
 }
-
