@@ -147,7 +147,8 @@ fn main() -> anyhow::Result<()> {
     if single.ok >= SINGLE_CLIENTS as u64 * singles_per_client {
         report.note("single submits ran out of pre-signed records before the phase ended");
     }
-    targets.extend(singles.into_iter().flat_map(|b| b.targets));
+    // Not every pre-signed single was submitted: only the ingested lots are read targets.
+    drop(singles);
 
     // 5. Fill to the large size (with transfers in the mix), then reads.
     let fill_from = 10_000_000_000u64;
@@ -209,7 +210,11 @@ fn main() -> anyhow::Result<()> {
         let path = &gs1[rng.below(gs1.len() as u64) as usize];
         client::get_ttfb(a, &format!("{base}{path}"), "text/html,application/xhtml+xml,*/*;q=0.8")
     });
-    anyhow::ensure!(asset_load.errors == 0 && page_load.errors == 0, "reads failed");
+    for (name, load) in [("asset", &asset_load), ("GS1 page", &page_load), ("healthz", &health)] {
+        if load.errors > 0 {
+            report.note(format!("{name} reads: {} errors of {}", load.errors, load.errors + load.ok));
+        }
+    }
     for (name, load) in [("GET /api/assets/{id}", &asset_load), ("GET GS1 page (text/html)", &page_load)] {
         let ratio = load.per_second() / health.per_second();
         report.row(
