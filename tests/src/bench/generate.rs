@@ -126,7 +126,7 @@ pub fn batch(first: u64, size: u64, transfers: bool, at: u64) -> anyhow::Result<
             }
             _ => {
                 let link = if i % GS1_EVERY == 3 {
-                    Some(DigitalLink::new(gtin.clone(), None, Some(&format!("B{i}")), None)?)
+                    Some(DigitalLink::new(gtin, None, Some(&format!("B{i}")), None)?)
                 } else {
                     None
                 };

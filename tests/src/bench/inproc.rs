@@ -162,7 +162,7 @@ pub fn proofs(
             let before = store.nodes.get();
             let t = Instant::now();
             if consistency {
-                let old = 1 + rng.below(size - 1).max(0);
+                let old = 1 + rng.below(size - 1);
                 prove_consistency(old, size, &store)?;
             } else {
                 prove_inclusion(rng.below(size), size, &store)?;

@@ -152,13 +152,13 @@ fn main() -> anyhow::Result<()> {
 
     // 5. Fill to the large size (with transfers in the mix), then reads.
     let fill_from = 10_000_000_000u64;
-    let mut size = 1 + registrations.len() as u64 + ingest_records + single.ok; // upper bound estimate
+    let mut size = registrations.len() as u64 + ingest_records + single.ok;
     let fill_started = Instant::now();
     let mut filled = 0u64;
     let chunk_batches = 50u64;
     let mut fill_post = Duration::ZERO;
     let mut b = 0u64;
-    while size < entries as u64 + 1 && b < 100_000 {
+    while size < entries && b < 100_000 {
         let remaining = entries.saturating_sub(size).div_ceil(BATCH).max(1);
         let n = remaining.min(chunk_batches);
         let chunk = generate::batches(fill_from + b * BATCH, n, BATCH, true, now_ms())?;
