@@ -1,1 +1,3 @@
-//! Terroir tests (placeholder crate).
+//! Cross-crate tooling for Terroir: the `terroir-bench` load generator lives in [`bench`].
+
+pub mod bench;

@@ -1,0 +1,345 @@
+//! `terroir-bench`: a load generator for the ledger server. Every figure is measured beside a
+//! baseline taken in the same run on the same machine, and reported with its ratio to it.
+//!
+//! cargo run --release -p terroir-tests --bin terroir-bench -- [--entries N] [--quick] [--json PATH]
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use terroir_shared::record::{Envelope, Record};
+use terroir_tests::bench::client::{self, Server};
+use terroir_tests::bench::generate::{self, Target};
+use terroir_tests::bench::report::Report;
+use terroir_tests::bench::{Rng, inproc, now_ms};
+
+#[derive(Debug, Parser)]
+#[command(name = "terroir-bench", about = "Load generator for the Terroir ledger server")]
+struct Args {
+    /// Entries in the large ledger the reads, proofs, audit and start-up are measured on
+    /// [default: 1000000; 50000 with --quick].
+    #[arg(long)]
+    entries: Option<u64>,
+    /// A short run: 50,000 entries and shorter load phases.
+    #[arg(long)]
+    quick: bool,
+    /// Also write the report as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+const BATCH: u64 = 1_000;
+const INGEST_CLIENTS: usize = 3;
+const SINGLE_CLIENTS: usize = 64;
+const READ_CLIENTS: usize = 32;
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let entries = args.entries.unwrap_or(if args.quick { 50_000 } else { 1_000_000 }).max(10_000);
+    let phase = Duration::from_secs(if args.quick { 3 } else { 5 });
+    // The measured ingest set; the rest of the large ledger is filled afterwards.
+    let ingest_records = (entries / 2).min(if args.quick { 20_000 } else { 200_000 }) / BATCH * BATCH;
+    let singles_per_client: u64 = if args.quick { 150 } else { 400 };
+    let bin = client::server_binary()?;
+    let tmp = tempfile::Builder::new().prefix("terroir-bench-").tempdir()?;
+    let data = tmp.path().join("ledger");
+    let mut report = Report::default();
+    println!(
+        "terroir-bench: {entries} entries, ingest set {ingest_records}, phases of {} s, {} cores",
+        phase.as_secs(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+
+    // 1. Records.
+    client::init(&bin, &data)?;
+    let (_, operator) = inproc::identity(&data)?;
+    let at = now_ms();
+    let registrations = generate::registrations(&operator, at)?;
+    let t = Instant::now();
+    let ingest = generate::batches(0, ingest_records / BATCH, BATCH, false, at)?;
+    let gen_rate = ingest_records as f64 / t.elapsed().as_secs_f64();
+    let singles = generate::batches(1_000_000_000, SINGLE_CLIENTS as u64, singles_per_client, false, at)?;
+    println!("generated {} + {} records", ingest_records, SINGLE_CLIENTS as u64 * singles_per_client);
+
+    // 2. Raw ceiling, on the ingest set.
+    let envelopes = ingest
+        .iter()
+        .flat_map(|b| b.items.iter())
+        .map(|s| Envelope::<Record>::from_json(s.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (rows, took) = inproc::ceiling(&tmp.path().join("ceiling.sqlite"), envelopes)?;
+    let ceiling = rows as f64 / took.as_secs_f64();
+    let _ = std::fs::remove_file(tmp.path().join("ceiling.sqlite"));
+    report.row("record generation, sign on 2 threads", gen_rate, "rec/s", "raw ceiling", ceiling, "", None);
+    report.row(
+        "raw ceiling: verify(2 thr)+hash+insert",
+        ceiling,
+        "rec/s",
+        "target 15,000",
+        15_000.0,
+        "(reference)",
+        None,
+    );
+
+    // 3. Durable ingest over HTTP.
+    let (server, _) = Server::start(&bin, &data)?;
+    let base = server.base.clone();
+    let regs = format!("[{}]", registrations.join(","));
+    let accepted = client::post_batch(&client::agent(), &base, &regs)?;
+    anyhow::ensure!(accepted == registrations.len() as u64, "registrations refused: {accepted} accepted");
+    let bodies: Vec<String> = ingest.iter().map(generate::Batch::body).collect();
+    let (accepted, took) = client::ingest(&base, &bodies, INGEST_CLIENTS)?;
+    drop(bodies);
+    anyhow::ensure!(
+        accepted == ingest_records,
+        "only {accepted} of {ingest_records} ingested records accepted"
+    );
+    let ingest_rate = accepted as f64 / took.as_secs_f64();
+    report.row(
+        format!("durable ingest, HTTP batches of {BATCH}, {INGEST_CLIENTS} clients"),
+        ingest_rate,
+        "rec/s",
+        "raw ceiling",
+        ceiling,
+        "≥ 15000/s and ≥ 0.5×",
+        Some(ingest_rate >= 15_000.0 && ingest_rate >= 0.5 * ceiling),
+    );
+    let mut targets: Vec<Target> = ingest.into_iter().flat_map(|b| b.targets).collect();
+
+    // 4. Single submits vs /healthz at the same concurrency.
+    let healthz_url = format!("{base}/healthz");
+    let health64 = client::closed_loop(SINGLE_CLIENTS, phase, 1_000_000, |a, _, _| {
+        client::get_ttfb(a, &healthz_url, "*/*")
+    });
+    let one_url = format!("{base}/api/records");
+    let single = client::closed_loop(SINGLE_CLIENTS, phase, singles_per_client, |a, t, n| {
+        client::post_one(a, &one_url, &singles[t].items[n as usize])
+    });
+    anyhow::ensure!(single.errors == 0, "{} single submits failed", single.errors);
+    report.row(
+        format!("single submit p50, {SINGLE_CLIENTS} clients"),
+        single.p(50.0),
+        "ms",
+        "/healthz p50",
+        health64.p(50.0),
+        "",
+        None,
+    );
+    report.row(
+        format!("single submit p99, {SINGLE_CLIENTS} clients"),
+        single.p(99.0),
+        "ms",
+        "/healthz p99",
+        health64.p(99.0),
+        "p99 ≤ 25 ms",
+        Some(single.p(99.0) <= 25.0),
+    );
+    report.row(
+        format!("single submit throughput, {SINGLE_CLIENTS} clients"),
+        single.per_second(),
+        "rec/s",
+        "batched ingest",
+        ingest_rate,
+        "",
+        None,
+    );
+    if single.ok >= SINGLE_CLIENTS as u64 * singles_per_client {
+        report.note("single submits ran out of pre-signed records before the phase ended");
+    }
+    // Not every pre-signed single was submitted: only the ingested lots are read targets.
+    drop(singles);
+
+    // 5. Fill to the large size (with transfers in the mix), then reads.
+    let fill_from = 10_000_000_000u64;
+    let mut size = registrations.len() as u64 + ingest_records + single.ok;
+    let fill_started = Instant::now();
+    let mut filled = 0u64;
+    let chunk_batches = 50u64;
+    let mut fill_post = Duration::ZERO;
+    let mut b = 0u64;
+    while size < entries && b < 100_000 {
+        let remaining = entries.saturating_sub(size).div_ceil(BATCH).max(1);
+        let n = remaining.min(chunk_batches);
+        let chunk = generate::batches(fill_from + b * BATCH, n, BATCH, true, now_ms())?;
+        let bodies: Vec<String> = chunk.iter().map(generate::Batch::body).collect();
+        let (accepted, took) = client::ingest(&base, &bodies, INGEST_CLIENTS)?;
+        anyhow::ensure!(accepted == n * BATCH, "fill: {accepted} of {} accepted", n * BATCH);
+        fill_post += took;
+        filled += accepted;
+        size += accepted;
+        targets.extend(chunk.into_iter().flat_map(|c| c.targets));
+        b += n;
+        if fill_started.elapsed() > Duration::from_secs(3_600) {
+            report.note("the fill stopped after an hour");
+            break;
+        }
+    }
+    let log: serde_json::Value = client::agent().get(&format!("{base}/api/log")).call()?.into_json()?;
+    let log_size = log["checkpoint"]
+        .as_str()
+        .and_then(|c| c.lines().nth(1))
+        .and_then(|l| l.parse::<u64>().ok())
+        .unwrap_or(size);
+    if filled > 0 {
+        let fill_rate = filled as f64 / fill_post.as_secs_f64();
+        report.row(
+            format!("ingest while filling to {log_size} (mix: 10% transfers)"),
+            fill_rate,
+            "rec/s",
+            "first ingest",
+            ingest_rate,
+            "",
+            None,
+        );
+    }
+    let gs1: Vec<String> = targets.iter().filter_map(|t| t.gs1.clone()).collect();
+    let assets: Vec<String> = targets.iter().map(|t| t.asset.to_string()).collect();
+    drop(targets);
+    let health = client::closed_loop(READ_CLIENTS, phase, 10_000_000, |a, _, _| {
+        client::get_ttfb(a, &healthz_url, "*/*")
+    });
+    let seq = AtomicU64::new(1);
+    let asset_load = client::closed_loop(READ_CLIENTS, phase, 10_000_000, |a, _, _| {
+        let mut rng = Rng::new(seq.fetch_add(1, Ordering::Relaxed));
+        let id = &assets[rng.below(assets.len() as u64) as usize];
+        client::get_ttfb(a, &format!("{base}/api/assets/{id}"), "application/json")
+    });
+    let page_load = client::closed_loop(READ_CLIENTS, phase, 10_000_000, |a, _, _| {
+        let mut rng = Rng::new(seq.fetch_add(1, Ordering::Relaxed));
+        let path = &gs1[rng.below(gs1.len() as u64) as usize];
+        client::get_ttfb(a, &format!("{base}{path}"), "text/html,application/xhtml+xml,*/*;q=0.8")
+    });
+    for (name, load) in [("asset", &asset_load), ("GS1 page", &page_load), ("healthz", &health)] {
+        if load.errors > 0 {
+            report.note(format!("{name} reads: {} errors of {}", load.errors, load.errors + load.ok));
+        }
+    }
+    for (name, load) in [("GET /api/assets/{id}", &asset_load), ("GET GS1 page (text/html)", &page_load)] {
+        let ratio = load.per_second() / health.per_second();
+        report.row(
+            format!("{name} req/s, {READ_CLIENTS} clients, {log_size} entries"),
+            load.per_second(),
+            "req/s",
+            "/healthz",
+            health.per_second(),
+            "≥ 0.5×",
+            Some(ratio >= 0.5),
+        );
+        report.row(
+            format!("{name} p99 TTFB"),
+            load.p(99.0),
+            "ms",
+            "/healthz p99",
+            health.p(99.0),
+            "p99 < 10 ms",
+            Some(load.p(99.0) < 10.0),
+        );
+    }
+    server.stop()?;
+
+    // 8 (process). Start-up to /healthz: large vs empty.
+    let empty = tmp.path().join("empty");
+    client::init(&bin, &empty)?;
+    let mut best_large = Duration::MAX;
+    let mut best_empty = Duration::MAX;
+    for _ in 0..3 {
+        let (s, d) = Server::start(&bin, &empty)?;
+        s.stop()?;
+        best_empty = best_empty.min(d);
+        let (s, d) = Server::start(&bin, &data)?;
+        s.stop()?;
+        best_large = best_large.min(d);
+    }
+    report.row(
+        format!("server start to /healthz, {log_size} entries"),
+        best_large.as_secs_f64() * 1e3,
+        "ms",
+        "empty ledger",
+        best_empty.as_secs_f64() * 1e3,
+        "< 1 s",
+        Some(best_large < Duration::from_secs(1)),
+    );
+    let open_large = inproc::open_ledger(&data, 3)?;
+    let open_empty = inproc::open_ledger(&empty, 3)?;
+    report.row(
+        format!("Ledger::open, {log_size} entries"),
+        open_large.as_secs_f64() * 1e3,
+        "ms",
+        "empty ledger",
+        open_empty.as_secs_f64() * 1e3,
+        "< 1 s",
+        Some(open_large < Duration::from_secs(1)),
+    );
+
+    // 6. Proofs.
+    let mut conn = terroir_backend::db::open_writer(&data.join("ledger.sqlite"))?;
+    let n = terroir_backend::db::entries::size(&mut conn)?;
+    let proofs = inproc::proofs(&mut conn, n, 20_000, phase)?;
+    drop(conn);
+    let log2 = (n as f64).log2();
+    for (name, s) in [("inclusion", &proofs.inclusion), ("consistency", &proofs.consistency)] {
+        report.row(
+            format!("{name} proof at {n}, mean"),
+            s.mean_us,
+            "µs",
+            "1 node point read",
+            proofs.point_read_us,
+            "",
+            None,
+        );
+        report.row(
+            format!("{name} proof node reads ({:.2} queries/proof)", s.queries_per_proof),
+            s.mean_nodes,
+            "nodes",
+            "log2 n",
+            log2,
+            format!("max {} ≤ 2·log2 n", s.max_nodes),
+            Some(s.max_nodes as f64 <= 2.0 * log2.ceil()),
+        );
+    }
+
+    // 7. Audit vs plain batch verification of the same signatures.
+    let (audited, audit_time) = inproc::audit(&data)?;
+    let (verified, verify_time) = inproc::verify_stored(&data)?;
+    anyhow::ensure!(audited == verified, "audit saw {audited} entries, verification {verified}");
+    let per_million = audit_time.as_secs_f64() * 1e6 / audited as f64;
+    report.row(
+        format!("audit of {audited} entries"),
+        audit_time.as_secs_f64(),
+        "s",
+        "batch verify only",
+        verify_time.as_secs_f64(),
+        "≤ 60 s per 1M",
+        Some(per_million <= 60.0),
+    );
+    report.row(
+        "audit rate",
+        audited as f64 / audit_time.as_secs_f64(),
+        "entries/s",
+        "batch verify only",
+        verified as f64 / verify_time.as_secs_f64(),
+        format!("{per_million:.1} s per 1M"),
+        None,
+    );
+
+    report.print();
+    if let Some(path) = &args.json {
+        let config = serde_json::json!({
+            "entries": entries,
+            "logSize": log_size,
+            "quick": args.quick,
+            "ingestRecords": ingest_records,
+            "batch": BATCH,
+            "ingestClients": INGEST_CLIENTS,
+            "singleClients": SINGLE_CLIENTS,
+            "readClients": READ_CLIENTS,
+            "phaseSeconds": phase.as_secs(),
+            "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&report.json(config))?)?;
+        println!("wrote {}", path.display());
+    }
+    drop(tmp);
+    Ok(())
+}
