@@ -120,6 +120,7 @@ pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         metrics: node.metrics.clone(),
         base_url: settings.base_url.clone(),
         max_body_bytes: settings.max_body_bytes,
+        database: settings.database(),
     });
     let size = node.ledger.latest_checkpoint().map_or(0, |c| c.size);
     println!("Terroir ledger listening on http://{}", settings.bind);

@@ -62,9 +62,17 @@ struct ReadPragmas;
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ReadPragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA cache_size = -16384; PRAGMA query_only = ON;")
-            .map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute(READ_PRAGMAS).map_err(diesel::r2d2::Error::QueryError)
     }
+}
+
+const READ_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA cache_size = -16384; PRAGMA query_only = ON;";
+
+/// One read-only connection, for a thread that keeps its own.
+pub fn open_reader(path: &Path) -> Result<SqliteConnection, DbError> {
+    let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+    conn.batch_execute(READ_PRAGMAS)?;
+    Ok(conn)
 }
 
 /// A pool of read-only connections for the HTTP handlers.

@@ -46,7 +46,7 @@ pub(super) async fn current(state: &AppState, id: AssetId) -> Result<Arc<CachedA
         return Ok(hit);
     }
     let generation = cache.generation();
-    let found = state.read(move |conn| Ok(reads::asset(conn, &id)?)).await?;
+    let found = state.read_now(|conn| Ok(reads::asset(conn, &id)?))?;
     let asset = found.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
     Ok(state.ledger.cache().fill(generation, asset))
 }

@@ -28,9 +28,37 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub base_url: String,
     pub max_body_bytes: usize,
+    /// The database file, for the workers' own read connections.
+    pub database: std::path::PathBuf,
+}
+
+thread_local! {
+    /// Each HTTP worker's own read connection, for point reads too small to send to the
+    /// blocking pool (a hop costs more than the read).
+    static READER: std::cell::RefCell<Option<(std::path::PathBuf, SqliteConnection)>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 impl AppState {
+    /// Runs a short read (a few point lookups) right here on the worker's own connection.
+    pub fn read_now<T>(
+        &self,
+        f: impl FnOnce(&mut SqliteConnection) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        READER.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.as_ref().is_none_or(|(path, _)| *path != self.database) {
+                let conn =
+                    crate::db::open_reader(&self.database).map_err(|e| ApiError::Internal(e.into()))?;
+                *slot = Some((self.database.clone(), conn));
+            }
+            match slot.as_mut() {
+                Some((_, conn)) => f(conn),
+                None => Err(ApiError::Unavailable),
+            }
+        })
+    }
+
     /// Runs `f` with a read connection on the blocking pool.
     pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
     where

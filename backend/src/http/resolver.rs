@@ -63,7 +63,7 @@ async fn answer(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Api
         Some(id) => id,
         None => {
             let lookup = key.clone();
-            let found = state.read(move |conn| Ok(reads::holder_of(conn, &lookup)?)).await?;
+            let found = state.read_now(|conn| Ok(reads::holder_of(conn, &lookup)?))?;
             let id = found.ok_or_else(|| ApiError::NotFound(format!("the item {}", link.to_path())))?;
             // Identity keys never change holder, so this mapping is safe to keep.
             state.ledger.cache().remember_holder(key, id);
@@ -76,7 +76,7 @@ async fn answer(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Api
             Some(page) => page.clone(),
             None => {
                 let shown = asset.asset.clone();
-                let facts = state.read(move |conn| Ok(reads::page_facts(conn, &shown)?)).await?;
+                let facts = state.read_now(|conn| Ok(reads::page_facts(conn, &shown)?))?;
                 let canonical = asset.asset.gs1.clone().unwrap_or(link);
                 let page = web::Bytes::from(page::render(&asset.asset, &facts, &canonical, &state.base_url));
                 asset.page.get_or_init(|| page).clone()

@@ -57,6 +57,7 @@ impl Harness {
             metrics,
             base_url: "http://labels.test".into(),
             max_body_bytes,
+            database: db.clone(),
         });
         Self { _dir: dir, state, operator, clock: NOW - 1_000_000 }
     }
