@@ -41,32 +41,38 @@ impl Group {
         self.by_record.get(record_id).copied()
     }
 
-    /// Exactly the state `needs` names, from this group's changes or else from the store.
-    pub fn snapshot(&self, conn: &mut SqliteConnection, needs: &Needs) -> Result<MemoryLedger, DbError> {
+    /// Exactly the state `needs` names, from this group's changes, the writer's cache of
+    /// parties and devices, or else the store. `new_record` says the record is not in the log,
+    /// so the assets it would create cannot exist yet and need no read.
+    pub fn snapshot(
+        &self,
+        conn: &mut SqliteConnection,
+        known: &mut KnownKeys,
+        needs: &Needs,
+        creates: &[AssetId],
+    ) -> Result<MemoryLedger, DbError> {
         let mut effects = Effects::default();
         for id in &needs.parties {
-            if let Some(p) =
-                self.parties.get(id).cloned().map_or_else(|| db::state::party(conn, id), |p| Ok(Some(p)))?
-            {
-                effects.parties.push(p);
-            }
+            let party = match self.parties.get(id) {
+                Some(p) => Some(p.clone()),
+                None => known.party(conn, id)?,
+            };
+            effects.parties.extend(party);
         }
         for key in &needs.devices {
-            if let Some(d) = self
-                .devices
-                .get(key)
-                .cloned()
-                .map_or_else(|| db::state::device(conn, key), |d| Ok(Some(d)))?
-            {
-                effects.devices.push(d);
-            }
+            let device = match self.devices.get(key) {
+                Some(d) => Some(d.clone()),
+                None => known.device(conn, key)?,
+            };
+            effects.devices.extend(device);
         }
         for id in &needs.assets {
-            if let Some(a) =
-                self.assets.get(id).cloned().map_or_else(|| db::state::asset(conn, id), |a| Ok(Some(a)))?
-            {
-                effects.assets.push(a);
-            }
+            let asset = match self.assets.get(id) {
+                Some(a) => Some(a.clone()),
+                None if creates.contains(id) => None,
+                None => db::state::asset(conn, id)?,
+            };
+            effects.assets.extend(asset);
         }
         let mut snapshot = MemoryLedger::new();
         snapshot.store(effects);
@@ -80,6 +86,11 @@ impl Group {
             }
         }
         Ok(snapshot)
+    }
+
+    /// The parties and devices this group registered or changed, for the writer's cache.
+    pub fn keys_changed(&self) -> (Vec<Party>, Vec<Device>) {
+        (self.parties.values().cloned().collect(), self.devices.values().cloned().collect())
     }
 
     /// Every asset this group created or changed.
@@ -156,5 +167,49 @@ impl Group {
             .map(|(p, c)| db::lineage::Edge { parent: p.0.as_bytes(), child: c.0.as_bytes() })
             .collect();
         db::lineage::insert(conn, &touched, &edges)
+    }
+}
+
+/// Parties and devices as the writer last saw them: few, read on nearly every record, and
+/// changed only by the writer itself, so it keeps them (absences included) in memory.
+#[derive(Default)]
+pub(super) struct KnownKeys {
+    parties: HashMap<PartyId, Option<Party>>,
+    devices: HashMap<PublicKey, Option<Device>>,
+}
+
+impl KnownKeys {
+    fn party(&mut self, conn: &mut SqliteConnection, id: &PartyId) -> Result<Option<Party>, DbError> {
+        if let Some(known) = self.parties.get(id) {
+            return Ok(known.clone());
+        }
+        let found = db::state::party(conn, id)?;
+        self.parties.insert(*id, found.clone());
+        Ok(found)
+    }
+
+    fn device(&mut self, conn: &mut SqliteConnection, key: &PublicKey) -> Result<Option<Device>, DbError> {
+        if let Some(known) = self.devices.get(key) {
+            return Ok(known.clone());
+        }
+        let found = db::state::device(conn, key)?;
+        self.devices.insert(*key, found.clone());
+        Ok(found)
+    }
+
+    /// After a commit: what the group wrote is now the truth.
+    pub fn learn(&mut self, parties: Vec<Party>, devices: Vec<Device>) {
+        for p in parties {
+            self.parties.insert(p.id, Some(p));
+        }
+        for d in devices {
+            self.devices.insert(d.key, Some(d));
+        }
+    }
+
+    /// After a failed commit: forget everything, the store is the truth.
+    pub fn forget(&mut self) {
+        self.parties.clear();
+        self.devices.clear();
     }
 }

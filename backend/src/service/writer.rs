@@ -13,7 +13,7 @@ use terroir_shared::rules::{self, Context, RuleViolation};
 
 use super::ServiceError;
 use super::cache::AssetCache;
-use super::group::{Group, Staged};
+use super::group::{Group, KnownKeys, Staged};
 use super::ledger::{CheckpointInfo, Clock, Job, LogIdentity, MAX_ENTRY_BYTES, MAX_GROUP};
 use crate::db::{self, checkpoints::CheckpointRow, hash_from, nodes::DbNodes};
 use crate::metrics::Metrics;
@@ -25,6 +25,7 @@ pub(super) struct Writer {
     clock: Clock,
     metrics: Arc<Metrics>,
     cache: Arc<AssetCache>,
+    known: KnownKeys,
     frontier: Frontier,
     last_leaf: Hash,
 }
@@ -60,7 +61,17 @@ impl Writer {
             *slot = checkpoint;
         }
         metrics.log_size.set(frontier.size());
-        Ok(Self { conn, identity, latest, clock, metrics, cache, frontier, last_leaf })
+        Ok(Self {
+            conn,
+            identity,
+            latest,
+            clock,
+            metrics,
+            cache,
+            known: KnownKeys::default(),
+            frontier,
+            last_leaf,
+        })
     }
 
     pub fn run(mut self, jobs: mpsc::Receiver<Job>) {
@@ -109,7 +120,8 @@ impl Writer {
         let mut last_leaf = self.last_leaf;
         let start_size = frontier.size();
         let previous = self.latest.read().ok().and_then(|c| c.clone());
-        let (verdicts, signed, changed) = self.conn.immediate_transaction(|conn| {
+        let known_keys = &mut self.known;
+        let committed = self.conn.immediate_transaction(|conn| {
             let mut group = Group::default();
             let mut verdicts = Vec::with_capacity(records.len());
             for record in records {
@@ -122,7 +134,9 @@ impl Writer {
                     verdicts.push(Verdict::Duplicate(index));
                     continue;
                 }
-                let snapshot = group.snapshot(conn, &rules::needs(record))?;
+                // Not in the log: the assets it would create cannot exist yet.
+                let needs = rules::needs(record);
+                let snapshot = group.snapshot(conn, known_keys, &needs, &needs.creates)?;
                 match rules::apply(&snapshot, record, &ctx) {
                     Err(v) => verdicts.push(Verdict::Refused(v)),
                     Ok(effects) => {
@@ -148,8 +162,16 @@ impl Writer {
             } else {
                 None
             };
-            Ok::<_, ServiceError>((verdicts, signed, group.changed_assets()))
-        })?;
+            Ok::<_, ServiceError>((verdicts, signed, group.changed_assets(), group.keys_changed()))
+        });
+        let (verdicts, signed, changed, (parties, devices)) = match committed {
+            Ok(c) => c,
+            Err(e) => {
+                self.known.forget();
+                return Err(e);
+            }
+        };
+        self.known.learn(parties, devices);
         self.cache.invalidate(changed);
         self.frontier = frontier;
         self.last_leaf = last_leaf;

@@ -264,3 +264,28 @@ async fn a_batch_answers_each_item_in_order() {
     let (status, p) = post(&app, "/api/records/batch", &json!({"not": "an array"})).await;
     assert_eq!((status, p["code"].as_str()), (400, Some("bad_request")));
 }
+
+#[actix_web::test]
+async fn a_revoked_device_is_refused_at_once() {
+    let mut h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let (coop, station) = (key(1), key(6));
+    let reg = h.register(&coop, "Co-op", &[Role::Cooperative]);
+    assert_eq!(post(&app, "/api/records", &reg).await.0, 201);
+    let lot = |h: &mut Harness| {
+        h.sign(&station, party(&coop), Act::Commission(Commission { assets: vec![tea_lot("Hekai", 3)] }))
+    };
+    // Unknown first, then authorised, then revoked: each answer reflects the commit before it.
+    let early = lot(&mut h);
+    assert_eq!(post(&app, "/api/records", &early).await.1["code"], "signer_not_authorised");
+    let authorise =
+        h.own(&coop, Act::AuthoriseDevice(AuthoriseDevice::new(&station, &party(&coop), ORIGIN, "station")));
+    assert_eq!(post(&app, "/api/records", &authorise).await.0, 201);
+    let signed = lot(&mut h);
+    assert_eq!(post(&app, "/api/records", &signed).await.0, 201);
+    let revoke = h.own(&coop, Act::RevokeDevice(RevokeDevice { device: station.public() }));
+    assert_eq!(post(&app, "/api/records", &revoke).await.0, 201);
+    let late = lot(&mut h);
+    let (status, problem) = post(&app, "/api/records", &late).await;
+    assert_eq!((status, problem["code"].as_str()), (403, Some("device_revoked")));
+}

@@ -15,6 +15,9 @@ pub struct Needs {
     pub devices: Vec<PublicKey>,
     pub assets: Vec<AssetId>,
     pub identity_keys: Vec<String>,
+    /// The ids of the assets the record would create (also in `assets`): they exist only if
+    /// this very record was applied before.
+    pub creates: Vec<AssetId>,
 }
 
 /// What the rules will read to judge `record`. Loading exactly this into a
@@ -37,7 +40,8 @@ pub fn needs(signed: &Signed<Record>) -> Needs {
         Act::Merge(_) => 1,
         _ => 0,
     };
-    n.assets.extend(super::outputs::output_ids(&signed.id(), created.min(super::MAX_OUTPUTS)));
+    n.creates = super::outputs::output_ids(&signed.id(), created.min(super::MAX_OUTPUTS));
+    n.assets.extend(n.creates.iter().copied());
     let outputs: Vec<Output<'_>> = match &record.act {
         Act::RegisterParty(a) => {
             n.parties.push(a.id);
