@@ -46,7 +46,7 @@ pub enum DbError {
 /// The busy timeout comes first, so that even switching the journal mode waits for a reader
 /// that is still opening rather than failing at once.
 const PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-    PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -65536; \
+    PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -1048576; \
     PRAGMA temp_store = MEMORY;";
 
 /// Opens the writer's connection and brings the schema up to date.
@@ -66,7 +66,7 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ReadPragmas 
     }
 }
 
-const READ_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA cache_size = -16384; PRAGMA query_only = ON;";
+const READ_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824; PRAGMA query_only = ON;";
 
 /// One read-only connection, for a thread that keeps its own.
 pub fn open_reader(path: &Path) -> Result<SqliteConnection, DbError> {

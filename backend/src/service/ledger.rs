@@ -15,8 +15,8 @@ use terroir_shared::rules::RuleViolation;
 
 use super::ServiceError;
 use super::cache::AssetCache;
-use super::receipts::receipts_for;
-use super::writer::{Verdict, Writer};
+use super::receipts::{self, Answer};
+use super::writer::Writer;
 use crate::db;
 use crate::metrics::Metrics;
 
@@ -58,28 +58,29 @@ pub const MAX_ENTRY_BYTES: usize = 65_535;
 
 pub(super) struct Job {
     pub records: Vec<Signed<Record>>,
-    pub reply: tokio::sync::oneshot::Sender<Result<Vec<Verdict>, ServiceError>>,
+    pub reply: tokio::sync::oneshot::Sender<Result<Vec<Outcome>, ServiceError>>,
 }
 
 /// A cheap, cloneable handle to the ledger.
 #[derive(Clone)]
 pub struct Ledger {
     jobs: mpsc::SyncSender<Job>,
-    /// Read connections for building receipts beside the writer.
-    pool: db::ReadPool,
     cache: Arc<AssetCache>,
     latest: Arc<RwLock<Option<CheckpointInfo>>>,
     identity: Arc<LogIdentity>,
 }
 
-/// The writer thread; join it after the last `Ledger` handle is dropped to finish the group
-/// in flight.
-pub struct WriterThread(JoinHandle<()>);
+/// The writer thread and the receipt thread behind it; join them after the last `Ledger`
+/// handle is dropped to finish the group in flight and answer it.
+pub struct WriterThread(JoinHandle<()>, JoinHandle<()>);
 
 impl WriterThread {
     pub fn join(self) {
         if self.0.join().is_err() {
             tracing::error!("the ledger writer panicked");
+        }
+        if self.1.join().is_err() {
+            tracing::error!("the receipt builder panicked");
         }
     }
 }
@@ -105,13 +106,19 @@ impl Ledger {
         let latest = Arc::new(RwLock::new(None));
         let cache = Arc::new(AssetCache::default());
         let writer = Writer::load(conn, identity.clone(), latest.clone(), clock, metrics, cache.clone())?;
-        let pool = db::read_pool(path, 4)?;
+        // Receipts are built beside the writer, one batch of reads per group commit.
+        let reader = db::open_reader(path)?;
+        let (answers, answered) = mpsc::channel::<Answer>();
+        let receipts = std::thread::Builder::new()
+            .name("ledger-receipts".into())
+            .spawn(move || receipts::serve(reader, answered))
+            .map_err(|e| ServiceError::Integrity(format!("cannot start the receipt builder: {e}")))?;
         let (jobs, rx) = mpsc::sync_channel::<Job>(1_024);
         let thread = std::thread::Builder::new()
             .name("ledger-writer".into())
-            .spawn(move || writer.run(rx))
+            .spawn(move || writer.run(rx, answers))
             .map_err(|e| ServiceError::Integrity(format!("cannot start the writer: {e}")))?;
-        Ok((Ledger { jobs, pool, cache, latest, identity }, WriterThread(thread)))
+        Ok((Ledger { jobs, cache, latest, identity }, WriterThread(thread, receipts)))
     }
 
     /// Submits records in order; each is judged against the state left by the ones before it.
@@ -130,11 +137,7 @@ impl Ledger {
             }
             Err(mpsc::TrySendError::Disconnected(_)) => return Err(ServiceError::WriterStopped),
         }
-        let verdicts = answer.await.map_err(|_| ServiceError::WriterStopped)??;
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || with_receipts(&pool, verdicts))
-            .await
-            .map_err(|_| ServiceError::WriterStopped)?
+        answer.await.map_err(|_| ServiceError::WriterStopped)?
     }
 
     pub fn latest_checkpoint(&self) -> Option<CheckpointInfo> {
@@ -154,35 +157,4 @@ impl Ledger {
     pub fn vkey(&self) -> String {
         self.identity.signer.vkey()
     }
-}
-
-/// Turns the writer's verdicts into outcomes, building all receipts with one batch of reads.
-fn with_receipts(pool: &db::ReadPool, verdicts: Vec<Verdict>) -> Result<Vec<Outcome>, ServiceError> {
-    let indexes: Vec<u64> = verdicts
-        .iter()
-        .filter_map(|v| match v {
-            Verdict::Accepted(i) | Verdict::Duplicate(i) => Some(*i),
-            Verdict::Refused(_) | Verdict::TooLarge(_) => None,
-        })
-        .collect();
-    let mut receipts = if indexes.is_empty() {
-        Vec::new()
-    } else {
-        let mut conn = pool.get().map_err(db::DbError::from)?;
-        receipts_for(&mut conn, &indexes)?
-    }
-    .into_iter();
-    verdicts
-        .into_iter()
-        .map(|v| {
-            let mut next =
-                || receipts.next().ok_or_else(|| ServiceError::Integrity("a receipt is missing".into()));
-            Ok(match v {
-                Verdict::Accepted(_) => Outcome::Accepted(next()?),
-                Verdict::Duplicate(_) => Outcome::Duplicate(next()?),
-                Verdict::Refused(r) => Outcome::Refused(r),
-                Verdict::TooLarge(n) => Outcome::TooLarge(n),
-            })
-        })
-        .collect()
 }

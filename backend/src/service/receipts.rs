@@ -9,7 +9,63 @@ use terroir_shared::Hash;
 use terroir_shared::log::{InclusionProof, NodeStore, Receipt, StoreError, prove_inclusion};
 
 use super::ServiceError;
+use super::ledger::{Job, Outcome};
+use super::writer::Verdict;
 use crate::db::{self, hash_from};
+
+/// A committed group on its way to its submitters: the jobs and what the writer decided.
+pub(super) struct Answer {
+    pub jobs: Vec<Job>,
+    pub result: Result<Vec<Verdict>, ServiceError>,
+}
+
+/// The receipt thread: for each group, one batch of reads builds every receipt, then each job
+/// gets its outcomes.
+pub(super) fn serve(mut conn: SqliteConnection, answers: std::sync::mpsc::Receiver<Answer>) {
+    while let Ok(Answer { jobs, result }) = answers.recv() {
+        let result = result.and_then(|verdicts| outcomes(&mut conn, verdicts));
+        match result {
+            Ok(outcomes) => {
+                let mut outcomes = outcomes.into_iter();
+                for job in jobs {
+                    let mine: Vec<Outcome> = outcomes.by_ref().take(job.records.len()).collect();
+                    let _ = job.reply.send(Ok(mine));
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for job in jobs {
+                    let _ = job.reply.send(Err(ServiceError::Integrity(message.clone())));
+                }
+            }
+        }
+    }
+}
+
+/// The writer's verdicts with their receipts.
+fn outcomes(conn: &mut SqliteConnection, verdicts: Vec<Verdict>) -> Result<Vec<Outcome>, ServiceError> {
+    let indexes: Vec<u64> = verdicts
+        .iter()
+        .filter_map(|v| match v {
+            Verdict::Accepted(i) | Verdict::Duplicate(i) => Some(*i),
+            Verdict::Refused(_) | Verdict::TooLarge(_) => None,
+        })
+        .collect();
+    let mut receipts = receipts_for(conn, &indexes)?.into_iter();
+    verdicts
+        .into_iter()
+        .map(|v| {
+            let mut next =
+                || receipts.next().ok_or_else(|| ServiceError::Integrity("a receipt is missing".into()));
+            Ok(match v {
+                Verdict::Accepted(_) => Outcome::Accepted(next()?),
+                Verdict::Duplicate(_) => Outcome::Duplicate(next()?),
+                Verdict::Refused(r) => Outcome::Refused(r),
+                Verdict::TooLarge(n) => Outcome::TooLarge(n),
+            })
+        })
+        .collect()
+}
 
 /// The receipt of each entry in `indexes` (any order; answered in the same order): its proof in
 /// the first checkpoint that included it, so that asking again always gives the same receipt.

@@ -15,6 +15,7 @@ use super::ServiceError;
 use super::cache::AssetCache;
 use super::group::{Group, KnownKeys, Staged};
 use super::ledger::{CheckpointInfo, Clock, Job, LogIdentity, MAX_ENTRY_BYTES, MAX_GROUP};
+use super::receipts::Answer;
 use crate::db::{self, checkpoints::CheckpointRow, hash_from, nodes::DbNodes};
 use crate::metrics::Metrics;
 
@@ -74,7 +75,7 @@ impl Writer {
         })
     }
 
-    pub fn run(mut self, jobs: mpsc::Receiver<Job>) {
+    pub fn run(mut self, jobs: mpsc::Receiver<Job>, answers: mpsc::Sender<Answer>) {
         while let Ok(first) = jobs.recv() {
             let mut group = vec![first];
             let mut count = group[0].records.len();
@@ -99,7 +100,10 @@ impl Writer {
                     tracing::error!(error = %e, "cannot reload the log tip");
                 }
             }
-            answer(group, result);
+            if answers.send(Answer { jobs: group, result }).is_err() {
+                tracing::error!("the receipt builder has stopped");
+                break;
+            }
         }
         tracing::info!("ledger writer stopped");
     }
@@ -247,23 +251,5 @@ fn load_tip(conn: &mut SqliteConnection) -> Result<(Frontier, Hash, Option<Check
         ))),
         None if size > 0 => Err(ServiceError::Integrity("entries without a checkpoint".into())),
         _ => Ok((frontier, last_leaf, checkpoint)),
-    }
-}
-
-fn answer(group: Vec<Job>, result: Result<Vec<Verdict>, ServiceError>) {
-    match result {
-        Ok(outcomes) => {
-            let mut outcomes = outcomes.into_iter();
-            for job in group {
-                let mine: Vec<Verdict> = outcomes.by_ref().take(job.records.len()).collect();
-                let _ = job.reply.send(Ok(mine));
-            }
-        }
-        Err(e) => {
-            let message = e.to_string();
-            for job in group {
-                let _ = job.reply.send(Err(ServiceError::Integrity(message.clone())));
-            }
-        }
     }
 }
