@@ -45,9 +45,11 @@ pub enum DbError {
 /// (fsync) before a receipt is given.
 /// The busy timeout comes first, so that even switching the journal mode waits for a reader
 /// that is still opening rather than failing at once.
+/// The writer leaves checkpointing the WAL into the database file to [`checkpointer`], so a
+/// commit never waits for it.
 const PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
     PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -1048576; \
-    PRAGMA temp_store = MEMORY;";
+    PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;";
 
 /// Opens the writer's connection and brings the schema up to date.
 pub fn open_writer(path: &Path) -> Result<SqliteConnection, DbError> {
@@ -73,6 +75,25 @@ pub fn open_reader(path: &Path) -> Result<SqliteConnection, DbError> {
     let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
     conn.batch_execute(READ_PRAGMAS)?;
     Ok(conn)
+}
+
+/// Copies committed WAL frames into the database file every quarter second, beside the writer
+/// (a passive checkpoint never blocks it), until `stop` is dropped; then once more.
+pub fn checkpointer(path: &Path, stop: std::sync::mpsc::Receiver<()>) -> Result<(), DbError> {
+    let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+    conn.batch_execute("PRAGMA busy_timeout = 10000;")?;
+    loop {
+        let last = matches!(
+            stop.recv_timeout(Duration::from_millis(250)),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) | Ok(())
+        );
+        if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
+            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+        }
+        if last {
+            return Ok(());
+        }
+    }
 }
 
 /// A pool of read-only connections for the HTTP handlers.

@@ -72,7 +72,7 @@ pub struct Ledger {
 
 /// The writer thread and the receipt thread behind it; join them after the last `Ledger`
 /// handle is dropped to finish the group in flight and answer it.
-pub struct WriterThread(JoinHandle<()>, JoinHandle<()>);
+pub struct WriterThread(JoinHandle<()>, JoinHandle<()>, JoinHandle<()>);
 
 impl WriterThread {
     pub fn join(self) {
@@ -81,6 +81,9 @@ impl WriterThread {
         }
         if self.1.join().is_err() {
             tracing::error!("the receipt builder panicked");
+        }
+        if self.2.join().is_err() {
+            tracing::error!("the WAL checkpointer panicked");
         }
     }
 }
@@ -113,12 +116,26 @@ impl Ledger {
             .name("ledger-receipts".into())
             .spawn(move || receipts::serve(reader, answered))
             .map_err(|e| ServiceError::Integrity(format!("cannot start the receipt builder: {e}")))?;
+        // The writer holds `stop`; when it ends, the checkpointer does a last pass and ends too.
+        let (stop, stopped) = mpsc::channel::<()>();
+        let db_path = path.to_owned();
+        let checkpointer = std::thread::Builder::new()
+            .name("ledger-checkpoint".into())
+            .spawn(move || {
+                if let Err(e) = db::checkpointer(&db_path, stopped) {
+                    tracing::error!(error = %e, "the WAL checkpointer could not start");
+                }
+            })
+            .map_err(|e| ServiceError::Integrity(format!("cannot start the checkpointer: {e}")))?;
         let (jobs, rx) = mpsc::sync_channel::<Job>(1_024);
         let thread = std::thread::Builder::new()
             .name("ledger-writer".into())
-            .spawn(move || writer.run(rx, answers))
+            .spawn(move || {
+                writer.run(rx, answers);
+                drop(stop);
+            })
             .map_err(|e| ServiceError::Integrity(format!("cannot start the writer: {e}")))?;
-        Ok((Ledger { jobs, cache, latest, identity }, WriterThread(thread, receipts)))
+        Ok((Ledger { jobs, cache, latest, identity }, WriterThread(thread, receipts, checkpointer)))
     }
 
     /// Submits records in order; each is judged against the state left by the ones before it.
