@@ -132,11 +132,33 @@ pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         .bind(settings.bind)
         .with_context(|| format!("cannot listen on {}", settings.bind))?
         .shutdown_timeout(10)
+        .disable_signals()
         .run();
+    // SIGTERM or Ctrl-C: stop accepting, let requests in flight finish (their records are
+    // committed and answered), then stop the writer after its last group.
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        match stop_signal().await {
+            Ok(name) => tracing::info!("{name}: stopping gracefully"),
+            Err(e) => tracing::error!(error = %e, "cannot listen for stop signals; stopping"),
+        }
+        handle.stop(true).await;
+    });
     server.await?;
     tracing::info!("HTTP server stopped; finishing the group in flight");
     node.close();
+    tracing::info!("ledger closed");
     Ok(())
+}
+
+async fn stop_signal() -> std::io::Result<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    tracing::debug!("listening for SIGTERM and SIGINT");
+    tokio::select! {
+        _ = term.recv() => Ok("SIGTERM"),
+        r = tokio::signal::ctrl_c() => r.map(|()| "SIGINT"),
+    }
 }
 
 fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {

@@ -197,3 +197,40 @@ fn sigkill_loses_no_acknowledged_record() {
     assert!(audit.status.success(), "audit failed: {out}{}", String::from_utf8_lossy(&audit.stderr));
     assert!(out.contains("audit passed"), "{out}");
 }
+
+#[test]
+fn sigterm_stops_gracefully_after_the_group_in_flight() {
+    let dir = tempfile::tempdir().expect("dir");
+    let init = Command::new(BIN)
+        .args(["init", "--origin", ORIGIN])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .expect("init");
+    assert!(init.status.success());
+    let seed_hex = std::fs::read_to_string(dir.path().join("operator.key")).expect("operator key");
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(seed_hex.trim(), &mut seed).expect("hex");
+    let operator = Keypair::from_seed(&seed);
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = start(dir.path(), port);
+    let register = Act::RegisterParty(RegisterParty {
+        id: PartyId(Keypair::from_seed(&[8; 32]).public()),
+        name: "Co-op".into(),
+        roles: [Role::Cooperative].into(),
+        contact: None,
+    });
+    assert_eq!(
+        post(&base, &sign(&operator, PartyId(operator.public()), now_ms(), register)).map(|r| r.0),
+        Ok(201)
+    );
+    let term = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().expect("kill");
+    assert!(term.success());
+    let status = server.wait().expect("exits");
+    assert!(status.success(), "a graceful stop exits cleanly, not by the signal: {status}");
+    let mut server = start(dir.path(), port);
+    assert_eq!(get_json(&base, "/api/log")["size"], 1, "the acknowledged record is there after the stop");
+    server.kill().expect("stop");
+    server.wait().expect("reaped");
+}
