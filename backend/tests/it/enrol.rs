@@ -33,7 +33,10 @@ async fn contact_data_is_committed_kept_apart_and_erasable() {
     };
     let prepared = enrol::prepare(ORIGIN, &key(200), Timestamp(NOW - 10), enrolment).expect("prepare");
     let leaf_text = serde_json::to_string(&prepared.record).expect("json");
-    assert!(!leaf_text.contains("Li Wei") && !leaf_text.contains("0000 0000"), "no personal data in the record");
+    assert!(
+        !leaf_text.contains("Li Wei") && !leaf_text.contains("0000 0000"),
+        "no personal data in the record"
+    );
     let Act::RegisterParty(registration) = &prepared.record.body().act else { panic!("a registration") };
     let commitment = registration.contact.expect("a commitment");
     let outcome = ledger.submit(vec![prepared.record.clone()]).await.expect("submit").remove(0);
