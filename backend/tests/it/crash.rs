@@ -70,8 +70,8 @@ fn get_json(base: &str, path: &str) -> Value {
     ureq::get(&format!("{base}{path}")).call().expect("GET").into_json().expect("json")
 }
 
-#[test]
-fn sigkill_loses_no_acknowledged_record() {
+/// A fresh data directory made by `init`, and the operator key it created.
+fn init_ledger() -> (tempfile::TempDir, Keypair) {
     let dir = tempfile::tempdir().expect("dir");
     let init = Command::new(BIN)
         .args(["init", "--origin", ORIGIN])
@@ -83,7 +83,12 @@ fn sigkill_loses_no_acknowledged_record() {
     let seed_hex = std::fs::read_to_string(dir.path().join("operator.key")).expect("operator key");
     let mut seed = [0u8; 32];
     hex::decode_to_slice(seed_hex.trim(), &mut seed).expect("hex");
-    let operator = Keypair::from_seed(&seed);
+    (dir, Keypair::from_seed(&seed))
+}
+
+#[test]
+fn sigkill_loses_no_acknowledged_record() {
+    let (dir, operator) = init_ledger();
 
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
@@ -200,18 +205,7 @@ fn sigkill_loses_no_acknowledged_record() {
 
 #[test]
 fn sigterm_stops_gracefully_after_the_group_in_flight() {
-    let dir = tempfile::tempdir().expect("dir");
-    let init = Command::new(BIN)
-        .args(["init", "--origin", ORIGIN])
-        .arg("--data-dir")
-        .arg(dir.path())
-        .output()
-        .expect("init");
-    assert!(init.status.success());
-    let seed_hex = std::fs::read_to_string(dir.path().join("operator.key")).expect("operator key");
-    let mut seed = [0u8; 32];
-    hex::decode_to_slice(seed_hex.trim(), &mut seed).expect("hex");
-    let operator = Keypair::from_seed(&seed);
+    let (dir, operator) = init_ledger();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut server = start(dir.path(), port);
