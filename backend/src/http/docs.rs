@@ -11,6 +11,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
 
+use super::page::escape;
 use super::problem::{self, ApiError};
 use super::schemas as wire;
 use super::{AppState, assets, log, records, resolver};
@@ -184,10 +185,6 @@ const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;mar
     h3{margin-bottom:.2rem}";
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
 
 fn is_problem_code(s: &str) -> bool {
     static CODES: OnceLock<BTreeSet<&'static str>> = OnceLock::new();

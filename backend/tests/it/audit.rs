@@ -25,17 +25,11 @@ use terroir_shared::record::{
 };
 use terroir_shared::rules::RuleViolation;
 
+use crate::support::{key, party};
+
 const ORIGIN: &str = "ledger.terroir.test/log";
 const NOW: u64 = 1_790_000_000_000;
 const LOG_SEED: [u8; 32] = [9; 32];
-
-fn key(seed: u8) -> Keypair {
-    Keypair::from_seed(&[seed; 32])
-}
-
-fn party(k: &Keypair) -> PartyId {
-    PartyId(k.public())
-}
 
 fn log_signer() -> LogSigner {
     LogSigner::new(ORIGIN, SigningKey::from_bytes(&LOG_SEED)).expect("valid origin")
