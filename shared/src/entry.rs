@@ -60,6 +60,17 @@ impl LedgerEntry {
         previous_index.checked_add(1) == Some(self.index) && self.prev == *previous_leaf
     }
 
+    /// Checks that `receipt` proves that `record` is in the log: rebuilds the entry from the
+    /// receipt's index and link, then checks it as [`LedgerEntry::verify_receipt`] does.
+    pub fn verify_record_receipt(
+        record: &Envelope<Record>,
+        receipt: &Receipt,
+        vkey: &str,
+    ) -> Result<VerifiedReceipt, EntryError> {
+        let entry = LedgerEntry { index: receipt.index, prev: receipt.prev, record: record.clone() };
+        entry.verify_receipt(receipt, vkey)
+    }
+
     /// Checks that `receipt` proves this very entry at its index under a checkpoint signed by
     /// the log key `vkey`. The record's own signature is checked separately (`verify`).
     pub fn verify_receipt(&self, receipt: &Receipt, vkey: &str) -> Result<VerifiedReceipt, EntryError> {

@@ -230,6 +230,9 @@ pub struct ConsistencyProof {
 pub struct Receipt {
     index: u64,
     leaf_hash: Hash,
+    /// The leaf hash of the entry before (all zeros for the first): with the record it rebuilds
+    /// the entry whose hash is `leafHash`.
+    prev: Hash,
     /// A C2SP tlog-checkpoint note, signed per C2SP signed-note (Ed25519).
     checkpoint: String,
     inclusion: InclusionProof,

@@ -73,7 +73,11 @@ pub fn receipts_for(conn: &mut SqliteConnection, indexes: &[u64]) -> Result<Vec<
     if indexes.is_empty() {
         return Ok(vec![]);
     }
-    let wanted: Vec<i64> = indexes.iter().map(|&i| i as i64).collect();
+    // Each entry's own leaf and the one before it, which the entry links.
+    let mut wanted: Vec<i64> =
+        indexes.iter().flat_map(|&i| [i as i64, i as i64 - 1]).filter(|&i| i >= 0).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
     let leaves: HashMap<u64, Hash> = db::entries::leaf_hashes(conn, &wanted)?
         .into_iter()
         .map(|(i, h)| Ok((i as u64, hash_from(&h)?)))
@@ -100,10 +104,17 @@ pub fn receipts_for(conn: &mut SqliteConnection, indexes: &[u64]) -> Result<Vec<
         .map(|i| {
             let leaf_hash =
                 *leaves.get(i).ok_or_else(|| ServiceError::Integrity(format!("entry {i} is missing")))?;
+            let prev = match i.checked_sub(1) {
+                None => Hash::default(),
+                Some(p) => {
+                    *leaves.get(&p).ok_or_else(|| ServiceError::Integrity(format!("entry {p} is missing")))?
+                }
+            };
             let (_, note) = &covering[i];
             Ok(Receipt {
                 index: *i,
                 leaf_hash,
+                prev,
                 checkpoint: note.as_ref().clone(),
                 inclusion: proofs[i].clone(),
             })

@@ -147,7 +147,7 @@ async fn the_schemas_mirror_the_wire_format() {
     let set = |ks: &[&str]| ks.iter().map(|k| k.to_string()).collect::<BTreeSet<_>>();
     assert_eq!(keys("Envelope"), set(&["record", "signature"]));
     assert_eq!(keys("Record"), set(&["origin", "party", "signer", "at", "act"]));
-    assert_eq!(keys("Receipt"), set(&["index", "leafHash", "checkpoint", "inclusion"]));
+    assert_eq!(keys("Receipt"), set(&["index", "leafHash", "prev", "checkpoint", "inclusion"]));
     assert_eq!(keys("InclusionProof"), set(&["index", "size", "path"]));
     assert_eq!(keys("ConsistencyProof"), set(&["oldSize", "newSize", "path"]));
     assert_eq!(keys("EntryView"), set(&["index", "leafHash", "recordId", "entry"]));

@@ -131,6 +131,9 @@ async fn every_act_is_accepted_over_http_with_a_receipt_that_verifies() {
         let entry: LedgerEntry = serde_json::from_value(entry["entry"].clone()).expect("entry");
         assert_eq!(entry.verify_receipt(&r, &vkey).map(|v| v.index), Ok(i as u64));
         assert_eq!(entry.record.verify().expect("signature").id(), record.id());
+        // The submitter alone, holding its record and the receipt, can check the same.
+        let proven = LedgerEntry::verify_record_receipt(&record.envelope(), &r, &vkey).expect("own receipt");
+        assert_eq!(proven.index, i as u64);
     }
     let (_, asset) = get(&app, &format!("/api/assets/{part_a}")).await;
     assert_eq!(asset["owner"], json!(party(&trader)));

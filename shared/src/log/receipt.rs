@@ -8,12 +8,15 @@ use super::proof::{InclusionProof, ProofError};
 use crate::Hash;
 
 /// Evidence that the leaf `leaf_hash` sits at `index` in the log: the signed checkpoint note
-/// text and the inclusion proof of the leaf in that checkpoint's tree.
+/// text and the inclusion proof of the leaf in that checkpoint's tree. `prev` is the leaf hash
+/// the entry links (all zeros for the first), so that whoever holds the record can rebuild the
+/// entry and check that the leaf is that record's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Receipt {
     pub index: u64,
     pub leaf_hash: Hash,
+    pub prev: Hash,
     pub checkpoint: String,
     pub inclusion: InclusionProof,
 }
@@ -41,8 +44,13 @@ pub enum ReceiptError {
 
 impl Receipt {
     /// A receipt for `leaf_hash` from a signed checkpoint and the leaf's inclusion proof in it.
-    pub fn new(leaf_hash: Hash, checkpoint: &SignedCheckpoint, inclusion: InclusionProof) -> Self {
-        Self { index: inclusion.index, leaf_hash, checkpoint: checkpoint.to_text(), inclusion }
+    pub fn new(
+        leaf_hash: Hash,
+        prev: Hash,
+        checkpoint: &SignedCheckpoint,
+        inclusion: InclusionProof,
+    ) -> Self {
+        Self { index: inclusion.index, leaf_hash, prev, checkpoint: checkpoint.to_text(), inclusion }
     }
 
     /// Checks the checkpoint's signature against `vkey`, then the inclusion of `leaf_hash` at

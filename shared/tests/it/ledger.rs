@@ -24,7 +24,7 @@ impl Log {
         let size = self.store.size();
         let checkpoint = self.signer.sign(size, &self.store.root());
         let proof = prove_inclusion(index, size, &self.store).expect("proof");
-        Receipt::new(self.entries[index as usize].leaf_hash().expect("leaf"), &checkpoint, proof)
+        Receipt::new(self.entries[index as usize].leaf_hash().expect("leaf"), prev, &checkpoint, proof)
     }
 }
 
@@ -75,6 +75,16 @@ fn receipts_prove_entries_and_the_chain_links_them() {
         log.entries[0].verify_receipt(&receipts[1], &vkey),
         Err(EntryError::NotThisEntry { .. })
     ));
+    // A submitter holding only its record and the receipt rebuilds the entry from the link.
+    let transfer_envelope = transfer.envelope();
+    assert!(LedgerEntry::verify_record_receipt(&transfer_envelope, &receipts[1], &vkey).is_ok());
+    assert!(matches!(
+        LedgerEntry::verify_record_receipt(&transfer_envelope, &receipts[0], &vkey),
+        Err(EntryError::NotThisEntry { .. })
+    ));
+    let mut wrong_link = receipts[1].clone();
+    wrong_link.prev = Hash::sha256(b"another entry");
+    assert!(LedgerEntry::verify_record_receipt(&transfer_envelope, &wrong_link, &vkey).is_err());
     // The chain: entry 1 links entry 0.
     let leaf0 = log.entries[0].leaf_hash().expect("leaf");
     assert!(log.entries[1].follows(0, &leaf0));

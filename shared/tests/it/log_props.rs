@@ -351,6 +351,7 @@ proptest! {
         let signed = s.sign(size, &store.root());
         let receipt = Receipt::new(
             leaves[index as usize],
+            if index == 0 { Hash::default() } else { leaves[index as usize - 1] },
             &signed,
             prove_inclusion(index, size, &store).expect("in range"),
         );
