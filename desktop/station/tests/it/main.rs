@@ -1,0 +1,1 @@
+//! The station, driven through its public API.
