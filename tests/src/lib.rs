@@ -1,3 +1,5 @@
-//! Cross-crate tooling for Terroir: the `terroir-bench` load generator lives in [`bench`].
+//! Cross-crate tooling for Terroir: the `terroir-bench` load generator lives in [`bench`]; a
+//! real ledger server for other crates' end-to-end tests in [`ledger`].
 
 pub mod bench;
+pub mod ledger;

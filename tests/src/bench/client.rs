@@ -54,10 +54,14 @@ pub struct Server {
 impl Server {
     /// Starts the server on a free port; returns it and the time until `/healthz` answered.
     pub fn start(bin: &Path, dir: &Path) -> anyhow::Result<(Server, Duration)> {
-        let port = free_port()?;
+        Self::start_on(bin, dir, ORIGIN, free_port()?)
+    }
+
+    /// Starts the server for the log `origin` on `port` (the same port again after a restart).
+    pub fn start_on(bin: &Path, dir: &Path, origin: &str, port: u16) -> anyhow::Result<(Server, Duration)> {
         let started = Instant::now();
         let child = Command::new(bin)
-            .args(["serve", "--origin", ORIGIN, "--bind", &format!("127.0.0.1:{port}")])
+            .args(["serve", "--origin", origin, "--bind", &format!("127.0.0.1:{port}")])
             .arg("--data-dir")
             .arg(dir)
             .env("TERROIR_LOG", "warn")

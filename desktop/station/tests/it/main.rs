@@ -1,1 +1,5 @@
-//! The station, driven through its public API.
+//! The station, driven through its public API against a real ledger server.
+
+mod station;
+mod support;
+mod sync;

@@ -1,0 +1,9 @@
+DROP TABLE attachments;
+DROP TABLE devices;
+DROP TABLE parties;
+DROP TABLE identities;
+DROP TABLE lineage;
+DROP TABLE asset_records;
+DROP TABLE assets;
+DROP TABLE records;
+DROP TABLE settings;

@@ -1,0 +1,705 @@
+//! The station: one co-op's keys, settings and store, and every use case the window offers.
+//! Each act is checked by the ledger's own rules against the station's view, signed, and
+//! stored durably before the call returns; the sync sends it later.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use base64::Engine;
+use diesel::Connection;
+use diesel::sqlite::SqliteConnection;
+use serde::{Deserialize, Serialize};
+use terroir_shared::asset::{Asset, AssetId, Status};
+use terroir_shared::calendar::Timestamp;
+use terroir_shared::crypto::Keypair;
+use terroir_shared::gs1::Gtin;
+use terroir_shared::party::{Party, PartyId, Role};
+use terroir_shared::record::{Act, AuthoriseDevice, Commission, Record, Unsigned};
+use terroir_shared::rules::{self, Context, needs};
+
+use crate::client::Client;
+use crate::describe::{asset_label, explain};
+use crate::error::{Result, StationError};
+use crate::forms::{self, ActForm, CattleForm, Lookup, TeaBatchForm};
+use crate::keys::StationKeys;
+use crate::labels::{self, Label};
+use crate::store::{self, AssetFilter, AssetRow, RecordRow, RecordState, SyncCounts};
+use crate::sync::SyncStatus;
+
+pub const DATABASE_FILE: &str = "station.sqlite";
+
+/// The clock the station signs with; tests pass their own.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or_default();
+        Timestamp(ms)
+    })
+}
+
+/// The first-run form: the co-op, the ledger it writes to, and its GS1 company numbers.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct SetupForm {
+    pub coop_name: String,
+    pub roles: Vec<Role>,
+    pub station_label: String,
+    pub server_url: String,
+    /// The log's origin and verifier key, as the operator published them. Empty: ask the
+    /// server (which must then be reachable).
+    pub origin: String,
+    pub verifier_key: String,
+    pub tea_gtin: String,
+    pub cattle_gtin: String,
+}
+
+/// The station's settings as stored.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    pub coop_name: String,
+    pub roles: Vec<Role>,
+    pub station_label: String,
+    pub server_url: String,
+    pub origin: String,
+    pub verifier_key: String,
+    pub operator: Option<String>,
+    pub tea_gtin: Option<String>,
+    pub cattle_gtin: Option<String>,
+}
+
+/// What the window's header shows.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StationStatus {
+    pub set_up: bool,
+    pub party_key: Option<String>,
+    pub device_key: Option<String>,
+    pub settings: Option<Settings>,
+    pub enrolled: bool,
+    pub counts: SyncCounts,
+    pub sync: SyncStatus,
+}
+
+/// The result of an act: the record that was signed and stored, and what it created.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Done {
+    pub record: String,
+    pub summary: String,
+    pub created: Vec<String>,
+}
+
+/// An asset with its timeline and lineage as the station knows them.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetDetail {
+    pub row: AssetRow,
+    pub records: Vec<RecordRow>,
+    pub parents: Vec<AssetRow>,
+    pub children: Vec<AssetRow>,
+    pub uri: Option<String>,
+}
+
+/// A known organisation.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartyRow {
+    pub id: String,
+    pub name: String,
+    pub roles: Vec<Role>,
+    /// Read from the ledger rather than assumed by this station.
+    pub confirmed: bool,
+}
+
+/// A written label sheet.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sheet {
+    pub path: String,
+    pub labels: usize,
+    pub bytes: usize,
+}
+
+pub struct Station {
+    dir: PathBuf,
+    conn: Mutex<SqliteConnection>,
+    keys: Mutex<Option<Arc<StationKeys>>>,
+    clock: Clock,
+    pub(crate) sync_status: Mutex<SyncStatus>,
+}
+
+impl Station {
+    /// Opens the station in `dir` (created if needed).
+    pub fn open(dir: &Path) -> Result<Self> {
+        Self::open_with_clock(dir, system_clock())
+    }
+
+    pub fn open_with_clock(dir: &Path, clock: Clock) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| StationError::File(format!("{}: {e}", dir.display())))?;
+        let conn = store::open(&dir.join(DATABASE_FILE))?;
+        let keys = StationKeys::load(dir)?.map(Arc::new);
+        Ok(Self {
+            dir: dir.to_owned(),
+            conn: Mutex::new(conn),
+            keys: Mutex::new(keys),
+            clock,
+            sync_status: Mutex::new(SyncStatus::default()),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub(crate) fn db(&self) -> MutexGuard<'_, SqliteConnection> {
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+
+    pub(crate) fn keys(&self) -> Result<Arc<StationKeys>> {
+        self.keys
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| StationError::NotReady("the station is not set up yet".into()))
+    }
+
+    /// The settings, or `NotReady` before the first run is complete.
+    pub fn settings(&self) -> Result<Settings> {
+        let mut conn = self.db();
+        let get = |conn: &mut SqliteConnection, k: &str| store::setting(conn, k);
+        let Some(origin) = get(&mut conn, "origin")? else {
+            return Err(StationError::NotReady("the station is not set up yet".into()));
+        };
+        let roles: Vec<Role> = get(&mut conn, "roles")?
+            .map(|r| serde_json::from_str(&r))
+            .transpose()
+            .map_err(|e| store::corrupt("roles", e))?
+            .unwrap_or_default();
+        Ok(Settings {
+            coop_name: get(&mut conn, "coop_name")?.unwrap_or_default(),
+            roles,
+            station_label: get(&mut conn, "station_label")?.unwrap_or_default(),
+            server_url: get(&mut conn, "server_url")?.unwrap_or_default(),
+            origin,
+            verifier_key: get(&mut conn, "verifier_key")?.unwrap_or_default(),
+            operator: get(&mut conn, "operator")?,
+            tea_gtin: get(&mut conn, "tea_gtin")?,
+            cattle_gtin: get(&mut conn, "cattle_gtin")?,
+        })
+    }
+
+    pub fn status(&self) -> Result<StationStatus> {
+        let keys = self.keys().ok();
+        let settings = self.settings().ok();
+        let mut conn = self.db();
+        let counts = store::counts(&mut conn)?;
+        let enrolled = match &keys {
+            Some(k) => {
+                store::party(&mut conn, &PartyId(k.party.public()))?.is_some_and(|(_, confirmed)| confirmed)
+            }
+            None => false,
+        };
+        drop(conn);
+        Ok(StationStatus {
+            set_up: settings.is_some() && keys.is_some(),
+            party_key: keys.as_ref().map(|k| k.party.public().to_string()),
+            device_key: keys.as_ref().map(|k| k.device.public().to_string()),
+            settings,
+            enrolled,
+            counts,
+            sync: self.sync_status.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+        })
+    }
+
+    /// First run: creates the keys (or keeps restored ones), stores the settings, assumes the
+    /// co-op is enrolled as stated until the ledger says so, and queues the authorisation of
+    /// this station's key, signed with the co-op's key.
+    pub fn setup(&self, form: SetupForm) -> Result<StationStatus> {
+        if self.settings().is_ok() {
+            return Err(StationError::input("setup", "this station is already set up"));
+        }
+        let coop_name = form.coop_name.trim().to_owned();
+        if coop_name.is_empty() {
+            return Err(StationError::input("coopName", "the co-op's name"));
+        }
+        if form.roles.is_empty() {
+            return Err(StationError::input("roles", "choose at least one role"));
+        }
+        let server_url = form.server_url.trim().trim_end_matches('/').to_owned();
+        if !(server_url.starts_with("http://") || server_url.starts_with("https://")) {
+            return Err(StationError::input(
+                "serverUrl",
+                "the ledger server's address, e.g. https://ledger.example",
+            ));
+        }
+        let tea_gtin = optional_gtin("teaGtin", &form.tea_gtin)?;
+        let cattle_gtin = optional_gtin("cattleGtin", &form.cattle_gtin)?;
+        let (origin, verifier_key, operator) =
+            if form.origin.trim().is_empty() || form.verifier_key.trim().is_empty() {
+                let info = Client::new(&server_url).log_info().map_err(|e| {
+                    StationError::input(
+                        "serverUrl",
+                        format!("{e}. Connect once, or enter the ledger's origin and verifier key by hand."),
+                    )
+                })?;
+                (info.origin, info.verifier_key, Some(info.operator))
+            } else {
+                let vkey = form.verifier_key.trim().to_owned();
+                terroir_shared::log::VerifierKey::parse(&vkey)
+                    .map_err(|e| StationError::input("verifierKey", e.to_string()))?;
+                (form.origin.trim().to_owned(), vkey, None)
+            };
+        if !verifier_key.starts_with(&format!("{origin}+")) {
+            return Err(StationError::input("verifierKey", "the verifier key is not for this origin"));
+        }
+        let keys = match self.keys() {
+            Ok(k) => k,
+            Err(_) => {
+                let k = Arc::new(StationKeys::create(&self.dir)?);
+                *self.keys.lock().unwrap_or_else(|p| p.into_inner()) = Some(k.clone());
+                k
+            }
+        };
+        let label = match form.station_label.trim() {
+            "" => "station".to_owned(),
+            l => l.to_owned(),
+        };
+        let me = PartyId(keys.party.public());
+        {
+            let mut conn = self.db();
+            conn.transaction(|conn| -> Result<()> {
+                for (k, v) in [
+                    ("coop_name", coop_name.as_str()),
+                    ("station_label", &label),
+                    ("server_url", &server_url),
+                    ("origin", &origin),
+                    ("verifier_key", &verifier_key),
+                ] {
+                    store::set_setting(conn, k, v)?;
+                }
+                let roles = serde_json::to_string(&form.roles).map_err(|e| store::corrupt("roles", e))?;
+                store::set_setting(conn, "roles", &roles)?;
+                if let Some(op) = &operator {
+                    store::set_setting(conn, "operator", op)?;
+                }
+                if let Some(g) = &tea_gtin {
+                    store::set_setting(conn, "tea_gtin", g.as_str())?;
+                }
+                if let Some(g) = &cattle_gtin {
+                    store::set_setting(conn, "cattle_gtin", g.as_str())?;
+                }
+                let assumed = Party {
+                    id: me,
+                    name: coop_name.clone(),
+                    roles: form.roles.iter().copied().collect(),
+                    contact: None,
+                    registered_by: terroir_shared::Hash::default(),
+                };
+                store::put_party(conn, &assumed, false)?;
+                Ok(())
+            })?;
+        }
+        let authorise = Act::AuthoriseDevice(AuthoriseDevice::new(&keys.device, &me, &origin, &label));
+        self.sign_and_store(&keys.party, authorise, format!("Authorise station “{label}”"))?;
+        self.status()
+    }
+
+    /// Changes the server address and the GS1 numbers (the ledger and the keys never change).
+    pub fn update_settings(&self, server_url: &str, tea_gtin: &str, cattle_gtin: &str) -> Result<Settings> {
+        self.settings()?;
+        let server_url = server_url.trim().trim_end_matches('/');
+        if !(server_url.starts_with("http://") || server_url.starts_with("https://")) {
+            return Err(StationError::input(
+                "serverUrl",
+                "the ledger server's address, e.g. https://ledger.example",
+            ));
+        }
+        let tea = optional_gtin("teaGtin", tea_gtin)?;
+        let cattle = optional_gtin("cattleGtin", cattle_gtin)?;
+        {
+            let mut conn = self.db();
+            store::set_setting(&mut conn, "server_url", server_url)?;
+            if let Some(g) = tea {
+                store::set_setting(&mut conn, "tea_gtin", g.as_str())?;
+            }
+            if let Some(g) = cattle {
+                store::set_setting(&mut conn, "cattle_gtin", g.as_str())?;
+            }
+        }
+        self.settings()
+    }
+
+    /// Writes the key backup file (0600).
+    pub fn export_backup(&self, path: &Path) -> Result<()> {
+        self.keys()?.export(path)
+    }
+
+    /// Restores the keys from a backup before the first run's setup.
+    pub fn restore_backup(&self, backup: &str) -> Result<()> {
+        if self.keys().is_ok() {
+            return Err(StationError::input("backup", "this station already has keys"));
+        }
+        let k = StationKeys::restore(&self.dir, backup)?;
+        *self.keys.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(k));
+        Ok(())
+    }
+
+    /// A QR code (PNG, base64) of a key, for the operator or the co-op to scan.
+    pub fn key_qr(&self, which: &str) -> Result<String> {
+        let keys = self.keys()?;
+        let key = match which {
+            "party" => keys.party.public(),
+            "device" => keys.device.public(),
+            _ => return Err(StationError::input("which", "party or device")),
+        };
+        Ok(base64::engine::general_purpose::STANDARD.encode(labels::qr_png(&key.to_string())?))
+    }
+
+    fn lookup_gtins(&self) -> Result<(Option<Gtin>, Option<Gtin>)> {
+        let s = self.settings()?;
+        let parse = |g: Option<String>| g.and_then(|g| Gtin::parse(&g).ok());
+        Ok((parse(s.tea_gtin), parse(s.cattle_gtin)))
+    }
+
+    /// Runs `f` with a form lookup over the station's current view.
+    fn with_lookup<T>(&self, f: impl FnOnce(&Lookup<'_>) -> Result<T>) -> Result<T> {
+        let (tea_gtin, cattle_gtin) = self.lookup_gtins()?;
+        let conn = std::cell::RefCell::new(self.db());
+        let get = |id: &AssetId| store::asset(&mut conn.borrow_mut(), id).ok().flatten();
+        f(&Lookup { asset: &get, tea_gtin, cattle_gtin })
+    }
+
+    /// Registers one animal (and its photo, as an attachment on a note).
+    pub fn register_cattle(&self, form: CattleForm) -> Result<Done> {
+        let asset = self.with_lookup(|l| forms::cattle(&form, l))?;
+        let tag = form.ear_tag.trim().to_owned();
+        let done = self.act_as_device(
+            Act::Commission(Commission { assets: vec![asset] }),
+            format!("Register cattle {tag}"),
+        )?;
+        if let Some(photo) = &form.photo {
+            let id = done.created.first().cloned().unwrap_or_default();
+            let event = forms::EventForm::Note { text: "registration photo".into() };
+            self.act(ActForm::Event { assets: vec![id], event, attachment: Some(photo.clone()) })?;
+        }
+        Ok(done)
+    }
+
+    /// Registers every animal of a CSV file in one record, or none if any line is wrong.
+    pub fn import_cattle_csv(&self, csv_text: &str) -> Result<Done> {
+        let rows = forms::cattle_csv(csv_text).map_err(|errors| {
+            let lines: Vec<String> = errors.iter().map(|(l, m)| format!("line {l}: {m}")).collect();
+            StationError::input("csv", lines.join("; "))
+        })?;
+        let assets = self.with_lookup(|l| {
+            let mut errors = vec![];
+            let mut assets = vec![];
+            for (i, row) in rows.iter().enumerate() {
+                match forms::cattle(row, l) {
+                    Ok(a) => assets.push(a),
+                    Err(e) => errors.push(format!("line {}: {e}", i + 2)),
+                }
+            }
+            if errors.is_empty() { Ok(assets) } else { Err(StationError::input("csv", errors.join("; "))) }
+        })?;
+        let n = assets.len();
+        if n > rules::MAX_OUTPUTS {
+            return Err(StationError::input(
+                "csv",
+                format!("at most {} animals per file", rules::MAX_OUTPUTS),
+            ));
+        }
+        self.act_as_device(Act::Commission(Commission { assets }), format!("Register {n} cattle from a file"))
+    }
+
+    /// Registers a pressing of tea: the lot and one token per cake.
+    pub fn register_tea(&self, form: TeaBatchForm) -> Result<Done> {
+        let lot = self.with_lookup(|l| forms::tea_batch(&form, l))?;
+        let summary = format!("Register {} tea cakes, lot {}", form.count, form.lot_number.trim());
+        self.act_as_device(Act::Commission(Commission { assets: vec![lot] }), summary)
+    }
+
+    /// Any act on existing assets.
+    pub fn act(&self, form: ActForm) -> Result<Done> {
+        let attachment = match &form {
+            ActForm::Event { attachment: Some(file), .. } => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(file.base64.trim())
+                    .map_err(|_| StationError::input("attachment", "the file could not be read"))?;
+                let a = forms::attachment(file, &bytes)?;
+                store::put_attachment(&mut self.db(), &a.sha256.to_string(), &a.name, &a.media_type, &bytes)?;
+                Some(a)
+            }
+            _ => None,
+        };
+        let act = self.with_lookup(|l| forms::act(&form, l, attachment))?;
+        let summary = self.summary(&act);
+        self.act_as_device(act, summary)
+    }
+
+    fn summary(&self, act: &Act) -> String {
+        let names: Vec<String> = act
+            .touches()
+            .iter()
+            .map(|r| {
+                store::asset(&mut self.db(), &r.id)
+                    .ok()
+                    .flatten()
+                    .map(|a| asset_label(&a))
+                    .unwrap_or_else(|| crate::describe::short(&r.id))
+            })
+            .collect();
+        let what = match act {
+            Act::Observe(o) => format!("Record {}", event_name(&o.event)),
+            Act::Split(s) => format!(
+                "Split into {}",
+                s.parts.iter().map(|p| p.amount.to_string()).collect::<Vec<_>>().join(" + ")
+            ),
+            Act::Merge(_) => "Merge".into(),
+            Act::Transform(t) => format!("Transform ({})", t.process),
+            Act::Transfer(t) => format!("Transfer to {}", self.party_name(&t.to)),
+            Act::Custody(c) => format!("Hand to {}", self.party_name(&c.to)),
+            Act::Pledge(p) => format!("Pledge to {}", self.party_name(&p.financier)),
+            Act::Release(_) => "Release pledge".into(),
+            Act::Retire(r) => format!("Retire ({})", r.reason),
+            other => other.name().to_owned(),
+        };
+        let first = names.first().cloned().unwrap_or_default();
+        match names.len() {
+            0 => what,
+            1 => format!("{what}: {first}"),
+            n => format!("{what}: {first} and {} more", n - 1),
+        }
+    }
+
+    fn party_name(&self, id: &PartyId) -> String {
+        store::party(&mut self.db(), id)
+            .ok()
+            .flatten()
+            .map(|(p, _)| p.name)
+            .unwrap_or_else(|| id.to_string().chars().take(8).collect())
+    }
+
+    fn act_as_device(&self, act: Act, summary: String) -> Result<Done> {
+        let keys = self.keys()?;
+        self.sign_and_store(&keys.device, act, summary)
+    }
+
+    /// Signs `act` for the co-op with `signer`, judges it with the ledger's rules against the
+    /// station's view, and stores the record and its effects in one transaction.
+    fn sign_and_store(&self, signer: &Keypair, act: Act, summary: String) -> Result<Done> {
+        let settings = self.settings()?;
+        let keys = self.keys()?;
+        let me = PartyId(keys.party.public());
+        let now = self.now();
+        let record =
+            Record { origin: settings.origin.clone(), party: me, signer: signer.public(), at: now, act };
+        let signed = Unsigned::new(record)
+            .sign(signer)
+            .map_err(|e| StationError::input("record", format!("cannot sign this record: {e}")))?;
+        let operator =
+            settings.operator.as_deref().and_then(|o| forms::party("operator", o).ok()).unwrap_or(me);
+        let ctx = Context { origin: &settings.origin, operator, now };
+        let mut conn = self.db();
+        conn.transaction(|conn| -> Result<Done> {
+            let view = store::snapshot(conn, &signed)?;
+            let effects = rules::apply(&view, &signed, &ctx).map_err(|v| StationError::Refused {
+                code: v.code(),
+                message: explain(&v, |id| describe_from(&view, id)),
+            })?;
+            let id = signed.id().to_string();
+            let envelope =
+                serde_json::to_string(&signed.envelope()).map_err(|e| store::corrupt("record", e))?;
+            let touched: Vec<String> = effects.assets.iter().map(|a| a.id.to_string()).collect();
+            let seq = store::insert_record(
+                conn,
+                &id,
+                signed.body().act.name(),
+                &summary,
+                &envelope,
+                now.millis() as i64,
+                &touched,
+            )?;
+            for p in &effects.parties {
+                store::put_party(conn, p, false)?;
+            }
+            for d in &effects.devices {
+                store::put_device(conn, d)?;
+            }
+            for a in &effects.assets {
+                store::put_asset(conn, a, &asset_label(a), seq)?;
+            }
+            let created = needs(&signed).creates.iter().map(|a| a.to_string()).collect();
+            Ok(Done { record: id, summary, created })
+        })
+    }
+
+    /// The asset list.
+    pub fn assets(&self, filter: &AssetFilter) -> Result<Vec<AssetRow>> {
+        Ok(store::assets_of(&mut self.db(), filter)?)
+    }
+
+    /// One asset with its timeline (this station's records about it) and lineage.
+    pub fn asset(&self, id: &str) -> Result<AssetDetail> {
+        let asset_id: AssetId = id.parse().map_err(|_| StationError::input("id", "an asset id"))?;
+        let base = self.settings()?.server_url;
+        let mut conn = self.db();
+        let asset = store::asset(&mut conn, &asset_id)?
+            .ok_or_else(|| StationError::input("id", "this station does not know that asset"))?;
+        let parents: Vec<String> = asset.parents.iter().map(AssetId::to_string).collect();
+        let row = store::rows_of(&mut conn, &[id.to_owned()])?
+            .pop()
+            .ok_or_else(|| StationError::input("id", "this station does not know that asset"))?;
+        Ok(AssetDetail {
+            records: store::records_of_asset(&mut conn, id)?,
+            parents: store::rows_of(&mut conn, &parents)?,
+            children: store::children(&mut conn, &asset_id)?,
+            uri: asset.gs1.as_ref().map(|g| g.to_uri(&base)),
+            row,
+        })
+    }
+
+    pub fn records(&self, state: Option<RecordState>, limit: i64) -> Result<Vec<RecordRow>> {
+        Ok(store::records(&mut self.db(), state, limit)?)
+    }
+
+    pub fn parties(&self) -> Result<Vec<PartyRow>> {
+        let rows = store::parties(&mut self.db())?;
+        let mut out: Vec<PartyRow> = rows
+            .into_iter()
+            .map(|(p, confirmed)| PartyRow {
+                id: p.id.to_string(),
+                name: p.name,
+                roles: p.roles.into_iter().collect(),
+                confirmed,
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// Reads every party from the ledger (for transfers, custody and pledges) and confirms
+    /// the co-op's own registration.
+    pub fn refresh_parties(&self) -> Result<usize> {
+        let client = Client::new(&self.settings()?.server_url);
+        let answer = client.get("/api/parties").map_err(|e| StationError::Server(e.to_string()))?;
+        let parties: Vec<Party> = serde_json::from_value(answer["parties"].clone())
+            .map_err(|e| StationError::Server(format!("the party list does not parse: {e}")))?;
+        let mut conn = self.db();
+        conn.transaction(|conn| -> Result<()> {
+            for p in &parties {
+                store::put_party(conn, p, true)?;
+            }
+            Ok(())
+        })?;
+        Ok(parties.len())
+    }
+
+    /// The labels of an asset: a lot's own label followed by one per cake it holds; any other
+    /// asset's own label. Only assets with a GS1 key have labels.
+    pub fn labels_of(&self, id: &str) -> Result<Vec<Label>> {
+        let detail = self.asset(id)?;
+        let base = self.settings()?.server_url;
+        let mut assets: Vec<Asset> = vec![detail.row.asset.clone()];
+        assets.extend(
+            detail
+                .children
+                .into_iter()
+                .map(|c| c.asset)
+                .filter(|c| matches!(&c.status, Status::Contained { holder } if holder.to_string() == id)),
+        );
+        let labels: Vec<Label> = assets.iter().filter_map(|a| label_of(a, &base)).collect();
+        if labels.is_empty() {
+            return Err(StationError::input("id", "this asset has no GS1 key, so no label to print"));
+        }
+        Ok(labels)
+    }
+
+    /// A PNG preview (base64) of one asset's label.
+    pub fn label_preview(&self, id: &str) -> Result<String> {
+        let first = self.labels_of(id)?.remove(0);
+        Ok(base64::engine::general_purpose::STANDARD.encode(labels::label_png(&first)?))
+    }
+
+    /// Writes the A4 label sheet of an asset (a lot: every cake) to `path`, or to the station's
+    /// `labels/` folder when `path` is `None`.
+    pub fn print_labels(&self, id: &str, path: Option<&Path>) -> Result<Sheet> {
+        let all = self.labels_of(id)?;
+        let pdf = labels::sheet_pdf(&all)?;
+        let path = match path {
+            Some(p) => p.to_owned(),
+            None => {
+                let dir = self.dir.join("labels");
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| StationError::File(format!("{}: {e}", dir.display())))?;
+                dir.join(format!("labels-{}.pdf", &id[..id.len().min(12)]))
+            }
+        };
+        std::fs::write(&path, &pdf).map_err(|e| StationError::File(format!("{}: {e}", path.display())))?;
+        Ok(Sheet { path: path.display().to_string(), labels: all.len(), bytes: pdf.len() })
+    }
+}
+
+/// What a label shows for `asset`, if it has a GS1 key.
+pub fn label_of(asset: &Asset, base_url: &str) -> Option<Label> {
+    use terroir_shared::asset::Product;
+    let link = asset.gs1.as_ref()?;
+    let (title, subtitle) = match &asset.product {
+        Product::TeaCake(c) => (
+            format!("Pu'er tea cake {} g", c.weight_g),
+            format!("{} · {} · pressed {}", c.origin.garden, c.origin.harvest_season, c.pressed_on),
+        ),
+        Product::TeaLot(l) => (
+            format!("Pu'er tea, {} cakes of {} g", asset.quantity.amount(), l.cake_weight_g),
+            format!("{} · {} · pressed {}", l.origin.garden, l.origin.harvest_season, l.pressed_on),
+        ),
+        Product::LiveCattle(c) => {
+            (format!("Cattle {}", c.ear_tag.code()), format!("{} · {}", c.breed, c.holding))
+        }
+        Product::Carcass(_) => ("Beef carcass".into(), format!("{} g", asset.quantity.amount())),
+        Product::BeefCut(c) => (format!("Beef {}", c.cut), format!("{} g", asset.quantity.amount())),
+        Product::TeaMaocha(m) => {
+            ("Maocha".into(), format!("{} · {}", m.origin.garden, m.origin.harvest_season))
+        }
+        Product::Generic(g) => (g.name.clone(), String::new()),
+    };
+    Some(Label { uri: link.to_uri(base_url), title, subtitle, hri: labels::human_readable(link) })
+}
+
+fn optional_gtin(field: &str, value: &str) -> Result<Option<Gtin>> {
+    let v = value.trim();
+    if v.is_empty() { Ok(None) } else { forms::gtin(field, v).map(Some) }
+}
+
+fn describe_from(view: &impl rules::LedgerView, id: &AssetId) -> String {
+    view.asset(id).map(|a| asset_label(&a)).unwrap_or_else(|| crate::describe::short(id))
+}
+
+fn event_name(e: &terroir_shared::record::Event) -> &'static str {
+    use terroir_shared::record::Event::*;
+    match e {
+        Vaccination { .. } => "vaccination",
+        Weighing { .. } => "weighing",
+        Movement { .. } => "movement",
+        Picking { .. } => "picking",
+        Pressing { .. } => "pressing",
+        Storage { .. } => "storage",
+        LabCertificate { .. } => "lab certificate",
+        Note { .. } => "note",
+    }
+}
+
+/// The signed record a stored row holds.
+pub(crate) fn envelope_of(row: &RecordRow) -> Result<terroir_shared::record::Envelope<Record>> {
+    terroir_shared::record::Envelope::from_json(row.envelope.as_bytes())
+        .map_err(|e| StationError::Store(store::corrupt("record", e)))
+}

@@ -1,0 +1,166 @@
+//! The station's SQLite store (diesel, bundled SQLite, WAL, `synchronous=FULL`): the queue of
+//! signed records, the station's view of the assets and parties it works with, settings and
+//! attached files. Nothing outside `store/` touches `schema::`.
+
+mod assets;
+mod records;
+#[rustfmt::skip]
+mod schema;
+
+use std::path::Path;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use terroir_shared::crypto::PublicKey;
+use terroir_shared::party::{Device, Party, PartyId};
+use terroir_shared::record::{Record, Signed};
+use terroir_shared::rules::{MemoryLedger, needs};
+
+pub use assets::{AssetFilter, AssetRow};
+pub use records::{RecordRow, RecordState, SyncCounts};
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Every commit is durable before the clerk sees "saved"; the sync thread reads beside the
+/// window's connection.
+const PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+    PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("station database: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("cannot open the station database: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("station database upgrade failed: {0}")]
+    Migration(String),
+    #[error("the station database holds damaged data: {0}")]
+    Corrupt(String),
+}
+
+/// Opens (creating if needed) the store at `path` and brings its schema up to date.
+pub fn open(path: &Path) -> Result<SqliteConnection, StoreError> {
+    let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+    conn.batch_execute(PRAGMAS)?;
+    conn.run_pending_migrations(MIGRATIONS).map_err(|e| StoreError::Migration(e.to_string()))?;
+    Ok(conn)
+}
+
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+pub fn setting(conn: &mut SqliteConnection, key: &str) -> Result<Option<String>, StoreError> {
+    use schema::settings::dsl as s;
+    Ok(s::settings.filter(s::key.eq(key)).select(s::value).first(conn).optional()?)
+}
+
+pub fn set_setting(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<(), StoreError> {
+    use schema::settings::dsl as s;
+    diesel::replace_into(s::settings).values((s::key.eq(key), s::value.eq(value))).execute(conn)?;
+    Ok(())
+}
+
+/// Remembers `party`; `confirmed` when it was read from the ledger rather than assumed.
+pub fn put_party(conn: &mut SqliteConnection, party: &Party, confirmed: bool) -> Result<(), StoreError> {
+    use schema::parties::dsl as p;
+    let json = serde_json::to_string(party).map_err(|e| corrupt("party", e))?;
+    diesel::replace_into(p::parties)
+        .values((p::id.eq(party.id.to_string()), p::json.eq(json), p::confirmed.eq(confirmed)))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn party(conn: &mut SqliteConnection, id: &PartyId) -> Result<Option<(Party, bool)>, StoreError> {
+    use schema::parties::dsl as p;
+    let row: Option<(String, bool)> =
+        p::parties.filter(p::id.eq(id.to_string())).select((p::json, p::confirmed)).first(conn).optional()?;
+    row.map(|(json, confirmed)| {
+        Ok((serde_json::from_str(&json).map_err(|e| corrupt("party", e))?, confirmed))
+    })
+    .transpose()
+}
+
+pub fn parties(conn: &mut SqliteConnection) -> Result<Vec<(Party, bool)>, StoreError> {
+    use schema::parties::dsl as p;
+    let rows: Vec<(String, bool)> = p::parties.select((p::json, p::confirmed)).load(conn)?;
+    rows.into_iter()
+        .map(|(json, confirmed)| {
+            Ok((serde_json::from_str(&json).map_err(|e| corrupt("party", e))?, confirmed))
+        })
+        .collect()
+}
+
+pub fn put_device(conn: &mut SqliteConnection, device: &Device) -> Result<(), StoreError> {
+    use schema::devices::dsl as d;
+    let json = serde_json::to_string(device).map_err(|e| corrupt("device", e))?;
+    diesel::replace_into(d::devices)
+        .values((d::key.eq(device.key.to_string()), d::json.eq(json)))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn device(conn: &mut SqliteConnection, key: &PublicKey) -> Result<Option<Device>, StoreError> {
+    use schema::devices::dsl as d;
+    let json: Option<String> =
+        d::devices.filter(d::key.eq(key.to_string())).select(d::json).first(conn).optional()?;
+    json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt("device", e))).transpose()
+}
+
+/// A file kept beside the ledger, named by its SHA-256 in the records that cite it.
+pub fn put_attachment(
+    conn: &mut SqliteConnection,
+    sha256: &str,
+    name: &str,
+    media_type: &str,
+    bytes: &[u8],
+) -> Result<(), StoreError> {
+    use schema::attachments::dsl as a;
+    diesel::insert_or_ignore_into(a::attachments)
+        .values((
+            a::sha256.eq(sha256),
+            a::name.eq(name),
+            a::media_type.eq(media_type),
+            a::size.eq(bytes.len() as i64),
+            a::bytes.eq(bytes),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Exactly the state the rules will read for `record` (see `rules::needs`), from this store.
+pub fn snapshot(conn: &mut SqliteConnection, record: &Signed<Record>) -> Result<MemoryLedger, StoreError> {
+    let wanted = needs(record);
+    let mut view = MemoryLedger::new();
+    let mut effects = terroir_shared::rules::Effects::default();
+    for id in &wanted.parties {
+        if let Some((p, _)) = party(conn, id)? {
+            effects.parties.push(p);
+        }
+    }
+    for key in &wanted.devices {
+        if let Some(d) = device(conn, key)? {
+            effects.devices.push(d);
+        }
+    }
+    for id in &wanted.assets {
+        if let Some(a) = assets::get(conn, id)? {
+            effects.assets.push(a);
+        }
+    }
+    view.store(effects);
+    for key in &wanted.identity_keys {
+        if let Some(holder) = assets::holder_of(conn, key)? {
+            view.insert_identity(key.clone(), holder);
+        }
+    }
+    Ok(view)
+}
+
+pub use assets::{asset, assets_of, children, put_asset, remove_asset, rows_of};
+pub use records::{
+    counts, insert_record, pending, record, records, records_of_asset, settle_landed, settle_refused,
+};

@@ -1,0 +1,343 @@
+//! Sending queued records to the ledger: in signing order, in batches, with every receipt
+//! checked against the pinned log key before a record counts as landed. A pass can stop at any
+//! point (network lost, app killed): records stay pending until their answer is stored, and
+//! sending one again is harmless because the server answers a resubmission with the same
+//! receipt.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use diesel::Connection;
+use serde::Serialize;
+use terroir_shared::asset::Asset;
+use terroir_shared::entry::LedgerEntry;
+use terroir_shared::log::{Checkpoint, Receipt, verify_checkpoint};
+use terroir_shared::party::{Party, PartyId};
+use terroir_shared::rules::needs;
+
+use crate::client::{BatchOutcome, Client, ClientError};
+use crate::describe::{asset_label, explain_code};
+use crate::error::StationError;
+use crate::station::{Station, envelope_of};
+use crate::store::{self, RecordRow};
+
+/// Records per request: large enough to share the server's group commit, small enough that a
+/// dropped connection costs little.
+pub const BATCH: i64 = 1_000;
+
+/// What the window's sync indicator shows.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncStatus {
+    /// `idle`, `syncing`, `offline`, `awaiting_enrolment` or `failed`.
+    pub state: String,
+    pub message: String,
+    pub last_attempt: Option<u64>,
+    pub last_success: Option<u64>,
+    pub next_attempt: Option<u64>,
+    /// Progress of the pass under way.
+    pub sent: u64,
+    pub total: u64,
+}
+
+/// What one pass did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncReport {
+    pub landed: u64,
+    pub refused: u64,
+    pub remaining: u64,
+    /// The ledger does not know the co-op or this station yet: nothing more is sent until the
+    /// operator enrols it.
+    pub awaiting_enrolment: bool,
+}
+
+/// Why a pass stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Server(#[from] ClientError),
+    /// The server's answer does not prove what it claims: nothing was marked as landed.
+    #[error("the ledger's receipt for record {record} does not verify: {reason}")]
+    BadReceipt { record: String, reason: String },
+    #[error(transparent)]
+    Station(#[from] StationError),
+}
+
+impl From<diesel::result::Error> for SyncError {
+    fn from(e: diesel::result::Error) -> Self {
+        SyncError::Station(e.into())
+    }
+}
+
+impl From<store::StoreError> for SyncError {
+    fn from(e: store::StoreError) -> Self {
+        SyncError::Station(e.into())
+    }
+}
+
+/// Codes that mean "not enrolled yet" for the co-op's own records: they stay queued.
+const NOT_YET_ENROLLED: [&str; 3] = ["unknown_party", "signer_not_authorised", "unknown_device"];
+
+impl Station {
+    fn set_sync(&self, f: impl FnOnce(&mut SyncStatus)) {
+        f(&mut self.sync_status.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
+    /// Sends every pending record, batch by batch, and stores each answer.
+    pub fn sync_once(&self) -> Result<SyncReport, SyncError> {
+        let settings = self.settings()?;
+        let me = PartyId(self.keys()?.party.public());
+        let client = Client::new(&settings.server_url);
+        let now = self.now().millis();
+        let total = store::counts(&mut self.db())?.pending as u64;
+        self.set_sync(|s| {
+            s.state = "syncing".into();
+            s.message = format!("sending {total} records");
+            s.last_attempt = Some(now);
+            s.sent = 0;
+            s.total = total;
+        });
+        let mut report = SyncReport::default();
+        let mut verified: HashMap<String, Checkpoint> = HashMap::new();
+        let mut refused_rows: Vec<RecordRow> = vec![];
+        let mut pass = || -> Result<(), SyncError> {
+            loop {
+                let batch = store::pending(&mut self.db(), BATCH)?;
+                if batch.is_empty() {
+                    return Ok(());
+                }
+                let texts: Vec<&str> = batch.iter().map(|r| r.envelope.as_str()).collect();
+                let outcomes = client.submit_batch(&texts)?;
+                let mut settled = Vec::with_capacity(batch.len());
+                let mut stop = false;
+                for (row, outcome) in batch.iter().zip(outcomes) {
+                    match outcome {
+                        BatchOutcome::Landed(receipt) => {
+                            check_receipt(row, &receipt, &settings.verifier_key, &mut verified)?;
+                            settled.push((row, Ok(receipt)));
+                        }
+                        BatchOutcome::Refused { code, .. }
+                            if NOT_YET_ENROLLED.contains(&code.as_str()) && party_of(row)? == me =>
+                        {
+                            report.awaiting_enrolment = true;
+                            stop = true;
+                        }
+                        BatchOutcome::Refused { code, detail } => settled.push((row, Err((code, detail)))),
+                    }
+                }
+                let at = self.now().millis() as i64;
+                self.db().transaction(|conn| -> Result<(), SyncError> {
+                    for (row, outcome) in &settled {
+                        match outcome {
+                            Ok(receipt) => {
+                                let text = serde_json::to_string(receipt)
+                                    .map_err(|e| store::corrupt("receipt", e))?;
+                                if store::settle_landed(conn, &row.id, &text, receipt.index, at)? {
+                                    report.landed += 1;
+                                }
+                            }
+                            Err((code, detail)) => {
+                                if store::settle_refused(
+                                    conn,
+                                    &row.id,
+                                    code,
+                                    &explain_code(code, detail),
+                                    at,
+                                )? {
+                                    report.refused += 1;
+                                    refused_rows.push((*row).clone());
+                                }
+                            }
+                        }
+                    }
+                    Ok(())
+                })?;
+                self.set_sync(|s| s.sent += settled.len() as u64);
+                if stop {
+                    return Ok(());
+                }
+            }
+        };
+        let result = pass();
+        // Best effort: the ledger's truth replaces what refused records assumed.
+        if !refused_rows.is_empty() {
+            self.reconcile(&client, &refused_rows);
+        }
+        if result.is_ok() && !report.awaiting_enrolment {
+            self.confirm_party(&client, &me);
+        }
+        report.remaining = store::counts(&mut self.db())?.pending as u64;
+        let now = self.now().millis();
+        match &result {
+            Ok(()) => self.set_sync(|s| {
+                s.state = if report.awaiting_enrolment { "awaiting_enrolment" } else { "idle" }.into();
+                s.message = if report.awaiting_enrolment {
+                    "the ledger does not know this co-op or station yet: ask the operator to enrol the co-op's key".into()
+                } else {
+                    format!("{} landed, {} refused", report.landed, report.refused)
+                };
+                s.last_success = Some(now);
+            }),
+            Err(e) => {
+                let offline = matches!(e, SyncError::Server(c) if c.is_transient());
+                self.set_sync(|s| {
+                    s.state = if offline { "offline" } else { "failed" }.into();
+                    s.message = e.to_string();
+                });
+            }
+        }
+        result.map(|()| report)
+    }
+
+    /// After refusals: forget what refused records created, and read the ledger's current
+    /// state of what they touched.
+    fn reconcile(&self, client: &Client, refused: &[RecordRow]) {
+        for row in refused {
+            let Ok(signed) = envelope_of(row)
+                .and_then(|e| e.verify().map_err(|e| StationError::Store(store::corrupt("record", e))))
+            else {
+                continue;
+            };
+            let mut conn = self.db();
+            for id in needs(&signed).creates {
+                if let Err(e) = store::remove_asset(&mut conn, &id) {
+                    tracing::warn!("cannot forget asset {id}: {e}");
+                }
+            }
+            drop(conn);
+            for r in signed.body().act.touches() {
+                match client.get(&format!("/api/assets/{}", r.id)) {
+                    Ok(v) => match serde_json::from_value::<Asset>(v) {
+                        Ok(asset) => {
+                            let seq = row.seq;
+                            if let Err(e) =
+                                store::put_asset(&mut self.db(), &asset, &asset_label(&asset), seq)
+                            {
+                                tracing::warn!("cannot store asset {}: {e}", r.id);
+                            }
+                        }
+                        Err(e) => tracing::warn!("asset {} does not parse: {e}", r.id),
+                    },
+                    Err(e) => tracing::warn!("cannot read asset {}: {e}", r.id),
+                }
+            }
+        }
+    }
+
+    /// Once the ledger accepted the co-op's records, its registration is confirmed.
+    fn confirm_party(&self, client: &Client, me: &PartyId) {
+        if store::party(&mut self.db(), me).ok().flatten().is_some_and(|(_, confirmed)| confirmed) {
+            return;
+        }
+        if let Ok(v) = client.get(&format!("/api/parties/{me}"))
+            && let Ok(party) = serde_json::from_value::<Party>(v["party"].clone())
+            && let Err(e) = store::put_party(&mut self.db(), &party, true)
+        {
+            tracing::warn!("cannot store the co-op's registration: {e}");
+        }
+    }
+}
+
+fn party_of(row: &RecordRow) -> Result<PartyId, SyncError> {
+    Ok(envelope_of(row)?.record.party)
+}
+
+/// Checks that `receipt` proves this very record under a checkpoint signed by the pinned log
+/// key; each checkpoint's signature is checked once per pass.
+fn check_receipt(
+    row: &RecordRow,
+    receipt: &Receipt,
+    vkey: &str,
+    verified: &mut HashMap<String, Checkpoint>,
+) -> Result<(), SyncError> {
+    let bad = |reason: String| SyncError::BadReceipt { record: row.id.clone(), reason };
+    let checkpoint = match verified.get(&receipt.checkpoint) {
+        Some(c) => c.clone(),
+        None => {
+            let c = verify_checkpoint(&receipt.checkpoint, vkey).map_err(|e| bad(e.to_string()))?;
+            verified.insert(receipt.checkpoint.clone(), c.clone());
+            c
+        }
+    };
+    let envelope = envelope_of(row)?;
+    let entry = LedgerEntry { index: receipt.index, prev: receipt.prev, record: envelope };
+    let leaf = entry.leaf_hash().map_err(|e| bad(e.to_string()))?;
+    if leaf != receipt.leaf_hash || receipt.inclusion.index != receipt.index {
+        return Err(bad("the receipt is for another entry".into()));
+    }
+    if receipt.inclusion.size != checkpoint.size {
+        return Err(bad("the proof is not for the checkpoint's size".into()));
+    }
+    receipt.inclusion.verify(&leaf, &checkpoint.root).map_err(|e| bad(e.to_string()))
+}
+
+/// The background sync: a pass when nudged (after every act) or when the wait runs out; after a
+/// network failure it waits 1, 2, 4 ... up to 60 seconds before trying again.
+pub struct SyncWorker {
+    tx: Sender<()>,
+    thread: Option<JoinHandle<()>>,
+}
+
+pub const IDLE_WAIT: Duration = Duration::from_secs(15);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+impl SyncWorker {
+    pub fn spawn(station: Arc<Station>) -> Self {
+        let (tx, rx) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("sync".into())
+            .spawn(move || {
+                let mut backoff = Duration::from_secs(1);
+                let mut wait = Duration::ZERO;
+                loop {
+                    match rx.recv_timeout(wait) {
+                        Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                    while rx.try_recv().is_ok() {}
+                    let pending = station.status().map(|s| (s.set_up, s.counts.pending));
+                    wait = match pending {
+                        Ok((true, n)) if n > 0 => match station.sync_once() {
+                            Ok(r) if r.awaiting_enrolment => Duration::from_secs(30),
+                            Ok(_) => {
+                                backoff = Duration::from_secs(1);
+                                IDLE_WAIT
+                            }
+                            Err(SyncError::Server(e)) if e.is_transient() => {
+                                let w = backoff;
+                                backoff = (backoff * 2).min(MAX_BACKOFF);
+                                w
+                            }
+                            Err(e) => {
+                                tracing::warn!("sync stopped: {e}");
+                                MAX_BACKOFF
+                            }
+                        },
+                        _ => IDLE_WAIT,
+                    };
+                    let next = station.now().millis() + wait.as_millis() as u64;
+                    station.set_sync(|s| s.next_attempt = Some(next));
+                }
+            })
+            .ok();
+        Self { tx, thread }
+    }
+
+    /// Asks for a pass now.
+    pub fn nudge(&self) {
+        let _ = self.tx.send(());
+    }
+
+    /// Stops after the pass under way.
+    pub fn stop(mut self) {
+        let (tx, _) = mpsc::channel();
+        drop(std::mem::replace(&mut self.tx, tx));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Checking a label: read its QR from a photo, fetch the asset's history and proofs from the
+//! ledger, and check everything here with the core's verifiers — signatures, each entry's
+//! inclusion under a checkpoint signed by the pinned log key, and that the history runs from
+//! the asset's creation to its current head.
+
+use base64::Engine;
+use serde::Serialize;
+use terroir_shared::asset::Asset;
+use terroir_shared::entry::LedgerEntry;
+use terroir_shared::gs1::DigitalLink;
+use terroir_shared::log::Receipt;
+use terroir_shared::record::verify_batch;
+
+use crate::client::Client;
+use crate::describe::{asset_label, status_name};
+use crate::error::{Result, StationError};
+use crate::station::Station;
+
+/// One thing that was checked, and how it went.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Check {
+    pub what: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+/// One entry of the verified history.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryLine {
+    pub index: u64,
+    pub act: String,
+    pub at: String,
+    pub record: String,
+}
+
+/// The answer for one label.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verdict {
+    pub uri: String,
+    /// Every check passed.
+    pub verified: bool,
+    pub label: String,
+    pub status: String,
+    pub checks: Vec<Check>,
+    pub history: Vec<HistoryLine>,
+}
+
+impl Station {
+    /// Reads every label in a photo (PNG or JPEG, base64) and checks each.
+    pub fn verify_photo(&self, image_base64: &str) -> Result<Vec<Verdict>> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(image_base64.trim())
+            .map_err(|_| StationError::input("photo", "the photo could not be read"))?;
+        let uris = crate::labels::decode_labels(&bytes)?;
+        uris.iter().map(|u| self.verify_uri(u)).collect()
+    }
+
+    /// Checks the asset a label's URI names against the ledger this station is pinned to.
+    pub fn verify_uri(&self, uri: &str) -> Result<Verdict> {
+        let settings = self.settings()?;
+        let client = Client::new(&settings.server_url);
+        let mut checks = vec![];
+        let path = gs1_path(uri);
+        let link = DigitalLink::parse(path)
+            .map_err(|e| StationError::input("label", format!("the label is not a GS1 Digital Link: {e}")))?;
+        let same_server = uri.starts_with(&settings.server_url);
+        checks.push(Check {
+            what: "The label points to this co-op's ledger".into(),
+            ok: same_server,
+            detail: if same_server {
+                settings.server_url.clone()
+            } else {
+                format!("it points elsewhere: {uri}")
+            },
+        });
+        let asset: Asset = serde_json::from_value(
+            client.get(&link.to_path()).map_err(|e| StationError::Server(e.to_string()))?,
+        )
+        .map_err(|e| StationError::Server(format!("the asset does not parse: {e}")))?;
+        let history = client
+            .get(&format!("/api/assets/{}/history", asset.id))
+            .map_err(|e| StationError::Server(e.to_string()))?;
+        let entries = history["entries"].as_array().cloned().unwrap_or_default();
+        let mut proven: Vec<(LedgerEntry, Receipt)> = vec![];
+        let mut malformed = 0;
+        for e in &entries {
+            match (
+                serde_json::from_value::<LedgerEntry>(e["entry"]["entry"].clone()),
+                serde_json::from_value::<Receipt>(e["receipt"].clone()),
+            ) {
+                (Ok(entry), Ok(receipt)) => proven.push((entry, receipt)),
+                _ => malformed += 1,
+            }
+        }
+        checks.push(Check {
+            what: "The ledger's answer is well formed".into(),
+            ok: malformed == 0 && !proven.is_empty(),
+            detail: format!("{} entries, {malformed} malformed", proven.len()),
+        });
+
+        let signed = verify_batch(proven.iter().map(|(e, _)| e.record.clone()).collect());
+        let bad_signatures = signed.iter().filter(|s| s.is_err()).count();
+        checks.push(Check {
+            what: "Every record is signed by its author".into(),
+            ok: bad_signatures == 0,
+            detail: format!("{} Ed25519 signatures checked, {bad_signatures} bad", signed.len()),
+        });
+
+        let mut bad_proofs = 0;
+        let mut largest = 0;
+        for (entry, receipt) in &proven {
+            match entry.verify_receipt(receipt, &settings.verifier_key) {
+                Ok(v) => largest = largest.max(v.checkpoint.size),
+                Err(_) => bad_proofs += 1,
+            }
+        }
+        checks.push(Check {
+            what: "Every record is in the public log".into(),
+            ok: bad_proofs == 0 && !proven.is_empty(),
+            detail: format!(
+                "{} inclusion proofs checked under checkpoints signed by {} (up to size {largest}), {bad_proofs} bad",
+                proven.len(),
+                settings.verifier_key
+            ),
+        });
+
+        let ids: Vec<_> = signed.iter().filter_map(|s| s.as_ref().ok().map(|s| s.id())).collect();
+        let complete = ids.first() == Some(&asset.created_by) && ids.last() == Some(&asset.head);
+        checks.push(Check {
+            what: "The history runs from the asset's creation to its current state".into(),
+            ok: complete,
+            detail: format!(
+                "created by {}, last changed by {}",
+                short(&asset.created_by),
+                short(&asset.head)
+            ),
+        });
+        let matches = asset.gs1.as_ref() == Some(&link);
+        checks.push(Check {
+            what: "The label is this asset's identifier".into(),
+            ok: matches,
+            detail: link.to_path(),
+        });
+
+        let history_lines = proven
+            .iter()
+            .zip(&signed)
+            .map(|((e, _), s)| HistoryLine {
+                index: e.index,
+                act: e.record.record.act.name().to_owned(),
+                at: e.record.record.at.to_rfc3339(),
+                record: s.as_ref().map_or_else(|_| "bad signature".into(), |s| short(&s.id())),
+            })
+            .collect();
+        Ok(Verdict {
+            uri: uri.to_owned(),
+            verified: checks.iter().all(|c| c.ok),
+            label: asset_label(&asset),
+            status: status_name(&asset.status).to_owned(),
+            checks,
+            history: history_lines,
+        })
+    }
+}
+
+/// The path of a Digital Link URI (what follows the host).
+fn gs1_path(uri: &str) -> &str {
+    let rest = uri.split_once("://").map_or(uri, |(_, r)| r);
+    match rest.find("/01/") {
+        Some(i) => &rest[i..],
+        None => rest,
+    }
+}
+
+fn short(h: &terroir_shared::Hash) -> String {
+    h.to_hex().chars().take(12).collect()
+}

@@ -1,0 +1,156 @@
+//! Registration, acts and the rules' refusals at the station, offline: nothing here needs the
+//! server to be running.
+
+use terroir_station::StationError;
+use terroir_station::forms::{ActForm, CattleForm, EventForm};
+use terroir_station::store::{AssetFilter, RecordState};
+use terroir_tests::ledger::TestLedger;
+
+use crate::support::*;
+
+fn offline_station() -> (tempfile::TempDir, TestLedger, terroir_station::Station) {
+    let ledger = TestLedger::new().expect("ledger");
+    let dir = tempfile::tempdir().expect("dir");
+    let s = station(dir.path(), &ledger, "http://127.0.0.1:9");
+    (dir, ledger, s)
+}
+
+fn lot_of(s: &terroir_station::Station) -> String {
+    let filter = AssetFilter { kind: Some("tea_lot".into()), ..AssetFilter::default() };
+    s.assets(&filter).expect("assets").first().expect("a lot").id.clone()
+}
+
+#[test]
+fn a_tea_batch_is_a_lot_holding_one_token_per_cake_with_its_own_label() {
+    let (_dir, _ledger, s) = offline_station();
+    let done = s.register_tea(tea(50, "LBZ26SP01")).expect("registered");
+    assert_eq!(done.created.len(), 51, "the lot and 50 cakes");
+    let lot = lot_of(&s);
+    assert_eq!(lot, done.created[0]);
+    let cakes =
+        s.assets(&AssetFilter { kind: Some("tea_cake".into()), ..AssetFilter::default() }).expect("cakes");
+    assert_eq!(cakes.len(), 50);
+    assert!(cakes.iter().all(|c| c.state == "contained"));
+    let labels = s.labels_of(&lot).expect("labels");
+    assert_eq!(labels.len(), 51);
+    assert_eq!(labels[0].uri, format!("http://127.0.0.1:9/01/{TEA_GTIN}/10/LBZ26SP01"));
+    let mut serials: Vec<&str> = labels[1..].iter().map(|l| l.uri.rsplit('/').next().unwrap_or("")).collect();
+    serials.sort_unstable();
+    assert_eq!(serials.first(), Some(&"001"));
+    assert_eq!(serials.last(), Some(&"050"));
+    // Searching finds a cake by its serial; the authorisation and the batch wait to be sent.
+    let found =
+        s.assets(&AssetFilter { search: "(21) 007".into(), ..AssetFilter::default() }).expect("search");
+    assert_eq!(found.len(), 1);
+    let pending = s.records(Some(RecordState::Pending), 10).expect("records");
+    assert_eq!(pending.len(), 2);
+    assert_eq!(pending[0].act, "commission");
+    assert_eq!(pending[1].act, "authorise_device");
+    // The same lot number twice is refused by the rules: the GS1 key is taken.
+    match s.register_tea(tea(5, "LBZ26SP01")) {
+        Err(StationError::Refused { code, message }) => {
+            assert_eq!(code, "identity_taken");
+            assert!(message.contains("already registered"), "{message}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(s.records(None, 10).expect("records").len(), 2, "nothing stored for a refused act");
+}
+
+#[test]
+fn acts_the_rules_refuse_are_explained_and_nothing_is_stored() {
+    let (_dir, _ledger, s) = offline_station();
+    s.register_tea(tea(10, "LOT1")).expect("registered");
+    let lot = lot_of(&s);
+    let before = s.records(None, 100).expect("records").len();
+    let refuse = |form: ActForm| match s.act(form) {
+        Err(StationError::Refused { code, message }) => (code, message),
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    let (code, message) = refuse(ActForm::Split { asset: lot.clone(), parts: vec![4, 5] });
+    assert_eq!(code, "quantity_not_conserved");
+    assert!(message.contains("add up to 9") && message.contains("holds 10"), "{message}");
+    let cake =
+        s.assets(&AssetFilter { kind: Some("tea_cake".into()), ..AssetFilter::default() }).expect("cakes")[0]
+            .id
+            .clone();
+    let (code, message) = refuse(ActForm::Retire { asset: cake, reason: "sold".into() });
+    assert_eq!(code, "asset_contained");
+    assert!(message.contains("act on the lot"), "{message}");
+    let stranger = "5".repeat(64);
+    let (code, _) = refuse(ActForm::Transfer { assets: vec![lot.clone()], to: stranger });
+    assert!(code == "unknown_party" || code == "bad_request", "{code}");
+    assert_eq!(s.records(None, 100).expect("records").len(), before);
+    // A bad field is named.
+    match s.act(ActForm::Event {
+        assets: vec![lot],
+        event: EventForm::Vaccination { vaccine: "FMD".into(), withdrawal_until: "next week".into() },
+        attachment: None,
+    }) {
+        Err(StationError::Input { field, .. }) => assert_eq!(field, "withdrawalUntil"),
+        other => panic!("expected an input error, got {other:?}"),
+    }
+}
+
+#[test]
+fn split_then_transfer_is_recorded_locally_with_lineage() {
+    let (_dir, _ledger, s) = offline_station();
+    s.register_tea(tea(20, "LOT2")).expect("registered");
+    let lot = lot_of(&s);
+    let split = s.act(ActForm::Split { asset: lot.clone(), parts: vec![12, 8] }).expect("split");
+    assert_eq!(split.created.len(), 2);
+    let detail = s.asset(&lot).expect("detail");
+    assert_eq!(detail.row.state, "consumed");
+    let parts: Vec<&str> =
+        detail.children.iter().filter(|c| c.kind == "tea_lot").map(|c| c.id.as_str()).collect();
+    assert_eq!(parts.len(), 2);
+    assert_eq!(detail.records.len(), 2, "commissioned, then split");
+    let part = s.asset(&split.created[0]).expect("part");
+    assert_eq!(part.parents.len(), 1);
+    assert_eq!(part.uri.as_deref().map(|u| u.ends_with("/10/LOT2-1")), Some(true));
+    // An event with an attached certificate is stored by hash.
+    let cert = terroir_station::forms::FileInput {
+        name: "lab.pdf".into(),
+        media_type: "application/pdf".into(),
+        base64: "JVBERi0xLjQK".into(),
+    };
+    s.act(ActForm::Event {
+        assets: vec![split.created[1].clone()],
+        event: EventForm::LabCertificate {
+            laboratory: "Menghai lab".into(),
+            certificate: "C-1".into(),
+            result: "pass".into(),
+        },
+        attachment: Some(cert),
+    })
+    .expect("certificate");
+}
+
+#[test]
+fn cattle_from_a_file_are_all_registered_or_none() {
+    let (_dir, _ledger, s) = offline_station();
+    let bad = "ear_tag,breed,sex,birth_date,holding\n253282200000017,Yunling,male,2024-05-01,H1\n\
+               999999999999999,Yunling,male,2024-05-01,H1\n";
+    match s.import_cattle_csv(bad) {
+        Err(StationError::Input { field, message }) => {
+            assert_eq!(field, "csv");
+            assert!(message.contains("line 3"), "{message}");
+        }
+        other => panic!("expected an input error, got {other:?}"),
+    }
+    assert_eq!(s.records(None, 10).expect("records").len(), 1, "only the station's authorisation");
+    let good = "ear_tag,breed,sex,birth_date,holding\n253282200000017,Yunling,male,2024-05-01,H1\n\
+                253282200000025,Yunling,female,2023-04-11,H1\n";
+    let done = s.import_cattle_csv(good).expect("imported");
+    assert_eq!(done.created.len(), 2);
+    // One by one, with the same tag again: refused.
+    let again = CattleForm {
+        ear_tag: "253282200000017".into(),
+        breed: "Yunling".into(),
+        sex: "male".into(),
+        birth_date: "2024-05-01".into(),
+        holding: "H1".into(),
+        ..CattleForm::default()
+    };
+    assert!(matches!(s.register_cattle(again), Err(StationError::Refused { code: "identity_taken", .. })));
+}

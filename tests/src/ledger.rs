@@ -1,0 +1,127 @@
+//! A real ledger server for end-to-end tests: `terroir-backend` as a child process on its own
+//! data directory and port, which a test can stop and start again, and an operator who enrols
+//! organisations over HTTP (records signed with the operator key from the data directory).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use terroir_shared::calendar::Timestamp;
+use terroir_shared::crypto::{Keypair, PublicKey};
+use terroir_shared::party::{PartyId, Role};
+use terroir_shared::record::{Act, Record, RegisterParty, Unsigned};
+
+use crate::bench::client::{Server, free_port};
+
+pub const ORIGIN: &str = "station.test/terroir";
+
+/// One test's ledger: a data directory and a fixed port.
+pub struct TestLedger {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    pub url: String,
+    pub verifier_key: String,
+    bin: PathBuf,
+    server: Option<Server>,
+}
+
+/// `terroir-backend` from the target directory the running test was built in; built first if
+/// this test runs alone.
+pub fn backend_binary() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let mut dir = exe.parent();
+    while let Some(d) = dir {
+        let candidate = d.join("terroir-backend");
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+        if d.file_name().is_some_and(|n| n == "debug" || n == "release") {
+            let profile = if d.ends_with("release") { vec!["--release"] } else { vec![] };
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "-q", "-p", "terroir-backend"])
+                .args(profile)
+                .env("CARGO_TARGET_DIR", d.parent().unwrap_or(d))
+                .status()?;
+            anyhow::ensure!(status.success() && candidate.is_file(), "cannot build terroir-backend");
+            return Ok(candidate);
+        }
+        dir = d.parent();
+    }
+    anyhow::bail!("cannot find the target directory of {}", exe.display())
+}
+
+impl TestLedger {
+    /// A fresh, initialised ledger that is not running yet.
+    pub fn new() -> anyhow::Result<Self> {
+        let bin = backend_binary()?;
+        let dir = tempfile::tempdir()?;
+        let out = Command::new(&bin)
+            .args(["init", "--origin", ORIGIN])
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env("TERROIR_LOG", "warn")
+            .output()?;
+        anyhow::ensure!(out.status.success(), "init failed: {}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let verifier_key = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("verifier key:"))
+            .map(|v| v.trim().to_owned())
+            .ok_or_else(|| anyhow::anyhow!("init printed no verifier key: {stdout}"))?;
+        let port = free_port()?;
+        Ok(Self { dir, port, url: format!("http://127.0.0.1:{port}"), verifier_key, bin, server: None })
+    }
+
+    pub fn start(&mut self) -> anyhow::Result<()> {
+        if self.server.is_none() {
+            self.server = Some(Server::start_on(&self.bin, self.dir.path(), ORIGIN, self.port)?.0);
+        }
+        Ok(())
+    }
+
+    /// Orderly stop (SIGTERM); the data stays for the next start.
+    pub fn stop(&mut self) -> anyhow::Result<()> {
+        match self.server.take() {
+            Some(s) => s.stop(),
+            None => Ok(()),
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The operator registers an organisation: a record signed with the operator key, posted
+    /// to the running server.
+    pub fn enrol(&self, key: &str, name: &str, roles: &[Role]) -> anyhow::Result<()> {
+        let text = std::fs::read_to_string(self.dir.path().join("operator.key"))?;
+        let mut seed = [0u8; 32];
+        hex::decode_to_slice(text.trim(), &mut seed)?;
+        let operator = Keypair::from_seed(&seed);
+        let id: PublicKey = key.parse().map_err(|e| anyhow::anyhow!("{key}: {e}"))?;
+        let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as u64;
+        let record = Record {
+            origin: ORIGIN.into(),
+            party: PartyId(operator.public()),
+            signer: operator.public(),
+            at: Timestamp(at),
+            act: Act::RegisterParty(RegisterParty {
+                id: PartyId(id),
+                name: name.into(),
+                roles: roles.iter().copied().collect(),
+                contact: None,
+            }),
+        };
+        let signed = Unsigned::new(record).sign(&operator)?;
+        let body = serde_json::to_string(&signed.envelope())?;
+        ureq::post(&format!("{}/api/records", self.url))
+            .set("content-type", "application/json")
+            .send_string(&body)
+            .map_err(|e| anyhow::anyhow!("enrolment of {name} refused: {e}"))?;
+        Ok(())
+    }
+
+    /// `GET` a JSON document from the running server.
+    pub fn get(&self, path: &str) -> anyhow::Result<serde_json::Value> {
+        Ok(ureq::get(&format!("{}{path}", self.url)).call()?.into_json()?)
+    }
+}
