@@ -1,1 +1,0 @@
-//! Terroir desktop (placeholder crate).

@@ -1,0 +1,194 @@
+//! Terroir Station: the co-op's desktop window. Every command forwards to `terroir_station`;
+//! the window itself (`ui/`) is plain HTML, CSS and ES modules embedded at build time.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tauri::{Manager, State};
+use terroir_station::forms::{ActForm, CattleForm, TeaBatchForm};
+use terroir_station::station::{AssetDetail, Done, PartyRow, Settings, Sheet, StationStatus};
+use terroir_station::store::{AssetFilter, AssetRow, RecordRow, RecordState};
+use terroir_station::sync::SyncWorker;
+use terroir_station::verify::Verdict;
+use terroir_station::{Result, SetupForm, Station, StationError};
+
+/// The station and its background sync, shared by every command.
+struct App {
+    station: Arc<Station>,
+    sync: SyncWorker,
+}
+
+impl App {
+    /// Runs an act and asks the sync to send it.
+    fn acted<T>(&self, result: Result<T>) -> Result<T> {
+        self.sync.nudge();
+        result
+    }
+}
+
+#[tauri::command(async)]
+fn status(app: State<'_, App>) -> Result<StationStatus> {
+    app.station.status()
+}
+
+#[tauri::command(async)]
+fn setup(app: State<'_, App>, form: SetupForm) -> Result<StationStatus> {
+    app.acted(app.station.setup(form))
+}
+
+#[tauri::command(async)]
+fn restore_backup(app: State<'_, App>, backup: String) -> Result<()> {
+    app.station.restore_backup(&backup)
+}
+
+#[tauri::command(async)]
+fn export_backup(app: State<'_, App>) -> Result<String> {
+    let path = app.station.dir().join(format!("station-keys-{}.json", chrono_free_stamp()));
+    app.station.export_backup(&path).map(|()| path.display().to_string())
+}
+
+#[tauri::command(async)]
+fn key_qr(app: State<'_, App>, which: String) -> Result<String> {
+    app.station.key_qr(&which)
+}
+
+#[tauri::command(async)]
+fn update_settings(app: State<'_, App>, server_url: String, tea_gtin: String, cattle_gtin: String) -> Result<Settings> {
+    app.acted(app.station.update_settings(&server_url, &tea_gtin, &cattle_gtin))
+}
+
+#[tauri::command(async)]
+fn register_cattle(app: State<'_, App>, form: CattleForm) -> Result<Done> {
+    app.acted(app.station.register_cattle(form))
+}
+
+#[tauri::command(async)]
+fn import_cattle_csv(app: State<'_, App>, csv: String) -> Result<Done> {
+    app.acted(app.station.import_cattle_csv(&csv))
+}
+
+#[tauri::command(async)]
+fn register_tea(app: State<'_, App>, form: TeaBatchForm) -> Result<Done> {
+    app.acted(app.station.register_tea(form))
+}
+
+#[tauri::command(async)]
+fn act(app: State<'_, App>, form: ActForm) -> Result<Done> {
+    app.acted(app.station.act(form))
+}
+
+#[tauri::command(async)]
+fn assets(app: State<'_, App>, filter: AssetFilter) -> Result<Vec<AssetRow>> {
+    app.station.assets(&filter)
+}
+
+#[tauri::command(async)]
+fn asset(app: State<'_, App>, id: String) -> Result<AssetDetail> {
+    app.station.asset(&id)
+}
+
+#[tauri::command(async)]
+fn records(app: State<'_, App>, state: Option<String>, limit: Option<i64>) -> Result<Vec<RecordRow>> {
+    let state = match state.as_deref() {
+        Some("pending") => Some(RecordState::Pending),
+        Some("landed") => Some(RecordState::Landed),
+        Some("refused") => Some(RecordState::Refused),
+        _ => None,
+    };
+    app.station.records(state, limit.unwrap_or(500))
+}
+
+#[tauri::command(async)]
+fn parties(app: State<'_, App>) -> Result<Vec<PartyRow>> {
+    app.station.parties()
+}
+
+#[tauri::command(async)]
+fn refresh_parties(app: State<'_, App>) -> Result<usize> {
+    app.station.refresh_parties()
+}
+
+#[tauri::command(async)]
+fn label_preview(app: State<'_, App>, id: String) -> Result<String> {
+    app.station.label_preview(&id)
+}
+
+#[tauri::command(async)]
+fn print_labels(app: State<'_, App>, id: String) -> Result<Sheet> {
+    app.station.print_labels(&id, None)
+}
+
+#[tauri::command(async)]
+fn sync_now(app: State<'_, App>) {
+    app.sync.nudge()
+}
+
+#[tauri::command(async)]
+fn verify_photo(app: State<'_, App>, image: String) -> Result<Vec<Verdict>> {
+    app.station.verify_photo(&image)
+}
+
+#[tauri::command(async)]
+fn verify_uri(app: State<'_, App>, uri: String) -> Result<Verdict> {
+    app.station.verify_uri(&uri)
+}
+
+/// Seconds since the epoch, for backup file names.
+fn chrono_free_stamp() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+}
+
+/// `TERROIR_STATION_DIR`, or the platform's application data directory.
+fn data_dir(app: &tauri::App) -> std::result::Result<PathBuf, StationError> {
+    match std::env::var_os("TERROIR_STATION_DIR") {
+        Some(d) => Ok(PathBuf::from(d)),
+        None => app.path().app_data_dir().map_err(|e| StationError::File(format!("no data directory: {e}"))),
+    }
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TERROIR_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let result = tauri::Builder::default()
+        .setup(|app| {
+            let dir = data_dir(app)?;
+            let station = Arc::new(Station::open(&dir)?);
+            tracing::info!("station data in {}", dir.display());
+            let sync = SyncWorker::spawn(station.clone());
+            app.manage(App { station, sync });
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            status,
+            setup,
+            restore_backup,
+            export_backup,
+            key_qr,
+            update_settings,
+            register_cattle,
+            import_cattle_csv,
+            register_tea,
+            act,
+            assets,
+            asset,
+            records,
+            parties,
+            refresh_parties,
+            label_preview,
+            print_labels,
+            sync_now,
+            verify_photo,
+            verify_uri,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("terroir-desktop: {e}");
+        std::process::exit(1);
+    }
+}

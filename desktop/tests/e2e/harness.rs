@@ -1,0 +1,114 @@
+//! What the end-to-end tests run the station in: a virtual display (Xvfb), `tauri-driver` in
+//! front of WebKitWebDriver, and the real `terroir-desktop` binary on its own data directory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::webdriver::Session;
+
+/// Children are killed when their owner is dropped, even when a test fails.
+struct Owned(Child);
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ok() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// An X display of its own.
+pub struct Display {
+    _xvfb: Owned,
+    pub name: String,
+}
+
+impl Display {
+    pub fn start() -> Self {
+        let n = (90..190)
+            .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
+            .expect("a free display number");
+        let name = format!(":{n}");
+        let xvfb = Command::new("Xvfb")
+            .args([name.as_str(), "-screen", "0", "1400x960x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb is missing: run scripts/install-deps");
+        wait_until("Xvfb", || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists());
+        Self { _xvfb: Owned(xvfb), name }
+    }
+}
+
+/// `tauri-driver` from PATH or cargo's bin directory.
+fn tauri_driver() -> PathBuf {
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .map(|c| c.join("bin/tauri-driver"));
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|d| d.join("tauri-driver"))
+        .chain(cargo_bin)
+        .find(|p| p.is_file())
+        .expect("tauri-driver is missing: run scripts/install-deps")
+}
+
+/// `tauri-driver` for one station data directory; the app it opens keeps its data there.
+pub struct Driver {
+    _child: Owned,
+    pub url: String,
+}
+
+impl Driver {
+    pub fn start(display: &Display, station_dir: &Path) -> Self {
+        let port = free_port();
+        let child = Command::new(tauri_driver())
+            .args(["--port", &port.to_string(), "--native-port", &free_port().to_string()])
+            .env("DISPLAY", &display.name)
+            .env("TERROIR_STATION_DIR", station_dir)
+            .env("TERROIR_LOG", "warn")
+            // Software rendering: Xvfb has no GPU.
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .env("LIBGL_ALWAYS_SOFTWARE", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tauri-driver");
+        let url = format!("http://127.0.0.1:{port}");
+        wait_until("tauri-driver", || ureq::get(&format!("{url}/status")).call().is_ok());
+        Self { _child: Owned(child), url }
+    }
+
+    /// Launches the station and waits for its window to be ready.
+    pub fn open_app(&self) -> Session {
+        let session = Session::start(&self.url, env!("CARGO_BIN_EXE_terroir-desktop")).expect("open the station");
+        session.wait("the window to be ready", || {
+            (session.run("return document.body && document.body.dataset.ready === 'true';", serde_json::json!([]))
+                == serde_json::json!(true))
+            .then_some(())
+        });
+        session
+    }
+}
+
+/// Where a run's screenshots go: `target/tmp/screenshots/<scenario>/`.
+pub fn screenshots(scenario: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots").join(scenario);
+    std::fs::create_dir_all(&dir).expect("screenshot directory");
+    dir
+}

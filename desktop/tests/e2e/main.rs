@@ -1,0 +1,6 @@
+//! End-to-end tests of the station window: the real app under Xvfb, driven through
+//! `tauri-driver` and WebKitWebDriver, against a real ledger server started by the test.
+
+mod harness;
+mod station;
+mod webdriver;
