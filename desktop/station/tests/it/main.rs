@@ -1,1 +1,3 @@
 //! The station, driven through its public API.
+
+mod labels;
