@@ -39,6 +39,8 @@ const TITLE_LEADING: f32 = 3.6;
 const SUBTITLE: Style = Style { size_pt: 7.0, bold: false };
 const SUBTITLE_LEADING: f32 = 3.1;
 const HRI: Style = Style { size_pt: 6.5, bold: false };
+/// The GS1 line shrinks down to this size to show a long lot or serial whole, before it is cut.
+const HRI_MIN_PT: f32 = 5.0;
 const HRI_LEADING: f32 = 2.7;
 /// One line per AI: 01, 22, 10 and 21 at the most.
 const HRI_MAX_LINES: usize = 4;
@@ -80,10 +82,17 @@ pub(super) fn lines(label: &Label, face: &dyn Face) -> Vec<Line> {
         let rest = elements.split_off(HRI_MAX_LINES - 1).join(" ");
         elements.push(rest);
     }
+    let size_pt = elements
+        .iter()
+        // A hair under the full width, so rounding cannot tip a line over it.
+        .map(|e| HRI.size_pt * (TEXT_W - 0.05) / text::width_mm(e, HRI, face).max(f32::EPSILON))
+        .fold(HRI.size_pt, f32::min)
+        .max(HRI_MIN_PT);
+    let style = Style { size_pt, ..HRI };
     let first = TEXT_BOTTOM - HRI_LEADING * (elements.len().saturating_sub(1)) as f32;
     for (i, element) in elements.iter().enumerate() {
-        let text = text::fit(element, TEXT_W, HRI, face);
-        out.push(Line { text, style: HRI, x: TEXT_X, baseline: first + HRI_LEADING * i as f32 });
+        let text = text::fit(element, TEXT_W, style, face);
+        out.push(Line { text, style, x: TEXT_X, baseline: first + HRI_LEADING * i as f32 });
     }
     out
 }
@@ -94,7 +103,7 @@ mod tests {
     use crate::labels::text::Helvetica;
 
     fn width(line: &Line) -> f32 {
-        line.text.chars().map(|c| Helvetica.advance_mm(c, line.style)).sum()
+        text::width_mm(&line.text, line.style, &Helvetica)
     }
 
     #[test]
@@ -121,5 +130,19 @@ mod tests {
         }
         let last = lines.last().map(|l| l.baseline).unwrap_or_default();
         assert!(last <= LABEL_H - 2.0);
+    }
+
+    #[test]
+    fn a_long_lot_shrinks_the_gs1_line_to_show_it_whole() {
+        let label = Label {
+            uri: String::new(),
+            title: String::new(),
+            subtitle: String::new(),
+            hri: "(01) 06901234567892 (10) LBZ-2026-SPRING-0001 (21) 0001".to_owned(),
+        };
+        let lines = lines(&label, &Helvetica);
+        assert_eq!(lines[1].text, "(10) LBZ-2026-SPRING-0001");
+        assert!(lines.iter().all(|l| l.style == lines[0].style && l.style.size_pt < HRI.size_pt));
+        assert!(width(&lines[1]) <= TEXT_W);
     }
 }

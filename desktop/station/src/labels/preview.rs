@@ -3,7 +3,7 @@
 
 use image::{GrayImage, Luma};
 
-use super::glyphs::{self, GLYPH_ADVANCE, GLYPH_HEIGHT};
+use super::glyphs::{self, GLYPH_ADVANCE, GLYPH_HEIGHT, GLYPH_ROWS};
 use super::layout::{self, LABEL_H, LABEL_W, QR_SIZE, QR_X, QR_Y};
 use super::qr::{self, Symbol};
 use super::text::{Face, MM_PER_PT, Style};
@@ -44,9 +44,9 @@ impl Face for Bitmap {
     }
 }
 
-/// Pixels per font pixel for a style: the glyph's seven rows plus a line gap make its size.
+/// Pixels per font pixel for a style: the glyph's rows, descender included, make its size.
 fn glyph_scale(style: Style) -> u32 {
-    ((style.size_pt * MM_PER_PT * PX_PER_MM / (GLYPH_HEIGHT + 1) as f32) as u32).max(1)
+    ((style.size_pt * MM_PER_PT * PX_PER_MM / GLYPH_ROWS as f32) as u32).max(1)
 }
 
 fn px(mm: f32) -> u32 {
@@ -71,7 +71,7 @@ fn draw_text(canvas: &mut GrayImage, line: &layout::Line) {
     let mut pen = px(line.x);
     for glyph in line.text.chars().filter_map(glyphs::glyph) {
         for (col, bits) in (0u32..).zip(glyph) {
-            for row in (0..GLYPH_HEIGHT).filter(|row| bits >> row & 1 == 1) {
+            for row in (0..GLYPH_ROWS).filter(|row| bits >> row & 1 == 1) {
                 let x = pen + col * scale;
                 let y = top + row * scale;
                 // Bold widens each stroke by one pixel.

@@ -82,6 +82,11 @@ pub(super) fn showable(text: &str, face: &dyn Face) -> String {
     }
 }
 
+/// How wide `text` is set in `style`.
+pub(super) fn width_mm(text: &str, style: Style, face: &dyn Face) -> f32 {
+    text.chars().map(|c| face.advance_mm(c, style)).sum()
+}
+
 /// `text` on one line at most `max_mm` wide: whole if it fits, else cut and ended by `…`.
 pub(super) fn fit(text: &str, max_mm: f32, style: Style, face: &dyn Face) -> String {
     let budget = max_mm - face.advance_mm(ELLIPSIS, style);
@@ -248,7 +253,7 @@ mod tests {
     const TITLE: Style = Style { size_pt: 8.5, bold: true };
 
     fn width(text: &str) -> f32 {
-        text.chars().map(|c| Helvetica.advance_mm(c, TITLE)).sum()
+        width_mm(text, TITLE, &Helvetica)
     }
 
     #[test]
