@@ -193,8 +193,8 @@ fn every_label_on_a_printed_sheet_scans_exactly_once() {
     let pdf = sheet_pdf(&labels).expect("a sheet");
     let printed = print_and_scan(&pdf);
 
-    assert_eq!(printed.pages, 50usize.div_ceil(LABELS_PER_PAGE));
-    assert_eq!(printed.pages, 3);
+    assert_eq!(printed.pages.len(), 50usize.div_ceil(LABELS_PER_PAGE));
+    assert_eq!(printed.pages.len(), 3);
     let mut expected: Vec<String> = labels.iter().map(|l| l.uri.clone()).collect();
     expected.sort();
     assert_eq!(printed.scanned, expected);
@@ -202,6 +202,19 @@ fn every_label_on_a_printed_sheet_scans_exactly_once() {
     assert_eq!(printed.text.matches("(10) 2026SP01").count(), 50);
     assert!(printed.text.contains("Laobanzhang · 2026 spring"));
     assert!(printed.text.contains("(21) 0050"));
+}
+
+#[test]
+fn a_scanned_sheet_page_reads_back_label_by_label() {
+    let labels: Vec<Label> = (1..=LABELS_PER_PAGE + 2).map(cake).collect();
+    let printed = print_and_scan(&sheet_pdf(&labels).expect("a sheet"));
+    assert_eq!(printed.pages.len(), 2);
+
+    // Reading order: left to right, top to bottom, as printed.
+    let full: Vec<&str> = labels[..LABELS_PER_PAGE].iter().map(|l| l.uri.as_str()).collect();
+    assert_eq!(decoded(&printed.pages[0]), full);
+    let rest: Vec<&str> = labels[LABELS_PER_PAGE..].iter().map(|l| l.uri.as_str()).collect();
+    assert_eq!(decoded(&printed.pages[1]), rest);
 }
 
 #[test]
@@ -226,7 +239,7 @@ fn chinese_and_odd_text_prints_what_it_can_and_still_scans() {
 
     let pdf = sheet_pdf(&labels).expect("a sheet despite the text");
     let printed = print_and_scan(&pdf);
-    assert_eq!(printed.pages, 1);
+    assert_eq!(printed.pages.len(), 1);
     assert_eq!(printed.scanned, labels.iter().map(|l| l.uri.clone()).collect::<Vec<_>>());
     for shown in ["Pu'er 357 g", "2026", "Laobanzhang gushu cha", "Menghai county", "Yak ear tag", "357g"] {
         assert!(printed.text.contains(shown), "{shown:?} in {:?}", printed.text);
@@ -252,10 +265,10 @@ fn a_300_cake_batch_prints_quickly_and_stays_small() {
     assert!(pdf.starts_with(b"%PDF-"));
 }
 
-/// A sheet as printed and scanned back: its page count, the sorted texts of every QR code
-/// zbar reads on the pages rendered at 200 dpi, and the text Poppler extracts, spaced singly.
+/// A sheet as printed and scanned back: its pages rendered at 200 dpi (PNG), the sorted texts
+/// of every QR code zbar reads on them, and the text Poppler extracts, spaced singly.
 struct Printed {
-    pages: usize,
+    pages: Vec<Vec<u8>>,
     scanned: Vec<String>,
     text: String,
 }
@@ -285,7 +298,8 @@ fn print_and_scan(pdf: &[u8]) -> Printed {
     let text = std::fs::read_to_string(&text_file).expect("the text is written");
     // Lines may wrap anywhere between words: compare text with single spaces.
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    Printed { pages: pages.len(), scanned, text }
+    let pages = pages.iter().map(|p| std::fs::read(p).expect("the page is rendered")).collect();
+    Printed { pages, scanned, text }
 }
 
 /// Runs a Poppler or zbar command; a missing tool fails the test with how to install it.
