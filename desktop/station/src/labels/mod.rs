@@ -4,9 +4,12 @@
 //! quiet zone included), with a title, a second line and the GS1 human-readable interpretation
 //! beside it. The PDF sheet is the printed artefact; the PNG preview is for the app's screen.
 //!
-//! Architecture Invariant: nothing here panics on any input text. Characters the fonts cannot
-//! show are folded to a close Latin letter (pinyin tone marks: `ǎ` → `a`) or left out, and the
-//! rest of the line is kept; the QR always carries the URI unchanged.
+//! Architecture Invariant: nothing here panics on any input text, and the QR always carries the
+//! URI unchanged. The builtin PDF fonts show WinAnsi (Latin-1) only and the preview's bitmap
+//! font ASCII only: characters a font cannot show are folded to a close one (pinyin tone marks:
+//! `ǎ` → `a`; full-width `３` → `3`) or left out, and the rest of the line is kept. A line wholly
+//! in Chinese is therefore left blank; the QR and the GS1 line still identify the item. Lines too
+//! long for the label end in `…`.
 
 mod glyphs;
 mod layout;

@@ -29,6 +29,9 @@ const WINDOW_IN_CODES: f32 = 2.0;
 /// code lies whole in some window, with room for its quiet zone.
 const WINDOW_STEP_IN_CODES: f32 = 0.8;
 
+/// The smallest code side, in pixels, the windowed search sizes its windows for.
+const MIN_CODE_PX: f32 = 84.0;
+
 /// The text of every QR code found in `image_bytes` (a PNG or JPEG), top to bottom and left to
 /// right.
 ///
@@ -120,7 +123,9 @@ impl Reading {
         let side = ((longest as f32 * WINDOW_MODULE_PX / size.module) as u32).clamp(1, DETAIL_SIDE);
         let picture = prepared(resized(gray, side), false);
         let scale = longest as f32 / picture.width().max(picture.height()) as f32;
-        let code = size.side / scale;
+        // No code rqrr can read is smaller than 21 modules of four pixels: a floor that also
+        // bounds the number of windows when a grid was mismeasured.
+        let code = (size.side / scale).max(MIN_CODE_PX);
         let (w, h) = picture.dimensions();
         let window = ((code * WINDOW_IN_CODES) as u32).min(w.min(h)).max(1);
         let step = ((code * WINDOW_STEP_IN_CODES) as u32).clamp(1, window);

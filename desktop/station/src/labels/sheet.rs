@@ -1,7 +1,8 @@
 //! The printable label sheet: A4 portrait, 3 × 8 labels a page, thin grey cut guides.
 //!
 //! Each QR is a 1-bit image with one pixel per module and interpolation off, so printers and
-//! viewers draw square modules at any resolution and a page of 24 codes stays a few kilobytes.
+//! viewers draw square modules at any resolution, and each label costs a few hundred bytes
+//! (about 13 kB a page once printpdf compresses the streams, which it does in release builds).
 //! Text is in the builtin Helvetica (see `text` for the characters it cannot show).
 
 use printpdf::{
