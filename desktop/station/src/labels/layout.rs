@@ -133,6 +133,19 @@ mod tests {
     }
 
     #[test]
+    fn text_from_anywhere_in_unicode_fits_its_line() {
+        let all: Vec<char> = (0..=0x10FFFF).step_by(7).filter_map(char::from_u32).collect();
+        for chunk in all.chunks(61) {
+            let text: String = chunk.iter().collect();
+            let label = Label { uri: String::new(), title: text.clone(), subtitle: text.clone(), hri: text };
+            for line in lines(&label, &Helvetica) {
+                assert!(line.x + width(&line) <= LABEL_W - 2.0, "{line:?}");
+                assert!(line.text.chars().all(|c| Helvetica.shows(c)), "{line:?}");
+            }
+        }
+    }
+
+    #[test]
     fn a_long_lot_shrinks_the_gs1_line_to_show_it_whole() {
         let label = Label {
             uri: String::new(),
