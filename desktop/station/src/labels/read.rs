@@ -51,7 +51,7 @@ pub fn decode_labels(image_bytes: &[u8]) -> Result<Vec<String>, LabelError> {
         searched.push((side, smooth));
         let picture = prepared(fit_within(&gray, side), smooth);
         let scale = longest as f32 / picture.width().max(picture.height()) as f32;
-        let Some(unread) = reading.search(&picture, scale) else {
+        let Some(unread_size) = reading.search(&picture, scale) else {
             if reading.codes.is_empty() {
                 continue;
             }
@@ -59,7 +59,7 @@ pub fn decode_labels(image_bytes: &[u8]) -> Result<Vec<String>, LabelError> {
         };
         if !windowed {
             windowed = true;
-            reading.search_windows(&gray, &unread);
+            reading.search_windows(&gray, &unread_size);
             if !reading.codes.is_empty() {
                 break;
             }
