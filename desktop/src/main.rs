@@ -55,7 +55,12 @@ fn key_qr(app: State<'_, App>, which: String) -> Result<String> {
 }
 
 #[tauri::command(async)]
-fn update_settings(app: State<'_, App>, server_url: String, tea_gtin: String, cattle_gtin: String) -> Result<Settings> {
+fn update_settings(
+    app: State<'_, App>,
+    server_url: String,
+    tea_gtin: String,
+    cattle_gtin: String,
+) -> Result<Settings> {
     app.acted(app.station.update_settings(&server_url, &tea_gtin, &cattle_gtin))
 }
 
@@ -137,7 +142,10 @@ fn verify_uri(app: State<'_, App>, uri: String) -> Result<Verdict> {
 
 /// Seconds since the epoch, for backup file names.
 fn chrono_free_stamp() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
 }
 
 /// `TERROIR_STATION_DIR`, or the platform's application data directory.

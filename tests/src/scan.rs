@@ -15,7 +15,8 @@ pub fn qr_codes_in_pdf(pdf: &Path, dpi: u32) -> anyhow::Result<Vec<String>> {
         .output()
         .map_err(|e| anyhow::anyhow!("pdftoppm is missing ({e}): run scripts/install-deps"))?;
     anyhow::ensure!(out.status.success(), "pdftoppm failed: {}", String::from_utf8_lossy(&out.stderr));
-    let mut files: Vec<_> = std::fs::read_dir(pages.path())?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(pages.path())?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     files.sort();
     let mut codes = vec![];
     for page in files {

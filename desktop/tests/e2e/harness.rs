@@ -18,7 +18,10 @@ impl Drop for Owned {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
@@ -38,7 +41,10 @@ pub struct Display {
 impl Display {
     pub fn start() -> Self {
         let n = (90..190)
-            .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
+            .find(|n| {
+                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                    && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            })
             .expect("a free display number");
         let name = format!(":{n}");
         let xvfb = Command::new("Xvfb")
@@ -96,10 +102,13 @@ impl Driver {
 
     /// Launches the station and waits for its window to be ready.
     pub fn open_app(&self) -> Session {
-        let session = Session::start(&self.url, env!("CARGO_BIN_EXE_terroir-desktop")).expect("open the station");
+        let session =
+            Session::start(&self.url, env!("CARGO_BIN_EXE_terroir-desktop")).expect("open the station");
         session.wait("the window to be ready", || {
-            (session.run("return document.body && document.body.dataset.ready === 'true';", serde_json::json!([]))
-                == serde_json::json!(true))
+            (session.run(
+                "return document.body && document.body.dataset.ready === 'true';",
+                serde_json::json!([]),
+            ) == serde_json::json!(true))
             .then_some(())
         });
         session

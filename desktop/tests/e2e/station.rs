@@ -55,7 +55,8 @@ fn print_and_scan(app: &Session, server_url: &str, lot: &str, count: usize) {
     let path = text.split("labels written to ").nth(1).expect("a path").trim().to_owned();
     let mut codes = qr_codes_in_pdf(std::path::Path::new(&path), 150).expect("scan the sheet");
     codes.sort();
-    let mut expected: Vec<String> = (1..=count).map(|i| format!("{server_url}/01/{TEA_GTIN}/10/{lot}/21/{i:03}")).collect();
+    let mut expected: Vec<String> =
+        (1..=count).map(|i| format!("{server_url}/01/{TEA_GTIN}/10/{lot}/21/{i:03}")).collect();
     expected.push(format!("{server_url}/01/{TEA_GTIN}/10/{lot}"));
     expected.sort();
     assert_eq!(codes, expected, "every label on the sheet, each exactly once");

@@ -24,14 +24,16 @@ impl Session {
     /// Opens the app at `application` through the driver at `driver`.
     pub fn start(driver: &str, application: &str) -> Result<Self, String> {
         let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(120)).build();
-        let caps = json!({ "capabilities": { "alwaysMatch": { "tauri:options": { "application": application } } } });
+        let caps =
+            json!({ "capabilities": { "alwaysMatch": { "tauri:options": { "application": application } } } });
         let value = post(&agent, &format!("{driver}/session"), caps)?;
         let id = value["sessionId"].as_str().ok_or_else(|| format!("no session id in {value}"))?;
         Ok(Self { base: format!("{driver}/session/{id}"), agent })
     }
 
     fn post(&self, path: &str, body: Value) -> Value {
-        post(&self.agent, &format!("{}{path}", self.base), body).unwrap_or_else(|e| panic!("POST {path}: {e}"))
+        post(&self.agent, &format!("{}{path}", self.base), body)
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 
     /// Runs `script` (a function body) in the window; returns its value.
@@ -48,14 +50,18 @@ impl Session {
     /// The element matching `css`, waiting up to 20 s for it to appear and be shown.
     pub fn element(&self, css: &str) -> String {
         self.wait(&format!("`{css}` to appear"), || {
-            let visible =
-                self.run("const e = document.querySelector(arguments[0]); return !!e && !e.closest('[hidden]');", json!([css]));
+            let visible = self.run(
+                "const e = document.querySelector(arguments[0]); return !!e && !e.closest('[hidden]');",
+                json!([css]),
+            );
             if visible == json!(true) { self.find(css) } else { None }
         })
     }
 
+    /// Scrolls the element into view and clicks it as a pointer would.
     pub fn click(&self, css: &str) {
         let e = self.element(css);
+        self.run("document.querySelector(arguments[0]).scrollIntoView({block: 'center'});", json!([css]));
         self.post(&format!("/element/{e}/click"), json!({}));
     }
 
@@ -102,7 +108,10 @@ impl Session {
     /// Waits until the text of `css` satisfies `ok`.
     pub fn wait_text(&self, css: &str, ok: impl Fn(&str) -> bool) -> String {
         self.wait(&format!("the text of `{css}`"), || {
-            let t = self.run("const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", json!([css]));
+            let t = self.run(
+                "const e = document.querySelector(arguments[0]); return e ? e.textContent : null;",
+                json!([css]),
+            );
             t.as_str().filter(|t| ok(t)).map(str::to_owned)
         })
     }
