@@ -88,7 +88,7 @@ impl Station {
         let mut malformed = 0;
         for e in &entries {
             match (
-                serde_json::from_value::<LedgerEntry>(e["entry"]["entry"].clone()),
+                serde_json::from_value::<LedgerEntry>(e["entry"].clone()),
                 serde_json::from_value::<Receipt>(e["receipt"].clone()),
             ) {
                 (Ok(entry), Ok(receipt)) => proven.push((entry, receipt)),

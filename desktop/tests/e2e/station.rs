@@ -156,6 +156,14 @@ fn a_tea_batch_is_registered_printed_synced_split_and_sold() {
     transfer(&app, &trader_key());
     sync_until_landed(&app, 4);
     app.screenshot(&shots.join("4-after-transfer.png"));
+    // The clerk checks the sold part's label against the ledger.
+    let uri = app.text("#detail-uri");
+    app.click("#tabs button[data-tab=verify]");
+    app.type_in("#verify-uri", &uri);
+    app.click("#verify-form button[type=submit]");
+    let verdict = app.wait_text("#verdicts", |t| t.contains("erified"));
+    assert!(verdict.starts_with("Verified"), "{verdict}");
+    app.screenshot(&shots.join("6-verified-label.png"));
     app.click("#tabs button[data-tab=queue]");
     app.wait_text("#record-table tbody", |t| t.contains("Transfer to Menghai Trading"));
     app.screenshot(&shots.join("5-sync-queue.png"));

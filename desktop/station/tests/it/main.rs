@@ -4,3 +4,4 @@ mod labels;
 mod station;
 mod support;
 mod sync;
+mod verify;

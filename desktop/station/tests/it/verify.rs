@@ -1,0 +1,61 @@
+//! Verifying a label from a photo: the QR is read, the history and proofs fetched, and every
+//! signature and inclusion proof checked at the station against the pinned ledger key.
+
+use base64::Engine;
+use terroir_station::station::label_of;
+use terroir_station::store::AssetFilter;
+use terroir_tests::ledger::TestLedger;
+
+use crate::support::*;
+
+#[test]
+fn a_photographed_label_is_checked_against_the_pinned_ledger_key() {
+    let mut ledger = TestLedger::new().expect("ledger");
+    ledger.start().expect("start");
+    let dir = tempfile::tempdir().expect("dir");
+    let s = station(dir.path(), &ledger, &ledger.url.clone());
+    enrol(&ledger, &s);
+    s.register_tea(tea(12, "VER1")).expect("registered");
+    let lot = s.assets(&AssetFilter { kind: Some("tea_lot".into()), ..AssetFilter::default() }).expect("lot")[0]
+        .id
+        .clone();
+    s.act(terroir_station::forms::ActForm::Split { asset: lot, parts: vec![5, 7] }).expect("split");
+    assert_eq!(s.sync_once().expect("sync").remaining, 0);
+
+    let part = s.assets(&AssetFilter { kind: Some("tea_lot".into()), state: Some("active".into()), ..AssetFilter::default() })
+        .expect("parts")[0]
+        .asset
+        .clone();
+    let label = label_of(&part, &ledger.url).expect("the part has a label");
+    let photo = terroir_station::labels::label_png(&label).expect("png");
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&photo);
+    let verdicts = s.verify_photo(&b64).expect("verified");
+    assert_eq!(verdicts.len(), 1);
+    let v = &verdicts[0];
+    assert!(v.verified, "{:#?}", v.checks);
+    assert_eq!(v.uri, label.uri);
+    assert_eq!(v.history.iter().map(|l| l.act.as_str()).collect::<Vec<_>>(), ["split"]);
+
+    // A station pinned to another ledger's key refuses the same answers.
+    let other_ledger = TestLedger::new().expect("another ledger");
+    let other_dir = tempfile::tempdir().expect("dir");
+    let mut form = setup_form(&ledger.url, &ledger);
+    form.verifier_key = other_ledger.verifier_key.clone();
+    let pinned_elsewhere = terroir_station::Station::open(other_dir.path()).expect("open");
+    pinned_elsewhere.setup(form).expect("setup");
+    let v = pinned_elsewhere.verify_uri(&label.uri).expect("answered");
+    assert!(!v.verified);
+    let log_check = v.checks.iter().find(|c| c.what.contains("public log")).expect("log check");
+    assert!(!log_check.ok, "{log_check:?}");
+
+    // A picture without a label is a clear error.
+    let empty = image_without_code();
+    assert!(s.verify_photo(&base64::engine::general_purpose::STANDARD.encode(empty)).is_err());
+}
+
+fn image_without_code() -> Vec<u8> {
+    let img = image::GrayImage::from_pixel(200, 120, image::Luma([230]));
+    let mut out = std::io::Cursor::new(vec![]);
+    img.write_to(&mut out, image::ImageFormat::Png).expect("png");
+    out.into_inner()
+}
