@@ -95,6 +95,11 @@ fn asset(app: State<'_, App>, id: String) -> Result<AssetDetail> {
 }
 
 #[tauri::command(async)]
+fn fetch_asset(app: State<'_, App>, query: String) -> Result<AssetRow> {
+    app.station.fetch_asset(&query)
+}
+
+#[tauri::command(async)]
 fn records(app: State<'_, App>, state: Option<String>, limit: Option<i64>) -> Result<Vec<RecordRow>> {
     let state = match state.as_deref() {
         Some("pending") => Some(RecordState::Pending),
@@ -185,6 +190,7 @@ fn main() {
             act,
             assets,
             asset,
+            fetch_asset,
             records,
             parties,
             refresh_parties,

@@ -149,6 +149,16 @@ async function openAsset(id) {
       return done;
     }));
   }
+  const refresh = h("button", { type: "button", id: "refresh-asset" }, "Refresh from the ledger");
+  refresh.addEventListener("click", async () => {
+    try {
+      await call("fetch_asset", { query: id });
+      openAsset(id);
+    } catch (e) {
+      toast(e.message, true);
+    }
+  });
+  pane.append(h("p", {}, refresh));
   pane.append(h("h3", {}, "Lineage"));
   const lineage = h("ul", { class: "plain lineage" });
   for (const p of d.parents) lineage.append(linkTo(p, "from"));
@@ -181,6 +191,19 @@ function partyName(id) {
 
 async function loadParties() {
   partiesCache = await call("parties").catch(() => []);
+}
+
+async function fetchAsset(event) {
+  event.preventDefault();
+  const form = event.target;
+  clearErrors(form);
+  await submitting(form, async () => {
+    const row = await call("fetch_asset", { query: form.query.value });
+    toast(`Read from the ledger: ${row.label}`);
+    form.reset();
+    await loadAssets();
+    openAsset(row.id);
+  });
 }
 
 // ---- registration -----------------------------------------------------------------------
@@ -342,6 +365,7 @@ function wire() {
   $("#cattle-form").addEventListener("submit", registerCattle);
   $("#csv-form").addEventListener("submit", importCsv);
   $("#verify-form").addEventListener("submit", verify);
+  $("#fetch-form").addEventListener("submit", fetchAsset);
   $("#settings-form").addEventListener("submit", saveSettings);
   $("#asset-filter").addEventListener("input", when(250, loadAssets));
   $("#queue-filter").addEventListener("change", loadQueue);

@@ -604,6 +604,36 @@ impl Station {
         Ok(parties.len())
     }
 
+    /// Reads an asset from the ledger into this station's view: by id, or by the GS1 Digital
+    /// Link on its label (URI or path). A trader's, warehouse's or financier's station works on
+    /// assets other stations created. Refused while this station has acts on it waiting to be
+    /// sent, which the ledger's state does not show yet.
+    pub fn fetch_asset(&self, query: &str) -> Result<AssetRow> {
+        let q = query.trim();
+        let path = if q.len() == 64 && q.bytes().all(|b| b.is_ascii_hexdigit()) {
+            format!("/api/assets/{q}")
+        } else {
+            let path = q.split_once("://").map_or(q, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
+            terroir_shared::gs1::DigitalLink::parse(path)
+                .map_err(|e| StationError::input("query", format!("an asset id or a label's address: {e}")))?
+                .to_path()
+        };
+        let client = Client::new(&self.settings()?.server_url);
+        let answer = client.get(&path).map_err(|e| StationError::Server(e.to_string()))?;
+        let asset: Asset = serde_json::from_value(answer)
+            .map_err(|e| StationError::Server(format!("the ledger's asset does not parse: {e}")))?;
+        let id = asset.id.to_string();
+        let mut conn = self.db();
+        let waiting = store::records_of_asset(&mut conn, &id)?.iter().any(|r| r.state == "pending");
+        if waiting {
+            return Err(StationError::input("query", "this asset has acts waiting to be sent: sync first"));
+        }
+        store::put_asset(&mut conn, &asset, &asset_label(&asset), 0)?;
+        store::rows_of(&mut conn, &[id])?
+            .pop()
+            .ok_or_else(|| StationError::Server("the asset could not be stored".into()))
+    }
+
     /// The labels of an asset: a lot's own label followed by one per cake it holds; any other
     /// asset's own label. Only assets with a GS1 key have labels.
     pub fn labels_of(&self, id: &str) -> Result<Vec<Label>> {

@@ -160,3 +160,43 @@ fn copy_station(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn a_trader_station_brings_a_bought_lot_from_the_ledger_and_splits_it() {
+    let mut ledger = TestLedger::new().expect("ledger");
+    ledger.start().expect("start");
+    let coop_dir = tempfile::tempdir().expect("dir");
+    let coop = station(coop_dir.path(), &ledger, &ledger.url.clone());
+    enrol(&ledger, &coop);
+    let trader_dir = tempfile::tempdir().expect("dir");
+    let trader = terroir_station::Station::open(trader_dir.path()).expect("open");
+    let mut form = setup_form(&ledger.url, &ledger);
+    form.coop_name = "Menghai Trading".into();
+    form.roles = vec![terroir_shared::party::Role::Trader];
+    trader.setup(form).expect("setup");
+    let trader_key = trader.status().expect("status").party_key.expect("key");
+    ledger.enrol(&trader_key, "Menghai Trading", &[terroir_shared::party::Role::Trader]).expect("enrol");
+    assert_eq!(trader.sync_once().expect("authorised").landed, 1);
+
+    coop.register_tea(tea(40, "SOLD1")).expect("registered");
+    coop.refresh_parties().expect("parties");
+    let lot =
+        coop.assets(&AssetFilter { kind: Some("tea_lot".into()), ..AssetFilter::default() }).expect("lot")[0]
+            .id
+            .clone();
+    coop.act(ActForm::Transfer { assets: vec![lot.clone()], to: trader_key }).expect("sold");
+    assert_eq!(coop.sync_once().expect("sync").remaining, 0);
+
+    // The trader scans the lot's label and brings it into its station.
+    let uri = coop.asset(&lot).expect("lot").uri.expect("uri");
+    let row = trader.fetch_asset(&uri).expect("fetched");
+    assert_eq!(row.id, lot);
+    assert!(trader.fetch_asset("not a label").is_err());
+    let split = trader.act(ActForm::Split { asset: lot.clone(), parts: vec![25, 15] }).expect("split");
+    let r = trader.sync_once().expect("sync");
+    assert_eq!((r.landed, r.refused), (1, 0));
+    let part = ledger.get(&format!("/api/assets/{}", split.created[0])).expect("part");
+    assert_eq!(part["quantity"]["amount"], 25);
+    // The co-op's view follows when it asks the ledger.
+    assert_eq!(coop.fetch_asset(&lot).expect("refreshed").state, "consumed");
+}

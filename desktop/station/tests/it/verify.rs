@@ -16,13 +16,19 @@ fn a_photographed_label_is_checked_against_the_pinned_ledger_key() {
     let s = station(dir.path(), &ledger, &ledger.url.clone());
     enrol(&ledger, &s);
     s.register_tea(tea(12, "VER1")).expect("registered");
-    let lot = s.assets(&AssetFilter { kind: Some("tea_lot".into()), ..AssetFilter::default() }).expect("lot")[0]
-        .id
-        .clone();
+    let lot = s.assets(&AssetFilter { kind: Some("tea_lot".into()), ..AssetFilter::default() }).expect("lot")
+        [0]
+    .id
+    .clone();
     s.act(terroir_station::forms::ActForm::Split { asset: lot, parts: vec![5, 7] }).expect("split");
     assert_eq!(s.sync_once().expect("sync").remaining, 0);
 
-    let part = s.assets(&AssetFilter { kind: Some("tea_lot".into()), state: Some("active".into()), ..AssetFilter::default() })
+    let part = s
+        .assets(&AssetFilter {
+            kind: Some("tea_lot".into()),
+            state: Some("active".into()),
+            ..AssetFilter::default()
+        })
         .expect("parts")[0]
         .asset
         .clone();
