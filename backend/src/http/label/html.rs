@@ -47,7 +47,8 @@ pub fn render(label: &Label, cx: &PageContext<'_>) -> String {
          <title>{title}</title><style>{STYLE}</style></head>\
          <body data-asset=\"{id}\" data-key=\"{key}\"><h1>{title}</h1><p class=\"k\">{uri}</p>\
          <section id=\"verdict\" class=\"v\" aria-live=\"polite\"><h2 id=\"v-title\">{checking}</h2>\
-         <noscript><p>{noscript}</p></noscript><ul id=\"v-list\"></ul></section><dl>",
+         <noscript><p>{noscript}</p></noscript><details id=\"v-detail\"><summary>{checked}</summary>\
+         <ul id=\"v-list\"></ul></details></section><dl>",
         lang = cx.lang.tag(),
         title = escape(&title(&asset.product, w)),
         id = asset.id,
@@ -55,6 +56,7 @@ pub fn render(label: &Label, cx: &PageContext<'_>) -> String {
         uri = escape(&cx.link.to_uri(cx.base_url)),
         checking = w.checking,
         noscript = w.no_script,
+        checked = w.checked,
     );
     for (term, value) in facts(label, &names) {
         let _ = write!(out, "<dt>{term}</dt><dd>{}</dd>", escape(&value));

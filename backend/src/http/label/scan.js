@@ -9,7 +9,7 @@ const $ = (s) => document.querySelector(s);
 const zh = /^zh/i.test(navigator.language || document.documentElement.lang);
 
 const T = zh ? {
-  ok: '本机已核验：记录真实完整',
+  ok: '本机已核验：所示记录均经签名并记入日志',
   bad: '警告：本标签的记录未通过核验',
   unchecked: '本机无法核验此标签',
   noCrypto: '此页面未通过 HTTPS 打开，浏览器不提供密码学功能，未核验任何内容。',
@@ -37,7 +37,7 @@ const T = zh ? {
   share: '添加我所在的地区（约 100 公里范围，在本机计算）',
   shared: (r) => `已添加地区 ${r}。`,
 } : {
-  ok: 'Checked on this phone: the records are genuine and complete',
+  ok: 'Checked on this phone: every record shown is signed and in the log',
   bad: 'Warning: this label’s records do not check out',
   unchecked: 'This phone could not check this label',
   noCrypto: 'This page was not opened over HTTPS, so the browser offers no cryptography; nothing was checked.',
@@ -113,7 +113,9 @@ async function included(index, size, leaf, path, root) {
 
 // C2SP signed-note verifier key: name+hex8(key id)+base64(0x01 ‖ public key).
 async function verifierKey(vkey) {
-  const [name, id, key] = vkey.split('+');
+  // The name holds no '+', the base64 key may.
+  const at = vkey.indexOf('+');
+  const [name, id, key] = [vkey.slice(0, at), vkey.slice(at + 1, at + 9), vkey.slice(at + 10)];
   const raw = b64(key);
   const hash = await sha(enc.encode(`${name}\n`), raw);
   if (raw.length !== 33 || raw[0] !== 1 || hex(hash.slice(0, 4)) !== id) throw new Error('bad key');
@@ -223,6 +225,8 @@ function show(state, title, lines) {
     li.textContent = text;
     return li;
   }));
+  // A good verdict keeps its details folded; anything else shows them.
+  $('#v-detail').open = state !== 'ok';
   body.dataset.verdict = state;
 }
 
@@ -314,7 +318,7 @@ function showChecks(c) {
   if (signs.length) {
     if (!box) {
       box = Object.assign(document.createElement('section'), { id: 'clone', className: 'v v-bad' });
-      $('#verdict').after(box);
+      $('#verdict').before(box);
     }
     box.innerHTML = '<h2></h2><ul></ul>';
     box.firstChild.textContent = T.clone;
