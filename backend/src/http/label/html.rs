@@ -199,7 +199,11 @@ fn quantity(q: &Quantity, product: &Product, w: &Words) -> String {
 /// Grams as kilograms with at most one decimal.
 fn kilograms(grams: u64) -> String {
     let tenths = (grams + 50) / 100;
-    if tenths % 10 == 0 { (tenths / 10).to_string() } else { format!("{}.{}", tenths / 10, tenths % 10) }
+    if tenths.is_multiple_of(10) {
+        (tenths / 10).to_string()
+    } else {
+        format!("{}.{}", tenths / 10, tenths % 10)
+    }
 }
 
 fn lineage(out: &mut String, label: &Label, w: &Words) {
