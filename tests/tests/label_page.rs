@@ -80,19 +80,9 @@ impl Demo {
         format!("{}{}", self.base, keys[0].key.trim_start_matches("gs1:"))
     }
 
-    fn evidence(&self, url: &str) -> Value {
-        let label: Value = ureq::get(url)
-            .set("accept", "application/json")
-            .call()
-            .expect("label")
-            .into_json()
-            .expect("json");
-        let id = label["id"].as_str().expect("id");
-        ureq::get(&format!("{}/api/assets/{id}/evidence", self.base))
-            .call()
-            .expect("evidence")
-            .into_json()
-            .expect("json")
+    /// The label's JSON answer (never cached, unlike the page and its evidence).
+    fn answer(&self, url: &str) -> Value {
+        ureq::get(url).set("accept", "application/json").call().expect("label").into_json().expect("json")
     }
 
     /// Opens each visit in its own browser context; returns what each page showed.
@@ -252,8 +242,7 @@ fn a_record_altered_in_the_database_turns_the_verdict_into_a_warning() {
 fn a_wrong_inclusion_proof_turns_the_verdict_into_a_warning() {
     let demo = Demo::start();
     let url = demo.label(CAKE);
-    let evidence = demo.evidence(&url);
-    let index = evidence["entries"][0]["entry"]["index"].as_u64().expect("an entry");
+    let index = demo.answer(&url)["journey"][0]["index"].as_u64().expect("an entry");
     // The stored hash of its sibling leaf is the first step of its proof.
     let sibling = stored_hash_index(0, index ^ 1);
     diesel::sql_query("UPDATE nodes SET hash = zeroblob(32) WHERE idx = ?")

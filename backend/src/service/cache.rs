@@ -19,6 +19,9 @@ pub struct CachedAsset {
     /// also shows the asset's ancestors: it lives and dies with this entry when they can no
     /// longer change, and otherwise only as long as the log has the size it was built at.
     pages: RwLock<[Option<CachedPage>; PAGE_LANGUAGES]>,
+    /// The evidence a phone checks the page with, and the log size of the checkpoint it is
+    /// proven against: good until the log grows.
+    evidence: RwLock<Option<(u64, Bytes)>>,
 }
 
 /// The languages a label page is rendered in.
@@ -34,7 +37,7 @@ struct CachedPage {
 impl CachedAsset {
     fn new(asset: Asset) -> Self {
         let json = Bytes::from(serde_json::to_vec(&asset).unwrap_or_default());
-        Self { asset, json, pages: RwLock::new(Default::default()) }
+        Self { asset, json, pages: RwLock::new(Default::default()), evidence: RwLock::new(None) }
     }
 
     /// The page in language `lang`, if one was built that is still current at log size `size`.
@@ -42,6 +45,18 @@ impl CachedAsset {
         let pages = self.pages.read().ok()?;
         let page = pages.get(lang)?.as_ref()?;
         page.built_at.is_none_or(|built| built == size).then(|| page.html.clone())
+    }
+
+    /// The evidence, if it was built against the checkpoint of log size `size`.
+    pub fn evidence(&self, size: u64) -> Option<Bytes> {
+        let kept = self.evidence.read().ok()?;
+        kept.as_ref().filter(|(built, _)| *built == size).map(|(_, json)| json.clone())
+    }
+
+    pub fn keep_evidence(&self, size: u64, json: Bytes) {
+        if let Ok(mut kept) = self.evidence.write() {
+            *kept = Some((size, json));
+        }
     }
 
     /// Keeps a page built at log size `size`; `settled` says its ancestors can no longer change.

@@ -111,6 +111,9 @@ pub fn read(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Label>, 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Evidence {
+    /// The size of the tree the checkpoint signs.
+    #[serde(skip)]
+    pub size: u64,
     /// The checkpoint every proof is against: a C2SP signed note.
     pub checkpoint: String,
     /// The asset first, then its ancestors, each with its position among the outputs of the
@@ -184,7 +187,7 @@ pub fn evidence(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Evid
             .chain(label.ancestors)
             .map(|asset| ShownAsset { output: output_position(&asset), asset })
             .collect();
-        Ok(Some(Evidence { checkpoint: checkpoint.note, assets, entries }))
+        Ok(Some(Evidence { size, checkpoint: checkpoint.note, assets, entries }))
     })
 }
 

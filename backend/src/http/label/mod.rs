@@ -20,6 +20,7 @@ use terroir_shared::record::Record;
 use super::AppState;
 use super::problem::ApiError;
 use super::schemas as wire;
+use crate::service::ServiceError;
 use crate::service::cache::CachedAsset;
 use crate::service::clones::{self, CloneSign};
 use crate::service::label::{self, Label};
@@ -98,9 +99,25 @@ pub async fn log_key(state: web::Data<AppState>) -> HttpResponse {
 )]
 pub async fn evidence(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = super::assets::asset_id(&id)?;
-    let found = state.read(move |conn| Ok(label::evidence(conn, &id)?)).await?;
-    let evidence = found.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
-    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-cache")).json(evidence))
+    let asset = super::assets::current(&state, id).await?;
+    let size = state.ledger.latest_checkpoint().map_or(0, |c| c.size);
+    let json = match asset.evidence(size) {
+        Some(json) => json,
+        None => {
+            let found = state.read(move |conn| Ok(label::evidence(conn, &id)?)).await?;
+            let evidence = found.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
+            let json = web::Bytes::from(
+                serde_json::to_vec(&evidence)
+                    .map_err(|e| ApiError::Internal(ServiceError::Integrity(e.to_string())))?,
+            );
+            asset.keep_evidence(evidence.size, json.clone());
+            json
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(json))
 }
 
 /// A check the buyer's page reports.
