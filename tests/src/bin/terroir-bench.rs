@@ -339,10 +339,11 @@ fn main() -> anyhow::Result<()> {
         Some(first_load < 50.0),
     );
     let health = &label.health;
-    for (name, load) in [
-        ("label page (sample cake, en/zh)", &label.page),
-        ("its evidence (records + proofs)", &label.evidence),
-        ("POST a check of its label", &label.checks),
+    // The page and the check answer the buyer's tap; the evidence follows the first paint.
+    for (name, load, target) in [
+        ("label page (sample cake, en/zh)", &label.page, true),
+        ("its evidence (records + proofs)", &label.evidence, false),
+        ("POST a check of its label", &label.checks, true),
     ] {
         if load.errors > 0 {
             report.note(format!("{name}: {} errors of {}", load.errors, load.errors + load.ok));
@@ -356,15 +357,9 @@ fn main() -> anyhow::Result<()> {
             "",
             None,
         );
-        report.row(
-            format!("{name} p99 TTFB"),
-            load.p(99.0),
-            "ms",
-            "/healthz p99",
-            health.p(99.0),
-            "p99 < 10 ms",
-            Some(load.p(99.0) < 10.0),
-        );
+        let p99 = load.p(99.0);
+        let (goal, pass) = if target { ("p99 < 10 ms", Some(p99 < 10.0)) } else { ("", None) };
+        report.row(format!("{name} p99 TTFB"), p99, "ms", "/healthz p99", health.p(99.0), goal, pass);
     }
 
     report.print();

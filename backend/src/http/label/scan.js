@@ -339,8 +339,11 @@ const region = () => new Promise((done) => navigator.geolocation
 
 async function count() {
   const seen = `terroir:checked:${body.dataset.asset}`;
-  const again = localStorage.getItem(seen) === '1';
-  localStorage.setItem(seen, '1');
+  let again = false;
+  try {
+    again = localStorage.getItem(seen) === '1';
+    localStorage.setItem(seen, '1');
+  } catch { /* storage off (private browsing): every visit counts */ }
   await report({ again });
   const button = Object.assign(document.createElement('button'), { id: 'share-region', textContent: T.share });
   button.onclick = async () => {
