@@ -15,6 +15,7 @@ use crate::http::{self, AppState};
 use crate::keys;
 use crate::metrics::Metrics;
 use crate::service::ledger::{Clock, Ledger, LogIdentity, Outcome, WriterThread};
+use crate::service::scans::ScanCounter;
 use crate::service::{demo, enrol};
 
 /// The wall clock, read only here and handed to the rules.
@@ -114,6 +115,7 @@ pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         }
     }
     let pool = crate::db::read_pool(&settings.database(), settings.read_connections)?;
+    let (scans, _scan_thread) = ScanCounter::start(&settings.database(), system_clock())?;
     let state = web::Data::new(AppState {
         ledger: node.ledger.clone(),
         pool,
@@ -121,12 +123,14 @@ pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         base_url: settings.base_url.clone(),
         max_body_bytes: settings.max_body_bytes,
         database: settings.database(),
+        scans,
     });
     let size = node.ledger.latest_checkpoint().map_or(0, |c| c.size);
     println!("Terroir ledger listening on http://{}", settings.bind);
     println!("  labels resolve at {}/01/...", settings.base_url);
     println!("  log origin        {}", settings.origin);
     println!("  verifier key      {}", node.ledger.vkey());
+    println!("  (also served at   {}/.well-known/terroir-log-key)", settings.base_url);
     println!("  entries           {size}");
     let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes))
         .bind(settings.bind)

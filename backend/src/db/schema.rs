@@ -79,6 +79,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    scan_regions (asset, region) {
+        asset -> Binary,
+        region -> Text,
+        count -> BigInt,
+        first_at -> BigInt,
+        last_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    scans (asset) {
+        asset -> Binary,
+        count -> BigInt,
+        late -> BigInt,
+        first_at -> BigInt,
+        last_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     asset_entries,
     asset_parents,
@@ -90,4 +110,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     identities,
     nodes,
     parties,
+    scan_regions,
+    scans,
 );

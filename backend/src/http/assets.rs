@@ -15,7 +15,7 @@ use super::schemas as wire;
 use crate::service::cache::CachedAsset;
 use crate::service::reads;
 
-fn asset_id(s: &str) -> Result<AssetId, ApiError> {
+pub(super) fn asset_id(s: &str) -> Result<AssetId, ApiError> {
     s.parse().map_err(|_| ApiError::BadRequest(format!("`{s}` is not an asset id (64 lowercase hex digits)")))
 }
 

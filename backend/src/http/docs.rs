@@ -11,10 +11,10 @@ use utoipa::OpenApi;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
 
-use super::page::escape;
+use super::label::escape;
 use super::problem::{self, ApiError};
 use super::schemas as wire;
-use super::{AppState, assets, log, records, resolver};
+use super::{AppState, assets, label, log, records, resolver};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,9 +36,13 @@ use super::{AppState, assets, log, records, resolver};
         assets::asset,
         assets::history,
         assets::lineage,
+        label::evidence,
+        label::count_check,
         assets::parties,
         assets::party,
         resolver::resolve,
+        label::script,
+        label::log_key,
         log::checkpoint,
         log::entry_bundle,
         log::tile,
@@ -79,6 +83,14 @@ use super::{AppState, assets, log, records, resolver};
         wire::PartyList,
         wire::PartyView,
         wire::LogInfo,
+        wire::ShownAsset,
+        wire::ProvenLeaf,
+        wire::Evidence,
+        wire::CloneSign,
+        wire::Checks,
+        wire::JourneyItem,
+        wire::LabelAnswer,
+        label::CheckRequest,
     )),
     tags(
         (name = "records", description = "Submitting signed records."),

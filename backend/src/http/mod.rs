@@ -4,8 +4,8 @@
 mod assets;
 mod body;
 mod docs;
+mod label;
 mod log;
-mod page;
 pub mod problem;
 mod records;
 mod resolver;
@@ -30,6 +30,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// The database file, for the workers' own read connections.
     pub database: std::path::PathBuf,
+    /// Label checks, counted beside the ledger.
+    pub scans: crate::service::scans::ScanCounter,
 }
 
 thread_local! {
@@ -95,6 +97,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/assets/{id}", web::get().to(assets::asset))
                 .route("/assets/{id}/history", web::get().to(assets::history))
                 .route("/assets/{id}/lineage", web::get().to(assets::lineage))
+                .route("/assets/{id}/evidence", web::get().to(label::evidence))
+                .route("/assets/{id}/scans", web::post().to(label::count_check))
                 .route("/parties", web::get().to(assets::parties))
                 .route("/parties/{id}", web::get().to(assets::party))
                 .route("/openapi.json", web::get().to(docs::openapi))
@@ -103,6 +107,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/metrics", web::get().to(metrics))
         .route("/healthz", web::get().to(healthz))
+        .route("/.well-known/terroir-log-key", web::get().to(label::log_key))
+        .route("/static/{name}", web::get().to(label::script))
         .route("/01/{rest:.*}", web::get().to(resolver::resolve));
 }
 

@@ -1,5 +1,6 @@
-//! The GS1 Digital Link paths labels encode (`/01/{gtin}/10/{lot}/21/{serial}`): JSON for API
-//! clients, a plain HTML page for a phone's browser (content negotiation on `Accept`).
+//! The GS1 Digital Link paths labels encode (`/01/{gtin}/10/{lot}/21/{serial}`): the buyer's
+//! page for a phone's browser, the same answer as JSON for apps (content negotiation on
+//! `Accept`).
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -8,7 +9,7 @@ use terroir_shared::gs1::DigitalLink;
 
 use super::problem::ApiError;
 use super::schemas as wire;
-use super::{AppState, page};
+use super::{AppState, label};
 use crate::service::reads;
 
 #[utoipa::path(
@@ -18,13 +19,16 @@ use crate::service::reads;
     summary = "Resolve a GS1 Digital Link",
     description = "The path a label's QR code encodes, `/01/{gtin}` optionally followed by `/22/{cpv}`, \
         `/10/{lot}` and `/21/{serial}` (numeric AIs or their short names). Answers the asset it identifies: \
-        an HTML page when the `Accept` header names `text/html` before `application/json`, or without it (a phone's browser); JSON \
-        otherwise. Successful answers carry `Vary: Accept`.",
+        the buyer's page (in English or Chinese after `Accept-Language`, with a script that checks every \
+        record, proof and checkpoint in the browser) when the `Accept` header names `text/html` before \
+        `application/json`, or without it; otherwise JSON: the asset's fields, its lineage, the journey \
+        of signed records, the parties named and the label's check counts with the signs of a copy. \
+        Successful answers carry `Vary: Accept, Accept-Language`.",
     params(
         ("rest" = String, Path, description = "The GTIN and any qualifiers after `/01/`; may contain `/`.", example = "09506000134352/10/ABC123"),
     ),
     responses(
-        (status = 200, description = "The asset the link identifies.", content((wire::Asset = "application/json"), (String = "text/html"))),
+        (status = 200, description = "The asset the link identifies.", content((wire::LabelAnswer = "application/json"), (String = "text/html"))),
         (status = 400, description = "`bad_request`: the path is not a GS1 Digital Link.", body = wire::Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`: no asset carries this identity.", body = wire::Problem, content_type = "application/problem+json"),
         (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
@@ -33,25 +37,9 @@ use crate::service::reads;
 pub async fn resolve(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     // A phone that scanned a bad or unknown label gets a page that says so, not JSON.
     match answer(&state, &req).await {
-        Err(e) if wants_html(&req) => Ok(error_page(&e)),
+        Err(e) if wants_html(&req) => Ok(label::error_page(&req, &e)),
         other => other,
     }
-}
-
-fn error_page(e: &ApiError) -> HttpResponse {
-    use actix_web::ResponseError as _;
-    let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Label not verified</title></head><body><h1>This label could not be checked</h1>\
-         <p>{}</p><p><small>code: {}</small></p></body></html>",
-        page::escape(&e.to_string()),
-        e.code()
-    );
-    HttpResponse::build(e.status_code())
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::VARY, "Accept"))
-        .body(body)
 }
 
 async fn answer(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -71,26 +59,7 @@ async fn answer(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Api
         }
     };
     let asset = super::assets::current(state, id).await?;
-    if wants_html(req) {
-        let page = match asset.page.get() {
-            Some(page) => page.clone(),
-            None => {
-                let shown = asset.asset.clone();
-                let facts = state.read_now(|conn| Ok(reads::page_facts(conn, &shown)?))?;
-                let canonical = asset.asset.gs1.clone().unwrap_or(link);
-                let page = web::Bytes::from(page::render(&asset.asset, &facts, &canonical, &state.base_url));
-                asset.page.get_or_init(|| page).clone()
-            }
-        };
-        return Ok(HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .insert_header((header::VARY, "Accept"))
-            .body(page));
-    }
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header((header::VARY, "Accept"))
-        .body(asset.json.clone()))
+    if wants_html(req) { label::page(state, req, asset, link).await } else { label::json(state, asset).await }
 }
 
 /// A browser asks for text/html before JSON; API clients ask for JSON or anything.

@@ -477,3 +477,95 @@ pub struct LogInfo {
     #[schema(required = true)]
     checkpoint: Option<String>,
 }
+
+/// An asset with its position among the outputs of the record that created it: its id is
+/// SHA-256 of `"terroir-asset-v1\n"`, that record's id and the position as a 32-bit big-endian
+/// integer.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ShownAsset {
+    #[serde(flatten)]
+    asset: Asset,
+    output: u32,
+}
+
+/// A ledger entry with the path proving it in the evidence's checkpoint.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProvenLeaf {
+    entry: LedgerEntry,
+    /// RFC 9162 inclusion path of leaf `entry.index` in the checkpoint's tree.
+    proof: Vec<Hash>,
+}
+
+/// What a phone checks a label with, all against one checkpoint.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// The latest checkpoint, a C2SP signed note.
+    checkpoint: String,
+    /// The asset first, then its ancestors, breadth first.
+    assets: Vec<ShownAsset>,
+    /// The journey's entries, the parties' registrations and the station keys' authorisations,
+    /// oldest first.
+    entries: Vec<ProvenLeaf>,
+}
+
+/// A sign that a label was copied, tagged by `sign`.
+#[derive(ToSchema)]
+#[serde(tag = "sign", rename_all = "snake_case")]
+pub enum CloneSign {
+    /// Checked more than `allowed` times after the asset left the chain.
+    AfterEnd { late: u64, allowed: u64 },
+    /// Checked in more areas, each a group of regions within 500 km, than its units could reach.
+    Regions { areas: u64, allowed: u64 },
+    /// Checked more often than its units could be.
+    TooOften { count: u64, allowed: u64 },
+}
+
+/// How often a label was checked, when first and last, from which regions, and the signs of a
+/// copy that shows.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
+pub struct Checks {
+    count: u64,
+    /// Checks after the asset left the chain.
+    late: u64,
+    /// Milliseconds since the Unix epoch; absent before the first check.
+    #[schema(required = false)]
+    first_at: u64,
+    #[schema(required = false)]
+    last_at: u64,
+    /// Checks per region (`"lat,lon"`, whole degrees), for the buyers who sent one.
+    regions: std::collections::BTreeMap<String, u64>,
+    /// The units the label stands for.
+    units: u64,
+    signs: Vec<CloneSign>,
+}
+
+/// A record of an asset's journey.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
+pub struct JourneyItem {
+    index: u64,
+    record_id: Hash,
+    record: Record,
+}
+
+/// A label's answer for apps: the asset's own fields, then what the buyer's page shows.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LabelAnswer {
+    #[serde(flatten)]
+    asset: Asset,
+    lineage: Vec<Asset>,
+    journey: Vec<JourneyItem>,
+    parties: Vec<Party>,
+    checks: Checks,
+    /// The log's verifier key.
+    verifier_key: String,
+    /// Where the evidence to check all this is.
+    evidence: String,
+}

@@ -15,9 +15,58 @@ use terroir_shared::asset::{Asset, AssetId};
 pub struct CachedAsset {
     pub asset: Asset,
     pub json: Bytes,
-    /// The rendered page, once a browser asked for it. It shows the asset's history, which
-    /// changes only with the asset itself, so it lives and dies with this entry.
-    pub page: std::sync::OnceLock<Bytes>,
+    /// The rendered label pages, one per language, once a browser asked for them. A page
+    /// also shows the asset's ancestors: it lives and dies with this entry when they can no
+    /// longer change, and otherwise only as long as the log has the size it was built at.
+    pages: RwLock<[Option<CachedPage>; PAGE_LANGUAGES]>,
+    /// The evidence a phone checks the page with, and the log size of the checkpoint it is
+    /// proven against: good until the log grows.
+    evidence: RwLock<Option<(u64, Bytes)>>,
+}
+
+/// The languages a label page is rendered in.
+pub const PAGE_LANGUAGES: usize = 2;
+
+#[derive(Debug, Clone)]
+struct CachedPage {
+    /// The log size it was built at, or `None` if nothing it shows can change but the asset.
+    built_at: Option<u64>,
+    html: Bytes,
+}
+
+impl CachedAsset {
+    fn new(asset: Asset) -> Self {
+        let json = Bytes::from(serde_json::to_vec(&asset).unwrap_or_default());
+        Self { asset, json, pages: RwLock::new(Default::default()), evidence: RwLock::new(None) }
+    }
+
+    /// The page in language `lang`, if one was built that is still current at log size `size`.
+    pub fn page(&self, lang: usize, size: u64) -> Option<Bytes> {
+        let pages = self.pages.read().ok()?;
+        let page = pages.get(lang)?.as_ref()?;
+        page.built_at.is_none_or(|built| built == size).then(|| page.html.clone())
+    }
+
+    /// The evidence, if it was built against the checkpoint of log size `size`.
+    pub fn evidence(&self, size: u64) -> Option<Bytes> {
+        let kept = self.evidence.read().ok()?;
+        kept.as_ref().filter(|(built, _)| *built == size).map(|(_, json)| json.clone())
+    }
+
+    pub fn keep_evidence(&self, size: u64, json: Bytes) {
+        if let Ok(mut kept) = self.evidence.write() {
+            *kept = Some((size, json));
+        }
+    }
+
+    /// Keeps a page built at log size `size`; `settled` says its ancestors can no longer change.
+    pub fn keep_page(&self, lang: usize, size: u64, settled: bool, html: Bytes) {
+        if let Ok(mut pages) = self.pages.write()
+            && let Some(slot) = pages.get_mut(lang)
+        {
+            *slot = Some(CachedPage { built_at: (!settled).then_some(size), html });
+        }
+    }
 }
 
 /// Current assets by id, and identity keys (which never change holder) to ids.
@@ -47,8 +96,7 @@ impl AssetCache {
 
     /// Caches `asset` read at `generation`, unless a commit has happened since.
     pub fn fill(&self, generation: u64, asset: Asset) -> Arc<CachedAsset> {
-        let json = Bytes::from(serde_json::to_vec(&asset).unwrap_or_default());
-        let cached = Arc::new(CachedAsset { asset, json, page: std::sync::OnceLock::new() });
+        let cached = Arc::new(CachedAsset::new(asset));
         if let Ok(mut map) = self.assets.write()
             && self.generation() == generation
         {

@@ -3,12 +3,15 @@
 
 pub mod audit;
 pub mod cache;
+pub mod clones;
 pub mod demo;
 pub mod enrol;
 mod group;
+pub mod label;
 pub mod ledger;
 pub mod reads;
 mod receipts;
+pub mod scans;
 mod writer;
 
 use terroir_shared::canonical::CanonicalError;

@@ -51,14 +51,15 @@ pub struct PartyView {
 }
 
 pub fn entry(conn: &mut SqliteConnection, index: u64) -> Result<Option<EntryView>, ServiceError> {
-    db::entries::get(conn, index as i64)?.map(view).transpose()
+    db::entries::get(conn, index as i64)?.map(entry_view).transpose()
 }
 
 pub fn entries(conn: &mut SqliteConnection, start: u64, end: u64) -> Result<Vec<EntryView>, ServiceError> {
-    db::entries::range(conn, start as i64, end as i64)?.into_iter().map(view).collect()
+    db::entries::range(conn, start as i64, end as i64)?.into_iter().map(entry_view).collect()
 }
 
-fn view(row: db::entries::EntryRow) -> Result<EntryView, ServiceError> {
+/// An entry row as the API shows it; its leaf must parse as a canonical entry.
+pub fn entry_view(row: db::entries::EntryRow) -> Result<EntryView, ServiceError> {
     let entry = LedgerEntry::from_leaf_bytes(&row.leaf)
         .map_err(|e| ServiceError::Integrity(format!("stored entry {} does not parse: {e}", row.idx)))?;
     Ok(EntryView {
@@ -127,7 +128,7 @@ pub fn history(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Asset
     let receipts = receipts_for(conn, &wanted)?;
     let mut entries = Vec::with_capacity(rows.len());
     for (row, receipt) in rows.into_iter().zip(receipts) {
-        entries.push(ProvenEntry { entry: view(row)?, receipt });
+        entries.push(ProvenEntry { entry: entry_view(row)?, receipt });
     }
     Ok(Some(AssetHistory { asset, entries }))
 }
@@ -191,53 +192,4 @@ pub fn party(conn: &mut SqliteConnection, id: &PartyId) -> Result<Option<PartyVi
     };
     let devices = db::state::devices_of(conn, id)?;
     Ok(Some(PartyView { party, devices }))
-}
-
-/// What the plain asset page shows besides the asset: who is who, what happened to it, and
-/// where it came from.
-#[derive(Debug)]
-pub struct PageFacts {
-    pub names: std::collections::HashMap<PartyId, String>,
-    /// `(when signed, what, by whom)`, oldest first.
-    pub events: Vec<(terroir_shared::calendar::Timestamp, String, PartyId)>,
-    pub parents: Vec<Asset>,
-}
-
-pub fn page_facts(conn: &mut SqliteConnection, asset: &Asset) -> Result<PageFacts, ServiceError> {
-    let indexes = db::lineage::entries_of(conn, &asset.id)?;
-    let mut events = Vec::with_capacity(indexes.len());
-    let mut names = std::collections::HashMap::new();
-    for row in db::entries::many(conn, &indexes)? {
-        let record = view(row)?.entry.record.record;
-        let what = match &record.act {
-            terroir_shared::record::Act::Observe(o) => event_name(&o.event).to_owned(),
-            act => act.name().replace('_', " "),
-        };
-        events.push((record.at, what, record.party));
-    }
-    let mut wanted: Vec<PartyId> = vec![asset.owner, asset.custodian];
-    wanted.extend(events.iter().map(|e| e.2));
-    for id in wanted {
-        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(id)
-            && let Some(p) = db::state::party(conn, &id)?
-        {
-            slot.insert(p.name);
-        }
-    }
-    let parents = db::state::assets_many(conn, &asset.parents)?;
-    Ok(PageFacts { names, events, parents })
-}
-
-fn event_name(event: &terroir_shared::record::Event) -> &'static str {
-    use terroir_shared::record::Event;
-    match event {
-        Event::Vaccination { .. } => "vaccination",
-        Event::Weighing { .. } => "weighing",
-        Event::Movement { .. } => "movement",
-        Event::Picking { .. } => "picking",
-        Event::Pressing { .. } => "pressing",
-        Event::Storage { .. } => "storage",
-        Event::LabCertificate { .. } => "lab certificate",
-        Event::Note { .. } => "note",
-    }
 }

@@ -24,6 +24,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/assets/{id}"),
     ("get", "/api/assets/{id}/history"),
     ("get", "/api/assets/{id}/lineage"),
+    ("get", "/api/assets/{id}/evidence"),
+    ("post", "/api/assets/{id}/scans"),
     ("get", "/api/parties"),
     ("get", "/api/parties/{id}"),
     ("get", "/api/openapi.json"),
@@ -32,6 +34,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/metrics"),
     ("get", "/healthz"),
     ("get", "/01/{rest}"),
+    ("get", "/.well-known/terroir-log-key"),
+    ("get", "/static/{name}"),
 ];
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

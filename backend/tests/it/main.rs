@@ -5,6 +5,7 @@ mod audit;
 mod crash;
 mod docs;
 mod enrol;
+mod label;
 mod race;
 mod startup;
 mod submit;

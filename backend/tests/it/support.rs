@@ -10,6 +10,7 @@ use serde_json::Value;
 use terroir_backend::http::{self, AppState};
 use terroir_backend::metrics::Metrics;
 use terroir_backend::service::ledger::{Ledger, LogIdentity};
+use terroir_backend::service::scans::ScanCounter;
 use terroir_shared::asset::{Packing, Product, Quantity, TeaLot, TeaOrigin, Unit};
 use terroir_shared::calendar::{Date, Timestamp};
 use terroir_shared::crypto::Keypair;
@@ -51,6 +52,7 @@ impl Harness {
         let (ledger, _writer) =
             Ledger::open(&db, identity, Arc::new(|| Timestamp(NOW)), metrics.clone()).expect("open ledger");
         let pool = terroir_backend::db::read_pool(&db, 4).expect("pool");
+        let (scans, _) = ScanCounter::start(&db, Arc::new(|| Timestamp(NOW))).expect("scan counter");
         let state = web::Data::new(AppState {
             ledger,
             pool,
@@ -58,6 +60,7 @@ impl Harness {
             base_url: "http://labels.test".into(),
             max_body_bytes,
             database: db.clone(),
+            scans,
         });
         Self { _dir: dir, state, operator, clock: NOW - 1_000_000 }
     }

@@ -12,7 +12,7 @@ use terroir_shared::record::{Envelope, Record};
 use terroir_tests::bench::client::{self, Server};
 use terroir_tests::bench::generate::{self, Target};
 use terroir_tests::bench::report::Report;
-use terroir_tests::bench::{Rng, inproc, now_ms};
+use terroir_tests::bench::{Rng, inproc, label, now_ms};
 
 #[derive(Debug, Parser)]
 #[command(name = "terroir-bench", about = "Load generator for the Terroir ledger server")]
@@ -322,6 +322,45 @@ fn main() -> anyhow::Result<()> {
         format!("{per_million:.1} s per 1M"),
         None,
     );
+
+    // 9. The buyer's label page, on the sample ledger.
+    let label = label::measure(&bin, &tmp.path().join("sample"), READ_CLIENTS, phase)?;
+    let first_load = (label.page_bytes + label.script_bytes) as f64 / 1024.0;
+    report.row(
+        format!(
+            "label page first load: page with style {} B + script {} B",
+            label.page_bytes, label.script_bytes
+        ),
+        first_load,
+        "KiB",
+        "budget",
+        100.0,
+        "well under 100 KiB",
+        Some(first_load < 50.0),
+    );
+    let health = &label.health;
+    // The page and the check answer the buyer's tap; the evidence follows the first paint.
+    for (name, load, target) in [
+        ("label page (sample cake, en/zh)", &label.page, true),
+        ("its evidence (records + proofs)", &label.evidence, false),
+        ("POST a check of its label", &label.checks, true),
+    ] {
+        if load.errors > 0 {
+            report.note(format!("{name}: {} errors of {}", load.errors, load.errors + load.ok));
+        }
+        report.row(
+            format!("{name} req/s, {READ_CLIENTS} clients"),
+            load.per_second(),
+            "req/s",
+            "/healthz",
+            health.per_second(),
+            "",
+            None,
+        );
+        let p99 = load.p(99.0);
+        let (goal, pass) = if target { ("p99 < 10 ms", Some(p99 < 10.0)) } else { ("", None) };
+        report.row(format!("{name} p99 TTFB"), p99, "ms", "/healthz p99", health.p(99.0), goal, pass);
+    }
 
     report.print();
     if let Some(path) = &args.json {

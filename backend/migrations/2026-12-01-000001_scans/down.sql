@@ -1,0 +1,2 @@
+DROP TABLE scan_regions;
+DROP TABLE scans;

@@ -1,0 +1,335 @@
+//! The buyer's page at a label's URI: readable without scripts at 360 px, no external resource,
+//! a few kilobytes. Every line of the journey and every asset of the lineage carries the id the
+//! page's script checks it against (`data-r`, `data-asset`); the asset as shown is embedded as
+//! JSON so the script can compare it with what the signed records say.
+
+use std::fmt::Write as _;
+
+use terroir_shared::asset::{Asset, Product, Quantity, Status, Unit};
+use terroir_shared::calendar::Timestamp;
+use terroir_shared::gs1::DigitalLink;
+use terroir_shared::party::PartyId;
+use terroir_shared::record::{Act, Event};
+
+use super::words::{Lang, Words, fill};
+use crate::service::label::{Label, LabelEvent};
+
+/// What the page needs besides the label.
+pub struct PageContext<'a> {
+    pub lang: Lang,
+    pub link: &'a DigitalLink,
+    pub base_url: &'a str,
+    pub vkey: &'a str,
+    pub script: &'a str,
+}
+
+pub const STYLE: &str = "*{box-sizing:border-box}body{font:16px/1.45 system-ui,sans-serif;margin:0 auto;\
+max-width:40rem;padding:.75rem;color:#1d2a1f;overflow-wrap:anywhere}h1{font-size:1.35rem;margin:.2rem 0}\
+h2{font-size:1.05rem;margin:1.3rem 0 .4rem}dl{display:grid;grid-template-columns:max-content 1fr;\
+gap:.2rem .7rem;margin:.6rem 0}dt{color:#5b6b5e}dd{margin:0}ol,ul{padding-left:1.1rem;margin:.3rem 0}\
+li{margin:.35rem 0}small,.k{color:#5b6b5e}.k,code{font-size:.75rem;font-family:ui-monospace,monospace}\
+.v{border:2px solid #9aa79c;border-radius:.5rem;padding:.5rem .7rem;margin:.7rem 0;background:#f6f7f4}\
+.v h2{margin:0;font-size:1.1rem}.v-ok{border-color:#2e7d32;background:#edf7ee}.v-bad{border-color:#c62828;\
+background:#fdecea}.v-warn{border-color:#ef6c00;background:#fff4e5}li.ok::marker{content:'✓ ';color:#2e7d32}\
+li.bad::marker{content:'✗ ';color:#c62828}li.bad{color:#b71c1c}.chain li{list-style:none;margin:.2rem 0}\
+.chain li+li::before{content:'← ';color:#5b6b5e}button{font:inherit;padding:.4rem .7rem;margin:.3rem 0}\
+details{margin:.2rem 0}pre{white-space:pre-wrap;font-size:.7rem;background:#f6f7f4;padding:.4rem}";
+
+pub fn render(label: &Label, cx: &PageContext<'_>) -> String {
+    let w = cx.lang.words();
+    let names = Names { label, words: w };
+    let asset = &label.asset;
+    let mut out = String::with_capacity(12_288);
+    let _ = write!(
+        out,
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><style>{STYLE}</style></head>\
+         <body data-asset=\"{id}\" data-key=\"{key}\"><h1>{title}</h1><p class=\"k\">{uri}</p>\
+         <section id=\"verdict\" class=\"v\" aria-live=\"polite\"><h2 id=\"v-title\">{checking}</h2>\
+         <noscript><p>{noscript}</p></noscript><details id=\"v-detail\"><summary>{checked}</summary>\
+         <ul id=\"v-list\"></ul></details></section><dl>",
+        lang = cx.lang.tag(),
+        title = escape(&title(&asset.product, w)),
+        id = asset.id,
+        key = escape(cx.vkey),
+        uri = escape(&cx.link.to_uri(cx.base_url)),
+        checking = w.checking,
+        noscript = w.no_script,
+        checked = w.checked,
+    );
+    for (term, value) in facts(label, &names) {
+        let _ = write!(out, "<dt>{term}</dt><dd>{}</dd>", escape(&value));
+    }
+    out.push_str("</dl>");
+    lineage(&mut out, label, w);
+    certificates(&mut out, label, &names);
+    journey(&mut out, label, &names);
+    let _ = write!(
+        out,
+        "<section id=\"scans\"><h2>{scans}</h2><p id=\"scan-text\">{pending}</p></section>\
+         <section><h2>{checked}</h2><p><small>{trust}</small></p>\
+         <p>{log_key}: <code id=\"log-key\">{key}</code></p></section>\
+         <p><a href=\"/api/assets/{id}/evidence\">{records}</a></p>\
+         <script type=\"application/json\" id=\"shown\">{shown}</script>\
+         <script type=\"module\" src=\"{script}\"></script></body></html>",
+        scans = w.scans,
+        pending = w.scans_pending,
+        checked = w.checked,
+        trust = w.trust,
+        log_key = w.log_key,
+        key = escape(cx.vkey),
+        id = asset.id,
+        records = w.signed_records,
+        shown = script_json(asset),
+        script = cx.script,
+    );
+    out
+}
+
+/// The product's name in the buyer's language.
+pub fn title(product: &Product, w: &Words) -> String {
+    match product {
+        Product::LiveCattle(c) => fill(w.cattle, &[("breed", &c.breed), ("tag", c.ear_tag.code())]),
+        Product::Carcass(_) => w.carcass.into(),
+        Product::BeefCut(c) => fill(w.cut, &[("cut", &c.cut)]),
+        Product::TeaMaocha(t) => fill(w.maocha, &[("garden", &t.origin.garden)]),
+        Product::TeaCake(t) => {
+            fill(w.cake, &[("weight", &t.weight_g.to_string()), ("garden", &t.origin.garden)])
+        }
+        Product::TeaLot(t) => fill(w.lot, &[("garden", &t.origin.garden)]),
+        Product::Generic(g) => g.name.clone(),
+    }
+}
+
+struct Names<'a> {
+    label: &'a Label,
+    words: &'a Words,
+}
+
+impl Names<'_> {
+    fn party(&self, id: &PartyId) -> String {
+        match self.label.party_name(id) {
+            Some(name) => name.to_owned(),
+            None => {
+                let hex = id.to_string();
+                fill(self.words.unknown_party, &[("id", hex.get(..12).unwrap_or(&hex))])
+            }
+        }
+    }
+}
+
+/// The facts list: origin first, then where the item stands today.
+fn facts(label: &Label, names: &Names<'_>) -> Vec<(&'static str, String)> {
+    let w = names.words;
+    let asset = &label.asset;
+    let mut out = Vec::new();
+    let tea = std::iter::once(asset).chain(&label.ancestors).find_map(|a| match &a.product {
+        Product::TeaMaocha(t) => Some((&t.origin, None)),
+        Product::TeaCake(t) => Some((&t.origin, Some(t.pressed_on))),
+        Product::TeaLot(t) => Some((&t.origin, Some(t.pressed_on))),
+        _ => None,
+    });
+    if let Some((origin, pressed)) = tea {
+        out.push((w.origin, origin.garden.clone()));
+        if let Some(m) = &origin.mountain {
+            out.push((w.mountain, m.clone()));
+        }
+        out.push((w.harvest, origin.harvest_season.clone()));
+        if let Some(p) = pressed {
+            out.push((w.pressed, p.to_string()));
+        }
+    }
+    let animal = std::iter::once(asset).chain(&label.ancestors).find_map(|a| match &a.product {
+        Product::LiveCattle(c) => Some(c),
+        _ => None,
+    });
+    if let Some(c) = animal {
+        out.push((w.holding, c.holding.clone()));
+        out.push((w.breed, c.breed.clone()));
+        out.push((w.born, c.birth_date.to_string()));
+    }
+    let root = label.ancestors.iter().rev().find(|a| a.parents.is_empty()).unwrap_or(asset);
+    if let Some(e) = label.events.iter().find(|e| e.record_id == root.created_by) {
+        out.push((w.registered_by, names.party(&e.record().party)));
+    }
+    out.push((w.quantity, quantity(&asset.quantity, &asset.product, names.words)));
+    out.push((w.status, status(&asset.status, names)));
+    out.push((w.owner, names.party(&asset.owner)));
+    out.push((w.custodian, names.party(&asset.custodian)));
+    let pledge = match &asset.status {
+        Status::Pledged { financier } => fill(w.pledged_to, &[("party", &names.party(financier))]),
+        _ => w.no_pledge.into(),
+    };
+    out.push((w.pledge, pledge));
+    out
+}
+
+fn status(status: &Status, names: &Names<'_>) -> String {
+    let w = names.words;
+    match status {
+        Status::Active => w.active.into(),
+        Status::Pledged { financier } => fill(w.pledged, &[("party", &names.party(financier))]),
+        Status::Contained { .. } => w.contained.into(),
+        Status::Consumed => w.consumed.into(),
+        Status::Retired { reason } => fill(w.retired, &[("reason", reason)]),
+    }
+}
+
+fn quantity(q: &Quantity, product: &Product, w: &Words) -> String {
+    let zh = std::ptr::eq(w, Lang::Zh.words());
+    match q.unit() {
+        Unit::Gram => format!("{} {}", kilograms(q.amount()), if zh { "公斤" } else { "kg" }),
+        Unit::Head => format!("{} {}", q.amount(), if zh { "头" } else { "head" }),
+        Unit::Piece => {
+            let cakes = matches!(product, Product::TeaCake(_) | Product::TeaLot(_));
+            let unit = match (zh, cakes, q.amount()) {
+                (true, true, _) => "饼",
+                (true, false, _) => "件",
+                (false, true, 1) => "cake",
+                (false, true, _) => "cakes",
+                (false, false, 1) => "piece",
+                (false, false, _) => "pieces",
+            };
+            format!("{} {unit}", q.amount())
+        }
+    }
+}
+
+/// Grams as kilograms with at most one decimal.
+fn kilograms(grams: u64) -> String {
+    let tenths = (grams + 50) / 100;
+    if tenths.is_multiple_of(10) {
+        (tenths / 10).to_string()
+    } else {
+        format!("{}.{}", tenths / 10, tenths % 10)
+    }
+}
+
+fn lineage(out: &mut String, label: &Label, w: &Words) {
+    let _ = write!(out, "<h2>{}</h2><ol class=\"chain\" id=\"lineage\">", w.lineage);
+    for (i, a) in std::iter::once(&label.asset).chain(&label.ancestors).enumerate() {
+        let name = escape(&title(&a.product, w));
+        let tag = if i == 0 { format!(" <small>({})</small>", w.this_item) } else { String::new() };
+        let label_path =
+            a.gs1.as_ref().map(|l| format!(" <span class=\"k\">{}</span>", escape(&l.to_path())));
+        let _ = write!(out, "<li data-asset=\"{}\">{name}{tag}{}</li>", a.id, label_path.unwrap_or_default());
+    }
+    out.push_str("</ol>");
+}
+
+fn certificates(out: &mut String, label: &Label, names: &Names<'_>) {
+    let w = names.words;
+    let _ = write!(out, "<h2>{}</h2><ul id=\"certificates\">", w.certificates);
+    let mut any = false;
+    for e in &label.events {
+        let Act::Observe(o) = &e.record().act else { continue };
+        let line = match &o.event {
+            Event::LabCertificate { laboratory, certificate, result } => fill(
+                w.certificate,
+                &[("certificate", certificate), ("laboratory", laboratory), ("result", result)],
+            ),
+            Event::Vaccination { vaccine, withdrawal_until } => {
+                let mut line =
+                    fill(w.vaccination, &[("vaccine", vaccine), ("until", &withdrawal_until.to_string())]);
+                // For an animal that was slaughtered: did the withdrawal period end first?
+                let slaughter = label.events.iter().find(|later| {
+                    later.index > e.index
+                        && matches!(&later.record().act, Act::Transform(t)
+                            if t.inputs.iter().any(|i| o.assets.iter().any(|a| a.id == i.id)))
+                });
+                if let Some(s) = slaughter {
+                    let over = terroir_shared::calendar::Date::of(s.record().at) > *withdrawal_until;
+                    line.push_str(" — ");
+                    line.push_str(if over { w.withdrawal_over } else { w.withdrawal_running });
+                }
+                line
+            }
+            _ => continue,
+        };
+        any = true;
+        let _ = write!(out, "<li data-r=\"{}\">{}</li>", e.record_id, escape(&line));
+    }
+    if !any {
+        let _ = write!(out, "<li>{}</li>", w.no_certificates);
+    }
+    out.push_str("</ul>");
+}
+
+fn journey(out: &mut String, label: &Label, names: &Names<'_>) {
+    let w = names.words;
+    let _ = write!(out, "<h2>{}</h2><ol id=\"journey\">", w.journey);
+    for e in &label.events {
+        let r = e.record();
+        let about = about(label, e)
+            .map(|a| format!(" <small>({})</small>", escape(&title(&a.product, w))))
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "<li data-r=\"{}\"><time>{}</time> {}{about} <small>{}</small></li>",
+            e.record_id,
+            date(r.at),
+            escape(&describe(e, names)),
+            escape(&fill(w.by, &[("party", &names.party(&r.party))])),
+        );
+    }
+    out.push_str("</ol>");
+}
+
+/// The ancestor a record is about, when it is not about the scanned item itself.
+fn about<'a>(label: &'a Label, e: &LabelEvent) -> Option<&'a Asset> {
+    let concerns =
+        |a: &Asset| a.created_by == e.record_id || e.record().act.touches().iter().any(|t| t.id == a.id);
+    if concerns(&label.asset) {
+        return None;
+    }
+    label.ancestors.iter().find(|a| concerns(a))
+}
+
+fn describe(e: &LabelEvent, names: &Names<'_>) -> String {
+    let w = names.words;
+    match &e.record().act {
+        Act::Commission(_) | Act::RegisterParty(_) | Act::AuthoriseDevice(_) | Act::RevokeDevice(_) => {
+            w.registered.into()
+        }
+        Act::Observe(o) => match &o.event {
+            Event::Vaccination { vaccine, withdrawal_until } => {
+                fill(w.vaccination, &[("vaccine", vaccine), ("until", &withdrawal_until.to_string())])
+            }
+            Event::Weighing { mass_g } => fill(w.weighed, &[("kg", &kilograms(*mass_g))]),
+            Event::Movement { from, to } => fill(w.moved, &[("from", from), ("to", to)]),
+            Event::Picking { garden, mass_g } => {
+                fill(w.picked, &[("garden", garden), ("kg", &kilograms(*mass_g))])
+            }
+            Event::Pressing { press } => fill(w.pressing, &[("press", press)]),
+            Event::Storage { location } => fill(w.stored, &[("location", location)]),
+            Event::LabCertificate { laboratory, certificate, result } => fill(
+                w.certificate,
+                &[("certificate", certificate), ("laboratory", laboratory), ("result", result)],
+            ),
+            Event::Note { text } => fill(w.note, &[("text", text)]),
+        },
+        Act::Transfer(t) => fill(w.sold_to, &[("party", &names.party(&t.to))]),
+        Act::Custody(c) => fill(w.handed_to, &[("party", &names.party(&c.to))]),
+        Act::Split(s) => fill(w.split_into, &[("n", &s.parts.len().to_string())]),
+        Act::Merge(m) => fill(w.merged, &[("n", &m.assets.len().to_string())]),
+        Act::Transform(t) => fill(w.processed, &[("process", &t.process)]),
+        Act::Pledge(p) => fill(w.pledged_to, &[("party", &names.party(&p.financier))]),
+        Act::Release(_) => w.released.into(),
+        Act::Retire(r) => fill(w.left_chain, &[("reason", &r.reason)]),
+    }
+}
+
+fn date(at: Timestamp) -> String {
+    let s = at.to_rfc3339();
+    s.get(..10).unwrap_or(&s).to_owned()
+}
+
+/// The asset as JSON inside a `<script>` element: `<` escaped so no text can close it.
+fn script_json(asset: &Asset) -> String {
+    serde_json::to_string(asset).unwrap_or_default().replace('<', "\\u003c")
+}
+
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

@@ -1,0 +1,311 @@
+//! The buyer's scan: the page at a label's URI (in the buyer's language, readable without
+//! scripts), its JSON form for apps, the evidence the page's script checks it with, the script
+//! itself, label check counts with the signs of a copied label, and the log's key at a
+//! well-known path.
+
+mod html;
+pub mod words;
+
+use std::sync::{Arc, OnceLock};
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use terroir_shared::Hash;
+use terroir_shared::asset::{Asset, AssetId};
+use terroir_shared::gs1::DigitalLink;
+use terroir_shared::party::Party;
+use terroir_shared::record::Record;
+
+use super::AppState;
+use super::problem::ApiError;
+use super::schemas as wire;
+use crate::service::ServiceError;
+use crate::service::cache::CachedAsset;
+use crate::service::clones::{self, CloneSign};
+use crate::service::label::{self, Label};
+use crate::service::scans::{Check, Region, Tally};
+pub use html::escape;
+use words::Lang;
+
+/// The page's script: a plain ES module, no build step.
+const SCRIPT: &str = include_str!("scan.js");
+
+/// Where the script is served: its content hash is in the name, so it is cached for good.
+pub fn script_path() -> &'static str {
+    static PATH: OnceLock<String> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let hash = Hash::sha256(SCRIPT.as_bytes()).to_string();
+        format!("/static/scan.{}.js", hash.get(..16).unwrap_or(&hash))
+    })
+}
+
+#[utoipa::path(
+    get,
+    path = "/static/{name}",
+    tag = "resolver",
+    summary = "The label page's script",
+    description = "The script that checks a label's records in the buyer's browser. Its name carries a hash of \
+        its content, so it is served with `Cache-Control: immutable`; any other name is not found.",
+    params(("name" = String, Path, description = "`scan.<16 hex digits>.js`, as the label page names it.")),
+    responses(
+        (status = 200, description = "The script.", body = String, content_type = "text/javascript"),
+        (status = 404, description = "`not_found`: no such file.", body = wire::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn script(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    if req.path() != script_path() {
+        return Err(ApiError::NotFound(format!("the file {}", req.path())));
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .body(SCRIPT))
+}
+
+#[utoipa::path(
+    get,
+    path = "/.well-known/terroir-log-key",
+    tag = "log",
+    summary = "The log's verifier key",
+    description = "The C2SP signed-note verifier key the log signs its checkpoints with, as plain text: the key \
+        every label page pins, published where witnesses, mirrors and buyers can compare it.",
+    responses(
+        (status = 200, description = "The key and a newline.", body = String, content_type = "text/plain"),
+    )
+)]
+pub async fn log_key(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(format!("{}\n", state.ledger.vkey()))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/assets/{id}/evidence",
+    tag = "assets",
+    summary = "What a phone checks a label with",
+    description = "The asset and its ancestors (each with its position among the outputs of the record that \
+        created it), every entry of their journey, the registrations of the parties named and the \
+        authorisations of the station keys that signed, each entry with its inclusion proof in the latest \
+        checkpoint, and that checkpoint. Served with `Cache-Control: no-cache`.",
+    params(
+        ("id" = String, Path, description = "The asset id: 64 lowercase hex digits.", pattern = "^[0-9a-f]{64}$"),
+    ),
+    responses(
+        (status = 200, description = "The evidence.", body = wire::Evidence, content_type = "application/json"),
+        (status = 400, description = "`bad_request`: the id is not 64 lowercase hex digits.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such asset.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn evidence(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = super::assets::asset_id(&id)?;
+    let asset = super::assets::current(&state, id).await?;
+    let size = state.ledger.latest_checkpoint().map_or(0, |c| c.size);
+    let json = match asset.evidence(size) {
+        Some(json) => json,
+        None => {
+            let found = state.read(move |conn| Ok(label::evidence(conn, &id)?)).await?;
+            let evidence = found.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
+            let json = web::Bytes::from(
+                serde_json::to_vec(&evidence)
+                    .map_err(|e| ApiError::Internal(ServiceError::Integrity(e.to_string())))?,
+            );
+            asset.keep_evidence(evidence.size, json.clone());
+            json
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(json))
+}
+
+/// A check the buyer's page reports.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CheckRequest {
+    /// The buyer's coarse region, `"lat,lon"` in whole degrees, worked out on the phone; only if the
+    /// buyer chose to send it.
+    #[schema(example = "25,102")]
+    region: Option<String>,
+    /// True when the buyer only adds the region of a check already counted.
+    #[serde(default)]
+    again: bool,
+}
+
+/// A label's check counts and the signs of a copy they show.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Checks {
+    #[serde(flatten)]
+    pub tally: Tally,
+    /// The units the label stands for.
+    pub units: u64,
+    pub signs: Vec<CloneSign>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/assets/{id}/scans",
+    tag = "assets",
+    summary = "Count a check of a label",
+    description = "Counts one check of the asset's label (no address or other personal data is kept; a coarse \
+        region only if the body carries one) and answers the label's counts: how often, when first and last, \
+        from which regions, and the signs of a copied label they show. The label page sends this once per \
+        browser and asset.",
+    params(
+        ("id" = String, Path, description = "The asset id: 64 lowercase hex digits.", pattern = "^[0-9a-f]{64}$"),
+    ),
+    request_body(content = CheckRequest, description = "Optional: the buyer's region.", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The label's counts.", body = wire::Checks, content_type = "application/json"),
+        (status = 400, description = "`bad_request`: the id or the region is not valid, or the body is not such an object.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such asset.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn count_check(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let id = super::assets::asset_id(&id)?;
+    let request: CheckRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        CheckRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("the check: {e}")))?
+    };
+    let region = match &request.region {
+        Some(r) => Some(Region::parse(r).ok_or_else(|| {
+            ApiError::BadRequest(format!("`{r}` is not a region (whole degrees `lat,lon`)"))
+        })?),
+        None => None,
+    };
+    let asset = super::assets::current(&state, id).await?;
+    load_checks(&state, &id)?;
+    let check = Check { counted: !request.again, late: clones::has_left_chain(&asset.asset), region };
+    let tally = state.scans.add(&id, check);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(checks(&asset.asset, tally)))
+}
+
+fn load_checks(state: &AppState, id: &AssetId) -> Result<(), ApiError> {
+    if !state.scans.knows(id) {
+        state.read_now(|conn| Ok(state.scans.load(conn, id)?))?;
+    }
+    Ok(())
+}
+
+fn checks(asset: &Asset, tally: Tally) -> Checks {
+    Checks { units: clones::units(asset), signs: clones::signs(asset, &tally), tally }
+}
+
+/// The label page in the buyer's language: from the cache while nothing it shows has changed.
+pub(super) async fn page(
+    state: &AppState,
+    req: &HttpRequest,
+    asset: Arc<CachedAsset>,
+    link: DigitalLink,
+) -> Result<HttpResponse, ApiError> {
+    let header = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let lang = Lang::from_accept_language(header);
+    let slot = lang as usize;
+    let size = state.ledger.latest_checkpoint().map_or(0, |c| c.size);
+    let body = match asset.page(slot, size) {
+        Some(page) => page,
+        None => {
+            let id = asset.asset.id;
+            let label = state.read(move |conn| Ok(label::read(conn, &id)?)).await?;
+            let label = label.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
+            let canonical = label.asset.gs1.clone().unwrap_or(link);
+            let vkey = state.ledger.vkey();
+            let cx = html::PageContext {
+                lang,
+                link: &canonical,
+                base_url: &state.base_url,
+                vkey: &vkey,
+                script: script_path(),
+            };
+            let page = web::Bytes::from(html::render(&label, &cx));
+            asset.keep_page(slot, size, label.lineage_settled(), page.clone());
+            page
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::VARY, "Accept, Accept-Language"))
+        .insert_header((header::CONTENT_LANGUAGE, lang.tag()))
+        .body(body))
+}
+
+/// The label's answer for apps: the asset's fields, then what the page shows.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LabelAnswer {
+    #[serde(flatten)]
+    asset: Asset,
+    /// Where it came from, breadth first.
+    lineage: Vec<Asset>,
+    /// Every entry that touched it or an ancestor, oldest first.
+    journey: Vec<JourneyItem>,
+    parties: Vec<Party>,
+    checks: Checks,
+    /// The key the page's checks are made against.
+    verifier_key: String,
+    evidence: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JourneyItem {
+    index: u64,
+    record_id: Hash,
+    record: Record,
+}
+
+pub(super) async fn json(state: &AppState, asset: Arc<CachedAsset>) -> Result<HttpResponse, ApiError> {
+    let id = asset.asset.id;
+    let label = state.read(move |conn| Ok(label::read(conn, &id)?)).await?;
+    let Label { asset: current, ancestors, events, parties } =
+        label.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
+    load_checks(state, &id)?;
+    let tally = state.scans.tally(&id).unwrap_or_default();
+    let answer = LabelAnswer {
+        checks: checks(&current, tally),
+        asset: current,
+        lineage: ancestors,
+        journey: events
+            .into_iter()
+            .map(|e| JourneyItem { index: e.index, record_id: e.record_id, record: e.entry.record.record })
+            .collect(),
+        parties: parties.into_values().collect(),
+        verifier_key: state.ledger.vkey(),
+        evidence: format!("/api/assets/{id}/evidence"),
+    };
+    Ok(HttpResponse::Ok().insert_header((header::VARY, "Accept, Accept-Language")).json(answer))
+}
+
+/// The page for a label that cannot be checked, in the buyer's language.
+pub(super) fn error_page(req: &HttpRequest, e: &ApiError) -> HttpResponse {
+    use actix_web::ResponseError as _;
+    let header = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let lang = Lang::from_accept_language(header);
+    let w = lang.words();
+    let body = format!(
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title><style>{}</style></head><body><section class=\"v v-bad\"><h1>{}</h1>\
+         <p>{}</p><p><small>code: {}</small></p></section></body></html>",
+        lang.tag(),
+        w.not_found_title,
+        html::STYLE,
+        w.not_found,
+        escape(&e.to_string()),
+        e.code()
+    );
+    HttpResponse::build(e.status_code())
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::VARY, "Accept, Accept-Language"))
+        .body(body)
+}

@@ -1,0 +1,276 @@
+//! Every word the buyer's page shows, in English and Chinese. The server picks the language
+//! from `Accept-Language`; the page's script has its own few words for the verdict.
+
+/// The buyer's language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    /// The language the browser prefers most among those the page speaks; English otherwise.
+    pub fn from_accept_language(header: &str) -> Lang {
+        let mut best = (Lang::En, -1.0f32);
+        for item in header.split(',') {
+            let mut parts = item.split(';');
+            let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.parse::<f32>().ok()))
+                .unwrap_or(1.0);
+            let lang = match tag.split('-').next() {
+                Some("zh") => Lang::Zh,
+                Some("en") => Lang::En,
+                _ => continue,
+            };
+            if q > best.1 {
+                best = (lang, q);
+            }
+        }
+        best.0
+    }
+
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh-CN",
+        }
+    }
+
+    pub fn words(self) -> &'static Words {
+        match self {
+            Lang::En => &EN,
+            Lang::Zh => &ZH,
+        }
+    }
+}
+
+/// Replaces each `{name}` in `template` by its value.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = template.to_owned();
+    for (name, value) in values {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+/// The page's words. Templates name their blanks: `{garden}`, `{party}`.
+pub struct Words {
+    pub cattle: &'static str,
+    pub carcass: &'static str,
+    pub cut: &'static str,
+    pub maocha: &'static str,
+    pub cake: &'static str,
+    pub lot: &'static str,
+    pub not_found_title: &'static str,
+    pub not_found: &'static str,
+    pub checking: &'static str,
+    pub no_script: &'static str,
+    pub origin: &'static str,
+    pub mountain: &'static str,
+    pub harvest: &'static str,
+    pub pressed: &'static str,
+    pub holding: &'static str,
+    pub born: &'static str,
+    pub breed: &'static str,
+    pub quantity: &'static str,
+    pub status: &'static str,
+    pub owner: &'static str,
+    pub custodian: &'static str,
+    pub registered_by: &'static str,
+    pub pledge: &'static str,
+    pub no_pledge: &'static str,
+    pub active: &'static str,
+    pub pledged: &'static str,
+    pub contained: &'static str,
+    pub consumed: &'static str,
+    pub retired: &'static str,
+    pub lineage: &'static str,
+    pub this_item: &'static str,
+    pub certificates: &'static str,
+    pub no_certificates: &'static str,
+    pub certificate: &'static str,
+    pub vaccination: &'static str,
+    pub withdrawal_over: &'static str,
+    pub withdrawal_running: &'static str,
+    pub journey: &'static str,
+    pub by: &'static str,
+    pub registered: &'static str,
+    pub weighed: &'static str,
+    pub moved: &'static str,
+    pub picked: &'static str,
+    pub pressing: &'static str,
+    pub stored: &'static str,
+    pub note: &'static str,
+    pub sold_to: &'static str,
+    pub handed_to: &'static str,
+    pub split_into: &'static str,
+    pub merged: &'static str,
+    pub processed: &'static str,
+    pub pledged_to: &'static str,
+    pub released: &'static str,
+    pub left_chain: &'static str,
+    pub scans: &'static str,
+    pub scans_pending: &'static str,
+    pub checked: &'static str,
+    pub trust: &'static str,
+    pub log_key: &'static str,
+    pub signed_records: &'static str,
+    pub unknown_party: &'static str,
+}
+
+const EN: Words = Words {
+    cattle: "{breed} cattle, ear tag {tag}",
+    carcass: "Beef carcass",
+    cut: "Beef: {cut}",
+    maocha: "Maocha from {garden}",
+    cake: "Pu'er tea cake, {weight} g, {garden}",
+    lot: "Lot of Pu'er cakes, {garden}",
+    not_found_title: "Label not verified",
+    not_found: "This label could not be checked",
+    checking: "Checking the records on this phone…",
+    no_script: "Scripts are off, so this phone has checked nothing: what follows is the server's account. \
+        Turn scripts on to let the phone verify the signatures and proofs itself.",
+    origin: "Origin",
+    mountain: "Mountain",
+    harvest: "Harvest",
+    pressed: "Pressed",
+    holding: "Holding",
+    born: "Born",
+    breed: "Breed",
+    quantity: "Quantity",
+    status: "Status",
+    owner: "Owner",
+    custodian: "Held by",
+    registered_by: "Registered by",
+    pledge: "Pledge",
+    no_pledge: "not pledged",
+    active: "in trade",
+    pledged: "pledged as collateral to {party}",
+    contained: "packed in its lot",
+    consumed: "used up (split or processed into other goods)",
+    retired: "out of the chain: {reason}",
+    lineage: "Where it comes from",
+    this_item: "this item",
+    certificates: "Certificates and health",
+    no_certificates: "No certificate or vaccination recorded.",
+    certificate: "Lab certificate {certificate} from {laboratory}: {result}",
+    vaccination: "Vaccinated ({vaccine}); withdrawal period until {until}",
+    withdrawal_over: "ended before slaughter",
+    withdrawal_running: "NOT over at slaughter",
+    journey: "Journey",
+    by: "by {party}",
+    registered: "registered",
+    weighed: "weighed: {kg} kg",
+    moved: "moved from {from} to {to}",
+    picked: "{kg} kg of fresh leaf picked in {garden}",
+    pressing: "pressed: {press}",
+    stored: "stored: {location}",
+    note: "note: {text}",
+    sold_to: "sold to {party}",
+    handed_to: "handed to {party} for safekeeping",
+    split_into: "split into {n} lots",
+    merged: "merged from {n} lots",
+    processed: "processed: {process}",
+    pledged_to: "pledged to {party}",
+    released: "pledge released",
+    left_chain: "left the chain: {reason}",
+    scans: "Checks of this label",
+    scans_pending: "The count of checks appears once this phone has checked the records.",
+    checked: "What this phone checked",
+    trust: "Your phone recomputes every record's hash, checks its Ed25519 signature and its \
+        inclusion proof, and checks that the checkpoint is signed by the log key below. That key \
+        came with this page: compare it with the key the log publishes at \
+        /.well-known/terroir-log-key and with what witnesses and mirrors of the log report. A \
+        server that lied could also send another key; a matching key is what makes the check \
+        independent of this server.",
+    log_key: "Log key",
+    signed_records: "All signed records and proofs (JSON)",
+    unknown_party: "party {id}",
+};
+
+const ZH: Words = Words {
+    cattle: "{breed}牛，耳标 {tag}",
+    carcass: "牛胴体",
+    cut: "牛肉：{cut}",
+    maocha: "{garden}毛茶",
+    cake: "普洱茶饼，{weight} 克，{garden}",
+    lot: "普洱茶饼批次，{garden}",
+    not_found_title: "标签未通过核验",
+    not_found: "无法核验此标签",
+    checking: "正在本机核验记录……",
+    no_script: "脚本已关闭，本机尚未核验任何内容：以下为服务器提供的信息。开启脚本后，手机将自行核验签名与证明。",
+    origin: "产地",
+    mountain: "山头",
+    harvest: "采摘季",
+    pressed: "压制日期",
+    holding: "养殖场",
+    born: "出生日期",
+    breed: "品种",
+    quantity: "数量",
+    status: "状态",
+    owner: "所有者",
+    custodian: "保管方",
+    registered_by: "登记方",
+    pledge: "质押",
+    no_pledge: "未质押",
+    active: "流通中",
+    pledged: "已质押给 {party}",
+    contained: "装于所属批次中",
+    consumed: "已分拆或加工为其他货品",
+    retired: "已退出流通：{reason}",
+    lineage: "来源",
+    this_item: "本品",
+    certificates: "证书与检疫",
+    no_certificates: "暂无证书或免疫记录。",
+    certificate: "检测报告 {certificate}（{laboratory}）：{result}",
+    vaccination: "已免疫（{vaccine}），休药期至 {until}",
+    withdrawal_over: "屠宰前已结束",
+    withdrawal_running: "屠宰时尚未结束",
+    journey: "履历",
+    by: "记录方：{party}",
+    registered: "登记",
+    weighed: "称重：{kg} 公斤",
+    moved: "运输：{from} → {to}",
+    picked: "于{garden}采摘鲜叶 {kg} 公斤",
+    pressing: "压制：{press}",
+    stored: "仓储：{location}",
+    note: "备注：{text}",
+    sold_to: "转让给 {party}",
+    handed_to: "交由 {party} 保管",
+    split_into: "分拆为 {n} 批",
+    merged: "由 {n} 批合并",
+    processed: "加工：{process}",
+    pledged_to: "质押给 {party}",
+    released: "解除质押",
+    left_chain: "退出流通：{reason}",
+    scans: "本标签的核验记录",
+    scans_pending: "本机核验完成后显示核验次数。",
+    checked: "本机核验了什么",
+    trust: "您的手机会重新计算每条记录的哈希，核验其 Ed25519 签名与包含证明，并核验检查点由下方的日志公钥签署。\
+        该公钥随本页提供：请与日志在 /.well-known/terroir-log-key 公布的公钥以及见证方、镜像报告的公钥比对。\
+        不诚实的服务器也可能提供另一把公钥；公钥一致，核验才独立于本服务器。",
+    log_key: "日志公钥",
+    signed_records: "全部签名记录与证明（JSON）",
+    unknown_party: "参与方 {id}",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_preferred_language_wins() {
+        assert_eq!(Lang::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"), Lang::Zh);
+        assert_eq!(Lang::from_accept_language("en-GB,en;q=0.9,zh;q=0.5"), Lang::En);
+        assert_eq!(Lang::from_accept_language("fr-FR,zh-TW;q=0.7,en;q=0.3"), Lang::Zh);
+        assert_eq!(Lang::from_accept_language("de"), Lang::En);
+        assert_eq!(Lang::from_accept_language(""), Lang::En);
+    }
+
+    #[test]
+    fn blanks_are_filled() {
+        assert_eq!(fill(EN.sold_to, &[("party", "Trader")]), "sold to Trader");
+        assert_eq!(fill(ZH.moved, &[("from", "A"), ("to", "B")]), "运输：A → B");
+    }
+}

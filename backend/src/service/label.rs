@@ -1,0 +1,198 @@
+//! What a label's scan shows: the asset, where it came from (its ancestors up to the
+//! commissioned origins), every record that touched any of them, and who the parties are.
+//! The buyer's page and the label's JSON answer are both rendered from one [`Label`]; the
+//! [`Evidence`] adds what a phone needs to check it alone: the signed entries, each with its
+//! inclusion proof, and the checkpoint they are proven against.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use diesel::sqlite::SqliteConnection;
+use serde::Serialize;
+use terroir_shared::Hash;
+use terroir_shared::asset::{Asset, AssetId, Status};
+use terroir_shared::entry::LedgerEntry;
+use terroir_shared::log::prove_inclusion;
+use terroir_shared::party::{Party, PartyId};
+use terroir_shared::record::{Act, Record};
+
+use super::ServiceError;
+use crate::db::{self, nodes::DbNodes};
+
+/// The most ancestors a label shows: far more than any real chain (animal → carcass → cut,
+/// maocha → lot → sub-lot → cake), few enough to keep a page light.
+pub const MAX_ANCESTORS: usize = 64;
+
+/// An asset and everything its label shows.
+#[derive(Debug)]
+pub struct Label {
+    pub asset: Asset,
+    /// Where it came from, breadth first: parents, then their parents.
+    pub ancestors: Vec<Asset>,
+    /// Every entry that touched the asset or an ancestor, oldest first.
+    pub events: Vec<LabelEvent>,
+    /// Every party named by the asset, its ancestors or their records.
+    pub parties: BTreeMap<PartyId, Party>,
+}
+
+/// One entry of the journey.
+#[derive(Debug)]
+pub struct LabelEvent {
+    pub index: u64,
+    pub record_id: Hash,
+    pub entry: LedgerEntry,
+}
+
+impl LabelEvent {
+    pub fn record(&self) -> &Record {
+        &self.entry.record.record
+    }
+}
+
+impl Label {
+    /// Whether nothing this label shows can change any more: every ancestor is used up or out
+    /// of the chain, so only a record touching the asset itself could change the page.
+    pub fn lineage_settled(&self) -> bool {
+        self.ancestors.iter().all(|a| matches!(a.status, Status::Consumed | Status::Retired { .. }))
+    }
+
+    /// The asset or ancestor with this id.
+    pub fn find(&self, id: &AssetId) -> Option<&Asset> {
+        std::iter::once(&self.asset).chain(&self.ancestors).find(|a| a.id == *id)
+    }
+
+    pub fn party_name(&self, id: &PartyId) -> Option<&str> {
+        self.parties.get(id).map(|p| p.name.as_str())
+    }
+}
+
+/// Reads the label of `id`; `None` if there is no such asset.
+pub fn read(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Label>, ServiceError> {
+    let Some(asset) = db::state::asset(conn, id)? else {
+        return Ok(None);
+    };
+    let ancestors = super::reads::ancestors(conn, id, MAX_ANCESTORS)?;
+    let mut indexes = BTreeSet::new();
+    for a in std::iter::once(&asset).chain(&ancestors) {
+        indexes.extend(db::lineage::entries_of(conn, &a.id)?);
+    }
+    let indexes: Vec<i64> = indexes.into_iter().collect();
+    let mut events = Vec::with_capacity(indexes.len());
+    for row in db::entries::many(conn, &indexes)? {
+        let view = super::reads::entry_view(row)?;
+        events.push(LabelEvent { index: view.index, record_id: view.record_id, entry: view.entry });
+    }
+    events.sort_by_key(|e| e.index);
+    let mut named: BTreeSet<PartyId> = BTreeSet::new();
+    for a in std::iter::once(&asset).chain(&ancestors) {
+        named.extend([a.owner, a.custodian]);
+        if let Status::Pledged { financier } = a.status {
+            named.insert(financier);
+        }
+    }
+    for e in &events {
+        named.insert(e.record().party);
+        match &e.record().act {
+            Act::Transfer(t) => named.insert(t.to),
+            Act::Custody(c) => named.insert(c.to),
+            Act::Pledge(p) => named.insert(p.financier),
+            _ => false,
+        };
+    }
+    let mut parties = BTreeMap::new();
+    for p in named {
+        if let Some(party) = db::state::party(conn, &p)? {
+            parties.insert(p, party);
+        }
+    }
+    Ok(Some(Label { asset, ancestors, events, parties }))
+}
+
+/// Everything a phone needs to check a label by itself.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Evidence {
+    /// The size of the tree the checkpoint signs.
+    #[serde(skip)]
+    pub size: u64,
+    /// The checkpoint every proof is against: a C2SP signed note.
+    pub checkpoint: String,
+    /// The asset first, then its ancestors, each with its position among the outputs of the
+    /// record that created it (its id is `SHA-256("terroir-asset-v1\n" ‖ record ‖ position)`).
+    pub assets: Vec<ShownAsset>,
+    /// The entries of the journey, the registrations of every party named and the
+    /// authorisations of every station key that signed, oldest first.
+    pub entries: Vec<ProvenLeaf>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShownAsset {
+    #[serde(flatten)]
+    pub asset: Asset,
+    pub output: u32,
+}
+
+/// An entry with the path that proves leaf `entry.index` in the checkpoint's tree.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProvenLeaf {
+    pub entry: LedgerEntry,
+    pub proof: Vec<Hash>,
+}
+
+/// The label of `id` with its evidence, read in one transaction so that every entry lies
+/// inside the checkpoint read with it.
+pub fn evidence(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Evidence>, ServiceError> {
+    use diesel::Connection as _;
+    conn.transaction(|conn| {
+        let Some(checkpoint) = db::checkpoints::latest(conn)? else {
+            return Ok(None);
+        };
+        let Some(label) = read(conn, id)? else {
+            return Ok(None);
+        };
+        let size = checkpoint.size as u64;
+        let mut wanted: BTreeMap<u64, Option<LedgerEntry>> = BTreeMap::new();
+        for e in &label.events {
+            wanted.insert(e.index, Some(e.entry.clone()));
+        }
+        // Who the parties are, and that each station key that signed was authorised.
+        let mut extra: BTreeSet<Hash> = label.parties.values().map(|p| p.registered_by).collect();
+        for e in &label.events {
+            let r = e.record();
+            if r.signer != r.party.0
+                && let Some(device) = db::state::device(conn, &r.signer)?
+            {
+                extra.insert(device.authorised_by);
+            }
+        }
+        for record in extra {
+            if let Some(index) = db::entries::index_of(conn, record.as_bytes())? {
+                wanted.entry(index as u64).or_insert(None);
+            }
+        }
+        let missing: Vec<i64> = wanted.iter().filter(|(_, e)| e.is_none()).map(|(i, _)| *i as i64).collect();
+        for row in db::entries::many(conn, &missing)? {
+            let view = super::reads::entry_view(row)?;
+            wanted.insert(view.index, Some(view.entry));
+        }
+        let nodes = DbNodes::new(conn);
+        let mut entries = Vec::with_capacity(wanted.len());
+        for (index, entry) in wanted {
+            let (Some(entry), true) = (entry, index < size) else { continue };
+            let proof = prove_inclusion(index, size, &nodes)?.path;
+            entries.push(ProvenLeaf { entry, proof });
+        }
+        let assets = std::iter::once(label.asset)
+            .chain(label.ancestors)
+            .map(|asset| ShownAsset { output: output_position(&asset), asset })
+            .collect();
+        Ok(Some(Evidence { size, checkpoint: checkpoint.note, assets, entries }))
+    })
+}
+
+/// The position of `asset` among the outputs of the record that created it.
+fn output_position(asset: &Asset) -> u32 {
+    let limit = u32::try_from(2 * terroir_shared::rules::MAX_OUTPUTS).unwrap_or(u32::MAX);
+    (0..limit).find(|n| AssetId::derive(&asset.created_by, *n) == asset.id).unwrap_or(u32::MAX)
+}

@@ -1,0 +1,201 @@
+//! The buyer's label: the evidence a phone checks (verified here with the core's own
+//! verifiers), the page in both languages, its script, the JSON answer for apps, and check
+//! counts with the signs of a copied label.
+
+use serde_json::{Value, json};
+use terroir_shared::asset::{AssetId, AssetRef};
+use terroir_shared::entry::LedgerEntry;
+use terroir_shared::gs1::DigitalLink;
+use terroir_shared::log::{InclusionProof, verify_checkpoint};
+use terroir_shared::party::Role;
+use terroir_shared::record::*;
+
+use crate::support::*;
+
+const LOT: &str = "/01/09506000134352/10/BL-1";
+const CAKE: &str = "/01/09506000134352/10/BL-1/21/007";
+
+/// A co-op commissions a lot of 10 cakes (one token per cake) through its station, then sells
+/// the lot to a trader. Returns the cake's and the lot's ids.
+async fn cakes<S>(h: &mut Harness, app: &S) -> (AssetId, AssetId)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    let (coop, station, trader) = (key(1), key(11), key(2));
+    let auth = Act::AuthoriseDevice(AuthoriseDevice::new(&station, &party(&coop), ORIGIN, "village station"));
+    let records = vec![
+        h.register(&coop, "Bulang Co-op", &[Role::Cooperative]),
+        h.register(&trader, "Trader", &[Role::Trader]),
+        h.own(&coop, auth),
+    ];
+    for r in records {
+        assert_eq!(post(app, "/api/records", &r).await.0, 201);
+    }
+    let mut lot = tea_lot("Laobanzhang", 10);
+    lot.gs1 = Some(DigitalLink::parse(LOT).expect("link"));
+    lot.units = Some(UnitTokens { serial_digits: 3 });
+    let commission = h.sign(&station, party(&coop), Act::Commission(Commission { assets: vec![lot] }));
+    assert_eq!(post(app, "/api/records", &commission).await.0, 201);
+    let lot = AssetRef { id: AssetId::derive(&commission.id(), 0), head: commission.id() };
+    let sale = h.own(&coop, Act::Transfer(Transfer { assets: vec![lot], to: party(&trader) }));
+    assert_eq!(post(app, "/api/records", &sale).await.0, 201);
+    (AssetId::derive(&commission.id(), 7), lot.id)
+}
+
+#[actix_web::test]
+async fn the_evidence_proves_every_entry_against_one_signed_checkpoint() {
+    let mut h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let (cake, lot) = cakes(&mut h, &app).await;
+    let (status, evidence) = get(&app, &format!("/api/assets/{cake}/evidence")).await;
+    assert_eq!(status, 200);
+    let checkpoint =
+        verify_checkpoint(evidence["checkpoint"].as_str().expect("note"), &h.vkey()).expect("signed");
+    let assets = evidence["assets"].as_array().expect("assets");
+    assert_eq!(assets.len(), 2, "the cake and the lot it is packed in");
+    for (a, id) in assets.iter().zip([cake, lot]) {
+        assert_eq!(a["id"], json!(id));
+        let created_by = serde_json::from_value(a["createdBy"].clone()).expect("hash");
+        let output = a["output"].as_u64().expect("output") as u32;
+        assert_eq!(AssetId::derive(&created_by, output), id, "the position derives the id");
+    }
+    let mut kinds = vec![];
+    for item in evidence["entries"].as_array().expect("entries") {
+        let entry: LedgerEntry = serde_json::from_value(item["entry"].clone()).expect("entry");
+        let path = serde_json::from_value(item["proof"].clone()).expect("path");
+        let proof = InclusionProof { index: entry.index, size: checkpoint.size, path };
+        proof.verify(&entry.leaf_hash().expect("leaf"), &checkpoint.root).expect("included");
+        kinds.push(entry.record.clone().verify().expect("signed").body().act.name());
+    }
+    // The commission and the sale of the lot, who the parties are, and that the station was
+    // authorised: the lot's sale is on the cake's page because the cake travels in it.
+    assert_eq!(kinds, ["register_party", "register_party", "authorise_device", "commission", "transfer"]);
+    assert_eq!(get(&app, &format!("/api/assets/{}/evidence", "0".repeat(64))).await.0, 404);
+}
+
+#[actix_web::test]
+async fn the_page_speaks_the_buyers_language_and_pins_the_log_key() {
+    let mut h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let (cake, _) = cakes(&mut h, &app).await;
+    let page = |lang: &'static str| {
+        let req = actix_web::test::TestRequest::get()
+            .uri(CAKE)
+            .insert_header(("accept", "text/html"))
+            .insert_header(("accept-language", lang))
+            .to_request();
+        actix_web::test::call_service(&app, req)
+    };
+    let en = String::from_utf8(actix_web::test::read_body(page("en-GB,en;q=0.9").await).await.to_vec())
+        .expect("utf-8");
+    assert!(en.contains("<h1>Pu'er tea cake, 357 g, Laobanzhang</h1>"), "{en}");
+    assert!(
+        en.contains(&format!("data-asset=\"{cake}\"")) && en.contains(&format!("data-key=\"{}\"", h.vkey()))
+    );
+    assert!(
+        en.contains("sold to Trader") && en.contains("Bulang Co-op"),
+        "the lot's sale and the co-op: {en}"
+    );
+    let zh = String::from_utf8(actix_web::test::read_body(page("zh-CN,zh;q=0.9").await).await.to_vec())
+        .expect("utf-8");
+    assert!(
+        zh.contains("<html lang=\"zh-CN\">") && zh.contains("普洱茶饼") && zh.contains("转让给 Trader"),
+        "{zh}"
+    );
+
+    // The script the page names is served for good; no other name is.
+    let script = en.split("src=\"").nth(1).and_then(|s| s.split('"').next()).expect("script");
+    let (status, js) = get_bytes(&app, script, "*/*").await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&js).contains("crypto.subtle.verify"));
+    assert_eq!(get_bytes(&app, "/static/scan.0000000000000000.js", "*/*").await.0, 404);
+    // Well under 100 KB on first load: the page (its style inline) and its script.
+    assert!(en.len() + js.len() < 60_000, "page {} + script {} bytes", en.len(), js.len());
+
+    let (status, key) = get_bytes(&app, "/.well-known/terroir-log-key", "*/*").await;
+    assert_eq!((status, String::from_utf8(key).expect("utf-8")), (200, format!("{}\n", h.vkey())));
+}
+
+#[actix_web::test]
+async fn checks_are_counted_and_a_copied_labels_pattern_is_named() {
+    let mut h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let (cake, _) = cakes(&mut h, &app).await;
+    let path = format!("/api/assets/{cake}/scans");
+    let (status, first) = post(&app, &path, &json!({})).await;
+    assert_eq!(
+        (status, first["count"].as_u64(), first["units"].as_u64()),
+        (200, Some(1), Some(1)),
+        "{first}"
+    );
+    assert_eq!(first["firstAt"], json!(NOW));
+    // The region of that same check: not counted again.
+    let (_, again) = post(&app, &path, &json!({ "region": "22,100", "again": true })).await;
+    assert_eq!((again["count"].as_u64(), again["regions"]["22,100"].as_u64()), (Some(1), Some(1)), "{again}");
+    for region in ["23,113", "31,121", "39,116"] {
+        post(&app, &path, &json!({ "region": region })).await;
+    }
+    let (_, answer) = get(&app, CAKE).await;
+    assert_eq!(answer["id"], json!(cake), "the label's JSON keeps the asset's fields");
+    assert_eq!(answer["checks"]["count"], 4);
+    assert_eq!(answer["checks"]["signs"], json!([{ "sign": "regions", "areas": 4, "allowed": 3 }]));
+    assert_eq!(answer["lineage"].as_array().map(Vec::len), Some(1), "the lot");
+    assert_eq!(answer["journey"].as_array().map(Vec::len), Some(2), "commission and sale");
+    assert_eq!(answer["verifierKey"], json!(h.vkey()));
+
+    for bad in [json!({ "region": "95,100" }), json!({ "region": "Kunming" }), json!({ "ip": "10.0.0.1" })] {
+        let (status, problem) = post(&app, &path, &bad).await;
+        assert_eq!((status, problem["code"].as_str()), (400, Some("bad_request")), "{bad}");
+    }
+    assert_eq!(post(&app, &format!("/api/assets/{}/scans", "0".repeat(64)), &json!({})).await.0, 404);
+}
+
+#[actix_web::test]
+async fn checks_after_the_asset_left_the_chain_are_counted_apart() {
+    let mut h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let (_, lot) = cakes(&mut h, &app).await;
+    let trader = key(2);
+    let (_, current) = get(&app, &format!("/api/assets/{lot}")).await;
+    let head = serde_json::from_value(current["head"].clone()).expect("head");
+    let retire =
+        h.own(&trader, Act::Retire(Retire { asset: AssetRef { id: lot, head }, reason: "sold".into() }));
+    assert_eq!(post(&app, "/api/records", &retire).await.0, 201);
+    let path = format!("/api/assets/{lot}/scans");
+    let mut last = Value::Null;
+    for _ in 0..4 {
+        last = post(&app, &path, &json!({})).await.1;
+    }
+    assert_eq!(last["late"], 4);
+    assert_eq!(last["signs"], json!([{ "sign": "after_end", "late": 4, "allowed": 3 }]));
+}
+
+#[test]
+fn counts_are_written_beside_the_ledger_and_read_back_after_a_restart() {
+    use std::sync::Arc;
+    use terroir_backend::service::scans::{Check, Region, ScanCounter};
+    use terroir_shared::Hash;
+    use terroir_shared::calendar::Timestamp;
+
+    let h = Harness::new();
+    let db = h.state.database.clone();
+    let asset = AssetId(Hash::sha256(b"a label"));
+    let clock = Arc::new(|| Timestamp(NOW));
+    let (counter, thread) = ScanCounter::start(&db, clock.clone()).expect("start");
+    let region = Region::parse("25,102");
+    counter.add(&asset, Check { counted: true, late: false, region: None });
+    counter.add(&asset, Check { counted: true, late: true, region });
+    drop(counter);
+    thread.join().expect("the last counts are written when the counter stops");
+
+    let (counter, _) = ScanCounter::start(&db, clock).expect("restart");
+    let mut conn = terroir_backend::db::open_reader(&db).expect("reader");
+    counter.load(&mut conn, &asset).expect("load");
+    let tally = counter.tally(&asset).expect("known");
+    assert_eq!((tally.count, tally.late, tally.first_at), (2, 1, Some(NOW)));
+    assert_eq!(tally.regions.get(&Region::parse("25,102").expect("region")), Some(&1));
+}

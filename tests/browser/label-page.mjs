@@ -1,0 +1,76 @@
+// Opens a label page in Debian's Chromium at a phone's size, once per visit, each visit in a
+// fresh browser context (a different phone), waits for the page's own verdict and its check
+// count, saves a screenshot, and prints what the page showed as one JSON line.
+//
+// node label-page.mjs '{"screenshots": DIR, "visits": [{"url", "name", "locale"?,
+//   "geolocation"?: {latitude, longitude}, "shareRegion"?: bool, "withoutEd25519"?: bool}]}'
+
+import { chromium } from 'playwright-core';
+
+const spec = JSON.parse(process.argv[2]);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+});
+const results = [];
+try {
+  for (const visit of spec.visits) {
+    const context = await browser.newContext({
+      viewport: { width: 360, height: 740 },
+      isMobile: true,
+      hasTouch: true,
+      locale: visit.locale || 'en-GB',
+      geolocation: visit.geolocation,
+      permissions: visit.geolocation ? ['geolocation'] : [],
+    });
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    if (visit.withoutEd25519) {
+      // A browser whose WebCrypto predates Ed25519.
+      await page.addInitScript(() => {
+        const importKey = crypto.subtle.importKey.bind(crypto.subtle);
+        crypto.subtle.importKey = (format, key, algorithm, ...rest) =>
+          (algorithm && (algorithm.name || algorithm)) === 'Ed25519'
+            ? Promise.reject(new DOMException('Ed25519 is not supported', 'NotSupportedError'))
+            : importKey(format, key, algorithm, ...rest);
+      });
+    }
+    const response = await page.goto(visit.url);
+    await page.waitForFunction(() => document.body.dataset.verdict, null, { timeout: 30000 });
+    await page.waitForFunction(() => document.body.dataset.clone, null, { timeout: 30000 });
+    if (visit.shareRegion) {
+      await page.click('#share-region');
+      await page.waitForFunction(() => !document.querySelector('#share-region'), null, { timeout: 30000 });
+    }
+    // What the buyer sees first, and the whole page.
+    await page.screenshot({ path: `${spec.screenshots}/${visit.name}.png` });
+    await page.screenshot({ path: `${spec.screenshots}/${visit.name}-full.png`, fullPage: true });
+    results.push(await page.evaluate(({ status, errors }) => {
+      // An element's own text, without the signed record the page unfolds beneath it.
+      const own = (e) => [...e.childNodes].filter((n) => n.nodeName !== 'DETAILS').map((n) => n.textContent).join('');
+      const texts = (sel) => [...document.querySelectorAll(sel)].map((e) => own(e).trim());
+      return {
+        status,
+        errors,
+        lang: document.documentElement.lang,
+        verdict: document.body.dataset.verdict,
+        clone: document.body.dataset.clone,
+        title: document.querySelector('h1').textContent,
+        verdictTitle: document.querySelector('#v-title').textContent,
+        verdictLines: texts('#v-list li'),
+        cloneLines: texts('#clone li'),
+        lineage: texts('#lineage > li'),
+        certificates: texts('#certificates > li'),
+        journeyChecked: document.querySelectorAll('#journey > li.ok').length,
+        journeyFailed: document.querySelectorAll('#journey > li.bad').length,
+        scans: document.querySelector('#scan-text').textContent,
+        width: document.documentElement.scrollWidth,
+      };
+    }, { status: response.status(), errors }));
+    await context.close();
+  }
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(results));

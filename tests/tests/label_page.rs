@@ -1,0 +1,321 @@
+//! The buyer's page in a real browser: a ledger server with the sample ledger on a free port,
+//! Debian's Chromium at a phone's size driven by `browser/label-page.mjs`, and what the page
+//! itself concluded. Tampering is done in the database, as an attacker with the server's disk
+//! would; no test hook ships in the server. Screenshots go to `$CARGO_TARGET_TMPDIR/label-page`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Binary, Text};
+use diesel::sqlite::SqliteConnection;
+use serde_json::{Value, json};
+use terroir_backend::config::{Overrides, Settings};
+use terroir_shared::Hash;
+use terroir_shared::log::{LogSigner, stored_hash_index};
+
+/// One browser at a time: the machine has two cores.
+static BROWSER: Mutex<()> = Mutex::new(());
+
+const BROWSER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/browser");
+
+/// A ledger server with the sample ledger, running until the test binary exits.
+struct Demo {
+    base: String,
+    database: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Demo {
+    fn start() -> Demo {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let base = format!("http://127.0.0.1:{port}");
+        let settings = Settings::resolve(&Overrides {
+            data_dir: Some(dir.path().join("data")),
+            bind: Some(([127, 0, 0, 1], port).into()),
+            base_url: Some(base.clone()),
+            ..Overrides::default()
+        })
+        .expect("settings");
+        let database = settings.database();
+        std::thread::spawn(move || {
+            if let Err(e) =
+                actix_web::rt::System::new().block_on(terroir_backend::server::serve(settings, true))
+            {
+                eprintln!("the server stopped: {e:#}");
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while ureq::get(&format!("{base}/healthz")).call().is_err() {
+            assert!(Instant::now() < deadline, "the server did not come up");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Demo { base, database, _dir: dir }
+    }
+
+    fn db(&self) -> SqliteConnection {
+        let mut conn = SqliteConnection::establish(&self.database.to_string_lossy()).expect("database");
+        diesel::sql_query("PRAGMA busy_timeout = 10000").execute(&mut conn).expect("pragma");
+        conn
+    }
+
+    /// The page URL of the label whose GS1 path ends with `suffix`.
+    fn label(&self, suffix: &str) -> String {
+        #[derive(QueryableByName)]
+        struct Key {
+            #[diesel(sql_type = Text)]
+            key: String,
+        }
+        let keys: Vec<Key> = diesel::sql_query("SELECT key FROM identities WHERE key LIKE ?")
+            .bind::<Text, _>(format!("gs1:%{suffix}"))
+            .load(&mut self.db())
+            .expect("identities");
+        assert_eq!(keys.len(), 1, "one label ends with {suffix}");
+        format!("{}{}", self.base, keys[0].key.trim_start_matches("gs1:"))
+    }
+
+    /// The label's JSON answer (never cached, unlike the page and its evidence).
+    fn answer(&self, url: &str) -> Value {
+        ureq::get(url).set("accept", "application/json").call().expect("label").into_json().expect("json")
+    }
+
+    /// Opens each visit in its own browser context; returns what each page showed.
+    fn visit(&self, test: &str, visits: Value) -> Vec<Value> {
+        let _one = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+        let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("label-page").join(test);
+        std::fs::create_dir_all(&shots).expect("screenshot directory");
+        install_driver();
+        let spec = json!({ "screenshots": shots, "visits": visits });
+        let out = Command::new("node")
+            .arg("label-page.mjs")
+            .arg(spec.to_string())
+            .current_dir(BROWSER_DIR)
+            .output()
+            .expect("node runs (Node.js 20 or newer is needed for the browser tests)");
+        assert!(
+            out.status.success(),
+            "the browser driver failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        println!("screenshots in {}", shots.display());
+        let results: Vec<Value> = serde_json::from_slice(&out.stdout).expect("the driver's JSON");
+        for r in &results {
+            assert_eq!(r["status"], 200, "{r}");
+            assert_eq!(r["errors"], json!([]), "no script error: {r}");
+            assert!(r["width"].as_u64().is_some_and(|w| w <= 360), "nothing wider than the phone: {r}");
+        }
+        results
+    }
+}
+
+/// `npm ci` once, when the driver's package is not installed yet (`scripts/test` installs it).
+fn install_driver() {
+    if Path::new(BROWSER_DIR).join("node_modules/playwright-core").exists() {
+        return;
+    }
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(BROWSER_DIR)
+        .status()
+        .expect("npm runs");
+    assert!(status.success(), "npm ci failed in {BROWSER_DIR}");
+}
+
+const CAKE: &str = "/21/0001";
+/// The first beef cut of the first carcass, sold to a consumer on the last day of the story.
+const SOLD_CUT: &str = "/10/MH%-C01/21/0101";
+
+fn visit(url: &str, name: &str) -> Value {
+    json!({ "url": url, "name": name })
+}
+
+fn lines(r: &Value, key: &str) -> Vec<String> {
+    r[key]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+fn assert_warns(r: &Value, expected: &str) {
+    assert_eq!(r["verdict"], "bad", "{r}");
+    assert!(r["verdictTitle"].as_str().is_some_and(|t| t.starts_with("Warning")), "{r}");
+    assert!(lines(r, "verdictLines").iter().any(|l| l.contains(expected)), "`{expected}` in {r}");
+}
+
+#[test]
+fn a_genuine_cake_shows_its_whole_lineage_and_a_verdict_its_phone_computed() {
+    let demo = Demo::start();
+    let url = demo.label(CAKE);
+    let visits = json!([
+        visit(&url, "cake-en"),
+        { "url": url, "name": "cake-zh", "locale": "zh-CN" },
+    ]);
+    let [en, zh] = <[Value; 2]>::try_from(demo.visit("genuine-cake", visits)).expect("two visits");
+    assert_eq!(en["verdict"], "ok", "{en}");
+    let checked = lines(&en, "verdictLines");
+    assert!(checked.iter().any(|l| l.contains("Ed25519 signature")), "{checked:?}");
+    assert!(
+        checked.iter().any(|l| l.contains("inclusion proofs against the checkpoint of size")),
+        "{checked:?}"
+    );
+    assert!(checked.iter().any(|l| l.contains("signed by the log key localhost/terroir+")), "{checked:?}");
+    let lineage = lines(&en, "lineage");
+    assert_eq!(lineage.len(), 4, "cake ← lot ← two maocha batches: {lineage:?}");
+    assert!(lineage[0].starts_with("Pu'er tea cake, 357 g") && lineage[1].starts_with("Lot of Pu'er cakes"));
+    assert!(lineage[2..].iter().all(|l| l.starts_with("Maocha from")), "{lineage:?}");
+    assert!(lines(&en, "certificates").iter().any(|c| c.contains("Lab certificate YNTQ-")), "{en}");
+    assert!(en["journeyChecked"].as_u64().is_some_and(|n| n >= 7) && en["journeyFailed"] == 0, "{en}");
+    assert_eq!(en["clone"], "no");
+    assert!(en["scans"].as_str().is_some_and(|s| s.contains("first check")), "{en}");
+
+    assert_eq!((zh["lang"].as_str(), zh["verdict"].as_str()), (Some("zh-CN"), Some("ok")), "{zh}");
+    assert!(zh["title"].as_str().is_some_and(|t| t.starts_with("普洱茶饼")), "{zh}");
+    assert!(zh["verdictTitle"].as_str().is_some_and(|t| t.starts_with("本机已核验")), "{zh}");
+    assert!(zh["scans"].as_str().is_some_and(|s| s.contains("2 次")), "the second check: {zh}");
+}
+
+#[test]
+fn a_beef_cut_shows_its_animal_and_vaccinations_and_warns_when_checked_after_its_sale() {
+    let demo = Demo::start();
+    let url = demo.label(SOLD_CUT);
+    let visits: Vec<Value> = (1..=5).map(|n| visit(&url, &format!("sold-cut-{n}"))).collect();
+    let results = demo.visit("sold-cut", Value::Array(visits));
+    let first = &results[0];
+    assert_eq!(first["verdict"], "ok", "{first}");
+    let lineage = lines(first, "lineage");
+    assert_eq!(lineage.len(), 3, "cut ← carcass ← animal: {lineage:?}");
+    assert!(lineage[0].starts_with("Beef: tenderloin") && lineage[1].starts_with("Beef carcass"));
+    assert!(lineage[2].contains("cattle, ear tag"), "{lineage:?}");
+    let health = lines(first, "certificates");
+    assert!(
+        health.iter().any(|c| c.starts_with("Vaccinated") && c.ends_with("ended before slaughter")),
+        "{health:?}"
+    );
+    // Sold to a consumer: a few checks at home are normal, a fourth after the sale is not.
+    for r in &results[..3] {
+        assert_eq!(r["clone"], "no", "{r}");
+    }
+    for r in &results[3..] {
+        assert_eq!((r["verdict"].as_str(), r["clone"].as_str()), (Some("ok"), Some("yes")), "{r}");
+        assert!(lines(r, "cloneLines").iter().any(|l| l.contains("after the item left the chain")), "{r}");
+    }
+}
+
+#[test]
+fn a_record_altered_in_the_database_turns_the_verdict_into_a_warning() {
+    let demo = Demo::start();
+    let url = demo.label(CAKE);
+    #[derive(QueryableByName)]
+    struct Leaf {
+        #[diesel(sql_type = BigInt)]
+        idx: i64,
+        #[diesel(sql_type = Binary)]
+        leaf: Vec<u8>,
+    }
+    let mut conn = demo.db();
+    let leaves: Vec<Leaf> =
+        diesel::sql_query("SELECT idx, leaf FROM entries").load(&mut conn).expect("entries");
+    let mut cert =
+        leaves.into_iter().find(|l| contains(&l.leaf, b"lab_certificate")).expect("the lab certificate");
+    // One byte: the certificate's result now reads "compliAnt".
+    let at = find(&cert.leaf, b"\"compliant\"").expect("the result") + 7;
+    cert.leaf[at] = b'A';
+    diesel::sql_query("UPDATE entries SET leaf = ? WHERE idx = ?")
+        .bind::<Binary, _>(&cert.leaf)
+        .bind::<BigInt, _>(cert.idx)
+        .execute(&mut conn)
+        .expect("tamper");
+    let [r] = <[Value; 1]>::try_from(demo.visit("altered-record", json!([visit(&url, "altered-record")])))
+        .expect("one visit");
+    assert_warns(&r, &format!("record #{}: the signature does not match", cert.idx));
+    assert!(r["journeyFailed"].as_u64().is_some_and(|n| n >= 1), "the altered line is marked: {r}");
+}
+
+#[test]
+fn a_wrong_inclusion_proof_turns_the_verdict_into_a_warning() {
+    let demo = Demo::start();
+    let url = demo.label(CAKE);
+    let index = demo.answer(&url)["journey"][0]["index"].as_u64().expect("an entry");
+    // The stored hash of its sibling leaf is the first step of its proof.
+    let sibling = stored_hash_index(0, index ^ 1);
+    diesel::sql_query("UPDATE nodes SET hash = zeroblob(32) WHERE idx = ?")
+        .bind::<BigInt, _>(sibling as i64)
+        .execute(&mut demo.db())
+        .expect("tamper");
+    let [r] = <[Value; 1]>::try_from(demo.visit("bad-proof", json!([visit(&url, "bad-proof")])))
+        .expect("one visit");
+    assert_warns(&r, &format!("record #{index}: its inclusion proof does not lead to the checkpoint"));
+}
+
+#[test]
+fn a_checkpoint_not_signed_by_the_log_key_turns_the_verdict_into_a_warning() {
+    let demo = Demo::start();
+    let url = demo.label(CAKE);
+    let log: Value =
+        ureq::get(&format!("{}/api/log", demo.base)).call().expect("log").into_json().expect("json");
+    let (origin, size) = (log["origin"].as_str().expect("origin"), log["size"].as_u64().expect("size"));
+    let root: Hash = serde_json::from_value(log["root"].clone()).expect("root");
+    // The same tree head, signed by a key that is not the log's, under the log's name.
+    let foreign = LogSigner::new(origin, ed25519_dalek::SigningKey::from_bytes(&[7; 32])).expect("signer");
+    diesel::sql_query("UPDATE checkpoints SET note = ? WHERE size = ?")
+        .bind::<Text, _>(foreign.sign(size, &root).to_text())
+        .bind::<BigInt, _>(size as i64)
+        .execute(&mut demo.db())
+        .expect("tamper");
+    let [r] =
+        <[Value; 1]>::try_from(demo.visit("foreign-checkpoint", json!([visit(&url, "foreign-checkpoint")])))
+            .expect("one visit");
+    assert_warns(&r, "the checkpoint is not signed by the log key localhost/terroir+");
+}
+
+#[test]
+fn a_label_checked_in_distant_regions_at_once_warns_of_a_copy() {
+    let demo = Demo::start();
+    let url = demo.label(CAKE);
+    // Menghai, Guangzhou, Shanghai, Beijing: four copies of one cake's label on sale.
+    let places = [(21.97, 100.45), (23.13, 113.26), (31.23, 121.47), (39.90, 116.40)];
+    let mut visits: Vec<Value> = places
+        .iter()
+        .enumerate()
+        .map(|(n, (latitude, longitude))| {
+            json!({
+                "url": url, "name": format!("region-{n}"), "shareRegion": true,
+                "geolocation": { "latitude": latitude, "longitude": longitude },
+            })
+        })
+        .collect();
+    visits.push(visit(&url, "after-four-regions"));
+    let results = demo.visit("regions", Value::Array(visits));
+    for r in &results[..3] {
+        assert_eq!((r["verdict"].as_str(), r["clone"].as_str()), (Some("ok"), Some("no")), "{r}");
+    }
+    let last = &results[4];
+    assert_eq!((last["verdict"].as_str(), last["clone"].as_str()), (Some("ok"), Some("yes")), "{last}");
+    assert!(lines(last, "cloneLines").iter().any(|l| l.contains("checked in 4 areas far apart")), "{last}");
+    assert!(last["scans"].as_str().is_some_and(|s| s.contains("checked 5 times")), "{last}");
+}
+
+#[test]
+fn a_browser_without_ed25519_says_it_checked_nothing() {
+    let demo = Demo::start();
+    let url = demo.label(CAKE);
+    let visits = json!([{ "url": url, "name": "without-ed25519", "withoutEd25519": true }]);
+    let [r] = <[Value; 1]>::try_from(demo.visit("without-ed25519", visits)).expect("one visit");
+    assert_eq!(r["verdict"], "warn", "{r}");
+    assert!(lines(&r, "verdictLines").iter().any(|l| l.contains("cannot check Ed25519")), "{r}");
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    find(haystack, needle).is_some()
+}
