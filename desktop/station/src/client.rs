@@ -145,3 +145,27 @@ impl Client {
             .collect()
     }
 }
+
+/// The asset `id` as the ledger holds it now.
+pub fn asset(
+    client: &Client,
+    id: &terroir_shared::asset::AssetId,
+) -> crate::Result<terroir_shared::asset::Asset> {
+    let answer =
+        client.get(&format!("/api/assets/{id}")).map_err(|e| crate::StationError::Server(e.to_string()))?;
+    serde_json::from_value(answer)
+        .map_err(|e| crate::StationError::Server(format!("the ledger's asset {id} does not parse: {e}")))
+}
+
+/// The asset a label's GS1 Digital Link names: the resolver finds its id, then the asset is
+/// read in its exact form.
+pub fn resolve(
+    client: &Client,
+    link: &terroir_shared::gs1::DigitalLink,
+) -> crate::Result<terroir_shared::asset::Asset> {
+    let answer = client.get(&link.to_path()).map_err(|e| crate::StationError::Server(e.to_string()))?;
+    let id = answer["id"].as_str().and_then(|i| i.parse().ok()).ok_or_else(|| {
+        crate::StationError::Server(format!("the ledger names no asset for {}", link.to_path()))
+    })?;
+    asset(client, &id)
+}

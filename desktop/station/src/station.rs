@@ -610,18 +610,16 @@ impl Station {
     /// sent, which the ledger's state does not show yet.
     pub fn fetch_asset(&self, query: &str) -> Result<AssetRow> {
         let q = query.trim();
-        let path = if q.len() == 64 && q.bytes().all(|b| b.is_ascii_hexdigit()) {
-            format!("/api/assets/{q}")
+        let client = Client::new(&self.settings()?.server_url);
+        let asset: Asset = if let Ok(id) = q.parse::<AssetId>() {
+            crate::client::asset(&client, &id)?
         } else {
             let path = q.split_once("://").map_or(q, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
-            terroir_shared::gs1::DigitalLink::parse(path)
-                .map_err(|e| StationError::input("query", format!("an asset id or a label's address: {e}")))?
-                .to_path()
+            let link = terroir_shared::gs1::DigitalLink::parse(path).map_err(|e| {
+                StationError::input("query", format!("an asset id or a label's address: {e}"))
+            })?;
+            crate::client::resolve(&client, &link)?
         };
-        let client = Client::new(&self.settings()?.server_url);
-        let answer = client.get(&path).map_err(|e| StationError::Server(e.to_string()))?;
-        let asset: Asset = serde_json::from_value(answer)
-            .map_err(|e| StationError::Server(format!("the ledger's asset does not parse: {e}")))?;
         let id = asset.id.to_string();
         let mut conn = self.db();
         let waiting = store::records_of_asset(&mut conn, &id)?.iter().any(|r| r.state == "pending");

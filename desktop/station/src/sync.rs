@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use diesel::Connection;
 use serde::Serialize;
-use terroir_shared::asset::Asset;
 use terroir_shared::entry::LedgerEntry;
 use terroir_shared::log::{Checkpoint, Receipt, verify_checkpoint};
 use terroir_shared::party::{Party, PartyId};
@@ -210,18 +209,14 @@ impl Station {
             }
             drop(conn);
             for r in signed.body().act.touches() {
-                match client.get(&format!("/api/assets/{}", r.id)) {
-                    Ok(v) => match serde_json::from_value::<Asset>(v) {
-                        Ok(asset) => {
-                            let seq = row.seq;
-                            if let Err(e) =
-                                store::put_asset(&mut self.db(), &asset, &asset_label(&asset), seq)
-                            {
-                                tracing::warn!("cannot store asset {}: {e}", r.id);
-                            }
+                match crate::client::asset(client, &r.id) {
+                    Ok(asset) => {
+                        if let Err(e) =
+                            store::put_asset(&mut self.db(), &asset, &asset_label(&asset), row.seq)
+                        {
+                            tracing::warn!("cannot store asset {}: {e}", r.id);
                         }
-                        Err(e) => tracing::warn!("asset {} does not parse: {e}", r.id),
-                    },
+                    }
                     Err(e) => tracing::warn!("cannot read asset {}: {e}", r.id),
                 }
             }

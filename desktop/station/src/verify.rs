@@ -76,10 +76,7 @@ impl Station {
                 format!("it points elsewhere: {uri}")
             },
         });
-        let asset: Asset = serde_json::from_value(
-            client.get(&link.to_path()).map_err(|e| StationError::Server(e.to_string()))?,
-        )
-        .map_err(|e| StationError::Server(format!("the asset does not parse: {e}")))?;
+        let asset: Asset = crate::client::resolve(&client, &link)?;
         let history = client
             .get(&format!("/api/assets/{}/history", asset.id))
             .map_err(|e| StationError::Server(e.to_string()))?;
