@@ -206,6 +206,20 @@ pub fn catalogue() -> Vec<ApiError> {
         RuleViolation::NoChange("the custodian is already this party"),
         RuleViolation::Empty("name"),
         RuleViolation::WrongKindForEvent { event: "vaccination", kind: "tea lot" },
+        RuleViolation::IssuanceCapExceeded {
+            garden: "Laobanzhang".into(),
+            season: "2026 spring".into(),
+            cap: 600_000,
+            issued: 571_200,
+            requested: 35_700,
+        },
+        RuleViolation::AllowanceMissing {
+            garden: "Laobanzhang".into(),
+            season: "2026 spring".into(),
+            cap: asset,
+        },
+        RuleViolation::BadAllowance { asset, why: "it is not a garden's cap" },
+        RuleViolation::BadGardenCap("its area and its yield must both be at least 1"),
     ];
     let mut all = vec![
         ApiError::Malformed(ParseError { path: "record.act".into(), reason: "unknown act `sell`".into() }),
@@ -226,7 +240,7 @@ pub fn catalogue() -> Vec<ApiError> {
 
 /// How many variants [`ordinal`] tells apart: every `ApiError` but `Refused`, and every
 /// `RuleViolation`.
-pub const VARIANTS: usize = 9 + 38;
+pub const VARIANTS: usize = 9 + 42;
 
 /// A distinct number for each variant, `Refused` counted per rule violation. Both matches are
 /// exhaustive on purpose: a new variant does not compile until it is numbered here, and then
@@ -282,6 +296,10 @@ pub fn ordinal(e: &ApiError) -> usize {
                 RuleViolation::Empty(_) => 35,
                 RuleViolation::WrongKindForEvent { .. } => 36,
                 RuleViolation::BadUnitTokens { .. } => 37,
+                RuleViolation::IssuanceCapExceeded { .. } => 38,
+                RuleViolation::AllowanceMissing { .. } => 39,
+                RuleViolation::BadAllowance { .. } => 40,
+                RuleViolation::BadGardenCap(_) => 41,
             }
         }
     }

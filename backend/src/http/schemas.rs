@@ -29,8 +29,8 @@ pub const ACTS: [&str; 13] = [
 ];
 
 /// The product kinds an asset may be.
-pub const PRODUCT_KINDS: [&str; 7] =
-    ["live_cattle", "carcass", "beef_cut", "tea_maocha", "tea_cake", "tea_lot", "generic"];
+pub const PRODUCT_KINDS: [&str; 8] =
+    ["live_cattle", "carcass", "beef_cut", "tea_maocha", "tea_cake", "tea_lot", "tea_garden", "generic"];
 
 fn hex_string(digits: usize, description: &str) -> RefOr<Schema> {
     ObjectBuilder::new()
@@ -563,6 +563,9 @@ pub struct LabelAnswer {
     lineage: Vec<Asset>,
     journey: Vec<JourneyItem>,
     parties: Vec<Party>,
+    /// The garden caps (`tea_garden`) the tea's leaves were registered against, as they stand
+    /// now; absent for goods without one. Not part of the evidence a phone checks.
+    garden_caps: Vec<Asset>,
     checks: Checks,
     /// The log's verifier key.
     verifier_key: String,

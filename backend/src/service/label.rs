@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use diesel::sqlite::SqliteConnection;
 use serde::Serialize;
 use terroir_shared::Hash;
-use terroir_shared::asset::{Asset, AssetId, Status};
+use terroir_shared::asset::{Asset, AssetId, Product, Status, garden_cap_key};
 use terroir_shared::entry::LedgerEntry;
 use terroir_shared::log::prove_inclusion;
 use terroir_shared::party::{Party, PartyId};
@@ -32,6 +32,8 @@ pub struct Label {
     pub events: Vec<LabelEvent>,
     /// Every party named by the asset, its ancestors or their records.
     pub parties: BTreeMap<PartyId, Party>,
+    /// The garden caps the tea's leaves were registered against, as they stand now.
+    pub caps: Vec<Asset>,
 }
 
 /// One entry of the journey.
@@ -52,7 +54,9 @@ impl Label {
     /// Whether nothing this label shows can change any more: every ancestor is used up or out
     /// of the chain, so only a record touching the asset itself could change the page.
     pub fn lineage_settled(&self) -> bool {
-        self.ancestors.iter().all(|a| matches!(a.status, Status::Consumed | Status::Retired { .. }))
+        let settled = |a: &Asset| matches!(a.status, Status::Consumed | Status::Retired { .. });
+        // A cap still open counts what later tea issues: the page shows it as it grows.
+        self.ancestors.iter().all(settled) && self.caps.iter().all(|c| !matches!(c.status, Status::Active))
     }
 
     /// The asset or ancestor with this id.
@@ -104,7 +108,40 @@ pub fn read(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Label>, 
             parties.insert(p, party);
         }
     }
-    Ok(Some(Label { asset, ancestors, events, parties }))
+    let caps = garden_caps(conn, &asset, &ancestors, &events)?;
+    Ok(Some(Label { asset, ancestors, events, parties, caps }))
+}
+
+/// The caps of the gardens and seasons the tea comes from that a record bringing its leaves
+/// into the ledger drew on (the allowances it names), once each.
+fn garden_caps(
+    conn: &mut SqliteConnection,
+    asset: &Asset,
+    ancestors: &[Asset],
+    events: &[LabelEvent],
+) -> Result<Vec<Asset>, ServiceError> {
+    let origins: Vec<_> =
+        std::iter::once(asset).chain(ancestors).filter_map(|a| a.product.tea_origin()).collect();
+    let mut caps: Vec<Asset> = Vec::new();
+    for e in events {
+        let allowances = match &e.record().act {
+            Act::Commission(c) => &c.allowances,
+            Act::Transform(t) => &t.allowances,
+            _ => continue,
+        };
+        for allowance in allowances {
+            if caps.iter().any(|c| c.id == allowance.id) {
+                continue;
+            }
+            let Some(cap) = db::state::asset(conn, &allowance.id)? else { continue };
+            let Product::TeaGarden(g) = &cap.product else { continue };
+            let key = garden_cap_key(&cap.owner, &g.garden, &g.season);
+            if origins.iter().any(|o| garden_cap_key(&cap.owner, &o.garden, &o.harvest_season) == key) {
+                caps.push(cap);
+            }
+        }
+    }
+    Ok(caps)
 }
 
 /// Everything a phone needs to check a label by itself.

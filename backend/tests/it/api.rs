@@ -30,7 +30,7 @@ async fn what_the_server_serves_verifies_with_the_core() {
 
     let mut lot = tea_lot("Laobanzhang", 100);
     lot.gs1 = Some(DigitalLink::parse("/01/09506000134352/10/BL-1").expect("link"));
-    let commission = h.own(&coop, Act::Commission(Commission { assets: vec![lot] }));
+    let commission = h.own(&coop, Act::Commission(Commission::new(vec![lot])));
     let lot = AssetRef { id: AssetId::derive(&commission.id(), 0), head: commission.id() };
     let split = h.own(
         &coop,
@@ -127,7 +127,7 @@ async fn a_cached_asset_is_never_older_than_the_ledger() {
     }
     let mut lot = tea_lot("Hekai", 10);
     lot.gs1 = Some(DigitalLink::parse("/01/09506000134352/10/C-1").expect("link"));
-    let commission = h.own(&coop, Act::Commission(Commission { assets: vec![lot] }));
+    let commission = h.own(&coop, Act::Commission(Commission::new(vec![lot])));
     assert_eq!(post(&app, "/api/records", &commission).await.0, 201);
     let lot = AssetRef { id: AssetId::derive(&commission.id(), 0), head: commission.id() };
     let path = format!("/api/assets/{}", lot.id);

@@ -187,7 +187,7 @@ fn build(groups: usize, per_group: usize) -> Built {
             let r = sign(
                 &coop,
                 tick(),
-                Act::Commission(Commission { assets: vec![lot(format!("garden {g}-{i}"), 100)] }),
+                Act::Commission(Commission::new(vec![lot(format!("garden {g}-{i}"), 100)])),
             );
             lots.push((AssetId::derive(&r.id(), 0), r.id()));
             records.push(r);
@@ -333,7 +333,7 @@ fn a_validly_signed_record_the_rules_refuse_is_named() {
     let built = small();
     let original = LedgerEntry::from_leaf_bytes(&built.leaf(20)).expect("canonical");
     let stranger = key(77);
-    let forged = sign(&stranger, NOW, Act::Commission(Commission { assets: vec![lot("nowhere".into(), 5)] }));
+    let forged = sign(&stranger, NOW, Act::Commission(Commission::new(vec![lot("nowhere".into(), 5)])));
     let entry = LedgerEntry { index: 20, prev: original.prev, record: forged.envelope() };
     let leaf = entry.leaf_bytes().expect("canonical");
     built.set_leaf(20, &leaf);

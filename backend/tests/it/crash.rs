@@ -116,8 +116,7 @@ fn sigkill_loses_no_acknowledged_record() {
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 n += 1;
-                let act =
-                    Act::Commission(Commission { assets: vec![tea_lot("Hekai", 1 + t * 1_000_000 + n)] });
+                let act = Act::Commission(Commission::new(vec![tea_lot("Hekai", 1 + t * 1_000_000 + n)]));
                 let record = sign(&coop, PartyId(coop.public()), now_ms(), act);
                 match post(&base, &record) {
                     Ok((201, body)) => {

@@ -330,9 +330,10 @@ async fn real_answers_match_their_schemas() {
 
     let commission = h.own(
         &coop,
-        terroir_shared::record::Act::Commission(terroir_shared::record::Commission {
-            assets: vec![tea_lot("Laobanzhang", 10)],
-        }),
+        terroir_shared::record::Act::Commission(terroir_shared::record::Commission::new(vec![tea_lot(
+            "Laobanzhang",
+            10,
+        )])),
     );
     assert_eq!(post(&app, "/api/records", &commission).await.0, 201);
     let asset = terroir_shared::asset::AssetId::derive(&commission.id(), 0);

@@ -38,7 +38,7 @@ where
     let mut lot = tea_lot("Laobanzhang", 10);
     lot.gs1 = Some(DigitalLink::parse(LOT).expect("link"));
     lot.units = Some(UnitTokens { serial_digits: 3 });
-    let commission = h.sign(&station, party(&coop), Act::Commission(Commission { assets: vec![lot] }));
+    let commission = h.sign(&station, party(&coop), Act::Commission(Commission::new(vec![lot])));
     assert_eq!(post(app, "/api/records", &commission).await.0, 201);
     let lot = AssetRef { id: AssetId::derive(&commission.id(), 0), head: commission.id() };
     let sale = h.own(&coop, Act::Transfer(Transfer { assets: vec![lot], to: party(&trader) }));

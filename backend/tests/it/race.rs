@@ -18,7 +18,7 @@ async fn fifty_clients_race_for_one_head_and_exactly_one_wins() {
     {
         assert_eq!(post(&app, "/api/records", &r).await.0, 201);
     }
-    let commission = h.own(&coop, Act::Commission(Commission { assets: vec![tea_lot("Hekai", 1_000)] }));
+    let commission = h.own(&coop, Act::Commission(Commission::new(vec![tea_lot("Hekai", 1_000)])));
     assert_eq!(post(&app, "/api/records", &commission).await.0, 201);
     let lot = AssetRef { id: AssetId::derive(&commission.id(), 0), head: commission.id() };
     // Fifty different records, all built on the same head: transfers and splits.

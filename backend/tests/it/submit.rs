@@ -48,9 +48,7 @@ async fn every_act_is_accepted_over_http_with_a_receipt_that_verifies() {
     let commission = h.sign(
         &station,
         party(&coop),
-        Act::Commission(Commission {
-            assets: vec![tea_lot("Laobanzhang", 100), tea_lot("Laobanzhang", 50), cow],
-        }),
+        Act::Commission(Commission::new(vec![tea_lot("Laobanzhang", 100), tea_lot("Laobanzhang", 50), cow])),
     );
     let id = commission.id();
     records.push(commission);
@@ -74,6 +72,7 @@ async fn every_act_is_accepted_over_http_with_a_receipt_that_verifies() {
         Act::Transform(Transform {
             process: "slaughter".into(),
             inputs: vec![at(cow, vax)],
+            allowances: vec![],
             outputs: vec![NewAsset {
                 product: Product::Carcass(Carcass { grade: None }),
                 quantity: Quantity::new(300_000, Unit::Gram).expect("q"),
@@ -147,7 +146,7 @@ async fn resubmitting_returns_the_same_receipt() {
     let app = app(h.state.clone()).await;
     let coop = key(1);
     let reg = h.register(&coop, "Co-op", &[Role::Cooperative]);
-    let lot = h.own(&coop, Act::Commission(Commission { assets: vec![tea_lot("Hekai", 10)] }));
+    let lot = h.own(&coop, Act::Commission(Commission::new(vec![tea_lot("Hekai", 10)])));
     let (s1, first) = post(&app, "/api/records", &reg).await;
     let (s2, _) = post(&app, "/api/records", &lot).await;
     let (s3, again) = post(&app, "/api/records", &reg).await;
@@ -167,7 +166,7 @@ async fn every_error_has_its_status_and_code() {
     {
         assert_eq!(post(&app, "/api/records", &r).await.0, 201);
     }
-    let commission = h.own(&coop, Act::Commission(Commission { assets: vec![tea_lot("Hekai", 10)] }));
+    let commission = h.own(&coop, Act::Commission(Commission::new(vec![tea_lot("Hekai", 10)])));
     let lot =
         terroir_shared::asset::AssetRef { id: AssetId::derive(&commission.id(), 0), head: commission.id() };
     assert_eq!(post(&app, "/api/records", &commission).await.0, 201);
@@ -226,8 +225,7 @@ async fn oversized_requests_and_entries_are_refused_with_413() {
     let coop = key(1);
     let reg = h.register(&coop, "Co-op", &[Role::Cooperative]);
     assert_eq!(post(&app, "/api/records", &reg).await.0, 201);
-    let big =
-        h.own(&coop, Act::Commission(Commission { assets: (0..40).map(|_| tea_lot("Hekai", 1)).collect() }));
+    let big = h.own(&coop, Act::Commission(Commission::new((0..40).map(|_| tea_lot("Hekai", 1)).collect())));
     let (status, p) = post(&app, "/api/records", &big).await;
     assert_eq!((status, p["code"].as_str()), (413, Some("too_large")));
 
@@ -236,7 +234,7 @@ async fn oversized_requests_and_entries_are_refused_with_413() {
     let reg = h.register(&coop, "Co-op", &[Role::Cooperative]);
     assert_eq!(post(&app, "/api/records", &reg).await.0, 201);
     let huge =
-        h.own(&coop, Act::Commission(Commission { assets: (0..600).map(|_| tea_lot("Hekai", 1)).collect() }));
+        h.own(&coop, Act::Commission(Commission::new((0..600).map(|_| tea_lot("Hekai", 1)).collect())));
     let (status, p) = post(&app, "/api/records", &huge).await;
     assert_eq!((status, p["code"].as_str()), (413, Some("entry_too_large")), "{p}");
 }
@@ -247,8 +245,8 @@ async fn a_batch_answers_each_item_in_order() {
     let app = app(h.state.clone()).await;
     let coop = key(1);
     let reg = h.register(&coop, "Co-op", &[Role::Cooperative]);
-    let c1 = h.own(&coop, Act::Commission(Commission { assets: vec![tea_lot("Hekai", 10)] }));
-    let c2 = h.own(&coop, Act::Commission(Commission { assets: vec![tea_lot("Hekai", 20)] }));
+    let c1 = h.own(&coop, Act::Commission(Commission::new(vec![tea_lot("Hekai", 10)])));
+    let c2 = h.own(&coop, Act::Commission(Commission::new(vec![tea_lot("Hekai", 20)])));
     let mut forged = serde_json::to_value(&c2).expect("json");
     forged["signature"] = json!("00".repeat(64));
     let batch = json!([reg, c1, {"record": 1}, forged, c1]);
@@ -276,7 +274,7 @@ async fn a_revoked_device_is_refused_at_once() {
     let reg = h.register(&coop, "Co-op", &[Role::Cooperative]);
     assert_eq!(post(&app, "/api/records", &reg).await.0, 201);
     let lot = |h: &mut Harness| {
-        h.sign(&station, party(&coop), Act::Commission(Commission { assets: vec![tea_lot("Hekai", 3)] }))
+        h.sign(&station, party(&coop), Act::Commission(Commission::new(vec![tea_lot("Hekai", 3)])))
     };
     // Unknown first, then authorised, then revoked: each answer reflects the commit before it.
     let early = lot(&mut h);

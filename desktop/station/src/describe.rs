@@ -35,6 +35,13 @@ pub fn asset_label(asset: &Asset) -> String {
             "Tea lot of {} cakes ({} g) · {} · {} · pressed {}",
             amount, l.cake_weight_g, l.origin.garden, l.origin.harvest_season, l.pressed_on
         ),
+        Product::TeaGarden(g) => format!(
+            "Garden cap · {} · {} · {} of {} issued",
+            g.garden,
+            g.season,
+            kilograms(g.issued_g),
+            kilograms(amount)
+        ),
         Product::Generic(g) => format!("{} · {} {}", g.name, amount, unit_name(asset.quantity.unit())),
     };
     if let Some(link) = &asset.gs1 {
@@ -49,6 +56,16 @@ pub fn unit_name(unit: Unit) -> &'static str {
         Unit::Head => "head",
         Unit::Piece => "pieces",
         Unit::Gram => "g",
+    }
+}
+
+/// Grams as a clerk reads a harvest: kilograms with up to three decimals.
+pub fn kilograms(grams: u64) -> String {
+    let (kg, g) = (grams / 1000, grams % 1000);
+    if g == 0 {
+        format!("{kg} kg")
+    } else {
+        format!("{kg}.{}", format!("{g:03}").trim_end_matches('0')) + " kg"
     }
 }
 
@@ -99,6 +116,18 @@ pub fn explain(v: &RuleViolation, name: impl Fn(&AssetId) -> String) -> String {
         RuleViolation::TransformNotAllowed { from, to } => {
             format!("A {} cannot be turned into a {}.", from.replace('_', " "), to.replace('_', " "))
         }
+        RuleViolation::IssuanceCapExceeded { garden, season, cap, issued, requested } => format!(
+            "{garden} is registered for at most {} of tea in {season}; {} are already registered, so \
+             {} more would go over the garden's cap. Check the weight and count, or the garden's area \
+             and yield.",
+            kilograms(*cap),
+            kilograms(*issued),
+            kilograms(*requested)
+        ),
+        RuleViolation::AllowanceMissing { garden, season, .. } => format!(
+            "{garden} has a registered cap for {season}, and this station does not have its latest \
+             count: sync, then register the tea again."
+        ),
         RuleViolation::EventNotYours { event, who } => {
             format!("A {} is recorded by {who}.", event.replace('_', " "))
         }
@@ -127,6 +156,12 @@ pub fn explain_code(code: &str, detail: &str) -> String {
         }
         "unknown_asset" => "The asset does not exist on the ledger (an earlier record about it was refused).",
         "identity_taken" => "That identifier is already registered to another asset.",
+        "issuance_cap_exceeded" => {
+            "The garden's registered cap for that season does not leave room for this tea."
+        }
+        "allowance_missing" => {
+            "The garden has a registered cap for that season: sync, then register the tea again."
+        }
         "from_the_future" => "This computer's clock is ahead of the ledger's: check the date and time.",
         "wrong_log" => "The record was signed for another ledger: check the station's settings.",
         _ => "",

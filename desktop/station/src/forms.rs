@@ -429,7 +429,7 @@ fn new_goods(product: Product, quantity: Quantity) -> NewAsset {
 }
 
 fn transform(process: &str, inputs: Vec<AssetRef>, outputs: Vec<NewAsset>) -> Act {
-    Act::Transform(Transform { process: process.into(), inputs, outputs })
+    Act::Transform(Transform::new(process, inputs, outputs))
 }
 
 /// A cake token as a tea batch's generated outputs will hold it (for previews and tests).

@@ -382,10 +382,8 @@ impl Station {
     pub fn register_cattle(&self, form: CattleForm) -> Result<Done> {
         let asset = self.with_lookup(|l| forms::cattle(&form, l))?;
         let tag = form.ear_tag.trim().to_owned();
-        let done = self.act_as_device(
-            Act::Commission(Commission { assets: vec![asset] }),
-            format!("Register cattle {tag}"),
-        )?;
+        let done = self
+            .act_as_device(Act::Commission(Commission::new(vec![asset])), format!("Register cattle {tag}"))?;
         if let Some(photo) = &form.photo {
             let id = done.created.first().cloned().unwrap_or_default();
             let event = forms::EventForm::Note { text: "registration photo".into() };
@@ -418,14 +416,17 @@ impl Station {
                 format!("at most {} animals per file", rules::MAX_OUTPUTS),
             ));
         }
-        self.act_as_device(Act::Commission(Commission { assets }), format!("Register {n} cattle from a file"))
+        self.act_as_device(
+            Act::Commission(Commission::new(assets)),
+            format!("Register {n} cattle from a file"),
+        )
     }
 
     /// Registers a pressing of tea: the lot and one token per cake.
     pub fn register_tea(&self, form: TeaBatchForm) -> Result<Done> {
         let lot = self.with_lookup(|l| forms::tea_batch(&form, l))?;
         let summary = format!("Register {} tea cakes, lot {}", form.count, form.lot_number.trim());
-        self.act_as_device(Act::Commission(Commission { assets: vec![lot] }), summary)
+        self.act_as_device(Act::Commission(Commission::new(vec![lot])), summary)
     }
 
     /// Any act on existing assets.
@@ -698,6 +699,7 @@ pub fn label_of(asset: &Asset, base_url: &str) -> Option<Label> {
         Product::TeaMaocha(m) => {
             ("Maocha".into(), format!("{} · {}", m.origin.garden, m.origin.harvest_season))
         }
+        Product::TeaGarden(g) => (format!("Garden cap: {}", g.garden), g.season.clone()),
         Product::Generic(g) => (g.name.clone(), String::new()),
     };
     Some(Label { uri: link.to_uri(base_url), title, subtitle, hri: labels::human_readable(link) })

@@ -10,7 +10,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 pub use product::{
-    BeefCut, Carcass, Cattle, Generic, Packing, Product, Sex, TeaCake, TeaLot, TeaMaocha, TeaOrigin,
+    BeefCut, Carcass, Cattle, Generic, Packing, Product, Sex, TeaCake, TeaGarden, TeaLot, TeaMaocha,
+    TeaOrigin,
 };
 pub use quantity::{Quantity, QuantityError, Unit};
 
@@ -88,23 +89,45 @@ impl Asset {
         AssetRef { id: self.id, head: self.head }
     }
 
-    /// Keys that must name at most one asset in the whole ledger: its GS1 key and, for a live
-    /// animal, its ear tag.
+    /// Keys that must name at most one asset in the whole ledger: its GS1 key; for a live
+    /// animal, its ear tag; for a garden's cap, its owner, garden and season.
     pub fn identity_keys(&self) -> Vec<String> {
-        identity_keys(&self.product, self.gs1.as_ref())
+        identity_keys(&self.product, self.gs1.as_ref(), &self.owner)
     }
 }
 
-/// The unique keys an asset with this product and GS1 key would claim.
-pub fn identity_keys(product: &Product, gs1: Option<&DigitalLink>) -> Vec<String> {
+/// The unique keys an asset with this product and GS1 key, owned by `owner` when it is
+/// created, would claim.
+pub fn identity_keys(product: &Product, gs1: Option<&DigitalLink>, owner: &PartyId) -> Vec<String> {
     let mut keys = Vec::new();
     if let Some(link) = gs1 {
         keys.push(gs1_identity_key(link));
     }
-    if let Product::LiveCattle(c) = product {
-        keys.push(format!("ear-tag:{}", c.ear_tag.code()));
+    match product {
+        Product::LiveCattle(c) => keys.push(format!("ear-tag:{}", c.ear_tag.code())),
+        Product::TeaGarden(g) => keys.push(garden_cap_key(owner, &g.garden, &g.season)),
+        _ => {}
     }
     keys
+}
+
+/// The identity key of `party`'s cap on a garden and season. Names are compared as a clerk
+/// reads them (case, and spaces around and between words, do not count), so a respelling
+/// cannot slip past a cap; each co-op's caps are its own, so two co-ops that name their gardens
+/// alike never meet.
+pub fn garden_cap_key(party: &PartyId, garden: &str, season: &str) -> String {
+    format!("garden:{party}:{}", garden_season(garden, season))
+}
+
+/// A garden and season as a cap's key compares them.
+pub(crate) fn garden_season(garden: &str, season: &str) -> String {
+    format!("{}:{}", fold_name(garden), fold_name(season))
+}
+
+/// A name folded for comparison, with `%` and `:` escaped so the key's parts stay apart.
+fn fold_name(name: &str) -> String {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    words.join(" ").to_lowercase().replace('%', "%25").replace(':', "%3A")
 }
 
 /// The identity key a GS1 key claims.

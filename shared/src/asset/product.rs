@@ -17,6 +17,7 @@ pub enum Product {
     TeaMaocha(TeaMaocha),
     TeaCake(TeaCake),
     TeaLot(TeaLot),
+    TeaGarden(TeaGarden),
     Generic(Generic),
 }
 
@@ -104,6 +105,22 @@ pub struct TeaLot {
     pub packing: Packing,
 }
 
+/// A garden's issuance cap for one season, registered by the co-op that picks it: no more tea
+/// of that garden and season than its area times its yield, in grams. Its quantity is the
+/// cap; `issued_g` is what tea registered since has drawn on it. It never moves: it stays with
+/// the co-op that registered it, and every record creating tea from that garden and season
+/// names it (the cap's head), so two stations can never both spend its last grams.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TeaGarden {
+    pub garden: String,
+    /// The harvest season, written as tea from it writes `harvestSeason` ("2026 spring").
+    pub season: String,
+    pub area_m2: u64,
+    pub yield_g_per_m2: u64,
+    pub issued_g: u64,
+}
+
 /// Anything else, in the unit its record states.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -121,6 +138,7 @@ impl Product {
             Product::TeaMaocha(_) => "tea_maocha",
             Product::TeaCake(_) => "tea_cake",
             Product::TeaLot(_) => "tea_lot",
+            Product::TeaGarden(_) => "tea_garden",
             Product::Generic(_) => "generic",
         }
     }
@@ -129,7 +147,9 @@ impl Product {
     pub fn unit(&self) -> Option<Unit> {
         match self {
             Product::LiveCattle(_) => Some(Unit::Head),
-            Product::Carcass(_) | Product::BeefCut(_) | Product::TeaMaocha(_) => Some(Unit::Gram),
+            Product::Carcass(_) | Product::BeefCut(_) | Product::TeaMaocha(_) | Product::TeaGarden(_) => {
+                Some(Unit::Gram)
+            }
             Product::TeaCake(_) | Product::TeaLot(_) => Some(Unit::Piece),
             Product::Generic(_) => None,
         }
@@ -140,12 +160,31 @@ impl Product {
         matches!(self, Product::LiveCattle(_) | Product::TeaCake(_))
     }
 
+    /// Where and when the leaves of a tea were picked; `None` for anything that is not tea.
+    pub fn tea_origin(&self) -> Option<&TeaOrigin> {
+        match self {
+            Product::TeaMaocha(t) => Some(&t.origin),
+            Product::TeaCake(t) => Some(&t.origin),
+            Product::TeaLot(t) => Some(&t.origin),
+            _ => None,
+        }
+    }
+
+    /// A garden's cap is a registration, not goods: it never moves, splits, merges, is pledged
+    /// or transformed; it can only be retired (the season closed).
+    pub fn stays_put(&self) -> bool {
+        matches!(self, Product::TeaGarden(_))
+    }
+
     /// Whether a process may turn this kind into `output`: slaughter (animal → carcass → cuts),
     /// pressing (maocha → cakes and lots), packing and unpacking. Anything may yield generic
     /// by-products, but generic goods never become cattle, beef or tea: that would launder
     /// an origin.
     pub fn may_become(&self, output: &Product) -> bool {
         use Product::*;
+        if self.stays_put() || output.stays_put() {
+            return false;
+        }
         matches!(
             (self, output),
             (_, Generic(_))

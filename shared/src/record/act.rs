@@ -108,6 +108,17 @@ pub struct UnitTokens {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Commission {
     pub assets: Vec<NewAsset>,
+    /// The garden caps the new tea draws on, at their current heads (see
+    /// [`crate::rules::new_tea`]). Absent when empty, so records without tea keep their bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowances: Vec<AssetRef>,
+}
+
+impl Commission {
+    /// Commissions `assets`, drawing on no garden cap.
+    pub fn new(assets: Vec<NewAsset>) -> Self {
+        Self { assets, allowances: Vec::new() }
+    }
 }
 
 /// An event about assets, with attachments referenced by hash.
@@ -204,6 +215,16 @@ pub struct Transform {
     pub process: String,
     pub inputs: Vec<AssetRef>,
     pub outputs: Vec<NewAsset>,
+    /// The garden caps drawn on by tea whose origin the inputs do not already carry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowances: Vec<AssetRef>,
+}
+
+impl Transform {
+    /// A process turning `inputs` into `outputs`, drawing on no garden cap.
+    pub fn new(process: &str, inputs: Vec<AssetRef>, outputs: Vec<NewAsset>) -> Self {
+        Self { process: process.into(), inputs, outputs, allowances: Vec::new() }
+    }
 }
 
 /// The owner pledges an asset to a financier as collateral.
@@ -253,13 +274,13 @@ impl Act {
     pub fn touches(&self) -> Vec<AssetRef> {
         match self {
             Act::RegisterParty(_) | Act::AuthoriseDevice(_) | Act::RevokeDevice(_) => vec![],
-            Act::Commission(_) => vec![],
+            Act::Commission(a) => a.allowances.clone(),
             Act::Observe(a) => a.assets.clone(),
             Act::Transfer(a) => a.assets.clone(),
             Act::Custody(a) => a.assets.clone(),
             Act::Split(a) => vec![a.asset],
             Act::Merge(a) => a.assets.clone(),
-            Act::Transform(a) => a.inputs.clone(),
+            Act::Transform(a) => a.inputs.iter().chain(&a.allowances).copied().collect(),
             Act::Pledge(a) => vec![a.asset],
             Act::Release(a) => vec![a.asset],
             Act::Retire(a) => vec![a.asset],

@@ -3,6 +3,7 @@
 //! [`Effects`]; an auditor replays the same function.
 
 mod events;
+mod issuance;
 mod lots;
 mod memory;
 mod needs;
@@ -18,6 +19,7 @@ use crate::crypto::PublicKey;
 use crate::party::{Device, Party, PartyId};
 use crate::record::{Act, Record, Signed};
 
+pub use issuance::{NewTea, new_tea};
 pub use memory::MemoryLedger;
 pub use needs::{Needs, needs};
 pub use violation::{RuleViolation, ViolationClass};
@@ -147,9 +149,25 @@ fn owned_and_active(
         if a.owner != body.party {
             return Err(not_permitted(body.party, act, a, "only its owner may"));
         }
+        if act != "retire" {
+            require_movable(body.party, act, a)?;
+        }
         require_active(a)?;
     }
     Ok(assets)
+}
+
+/// A garden's cap stays with the co-op that registered it: it is never goods to move or make.
+fn require_movable(party: PartyId, act: &'static str, asset: &Asset) -> Result<(), RuleViolation> {
+    if asset.product.stays_put() {
+        return Err(not_permitted(
+            party,
+            act,
+            asset,
+            "a garden's cap stays with the co-op that registered it",
+        ));
+    }
+    Ok(())
 }
 
 fn not_permitted(party: PartyId, act: &'static str, asset: &Asset, why: &'static str) -> RuleViolation {

@@ -2,7 +2,7 @@
 //! transaction that will write the effects) and hand the rules a small in-memory snapshot.
 
 use super::outputs::expand;
-use crate::asset::{AssetId, Product, gs1_identity_key, identity_keys};
+use crate::asset::{AssetId, Product, garden_cap_key, gs1_identity_key, identity_keys};
 use crate::crypto::PublicKey;
 use crate::gs1::DigitalLink;
 use crate::party::PartyId;
@@ -83,8 +83,13 @@ pub fn needs(signed: &Signed<Record>) -> Needs {
         Act::Observe(_) | Act::Release(_) | Act::Retire(_) => vec![],
     };
     for (product, gs1) in outputs {
-        n.identity_keys.extend(identity_keys(product, gs1));
+        n.identity_keys.extend(identity_keys(product, gs1, &record.party));
     }
+    // The caps new tea may draw on: found by key, whether or not the record names them.
+    let origins = listed.iter().filter_map(|a| a.product.tea_origin());
+    n.identity_keys.extend(origins.map(|o| garden_cap_key(&record.party, &o.garden, &o.harvest_season)));
+    n.identity_keys.sort_unstable();
+    n.identity_keys.dedup();
     n
 }
 

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
+use super::issuance::{charge, check_new_cap, new_tea};
 use super::{Effects, LedgerView, MAX_OUTPUTS, RuleViolation, at_least, at_most, require_text};
 use crate::Hash;
 use crate::asset::{Asset, AssetId, Product, Quantity, Status, TeaCake, Unit, identity_keys};
@@ -17,7 +18,13 @@ pub(super) fn commission(
     act: &Commission,
     id: Hash,
 ) -> Result<Effects, RuleViolation> {
-    let assets = create_outputs(view, &act.assets, &[], body.party, body.party, id)?;
+    // A cap registered with tea of its own garden would not count that tea: caps come alone.
+    if act.assets.iter().any(|a| a.product.stays_put()) && !act.assets.iter().all(|a| a.product.stays_put()) {
+        return Err(RuleViolation::BadGardenCap("a record registering caps registers nothing else"));
+    }
+    let mut assets = create_outputs(view, &act.assets, &[], body.party, body.party, id)?;
+    let teas = new_tea(&act.assets, &[]);
+    assets.extend(charge(view, body.party, &act.allowances, &teas, id)?);
     Ok(Effects { assets, ..Effects::default() })
 }
 
@@ -48,7 +55,7 @@ pub(super) fn create_outputs(
     let mut assets = Vec::with_capacity(outputs.len());
     for (n, out) in outputs.iter().enumerate() {
         check_new_asset(out)?;
-        for key in identity_keys(&out.product, out.gs1.as_ref()) {
+        for key in identity_keys(&out.product, out.gs1.as_ref(), &owner) {
             if view.holder_of(&key).is_some() || !claimed.insert(key.clone()) {
                 return Err(RuleViolation::IdentityTaken { key });
             }
@@ -158,6 +165,7 @@ fn check_new_asset(out: &NewAsset) -> Result<(), RuleViolation> {
             }
             Ok(())
         }
+        Product::TeaGarden(_) => check_new_cap(out),
         Product::Generic(g) => require_text(&g.name, "name"),
         Product::Carcass(_) => Ok(()),
     }

@@ -2,7 +2,7 @@
 
 use super::{
     Effects, LedgerView, RuleViolation, at_least, load_current, not_permitted, owned_and_active,
-    require_active, require_text,
+    require_active, require_movable, require_text,
 };
 use crate::Hash;
 use crate::asset::Status;
@@ -51,6 +51,7 @@ pub(super) fn custody(
                 "it is neither its owner nor its custodian",
             ));
         }
+        require_movable(body.party, "hand over", a)?;
         require_active(a)?;
         if a.custodian == act.to {
             return Err(RuleViolation::NoChange("that party already holds the asset"));

@@ -2,6 +2,7 @@
 //! pressing, packing). A process may turn one kind into another but never makes goods from
 //! nothing: repacking cakes keeps their count, and weighed outputs never outweigh the inputs.
 
+use super::issuance::{charge, new_tea};
 use super::outputs::create_outputs;
 use super::{Effects, LedgerView, RuleViolation, at_least, consume, owned_and_active, require_text};
 use crate::Hash;
@@ -38,6 +39,8 @@ pub(super) fn transform(
     let custodian = if inputs.iter().all(|a| a.custodian == custodian) { custodian } else { body.party };
     let parents: Vec<AssetId> = inputs.iter().map(|a| a.id).collect();
     let mut assets = create_outputs(view, &act.outputs, &parents, body.party, custodian, id)?;
+    let teas = new_tea(&act.outputs, &inputs);
+    assets.extend(charge(view, body.party, &act.allowances, &teas, id)?);
     consume(&mut inputs, id);
     assets.extend(inputs);
     Ok(Effects { assets, ..Effects::default() })
@@ -50,7 +53,7 @@ fn pieces(product: &Product, q: Quantity) -> Option<u64> {
 
 /// The grams a quantity stands for, where its kind says: weighed goods, cakes by their weight,
 /// live animals by the upper bound. `None` for counted generic goods.
-fn grams(product: &Product, q: Quantity) -> Option<u64> {
+pub(super) fn grams(product: &Product, q: Quantity) -> Option<u64> {
     let per_unit = match (product, q.unit()) {
         (_, Unit::Gram) => 1,
         (Product::TeaCake(c), _) => u64::from(c.weight_g),

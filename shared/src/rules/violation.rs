@@ -96,6 +96,18 @@ pub enum RuleViolation {
     Empty(&'static str),
     #[error("a {event} is recorded for live cattle, not for a {kind}")]
     WrongKindForEvent { event: &'static str, kind: &'static str },
+    #[error(
+        "garden {garden}, {season}: its registered cap is {cap} g and {issued} g are already issued; {requested} g more would exceed it"
+    )]
+    IssuanceCapExceeded { garden: String, season: String, cap: u64, issued: u64, requested: u64 },
+    #[error(
+        "tea from garden {garden}, {season} draws on the garden's registered cap, asset {cap}: the record must name it at its current head"
+    )]
+    AllowanceMissing { garden: String, season: String, cap: AssetId },
+    #[error("asset {asset} cannot be named as an allowance: {why}")]
+    BadAllowance { asset: AssetId, why: &'static str },
+    #[error("this garden cap cannot be registered: {0}")]
+    BadGardenCap(&'static str),
 }
 
 /// How a refusal should be answered: the HTTP layer maps these to 403, 409 and 422.
@@ -151,6 +163,10 @@ impl RuleViolation {
             RuleViolation::NoChange(_) => "no_change",
             RuleViolation::Empty(_) => "empty_field",
             RuleViolation::WrongKindForEvent { .. } => "wrong_kind_for_event",
+            RuleViolation::IssuanceCapExceeded { .. } => "issuance_cap_exceeded",
+            RuleViolation::AllowanceMissing { .. } => "allowance_missing",
+            RuleViolation::BadAllowance { .. } => "bad_allowance",
+            RuleViolation::BadGardenCap(_) => "bad_garden_cap",
         }
     }
 
@@ -193,7 +209,11 @@ impl RuleViolation {
             | RuleViolation::BadUnitTokens { .. }
             | RuleViolation::NoChange(_)
             | RuleViolation::Empty(_)
-            | RuleViolation::WrongKindForEvent { .. } => ViolationClass::Unprocessable,
+            | RuleViolation::WrongKindForEvent { .. }
+            | RuleViolation::IssuanceCapExceeded { .. }
+            | RuleViolation::AllowanceMissing { .. }
+            | RuleViolation::BadAllowance { .. }
+            | RuleViolation::BadGardenCap(_) => ViolationClass::Unprocessable,
         }
     }
 }

@@ -138,7 +138,7 @@ impl Model {
                     terroir_shared::gs1::DigitalLink::parse(&format!("/01/09506000134352/10/L{l}"))
                         .expect("link")
                 });
-                (k, Act::Commission(Commission { assets: vec![lot] }))
+                (k, Act::Commission(Commission::new(vec![lot])))
             }
             Op::Split { asset, cuts, skew } => {
                 let Some(a) = self.pick(*asset) else {

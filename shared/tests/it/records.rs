@@ -163,9 +163,10 @@ fn every_act_round_trips() {
         }),
         Act::AuthoriseDevice(AuthoriseDevice::new(&key(5), &party(&key(3)), ORIGIN, "station 1")),
         Act::RevokeDevice(RevokeDevice { device: key(5).public() }),
-        Act::Commission(Commission {
-            assets: vec![lot_of("Banzhang", 50), new_asset(maocha("Banzhang"), 20_000, Unit::Gram)],
-        }),
+        Act::Commission(Commission::new(vec![
+            lot_of("Banzhang", 50),
+            new_asset(maocha("Banzhang"), 20_000, Unit::Gram),
+        ])),
         Act::Observe(Observe {
             assets: vec![r],
             event: Event::Storage { location: "Menghai W3".into() },
@@ -182,6 +183,7 @@ fn every_act_round_trips() {
         Act::Transform(Transform {
             process: "pressing".into(),
             inputs: vec![r],
+            allowances: vec![],
             outputs: vec![lot_of("Banzhang", 7)],
         }),
         Act::Pledge(Pledge { asset: r, financier: p }),

@@ -63,11 +63,11 @@ fn devices_sign_for_their_party_until_revoked() {
     assert_eq!(code(c.w.submit(&c.coop, authorise.clone())), "accepted");
     assert_eq!(code(c.w.submit(&c.coop, authorise)), "device_exists");
     // The device commissions for the co-op; the co-op owns the result.
-    let commission = Act::Commission(Commission { assets: vec![lot_of("Laobanzhang", 100)] });
+    let commission = Act::Commission(Commission::new(vec![lot_of("Laobanzhang", 100)]));
     let id = c.w.submit_as(&station, coop, commission).expect("device signs for its party");
     assert_eq!(c.w.asset(AssetId::derive(&id, 0)).owner, coop);
     // A device cannot sign for another party, nor manage devices.
-    let other = Act::Commission(Commission { assets: vec![lot_of("Hekai", 1)] });
+    let other = Act::Commission(Commission::new(vec![lot_of("Hekai", 1)]));
     assert_eq!(code(c.w.submit_as(&station, party(&c.trader), other.clone())), "signer_not_authorised");
     let more = Act::AuthoriseDevice(AuthoriseDevice::new(&key(21), &coop, ORIGIN, "x"));
     assert_eq!(code(c.w.submit_as(&station, coop, more)), "device_cannot_manage_devices");
@@ -83,7 +83,7 @@ fn devices_sign_for_their_party_until_revoked() {
 #[test]
 fn wrong_log_future_dates_and_unknown_parties_are_refused() {
     let mut c = cast();
-    let commission = Act::Commission(Commission { assets: vec![lot_of("Hekai", 10)] });
+    let commission = Act::Commission(Commission::new(vec![lot_of("Hekai", 10)]));
     let mut r = c.w.sign(&c.coop, party(&c.coop), commission.clone()).into_body();
     r.origin = "another.log/x".into();
     let signed = Unsigned::new(r.clone()).sign(&c.coop).expect("sign");
@@ -120,30 +120,21 @@ fn a_tea_batch_is_one_lot_holding_one_token_per_cake() {
     assert_eq!(assets.len(), 51);
     assert!(assets[1..].iter().all(|a| a.parents == vec![assets[0].id]));
     // The same GS1 keys cannot be commissioned again.
-    let again = Act::Commission(Commission { assets: outputs.clone() });
+    let again = Act::Commission(Commission::new(outputs.clone()));
     assert_eq!(code(c.w.submit(&c.coop, again)), "identity_taken");
     // A lot must hold exactly its cakes.
     let mut short = vec![lot_of("Hekai", 3)];
     short.extend((0..2).map(|_| NewAsset { gs1: None, ..cake(0) }));
-    assert_eq!(
-        code(c.w.submit(&c.coop, Act::Commission(Commission { assets: short }))),
-        "quantity_not_conserved"
-    );
+    assert_eq!(code(c.w.submit(&c.coop, Act::Commission(Commission::new(short)))), "quantity_not_conserved");
     let forward = vec![NewAsset { part_of: Some(1), ..lot_of("Hekai", 1) }, lot_of("Hekai", 1)];
-    assert_eq!(code(c.w.submit(&c.coop, Act::Commission(Commission { assets: forward }))), "bad_part_of");
+    assert_eq!(code(c.w.submit(&c.coop, Act::Commission(Commission::new(forward)))), "bad_part_of");
     // Units and single units.
     let grams = new_asset(tea_lot("Hekai"), 5, Unit::Gram);
-    assert_eq!(
-        code(c.w.submit(&c.coop, Act::Commission(Commission { assets: vec![grams] }))),
-        "unit_mismatch"
-    );
+    assert_eq!(code(c.w.submit(&c.coop, Act::Commission(Commission::new(vec![grams])))), "unit_mismatch");
     let two_cakes =
         NewAsset { quantity: Quantity::new(2, Unit::Piece).expect("q"), gs1: None, part_of: None, ..cake(0) };
-    assert_eq!(
-        code(c.w.submit(&c.coop, Act::Commission(Commission { assets: vec![two_cakes] }))),
-        "single_unit"
-    );
-    assert_eq!(code(c.w.submit(&c.coop, Act::Commission(Commission { assets: vec![] }))), "too_few");
+    assert_eq!(code(c.w.submit(&c.coop, Act::Commission(Commission::new(vec![two_cakes])))), "single_unit");
+    assert_eq!(code(c.w.submit(&c.coop, Act::Commission(Commission::new(vec![])))), "too_few");
 }
 
 #[test]
@@ -206,7 +197,7 @@ fn merge_takes_only_compatible_lots_and_sums_them() {
 fn slaughter_turns_an_animal_into_a_carcass_and_cuts() {
     let mut c = cast();
     let cow = c.w.commission(&c.coop, vec![cattle("253282200000017")]).remove(0);
-    let dup = Act::Commission(Commission { assets: vec![cattle("253282200000017")] });
+    let dup = Act::Commission(Commission::new(vec![cattle("253282200000017")]));
     assert_eq!(code(c.w.submit(&c.coop, dup)), "identity_taken");
     // The county vet vaccinates an animal it does not own.
     let vaccinate = Act::Observe(Observe {
@@ -224,6 +215,7 @@ fn slaughter_turns_an_animal_into_a_carcass_and_cuts() {
     let slaughter = Act::Transform(Transform {
         process: "slaughter".into(),
         inputs: vec![cow.reference()],
+        allowances: vec![],
         outputs: vec![NewAsset {
             product: Product::Carcass(Carcass { grade: Some("A2".into()) }),
             quantity: grams(310_000),
@@ -246,6 +238,7 @@ fn slaughter_turns_an_animal_into_a_carcass_and_cuts() {
     let cutting = Act::Transform(Transform {
         process: "cutting".into(),
         inputs: vec![carcass.reference()],
+        allowances: vec![],
         outputs: vec![cut("ribeye", 9_000), cut("brisket", 14_000)],
     });
     let id = c.w.submit(&c.coop, cutting).expect("cutting");
@@ -255,6 +248,7 @@ fn slaughter_turns_an_animal_into_a_carcass_and_cuts() {
     let wrong = Act::Transform(Transform {
         process: "magic".into(),
         inputs: vec![c.w.asset(AssetId::derive(&id, 0)).reference()],
+        allowances: vec![],
         outputs: vec![lot_of("Hekai", 1)],
     });
     assert_eq!(code(c.w.submit(&c.coop, wrong)), "transform_not_allowed");
@@ -333,7 +327,7 @@ fn a_pledged_lot_cannot_move_until_its_financier_releases_it() {
 fn replaying_an_accepted_record_is_refused_by_the_rules() {
     let mut c = cast();
     let commission =
-        c.w.sign(&c.coop, party(&c.coop), Act::Commission(Commission { assets: vec![lot_of("Hekai", 10)] }));
+        c.w.sign(&c.coop, party(&c.coop), Act::Commission(Commission::new(vec![lot_of("Hekai", 10)])));
     let ctx = c.w.ctx();
     let id = c.w.ledger.submit(&commission, &ctx).expect("first time");
     let lot = c.w.asset(AssetId::derive(&id, 0));
@@ -360,12 +354,14 @@ fn transformations_never_create_goods() {
     let bigger = Act::Transform(Transform {
         process: "repack".into(),
         inputs: vec![lot.reference()],
+        allowances: vec![],
         outputs: vec![lot_of("Hekai", 1_000_000)],
     });
     assert_eq!(code(c.w.submit(&c.coop, bigger)), "transform_creates_quantity");
     let repack = Act::Transform(Transform {
         process: "repack".into(),
         inputs: vec![lot.reference()],
+        allowances: vec![],
         outputs: vec![lot_of("Hekai", 60), lot_of("Hekai", 40)],
     });
     assert_eq!(code(c.w.submit(&c.coop, repack)), "accepted");
@@ -385,6 +381,7 @@ fn transformations_never_create_goods() {
         Act::Transform(Transform {
             process: "pressing".into(),
             inputs: vec![leaf.reference()],
+            allowances: vec![],
             outputs: (0..cakes).map(|_| cake(1)).collect(),
         })
     };
@@ -395,6 +392,7 @@ fn transformations_never_create_goods() {
     let press_packed = Act::Transform(Transform {
         process: "pressing".into(),
         inputs: vec![leaf.reference()],
+        allowances: vec![],
         outputs: packed,
     });
     assert_eq!(code(c.w.submit(&c.coop, press_packed)), "accepted");
@@ -412,6 +410,7 @@ fn transformations_never_create_goods() {
     let launder = Act::Transform(Transform {
         process: "relabel".into(),
         inputs: vec![hide.reference()],
+        allowances: vec![],
         outputs: vec![lot_of("Laobanzhang", 1)],
     });
     assert_eq!(code(c.w.submit(&c.coop, launder)), "transform_not_allowed");
@@ -419,6 +418,7 @@ fn transformations_never_create_goods() {
     let huge = Act::Transform(Transform {
         process: "slaughter".into(),
         inputs: vec![cow.reference()],
+        allowances: vec![],
         outputs: vec![NewAsset {
             product: Product::Carcass(Carcass { grade: None }),
             quantity: grams(2_000_000),
@@ -530,10 +530,10 @@ fn a_lot_can_generate_one_token_per_cake() {
     let mut lot = lot_of("Hekai", 120);
     lot.gs1 = Some(link.clone());
     lot.units = Some(UnitTokens { serial_digits: 3 });
-    let record = c.w.sign(&c.coop, party(&c.coop), Act::Commission(Commission { assets: vec![lot.clone()] }));
+    let record = c.w.sign(&c.coop, party(&c.coop), Act::Commission(Commission::new(vec![lot.clone()])));
     // The exact-state snapshot of needs() judges it like the full ledger, generated keys included.
     let needs = rules::needs(&record);
-    assert_eq!(needs.identity_keys.len(), 121, "the lot's key and 120 cake keys");
+    assert_eq!(needs.identity_keys.len(), 122, "the lot's key, 120 cake keys and a garden cap's");
     let ctx = c.w.ctx();
     let id = c.w.ledger.submit(&record, &ctx).expect("accepted");
     let holder = AssetId::derive(&id, 0);
@@ -545,25 +545,16 @@ fn a_lot_can_generate_one_token_per_cake() {
     }
     assert!(c.w.ledger.holder_of("gs1:/01/09506000134352/10/BL-7/21/120").is_some());
     // The same lot number again is taken, cake keys included; refusals say why.
-    let again = Act::Commission(Commission { assets: vec![lot.clone()] });
+    let again = Act::Commission(Commission::new(vec![lot.clone()]));
     assert_eq!(code(c.w.submit(&c.coop, again)), "identity_taken");
     let mut narrow = lot.clone();
     narrow.gs1 = Some(DigitalLink::parse("/01/09506000134352/10/BL-8").expect("link"));
     narrow.units = Some(UnitTokens { serial_digits: 2 });
-    assert_eq!(
-        code(c.w.submit(&c.coop, Act::Commission(Commission { assets: vec![narrow] }))),
-        "bad_unit_tokens"
-    );
+    assert_eq!(code(c.w.submit(&c.coop, Act::Commission(Commission::new(vec![narrow])))), "bad_unit_tokens");
     let mut unkeyed = lot.clone();
     unkeyed.gs1 = None;
-    assert_eq!(
-        code(c.w.submit(&c.coop, Act::Commission(Commission { assets: vec![unkeyed] }))),
-        "bad_unit_tokens"
-    );
+    assert_eq!(code(c.w.submit(&c.coop, Act::Commission(Commission::new(vec![unkeyed])))), "bad_unit_tokens");
     let mut leaf = new_asset(maocha("Hekai"), 500, Unit::Gram);
     leaf.units = Some(UnitTokens { serial_digits: 3 });
-    assert_eq!(
-        code(c.w.submit(&c.coop, Act::Commission(Commission { assets: vec![leaf] }))),
-        "bad_unit_tokens"
-    );
+    assert_eq!(code(c.w.submit(&c.coop, Act::Commission(Commission::new(vec![leaf])))), "bad_unit_tokens");
 }

@@ -81,7 +81,7 @@ impl World {
     /// Commissions `assets` for the owner of `k` and returns them in output order.
     pub fn commission(&mut self, k: &Keypair, assets: Vec<NewAsset>) -> Vec<Asset> {
         let n = assets.len();
-        let id = self.submit(k, Act::Commission(Commission { assets })).expect("commission");
+        let id = self.submit(k, Act::Commission(Commission::new(assets))).expect("commission");
         (0..n).map(|i| self.asset(AssetId::derive(&id, i as u32))).collect()
     }
 

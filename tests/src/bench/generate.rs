@@ -132,8 +132,7 @@ pub fn batch(first: u64, size: u64, transfers: bool, at: u64) -> anyhow::Result<
                 };
                 let path = link.as_ref().map(DigitalLink::to_path);
                 let owner = i % COOPS;
-                let signed =
-                    sign(&coop(owner), at, Act::Commission(Commission { assets: vec![lot(i, link)?] }))?;
+                let signed = sign(&coop(owner), at, Act::Commission(Commission::new(vec![lot(i, link)?])))?;
                 targets.push(Target { asset: AssetId::derive(&signed.id(), 0), gs1: path });
                 previous = Some((owner, signed.clone()));
                 signed

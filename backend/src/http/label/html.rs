@@ -98,6 +98,7 @@ pub fn title(product: &Product, w: &Words) -> String {
             fill(w.cake, &[("weight", &t.weight_g.to_string()), ("garden", &t.origin.garden)])
         }
         Product::TeaLot(t) => fill(w.lot, &[("garden", &t.origin.garden)]),
+        Product::TeaGarden(g) => fill(w.garden_cap, &[("garden", &g.garden), ("season", &g.season)]),
         Product::Generic(g) => g.name.clone(),
     }
 }
@@ -138,6 +139,15 @@ fn facts(label: &Label, names: &Names<'_>) -> Vec<(&'static str, String)> {
         out.push((w.harvest, origin.harvest_season.clone()));
         if let Some(p) = pressed {
             out.push((w.pressed, p.to_string()));
+        }
+        for (cap, g) in label.caps.iter().filter_map(|c| match &c.product {
+            Product::TeaGarden(g) => Some((c.quantity.amount(), g)),
+            _ => None,
+        }) {
+            let (cap, issued) = (kilograms(cap), kilograms(g.issued_g));
+            let blanks =
+                [("garden", g.garden.as_str()), ("cap", &cap), ("season", &g.season), ("issued", &issued)];
+            out.push((w.cap, fill(w.cap_line, &blanks)));
         }
     }
     let animal = std::iter::once(asset).chain(&label.ancestors).find_map(|a| match &a.product {

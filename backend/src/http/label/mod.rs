@@ -250,6 +250,9 @@ struct LabelAnswer {
     /// Every entry that touched it or an ancestor, oldest first.
     journey: Vec<JourneyItem>,
     parties: Vec<Party>,
+    /// The garden caps the tea's leaves were registered against, as they stand now.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    garden_caps: Vec<Asset>,
     checks: Checks,
     /// The key the page's checks are made against.
     verifier_key: String,
@@ -267,7 +270,7 @@ struct JourneyItem {
 pub(super) async fn json(state: &AppState, asset: Arc<CachedAsset>) -> Result<HttpResponse, ApiError> {
     let id = asset.asset.id;
     let label = state.read(move |conn| Ok(label::read(conn, &id)?)).await?;
-    let Label { asset: current, ancestors, events, parties } =
+    let Label { asset: current, ancestors, events, parties, caps } =
         label.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
     load_checks(state, &id)?;
     let tally = state.scans.tally(&id).unwrap_or_default();
@@ -280,6 +283,7 @@ pub(super) async fn json(state: &AppState, asset: Arc<CachedAsset>) -> Result<Ht
             .map(|e| JourneyItem { index: e.index, record_id: e.record_id, record: e.entry.record.record })
             .collect(),
         parties: parties.into_values().collect(),
+        garden_caps: caps,
         verifier_key: state.ledger.vkey(),
         evidence: format!("/api/assets/{id}/evidence"),
     };

@@ -56,7 +56,7 @@ pub(super) fn herd(story: &mut Story<'_>, k: &DemoKeys) -> Result<Vec<AssetId>, 
             })
         })
         .collect::<Result<Vec<_>, DemoError>>()?;
-    let id = story.by_station(&k.cattle_coop, Act::Commission(Commission { assets }))?;
+    let id = story.by_station(&k.cattle_coop, Act::Commission(Commission::new(assets)))?;
     Ok(story.outputs(id, n as usize))
 }
 
@@ -109,6 +109,7 @@ pub(super) fn beef(story: &mut Story<'_>, k: &DemoKeys, herd: &[AssetId]) -> Res
         let act = Act::Transform(Transform {
             process: "slaughter".into(),
             inputs: vec![story.at(*animal)?],
+            allowances: vec![],
             outputs: vec![
                 NewAsset {
                     product: Product::Carcass(Carcass {
@@ -154,6 +155,7 @@ pub(super) fn beef(story: &mut Story<'_>, k: &DemoKeys, herd: &[AssetId]) -> Res
         let act = Act::Transform(Transform {
             process: "cutting and vacuum packing".into(),
             inputs: vec![story.at(*carcass)?],
+            allowances: vec![],
             outputs,
         });
         let id = story.by_station(&k.processor, act)?;

@@ -2,7 +2,7 @@
 //! custody at the warehouse, pledges and a release.
 
 use terroir_shared::Hash;
-use terroir_shared::asset::{AssetId, Packing, Product, TeaLot, TeaMaocha, TeaOrigin, Unit};
+use terroir_shared::asset::{AssetId, Packing, Product, TeaGarden, TeaLot, TeaMaocha, TeaOrigin, Unit};
 use terroir_shared::calendar::{Date, Timestamp};
 use terroir_shared::record::{
     Act, Attachment, Commission, Custody, Event, NewAsset, Observe, Part, Pledge, Release, Split, Transfer,
@@ -13,6 +13,10 @@ use super::{CAKE_WEIGHT_G, DEMO_CAKES, DemoError, DemoKeys, Story, gtin, link, l
 
 const GARDENS: [(&str, u64); 2] = [("Laobanzhang", 62_400), ("Laoman'e", 51_800)];
 const BLEND: &str = "Laobanzhang and Laoman'e";
+/// Laobanzhang's registered cap for the season: 1,200 m² of old trees at 80 g of maocha a
+/// square metre, 96 kg, of which the harvest issues 62.4 kg.
+const LAOBANZHANG_AREA_M2: u64 = 1_200;
+const LAOBANZHANG_YIELD_G_PER_M2: u64 = 80;
 
 /// Sub-lots of the pressed lot: one sold to the trader, one stored at the warehouse, one
 /// pledged to the credit union, one kept (pledged for a short loan, then released).
@@ -20,10 +24,27 @@ const TEA_SPLIT: [u64; 4] = [100, 84, 60, 56];
 /// What the trader does with its 100 cakes: 50 kept, 30 to the tea house, 20 kept for samples.
 pub(super) const TRADER_SPLIT: [u64; 3] = [50, 30, 20];
 
-/// Day 1: the co-op's station commissions sun-dried maocha from two gardens and records the
-/// picking of each.
+/// Day 1: the co-op's station registers Laobanzhang's cap for the season, commissions
+/// sun-dried maocha from two gardens (Laobanzhang's drawing on its cap) and records the picking
+/// of each.
 pub(super) fn harvest(story: &mut Story<'_>, k: &DemoKeys) -> Result<Vec<AssetId>, DemoError> {
     story.day(1);
+    let season = tea_origin(GARDENS[0].0, story).harvest_season;
+    let cap = NewAsset {
+        product: Product::TeaGarden(TeaGarden {
+            garden: GARDENS[0].0.into(),
+            season,
+            area_m2: LAOBANZHANG_AREA_M2,
+            yield_g_per_m2: LAOBANZHANG_YIELD_G_PER_M2,
+            issued_g: 0,
+        }),
+        quantity: qty(LAOBANZHANG_AREA_M2 * LAOBANZHANG_YIELD_G_PER_M2, Unit::Gram)?,
+        gs1: None,
+        part_of: None,
+        units: None,
+    };
+    let id = story.by_station(&k.tea_coop, Act::Commission(Commission::new(vec![cap])))?;
+    let cap = story.outputs(id, 1)[0];
     let assets = GARDENS
         .iter()
         .map(|(garden, grams)| {
@@ -36,7 +57,8 @@ pub(super) fn harvest(story: &mut Story<'_>, k: &DemoKeys) -> Result<Vec<AssetId
             })
         })
         .collect::<Result<Vec<_>, DemoError>>()?;
-    let id = story.by_station(&k.tea_coop, Act::Commission(Commission { assets }))?;
+    let act = Commission { assets, allowances: vec![story.at(cap)?] };
+    let id = story.by_station(&k.tea_coop, Act::Commission(act))?;
     let maocha = story.outputs(id, GARDENS.len());
     for ((garden, grams), lot) in GARDENS.iter().zip(&maocha) {
         // Fresh leaf loses about three quarters of its weight when it is withered and dried.
@@ -68,6 +90,7 @@ pub(super) fn pressing(
     let act = Act::Transform(Transform {
         process: "stone pressing of sun-dried maocha into 357 g bing cakes".into(),
         inputs: story.all_at(&maocha)?,
+        allowances: vec![],
         outputs,
     });
     let id = story.by_station(&k.tea_coop, act)?;

@@ -119,6 +119,15 @@ fn the_story_holds_what_it_promises() {
     let trader_cuts =
         count(&ledger, |a| a.owner == keys.trader.id() && matches!(a.product, Product::BeefCut(_)));
     assert_eq!(trader_cuts, CUTS_SOLD_TO_TRADER);
+    // Laobanzhang's cap counts its maocha, and only that: pressing the blend added nothing.
+    let caps: Vec<_> = ledger
+        .assets()
+        .filter_map(|a| match &a.product {
+            Product::TeaGarden(g) => Some((g.garden.as_str(), g.issued_g, a.quantity.amount())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(caps, [("Laobanzhang", 62_400, 96_000)]);
 }
 
 #[test]
@@ -184,14 +193,14 @@ fn the_same_seed_gives_the_same_ledger_and_another_seed_another() {
 #[test]
 fn the_ledger_for_a_fixed_seed_and_start_is_pinned() {
     let ids: Vec<String> = records(SEED).iter().map(|r| r.id().to_hex()).collect();
-    assert_eq!(ids.len(), 76);
+    assert_eq!(ids.len(), 77);
     assert_eq!(
         ids.first().map(String::as_str),
         Some("1ba92f81a61485d0380874d99abe67a74d4b0d0879facf5432ac31f8476e0851")
     );
     assert_eq!(
         ids.last().map(String::as_str),
-        Some("274bd6d54cda97857195f4c8f1d09d2d25dc32847f7366589e3dd4a9b9501f08")
+        Some("a9f2f2faaecc11221257be36fa77d406c5a3599ed102084c563286dce3134822")
     );
 }
 
