@@ -1,5 +1,7 @@
 //! Integration tests for the ledger core, including the data-driven conformance suites.
 
+mod caps;
+mod caps_props;
 mod ear_tag;
 mod gs1;
 mod ledger;

@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 
 use terroir_shared::Hash;
-use terroir_shared::asset::{Asset, AssetId, Packing, Product, Quantity, TeaLot, TeaMaocha, TeaOrigin, Unit};
+use terroir_shared::asset::{
+    Asset, AssetId, Packing, Product, Quantity, TeaGarden, TeaLot, TeaMaocha, TeaOrigin, Unit,
+};
 use terroir_shared::calendar::{Date, Timestamp};
 use terroir_shared::crypto::Keypair;
 use terroir_shared::party::{PartyId, Role};
@@ -120,6 +122,18 @@ pub fn new_asset(product: Product, amount: u64, unit: Unit) -> NewAsset {
 
 pub fn lot_of(garden: &str, pieces: u64) -> NewAsset {
     new_asset(tea_lot(garden), pieces, Unit::Piece)
+}
+
+/// A cap on `garden` for the season [`origin`] writes: `area_m2` × `yield_g_per_m2` grams.
+pub fn garden_cap(garden: &str, area_m2: u64, yield_g_per_m2: u64) -> NewAsset {
+    let product = Product::TeaGarden(TeaGarden {
+        garden: garden.into(),
+        season: origin(garden).harvest_season,
+        area_m2,
+        yield_g_per_m2,
+        issued_g: 0,
+    });
+    new_asset(product, area_m2 * yield_g_per_m2, Unit::Gram)
 }
 
 pub fn cattle(tag: &str) -> NewAsset {
