@@ -199,3 +199,52 @@ fn counts_are_written_beside_the_ledger_and_read_back_after_a_restart() {
     assert_eq!((tally.count, tally.late, tally.first_at), (2, 1, Some(NOW)));
     assert_eq!(tally.regions.get(&Region::parse("25,102").expect("region")), Some(&1));
 }
+
+#[actix_web::test]
+async fn a_cakes_page_shows_the_cap_its_garden_was_registered_within() {
+    use terroir_shared::asset::{Product, Quantity, TeaGarden, Unit};
+    let mut h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let coop = key(1);
+    let reg = h.register(&coop, "Bulang Co-op", &[Role::Cooperative]);
+    assert_eq!(post(&app, "/api/records", &reg).await.0, 201);
+    let garden = TeaGarden {
+        garden: "Laobanzhang".into(),
+        season: "2026 spring".into(),
+        area_m2: 100,
+        yield_g_per_m2: 50,
+        issued_g: 0,
+    };
+    let cap = NewAsset {
+        product: Product::TeaGarden(garden),
+        quantity: Quantity::new(5_000, Unit::Gram).expect("q"),
+        gs1: None,
+        part_of: None,
+        units: None,
+    };
+    let register = h.own(&coop, Act::Commission(Commission::new(vec![cap])));
+    assert_eq!(post(&app, "/api/records", &register).await.0, 201);
+    let cap = AssetRef { id: AssetId::derive(&register.id(), 0), head: register.id() };
+    let mut lot = tea_lot("Laobanzhang", 10);
+    lot.gs1 = Some(DigitalLink::parse(LOT).expect("link"));
+    lot.units = Some(UnitTokens { serial_digits: 3 });
+    let batch = h.own(&coop, Act::Commission(Commission { assets: vec![lot], allowances: vec![cap] }));
+    assert_eq!(post(&app, "/api/records", &batch).await.0, 201);
+    let page = || async {
+        let (status, body) = get_bytes(&app, CAKE, "text/html").await;
+        assert_eq!(status, 200);
+        String::from_utf8(body).expect("utf-8")
+    };
+    let line = "Laobanzhang: from a garden with a registered cap of 5 kg for 2026 spring, 3.6 kg issued";
+    assert!(page().await.contains(line), "the cap as the batch left it");
+    // More tea against the cap: the cake's page shows the cap as it stands.
+    let cap = AssetRef { id: cap.id, head: batch.id() };
+    let more = h.own(
+        &coop,
+        Act::Commission(Commission { assets: vec![tea_lot("Laobanzhang", 2)], allowances: vec![cap] }),
+    );
+    assert_eq!(post(&app, "/api/records", &more).await.0, 201);
+    assert!(page().await.contains("registered cap of 5 kg for 2026 spring, 4.3 kg issued"));
+    let (status, answer) = get(&app, CAKE).await;
+    assert_eq!((status, answer["gardenCaps"][0]["product"]["issuedG"].as_u64()), (200, Some(4_284)));
+}

@@ -290,3 +290,64 @@ async fn a_revoked_device_is_refused_at_once() {
     let (status, problem) = post(&app, "/api/records", &late).await;
     assert_eq!((status, problem["code"].as_str()), (403, Some("device_revoked")));
 }
+
+#[actix_web::test]
+async fn a_commission_over_its_gardens_cap_is_refused_with_422() {
+    use terroir_shared::asset::{AssetRef, TeaGarden};
+    let mut h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let coop = key(1);
+    let reg = h.register(&coop, "Bulang Tea Co-op", &[Role::Cooperative]);
+    assert_eq!(post(&app, "/api/records", &reg).await.0, 201);
+    // 10 m² at 100 g a square metre: 1 kg of Laobanzhang this season.
+    let garden = TeaGarden {
+        garden: "Laobanzhang".into(),
+        season: "2026 spring".into(),
+        area_m2: 10,
+        yield_g_per_m2: 100,
+        issued_g: 0,
+    };
+    let cap = NewAsset {
+        product: Product::TeaGarden(garden),
+        quantity: Quantity::new(1_000, Unit::Gram).expect("q"),
+        gs1: None,
+        part_of: None,
+        units: None,
+    };
+    let register = h.own(&coop, Act::Commission(Commission::new(vec![cap])));
+    assert_eq!(post(&app, "/api/records", &register).await.0, 201);
+    let cap = AssetId::derive(&register.id(), 0);
+    let at = |head| vec![AssetRef { id: cap, head }];
+    let two = h.own(
+        &coop,
+        Act::Commission(Commission {
+            assets: vec![tea_lot("Laobanzhang", 2)],
+            allowances: at(register.id()),
+        }),
+    );
+    assert_eq!(post(&app, "/api/records", &two).await.0, 201);
+    let (_, shown) = get(&app, &format!("/api/assets/{cap}")).await;
+    assert_eq!(
+        (shown["product"]["issuedG"].as_u64(), shown["head"].as_str()),
+        (Some(714), Some(&*two.id().to_hex()))
+    );
+    // A third cake would make 1,071 g of a 1 kg cap.
+    let three = h.own(
+        &coop,
+        Act::Commission(Commission { assets: vec![tea_lot("Laobanzhang", 1)], allowances: at(two.id()) }),
+    );
+    let (status, p) = post(&app, "/api/records", &three).await;
+    assert_eq!((status, p["code"].as_str()), (422, Some("issuance_cap_exceeded")), "{p}");
+    assert_eq!(p["type"], "/api/problems#issuance_cap_exceeded");
+    let detail = p["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("Laobanzhang") && detail.contains("1000 g") && detail.contains("357 g"),
+        "{detail}"
+    );
+    // Leaving the cap out is refused too; nothing refused was appended.
+    let unnamed = h.own(&coop, Act::Commission(Commission::new(vec![tea_lot("Laobanzhang", 1)])));
+    let (status, p) = post(&app, "/api/records", &unnamed).await;
+    assert_eq!((status, p["code"].as_str()), (422, Some("allowance_missing")));
+    let (_, log) = get(&app, "/api/log").await;
+    assert_eq!(log["size"], 3);
+}

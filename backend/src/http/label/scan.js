@@ -139,8 +139,11 @@ async function checkpoint(note, key) {
 }
 
 const actOf = (r) => { const [name] = Object.keys(r.act); return [name, r.act[name]]; };
+// What a record names at a head, as `Act::touches` lists it (a garden's cap is named by the tea
+// that draws on it).
 const touches = (name, a) => ({
-  observe: a.assets, transfer: a.assets, custody: a.assets, merge: a.assets, transform: a.inputs,
+  observe: a.assets, transfer: a.assets, custody: a.assets, merge: a.assets,
+  transform: [...a.inputs, ...(a.allowances || [])], commission: a.allowances,
   split: [a.asset], pledge: [a.asset], release: [a.asset], retire: [a.asset],
 }[name] || []).map((x) => x.id);
 const assetId = async (record, n) => hex(await sha(enc.encode('terroir-asset-v1\n'), unhex(record),
