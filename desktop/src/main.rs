@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tauri::{Manager, State};
-use terroir_station::forms::{ActForm, CattleForm, TeaBatchForm};
+use terroir_station::forms::{ActForm, CattleForm, GardenForm, TeaBatchForm};
 use terroir_station::station::{AssetDetail, Done, PartyRow, Settings, Sheet, StationStatus};
 use terroir_station::store::{AssetFilter, AssetRow, RecordRow, RecordState};
 use terroir_station::sync::SyncWorker;
@@ -77,6 +77,11 @@ fn import_cattle_csv(app: State<'_, App>, csv: String) -> Result<Done> {
 #[tauri::command(async)]
 fn register_tea(app: State<'_, App>, form: TeaBatchForm) -> Result<Done> {
     app.acted(app.station.register_tea(form))
+}
+
+#[tauri::command(async)]
+fn register_garden(app: State<'_, App>, form: GardenForm) -> Result<Done> {
+    app.acted(app.station.register_garden(form))
 }
 
 #[tauri::command(async)]
@@ -187,6 +192,7 @@ fn main() {
             register_cattle,
             import_cattle_csv,
             register_tea,
+            register_garden,
             act,
             assets,
             asset,

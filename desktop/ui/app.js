@@ -226,6 +226,22 @@ async function registerTea(event) {
   });
 }
 
+async function registerGarden(event) {
+  event.preventDefault();
+  const form = event.target;
+  clearErrors(form);
+  const v = formValues(form);
+  const body = {
+    garden: v.garden, season: v.season, areaM2: Number(v.areaM2 || 0), yieldGPerM2: Number(v.yieldGPerM2 || 0),
+  };
+  await submitting(form, async () => {
+    const done = await call("register_garden", { form: body });
+    toast(done.summary);
+    form.reset();
+    await afterRegistering(done.created[0]);
+  });
+}
+
 async function registerCattle(event) {
   event.preventDefault();
   const form = event.target;
@@ -362,6 +378,7 @@ function wire() {
   $("#setup-form").addEventListener("submit", setup);
   $("#restore-form").addEventListener("submit", restore);
   $("#tea-form").addEventListener("submit", registerTea);
+  $("#garden-form").addEventListener("submit", registerGarden);
   $("#cattle-form").addEventListener("submit", registerCattle);
   $("#csv-form").addEventListener("submit", importCsv);
   $("#verify-form").addEventListener("submit", verify);

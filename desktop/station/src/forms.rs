@@ -5,8 +5,8 @@
 use serde::Deserialize;
 use terroir_shared::Hash;
 use terroir_shared::asset::{
-    Asset, AssetId, AssetRef, BeefCut, Carcass, Cattle, Packing, Product, Quantity, Sex, TeaCake, TeaLot,
-    TeaOrigin, Unit,
+    Asset, AssetId, AssetRef, BeefCut, Carcass, Cattle, Packing, Product, Quantity, Sex, TeaCake, TeaGarden,
+    TeaLot, TeaOrigin, Unit,
 };
 use terroir_shared::calendar::Date;
 use terroir_shared::crypto::PublicKey;
@@ -66,6 +66,20 @@ pub struct TeaBatchForm {
     #[serde(default)]
     pub packing: String,
 }
+
+/// A garden's cap for a season: its area and what a square metre yields, in grams of maocha.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GardenForm {
+    pub garden: String,
+    pub season: String,
+    pub area_m2: u64,
+    pub yield_g_per_m2: u64,
+}
+
+/// The most a square metre of tea garden is taken to yield: far above any real harvest, low
+/// enough to catch kilograms typed as grams.
+pub const MAX_YIELD_G_PER_M2: u64 = 10_000;
 
 /// An event about one or more assets.
 #[derive(Clone, Debug, Deserialize)]
@@ -325,6 +339,32 @@ pub fn tea_batch(form: &TeaBatchForm, lookup: &Lookup<'_>) -> Result<NewAsset> {
     })
 }
 
+/// A garden's cap: no tea of that garden and season beyond area × yield from this co-op.
+pub fn garden_cap(form: &GardenForm) -> Result<NewAsset> {
+    if form.area_m2 == 0 {
+        return Err(StationError::input("areaM2", "the garden's area in square metres, at least 1"));
+    }
+    if !(1..=MAX_YIELD_G_PER_M2).contains(&form.yield_g_per_m2) {
+        return Err(StationError::input(
+            "yieldGPerM2",
+            format!("grams of maocha a square metre yields in the season, 1 to {MAX_YIELD_G_PER_M2}"),
+        ));
+    }
+    let cap = form
+        .area_m2
+        .checked_mul(form.yield_g_per_m2)
+        .and_then(|g| Quantity::new(g, Unit::Gram).ok())
+        .ok_or_else(|| StationError::input("areaM2", "area × yield is too large"))?;
+    let product = Product::TeaGarden(TeaGarden {
+        garden: text("garden", &form.garden)?,
+        season: text("season", &form.season)?,
+        area_m2: form.area_m2,
+        yield_g_per_m2: form.yield_g_per_m2,
+        issued_g: 0,
+    });
+    Ok(new_goods(product, cap))
+}
+
 /// The event, checked.
 pub fn event(form: &EventForm) -> Result<Event> {
     Ok(match form {
@@ -527,6 +567,26 @@ mod tests {
         assert_eq!(field_of(tea_batch(&bad_lot, &lookup()).expect_err("lot")), "lotNumber");
         let no_gtin = Lookup { tea_gtin: None, ..lookup() };
         assert!(matches!(tea_batch(&form, &no_gtin), Err(StationError::NotReady(_))));
+    }
+
+    #[test]
+    fn a_garden_cap_is_area_times_yield_checked_field_by_field() {
+        let form = GardenForm {
+            garden: " Laobanzhang ".into(),
+            season: "2026 spring".into(),
+            area_m2: 1_200,
+            yield_g_per_m2: 80,
+        };
+        let cap = garden_cap(&form).expect("valid");
+        assert_eq!(cap.quantity, Quantity::new(96_000, Unit::Gram).expect("q"));
+        assert!(
+            matches!(&cap.product, Product::TeaGarden(g) if g.garden == "Laobanzhang" && g.issued_g == 0)
+        );
+        let field = |f: GardenForm| field_of(garden_cap(&f).expect_err("refused"));
+        assert_eq!(field(GardenForm { area_m2: 0, ..form.clone() }), "areaM2");
+        assert_eq!(field(GardenForm { yield_g_per_m2: 80_000, ..form.clone() }), "yieldGPerM2");
+        assert_eq!(field(GardenForm { area_m2: u64::MAX, ..form.clone() }), "areaM2");
+        assert_eq!(field(GardenForm { season: " ".into(), ..form }), "season");
     }
 
     #[test]

@@ -9,18 +9,18 @@ use base64::Engine;
 use diesel::Connection;
 use diesel::sqlite::SqliteConnection;
 use serde::{Deserialize, Serialize};
-use terroir_shared::asset::{Asset, AssetId, Status};
+use terroir_shared::asset::{Asset, AssetId, Status, garden_cap_key};
 use terroir_shared::calendar::Timestamp;
 use terroir_shared::crypto::Keypair;
 use terroir_shared::gs1::Gtin;
 use terroir_shared::party::{Party, PartyId, Role};
-use terroir_shared::record::{Act, AuthoriseDevice, Commission, Record, Unsigned};
+use terroir_shared::record::{Act, AuthoriseDevice, Commission, Record, Transform, Unsigned};
 use terroir_shared::rules::{self, Context, needs};
 
 use crate::client::Client;
 use crate::describe::{asset_label, explain};
 use crate::error::{Result, StationError};
-use crate::forms::{self, ActForm, CattleForm, Lookup, TeaBatchForm};
+use crate::forms::{self, ActForm, CattleForm, GardenForm, Lookup, TeaBatchForm};
 use crate::keys::StationKeys;
 use crate::labels::{self, Label};
 use crate::store::{self, AssetFilter, AssetRow, RecordRow, RecordState, SyncCounts};
@@ -429,6 +429,19 @@ impl Station {
         self.act_as_device(Act::Commission(Commission::new(vec![lot])), summary)
     }
 
+    /// Registers a garden's cap for a season: from then on this co-op registers no more tea of
+    /// that garden and season than its area × yield.
+    pub fn register_garden(&self, form: GardenForm) -> Result<Done> {
+        let cap = forms::garden_cap(&form)?;
+        let summary = format!(
+            "Register the cap of {} for {}: {}",
+            form.garden.trim(),
+            form.season.trim(),
+            crate::describe::kilograms(cap.quantity.amount())
+        );
+        self.act_as_device(Act::Commission(Commission::new(vec![cap])), summary)
+    }
+
     /// Any act on existing assets.
     pub fn act(&self, form: ActForm) -> Result<Done> {
         let attachment = match &form {
@@ -492,7 +505,35 @@ impl Station {
 
     fn act_as_device(&self, act: Act, summary: String) -> Result<Done> {
         let keys = self.keys()?;
+        let act = self.with_caps(act, &PartyId(keys.party.public()))?;
         self.sign_and_store(&keys.device, act, summary)
+    }
+
+    /// Names the co-op's garden caps that the new tea of `act` draws on, at the heads this
+    /// station knows; the rules then count the tea against them.
+    fn with_caps(&self, mut act: Act, me: &PartyId) -> Result<Act> {
+        let mut conn = self.db();
+        let (outputs, inputs, allowances) = match &mut act {
+            Act::Commission(Commission { assets, allowances }) => (&*assets, Vec::new(), allowances),
+            Act::Transform(Transform { inputs, outputs, allowances, .. }) => {
+                let mut known = Vec::with_capacity(inputs.len());
+                for r in inputs.iter() {
+                    known.extend(store::asset(&mut conn, &r.id)?);
+                }
+                (&*outputs, known, allowances)
+            }
+            _ => return Ok(act),
+        };
+        for tea in rules::new_tea(outputs, &inputs) {
+            let key = garden_cap_key(me, &tea.garden, &tea.season);
+            let Some(id) = store::holder_of(&mut conn, &key)? else { continue };
+            if let Some(cap) = store::asset(&mut conn, &id)?
+                && !allowances.iter().any(|a| a.id == cap.id)
+            {
+                allowances.push(cap.reference());
+            }
+        }
+        Ok(act)
     }
 
     /// Signs `act` for the co-op with `signer`, judges it with the ledger's rules against the

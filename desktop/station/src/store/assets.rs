@@ -126,7 +126,8 @@ pub(super) fn get(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<As
     json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt("asset", e))).transpose()
 }
 
-pub(super) fn holder_of(conn: &mut SqliteConnection, key: &str) -> Result<Option<AssetId>, StoreError> {
+/// The asset holding a unique identity key, as this station knows it.
+pub fn holder_of(conn: &mut SqliteConnection, key: &str) -> Result<Option<AssetId>, StoreError> {
     let id: Option<String> =
         identities::table.filter(identities::key.eq(key)).select(identities::asset).first(conn).optional()?;
     id.map(|i| i.parse().map_err(|e| corrupt("identity", e))).transpose()

@@ -160,7 +160,7 @@ pub fn snapshot(conn: &mut SqliteConnection, record: &Signed<Record>) -> Result<
     Ok(view)
 }
 
-pub use assets::{asset, assets_of, children, put_asset, remove_asset, rows_of};
+pub use assets::{asset, assets_of, children, holder_of, put_asset, remove_asset, rows_of};
 pub use records::{
     counts, insert_record, pending, record, records, records_of_asset, settle_landed, settle_refused,
 };

@@ -2,7 +2,7 @@
 //! server to be running.
 
 use terroir_station::StationError;
-use terroir_station::forms::{ActForm, CattleForm, EventForm};
+use terroir_station::forms::{ActForm, CattleForm, EventForm, GardenForm};
 use terroir_station::store::{AssetFilter, RecordState};
 use terroir_tests::ledger::TestLedger;
 
@@ -153,4 +153,47 @@ fn cattle_from_a_file_are_all_registered_or_none() {
         ..CattleForm::default()
     };
     assert!(matches!(s.register_cattle(again), Err(StationError::Refused { code: "identity_taken", .. })));
+}
+
+#[test]
+fn tea_batches_stay_within_the_gardens_registered_cap() {
+    let (_dir, _ledger, s) = offline_station();
+    // 10 m² at 250 g a square metre: 2.5 kg of Laobanzhang this season.
+    let garden = GardenForm {
+        garden: "Laobanzhang".into(),
+        season: "2026 spring".into(),
+        area_m2: 10,
+        yield_g_per_m2: 250,
+    };
+    let done = s.register_garden(garden.clone()).expect("cap registered");
+    assert!(done.summary.contains("2.5 kg"), "{}", done.summary);
+    let cap = done.created[0].clone();
+    // 5 cakes and then 2 of 357 g: 2,499 g, each batch naming the cap it draws on.
+    s.register_tea(tea(5, "LBZ-1")).expect("within the cap");
+    s.register_tea(tea(2, "LBZ-2")).expect("still within");
+    let detail = s.asset(&cap).expect("the cap");
+    assert!(detail.row.label.contains("2.499 kg of 2.5 kg issued"), "{}", detail.row.label);
+    assert_eq!(detail.records.len(), 3, "registered, then drawn on by each batch");
+    // One cake more is over: refused in words a clerk can act on, and nothing stored.
+    let before = s.records(None, 100).expect("records").len();
+    match s.register_tea(tea(1, "LBZ-3")) {
+        Err(StationError::Refused { code, message }) => {
+            assert_eq!(code, "issuance_cap_exceeded");
+            assert!(
+                message.contains("Laobanzhang is registered for at most 2.5 kg of tea in 2026 spring")
+                    && message.contains("2.499 kg are already registered")
+                    && message.contains("0.357 kg more"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(s.records(None, 100).expect("records").len(), before);
+    // Other gardens have no cap; a second cap on the same garden and season is refused.
+    let other = terroir_station::forms::TeaBatchForm { garden: "Hekai".into(), ..tea(500, "HK-1") };
+    s.register_tea(other).expect("no cap on Hekai");
+    let again = s.register_garden(GardenForm { garden: "laobanzhang".into(), ..garden });
+    assert!(matches!(again, Err(StationError::Refused { code: "identity_taken", .. })), "{again:?}");
+    let caps = s.assets(&AssetFilter { kind: Some("tea_garden".into()), ..AssetFilter::default() });
+    assert_eq!(caps.expect("caps").len(), 1);
 }

@@ -200,3 +200,26 @@ fn a_trader_station_brings_a_bought_lot_from_the_ledger_and_splits_it() {
     // The co-op's view follows when it asks the ledger.
     assert_eq!(coop.fetch_asset(&lot).expect("refreshed").state, "consumed");
 }
+
+#[test]
+fn batches_drawing_on_a_gardens_cap_land_and_the_ledger_counts_them() {
+    let mut ledger = TestLedger::new().expect("ledger");
+    ledger.start().expect("start");
+    let dir = tempfile::tempdir().expect("dir");
+    let s = station(dir.path(), &ledger, &ledger.url.clone());
+    enrol(&ledger, &s);
+    let garden = terroir_station::forms::GardenForm {
+        garden: "Laobanzhang".into(),
+        season: "2026 spring".into(),
+        area_m2: 10,
+        yield_g_per_m2: 250,
+    };
+    let cap = s.register_garden(garden).expect("cap").created[0].clone();
+    s.register_tea(tea(5, "LBZ-1")).expect("batch");
+    s.register_tea(tea(2, "LBZ-2")).expect("batch");
+    sync_until_done(&s);
+    let counts = s.status().expect("status").counts;
+    assert_eq!((counts.pending, counts.refused), (0, 0), "every record landed");
+    let shown = ledger.get(&format!("/api/assets/{cap}")).expect("the cap on the ledger");
+    assert_eq!(shown["product"]["issuedG"].as_u64(), Some(2_499));
+}
