@@ -202,26 +202,12 @@ fn counts_are_written_beside_the_ledger_and_read_back_after_a_restart() {
 
 #[actix_web::test]
 async fn a_cakes_page_shows_the_cap_its_garden_was_registered_within() {
-    use terroir_shared::asset::{Product, Quantity, TeaGarden, Unit};
     let mut h = Harness::new();
     let app = app(h.state.clone()).await;
     let coop = key(1);
     let reg = h.register(&coop, "Bulang Co-op", &[Role::Cooperative]);
     assert_eq!(post(&app, "/api/records", &reg).await.0, 201);
-    let garden = TeaGarden {
-        garden: "Laobanzhang".into(),
-        season: "2026 spring".into(),
-        area_m2: 100,
-        yield_g_per_m2: 50,
-        issued_g: 0,
-    };
-    let cap = NewAsset {
-        product: Product::TeaGarden(garden),
-        quantity: Quantity::new(5_000, Unit::Gram).expect("q"),
-        gs1: None,
-        part_of: None,
-        units: None,
-    };
+    let cap = garden_cap("Laobanzhang", 100, 50);
     let register = h.own(&coop, Act::Commission(Commission::new(vec![cap])));
     assert_eq!(post(&app, "/api/records", &register).await.0, 201);
     let cap = AssetRef { id: AssetId::derive(&register.id(), 0), head: register.id() };

@@ -293,27 +293,14 @@ async fn a_revoked_device_is_refused_at_once() {
 
 #[actix_web::test]
 async fn a_commission_over_its_gardens_cap_is_refused_with_422() {
-    use terroir_shared::asset::{AssetRef, TeaGarden};
+    use terroir_shared::asset::AssetRef;
     let mut h = Harness::new();
     let app = app(h.state.clone()).await;
     let coop = key(1);
     let reg = h.register(&coop, "Bulang Tea Co-op", &[Role::Cooperative]);
     assert_eq!(post(&app, "/api/records", &reg).await.0, 201);
     // 10 m² at 100 g a square metre: 1 kg of Laobanzhang this season.
-    let garden = TeaGarden {
-        garden: "Laobanzhang".into(),
-        season: "2026 spring".into(),
-        area_m2: 10,
-        yield_g_per_m2: 100,
-        issued_g: 0,
-    };
-    let cap = NewAsset {
-        product: Product::TeaGarden(garden),
-        quantity: Quantity::new(1_000, Unit::Gram).expect("q"),
-        gs1: None,
-        part_of: None,
-        units: None,
-    };
+    let cap = garden_cap("Laobanzhang", 10, 100);
     let register = h.own(&coop, Act::Commission(Commission::new(vec![cap])));
     assert_eq!(post(&app, "/api/records", &register).await.0, 201);
     let cap = AssetId::derive(&register.id(), 0);

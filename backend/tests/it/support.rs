@@ -152,3 +152,21 @@ pub fn tea_lot(garden: &str, pieces: u64) -> NewAsset {
         units: None,
     }
 }
+
+/// A cap on `garden` for 2026 spring: `area_m2` × `yield_g_per_m2` grams, nothing issued yet.
+pub fn garden_cap(garden: &str, area_m2: u64, yield_g_per_m2: u64) -> NewAsset {
+    let product = Product::TeaGarden(terroir_shared::asset::TeaGarden {
+        garden: garden.into(),
+        season: "2026 spring".into(),
+        area_m2,
+        yield_g_per_m2,
+        issued_g: 0,
+    });
+    NewAsset {
+        product,
+        quantity: Quantity::new(area_m2 * yield_g_per_m2, Unit::Gram).expect("quantity"),
+        gs1: None,
+        part_of: None,
+        units: None,
+    }
+}

@@ -10,7 +10,7 @@ use terroir_shared::asset::{Asset, AssetId, AssetRef, Product, Status, Unit};
 use terroir_shared::crypto::Keypair;
 use terroir_shared::party::Role;
 use terroir_shared::record::*;
-use terroir_shared::rules::{self, LedgerView, MemoryLedger};
+use terroir_shared::rules;
 
 use crate::support::*;
 
@@ -228,20 +228,9 @@ impl Model {
 
     /// The rules judge a snapshot holding just `needs(record)` exactly as the full state.
     fn check_needs(&self, record: &Signed<Record>) -> Result<(), TestCaseError> {
-        let needs = rules::needs(record);
-        let mut snapshot = MemoryLedger::new();
-        let parties = needs.parties.iter().filter_map(|p| self.w.ledger.party(p)).collect();
-        let devices = needs.devices.iter().filter_map(|d| self.w.ledger.device(d)).collect();
-        let assets = needs.assets.iter().filter_map(|a| self.w.ledger.asset(a)).collect();
-        snapshot.store(rules::Effects { parties, devices, assets });
-        for key in &needs.identity_keys {
-            if let Some(holder) = self.w.ledger.holder_of(key) {
-                snapshot.insert_identity(key.clone(), holder);
-            }
-        }
         let ctx = self.w.ctx();
-        let full = rules::apply(&self.w.ledger, record, &ctx);
-        prop_assert_eq!(rules::apply(&snapshot, record, &ctx), full, "needs() missed some state");
+        let snapshot = needs_snapshot(&self.w.ledger, record);
+        prop_assert_eq!(rules::apply(&snapshot, record, &ctx), rules::apply(&self.w.ledger, record, &ctx));
         Ok(())
     }
 }
@@ -261,11 +250,8 @@ proptest! {
 /// The random sequences must reach every verdict, or the property holds vacuously.
 #[test]
 fn random_sequences_reach_every_verdict() {
-    use proptest::strategy::ValueTree;
-    let mut runner = proptest::test_runner::TestRunner::deterministic();
     let mut m = Model::new();
-    for _ in 0..1500 {
-        let op = op().new_tree(&mut runner).expect("op").current();
+    for op in deterministic(op(), 1500) {
         m.run(&op).expect("properties hold");
     }
     for verdict in [

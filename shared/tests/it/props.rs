@@ -9,7 +9,7 @@ use terroir_shared::asset::{AssetId, AssetRef, Status};
 use terroir_shared::crypto::Keypair;
 use terroir_shared::party::Role;
 use terroir_shared::record::*;
-use terroir_shared::rules::{self, LedgerView, MemoryLedger, RuleViolation};
+use terroir_shared::rules::{self, LedgerView, RuleViolation};
 
 use crate::support::*;
 
@@ -242,19 +242,9 @@ impl Model {
     /// The rules judge a snapshot holding just `needs(record)` exactly as the full state.
     fn check_needs(&mut self, signer: &Keypair, act: &Act) -> Result<(), TestCaseError> {
         let record = self.w.sign(signer, party(signer), act.clone());
-        let needs = rules::needs(&record);
-        let mut snapshot = MemoryLedger::new();
-        let parties = needs.parties.iter().filter_map(|p| self.w.ledger.party(p)).collect();
-        let devices = needs.devices.iter().filter_map(|d| self.w.ledger.device(d)).collect();
-        let assets = needs.assets.iter().filter_map(|a| self.w.ledger.asset(a)).collect();
-        snapshot.store(rules::Effects { parties, devices, assets });
-        for key in &needs.identity_keys {
-            if let Some(holder) = self.w.ledger.holder_of(key) {
-                snapshot.insert_identity(key.clone(), holder);
-            }
-        }
         let ctx = self.w.ctx();
         let full = rules::apply(&self.w.ledger, &record, &ctx);
+        let snapshot = needs_snapshot(&self.w.ledger, &record);
         prop_assert_eq!(rules::apply(&snapshot, &record, &ctx), full, "needs() missed some state");
         Ok(())
     }
@@ -330,11 +320,8 @@ proptest! {
 /// The random sequences above must exercise every act, or the properties hold vacuously.
 #[test]
 fn random_sequences_exercise_every_act() {
-    use proptest::strategy::ValueTree;
-    let mut runner = proptest::test_runner::TestRunner::deterministic();
     let mut m = Model::new();
-    for _ in 0..1500 {
-        let op = op().new_tree(&mut runner).expect("op").current();
+    for op in deterministic(op(), 1500) {
         m.run(&op).expect("properties hold");
     }
     for act in

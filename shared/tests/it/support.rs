@@ -10,7 +10,7 @@ use terroir_shared::calendar::{Date, Timestamp};
 use terroir_shared::crypto::Keypair;
 use terroir_shared::party::{PartyId, Role};
 use terroir_shared::record::{Act, Commission, NewAsset, Record, RegisterParty, Signed, Unsigned};
-use terroir_shared::rules::{Context, MemoryLedger, RuleViolation};
+use terroir_shared::rules::{self, Context, LedgerView, MemoryLedger, RuleViolation};
 
 pub const ORIGIN: &str = "ledger.terroir.test/log";
 pub const NOW: u64 = 1_790_000_000_000;
@@ -147,4 +147,32 @@ pub fn cattle(tag: &str) -> NewAsset {
         holding: "532822-017".into(),
     });
     new_asset(product, 1, Unit::Head)
+}
+
+/// A ledger holding only what `needs(record)` names, loaded from `full` as a store loads its
+/// snapshot: the rules must judge `record` on it exactly as on `full`.
+pub fn needs_snapshot(full: &MemoryLedger, record: &Signed<Record>) -> MemoryLedger {
+    let needs = rules::needs(record);
+    let mut snapshot = MemoryLedger::new();
+    let parties = needs.parties.iter().filter_map(|p| full.party(p)).collect();
+    let devices = needs.devices.iter().filter_map(|d| full.device(d)).collect();
+    let assets = needs.assets.iter().filter_map(|a| full.asset(a)).collect();
+    snapshot.store(rules::Effects { parties, devices, assets });
+    for key in &needs.identity_keys {
+        if let Some(holder) = full.holder_of(key) {
+            snapshot.insert_identity(key.clone(), holder);
+        }
+    }
+    snapshot
+}
+
+/// `n` values drawn from `strategy` by a deterministic runner: for tests that random sequences
+/// reach every case they are meant to.
+pub fn deterministic<T: std::fmt::Debug>(
+    strategy: impl proptest::strategy::Strategy<Value = T>,
+    n: usize,
+) -> Vec<T> {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    (0..n).map(|_| strategy.new_tree(&mut runner).expect("a value").current()).collect()
 }
