@@ -48,6 +48,18 @@ fn register_tea(app: &Session, count: u32, lot: &str) {
     app.wait_text("#detail-quantity", |t| t == format!("{count} piece"));
 }
 
+/// Registers a cap of 20 kg on Laobanzhang for the season and returns its id.
+fn register_garden(app: &Session) -> String {
+    app.click("#tabs button[data-tab=register]");
+    app.type_in("#garden-form input[name=garden]", "Laobanzhang");
+    app.type_in("#garden-form input[name=season]", "2026 spring");
+    app.type_in("#garden-form input[name=areaM2]", "100");
+    app.type_in("#garden-form input[name=yieldGPerM2]", "200");
+    app.click("#garden-submit");
+    app.wait_text("#detail-quantity", |t| t == "20000 gram");
+    open_id(app)
+}
+
 /// Prints the open lot's sheet and checks that every QR on it reads back as a label URI.
 fn print_and_scan(app: &Session, server_url: &str, lot: &str, count: usize) {
     app.click("#print-labels");
@@ -141,6 +153,8 @@ fn a_tea_batch_is_registered_printed_synced_split_and_sold() {
     ledger.enrol(&key, "Bulang Tea Co-op", &[Role::Cooperative, Role::Farm]).expect("enrol co-op");
     ledger.enrol(&trader_key(), "Menghai Trading", &[Role::Trader]).expect("enrol trader");
 
+    let cap = register_garden(&app);
+    app.screenshot(&shots.join("3-garden-cap.png"));
     register_tea(&app, 50, "LBZ26SP01");
     app.wait("the label preview", || {
         (app.run("const i = document.querySelector('#label-preview'); return !!i && i.complete && i.naturalWidth > 0;", json!([]))
@@ -149,12 +163,15 @@ fn a_tea_batch_is_registered_printed_synced_split_and_sold() {
     });
     app.screenshot(&shots.join("3-lot-with-label.png"));
     print_and_scan(&app, &ledger.url, "LBZ26SP01", 50);
-    sync_until_landed(&app, 2);
+    sync_until_landed(&app, 3);
+    // The batch drew 50 × 357 g on the garden's cap, on the ledger too.
+    let shown = ledger.get(&format!("/api/assets/{cap}")).expect("the cap");
+    assert_eq!(shown["product"]["issuedG"], json!(17_850));
 
     let part = split(&app, "30, 20");
-    sync_until_landed(&app, 3);
-    transfer(&app, &trader_key());
     sync_until_landed(&app, 4);
+    transfer(&app, &trader_key());
+    sync_until_landed(&app, 5);
     app.screenshot(&shots.join("4-after-transfer.png"));
     // The clerk checks the sold part's label against the ledger.
     let uri = app.text("#detail-uri");
@@ -168,8 +185,8 @@ fn a_tea_batch_is_registered_printed_synced_split_and_sold() {
     app.wait_text("#record-table tbody", |t| t.contains("Transfer to Menghai Trading"));
     app.screenshot(&shots.join("5-sync-queue.png"));
 
-    // Two enrolments and the station's four records.
-    check_ledger(&ledger, &part, &trader_key(), 6);
+    // Two enrolments and the station's five records.
+    check_ledger(&ledger, &part, &trader_key(), 7);
     app.close();
     eprintln!("screenshots in {}", shots.display());
 }
