@@ -62,6 +62,7 @@ try {
         cloneLines: texts('#clone li'),
         lineage: texts('#lineage > li'),
         certificates: texts('#certificates > li'),
+        facts: [...document.querySelectorAll('dl > dt')].map((dt) => `${dt.textContent}: ${dt.nextElementSibling.textContent}`),
         journeyChecked: document.querySelectorAll('#journey > li.ok').length,
         journeyFailed: document.querySelectorAll('#journey > li.bad').length,
         scans: document.querySelector('#scan-text').textContent,

@@ -171,6 +171,13 @@ fn a_genuine_cake_shows_its_whole_lineage_and_a_verdict_its_phone_computed() {
     assert!(lineage[0].starts_with("Pu'er tea cake, 357 g") && lineage[1].starts_with("Lot of Pu'er cakes"));
     assert!(lineage[2..].iter().all(|l| l.starts_with("Maocha from")), "{lineage:?}");
     assert!(lines(&en, "certificates").iter().any(|c| c.contains("Lab certificate YNTQ-")), "{en}");
+    // The leaf from Laobanzhang was registered within the garden's cap.
+    let cap = "Garden cap: Laobanzhang: from a garden with a registered cap of 96 kg for";
+    assert!(
+        lines(&en, "facts").iter().any(|f| f.starts_with(cap) && f.ends_with("spring, 62.4 kg issued")),
+        "{en}"
+    );
+    assert!(lines(&zh, "facts").iter().any(|f| f.contains("登记限额 96 公斤，已登记 62.4 公斤")), "{zh}");
     assert!(en["journeyChecked"].as_u64().is_some_and(|n| n >= 7) && en["journeyFailed"] == 0, "{en}");
     assert_eq!(en["clone"], "no");
     assert!(en["scans"].as_str().is_some_and(|s| s.contains("first check")), "{en}");

@@ -143,7 +143,7 @@ const actOf = (r) => { const [name] = Object.keys(r.act); return [name, r.act[na
 // that draws on it).
 const touches = (name, a) => ({
   observe: a.assets, transfer: a.assets, custody: a.assets, merge: a.assets,
-  transform: [...a.inputs, ...(a.allowances || [])], commission: a.allowances,
+  transform: [...(a.inputs || []), ...(a.allowances || [])], commission: a.allowances,
   split: [a.asset], pledge: [a.asset], release: [a.asset], retire: [a.asset],
 }[name] || []).map((x) => x.id);
 const assetId = async (record, n) => hex(await sha(enc.encode('terroir-asset-v1\n'), unhex(record),
