@@ -343,7 +343,9 @@ async function loadStation() {
   $("#enrolment").textContent = status.enrolled
     ? "The ledger has enrolled this co-op."
     : "Not enrolled yet: records wait in this station until the operator enrols the co-op key.";
-  call("key_qr", { which: "party" }).then((b64) => ($("#party-qr").src = `data:image/png;base64,${b64}`)).catch(() => {});
+  for (const which of ["party", "device"]) {
+    call("key_qr", { which }).then((b64) => ($(`#${which}-qr`).src = `data:image/png;base64,${b64}`)).catch(() => {});
+  }
   const f = $("#settings-form");
   f.serverUrl.value = s.serverUrl;
   f.teaGtin.value = s.teaGtin || "";

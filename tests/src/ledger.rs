@@ -31,7 +31,7 @@ pub fn backend_binary() -> anyhow::Result<PathBuf> {
     let mut dir = exe.parent();
     while let Some(d) = dir {
         let candidate = d.join("terroir-backend");
-        if candidate.is_file() {
+        if candidate.is_file() && !older_than_sources(&candidate) {
             return Ok(candidate);
         }
         if d.file_name().is_some_and(|n| n == "debug" || n == "release") {
@@ -47,6 +47,27 @@ pub fn backend_binary() -> anyhow::Result<PathBuf> {
         dir = d.parent();
     }
     anyhow::bail!("cannot find the target directory of {}", exe.display())
+}
+
+/// Whether `binary` predates a source file of the server or the core (a test run for one
+/// package does not rebuild another package's binary).
+fn older_than_sources(binary: &Path) -> bool {
+    let Ok(built) = std::fs::metadata(binary).and_then(|m| m.modified()) else { return true };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut stack: Vec<PathBuf> =
+        ["backend/src", "backend/migrations", "shared/src"].iter().map(|d| root.join(d)).collect();
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if e.metadata().and_then(|m| m.modified()).is_ok_and(|m| m > built) {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 impl TestLedger {

@@ -33,6 +33,15 @@ fn set_up(app: &Session, server_url: &str, pinned: Option<(&str, &str)>, shots: 
 
 fn party_key(app: &Session) -> String {
     app.click("#tabs button[data-tab=station]");
+    // Both keys are shown as text and as QR codes to scan.
+    app.wait("the key QR codes", || {
+        let shown = app.run(
+            "return ['#party-qr', '#device-qr'].every(s => { const i = document.querySelector(s); \
+             return i.complete && i.naturalWidth > 0; });",
+            json!([]),
+        );
+        (shown == json!(true)).then_some(())
+    });
     app.wait_text("#party-key", |t| t.len() == 64)
 }
 
