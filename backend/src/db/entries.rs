@@ -1,10 +1,11 @@
-//! The `entries` table: ledger entries, i.e. the Merkle leaves, by index and by record id.
+//! The `entries` table: ledger entries, i.e. the Merkle leaves, by index; and `record_index`,
+//! the entries of the records that create no asset, by record id.
 
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 
 use super::DbError;
-use super::schema::entries;
+use super::schema::{entries, record_index};
 
 /// A stored entry.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -38,9 +39,26 @@ pub fn insert(conn: &mut SqliteConnection, rows: &[NewEntry<'_>]) -> Result<(), 
     Ok(())
 }
 
-/// The index of the entry holding record `record_id`, if it was accepted.
-pub fn index_of(conn: &mut SqliteConnection, record_id: &[u8]) -> Result<Option<i64>, DbError> {
-    Ok(entries::table.filter(entries::record_id.eq(record_id)).select(entries::idx).first(conn).optional()?)
+/// A record found by its id: one that creates no asset. (One that does is found through its
+/// first output, see `state::created_at`.)
+#[derive(Debug, Insertable)]
+#[diesel(table_name = record_index)]
+pub struct IndexedRecord<'a> {
+    pub record: &'a [u8],
+    pub idx: i64,
+}
+
+pub fn index_records(conn: &mut SqliteConnection, rows: &[IndexedRecord<'_>]) -> Result<(), DbError> {
+    for chunk in rows.chunks(CHUNK) {
+        diesel::insert_into(record_index::table).values(chunk).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The index of the entry holding record `record_id`, if it was accepted and creates no asset
+/// (or was accepted before records that create assets were found through them).
+pub fn indexed(conn: &mut SqliteConnection, record_id: &[u8]) -> Result<Option<i64>, DbError> {
+    Ok(record_index::table.find(record_id).select(record_index::idx).first(conn).optional()?)
 }
 
 pub fn get(conn: &mut SqliteConnection, idx: i64) -> Result<Option<EntryRow>, DbError> {

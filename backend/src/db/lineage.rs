@@ -1,18 +1,12 @@
-//! `asset_entries` (which entries touched an asset) and `asset_parents` (lineage edges).
+//! `asset_parents` (lineage edges), and which entries touched an asset (its history, kept in
+//! its own row).
 
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use terroir_shared::asset::AssetId;
 
-use super::schema::{asset_entries, asset_parents};
+use super::schema::asset_parents;
 use super::{DbError, hash_from};
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = asset_entries)]
-pub struct AssetEntry<'a> {
-    pub asset: &'a [u8],
-    pub idx: i64,
-}
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = asset_parents)]
@@ -21,27 +15,17 @@ pub struct Edge<'a> {
     pub child: &'a [u8],
 }
 
-pub fn insert(
-    conn: &mut SqliteConnection,
-    touched: &[AssetEntry<'_>],
-    edges: &[Edge<'_>],
-) -> Result<(), DbError> {
-    for chunk in touched.chunks(8_000) {
-        diesel::insert_or_ignore_into(asset_entries::table).values(chunk).execute(conn)?;
-    }
+pub fn insert(conn: &mut SqliteConnection, edges: &[Edge<'_>]) -> Result<(), DbError> {
     for chunk in edges.chunks(8_000) {
         diesel::insert_or_ignore_into(asset_parents::table).values(chunk).execute(conn)?;
     }
     Ok(())
 }
 
-/// Indexes of the entries that touched `asset`, oldest first.
+/// Indexes of the entries that touched `asset`, oldest first (none for an unknown asset).
 pub fn entries_of(conn: &mut SqliteConnection, asset: &AssetId) -> Result<Vec<i64>, DbError> {
-    Ok(asset_entries::table
-        .filter(asset_entries::asset.eq(asset.0.as_bytes().as_slice()))
-        .order(asset_entries::idx)
-        .select(asset_entries::idx)
-        .load(conn)?)
+    let history = super::state::history_of(conn, asset)?.unwrap_or_default();
+    Ok(history.into_iter().map(|i| i as i64).collect())
 }
 
 /// The assets made from `parent` (split parts, merge results, transformation outputs).

@@ -10,6 +10,7 @@ pub mod scans;
 #[rustfmt::skip]
 pub mod schema;
 pub mod state;
+pub mod wal;
 
 use std::path::Path;
 use std::time::Duration;
@@ -46,11 +47,11 @@ pub enum DbError {
 /// (fsync) before a receipt is given.
 /// The busy timeout comes first, so that even switching the journal mode waits for a reader
 /// that is still opening rather than failing at once.
-/// The writer leaves checkpointing the WAL into the database file to [`checkpointer`], so a
+/// The writer leaves checkpointing the WAL into the database file to [`wal::Wal`], so a
 /// commit never waits for it.
 const PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
     PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -1048576; \
-    PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;";
+    PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 268435456;";
 
 /// Opens the writer's connection and brings the schema up to date.
 pub fn open_writer(path: &Path) -> Result<SqliteConnection, DbError> {
@@ -76,25 +77,6 @@ pub fn open_reader(path: &Path) -> Result<SqliteConnection, DbError> {
     let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
     conn.batch_execute(READ_PRAGMAS)?;
     Ok(conn)
-}
-
-/// Copies committed WAL frames into the database file every quarter second, beside the writer
-/// (a passive checkpoint never blocks it), until `stop` is dropped; then once more.
-pub fn checkpointer(path: &Path, stop: std::sync::mpsc::Receiver<()>) -> Result<(), DbError> {
-    let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
-    conn.batch_execute("PRAGMA busy_timeout = 10000;")?;
-    loop {
-        let last = matches!(
-            stop.recv_timeout(Duration::from_millis(250)),
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) | Ok(())
-        );
-        if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
-            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
-        }
-        if last {
-            return Ok(());
-        }
-    }
 }
 
 /// A pool of read-only connections for the HTTP handlers.
@@ -155,5 +137,53 @@ mod tests {
         assert_eq!(tables(&mut conn), Vec::<String>::new());
         conn.run_pending_migrations(MIGRATIONS).expect("reapply");
         assert_eq!(tables(&mut conn), created);
+    }
+
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Touch {
+        #[diesel(sql_type = diesel::sql_types::Binary)]
+        asset: Vec<u8>,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        idx: i64,
+    }
+
+    #[test]
+    fn the_compact_state_migration_keeps_histories_and_record_ids_both_ways() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut conn =
+            SqliteConnection::establish(&dir.path().join("t.sqlite").to_string_lossy()).expect("open");
+        conn.run_next_migration(MIGRATIONS).expect("ledger");
+        conn.run_next_migration(MIGRATIONS).expect("scans");
+        // Two assets, one touched by three entries out of order of insertion.
+        conn.batch_execute(
+            "INSERT INTO entries VALUES (0, x'a0', x'b0', x'7b7d', 1), (1, x'a1', x'b1', x'7b7d', 1), \
+             (2, x'a2', x'b2', x'7b7d', 1);
+             INSERT INTO assets VALUES (x'01', x'0f', '{\"owner\":\"0f\"}'), (x'02', x'0e', '{\"owner\":\"0e\"}');
+             INSERT INTO asset_entries VALUES (x'01', 2), (x'01', 0), (x'02', 1), (x'01', 1);",
+        )
+        .expect("old rows");
+        conn.run_next_migration(MIGRATIONS).expect("compact state");
+        let first = terroir_shared::asset::AssetId(terroir_shared::Hash([0; 32]));
+        assert_eq!(state::history_of(&mut conn, &first).expect("read"), None);
+        let histories: Vec<(Vec<u8>, String)> = schema::assets::table
+            .select((schema::assets::id, schema::assets::history))
+            .load(&mut conn)
+            .expect("assets");
+        assert_eq!(histories, [(vec![1], " 0 1 2".to_owned()), (vec![2], " 1".to_owned())]);
+        for (record, idx) in [(&[0xa0u8][..], 0), (&[0xa2], 2)] {
+            assert_eq!(entries::indexed(&mut conn, record).expect("read"), Some(idx));
+        }
+        conn.revert_last_migration(MIGRATIONS).expect("revert");
+        let touches: Vec<Touch> =
+            diesel::sql_query("SELECT asset, idx FROM asset_entries ORDER BY asset, idx")
+                .load(&mut conn)
+                .expect("asset_entries");
+        let expected = [(1, 0), (1, 1), (1, 2), (2, 1)].map(|(a, idx)| Touch { asset: vec![a], idx });
+        assert_eq!(touches, expected);
+        let owners: Vec<Touch> =
+            diesel::sql_query("SELECT owner AS asset, length(body) AS idx FROM assets ORDER BY id")
+                .load(&mut conn)
+                .expect("owners");
+        assert_eq!(owners, [Touch { asset: vec![0x0f], idx: 14 }, Touch { asset: vec![0x0e], idx: 14 }]);
     }
 }

@@ -1,13 +1,6 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
-    asset_entries (asset, idx) {
-        asset -> Binary,
-        idx -> BigInt,
-    }
-}
-
-diesel::table! {
     asset_parents (parent, child) {
         parent -> Binary,
         child -> Binary,
@@ -17,8 +10,8 @@ diesel::table! {
 diesel::table! {
     assets (id) {
         id -> Binary,
-        owner -> Binary,
         body -> Text,
+        history -> Text,
     }
 }
 
@@ -80,6 +73,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    record_index (record) {
+        record -> Binary,
+        idx -> BigInt,
+    }
+}
+
+diesel::table! {
     scan_regions (asset, region) {
         asset -> Binary,
         region -> Text,
@@ -100,7 +100,6 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
-    asset_entries,
     asset_parents,
     assets,
     checkpoints,
@@ -110,6 +109,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     identities,
     nodes,
     parties,
+    record_index,
     scan_regions,
     scans,
 );

@@ -1,5 +1,6 @@
 //! The current state tables: parties, devices, assets and identity keys, each row holding the
-//! core's type as JSON. They are derived data: replaying the entries rebuilds them.
+//! core's type as JSON (an asset's row also its history). They are derived data: replaying the
+//! entries rebuilds them.
 
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
@@ -29,8 +30,15 @@ struct DeviceRow<'a> {
 #[diesel(table_name = assets)]
 struct AssetRow<'a> {
     id: &'a [u8],
-    owner: &'a [u8],
     body: String,
+    history: String,
+}
+
+/// An asset's new state and the entries that touched it since it was last written.
+pub struct AssetChange<'a> {
+    pub asset: &'a Asset,
+    /// Entry indexes, ascending, all above those already stored.
+    pub touched_by: &'a [u64],
 }
 
 #[derive(Debug, Insertable)]
@@ -70,15 +78,79 @@ pub fn put_devices(conn: &mut SqliteConnection, items: &[&Device]) -> Result<(),
     Ok(())
 }
 
-pub fn put_assets(conn: &mut SqliteConnection, items: &[&Asset]) -> Result<(), DbError> {
-    let rows = items
+/// Inserts new assets, each with the entries that touched it so far.
+pub fn insert_assets(conn: &mut SqliteConnection, new: &[AssetChange<'_>]) -> Result<(), DbError> {
+    let rows = new
         .iter()
-        .map(|a| Ok(AssetRow { id: a.id.0.as_bytes(), owner: a.owner.0.as_bytes(), body: to_json(a)? }))
+        .map(|c| {
+            Ok(AssetRow {
+                id: c.asset.id.0.as_bytes(),
+                body: to_json(c.asset)?,
+                history: history(c.touched_by),
+            })
+        })
         .collect::<Result<Vec<_>, DbError>>()?;
     for chunk in rows.chunks(4_000) {
-        diesel::replace_into(assets::table).values(chunk).execute(conn)?;
+        diesel::insert_into(assets::table).values(chunk).execute(conn)?;
     }
     Ok(())
+}
+
+/// Rewrites known assets in place: the new state, and the entries that touched them appended
+/// to their history.
+pub fn update_assets(conn: &mut SqliteConnection, changed: &[AssetChange<'_>]) -> Result<(), DbError> {
+    for c in changed {
+        let updated = diesel::update(assets::table.find(c.asset.id.0.as_bytes().as_slice()))
+            .set((
+                assets::body.eq(to_json(c.asset)?),
+                assets::history.eq(assets::history.concat(history(c.touched_by))),
+            ))
+            .execute(conn)?;
+        if updated != 1 {
+            return Err(DbError::Corrupt(format!("asset {} is not stored", c.asset.id)));
+        }
+    }
+    Ok(())
+}
+
+/// The stored spelling of a history: each index after a space, so that appending is
+/// concatenating.
+fn history(indexes: &[u64]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(indexes.len() * 8);
+    for i in indexes {
+        let _ = write!(out, " {i}");
+    }
+    out
+}
+
+/// The indexes of the entries that touched asset `id`, oldest first; `None` if there is no such
+/// asset.
+pub fn history_of(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Vec<u64>>, DbError> {
+    stored_history(conn, id)?.as_deref().map(parse_history).transpose()
+}
+
+/// The index of the entry that created asset `id` (the first of its history), if it exists.
+pub fn created_at(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<u64>, DbError> {
+    let Some(stored) = stored_history(conn, id)? else {
+        return Ok(None);
+    };
+    match stored.split_ascii_whitespace().next() {
+        Some(first) => parse_index(first).map(Some),
+        None => Err(DbError::Corrupt(format!("asset {id} has no history"))),
+    }
+}
+
+fn stored_history(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<String>, DbError> {
+    Ok(assets::table.find(id.0.as_bytes().as_slice()).select(assets::history).first(conn).optional()?)
+}
+
+fn parse_history(stored: &str) -> Result<Vec<u64>, DbError> {
+    stored.split_ascii_whitespace().map(parse_index).collect()
+}
+
+fn parse_index(s: &str) -> Result<u64, DbError> {
+    s.parse().map_err(|_| DbError::Corrupt(format!("an asset history holds `{s}`")))
 }
 
 pub fn put_identities(conn: &mut SqliteConnection, rows: &[IdentityRow<'_>]) -> Result<(), DbError> {
@@ -114,9 +186,12 @@ pub fn devices_of(conn: &mut SqliteConnection, party: &PartyId) -> Result<Vec<De
 }
 
 pub fn asset(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Asset>, DbError> {
-    let body: Option<String> =
-        assets::table.find(id.0.as_bytes().as_slice()).select(assets::body).first(conn).optional()?;
-    body.as_deref().map(from_json).transpose()
+    asset_json(conn, id)?.as_deref().map(from_json).transpose()
+}
+
+/// An asset's JSON exactly as stored, which is exactly as the API serves it.
+pub fn asset_json(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<String>, DbError> {
+    Ok(assets::table.find(id.0.as_bytes().as_slice()).select(assets::body).first(conn).optional()?)
 }
 
 pub fn assets_many(conn: &mut SqliteConnection, ids: &[AssetId]) -> Result<Vec<Asset>, DbError> {

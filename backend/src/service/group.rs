@@ -21,6 +21,9 @@ pub(super) struct Staged {
     pub leaf: Vec<u8>,
     /// Stored hashes from `stored_hash_index(0, index)` on.
     pub nodes: Vec<Hash>,
+    /// Whether a resubmission finds it by its id: it creates no asset (else through its first
+    /// output).
+    pub found_by_id: bool,
 }
 
 #[derive(Default)]
@@ -31,7 +34,8 @@ pub(super) struct Group {
     devices: HashMap<PublicKey, Device>,
     assets: HashMap<AssetId, Asset>,
     identities: HashMap<String, AssetId>,
-    touched: Vec<(AssetId, u64)>,
+    /// The entries of this group that touched each asset, in order.
+    touched: HashMap<AssetId, Vec<u64>>,
     edges: Vec<(AssetId, AssetId)>,
 }
 
@@ -110,7 +114,7 @@ impl Group {
             self.devices.insert(d.key, d);
         }
         for a in effects.assets {
-            self.touched.push((a.id, index));
+            self.touched.entry(a.id).or_default().push(index);
             if a.created_by == record_id {
                 for key in a.identity_keys() {
                     self.identities.insert(key, a.id);
@@ -135,6 +139,13 @@ impl Group {
             })
             .collect();
         db::entries::insert(conn, &entries)?;
+        let indexed: Vec<db::entries::IndexedRecord<'_>> = self
+            .staged
+            .iter()
+            .filter(|s| s.found_by_id)
+            .map(|s| db::entries::IndexedRecord { record: s.record_id.as_bytes(), idx: s.index as i64 })
+            .collect();
+        db::entries::index_records(conn, &indexed)?;
         let nodes: Vec<db::nodes::NewNode<'_>> = self
             .staged
             .iter()
@@ -149,24 +160,29 @@ impl Group {
         db::nodes::insert(conn, &nodes)?;
         db::state::put_parties(conn, &self.parties.values().collect::<Vec<_>>())?;
         db::state::put_devices(conn, &self.devices.values().collect::<Vec<_>>())?;
-        db::state::put_assets(conn, &self.assets.values().collect::<Vec<_>>())?;
+        // An asset created by a record of this group is new; any other is rewritten in place.
+        let (new, changed): (Vec<_>, Vec<_>) = self
+            .assets
+            .values()
+            .map(|a| db::state::AssetChange {
+                asset: a,
+                touched_by: self.touched.get(&a.id).map_or(&[], Vec::as_slice),
+            })
+            .partition(|c| self.by_record.contains_key(&c.asset.created_by));
+        db::state::insert_assets(conn, &new)?;
+        db::state::update_assets(conn, &changed)?;
         let identities: Vec<db::state::IdentityRow<'_>> = self
             .identities
             .iter()
             .map(|(k, a)| db::state::IdentityRow { key: k, asset: a.0.as_bytes() })
             .collect();
         db::state::put_identities(conn, &identities)?;
-        let touched: Vec<db::lineage::AssetEntry<'_>> = self
-            .touched
-            .iter()
-            .map(|(a, i)| db::lineage::AssetEntry { asset: a.0.as_bytes(), idx: *i as i64 })
-            .collect();
         let edges: Vec<db::lineage::Edge<'_>> = self
             .edges
             .iter()
             .map(|(p, c)| db::lineage::Edge { parent: p.0.as_bytes(), child: c.0.as_bytes() })
             .collect();
-        db::lineage::insert(conn, &touched, &edges)
+        db::lineage::insert(conn, &edges)
     }
 }
 

@@ -204,7 +204,7 @@ pub fn evidence(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Evid
             }
         }
         for record in extra {
-            if let Some(index) = db::entries::index_of(conn, record.as_bytes())? {
+            if let Some(index) = db::entries::indexed(conn, record.as_bytes())? {
                 wanted.entry(index as u64).or_insert(None);
             }
         }

@@ -108,7 +108,9 @@ impl Ledger {
         let identity = Arc::new(identity);
         let latest = Arc::new(RwLock::new(None));
         let cache = Arc::new(AssetCache::default());
-        let writer = Writer::load(conn, identity.clone(), latest.clone(), clock, metrics, cache.clone())?;
+        let wal = Arc::new(db::wal::Wal::default());
+        let writer =
+            Writer::load(conn, identity.clone(), latest.clone(), clock, metrics, cache.clone(), wal.clone())?;
         // Receipts are built beside the writer, one batch of reads per group commit.
         let reader = db::open_reader(path)?;
         let (answers, answered) = mpsc::channel::<Answer>();
@@ -116,13 +118,13 @@ impl Ledger {
             .name("ledger-receipts".into())
             .spawn(move || receipts::serve(reader, answered))
             .map_err(|e| ServiceError::Integrity(format!("cannot start the receipt builder: {e}")))?;
-        // The writer holds `stop`; when it ends, the checkpointer does a last pass and ends too.
-        let (stop, stopped) = mpsc::channel::<()>();
+        // When the writer ends, the checkpointer does a last pass and ends too.
         let db_path = path.to_owned();
+        let checkpoints = wal.clone();
         let checkpointer = std::thread::Builder::new()
             .name("ledger-checkpoint".into())
             .spawn(move || {
-                if let Err(e) = db::checkpointer(&db_path, stopped) {
+                if let Err(e) = checkpoints.run_checkpoints(&db_path) {
                     tracing::error!(error = %e, "the WAL checkpointer could not start");
                 }
             })
@@ -132,7 +134,7 @@ impl Ledger {
             .name("ledger-writer".into())
             .spawn(move || {
                 writer.run(rx, answers);
-                drop(stop);
+                wal.stop();
             })
             .map_err(|e| ServiceError::Integrity(format!("cannot start the writer: {e}")))?;
         Ok((Ledger { jobs, cache, latest, identity }, WriterThread(thread, receipts, checkpointer)))

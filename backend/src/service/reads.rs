@@ -112,6 +112,11 @@ pub fn asset(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Asset>,
     Ok(db::state::asset(conn, id)?)
 }
 
+/// An asset's JSON as the API serves it.
+pub fn asset_json(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<String>, ServiceError> {
+    Ok(db::state::asset_json(conn, id)?)
+}
+
 /// The asset holding a unique identity key (a GS1 path, an ear tag).
 pub fn holder_of(conn: &mut SqliteConnection, key: &str) -> Result<Option<AssetId>, ServiceError> {
     Ok(db::state::holder_of(conn, key)?)

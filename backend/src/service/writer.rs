@@ -9,14 +9,15 @@ use terroir_shared::Hash;
 use terroir_shared::entry::LedgerEntry;
 use terroir_shared::log::{Frontier, leaf_hash, prove_consistency, root, verify_checkpoint};
 use terroir_shared::record::{Record, Signed};
-use terroir_shared::rules::{self, Context, RuleViolation};
+use terroir_shared::rules::{self, Context, Effects, Needs, RuleViolation};
 
 use super::ServiceError;
 use super::cache::AssetCache;
 use super::group::{Group, KnownKeys, Staged};
 use super::ledger::{CheckpointInfo, Clock, Job, LogIdentity, MAX_ENTRY_BYTES, MAX_GROUP};
 use super::receipts::Answer;
-use crate::db::{self, checkpoints::CheckpointRow, hash_from, nodes::DbNodes};
+use crate::db::wal::Wal;
+use crate::db::{self, DbError, checkpoints::CheckpointRow, hash_from, nodes::DbNodes};
 use crate::metrics::Metrics;
 
 pub(super) struct Writer {
@@ -26,6 +27,7 @@ pub(super) struct Writer {
     clock: Clock,
     metrics: Arc<Metrics>,
     cache: Arc<AssetCache>,
+    wal: Arc<Wal>,
     known: KnownKeys,
     frontier: Frontier,
     last_leaf: Hash,
@@ -49,6 +51,7 @@ impl Writer {
         clock: Clock,
         metrics: Arc<Metrics>,
         cache: Arc<AssetCache>,
+        wal: Arc<Wal>,
     ) -> Result<Self, ServiceError> {
         let (frontier, last_leaf, checkpoint) = load_tip(&mut conn)?;
         // The tip must carry this log's own signature: a database from another log, or a
@@ -69,6 +72,7 @@ impl Writer {
             clock,
             metrics,
             cache,
+            wal,
             known: KnownKeys::default(),
             frontier,
             last_leaf,
@@ -104,6 +108,8 @@ impl Writer {
                 tracing::error!("the receipt builder has stopped");
                 break;
             }
+            // While the receipts are built: keep the WAL from growing without end.
+            self.wal.settle();
         }
         tracing::info!("ledger writer stopped");
     }
@@ -130,16 +136,16 @@ impl Writer {
             let mut verdicts = Vec::with_capacity(records.len());
             for record in records {
                 let id = record.id();
+                let needs = rules::needs(record);
                 let known = match group.index_of(&id) {
                     Some(i) => Some(i),
-                    None => db::entries::index_of(conn, id.as_bytes())?.map(|i| i as u64),
+                    None => index_in_log(conn, &id, &needs)?,
                 };
                 if let Some(index) = known {
                     verdicts.push(Verdict::Duplicate(index));
                     continue;
                 }
                 // Not in the log: the assets it would create cannot exist yet.
-                let needs = rules::needs(record);
                 let snapshot = group.snapshot(conn, known_keys, &needs, &needs.creates)?;
                 match rules::apply(&snapshot, record, &ctx) {
                     Err(v) => verdicts.push(Verdict::Refused(v)),
@@ -151,10 +157,12 @@ impl Writer {
                             verdicts.push(Verdict::TooLarge(leaf.len()));
                             continue;
                         }
+                        let found_by_id = found_by_id(&id, &needs, &effects)?;
                         // Only now is the record certain to be appended.
                         let leaf_hash = leaf_hash(&leaf);
                         let nodes = frontier.append(leaf_hash);
-                        group.stage(Staged { index, record_id: id, leaf_hash, leaf, nodes }, effects);
+                        let staged = Staged { index, record_id: id, leaf_hash, leaf, nodes, found_by_id };
+                        group.stage(staged, effects);
                         last_leaf = leaf_hash;
                         verdicts.push(Verdict::Accepted(index));
                     }
@@ -185,6 +193,30 @@ impl Writer {
             *slot = Some(cp);
         }
         Ok(verdicts)
+    }
+}
+
+/// The index of the entry holding record `id`, if the log has it (idempotent resubmission). A
+/// record that creates assets is found through its first output: that id derives from the
+/// record's own, so the output exists exactly when the record was accepted, and its history
+/// starts with the record's entry. Any other record is found in the record index.
+fn index_in_log(conn: &mut SqliteConnection, id: &Hash, needs: &Needs) -> Result<Option<u64>, DbError> {
+    match needs.creates.first() {
+        Some(first) => db::state::created_at(conn, first),
+        None => Ok(db::entries::indexed(conn, id.as_bytes())?.map(|i| i as u64)),
+    }
+}
+
+/// Whether an accepted record must go into the record index, i.e. creates no asset. One that
+/// does must have created its first output, or [`index_in_log`] could not find it again.
+fn found_by_id(id: &Hash, needs: &Needs, effects: &Effects) -> Result<bool, ServiceError> {
+    let Some(first) = needs.creates.first() else {
+        return Ok(true);
+    };
+    if effects.assets.iter().any(|a| a.id == *first && a.created_by == *id) {
+        Ok(false)
+    } else {
+        Err(ServiceError::Integrity(format!("record {id} was accepted without creating its first output")))
     }
 }
 

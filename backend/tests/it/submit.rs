@@ -156,6 +156,63 @@ async fn resubmitting_returns_the_same_receipt() {
     assert_eq!(log["size"], 2, "nothing was appended twice");
 }
 
+/// A record that creates assets is found again through its first output, any other through
+/// the record index: both give back the receipt of their first acceptance, in later groups too.
+#[actix_web::test]
+async fn every_kind_of_record_resubmitted_later_returns_its_first_receipt() {
+    let mut h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let (coop, trader) = (key(1), key(2));
+    let at = |id, head| terroir_shared::asset::AssetRef { id, head };
+    let mut records = vec![
+        h.register(&coop, "Co-op", &[Role::Cooperative]),
+        h.register(&trader, "Trader", &[Role::Trader]),
+    ];
+    let commission =
+        h.own(&coop, Act::Commission(Commission { assets: vec![tea_lot("Hekai", 10)], allowances: vec![] }));
+    let lot = AssetId::derive(&commission.id(), 0);
+    let split = h.own(
+        &coop,
+        Act::Split(Split {
+            asset: at(lot, commission.id()),
+            parts: vec![Part { amount: 4, gs1: None }, Part { amount: 6, gs1: None }],
+        }),
+    );
+    let part = AssetId::derive(&split.id(), 1);
+    let transfer =
+        h.own(&coop, Act::Transfer(Transfer { assets: vec![at(part, split.id())], to: party(&trader) }));
+    records.extend([commission, split, transfer]);
+    let mut receipts = Vec::new();
+    for r in &records {
+        let (status, receipt) = post(&app, "/api/records", r).await;
+        assert_eq!(status, 201, "{receipt}");
+        receipts.push(receipt);
+    }
+    for (r, first) in records.iter().zip(&receipts) {
+        let (status, again) = post(&app, "/api/records", r).await;
+        assert_eq!((status, &again), (200, first), "the very same receipt");
+    }
+    // And in one batch with a new record, behind which they are judged.
+    let observe = h.own(
+        &trader,
+        Act::Observe(Observe {
+            assets: vec![at(part, records[4].id())],
+            event: Event::Note { text: "arrived".into() },
+            attachments: vec![],
+        }),
+    );
+    let batch: Vec<&Signed<Record>> = std::iter::once(&observe).chain(&records).collect();
+    let (status, body) = post(&app, "/api/records/batch", &batch).await;
+    assert_eq!(status, 200);
+    let results = body["results"].as_array().expect("results");
+    assert_eq!(results[0]["outcome"], "accepted", "{}", results[0]);
+    for (result, first) in results[1..].iter().zip(&receipts) {
+        assert_eq!((&result["outcome"], &result["receipt"]), (&json!("duplicate"), first));
+    }
+    let (_, log) = get(&app, "/api/log").await;
+    assert_eq!(log["size"], records.len() + 1, "nothing was appended twice");
+}
+
 #[actix_web::test]
 async fn every_error_has_its_status_and_code() {
     let mut h = Harness::new();
