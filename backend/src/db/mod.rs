@@ -51,7 +51,7 @@ pub enum DbError {
 /// commit never waits for it.
 const PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
     PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -1048576; \
-    PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 268435456;";
+    PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 1073741824;";
 
 /// Opens the writer's connection and brings the schema up to date.
 pub fn open_writer(path: &Path) -> Result<SqliteConnection, DbError> {
@@ -165,11 +165,11 @@ mod tests {
         conn.run_next_migration(MIGRATIONS).expect("compact state");
         let first = terroir_shared::asset::AssetId(terroir_shared::Hash([0; 32]));
         assert_eq!(state::history_of(&mut conn, &first).expect("read"), None);
-        let histories: Vec<(Vec<u8>, String)> = schema::assets::table
-            .select((schema::assets::id, schema::assets::history))
+        let histories: Vec<(i64, Vec<u8>, String)> = schema::assets::table
+            .select((schema::assets::place, schema::assets::id, schema::assets::history))
             .load(&mut conn)
             .expect("assets");
-        assert_eq!(histories, [(vec![1], " 0 1 2".to_owned()), (vec![2], " 1".to_owned())]);
+        assert_eq!(histories, [(0, vec![1], " 0 1 2".to_owned()), (1 << 20, vec![2], " 1".to_owned())]);
         for (record, idx) in [(&[0xa0u8][..], 0), (&[0xa2], 2)] {
             assert_eq!(entries::indexed(&mut conn, record).expect("read"), Some(idx));
         }

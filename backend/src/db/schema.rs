@@ -8,7 +8,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    assets (id) {
+    assets (place) {
+        place -> BigInt,
         id -> Binary,
         body -> Text,
         history -> Text,

@@ -29,6 +29,7 @@ struct DeviceRow<'a> {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = assets)]
 struct AssetRow<'a> {
+    place: i64,
     id: &'a [u8],
     body: String,
     history: String,
@@ -39,6 +40,15 @@ pub struct AssetChange<'a> {
     pub asset: &'a Asset,
     /// Entry indexes, ascending, all above those already stored.
     pub touched_by: &'a [u64],
+}
+
+/// Bits of an asset's place below the index of the entry that created it.
+const PLACE_BITS: u32 = 20;
+
+/// Where a new asset goes in the table: after everything the log made before it, by the index
+/// of the entry that created it and its output position.
+pub fn place(created_at: u64, position: u32) -> i64 {
+    ((created_at << PLACE_BITS) | u64::from(position)) as i64
 }
 
 #[derive(Debug, Insertable)]
@@ -78,12 +88,13 @@ pub fn put_devices(conn: &mut SqliteConnection, items: &[&Device]) -> Result<(),
     Ok(())
 }
 
-/// Inserts new assets, each with the entries that touched it so far.
-pub fn insert_assets(conn: &mut SqliteConnection, new: &[AssetChange<'_>]) -> Result<(), DbError> {
+/// Inserts new assets at their places, each with the entries that touched it so far.
+pub fn insert_assets(conn: &mut SqliteConnection, new: &[(i64, AssetChange<'_>)]) -> Result<(), DbError> {
     let rows = new
         .iter()
-        .map(|c| {
+        .map(|(place, c)| {
             Ok(AssetRow {
+                place: *place,
                 id: c.asset.id.0.as_bytes(),
                 body: to_json(c.asset)?,
                 history: history(c.touched_by),
@@ -100,7 +111,7 @@ pub fn insert_assets(conn: &mut SqliteConnection, new: &[AssetChange<'_>]) -> Re
 /// to their history.
 pub fn update_assets(conn: &mut SqliteConnection, changed: &[AssetChange<'_>]) -> Result<(), DbError> {
     for c in changed {
-        let updated = diesel::update(assets::table.find(c.asset.id.0.as_bytes().as_slice()))
+        let updated = diesel::update(assets::table.filter(assets::id.eq(c.asset.id.0.as_bytes().as_slice())))
             .set((
                 assets::body.eq(to_json(c.asset)?),
                 assets::history.eq(assets::history.concat(history(c.touched_by))),
@@ -130,19 +141,23 @@ pub fn history_of(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Ve
     stored_history(conn, id)?.as_deref().map(parse_history).transpose()
 }
 
-/// The index of the entry that created asset `id` (the first of its history), if it exists.
+/// The index of the entry that created asset `id`, if it exists: read from the index by id
+/// alone.
 pub fn created_at(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<u64>, DbError> {
-    let Some(stored) = stored_history(conn, id)? else {
-        return Ok(None);
-    };
-    match stored.split_ascii_whitespace().next() {
-        Some(first) => parse_index(first).map(Some),
-        None => Err(DbError::Corrupt(format!("asset {id} has no history"))),
-    }
+    let place: Option<i64> = assets::table
+        .filter(assets::id.eq(id.0.as_bytes().as_slice()))
+        .select(assets::place)
+        .first(conn)
+        .optional()?;
+    Ok(place.map(|p| p as u64 >> PLACE_BITS))
 }
 
 fn stored_history(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<String>, DbError> {
-    Ok(assets::table.find(id.0.as_bytes().as_slice()).select(assets::history).first(conn).optional()?)
+    Ok(assets::table
+        .filter(assets::id.eq(id.0.as_bytes().as_slice()))
+        .select(assets::history)
+        .first(conn)
+        .optional()?)
 }
 
 fn parse_history(stored: &str) -> Result<Vec<u64>, DbError> {
@@ -191,7 +206,11 @@ pub fn asset(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Asset>,
 
 /// An asset's JSON exactly as stored, which is exactly as the API serves it.
 pub fn asset_json(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<String>, DbError> {
-    Ok(assets::table.find(id.0.as_bytes().as_slice()).select(assets::body).first(conn).optional()?)
+    Ok(assets::table
+        .filter(assets::id.eq(id.0.as_bytes().as_slice()))
+        .select(assets::body)
+        .first(conn)
+        .optional()?)
 }
 
 pub fn assets_many(conn: &mut SqliteConnection, ids: &[AssetId]) -> Result<Vec<Asset>, DbError> {

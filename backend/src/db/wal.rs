@@ -1,9 +1,10 @@
 //! The write-ahead log beside the writer: a thread copies committed frames into the database
 //! file with passive checkpoints, which never block the writer. A WAL only starts over from its
 //! beginning when a transaction begins after a checkpoint copied every frame, which a writer
-//! that is never idle never meets; so when the WAL has grown long the writer waits, between two
-//! groups, for one complete pass. Without that the WAL grows without end, and every frame
-//! appended extends the file.
+//! that is never idle never meets. So an idle writer asks for a pass at once (the WAL starts
+//! over for free if it ends before the next group), and a busy one whose WAL has grown long
+//! waits, between two groups, for one complete pass. Without that the WAL grows without end,
+//! and every frame appended extends the file.
 
 use std::path::Path;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -16,11 +17,17 @@ use diesel::sqlite::SqliteConnection;
 
 use super::DbError;
 
-/// Frames (pages) in the WAL after which the writer waits for it to start over: 64 MiB.
-pub const RESTART_FRAMES: i64 = 16_384;
+/// Frames (pages) in the WAL after which the writer waits for it to start over: 512 MiB. The
+/// file keeps its largest size (`journal_size_limit` is above this), so that after the first
+/// round frames overwrite the file instead of extending it.
+pub const RESTART_FRAMES: i64 = 131_072;
+
+/// Frames after which an idle writer asks for a pass, so that the WAL starts over for free if
+/// the pass ends before the next group begins.
+const IDLE_RESTART_FRAMES: i64 = 4_096;
 
 /// How often the checkpointer runs when the writer does not ask.
-const PERIOD: Duration = Duration::from_millis(250);
+const PERIOD: Duration = Duration::from_millis(100);
 
 /// The longest the writer waits for a pass: a stalled checkpointer must not stop the log.
 const PATIENCE: Duration = Duration::from_secs(2);
@@ -110,6 +117,15 @@ impl Wal {
         if s.copied == s.frames {
             // Restarted by the next transaction; the next pass tells if readers prevented it.
             s.frames = 0;
+        }
+    }
+
+    /// Called by the writer when no job is waiting: asks for a pass at once, without waiting.
+    pub fn idle(&self) {
+        let mut s = self.lock();
+        if s.frames >= IDLE_RESTART_FRAMES {
+            s.asked = true;
+            self.changed.notify_all();
         }
     }
 

@@ -36,6 +36,8 @@ pub(super) struct Group {
     identities: HashMap<String, AssetId>,
     /// The entries of this group that touched each asset, in order.
     touched: HashMap<AssetId, Vec<u64>>,
+    /// The table places of the assets this group created.
+    places: HashMap<AssetId, i64>,
     edges: Vec<(AssetId, AssetId)>,
 }
 
@@ -102,9 +104,11 @@ impl Group {
         self.assets.keys().copied().collect()
     }
 
-    /// Takes in an accepted record and what it changed.
-    pub fn stage(&mut self, staged: Staged, effects: Effects) {
+    /// Takes in an accepted record and what it changed; `creates` are the ids of its outputs, in
+    /// order.
+    pub fn stage(&mut self, staged: Staged, effects: Effects, creates: &[AssetId]) {
         let (index, record_id) = (staged.index, staged.record_id);
+        let positions: HashMap<&AssetId, usize> = creates.iter().enumerate().map(|(n, id)| (id, n)).collect();
         self.by_record.insert(record_id, index);
         self.staged.push(staged);
         for p in effects.parties {
@@ -116,6 +120,8 @@ impl Group {
         for a in effects.assets {
             self.touched.entry(a.id).or_default().push(index);
             if a.created_by == record_id {
+                let position = positions.get(&a.id).copied().unwrap_or(creates.len() + self.places.len());
+                self.places.insert(a.id, db::state::place(index, position as u32));
                 for key in a.identity_keys() {
                     self.identities.insert(key, a.id);
                 }
@@ -160,15 +166,21 @@ impl Group {
         db::nodes::insert(conn, &nodes)?;
         db::state::put_parties(conn, &self.parties.values().collect::<Vec<_>>())?;
         db::state::put_devices(conn, &self.devices.values().collect::<Vec<_>>())?;
-        // An asset created by a record of this group is new; any other is rewritten in place.
-        let (new, changed): (Vec<_>, Vec<_>) = self
-            .assets
-            .values()
-            .map(|a| db::state::AssetChange {
+        // An asset this group created is new; any other is rewritten in place.
+        let mut new = Vec::with_capacity(self.places.len());
+        let mut changed = Vec::new();
+        for a in self.assets.values() {
+            let change = db::state::AssetChange {
                 asset: a,
                 touched_by: self.touched.get(&a.id).map_or(&[], Vec::as_slice),
-            })
-            .partition(|c| self.by_record.contains_key(&c.asset.created_by));
+            };
+            match self.places.get(&a.id) {
+                Some(place) => new.push((*place, change)),
+                None => changed.push(change),
+            }
+        }
+        // In place order, so that the rows are appended.
+        new.sort_unstable_by_key(|(place, _)| *place);
         db::state::insert_assets(conn, &new)?;
         db::state::update_assets(conn, &changed)?;
         let identities: Vec<db::state::IdentityRow<'_>> = self

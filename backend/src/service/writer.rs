@@ -80,7 +80,18 @@ impl Writer {
     }
 
     pub fn run(mut self, jobs: mpsc::Receiver<Job>, answers: mpsc::Sender<Answer>) {
-        while let Ok(first) = jobs.recv() {
+        loop {
+            let first = match jobs.try_recv() {
+                Ok(job) => job,
+                Err(mpsc::TryRecvError::Empty) => {
+                    self.wal.idle();
+                    match jobs.recv() {
+                        Ok(job) => job,
+                        Err(_) => break,
+                    }
+                }
+                Err(mpsc::TryRecvError::Disconnected) => break,
+            };
             let mut group = vec![first];
             let mut count = group[0].records.len();
             while count < MAX_GROUP {
@@ -162,7 +173,7 @@ impl Writer {
                         let leaf_hash = leaf_hash(&leaf);
                         let nodes = frontier.append(leaf_hash);
                         let staged = Staged { index, record_id: id, leaf_hash, leaf, nodes, found_by_id };
-                        group.stage(staged, effects);
+                        group.stage(staged, effects, &needs.creates);
                         last_leaf = leaf_hash;
                         verdicts.push(Verdict::Accepted(index));
                     }
@@ -198,8 +209,8 @@ impl Writer {
 
 /// The index of the entry holding record `id`, if the log has it (idempotent resubmission). A
 /// record that creates assets is found through its first output: that id derives from the
-/// record's own, so the output exists exactly when the record was accepted, and its history
-/// starts with the record's entry. Any other record is found in the record index.
+/// record's own, so the output exists exactly when the record was accepted, and its place says
+/// which entry created it. Any other record is found in the record index.
 fn index_in_log(conn: &mut SqliteConnection, id: &Hash, needs: &Needs) -> Result<Option<u64>, DbError> {
     match needs.creates.first() {
         Some(first) => db::state::created_at(conn, first),
