@@ -58,11 +58,11 @@ pub fn index_records(conn: &mut SqliteConnection, rows: &[IndexedRecord<'_>]) ->
 /// The index of the entry holding record `record_id`, if it was accepted and creates no asset
 /// (or was accepted before records that create assets were found through them).
 pub fn indexed(conn: &mut SqliteConnection, record_id: &[u8]) -> Result<Option<i64>, DbError> {
-    Ok(record_index::table.find(record_id).select(record_index::idx).first(conn).optional()?)
+    Ok(record_index::table.find(record_id).select(record_index::idx).get_result(conn).optional()?)
 }
 
 pub fn get(conn: &mut SqliteConnection, idx: i64) -> Result<Option<EntryRow>, DbError> {
-    Ok(entries::table.find(idx).select(EntryRow::as_select()).first(conn).optional()?)
+    Ok(entries::table.find(idx).select(EntryRow::as_select()).get_result(conn).optional()?)
 }
 
 /// Entries with `start <= idx < end`, in order.
@@ -112,6 +112,6 @@ pub fn leaf_hashes(conn: &mut SqliteConnection, idxs: &[i64]) -> Result<Vec<(i64
 
 /// The number of entries: one more than the highest index (an O(log n) read).
 pub fn size(conn: &mut SqliteConnection) -> Result<u64, DbError> {
-    let max: Option<i64> = entries::table.select(diesel::dsl::max(entries::idx)).first(conn)?;
+    let max: Option<i64> = entries::table.select(diesel::dsl::max(entries::idx)).get_result(conn)?;
     Ok(max.map_or(0, |m| m as u64 + 1))
 }

@@ -96,6 +96,10 @@ pub fn revert_all(conn: &mut SqliteConnection) -> Result<(), DbError> {
     Ok(())
 }
 
+// Reads by a unique key use `get_result`, never `first`: `first` adds `LIMIT ?`, and SQLite
+// re-prepares a statement whose LIMIT is a bound parameter every time that parameter is bound
+// again, so each such read would parse and plan its SQL anew.
+
 pub(crate) fn hash_from(bytes: &[u8]) -> Result<terroir_shared::Hash, DbError> {
     <[u8; 32]>::try_from(bytes)
         .map(terroir_shared::Hash)

@@ -65,7 +65,7 @@ pub fn range(conn: &mut SqliteConnection, start: i64, end: i64) -> Result<Vec<(i
 /// How many stored hashes there are, and the smallest and largest index.
 pub fn extent(conn: &mut SqliteConnection) -> Result<(i64, Option<i64>, Option<i64>), DbError> {
     use diesel::dsl::{count_star, max, min};
-    Ok(nodes::table.select((count_star(), min(nodes::idx), max(nodes::idx))).first(conn)?)
+    Ok(nodes::table.select((count_star(), min(nodes::idx), max(nodes::idx))).get_result(conn)?)
 }
 
 /// The stored hashes at `indexes`, in as few queries as SQLite's parameter limit allows.

@@ -147,7 +147,7 @@ pub fn created_at(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<u6
     let place: Option<i64> = assets::table
         .filter(assets::id.eq(id.0.as_bytes().as_slice()))
         .select(assets::place)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(place.map(|p| p as u64 >> PLACE_BITS))
 }
@@ -156,7 +156,7 @@ fn stored_history(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<St
     Ok(assets::table
         .filter(assets::id.eq(id.0.as_bytes().as_slice()))
         .select(assets::history)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -177,7 +177,7 @@ pub fn put_identities(conn: &mut SqliteConnection, rows: &[IdentityRow<'_>]) -> 
 
 pub fn party(conn: &mut SqliteConnection, id: &PartyId) -> Result<Option<Party>, DbError> {
     let body: Option<String> =
-        parties::table.find(id.0.as_bytes().as_slice()).select(parties::body).first(conn).optional()?;
+        parties::table.find(id.0.as_bytes().as_slice()).select(parties::body).get_result(conn).optional()?;
     body.as_deref().map(from_json).transpose()
 }
 
@@ -188,7 +188,7 @@ pub fn all_parties(conn: &mut SqliteConnection) -> Result<Vec<Party>, DbError> {
 
 pub fn device(conn: &mut SqliteConnection, key: &PublicKey) -> Result<Option<Device>, DbError> {
     let body: Option<String> =
-        devices::table.find(key.as_bytes().as_slice()).select(devices::body).first(conn).optional()?;
+        devices::table.find(key.as_bytes().as_slice()).select(devices::body).get_result(conn).optional()?;
     body.as_deref().map(from_json).transpose()
 }
 
@@ -209,7 +209,7 @@ pub fn asset_json(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<St
     Ok(assets::table
         .filter(assets::id.eq(id.0.as_bytes().as_slice()))
         .select(assets::body)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -222,6 +222,6 @@ pub fn assets_many(conn: &mut SqliteConnection, ids: &[AssetId]) -> Result<Vec<A
 
 pub fn holder_of(conn: &mut SqliteConnection, key: &str) -> Result<Option<AssetId>, DbError> {
     let asset: Option<Vec<u8>> =
-        identities::table.find(key).select(identities::asset).first(conn).optional()?;
+        identities::table.find(key).select(identities::asset).get_result(conn).optional()?;
     asset.map(|a| super::hash_from(&a).map(AssetId)).transpose()
 }
