@@ -29,14 +29,8 @@ pub struct NewEntry<'a> {
     pub received_at: i64,
 }
 
-/// SQLite allows 32,766 bound parameters per statement.
-const CHUNK: usize = 4_000;
-
 pub fn insert(conn: &mut SqliteConnection, rows: &[NewEntry<'_>]) -> Result<(), DbError> {
-    for chunk in rows.chunks(CHUNK) {
-        diesel::insert_into(entries::table).values(chunk).execute(conn)?;
-    }
-    Ok(())
+    super::insert_rows!(conn, entries::table, rows)
 }
 
 /// A record found by its id: one that creates no asset. (One that does is found through its
@@ -49,10 +43,7 @@ pub struct IndexedRecord<'a> {
 }
 
 pub fn index_records(conn: &mut SqliteConnection, rows: &[IndexedRecord<'_>]) -> Result<(), DbError> {
-    for chunk in rows.chunks(CHUNK) {
-        diesel::insert_into(record_index::table).values(chunk).execute(conn)?;
-    }
-    Ok(())
+    super::insert_rows!(conn, record_index::table, rows)
 }
 
 /// The index of the entry holding record `record_id`, if it was accepted and creates no asset

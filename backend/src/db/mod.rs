@@ -96,6 +96,30 @@ pub fn revert_all(conn: &mut SqliteConnection) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Rows per multi-row INSERT. A fixed count lets each table's statement be prepared once per
+/// connection and reused; SQL for any other number of rows is parsed and planned anew.
+pub(crate) const ROWS_PER_INSERT: usize = 64;
+
+/// Inserts a slice of rows into a table in statements of [`ROWS_PER_INSERT`] rows (arrays, so
+/// that diesel caches the statement), the rest one by one. A macro: diesel's bounds for this do
+/// not resolve through a generic function.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let mut batches = $rows.chunks_exact($crate::db::ROWS_PER_INSERT);
+        for batch in &mut batches {
+            let batch: &[_; $crate::db::ROWS_PER_INSERT] = batch
+                .try_into()
+                .map_err(|_| $crate::db::DbError::Corrupt("a batch of rows changed length".into()))?;
+            diesel::insert_into($table).values(batch).execute($conn)?;
+        }
+        for row in batches.remainder() {
+            diesel::insert_into($table).values(row).execute($conn)?;
+        }
+        Ok::<(), $crate::db::DbError>(())
+    }};
+}
+pub(crate) use insert_rows;
+
 // Reads by a unique key use `get_result`, never `first`: `first` adds `LIMIT ?`, and SQLite
 // re-prepares a statement whose LIMIT is a bound parameter every time that parameter is bound
 // again, so each such read would parse and plan its SQL anew.

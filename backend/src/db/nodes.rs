@@ -18,10 +18,7 @@ pub struct NewNode<'a> {
 }
 
 pub fn insert(conn: &mut SqliteConnection, rows: &[NewNode<'_>]) -> Result<(), DbError> {
-    for chunk in rows.chunks(8_000) {
-        diesel::insert_into(nodes::table).values(chunk).execute(conn)?;
-    }
-    Ok(())
+    super::insert_rows!(conn, nodes::table, rows)
 }
 
 /// Stored hashes read from a connection: one query per proof (O(log n) rows).

@@ -101,10 +101,7 @@ pub fn insert_assets(conn: &mut SqliteConnection, new: &[(i64, AssetChange<'_>)]
             })
         })
         .collect::<Result<Vec<_>, DbError>>()?;
-    for chunk in rows.chunks(4_000) {
-        diesel::insert_into(assets::table).values(chunk).execute(conn)?;
-    }
-    Ok(())
+    super::insert_rows!(conn, assets::table, rows)
 }
 
 /// Rewrites known assets in place: the new state, and the entries that touched them appended
