@@ -201,6 +201,19 @@ pub fn asset(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Asset>,
     asset_json(conn, id)?.as_deref().map(from_json).transpose()
 }
 
+/// An asset and its history (see [`history_of`]) in one read.
+pub fn asset_with_history(
+    conn: &mut SqliteConnection,
+    id: &AssetId,
+) -> Result<Option<(Asset, Vec<u64>)>, DbError> {
+    let row: Option<(String, String)> = assets::table
+        .filter(assets::id.eq(id.0.as_bytes().as_slice()))
+        .select((assets::body, assets::history))
+        .get_result(conn)
+        .optional()?;
+    row.map(|(body, history)| Ok((from_json(&body)?, parse_history(&history)?))).transpose()
+}
+
 /// An asset's JSON exactly as stored, which is exactly as the API serves it.
 pub fn asset_json(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<String>, DbError> {
     Ok(assets::table
@@ -211,6 +224,9 @@ pub fn asset_json(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<St
 }
 
 pub fn assets_many(conn: &mut SqliteConnection, ids: &[AssetId]) -> Result<Vec<Asset>, DbError> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
     let keys: Vec<&[u8]> = ids.iter().map(|i| i.0.as_bytes().as_slice()).collect();
     let bodies: Vec<String> =
         assets::table.filter(assets::id.eq_any(keys)).select(assets::body).load(conn)?;

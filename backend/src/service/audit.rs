@@ -13,7 +13,6 @@
 
 use terroir_shared::Hash;
 use terroir_shared::calendar::Timestamp;
-use terroir_shared::entry::LedgerEntry;
 use terroir_shared::log::{
     Checkpoint, CheckpointError, Frontier, VerifierKey, leaf_hash, split_stored_hash_index,
     stored_hash_count, stored_hash_index, verify_checkpoint,
@@ -288,7 +287,7 @@ fn prepare(rows: &[EntryRow]) -> Vec<Prepared> {
         let mut heads = Vec::with_capacity(batch.len());
         let mut envelopes = Vec::with_capacity(batch.len());
         for row in batch {
-            heads.push(match LedgerEntry::from_leaf_bytes(&row.leaf) {
+            heads.push(match super::reads::stored_entry(&row.leaf) {
                 Ok(entry) => {
                     envelopes.push(entry.record);
                     Ok((entry.index, entry.prev, leaf_hash(&row.leaf)))

@@ -71,12 +71,12 @@ impl Label {
 
 /// Reads the label of `id`; `None` if there is no such asset.
 pub fn read(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Label>, ServiceError> {
-    let Some(asset) = db::state::asset(conn, id)? else {
+    let Some((asset, history)) = db::state::asset_with_history(conn, id)? else {
         return Ok(None);
     };
-    let ancestors = super::reads::ancestors(conn, id, MAX_ANCESTORS)?;
-    let mut indexes = BTreeSet::new();
-    for a in std::iter::once(&asset).chain(&ancestors) {
+    let ancestors = super::reads::ancestors_of(conn, asset.clone(), MAX_ANCESTORS)?;
+    let mut indexes: BTreeSet<i64> = history.into_iter().map(|i| i as i64).collect();
+    for a in &ancestors {
         indexes.extend(db::lineage::entries_of(conn, &a.id)?);
     }
     let indexes: Vec<i64> = indexes.into_iter().collect();

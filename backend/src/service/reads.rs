@@ -60,7 +60,7 @@ pub fn entries(conn: &mut SqliteConnection, start: u64, end: u64) -> Result<Vec<
 
 /// An entry row as the API shows it; its leaf must parse as a canonical entry.
 pub fn entry_view(row: db::entries::EntryRow) -> Result<EntryView, ServiceError> {
-    let entry = LedgerEntry::from_leaf_bytes(&row.leaf)
+    let entry = stored_entry(&row.leaf)
         .map_err(|e| ServiceError::Integrity(format!("stored entry {} does not parse: {e}", row.idx)))?;
     Ok(EntryView {
         index: row.idx as u64,
@@ -68,6 +68,19 @@ pub fn entry_view(row: db::entries::EntryRow) -> Result<EntryView, ServiceError>
         record_id: hash_from(&row.record_id)?,
         entry,
     })
+}
+
+/// Parses stored leaf bytes as strictly as [`LedgerEntry::from_leaf_bytes`]: bytes that are
+/// exactly the canonical form of the entry they parse to are accepted without comparing the
+/// two value by value (nothing can differ); anything else takes the strict path, which names
+/// what is wrong.
+pub fn stored_entry(leaf: &[u8]) -> Result<LedgerEntry, terroir_shared::record::ParseError> {
+    if let Ok(entry) = serde_json::from_slice::<LedgerEntry>(leaf)
+        && entry.leaf_bytes().is_ok_and(|canonical| canonical == leaf)
+    {
+        return Ok(entry);
+    }
+    LedgerEntry::from_leaf_bytes(leaf)
 }
 
 pub fn inclusion(conn: &mut SqliteConnection, index: u64, size: u64) -> Result<InclusionProof, ServiceError> {
@@ -144,7 +157,19 @@ pub fn ancestors(
     id: &AssetId,
     limit: usize,
 ) -> Result<Vec<Asset>, ServiceError> {
-    walk(conn, id, limit, |conn, a| Ok(db::state::assets_many(conn, &a.parents)?))
+    match db::state::asset(conn, id)? {
+        Some(start) => ancestors_of(conn, start, limit),
+        None => Ok(vec![]),
+    }
+}
+
+/// [`ancestors`] of an asset already read.
+pub fn ancestors_of(
+    conn: &mut SqliteConnection,
+    start: Asset,
+    limit: usize,
+) -> Result<Vec<Asset>, ServiceError> {
+    walk(conn, start, limit, |conn, a| Ok(db::state::assets_many(conn, &a.parents)?))
 }
 
 /// Where an asset went: what was split, merged or made from it, recursively.
@@ -153,7 +178,10 @@ pub fn descendants(
     id: &AssetId,
     limit: usize,
 ) -> Result<Vec<Asset>, ServiceError> {
-    walk(conn, id, limit, |conn, a| {
+    let Some(start) = db::state::asset(conn, id)? else {
+        return Ok(vec![]);
+    };
+    walk(conn, start, limit, |conn, a| {
         let children = db::lineage::children_of(conn, &a.id)?;
         Ok(db::state::assets_many(conn, &children)?)
     })
@@ -163,13 +191,10 @@ type Step = fn(&mut SqliteConnection, &Asset) -> Result<Vec<Asset>, ServiceError
 
 fn walk(
     conn: &mut SqliteConnection,
-    id: &AssetId,
+    start: Asset,
     limit: usize,
     next: Step,
 ) -> Result<Vec<Asset>, ServiceError> {
-    let Some(start) = db::state::asset(conn, id)? else {
-        return Ok(vec![]);
-    };
     let mut seen = std::collections::HashSet::from([start.id]);
     let mut queue = std::collections::VecDeque::from([start]);
     let mut out = Vec::new();
@@ -197,4 +222,35 @@ pub fn party(conn: &mut SqliteConnection, id: &PartyId) -> Result<Option<PartyVi
     };
     let devices = db::state::devices_of(conn, id)?;
     Ok(Some(PartyView { party, devices }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use terroir_shared::calendar::Timestamp;
+    use terroir_shared::crypto::Keypair;
+
+    #[test]
+    fn a_stored_entry_parses_as_strictly_as_the_core_parses_leaves() {
+        let operator = Keypair::from_seed(&[9; 32]);
+        let records =
+            crate::service::demo::demo_records("t/terroir", &operator, [3; 32], Timestamp(1_700_000_000_000))
+                .expect("sample records");
+        for (index, record) in records.iter().enumerate().step_by(7) {
+            let entry = LedgerEntry { index: index as u64, prev: Hash::default(), record: record.envelope() };
+            let leaf = entry.leaf_bytes().expect("canonical");
+            assert_eq!(stored_entry(&leaf).as_ref(), Ok(&entry));
+            let text = String::from_utf8(leaf.clone()).expect("utf-8");
+            for altered in [
+                format!("{text} "),
+                text.replacen("{\"index\"", "{ \"index\"", 1),
+                text.replacen(&format!("\"index\":{index},"), "", 1) + &format!(",\"index\":{index}"),
+                text.replacen("\"prev\":", "\"prev\" :", 1),
+            ] {
+                let strict = LedgerEntry::from_leaf_bytes(altered.as_bytes()).map_err(|e| e.to_string());
+                assert!(strict.is_err(), "{altered}");
+                assert_eq!(stored_entry(altered.as_bytes()).map_err(|e| e.to_string()), strict);
+            }
+        }
+    }
 }
