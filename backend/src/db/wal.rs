@@ -1,9 +1,9 @@
 //! The write-ahead log beside the writer: a thread copies committed frames into the database
 //! file with passive checkpoints, which never block the writer. A WAL only starts over from its
 //! beginning when a transaction begins after a checkpoint copied every frame, which a writer
-//! that is never idle never meets. So an idle writer asks for a pass at once (the WAL starts
-//! over for free if it ends before the next group), and a busy one whose WAL has grown long
-//! waits, between two groups, for one complete pass. Without that the WAL grows without end,
+//! that is never idle never meets. So a writer in a lull asks for a pass at once (the WAL
+//! starts over for free if it ends before the next group), and a busy one whose WAL has grown
+//! long waits, between two groups, for one complete pass. Without that the WAL grows without end,
 //! and every frame appended extends the file.
 
 use std::path::Path;
@@ -22,8 +22,8 @@ use super::DbError;
 /// round frames overwrite the file instead of extending it.
 pub const RESTART_FRAMES: i64 = 131_072;
 
-/// Frames after which an idle writer asks for a pass, so that the WAL starts over for free if
-/// the pass ends before the next group begins.
+/// Frames after which a writer in a lull asks for a pass, so that the WAL starts over for free
+/// if the pass ends before the next group begins.
 const IDLE_RESTART_FRAMES: i64 = 4_096;
 
 /// How often the checkpointer runs when the writer does not ask.
@@ -120,8 +120,8 @@ impl Wal {
         }
     }
 
-    /// Called by the writer when no job is waiting: asks for a pass at once, without waiting.
-    pub fn idle(&self) {
+    /// Called by the writer in a lull: asks for a pass at once, without waiting.
+    pub fn lull(&self) {
         let mut s = self.lock();
         if s.frames >= IDLE_RESTART_FRAMES {
             s.asked = true;

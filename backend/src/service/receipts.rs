@@ -16,14 +16,21 @@ use crate::db::{self, hash_from};
 /// A committed group on its way to its submitters: the jobs and what the writer decided.
 pub(super) struct Answer {
     pub jobs: Vec<Job>,
-    pub result: Result<Vec<Verdict>, ServiceError>,
+    pub result: Result<Decided, ServiceError>,
+}
+
+/// The writer's verdicts for a group, and the leaf hashes it appended (with the one before
+/// them): the receipts need them and need not read them back.
+pub(super) struct Decided {
+    pub verdicts: Vec<Verdict>,
+    pub leaves: HashMap<u64, Hash>,
 }
 
 /// The receipt thread: for each group, one batch of reads builds every receipt, then each job
 /// gets its outcomes.
 pub(super) fn serve(mut conn: SqliteConnection, answers: std::sync::mpsc::Receiver<Answer>) {
     while let Ok(Answer { jobs, result }) = answers.recv() {
-        let result = result.and_then(|verdicts| outcomes(&mut conn, verdicts));
+        let result = result.and_then(|decided| outcomes(&mut conn, decided));
         match result {
             Ok(outcomes) => {
                 let mut outcomes = outcomes.into_iter();
@@ -43,7 +50,8 @@ pub(super) fn serve(mut conn: SqliteConnection, answers: std::sync::mpsc::Receiv
 }
 
 /// The writer's verdicts with their receipts.
-fn outcomes(conn: &mut SqliteConnection, verdicts: Vec<Verdict>) -> Result<Vec<Outcome>, ServiceError> {
+fn outcomes(conn: &mut SqliteConnection, decided: Decided) -> Result<Vec<Outcome>, ServiceError> {
+    let Decided { verdicts, leaves } = decided;
     let indexes: Vec<u64> = verdicts
         .iter()
         .filter_map(|v| match v {
@@ -51,7 +59,7 @@ fn outcomes(conn: &mut SqliteConnection, verdicts: Vec<Verdict>) -> Result<Vec<O
             Verdict::Refused(_) | Verdict::TooLarge(_) => None,
         })
         .collect();
-    let mut receipts = receipts_for(conn, &indexes)?.into_iter();
+    let mut receipts = receipts_with(conn, &indexes, leaves)?.into_iter();
     verdicts
         .into_iter()
         .map(|v| {
@@ -70,18 +78,29 @@ fn outcomes(conn: &mut SqliteConnection, verdicts: Vec<Verdict>) -> Result<Vec<O
 /// The receipt of each entry in `indexes` (any order; answered in the same order): its proof in
 /// the first checkpoint that included it, so that asking again always gives the same receipt.
 pub fn receipts_for(conn: &mut SqliteConnection, indexes: &[u64]) -> Result<Vec<Receipt>, ServiceError> {
+    receipts_with(conn, indexes, HashMap::new())
+}
+
+/// [`receipts_for`], given some leaf hashes already known.
+fn receipts_with(
+    conn: &mut SqliteConnection,
+    indexes: &[u64],
+    mut leaves: HashMap<u64, Hash>,
+) -> Result<Vec<Receipt>, ServiceError> {
     if indexes.is_empty() {
         return Ok(vec![]);
     }
     // Each entry's own leaf and the one before it, which the entry links.
-    let mut wanted: Vec<i64> =
-        indexes.iter().flat_map(|&i| [i as i64, i as i64 - 1]).filter(|&i| i >= 0).collect();
+    let mut wanted: Vec<i64> = indexes
+        .iter()
+        .flat_map(|&i| [i as i64, i as i64 - 1])
+        .filter(|&i| i >= 0 && !leaves.contains_key(&(i as u64)))
+        .collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let leaves: HashMap<u64, Hash> = db::entries::leaf_hashes(conn, &wanted)?
-        .into_iter()
-        .map(|(i, h)| Ok((i as u64, hash_from(&h)?)))
-        .collect::<Result<_, ServiceError>>()?;
+    for (i, h) in db::entries::leaf_hashes(conn, &wanted)? {
+        leaves.insert(i as u64, hash_from(&h)?);
+    }
     // The covering checkpoint of each index; consecutive indexes usually share one.
     let mut sorted: Vec<u64> = indexes.to_vec();
     sorted.sort_unstable();

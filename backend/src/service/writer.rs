@@ -2,6 +2,7 @@
 //! transaction per group, signs a checkpoint whose root it recomputed from stored nodes and
 //! checked consistent with the previous one, commits (one fsync), then answers every job.
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock, mpsc};
 
 use diesel::sqlite::SqliteConnection;
@@ -15,7 +16,7 @@ use super::ServiceError;
 use super::cache::AssetCache;
 use super::group::{Group, KnownKeys, Staged};
 use super::ledger::{CheckpointInfo, Clock, Job, LogIdentity, MAX_ENTRY_BYTES, MAX_GROUP};
-use super::receipts::Answer;
+use super::receipts::{Answer, Decided};
 use crate::db::wal::Wal;
 use crate::db::{self, DbError, checkpoints::CheckpointRow, hash_from, nodes::DbNodes};
 use crate::metrics::Metrics;
@@ -32,6 +33,9 @@ pub(super) struct Writer {
     frontier: Frontier,
     last_leaf: Hash,
 }
+
+/// How long without a job counts as a lull.
+const LULL: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// What the writer decided for one record; receipts are built by the submitter afterwards, off
 /// this thread.
@@ -81,16 +85,17 @@ impl Writer {
 
     pub fn run(mut self, jobs: mpsc::Receiver<Job>, answers: mpsc::Sender<Answer>) {
         loop {
-            let first = match jobs.try_recv() {
+            // After a lull (not a gap between two groups), let the WAL start over.
+            let first = match jobs.recv_timeout(LULL) {
                 Ok(job) => job,
-                Err(mpsc::TryRecvError::Empty) => {
-                    self.wal.idle();
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    self.wal.lull();
                     match jobs.recv() {
                         Ok(job) => job,
                         Err(_) => break,
                     }
                 }
-                Err(mpsc::TryRecvError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
             };
             let mut group = vec![first];
             let mut count = group[0].records.len();
@@ -133,12 +138,13 @@ impl Writer {
     }
 
     /// Judges and appends `records` in one transaction; returns one outcome per record.
-    fn commit(&mut self, records: &[&Signed<Record>]) -> Result<Vec<Verdict>, ServiceError> {
+    fn commit(&mut self, records: &[&Signed<Record>]) -> Result<Decided, ServiceError> {
         let now = (self.clock)();
         let identity = self.identity.clone();
         let ctx = Context { origin: &identity.origin, operator: identity.operator, now };
         let mut frontier = self.frontier.clone();
         let mut last_leaf = self.last_leaf;
+        let linked = self.last_leaf;
         let start_size = frontier.size();
         let previous = self.latest.read().ok().and_then(|c| c.clone());
         let known_keys = &mut self.known;
@@ -191,9 +197,12 @@ impl Writer {
             } else {
                 None
             };
-            Ok::<_, ServiceError>((verdicts, signed, group.changed_assets(), group.keys_changed()))
+            let leaves = group.staged.iter().map(|s| (s.index, s.leaf_hash));
+            let leaves: HashMap<u64, Hash> =
+                start_size.checked_sub(1).map(|i| (i, linked)).into_iter().chain(leaves).collect();
+            Ok::<_, ServiceError>((verdicts, leaves, signed, group.changed_assets(), group.keys_changed()))
         });
-        let (verdicts, signed, changed, (parties, devices)) = match committed {
+        let (verdicts, leaves, signed, changed, (parties, devices)) = match committed {
             Ok(c) => c,
             Err(e) => {
                 self.known.forget();
@@ -209,7 +218,7 @@ impl Writer {
         {
             *slot = Some(cp);
         }
-        Ok(verdicts)
+        Ok(Decided { verdicts, leaves })
     }
 }
 
