@@ -38,7 +38,7 @@ pub async fn asset(state: web::Data<AppState>, id: web::Path<String>) -> Result<
     let id = asset_id(&id)?;
     // The stored JSON is the answer as it is: a miss is one point read, nothing parsed.
     let json = match state.ledger.cache().get(&id) {
-        Some(hit) => hit.json.clone(),
+        Some(hit) => hit.json(),
         None => state
             .read_now(|conn| Ok(reads::asset_json(conn, &id)?))?
             .map(web::Bytes::from)

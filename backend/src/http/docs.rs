@@ -249,7 +249,7 @@ fn schema_label(schema: &Value) -> String {
     } else if types.is_empty() {
         "any".to_owned()
     } else {
-        escape(&types.join(" | "))
+        escape(&types.join(" | ")).into_owned()
     };
     if let Some(values) = schema.get("enum").and_then(Value::as_array) {
         let values: Vec<String> =

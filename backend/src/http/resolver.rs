@@ -46,6 +46,9 @@ async fn answer(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Api
     let link = DigitalLink::parse(req.path())
         .map_err(|e| ApiError::BadRequest(format!("not a GS1 Digital Link: {e}")))?;
     let key = gs1_identity_key(&link);
+    if wants_html(req) {
+        return label::page(state, req, key, link).await;
+    }
     let cache = state.ledger.cache();
     let id = match cache.holder(&key) {
         Some(id) => id,
@@ -54,12 +57,11 @@ async fn answer(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Api
             let found = state.read_now(|conn| Ok(reads::holder_of(conn, &lookup)?))?;
             let id = found.ok_or_else(|| ApiError::NotFound(format!("the item {}", link.to_path())))?;
             // Identity keys never change holder, so this mapping is safe to keep.
-            state.ledger.cache().remember_holder(key, id);
+            cache.remember_holder(key, id);
             id
         }
     };
-    let asset = super::assets::current(state, id).await?;
-    if wants_html(req) { label::page(state, req, asset, link).await } else { label::json(state, asset).await }
+    label::json(state, id).await
 }
 
 /// A browser asks for text/html before JSON; API clients ask for JSON or anything.

@@ -4,17 +4,22 @@
 //! happened while it read, so the cache never serves a state older than the database.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use actix_web::web::Bytes;
 use terroir_shared::asset::{Asset, AssetId};
+use terroir_shared::party::{Party, PartyId};
 
-/// An asset with its JSON, ready to send.
+/// An asset, with its JSON once asked for.
 #[derive(Debug)]
 pub struct CachedAsset {
     pub asset: Asset,
-    pub json: Bytes,
+    json: OnceLock<Bytes>,
+    /// Whether a page was built for this entry before: a page is kept only when it is built a
+    /// second time, so labels scanned once (most of them) do not fill memory with pages that
+    /// will never be served again.
+    built_before: AtomicBool,
     /// The rendered label pages, one per language, once a browser asked for them. A page
     /// also shows the asset's ancestors: it lives and dies with this entry when they can no
     /// longer change, and otherwise only as long as the log has the size it was built at.
@@ -36,8 +41,18 @@ struct CachedPage {
 
 impl CachedAsset {
     fn new(asset: Asset) -> Self {
-        let json = Bytes::from(serde_json::to_vec(&asset).unwrap_or_default());
-        Self { asset, json, pages: RwLock::new(Default::default()), evidence: RwLock::new(None) }
+        Self {
+            asset,
+            json: OnceLock::new(),
+            built_before: AtomicBool::new(false),
+            pages: RwLock::new(Default::default()),
+            evidence: RwLock::new(None),
+        }
+    }
+
+    /// The asset's JSON, serialised on first use.
+    pub fn json(&self) -> Bytes {
+        self.json.get_or_init(|| Bytes::from(serde_json::to_vec(&self.asset).unwrap_or_default())).clone()
     }
 
     /// The page in language `lang`, if one was built that is still current at log size `size`.
@@ -59,8 +74,12 @@ impl CachedAsset {
         }
     }
 
-    /// Keeps a page built at log size `size`; `settled` says its ancestors can no longer change.
+    /// Keeps a page built at log size `size`, if one was built here before; `settled` says its
+    /// ancestors can no longer change.
     pub fn keep_page(&self, lang: usize, size: u64, settled: bool, html: Bytes) {
+        if !self.built_before.swap(true, Ordering::Relaxed) {
+            return;
+        }
         if let Ok(mut pages) = self.pages.write()
             && let Some(slot) = pages.get_mut(lang)
         {
@@ -69,12 +88,14 @@ impl CachedAsset {
     }
 }
 
-/// Current assets by id, and identity keys (which never change holder) to ids.
+/// Current assets by id, identity keys (which never change holder) to ids, and the parties
+/// pages name (a few co-ops and traders, named on nearly every page).
 #[derive(Debug, Default)]
 pub struct AssetCache {
     generation: AtomicU64,
     assets: RwLock<HashMap<AssetId, Arc<CachedAsset>>>,
     identities: RwLock<HashMap<String, AssetId>>,
+    parties: RwLock<HashMap<PartyId, Arc<Party>>>,
 }
 
 /// Entries kept before the cache starts over; bounds memory on a large ledger.
@@ -108,6 +129,24 @@ impl AssetCache {
         cached
     }
 
+    pub fn party(&self, id: &PartyId) -> Option<Arc<Party>> {
+        self.parties.read().ok()?.get(id).cloned()
+    }
+
+    /// Caches `party` read at `generation`, unless a commit has happened since.
+    pub fn fill_party(&self, generation: u64, party: Party) -> Arc<Party> {
+        let party = Arc::new(party);
+        if let Ok(mut map) = self.parties.write()
+            && self.generation() == generation
+        {
+            if map.len() >= CAPACITY {
+                map.clear();
+            }
+            map.insert(party.id, party.clone());
+        }
+        party
+    }
+
     pub fn remember_holder(&self, identity_key: String, id: AssetId) {
         if let Ok(mut map) = self.identities.write() {
             if map.len() >= CAPACITY {
@@ -117,13 +156,17 @@ impl AssetCache {
         }
     }
 
-    /// Called by the writer after a commit: drops the assets it changed. The generation moves
-    /// first, under the write lock, so no reader that read before the commit can fill after.
-    pub fn invalidate(&self, changed: impl IntoIterator<Item = AssetId>) {
-        if let Ok(mut map) = self.assets.write() {
+    /// Called by the writer after a commit: drops the assets and parties it changed. The
+    /// generation moves first, under the write locks, so no reader that read before the commit
+    /// can fill after.
+    pub fn invalidate(&self, changed: impl IntoIterator<Item = AssetId>, parties: &[Party]) {
+        if let (Ok(mut map), Ok(mut named)) = (self.assets.write(), self.parties.write()) {
             self.generation.fetch_add(1, Ordering::AcqRel);
             for id in changed {
                 map.remove(&id);
+            }
+            for p in parties {
+                named.remove(&p.id);
             }
         }
     }
@@ -158,12 +201,49 @@ mod tests {
         let cache = AssetCache::default();
         let before = cache.generation();
         // A reader read the old state; meanwhile the writer committed a change to it.
-        cache.invalidate([asset(1).id]);
+        cache.invalidate([asset(1).id], &[]);
         cache.fill(before, asset(1));
         assert!(cache.get(&asset(1).id).is_none(), "a stale read must not be cached");
         cache.fill(cache.generation(), asset(2));
         assert_eq!(cache.get(&asset(2).id).map(|c| c.asset.owner), Some(asset(2).owner));
-        cache.invalidate([asset(2).id]);
+        cache.invalidate([asset(2).id], &[]);
         assert!(cache.get(&asset(2).id).is_none());
+    }
+
+    #[test]
+    fn a_page_is_kept_from_its_second_building_on() {
+        let cache = AssetCache::default();
+        let entry = cache.fill(cache.generation(), asset(1));
+        entry.keep_page(0, 10, false, Bytes::from_static(b"first"));
+        assert_eq!(entry.page(0, 10), None, "a label scanned once keeps no page");
+        entry.keep_page(0, 10, false, Bytes::from_static(b"second"));
+        assert_eq!(entry.page(0, 10).as_deref(), Some(&b"second"[..]));
+        assert_eq!(entry.page(0, 11), None, "built at another size");
+        assert_eq!(entry.page(1, 10), None, "another language");
+        entry.keep_page(1, 10, true, Bytes::from_static(b"settled"));
+        assert_eq!(entry.page(1, 99).as_deref(), Some(&b"settled"[..]), "settled pages outlive growth");
+    }
+
+    #[test]
+    fn a_party_changed_by_a_commit_is_read_again() {
+        let cache = AssetCache::default();
+        let key = Keypair::from_seed(&[4; 32]).public();
+        let party = |name: &str| Party {
+            id: PartyId(key),
+            name: name.into(),
+            roles: [terroir_shared::party::Role::Cooperative].into(),
+            contact: None,
+            registered_by: Hash::default(),
+        };
+        let before = cache.generation();
+        cache.fill_party(before, party("Old name"));
+        assert_eq!(cache.party(&PartyId(key)).map(|p| p.name.clone()), Some("Old name".into()));
+        // A read that began before a renaming commit must not put the old name back.
+        let stale = cache.generation();
+        cache.invalidate([], &[party("New name")]);
+        cache.fill_party(stale, party("Old name"));
+        assert!(cache.party(&PartyId(key)).is_none());
+        cache.fill_party(cache.generation(), party("New name"));
+        assert_eq!(cache.party(&PartyId(key)).map(|p| p.name.clone()), Some("New name".into()));
     }
 }

@@ -16,6 +16,7 @@ use terroir_shared::party::{Party, PartyId};
 use terroir_shared::record::{Act, Record};
 
 use super::ServiceError;
+use super::cache::AssetCache;
 use crate::db::{self, nodes::DbNodes};
 
 /// The most ancestors a label shows: far more than any real chain (animal → carcass → cut,
@@ -69,8 +70,45 @@ impl Label {
     }
 }
 
-/// Reads the label of `id`; `None` if there is no such asset.
-pub fn read(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Label>, ServiceError> {
+/// Reads the label of `id` in one read transaction (one snapshot, one lock); `None` if there is
+/// no such asset. Parties come from `cache` when it has them.
+pub fn read(
+    conn: &mut SqliteConnection,
+    id: &AssetId,
+    cache: &AssetCache,
+) -> Result<Option<Label>, ServiceError> {
+    use diesel::Connection as _;
+    conn.transaction(|conn| read_within(conn, id, cache))
+}
+
+/// The label of the asset holding identity `key` (its GS1 key), read like [`read`]: the
+/// identity is looked up in the same transaction unless `known` already names the holder.
+pub fn read_by_identity(
+    conn: &mut SqliteConnection,
+    key: &str,
+    known: Option<AssetId>,
+    cache: &AssetCache,
+) -> Result<Option<Label>, ServiceError> {
+    use diesel::Connection as _;
+    conn.transaction(|conn| {
+        let id = match known {
+            Some(id) => id,
+            None => match db::state::holder_of(conn, key)? {
+                Some(id) => id,
+                None => return Ok(None),
+            },
+        };
+        read_within(conn, &id, cache)
+    })
+}
+
+/// [`read`] inside a transaction the caller holds.
+fn read_within(
+    conn: &mut SqliteConnection,
+    id: &AssetId,
+    cache: &AssetCache,
+) -> Result<Option<Label>, ServiceError> {
+    let generation = cache.generation();
     let Some((asset, history)) = db::state::asset_with_history(conn, id)? else {
         return Ok(None);
     };
@@ -81,8 +119,8 @@ pub fn read(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Label>, 
     }
     let indexes: Vec<i64> = indexes.into_iter().collect();
     let mut events = Vec::with_capacity(indexes.len());
-    for row in db::entries::many(conn, &indexes)? {
-        let view = super::reads::entry_view(row)?;
+    for row in db::entries::some(conn, &indexes)? {
+        let view = super::reads::shown_entry(row)?;
         events.push(LabelEvent { index: view.index, record_id: view.record_id, entry: view.entry });
     }
     events.sort_by_key(|e| e.index);
@@ -104,8 +142,12 @@ pub fn read(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Label>, 
     }
     let mut parties = BTreeMap::new();
     for p in named {
-        if let Some(party) = db::state::party(conn, &p)? {
-            parties.insert(p, party);
+        let party = match cache.party(&p) {
+            Some(party) => Some(party),
+            None => db::state::party(conn, &p)?.map(|party| cache.fill_party(generation, party)),
+        };
+        if let Some(party) = party {
+            parties.insert(p, Party::clone(&party));
         }
     }
     let caps = garden_caps(conn, &asset, &ancestors, &events)?;
@@ -179,13 +221,17 @@ pub struct ProvenLeaf {
 
 /// The label of `id` with its evidence, read in one transaction so that every entry lies
 /// inside the checkpoint read with it.
-pub fn evidence(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Evidence>, ServiceError> {
+pub fn evidence(
+    conn: &mut SqliteConnection,
+    id: &AssetId,
+    cache: &AssetCache,
+) -> Result<Option<Evidence>, ServiceError> {
     use diesel::Connection as _;
     conn.transaction(|conn| {
         let Some(checkpoint) = db::checkpoints::latest(conn)? else {
             return Ok(None);
         };
-        let Some(label) = read(conn, id)? else {
+        let Some(label) = read_within(conn, id, cache)? else {
             return Ok(None);
         };
         let size = checkpoint.size as u64;

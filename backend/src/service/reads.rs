@@ -70,6 +70,22 @@ pub fn entry_view(row: db::entries::EntryRow) -> Result<EntryView, ServiceError>
     })
 }
 
+/// A stored entry to show: parsed, without checking that the stored bytes are exactly its
+/// canonical form. What a label shows is checked where it counts: `audit` checks every stored
+/// byte, and the phone hashes the canonical form of every entry it is shown against the log's
+/// proofs, so an altered value fails there. Bytes that do not parse are an integrity error.
+pub fn shown_entry(row: db::entries::EntryRow) -> Result<EntryView, ServiceError> {
+    match serde_json::from_slice::<LedgerEntry>(&row.leaf) {
+        Ok(entry) => Ok(EntryView {
+            index: row.idx as u64,
+            leaf_hash: hash_from(&row.leaf_hash)?,
+            record_id: hash_from(&row.record_id)?,
+            entry,
+        }),
+        Err(_) => entry_view(row),
+    }
+}
+
 /// Parses stored leaf bytes as strictly as [`LedgerEntry::from_leaf_bytes`]: bytes that are
 /// exactly the canonical form of the entry they parse to are accepted without comparing the
 /// two value by value (nothing can differ); anything else takes the strict path, which names

@@ -209,8 +209,8 @@ impl Writer {
                 return Err(e);
             }
         };
+        self.cache.invalidate(changed, &parties);
         self.known.learn(parties, devices);
-        self.cache.invalidate(changed);
         self.frontier = frontier;
         self.last_leaf = last_leaf;
         if let Some(cp) = signed

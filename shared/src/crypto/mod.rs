@@ -38,8 +38,14 @@ impl PublicKey {
     /// Accepts only the canonical encoding of a point that is not of small order, so every
     /// key has one spelling and none is trivially forgeable.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, CryptoError> {
+        if valid_keys::known(bytes) {
+            return Ok(Self(*bytes));
+        }
         match verify::decompress_canonical(bytes) {
-            Some(point) if !point.is_small_order() => Ok(Self(*bytes)),
+            Some(point) if !point.is_small_order() => {
+                valid_keys::remember(bytes);
+                Ok(Self(*bytes))
+            }
             _ => Err(CryptoError::BadPublicKey),
         }
     }
@@ -61,6 +67,28 @@ impl PublicKey {
             true => Ok(()),
             false => Err(CryptoError::BadSignature),
         }
+    }
+}
+
+/// Keys this thread has already found valid. Records name the same few party and station keys
+/// over and over; checking that a key is a curve point costs a field exponentiation, a look-up
+/// here one 32-byte comparison. Slots are picked by the key's first byte: a key that lands on a
+/// taken slot replaces it, so the memo stays small and never changes a verdict.
+mod valid_keys {
+    use std::cell::RefCell;
+
+    const SLOTS: usize = 256;
+
+    thread_local! {
+        static KNOWN: RefCell<[Option<[u8; 32]>; SLOTS]> = const { RefCell::new([None; SLOTS]) };
+    }
+
+    pub(super) fn known(key: &[u8; 32]) -> bool {
+        KNOWN.with(|k| k.borrow()[usize::from(key[0])].as_ref() == Some(key))
+    }
+
+    pub(super) fn remember(key: &[u8; 32]) {
+        KNOWN.with(|k| k.borrow_mut()[usize::from(key[0])] = Some(*key));
     }
 }
 
@@ -163,6 +191,47 @@ serde_via_str!(Signature);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remembered_keys_never_change_a_verdict() {
+        // Keys sharing a memo slot (first byte 1): valid ones, the small-order identity and a
+        // spelling with y ≥ p, checked in every order, twice.
+        let valid: Vec<[u8; 32]> = (0..=255u8)
+            .flat_map(|a| {
+                (0..=255u8).map(move |b| {
+                    let mut seed = [7u8; 32];
+                    seed[..2].copy_from_slice(&[a, b]);
+                    Keypair::from_seed(&seed).public().0
+                })
+            })
+            .filter(|k| k[0] == 1)
+            .take(3)
+            .collect();
+        assert_eq!(valid.len(), 3);
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let mut high = [0xffu8; 32];
+        high[31] = 0x7f;
+        high[0] = 0xf0;
+        let mut flipped = valid[0];
+        flipped[31] ^= 0x80;
+        // The verdict without the memo or the byte check: decompress, compress back, compare.
+        let expected = |k: &[u8; 32]| {
+            let c = curve25519_dalek::edwards::CompressedEdwardsY(*k);
+            c.decompress().is_some_and(|p| p.compress() == c && !p.is_small_order())
+        };
+        assert!(expected(&flipped), "−A is a key as good as A");
+        assert!(!expected(&identity) && !expected(&high));
+        let all = [valid[0], identity, valid[1], high, flipped, valid[2], valid[0], identity];
+        for _ in 0..2 {
+            for key in &all {
+                assert_eq!(PublicKey::from_bytes(key).is_ok(), expected(key), "{}", hex::encode(key));
+            }
+        }
+        // The all-zero key (y = 0, a point of order 4) is refused although an empty slot is zero.
+        assert!(PublicKey::from_bytes(&[0; 32]).is_err());
+        assert!(PublicKey::from_bytes(&[0; 32]).is_err());
+    }
 
     #[test]
     fn rfc8032_test_vector_1() {

@@ -20,8 +20,27 @@ use super::{CryptoError, PublicKey, Signature};
 /// The point `bytes` encodes, if they are its one canonical encoding.
 pub(super) fn decompress_canonical(bytes: &[u8]) -> Option<EdwardsPoint> {
     let compressed = CompressedEdwardsY::from_slice(bytes).ok()?;
-    let point = compressed.decompress()?;
-    (point.compress() == compressed).then_some(point)
+    if !canonical_spelling(&compressed.0) {
+        return None;
+    }
+    compressed.decompress()
+}
+
+/// Whether `bytes`, if they decode to a point at all, are the encoding that point compresses
+/// back to: `y` below p = 2²⁵⁵ − 19, and no sign bit on the two points whose `x` is zero
+/// (`y` = 1 and `y` = p − 1), since −0 = 0. The same verdict as decompressing and compressing
+/// again, without the field inversion that compressing costs.
+fn canonical_spelling(bytes: &[u8; 32]) -> bool {
+    let sign = bytes[31] >> 7;
+    let top = bytes[31] & 0x7f;
+    let middle_all_ones = bytes[1..31].iter().all(|b| *b == 0xff);
+    // y ≥ p: the top 250 bits all ones and the low byte at least 0xed.
+    if top == 0x7f && middle_all_ones && bytes[0] >= 0xed {
+        return false;
+    }
+    let y_is_one = bytes[0] == 1 && top == 0 && bytes[1..31].iter().all(|b| *b == 0);
+    let y_is_minus_one = bytes[0] == 0xec && top == 0x7f && middle_all_ones;
+    !(sign == 1 && (y_is_one || y_is_minus_one))
 }
 
 /// The checks every signature must pass before any equation: canonical R and S, a key that is
@@ -208,6 +227,52 @@ mod tests {
         assert_eq!(check(&items), Some(true));
         items[3].0.push(0);
         assert_eq!(check(&items), Some(false), "a changed message");
+    }
+
+    /// The old test: decompress, compress again, compare.
+    fn round_trips(bytes: &[u8; 32]) -> Option<bool> {
+        let compressed = CompressedEdwardsY(*bytes);
+        compressed.decompress().map(|p| p.compress() == compressed)
+    }
+
+    #[test]
+    fn the_byte_check_agrees_with_a_round_trip_on_every_edge_and_at_random() {
+        let mut cases: Vec<[u8; 32]> = Vec::new();
+        // Every y from p − 2 to 2²⁵⁵ − 1 (the 19 non-canonical spellings and their neighbours),
+        // y = 0, 1, 2, with and without the sign bit.
+        for low in 0xeb..=0xffu8 {
+            let mut b = [0xff; 32];
+            b[0] = low;
+            b[31] = 0x7f;
+            cases.push(b);
+        }
+        for low in 0..3u8 {
+            let mut b = [0; 32];
+            b[0] = low;
+            cases.push(b);
+        }
+        let mut state = Sha512::digest(b"terroir canonical points");
+        for _ in 0..4_000 {
+            state = Sha512::digest(state);
+            cases.push(state[..32].try_into().expect("32 bytes"));
+        }
+        let mut decoded = 0;
+        let mut refused = 0;
+        for base in cases {
+            for sign in [0u8, 0x80] {
+                let mut b = base;
+                b[31] = (b[31] & 0x7f) | sign;
+                let Some(round_trip) = round_trips(&b) else {
+                    assert!(decompress_canonical(&b).is_none());
+                    continue;
+                };
+                decoded += 1;
+                refused += usize::from(!round_trip);
+                assert_eq!(canonical_spelling(&b), round_trip, "{}", hex::encode(b));
+                assert_eq!(decompress_canonical(&b).is_some(), round_trip);
+            }
+        }
+        assert!(decoded > 3_000 && refused >= 10, "{decoded} decoded, {refused} non-canonical");
     }
 
     #[test]

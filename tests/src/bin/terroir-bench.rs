@@ -27,7 +27,17 @@ struct Args {
     /// Also write the report as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Build the ledger in this new directory and leave it there, with the read targets, for
+    /// `--reads`.
+    #[arg(long, value_name = "DIR", conflicts_with = "reads")]
+    keep: Option<PathBuf>,
+    /// Only measure the reads, on a ledger an earlier run left with `--keep`.
+    #[arg(long, value_name = "DIR")]
+    reads: Option<PathBuf>,
 }
+
+/// The read targets a kept ledger is left with.
+const TARGETS_FILE: &str = "targets.json";
 
 const BATCH: u64 = 1_000;
 const INGEST_CLIENTS: usize = 3;
@@ -42,9 +52,25 @@ fn main() -> anyhow::Result<()> {
     let ingest_records = (entries / 2).min(if args.quick { 20_000 } else { 200_000 }) / BATCH * BATCH;
     let singles_per_client: u64 = if args.quick { 150 } else { 400 };
     let bin = client::server_binary()?;
-    let tmp = tempfile::Builder::new().prefix("terroir-bench-").tempdir()?;
-    let data = tmp.path().join("ledger");
     let mut report = Report::default();
+    if let Some(dir) = &args.reads {
+        let targets: Targets = serde_json::from_slice(&std::fs::read(dir.join(TARGETS_FILE))?)?;
+        println!("terroir-bench: reads on the ledger in {}, phases of {} s", dir.display(), phase.as_secs());
+        let (server, _) = Server::start(&bin, &dir.join("ledger"))?;
+        reads(&mut report, &server.base, &targets, phase)?;
+        server.stop()?;
+        return finish(&report, &args, serde_json::json!({ "reads": dir, "phaseSeconds": phase.as_secs() }));
+    }
+    let tmp = tempfile::Builder::new().prefix("terroir-bench-").tempdir()?;
+    let root = match &args.keep {
+        Some(dir) => {
+            std::fs::create_dir(dir)
+                .map_err(|e| anyhow::anyhow!("--keep {}: {e} (give a new directory)", dir.display()))?;
+            dir.clone()
+        }
+        None => tmp.path().to_path_buf(),
+    };
+    let data = root.join("ledger");
     println!(
         "terroir-bench: {entries} entries, ingest set {ingest_records}, phases of {} s, {} cores",
         phase.as_secs(),
@@ -193,49 +219,16 @@ fn main() -> anyhow::Result<()> {
             None,
         );
     }
-    let gs1: Vec<String> = targets.iter().filter_map(|t| t.gs1.clone()).collect();
-    let assets: Vec<String> = targets.iter().map(|t| t.asset.to_string()).collect();
+    let targets = Targets {
+        gs1: targets.iter().filter_map(|t| t.gs1.clone()).collect(),
+        assets: targets.iter().map(|t| t.asset.to_string()).collect(),
+        log_size,
+    };
+    if args.keep.is_some() {
+        std::fs::write(root.join(TARGETS_FILE), serde_json::to_vec(&targets)?)?;
+    }
+    reads(&mut report, &base, &targets, phase)?;
     drop(targets);
-    let health = client::closed_loop(READ_CLIENTS, phase, 10_000_000, |a, _, _| {
-        client::get_ttfb(a, &healthz_url, "*/*")
-    });
-    let seq = AtomicU64::new(1);
-    let asset_load = client::closed_loop(READ_CLIENTS, phase, 10_000_000, |a, _, _| {
-        let mut rng = Rng::new(seq.fetch_add(1, Ordering::Relaxed));
-        let id = &assets[rng.below(assets.len() as u64) as usize];
-        client::get_ttfb(a, &format!("{base}/api/assets/{id}"), "application/json")
-    });
-    let page_load = client::closed_loop(READ_CLIENTS, phase, 10_000_000, |a, _, _| {
-        let mut rng = Rng::new(seq.fetch_add(1, Ordering::Relaxed));
-        let path = &gs1[rng.below(gs1.len() as u64) as usize];
-        client::get_ttfb(a, &format!("{base}{path}"), "text/html,application/xhtml+xml,*/*;q=0.8")
-    });
-    for (name, load) in [("asset", &asset_load), ("GS1 page", &page_load), ("healthz", &health)] {
-        if load.errors > 0 {
-            report.note(format!("{name} reads: {} errors of {}", load.errors, load.errors + load.ok));
-        }
-    }
-    for (name, load) in [("GET /api/assets/{id}", &asset_load), ("GET GS1 page (text/html)", &page_load)] {
-        let ratio = load.per_second() / health.per_second();
-        report.row(
-            format!("{name} req/s, {READ_CLIENTS} clients, {log_size} entries"),
-            load.per_second(),
-            "req/s",
-            "/healthz",
-            health.per_second(),
-            "≥ 0.5×",
-            Some(ratio >= 0.5),
-        );
-        report.row(
-            format!("{name} p99 TTFB"),
-            load.p(99.0),
-            "ms",
-            "/healthz p99",
-            health.p(99.0),
-            "p99 < 10 ms",
-            Some(load.p(99.0) < 10.0),
-        );
-    }
     server.stop()?;
 
     // 8 (process). Start-up to /healthz: large vs empty.
@@ -362,23 +355,84 @@ fn main() -> anyhow::Result<()> {
         report.row(format!("{name} p99 TTFB"), p99, "ms", "/healthz p99", health.p(99.0), goal, pass);
     }
 
+    let config = serde_json::json!({
+        "entries": entries,
+        "logSize": log_size,
+        "quick": args.quick,
+        "ingestRecords": ingest_records,
+        "batch": BATCH,
+        "ingestClients": INGEST_CLIENTS,
+        "singleClients": SINGLE_CLIENTS,
+        "readClients": READ_CLIENTS,
+        "phaseSeconds": phase.as_secs(),
+        "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
+    });
+    finish(&report, &args, config)?;
+    drop(tmp);
+    Ok(())
+}
+
+/// What the read phases ask for: assets by id, lots by their GS1 paths.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Targets {
+    assets: Vec<String>,
+    gs1: Vec<String>,
+    log_size: u64,
+}
+
+/// Asset JSON and GS1 pages of uniformly random targets, each beside `/healthz` in the same run.
+fn reads(report: &mut Report, base: &str, targets: &Targets, phase: Duration) -> anyhow::Result<()> {
+    let Targets { assets, gs1, log_size } = targets;
+    let healthz_url = format!("{base}/healthz");
+    let health = client::closed_loop(READ_CLIENTS, phase, 10_000_000, |a, _, _| {
+        client::get_ttfb(a, &healthz_url, "*/*")
+    });
+    let seq = AtomicU64::new(1);
+    let asset_load = client::closed_loop(READ_CLIENTS, phase, 10_000_000, |a, _, _| {
+        let mut rng = Rng::new(seq.fetch_add(1, Ordering::Relaxed));
+        let id = &assets[rng.below(assets.len() as u64) as usize];
+        client::get_ttfb(a, &format!("{base}/api/assets/{id}"), "application/json")
+    });
+    let page_load = client::closed_loop(READ_CLIENTS, phase, 10_000_000, |a, _, _| {
+        let mut rng = Rng::new(seq.fetch_add(1, Ordering::Relaxed));
+        let path = &gs1[rng.below(gs1.len() as u64) as usize];
+        client::get_ttfb(a, &format!("{base}{path}"), "text/html,application/xhtml+xml,*/*;q=0.8")
+    });
+    for (name, load) in [("asset", &asset_load), ("GS1 page", &page_load), ("healthz", &health)] {
+        if load.errors > 0 {
+            report.note(format!("{name} reads: {} errors of {}", load.errors, load.errors + load.ok));
+        }
+    }
+    for (name, load) in [("GET /api/assets/{id}", &asset_load), ("GET GS1 page (text/html)", &page_load)] {
+        let ratio = load.per_second() / health.per_second();
+        report.row(
+            format!("{name} req/s, {READ_CLIENTS} clients, {log_size} entries"),
+            load.per_second(),
+            "req/s",
+            "/healthz",
+            health.per_second(),
+            "≥ 0.5×",
+            Some(ratio >= 0.5),
+        );
+        report.row(
+            format!("{name} p99 TTFB"),
+            load.p(99.0),
+            "ms",
+            "/healthz p99",
+            health.p(99.0),
+            "p99 < 10 ms",
+            Some(load.p(99.0) < 10.0),
+        );
+    }
+    Ok(())
+}
+
+/// Prints the report and writes its JSON form if asked.
+fn finish(report: &Report, args: &Args, config: serde_json::Value) -> anyhow::Result<()> {
     report.print();
     if let Some(path) = &args.json {
-        let config = serde_json::json!({
-            "entries": entries,
-            "logSize": log_size,
-            "quick": args.quick,
-            "ingestRecords": ingest_records,
-            "batch": BATCH,
-            "ingestClients": INGEST_CLIENTS,
-            "singleClients": SINGLE_CLIENTS,
-            "readClients": READ_CLIENTS,
-            "phaseSeconds": phase.as_secs(),
-            "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
-        });
         std::fs::write(path, serde_json::to_string_pretty(&report.json(config))?)?;
         println!("wrote {}", path.display());
     }
-    drop(tmp);
     Ok(())
 }

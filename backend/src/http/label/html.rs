@@ -219,7 +219,7 @@ fn kilograms(grams: u64) -> String {
 fn lineage(out: &mut String, label: &Label, w: &Words) {
     let _ = write!(out, "<h2>{}</h2><ol class=\"chain\" id=\"lineage\">", w.lineage);
     for (i, a) in std::iter::once(&label.asset).chain(&label.ancestors).enumerate() {
-        let name = escape(&title(&a.product, w));
+        let name = escape(&title(&a.product, w)).into_owned();
         let tag = if i == 0 { format!(" <small>({})</small>", w.this_item) } else { String::new() };
         let label_path =
             a.gs1.as_ref().map(|l| format!(" <span class=\"k\">{}</span>", escape(&l.to_path())));
@@ -340,6 +340,21 @@ fn script_json(asset: &Asset) -> String {
     serde_json::to_string(asset).unwrap_or_default().replace('<', "\\u003c")
 }
 
-pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+/// `s` as HTML text or attribute value: `&`, `<`, `>` and `"` escaped in one pass; borrowed when
+/// there is nothing to escape (nearly always).
+pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains(['&', '<', '>', '"']) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }

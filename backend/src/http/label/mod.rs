@@ -6,7 +6,7 @@
 mod html;
 pub mod words;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -21,7 +21,6 @@ use super::AppState;
 use super::problem::ApiError;
 use super::schemas as wire;
 use crate::service::ServiceError;
-use crate::service::cache::CachedAsset;
 use crate::service::clones::{self, CloneSign};
 use crate::service::label::{self, Label};
 use crate::service::scans::{Check, Region, Tally};
@@ -104,7 +103,8 @@ pub async fn evidence(state: web::Data<AppState>, id: web::Path<String>) -> Resu
     let json = match asset.evidence(size) {
         Some(json) => json,
         None => {
-            let found = state.read(move |conn| Ok(label::evidence(conn, &id)?)).await?;
+            let data = state.clone();
+            let found = state.read(move |conn| Ok(label::evidence(conn, &id, data.ledger.cache())?)).await?;
             let evidence = found.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
             let json = web::Bytes::from(
                 serde_json::to_vec(&evidence)
@@ -201,23 +201,36 @@ fn checks(asset: &Asset, tally: Tally) -> Checks {
     Checks { units: clones::units(asset), signs: clones::signs(asset, &tally), tally }
 }
 
-/// The label page in the buyer's language: from the cache while nothing it shows has changed.
+/// The label page in the buyer's language: from the cache while nothing it shows has changed,
+/// otherwise read in one transaction on the worker's own connection (a label is a few point
+/// reads; handing them to the blocking pool costs more than they do) and kept.
 pub(super) async fn page(
     state: &AppState,
     req: &HttpRequest,
-    asset: Arc<CachedAsset>,
+    key: String,
     link: DigitalLink,
 ) -> Result<HttpResponse, ApiError> {
     let header = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let lang = Lang::from_accept_language(header);
     let slot = lang as usize;
     let size = state.ledger.latest_checkpoint().map_or(0, |c| c.size);
-    let body = match asset.page(slot, size) {
+    let cache = state.ledger.cache();
+    let known = cache.holder(&key);
+    let cached = known.and_then(|id| cache.get(&id));
+    let body = match cached.as_ref().and_then(|a| a.page(slot, size)) {
         Some(page) => page,
         None => {
-            let id = asset.asset.id;
-            let label = state.read(move |conn| Ok(label::read(conn, &id)?)).await?;
-            let label = label.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
+            let generation = cache.generation();
+            let label = state.read_now(|conn| Ok(label::read_by_identity(conn, &key, known, cache)?))?;
+            let label = label.ok_or_else(|| ApiError::NotFound(format!("the item {}", link.to_path())))?;
+            if known.is_none() {
+                // Identity keys never change holder, so this mapping is safe to keep.
+                cache.remember_holder(key, label.asset.id);
+            }
+            let asset = match cached {
+                Some(asset) => asset,
+                None => cache.fill(generation, label.asset.clone()),
+            };
             let canonical = label.asset.gs1.clone().unwrap_or(link);
             let vkey = state.ledger.vkey();
             let cx = html::PageContext {
@@ -267,9 +280,9 @@ struct JourneyItem {
     record: Record,
 }
 
-pub(super) async fn json(state: &AppState, asset: Arc<CachedAsset>) -> Result<HttpResponse, ApiError> {
-    let id = asset.asset.id;
-    let label = state.read(move |conn| Ok(label::read(conn, &id)?)).await?;
+pub(super) async fn json(state: &AppState, id: AssetId) -> Result<HttpResponse, ApiError> {
+    let cache = state.ledger.cache();
+    let label = state.read_now(|conn| Ok(label::read(conn, &id, cache)?))?;
     let Label { asset: current, ancestors, events, parties, caps } =
         label.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
     load_checks(state, &id)?;
