@@ -35,11 +35,24 @@ li.bad::marker{content:'✗ ';color:#c62828}li.bad{color:#b71c1c}.chain li{list-
 .chain li+li::before{content:'← ';color:#5b6b5e}button{font:inherit;padding:.4rem .7rem;margin:.3rem 0}\
 details{margin:.2rem 0}pre{white-space:pre-wrap;font-size:.7rem;background:#f6f7f4;padding:.4rem}";
 
-pub fn render(label: &Label, cx: &PageContext<'_>) -> String {
+/// The page, in a buffer of exactly its size: it is written in this thread's reusable buffer
+/// first, so a page costs one allocation of the size it is kept at.
+pub fn render(label: &Label, cx: &PageContext<'_>) -> Vec<u8> {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<String> = std::cell::RefCell::new(String::with_capacity(16_384));
+    }
+    BUFFER.with(|buffer| {
+        let mut out = buffer.borrow_mut();
+        out.clear();
+        write_page(&mut out, label, cx);
+        out.as_bytes().to_vec()
+    })
+}
+
+fn write_page(out: &mut String, label: &Label, cx: &PageContext<'_>) {
     let w = cx.lang.words();
     let names = Names { label, words: w };
     let asset = &label.asset;
-    let mut out = String::with_capacity(12_288);
     let _ = write!(
         out,
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
@@ -62,9 +75,9 @@ pub fn render(label: &Label, cx: &PageContext<'_>) -> String {
         let _ = write!(out, "<dt>{term}</dt><dd>{}</dd>", escape(&value));
     }
     out.push_str("</dl>");
-    lineage(&mut out, label, w);
-    certificates(&mut out, label, &names);
-    journey(&mut out, label, &names);
+    lineage(out, label, w);
+    certificates(out, label, &names);
+    journey(out, label, &names);
     let _ = write!(
         out,
         "<section id=\"scans\"><h2>{scans}</h2><p id=\"scan-text\">{pending}</p></section>\
@@ -84,7 +97,6 @@ pub fn render(label: &Label, cx: &PageContext<'_>) -> String {
         shown = script_json(asset),
         script = cx.script,
     );
-    out
 }
 
 /// The product's name in the buyer's language.
