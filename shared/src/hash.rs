@@ -40,6 +40,16 @@ impl Hash {
     }
 }
 
+/// `bytes` as lowercase hex written into `buf` (twice their length), without allocating: hashes,
+/// keys and signatures are written by the thousand in every receipt and batch answer.
+pub(crate) fn hex_in<'a>(bytes: &[u8], buf: &'a mut [u8]) -> &'a str {
+    match hex::encode_to_slice(bytes, buf) {
+        // Hex digits are ASCII.
+        Ok(()) => std::str::from_utf8(buf).unwrap_or_default(),
+        Err(_) => "",
+    }
+}
+
 impl FromStr for Hash {
     type Err = HashParseError;
 
@@ -55,7 +65,7 @@ impl FromStr for Hash {
 
 impl fmt::Display for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
+        f.write_str(hex_in(&self.0, &mut [0; 64]))
     }
 }
 
@@ -67,7 +77,7 @@ impl fmt::Debug for Hash {
 
 impl Serialize for Hash {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
+        s.serialize_str(hex_in(&self.0, &mut [0; 64]))
     }
 }
 

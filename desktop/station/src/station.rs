@@ -234,13 +234,7 @@ impl Station {
         if form.roles.is_empty() {
             return Err(StationError::input("roles", "choose at least one role"));
         }
-        let server_url = form.server_url.trim().trim_end_matches('/').to_owned();
-        if !(server_url.starts_with("http://") || server_url.starts_with("https://")) {
-            return Err(StationError::input(
-                "serverUrl",
-                "the ledger server's address, e.g. https://ledger.example",
-            ));
-        }
+        let server_url = server_address(&form.server_url)?;
         let tea_gtin = optional_gtin("teaGtin", &form.tea_gtin)?;
         let cattle_gtin = optional_gtin("cattleGtin", &form.cattle_gtin)?;
         let (origin, verifier_key, operator) =
@@ -316,18 +310,12 @@ impl Station {
     /// Changes the server address and the GS1 numbers (the ledger and the keys never change).
     pub fn update_settings(&self, server_url: &str, tea_gtin: &str, cattle_gtin: &str) -> Result<Settings> {
         self.settings()?;
-        let server_url = server_url.trim().trim_end_matches('/');
-        if !(server_url.starts_with("http://") || server_url.starts_with("https://")) {
-            return Err(StationError::input(
-                "serverUrl",
-                "the ledger server's address, e.g. https://ledger.example",
-            ));
-        }
+        let server_url = server_address(server_url)?;
         let tea = optional_gtin("teaGtin", tea_gtin)?;
         let cattle = optional_gtin("cattleGtin", cattle_gtin)?;
         {
             let mut conn = self.db();
-            store::set_setting(&mut conn, "server_url", server_url)?;
+            store::set_setting(&mut conn, "server_url", &server_url)?;
             if let Some(g) = tea {
                 store::set_setting(&mut conn, "tea_gtin", g.as_str())?;
             }
@@ -746,6 +734,18 @@ pub fn label_of(asset: &Asset, base_url: &str) -> Option<Label> {
     Some(Label { uri: link.to_uri(base_url), title, subtitle, hri: labels::human_readable(link) })
 }
 
+/// The ledger server's address as typed: trimmed, without a trailing slash, http or https.
+fn server_address(typed: &str) -> Result<String> {
+    let url = typed.trim().trim_end_matches('/');
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(StationError::input(
+            "serverUrl",
+            "the ledger server's address, e.g. https://ledger.example",
+        ));
+    }
+    Ok(url.to_owned())
+}
+
 fn optional_gtin(field: &str, value: &str) -> Result<Option<Gtin>> {
     let v = value.trim();
     if v.is_empty() { Ok(None) } else { forms::gtin(field, v).map(Some) }
@@ -773,4 +773,19 @@ fn event_name(e: &terroir_shared::record::Event) -> &'static str {
 pub(crate) fn envelope_of(row: &RecordRow) -> Result<terroir_shared::record::Envelope<Record>> {
     terroir_shared::record::Envelope::from_json(row.envelope.as_bytes())
         .map_err(|e| StationError::Store(store::corrupt("record", e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_address_is_http_or_https_without_a_trailing_slash() {
+        assert_eq!(server_address(" https://ledger.example/ ").ok().as_deref(), Some("https://ledger.example"));
+        assert_eq!(server_address("http://127.0.0.1:8080").ok().as_deref(), Some("http://127.0.0.1:8080"));
+        for bad in ["", "ledger.example", "ftp://ledger.example", "  /"] {
+            let err = server_address(bad).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("the ledger server's address"), "{bad:?}: {err}");
+        }
+    }
 }

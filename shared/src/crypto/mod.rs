@@ -147,7 +147,7 @@ impl FromStr for Signature {
 
 impl fmt::Display for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.as_bytes()))
+        f.write_str(crate::hash::hex_in(self.as_bytes(), &mut [0; 64]))
     }
 }
 
@@ -159,7 +159,7 @@ impl fmt::Debug for PublicKey {
 
 impl fmt::Display for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.0))
+        f.write_str(crate::hash::hex_in(&self.0, &mut [0; 128]))
     }
 }
 
@@ -173,7 +173,9 @@ macro_rules! serde_via_str {
     ($t:ty) => {
         impl Serialize for $t {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
+                let mut buf = [0; 128];
+                let bytes: &[u8] = self.as_ref();
+                s.serialize_str(crate::hash::hex_in(bytes, &mut buf[..2 * bytes.len()]))
             }
         }
         impl<'de> Deserialize<'de> for $t {
@@ -183,6 +185,18 @@ macro_rules! serde_via_str {
             }
         }
     };
+}
+
+impl AsRef<[u8]> for PublicKey {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl AsRef<[u8]> for Signature {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 serde_via_str!(PublicKey);
