@@ -781,7 +781,10 @@ mod tests {
 
     #[test]
     fn a_server_address_is_http_or_https_without_a_trailing_slash() {
-        assert_eq!(server_address(" https://ledger.example/ ").ok().as_deref(), Some("https://ledger.example"));
+        assert_eq!(
+            server_address(" https://ledger.example/ ").ok().as_deref(),
+            Some("https://ledger.example")
+        );
         assert_eq!(server_address("http://127.0.0.1:8080").ok().as_deref(), Some("http://127.0.0.1:8080"));
         for bad in ["", "ledger.example", "ftp://ledger.example", "  /"] {
             let err = server_address(bad).err().map(|e| e.to_string()).unwrap_or_default();
