@@ -233,6 +233,50 @@ pub fn assets_many(conn: &mut SqliteConnection, ids: &[AssetId]) -> Result<Vec<A
     bodies.iter().map(|b| from_json(b)).collect()
 }
 
+/// An asset as stored, its history, and the entry that created it: what most labels show,
+/// read by one statement.
+pub struct AssetHead {
+    pub asset: Asset,
+    pub history: Vec<u64>,
+    pub created: super::entries::EntryRow,
+}
+
+/// The entry that created an asset: the one its place was taken from.
+fn created_entry() -> diesel::dsl::Div<assets::place, diesel::dsl::AsExprOf<i64, diesel::sql_types::BigInt>> {
+    assets::place / (1i64 << PLACE_BITS).into_sql::<diesel::sql_types::BigInt>()
+}
+
+/// [`AssetHead`] of the asset holding identity `key` (its GS1 key), in one statement.
+pub fn head_by_identity(conn: &mut SqliteConnection, key: &str) -> Result<Option<AssetHead>, DbError> {
+    use super::schema::entries;
+    let row: Option<(String, String, super::entries::EntryRow)> = identities::table
+        .inner_join(assets::table.on(assets::id.eq(identities::asset)))
+        .inner_join(entries::table.on(entries::idx.eq(created_entry())))
+        .filter(identities::key.eq(key))
+        .select((assets::body, assets::history, super::entries::EntryRow::as_select()))
+        .get_result(conn)
+        .optional()?;
+    row.map(to_head).transpose()
+}
+
+/// [`AssetHead`] of asset `id`, in one statement.
+pub fn head(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<AssetHead>, DbError> {
+    use super::schema::entries;
+    let row: Option<(String, String, super::entries::EntryRow)> = assets::table
+        .inner_join(entries::table.on(entries::idx.eq(created_entry())))
+        .filter(assets::id.eq(id.0.as_bytes().as_slice()))
+        .select((assets::body, assets::history, super::entries::EntryRow::as_select()))
+        .get_result(conn)
+        .optional()?;
+    row.map(to_head).transpose()
+}
+
+fn to_head(
+    (body, history, created): (String, String, super::entries::EntryRow),
+) -> Result<AssetHead, DbError> {
+    Ok(AssetHead { asset: from_json(&body)?, history: parse_history(&history)?, created })
+}
+
 pub fn holder_of(conn: &mut SqliteConnection, key: &str) -> Result<Option<AssetId>, DbError> {
     let asset: Option<Vec<u8>> =
         identities::table.find(key).select(identities::asset).get_result(conn).optional()?;

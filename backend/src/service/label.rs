@@ -70,9 +70,51 @@ impl Label {
     }
 }
 
-/// Reads the label of `id` in one read transaction (one snapshot, one lock); `None` if there is
-/// no such asset. Parties come from `cache` when it has them.
+/// Reads the label of `id`; `None` if there is no such asset. Most labels are of goods with no
+/// parents and a short journey: their asset, history and creating entry come in one statement,
+/// and the rest of the journey (entries, which never change) by point reads. A label with
+/// lineage or garden caps is read whole, in one transaction (one snapshot, one lock). Parties
+/// come from `cache` when it has them.
 pub fn read(
+    conn: &mut SqliteConnection,
+    id: &AssetId,
+    cache: &AssetCache,
+) -> Result<Option<Label>, ServiceError> {
+    let generation = cache.generation();
+    let head = db::state::head(conn, id)?;
+    from_head(conn, head, generation, cache)
+}
+
+/// [`read`] for the asset holding identity `key` (its GS1 key).
+pub fn read_by_identity(
+    conn: &mut SqliteConnection,
+    key: &str,
+    cache: &AssetCache,
+) -> Result<Option<Label>, ServiceError> {
+    let generation = cache.generation();
+    let head = db::state::head_by_identity(conn, key)?;
+    from_head(conn, head, generation, cache)
+}
+
+fn from_head(
+    conn: &mut SqliteConnection,
+    head: Option<db::state::AssetHead>,
+    generation: u64,
+    cache: &AssetCache,
+) -> Result<Option<Label>, ServiceError> {
+    let Some(head) = head else {
+        return Ok(None);
+    };
+    let id = head.asset.id;
+    match without_lineage(conn, head, generation, cache)? {
+        Some(label) => Ok(Some(label)),
+        None => read_whole(conn, &id, cache),
+    }
+}
+
+/// The label of `id` read whole in one transaction: what [`read`] falls back to, and what its
+/// short way must always agree with.
+pub fn read_whole(
     conn: &mut SqliteConnection,
     id: &AssetId,
     cache: &AssetCache,
@@ -81,25 +123,29 @@ pub fn read(
     conn.transaction(|conn| read_within(conn, id, cache))
 }
 
-/// The label of the asset holding identity `key` (its GS1 key), read like [`read`]: the
-/// identity is looked up in the same transaction unless `known` already names the holder.
-pub fn read_by_identity(
+/// The label of an asset with no parents whose journey names no garden cap; `None` for any
+/// other, which needs a consistent read of its lineage or caps.
+fn without_lineage(
     conn: &mut SqliteConnection,
-    key: &str,
-    known: Option<AssetId>,
+    head: db::state::AssetHead,
+    generation: u64,
     cache: &AssetCache,
 ) -> Result<Option<Label>, ServiceError> {
-    use diesel::Connection as _;
-    conn.transaction(|conn| {
-        let id = match known {
-            Some(id) => id,
-            None => match db::state::holder_of(conn, key)? {
-                Some(id) => id,
-                None => return Ok(None),
-            },
-        };
-        read_within(conn, &id, cache)
-    })
+    let created = super::reads::shown_entry(head.created)?;
+    if !head.asset.parents.is_empty() || head.history.first() != Some(&created.index) {
+        return Ok(None);
+    }
+    let rest: Vec<i64> = head.history.iter().skip(1).map(|i| *i as i64).collect();
+    let mut events =
+        vec![LabelEvent { index: created.index, record_id: created.record_id, entry: created.entry }];
+    for row in db::entries::some(conn, &rest)? {
+        let view = super::reads::shown_entry(row)?;
+        events.push(LabelEvent { index: view.index, record_id: view.record_id, entry: view.entry });
+    }
+    if events.iter().any(|e| !allowances(e.record()).is_empty()) {
+        return Ok(None);
+    }
+    finish(conn, cache, generation, head.asset, vec![], events).map(Some)
 }
 
 /// [`read`] inside a transaction the caller holds.
@@ -124,6 +170,19 @@ fn read_within(
         events.push(LabelEvent { index: view.index, record_id: view.record_id, entry: view.entry });
     }
     events.sort_by_key(|e| e.index);
+    finish(conn, cache, generation, asset, ancestors, events).map(Some)
+}
+
+/// The label of `asset` with its ancestors and journey: the parties they name (from `cache`,
+/// or read and cached at `generation`) and the garden caps they drew on.
+fn finish(
+    conn: &mut SqliteConnection,
+    cache: &AssetCache,
+    generation: u64,
+    asset: Asset,
+    ancestors: Vec<Asset>,
+    events: Vec<LabelEvent>,
+) -> Result<Label, ServiceError> {
     let mut named: BTreeSet<PartyId> = BTreeSet::new();
     for a in std::iter::once(&asset).chain(&ancestors) {
         named.extend([a.owner, a.custodian]);
@@ -151,7 +210,16 @@ fn read_within(
         }
     }
     let caps = garden_caps(conn, &asset, &ancestors, &events)?;
-    Ok(Some(Label { asset, ancestors, events, parties, caps }))
+    Ok(Label { asset, ancestors, events, parties, caps })
+}
+
+/// The garden caps a record draws on.
+fn allowances(record: &Record) -> &[terroir_shared::asset::AssetRef] {
+    match &record.act {
+        Act::Commission(c) => &c.allowances,
+        Act::Transform(t) => &t.allowances,
+        _ => &[],
+    }
 }
 
 /// The caps of the gardens and seasons the tea comes from that a record bringing its leaves
@@ -166,12 +234,7 @@ fn garden_caps(
         std::iter::once(asset).chain(ancestors).filter_map(|a| a.product.tea_origin()).collect();
     let mut caps: Vec<Asset> = Vec::new();
     for e in events {
-        let allowances = match &e.record().act {
-            Act::Commission(c) => &c.allowances,
-            Act::Transform(t) => &t.allowances,
-            _ => continue,
-        };
-        for allowance in allowances {
+        for allowance in allowances(e.record()) {
             if caps.iter().any(|c| c.id == allowance.id) {
                 continue;
             }

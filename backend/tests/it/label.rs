@@ -234,3 +234,47 @@ async fn a_cakes_page_shows_the_cap_its_garden_was_registered_within() {
     let (status, answer) = get(&app, CAKE).await;
     assert_eq!((status, answer["gardenCaps"][0]["product"]["issuedG"].as_u64()), (200, Some(4_284)));
 }
+
+/// Every asset of the demo ledger (lots, cakes, animals, cuts, garden caps; split, merged,
+/// transferred, pledged): the label read the short way, by id and by GS1 identity, is the label
+/// read whole in one transaction.
+#[actix_web::test]
+async fn a_label_read_the_short_way_is_the_label_read_whole() {
+    use diesel::prelude::*;
+    use terroir_backend::db::schema::{assets, identities};
+    use terroir_backend::service::demo::{demo_end, demo_records};
+    use terroir_backend::service::label;
+
+    let h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let start = terroir_shared::calendar::Timestamp(NOW - 400 * 86_400_000);
+    let records = demo_records(ORIGIN, &h.operator, [9; 32], start).expect("demo");
+    assert!(demo_end(&records).is_some_and(|end| end.0 <= NOW), "the demo ends before the clock");
+    for chunk in records.chunks(500) {
+        let (status, answer) = post(&app, "/api/records/batch", &chunk).await;
+        assert_eq!(status, 200);
+        let results = answer["results"].as_array().expect("results");
+        assert!(results.iter().all(|r| r["outcome"] == "accepted"), "{answer}");
+    }
+    let mut conn = terroir_backend::db::open_reader(&h.state.database).expect("reader");
+    let cache = h.state.ledger.cache();
+    let ids: Vec<Vec<u8>> = assets::table.select(assets::id).load(&mut conn).expect("ids");
+    let mut with_parents = 0;
+    for raw in &ids {
+        let id = AssetId(terroir_shared::Hash(raw.as_slice().try_into().expect("32 bytes")));
+        let short = label::read(&mut conn, &id, cache).expect("read").expect("found");
+        let whole = label::read_whole(&mut conn, &id, cache).expect("read").expect("found");
+        assert_eq!(format!("{short:?}"), format!("{whole:?}"), "asset {id}");
+        with_parents += usize::from(!whole.ancestors.is_empty());
+    }
+    assert!(ids.len() > 300 && with_parents > 100, "{} assets, {with_parents} with lineage", ids.len());
+    let keys: Vec<(String, Vec<u8>)> =
+        identities::table.select((identities::key, identities::asset)).load(&mut conn).expect("keys");
+    for (key, raw) in keys.iter().filter(|(k, _)| k.starts_with("gs1:")) {
+        let id = AssetId(terroir_shared::Hash(raw.as_slice().try_into().expect("32 bytes")));
+        let by_key = label::read_by_identity(&mut conn, key, cache).expect("read").expect("found");
+        let whole = label::read_whole(&mut conn, &id, cache).expect("read").expect("found");
+        assert_eq!(format!("{by_key:?}"), format!("{whole:?}"), "identity {key}");
+    }
+    assert!(label::read_by_identity(&mut conn, "gs1:no-such-item", cache).expect("read").is_none());
+}

@@ -221,7 +221,10 @@ pub(super) async fn page(
         Some(page) => page,
         None => {
             let generation = cache.generation();
-            let label = state.read_now(|conn| Ok(label::read_by_identity(conn, &key, known, cache)?))?;
+            let label = state.read_now(|conn| match known {
+                Some(id) => Ok(label::read(conn, &id, cache)?),
+                None => Ok(label::read_by_identity(conn, &key, cache)?),
+            })?;
             let label = label.ok_or_else(|| ApiError::NotFound(format!("the item {}", link.to_path())))?;
             if known.is_none() {
                 // Identity keys never change holder, so this mapping is safe to keep.
