@@ -4,7 +4,7 @@
 //! happened while it read, so the cache never serves a state older than the database.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use actix_web::web::Bytes;
@@ -16,10 +16,6 @@ use terroir_shared::party::{Party, PartyId};
 pub struct CachedAsset {
     pub asset: Asset,
     json: OnceLock<Bytes>,
-    /// Whether a page was built for this entry before: a page is kept only when it is built a
-    /// second time, so labels scanned once (most of them) do not fill memory with pages that
-    /// will never be served again.
-    built_before: AtomicBool,
     /// The rendered label pages, one per language, once a browser asked for them. A page
     /// also shows the asset's ancestors: it lives and dies with this entry when they can no
     /// longer change, and otherwise only as long as the log has the size it was built at.
@@ -44,7 +40,6 @@ impl CachedAsset {
         Self {
             asset,
             json: OnceLock::new(),
-            built_before: AtomicBool::new(false),
             pages: RwLock::new(Default::default()),
             evidence: RwLock::new(None),
         }
@@ -74,12 +69,8 @@ impl CachedAsset {
         }
     }
 
-    /// Keeps a page built at log size `size`, if one was built here before; `settled` says its
-    /// ancestors can no longer change.
+    /// Keeps a page built at log size `size`; `settled` says its ancestors can no longer change.
     pub fn keep_page(&self, lang: usize, size: u64, settled: bool, html: Bytes) {
-        if !self.built_before.swap(true, Ordering::Relaxed) {
-            return;
-        }
         if let Ok(mut pages) = self.pages.write()
             && let Some(slot) = pages.get_mut(lang)
         {
@@ -90,9 +81,13 @@ impl CachedAsset {
 
 /// Current assets by id, identity keys (which never change holder) to ids, and the parties
 /// pages name (a few co-ops and traders, named on nearly every page).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct AssetCache {
     generation: AtomicU64,
+    /// Fingerprints of the assets whose page was built lately, one slot each by id: a page is
+    /// kept (and its asset and identity cached) only when it is built a second time, so labels
+    /// scanned once, most of them, cost no memory at all.
+    built: Box<[AtomicU64]>,
     assets: RwLock<HashMap<AssetId, Arc<CachedAsset>>>,
     identities: RwLock<HashMap<String, AssetId>>,
     parties: RwLock<HashMap<PartyId, Arc<Party>>>,
@@ -101,7 +96,33 @@ pub struct AssetCache {
 /// Entries kept before the cache starts over; bounds memory on a large ledger.
 const CAPACITY: usize = 200_000;
 
+/// Slots of the built-page fingerprints (512 KiB).
+const BUILT_SLOTS: usize = 1 << 16;
+
+impl Default for AssetCache {
+    fn default() -> Self {
+        Self {
+            generation: AtomicU64::new(0),
+            built: (0..BUILT_SLOTS).map(|_| AtomicU64::new(0)).collect(),
+            assets: RwLock::default(),
+            identities: RwLock::default(),
+            parties: RwLock::default(),
+        }
+    }
+}
+
 impl AssetCache {
+    /// Records that a page of `id` was just built; true if one was built lately before (or,
+    /// rarely, another asset's fingerprint matched: a page kept early, nothing wrong shown).
+    pub fn built_before(&self, id: &AssetId) -> bool {
+        let bytes = id.0.as_bytes();
+        let slot = usize::from(u16::from_le_bytes([bytes[0], bytes[1]]));
+        let mut fingerprint = [0u8; 8];
+        fingerprint.copy_from_slice(&bytes[8..16]);
+        let fingerprint = u64::from_le_bytes(fingerprint) | 1;
+        self.built.get(slot).is_some_and(|s| s.swap(fingerprint, Ordering::Relaxed) == fingerprint)
+    }
+
     /// Taken before reading the database; [`AssetCache::fill`] uses it to detect a commit.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
@@ -213,9 +234,18 @@ mod tests {
     #[test]
     fn a_page_is_kept_from_its_second_building_on() {
         let cache = AssetCache::default();
+        let (a, b) = (AssetId(Hash::sha256(b"a")), AssetId(Hash::sha256(b"b")));
+        assert!(!cache.built_before(&a), "a label scanned once keeps nothing");
+        assert!(!cache.built_before(&b));
+        assert!(cache.built_before(&a) && cache.built_before(&b), "built again");
+        let mut twin = a.0.0;
+        twin[20] ^= 1;
+        assert!(cache.built_before(&AssetId(Hash(twin))), "ids are told apart by 64 bits only");
+        let mut neighbour = a.0.0;
+        neighbour[9] ^= 1;
+        assert!(!cache.built_before(&AssetId(Hash(neighbour))), "same slot, another asset");
+        assert!(!cache.built_before(&a), "and it took the slot");
         let entry = cache.fill(cache.generation(), asset(1));
-        entry.keep_page(0, 10, false, Bytes::from_static(b"first"));
-        assert_eq!(entry.page(0, 10), None, "a label scanned once keeps no page");
         entry.keep_page(0, 10, false, Bytes::from_static(b"second"));
         assert_eq!(entry.page(0, 10).as_deref(), Some(&b"second"[..]));
         assert_eq!(entry.page(0, 11), None, "built at another size");

@@ -226,14 +226,6 @@ pub(super) async fn page(
                 None => Ok(label::read_by_identity(conn, &key, cache)?),
             })?;
             let label = label.ok_or_else(|| ApiError::NotFound(format!("the item {}", link.to_path())))?;
-            if known.is_none() {
-                // Identity keys never change holder, so this mapping is safe to keep.
-                cache.remember_holder(key, label.asset.id);
-            }
-            let asset = match cached {
-                Some(asset) => asset,
-                None => cache.fill(generation, label.asset.clone()),
-            };
             let canonical = label.asset.gs1.clone().unwrap_or(link);
             let vkey = state.ledger.vkey();
             let cx = html::PageContext {
@@ -244,7 +236,19 @@ pub(super) async fn page(
                 script: script_path(),
             };
             let page = web::Bytes::from(html::render(&label, &cx));
-            asset.keep_page(slot, size, label.lineage_settled(), page.clone());
+            // Kept only for a label scanned again: most are scanned once.
+            if cache.built_before(&label.asset.id) {
+                if known.is_none() {
+                    // Identity keys never change holder, so this mapping is safe to keep.
+                    cache.remember_holder(key, label.asset.id);
+                }
+                let settled = label.lineage_settled();
+                let asset = match cached {
+                    Some(asset) => asset,
+                    None => cache.fill(generation, label.asset),
+                };
+                asset.keep_page(slot, size, settled, page.clone());
+            }
             page
         }
     };
