@@ -40,6 +40,28 @@ impl Hash {
     }
 }
 
+/// Decodes `hex`, exactly twice as long as `out`, into `out` in one pass; false if any digit is
+/// not a lowercase hex digit (the one spelling hashes, keys and signatures have).
+pub(crate) fn from_lower_hex(hex: &[u8], out: &mut [u8]) -> bool {
+    const fn digit(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            _ => None,
+        }
+    }
+    if hex.len() != 2 * out.len() {
+        return false;
+    }
+    for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        match (digit(pair[0]), digit(pair[1])) {
+            (Some(high), Some(low)) => *o = (high << 4) | low,
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// `bytes` as lowercase hex written into `buf` (twice their length), without allocating: hashes,
 /// keys and signatures are written by the thousand in every receipt and batch answer.
 pub(crate) fn hex_in<'a>(bytes: &[u8], buf: &'a mut [u8]) -> &'a str {
@@ -54,12 +76,11 @@ impl FromStr for Hash {
     type Err = HashParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.len() != 64 || s.bytes().any(|b| b.is_ascii_uppercase()) {
-            return Err(HashParseError);
-        }
         let mut out = [0u8; 32];
-        hex::decode_to_slice(s, &mut out).map_err(|_| HashParseError)?;
-        Ok(Self(out))
+        match from_lower_hex(s.as_bytes(), &mut out) {
+            true => Ok(Self(out)),
+            false => Err(HashParseError),
+        }
     }
 }
 
@@ -112,5 +133,22 @@ mod tests {
         assert!(h.to_hex().to_uppercase().parse::<Hash>().is_err());
         assert!(h.to_hex()[..62].parse::<Hash>().is_err());
         assert_eq!(Hash::sha256_parts(&[b"a", b"bc"]), h);
+    }
+
+    #[test]
+    fn only_lowercase_hex_digits_decode_and_to_what_the_hex_crate_decodes() {
+        // Every byte value in every position of a pair: the decoder takes exactly 0-9 and a-f.
+        for b in 0..=255u8 {
+            for pair in [[b, b'0'], [b'0', b]] {
+                let mut out = [0u8; 1];
+                let lower = b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+                assert_eq!(from_lower_hex(&pair, &mut out), lower, "{pair:?}");
+                if lower {
+                    assert_eq!(out.to_vec(), hex::decode(pair).expect("hex"));
+                }
+            }
+        }
+        assert!(!from_lower_hex(b"abc", &mut [0u8; 2]), "odd length");
+        assert!(!from_lower_hex(b"ab", &mut [0u8; 2]), "too short");
     }
 }

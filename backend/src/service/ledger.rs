@@ -68,6 +68,8 @@ pub struct Ledger {
     cache: Arc<AssetCache>,
     latest: Arc<RwLock<Option<CheckpointInfo>>>,
     identity: Arc<LogIdentity>,
+    /// The verifier key, written once: every label page names it.
+    vkey: Arc<str>,
 }
 
 /// The writer thread and the receipt thread behind it; join them after the last `Ledger`
@@ -137,7 +139,8 @@ impl Ledger {
                 wal.stop();
             })
             .map_err(|e| ServiceError::Integrity(format!("cannot start the writer: {e}")))?;
-        Ok((Ledger { jobs, cache, latest, identity }, WriterThread(thread, receipts, checkpointer)))
+        let vkey = Arc::from(identity.signer.vkey());
+        Ok((Ledger { jobs, cache, latest, identity, vkey }, WriterThread(thread, receipts, checkpointer)))
     }
 
     /// Submits records in order; each is judged against the state left by the ones before it.
@@ -173,7 +176,7 @@ impl Ledger {
     }
 
     /// The C2SP verifier key of the log.
-    pub fn vkey(&self) -> String {
-        self.identity.signer.vkey()
+    pub fn vkey(&self) -> &str {
+        &self.vkey
     }
 }

@@ -254,7 +254,7 @@ fn an_empty_database_passes() {
         std::sync::Arc::new(terroir_backend::metrics::Metrics::default()),
     )
     .expect("open");
-    let vkey = ledger.vkey();
+    let vkey = ledger.vkey().to_owned();
     drop(ledger);
     writer.join();
     let mut conn = terroir_backend::db::open_writer(&path).expect("open");

@@ -66,7 +66,7 @@ impl Harness {
     }
 
     pub fn vkey(&self) -> String {
-        self.state.ledger.vkey()
+        self.state.ledger.vkey().to_owned()
     }
 
     pub fn sign(&mut self, signer: &Keypair, on_behalf: PartyId, act: Act) -> Signed<Record> {

@@ -122,12 +122,8 @@ impl fmt::Debug for Keypair {
 }
 
 fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    if s.len() != 2 * N || s.bytes().any(|b| b.is_ascii_uppercase()) {
-        return None;
-    }
     let mut out = [0u8; N];
-    hex::decode_to_slice(s, &mut out).ok()?;
-    Some(out)
+    crate::hash::from_lower_hex(s.as_bytes(), &mut out).then_some(out)
 }
 
 impl FromStr for PublicKey {

@@ -232,7 +232,7 @@ pub(super) async fn page(
                 lang,
                 link: &canonical,
                 base_url: &state.base_url,
-                vkey: &vkey,
+                vkey,
                 script: script_path(),
             };
             let page = web::Bytes::from(html::render(&label, &cx));
@@ -304,7 +304,7 @@ pub(super) async fn json(state: &AppState, id: AssetId) -> Result<HttpResponse, 
             .collect(),
         parties: parties.into_values().collect(),
         garden_caps: caps,
-        verifier_key: state.ledger.vkey(),
+        verifier_key: state.ledger.vkey().to_owned(),
         evidence: format!("/api/assets/{id}/evidence"),
     };
     Ok(HttpResponse::Ok().insert_header((header::VARY, "Accept, Accept-Language")).json(answer))
