@@ -43,7 +43,7 @@ pub struct Common {
     #[arg(long, env = "TERROIR_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// The log's origin (host/path, no scheme), named in every checkpoint and record
-    /// [default: localhost/terroir].
+    /// [default: the one the data directory's log was made with, else localhost/terroir].
     #[arg(long, env = "TERROIR_ORIGIN")]
     pub origin: Option<String>,
 }

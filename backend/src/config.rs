@@ -68,7 +68,14 @@ impl Settings {
             .bind
             .or(file.bind)
             .unwrap_or_else(|| DEFAULT_BIND.parse().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))));
-        let origin = over.origin.clone().or(file.origin).unwrap_or_else(|| DEFAULT_ORIGIN.into());
+        let data_dir = over.data_dir.clone().or(file.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into());
+        // A log keeps its origin for life: unless told otherwise, serve the one it was made with.
+        let origin = over
+            .origin
+            .clone()
+            .or(file.origin)
+            .or_else(|| stored_origin(&data_dir))
+            .unwrap_or_else(|| DEFAULT_ORIGIN.into());
         if origin.contains("://") || origin.trim().is_empty() || origin.contains(char::is_whitespace) {
             return Err(ConfigError::Origin(origin));
         }
@@ -80,7 +87,7 @@ impl Settings {
             .trim_end_matches('/')
             .to_owned();
         Ok(Self {
-            data_dir: over.data_dir.clone().or(file.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+            data_dir,
             origin,
             bind,
             base_url,
@@ -92,6 +99,12 @@ impl Settings {
     pub fn database(&self) -> PathBuf {
         self.data_dir.join("ledger.sqlite")
     }
+}
+
+/// The origin a data directory's log was made with, if it holds one.
+fn stored_origin(data_dir: &Path) -> Option<String> {
+    let stored = std::fs::read_to_string(data_dir.join("origin")).ok()?;
+    Some(stored.trim().to_owned()).filter(|o| !o.is_empty())
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -125,5 +138,18 @@ mod tests {
         let bad = Overrides { origin: Some("https://x/y".into()), ..Overrides::default() };
         assert!(matches!(Settings::resolve(&bad), Err(ConfigError::Origin(_))));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_data_directory_is_served_with_the_origin_its_log_was_made_with() {
+        let dir = tempfile::tempdir().expect("dir");
+        let data = dir.path().join("data");
+        let plain = Overrides { data_dir: Some(data.clone()), ..Overrides::default() };
+        assert_eq!(Settings::resolve(&plain).expect("ok").origin, DEFAULT_ORIGIN, "a new directory");
+        std::fs::create_dir_all(&data).expect("dir");
+        std::fs::write(data.join("origin"), "made.example/log\n").expect("write");
+        assert_eq!(Settings::resolve(&plain).expect("ok").origin, "made.example/log");
+        let told = Overrides { origin: Some("told.example/log".into()), ..plain };
+        assert_eq!(Settings::resolve(&told).expect("ok").origin, "told.example/log", "flags still win");
     }
 }
