@@ -5,9 +5,9 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
-use terroir_shared::canonical::to_canonical_bytes;
+use terroir_shared::canonical::CanonicalError;
 use terroir_shared::log::Receipt;
-use terroir_shared::record::{Envelope, ParseError, Record, Signed, verify_batch};
+use terroir_shared::record::{Envelope, ParseError, Prepared, Record, Signed, verify_prepared};
 
 use super::problem::ApiError;
 use super::schemas as wire;
@@ -141,30 +141,39 @@ fn parse_and_verify(body: &[u8]) -> Result<Vec<Result<Signed<Record>, ApiError>>
     if items.len() > MAX_BATCH {
         return Err(ApiError::BatchTooLarge { limit: MAX_BATCH, found: items.len() });
     }
-    let parsed: Vec<Result<Envelope<Record>, ApiError>> =
-        items.iter().map(|raw| parse(raw.get().as_bytes()).map_err(ApiError::from)).collect();
-    let (good, positions): (Vec<Envelope<Record>>, Vec<usize>) =
-        parsed.iter().enumerate().filter_map(|(i, p)| p.as_ref().ok().map(|e| (e.clone(), i))).unzip();
-    let mut verdicts: Vec<Option<Result<Signed<Record>, ApiError>>> =
-        parsed.into_iter().map(|p| p.err().map(Err)).collect();
-    for (verdict, i) in verify_batch(good).into_iter().zip(positions) {
-        verdicts[i] = Some(verdict.map_err(ApiError::from));
+    let mut verdicts: Vec<Option<Result<Signed<Record>, ApiError>>> = Vec::with_capacity(items.len());
+    let (mut ready, mut positions) = (Vec::new(), Vec::new());
+    for (i, raw) in items.iter().enumerate() {
+        match parse(raw.get().as_bytes()) {
+            Ok(prepared) => {
+                ready.push(prepared);
+                positions.push(i);
+                verdicts.push(None);
+            }
+            Err(e) => verdicts.push(Some(Err(e.into()))),
+        }
+    }
+    for (verdict, i) in verify_prepared(ready).into_iter().zip(positions) {
+        if let Some(slot) = verdicts.get_mut(i) {
+            *slot = Some(verdict.map_err(ApiError::from));
+        }
     }
     Ok(verdicts.into_iter().map(|v| v.unwrap_or(Err(ApiError::Unavailable))).collect())
 }
 
-/// Parses an envelope as strictly as [`Envelope::from_json`]. When the bytes are exactly what
-/// the parsed envelope serialises to (as any client serialising these types writes them),
-/// nothing can have been lost or spelled another way, and the value-by-value comparison is
-/// skipped; anything else takes the strict path, which also names what is wrong.
-fn parse(bytes: &[u8]) -> Result<Envelope<Record>, ParseError> {
+/// Parses an envelope as strictly as [`Envelope::from_json`], with the bytes its signature
+/// covers. When the bytes are exactly what the parsed envelope serialises to (as any client
+/// serialising these types writes them), nothing can have been lost or spelled another way,
+/// and the value-by-value comparison is skipped; anything else takes the strict path, which
+/// also names what is wrong.
+fn parse(bytes: &[u8]) -> Result<Prepared<Record>, ParseError> {
+    let not_canonical = |e: CanonicalError| ParseError { path: "record".into(), reason: e.to_string() };
     if let Ok(envelope) = serde_json::from_slice::<Envelope<Record>>(bytes)
         && serde_json::to_vec(&envelope).is_ok_and(|again| again == bytes)
-        && to_canonical_bytes(&envelope.record).is_ok()
     {
-        return Ok(envelope);
+        return envelope.prepare().map_err(not_canonical);
     }
-    Envelope::from_json(bytes)
+    Envelope::from_json(bytes)?.prepare().map_err(not_canonical)
 }
 
 pub(super) fn from_service(e: ServiceError) -> ApiError {
@@ -210,7 +219,12 @@ mod tests {
             ];
             for v in variants {
                 let strict = Envelope::<Record>::from_json(v.as_bytes()).map_err(|e| e.to_string());
-                assert_eq!(parse(v.as_bytes()).map_err(|e| e.to_string()), strict, "{v}");
+                let quick = parse(v.as_bytes()).map_err(|e| e.to_string());
+                assert_eq!(quick.as_ref().map(|p| p.envelope()), strict.as_ref(), "{v}");
+                // The bytes handed on to verification are the ones the signature covers.
+                if let Ok(prepared) = quick {
+                    assert_eq!(prepared.verify().map(|s| s.id()), Ok(signed.id()), "{v}");
+                }
             }
             assert!(parse(record.as_bytes()).is_ok());
         }

@@ -13,7 +13,9 @@ pub use act::{
 };
 pub use parse::ParseError;
 pub(crate) use parse::parse_strict;
-pub use signed::{Envelope, SignError, Signable, Signed, Unsigned, VerifyError, verify_batch};
+pub use signed::{
+    Envelope, Prepared, SignError, Signable, Signed, Unsigned, VerifyError, verify_batch, verify_prepared,
+};
 
 use crate::calendar::Timestamp;
 use crate::crypto::PublicKey;

@@ -136,40 +136,78 @@ impl<T: Signable + DeserializeOwned> Envelope<T> {
 
 impl<T: Signable> Envelope<T> {
     pub fn verify(self) -> Result<Signed<T>, VerifyError> {
-        let bytes = signed_bytes(&self.record)?;
-        self.record
+        self.prepare()?.verify()
+    }
+}
+
+/// An envelope with the bytes its signature covers, computed once: a parser that had to work
+/// them out anyway hands them on to verification instead of having them serialised again.
+#[derive(Debug, Clone)]
+pub struct Prepared<T> {
+    envelope: Envelope<T>,
+    signed_bytes: Vec<u8>,
+}
+
+impl<T: Signable> Envelope<T> {
+    /// The envelope with its signed bytes, `DOMAIN ‖ JCS(record)`; an error if the record has
+    /// no canonical form.
+    pub fn prepare(self) -> Result<Prepared<T>, CanonicalError> {
+        let signed_bytes = signed_bytes(&self.record)?;
+        Ok(Prepared { envelope: self, signed_bytes })
+    }
+}
+
+impl<T: Signable> Prepared<T> {
+    pub fn envelope(&self) -> &Envelope<T> {
+        &self.envelope
+    }
+
+    pub fn verify(self) -> Result<Signed<T>, VerifyError> {
+        let Self { envelope: e, signed_bytes } = self;
+        e.record
             .signer()
-            .verify(&bytes, &self.signature)
-            .map_err(|_| VerifyError::BadSignature(*self.record.signer()))?;
-        Ok(Signed::assemble(self.record, self.signature, bytes))
+            .verify(&signed_bytes, &e.signature)
+            .map_err(|_| VerifyError::BadSignature(*e.record.signer()))?;
+        Ok(Signed::assemble(e.record, e.signature, signed_bytes))
     }
 }
 
 /// Verifies many envelopes with Ed25519 batch verification; one verdict per envelope, in order.
 pub fn verify_batch<T: Signable>(envelopes: Vec<Envelope<T>>) -> Vec<Result<Signed<T>, VerifyError>> {
-    type Prepared<T> = (Envelope<T>, Result<Vec<u8>, CanonicalError>);
-    let prepared: Vec<Prepared<T>> = envelopes
-        .into_iter()
-        .map(|e| {
-            let bytes = signed_bytes(&e.record);
-            (e, bytes)
-        })
-        .collect();
-    let checkable: Vec<(&[u8], &Signature, &PublicKey)> = prepared
-        .iter()
-        .filter_map(|(e, b)| b.as_ref().ok().map(|b| (b.as_slice(), &e.signature, e.record.signer())))
-        .collect();
-    let mut verdicts = crypto::verify_batch(&checkable).into_iter();
-    prepared
-        .into_iter()
-        .map(|(e, bytes)| {
-            let bytes = bytes?;
-            match verdicts.next() {
-                Some(Ok(())) => Ok(Signed::assemble(e.record, e.signature, bytes)),
-                Some(Err(CryptoError::BadSignature)) | Some(Err(_)) | None => {
-                    Err(VerifyError::BadSignature(*e.record.signer()))
-                }
+    let mut verdicts: Vec<Option<Result<Signed<T>, VerifyError>>> = Vec::with_capacity(envelopes.len());
+    let (mut ready, mut positions) = (Vec::new(), Vec::new());
+    for (i, envelope) in envelopes.into_iter().enumerate() {
+        match envelope.prepare() {
+            Ok(p) => {
+                ready.push(p);
+                positions.push(i);
+                verdicts.push(None);
             }
+            Err(e) => verdicts.push(Some(Err(e.into()))),
+        }
+    }
+    for (verdict, i) in verify_prepared(ready).into_iter().zip(positions) {
+        if let Some(slot) = verdicts.get_mut(i) {
+            *slot = Some(verdict);
+        }
+    }
+    // `verify_prepared` answers every item it is given, so every slot is filled.
+    verdicts.into_iter().flatten().collect()
+}
+
+/// [`verify_batch`] for envelopes whose signed bytes are already known.
+pub fn verify_prepared<T: Signable>(items: Vec<Prepared<T>>) -> Vec<Result<Signed<T>, VerifyError>> {
+    let checkable: Vec<(&[u8], &Signature, &PublicKey)> = items
+        .iter()
+        .map(|p| (p.signed_bytes.as_slice(), &p.envelope.signature, p.envelope.record.signer()))
+        .collect();
+    let verdicts = crypto::verify_batch(&checkable);
+    items
+        .into_iter()
+        .zip(verdicts)
+        .map(|(Prepared { envelope: e, signed_bytes }, verdict)| match verdict {
+            Ok(()) => Ok(Signed::assemble(e.record, e.signature, signed_bytes)),
+            Err(CryptoError::BadSignature) | Err(_) => Err(VerifyError::BadSignature(*e.record.signer())),
         })
         .collect()
 }
