@@ -7,7 +7,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use terroir_shared::canonical::CanonicalError;
 use terroir_shared::log::Receipt;
-use terroir_shared::record::{Envelope, ParseError, Prepared, Record, Signed, verify_prepared};
+use terroir_shared::record::{Envelope, ParseError, Prepared, Record, Signed, verify_each};
 
 use super::problem::ApiError;
 use super::schemas as wire;
@@ -141,24 +141,7 @@ fn parse_and_verify(body: &[u8]) -> Result<Vec<Result<Signed<Record>, ApiError>>
     if items.len() > MAX_BATCH {
         return Err(ApiError::BatchTooLarge { limit: MAX_BATCH, found: items.len() });
     }
-    let mut verdicts: Vec<Option<Result<Signed<Record>, ApiError>>> = Vec::with_capacity(items.len());
-    let (mut ready, mut positions) = (Vec::new(), Vec::new());
-    for (i, raw) in items.iter().enumerate() {
-        match parse(raw.get().as_bytes()) {
-            Ok(prepared) => {
-                ready.push(prepared);
-                positions.push(i);
-                verdicts.push(None);
-            }
-            Err(e) => verdicts.push(Some(Err(e.into()))),
-        }
-    }
-    for (verdict, i) in verify_prepared(ready).into_iter().zip(positions) {
-        if let Some(slot) = verdicts.get_mut(i) {
-            *slot = Some(verdict.map_err(ApiError::from));
-        }
-    }
-    Ok(verdicts.into_iter().map(|v| v.unwrap_or(Err(ApiError::Unavailable))).collect())
+    Ok(verify_each(items.iter().map(|raw| parse(raw.get().as_bytes()).map_err(ApiError::from)).collect()))
 }
 
 /// Parses an envelope as strictly as [`Envelope::from_json`], with the bytes its signature

@@ -14,7 +14,7 @@ pub use act::{
 pub use parse::ParseError;
 pub(crate) use parse::parse_strict;
 pub use signed::{
-    Envelope, Prepared, SignError, Signable, Signed, Unsigned, VerifyError, verify_batch, verify_prepared,
+    Envelope, Prepared, SignError, Signable, Signed, Unsigned, VerifyError, verify_batch, verify_each,
 };
 
 use crate::calendar::Timestamp;

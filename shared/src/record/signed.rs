@@ -174,29 +174,37 @@ impl<T: Signable> Prepared<T> {
 
 /// Verifies many envelopes with Ed25519 batch verification; one verdict per envelope, in order.
 pub fn verify_batch<T: Signable>(envelopes: Vec<Envelope<T>>) -> Vec<Result<Signed<T>, VerifyError>> {
-    let mut verdicts: Vec<Option<Result<Signed<T>, VerifyError>>> = Vec::with_capacity(envelopes.len());
+    verify_each(envelopes.into_iter().map(|e| e.prepare().map_err(VerifyError::from)).collect())
+}
+
+/// Verifies the prepared items among `items` in one batch; the others keep their error. One
+/// verdict per item, in order.
+pub fn verify_each<T: Signable, E: From<VerifyError>>(
+    items: Vec<Result<Prepared<T>, E>>,
+) -> Vec<Result<Signed<T>, E>> {
+    let mut verdicts: Vec<Option<Result<Signed<T>, E>>> = Vec::with_capacity(items.len());
     let (mut ready, mut positions) = (Vec::new(), Vec::new());
-    for (i, envelope) in envelopes.into_iter().enumerate() {
-        match envelope.prepare() {
+    for (i, item) in items.into_iter().enumerate() {
+        match item {
             Ok(p) => {
                 ready.push(p);
                 positions.push(i);
                 verdicts.push(None);
             }
-            Err(e) => verdicts.push(Some(Err(e.into()))),
+            Err(e) => verdicts.push(Some(Err(e))),
         }
     }
     for (verdict, i) in verify_prepared(ready).into_iter().zip(positions) {
         if let Some(slot) = verdicts.get_mut(i) {
-            *slot = Some(verdict);
+            *slot = Some(verdict.map_err(E::from));
         }
     }
     // `verify_prepared` answers every item it is given, so every slot is filled.
     verdicts.into_iter().flatten().collect()
 }
 
-/// [`verify_batch`] for envelopes whose signed bytes are already known.
-pub fn verify_prepared<T: Signable>(items: Vec<Prepared<T>>) -> Vec<Result<Signed<T>, VerifyError>> {
+/// Verifies envelopes whose signed bytes are already known, in one batch.
+fn verify_prepared<T: Signable>(items: Vec<Prepared<T>>) -> Vec<Result<Signed<T>, VerifyError>> {
     let checkable: Vec<(&[u8], &Signature, &PublicKey)> = items
         .iter()
         .map(|p| (p.signed_bytes.as_slice(), &p.envelope.signature, p.envelope.record.signer()))
