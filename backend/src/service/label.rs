@@ -142,7 +142,7 @@ fn without_lineage(
         let view = super::reads::shown_entry(row)?;
         events.push(LabelEvent { index: view.index, record_id: view.record_id, entry: view.entry });
     }
-    if events.iter().any(|e| !allowances(e.record()).is_empty()) {
+    if events.iter().any(|e| !e.record().act.allowances().is_empty()) {
         return Ok(None);
     }
     finish(conn, cache, generation, head.asset, vec![], events).map(Some)
@@ -213,15 +213,6 @@ fn finish(
     Ok(Label { asset, ancestors, events, parties, caps })
 }
 
-/// The garden caps a record draws on.
-fn allowances(record: &Record) -> &[terroir_shared::asset::AssetRef] {
-    match &record.act {
-        Act::Commission(c) => &c.allowances,
-        Act::Transform(t) => &t.allowances,
-        _ => &[],
-    }
-}
-
 /// The caps of the gardens and seasons the tea comes from that a record bringing its leaves
 /// into the ledger drew on (the allowances it names), once each.
 fn garden_caps(
@@ -234,7 +225,7 @@ fn garden_caps(
         std::iter::once(asset).chain(ancestors).filter_map(|a| a.product.tea_origin()).collect();
     let mut caps: Vec<Asset> = Vec::new();
     for e in events {
-        for allowance in allowances(e.record()) {
+        for allowance in e.record().act.allowances() {
             if caps.iter().any(|c| c.id == allowance.id) {
                 continue;
             }

@@ -270,17 +270,26 @@ impl Act {
         }
     }
 
+    /// The garden caps this act draws on: those a commission or a transform that makes tea names.
+    pub fn allowances(&self) -> &[AssetRef] {
+        match self {
+            Act::Commission(a) => &a.allowances,
+            Act::Transform(a) => &a.allowances,
+            _ => &[],
+        }
+    }
+
     /// Every asset this act consumes or changes, at the head its signer saw.
     pub fn touches(&self) -> Vec<AssetRef> {
         match self {
             Act::RegisterParty(_) | Act::AuthoriseDevice(_) | Act::RevokeDevice(_) => vec![],
-            Act::Commission(a) => a.allowances.clone(),
+            Act::Commission(_) => self.allowances().to_vec(),
             Act::Observe(a) => a.assets.clone(),
             Act::Transfer(a) => a.assets.clone(),
             Act::Custody(a) => a.assets.clone(),
             Act::Split(a) => vec![a.asset],
             Act::Merge(a) => a.assets.clone(),
-            Act::Transform(a) => a.inputs.iter().chain(&a.allowances).copied().collect(),
+            Act::Transform(a) => a.inputs.iter().chain(self.allowances()).copied().collect(),
             Act::Pledge(a) => vec![a.asset],
             Act::Release(a) => vec![a.asset],
             Act::Retire(a) => vec![a.asset],
