@@ -83,7 +83,7 @@ pub fn many(conn: &mut SqliteConnection, idxs: &[i64]) -> Result<Vec<EntryRow>, 
         .load(conn)?)
 }
 
-/// Like [`many`], for the few entries of one asset's journey: a handful of point reads by a
+/// Like [`many`] (in index order), for the few entries of one asset's journey: a handful of point reads by a
 /// statement prepared once beat one `IN (…)` list, which SQLite prepares anew for each length.
 pub fn some(conn: &mut SqliteConnection, idxs: &[i64]) -> Result<Vec<EntryRow>, DbError> {
     if idxs.len() > 8 {

@@ -49,6 +49,12 @@ impl LabelEvent {
     pub fn record(&self) -> &Record {
         &self.entry.record.record
     }
+
+    /// A stored entry as the label shows it (see [`super::reads::shown_entry`]).
+    fn shown(row: db::entries::EntryRow) -> Result<Self, ServiceError> {
+        let view = super::reads::shown_entry(row)?;
+        Ok(Self { index: view.index, record_id: view.record_id, entry: view.entry })
+    }
 }
 
 impl Label {
@@ -131,16 +137,13 @@ fn without_lineage(
     generation: u64,
     cache: &AssetCache,
 ) -> Result<Option<Label>, ServiceError> {
-    let created = super::reads::shown_entry(head.created)?;
-    if !head.asset.parents.is_empty() || head.history.first() != Some(&created.index) {
+    if !head.asset.parents.is_empty() || head.history.first() != Some(&(head.created.idx as u64)) {
         return Ok(None);
     }
     let rest: Vec<i64> = head.history.iter().skip(1).map(|i| *i as i64).collect();
-    let mut events =
-        vec![LabelEvent { index: created.index, record_id: created.record_id, entry: created.entry }];
+    let mut events = vec![LabelEvent::shown(head.created)?];
     for row in db::entries::some(conn, &rest)? {
-        let view = super::reads::shown_entry(row)?;
-        events.push(LabelEvent { index: view.index, record_id: view.record_id, entry: view.entry });
+        events.push(LabelEvent::shown(row)?);
     }
     if events.iter().any(|e| !e.record().act.allowances().is_empty()) {
         return Ok(None);
@@ -164,12 +167,9 @@ fn read_within(
         indexes.extend(db::lineage::entries_of(conn, &a.id)?);
     }
     let indexes: Vec<i64> = indexes.into_iter().collect();
-    let mut events = Vec::with_capacity(indexes.len());
-    for row in db::entries::some(conn, &indexes)? {
-        let view = super::reads::shown_entry(row)?;
-        events.push(LabelEvent { index: view.index, record_id: view.record_id, entry: view.entry });
-    }
-    events.sort_by_key(|e| e.index);
+    // In index order, as the rows come.
+    let events =
+        db::entries::some(conn, &indexes)?.into_iter().map(LabelEvent::shown).collect::<Result<_, _>>()?;
     finish(conn, cache, generation, asset, ancestors, events).map(Some)
 }
 

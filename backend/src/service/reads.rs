@@ -62,6 +62,10 @@ pub fn entries(conn: &mut SqliteConnection, start: u64, end: u64) -> Result<Vec<
 pub fn entry_view(row: db::entries::EntryRow) -> Result<EntryView, ServiceError> {
     let entry = stored_entry(&row.leaf)
         .map_err(|e| ServiceError::Integrity(format!("stored entry {} does not parse: {e}", row.idx)))?;
+    view(row, entry)
+}
+
+fn view(row: db::entries::EntryRow, entry: LedgerEntry) -> Result<EntryView, ServiceError> {
     Ok(EntryView {
         index: row.idx as u64,
         leaf_hash: hash_from(&row.leaf_hash)?,
@@ -76,12 +80,7 @@ pub fn entry_view(row: db::entries::EntryRow) -> Result<EntryView, ServiceError>
 /// proofs, so an altered value fails there. Bytes that do not parse are an integrity error.
 pub fn shown_entry(row: db::entries::EntryRow) -> Result<EntryView, ServiceError> {
     match serde_json::from_slice::<LedgerEntry>(&row.leaf) {
-        Ok(entry) => Ok(EntryView {
-            index: row.idx as u64,
-            leaf_hash: hash_from(&row.leaf_hash)?,
-            record_id: hash_from(&row.record_id)?,
-            entry,
-        }),
+        Ok(entry) => view(row, entry),
         Err(_) => entry_view(row),
     }
 }
