@@ -139,14 +139,7 @@ impl AssetCache {
     /// Caches `asset` read at `generation`, unless a commit has happened since.
     pub fn fill(&self, generation: u64, asset: Asset) -> Arc<CachedAsset> {
         let cached = Arc::new(CachedAsset::new(asset));
-        if let Ok(mut map) = self.assets.write()
-            && self.generation() == generation
-        {
-            if map.len() >= CAPACITY {
-                map.clear();
-            }
-            map.insert(cached.asset.id, cached.clone());
-        }
+        self.keep(&self.assets, Some(generation), cached.asset.id, cached.clone());
         cached
     }
 
@@ -157,23 +150,31 @@ impl AssetCache {
     /// Caches `party` read at `generation`, unless a commit has happened since.
     pub fn fill_party(&self, generation: u64, party: Party) -> Arc<Party> {
         let party = Arc::new(party);
-        if let Ok(mut map) = self.parties.write()
-            && self.generation() == generation
-        {
-            if map.len() >= CAPACITY {
-                map.clear();
-            }
-            map.insert(party.id, party.clone());
-        }
+        self.keep(&self.parties, Some(generation), party.id, party.clone());
         party
     }
 
     pub fn remember_holder(&self, identity_key: String, id: AssetId) {
-        if let Ok(mut map) = self.identities.write() {
+        // Identity keys never change holder: a commit cannot make this stale.
+        self.keep(&self.identities, None, identity_key, id);
+    }
+
+    /// Inserts into `map`, starting it over when full; with `generation`, only if no commit
+    /// has happened since it was taken (checked under the write lock).
+    fn keep<K: std::hash::Hash + Eq, V>(
+        &self,
+        map: &RwLock<HashMap<K, V>>,
+        generation: Option<u64>,
+        key: K,
+        value: V,
+    ) {
+        if let Ok(mut map) = map.write()
+            && generation.is_none_or(|g| self.generation() == g)
+        {
             if map.len() >= CAPACITY {
                 map.clear();
             }
-            map.insert(identity_key, id);
+            map.insert(key, value);
         }
     }
 
