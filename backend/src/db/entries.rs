@@ -83,8 +83,9 @@ pub fn many(conn: &mut SqliteConnection, idxs: &[i64]) -> Result<Vec<EntryRow>, 
         .load(conn)?)
 }
 
-/// Like [`many`] (in index order), for the few entries of one asset's journey: a handful of point reads by a
-/// statement prepared once beat one `IN (…)` list, which SQLite prepares anew for each length.
+/// Like [`many`] (in index order), for the few entries of one asset's journey: a handful of
+/// point reads by a statement prepared once beat one `IN (…)` list, which SQLite prepares anew
+/// for each length.
 pub fn some(conn: &mut SqliteConnection, idxs: &[i64]) -> Result<Vec<EntryRow>, DbError> {
     if idxs.len() > 8 {
         return many(conn, idxs);

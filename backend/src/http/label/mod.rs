@@ -202,8 +202,8 @@ fn checks(asset: &Asset, tally: Tally) -> Checks {
 }
 
 /// The label page in the buyer's language: from the cache while nothing it shows has changed,
-/// otherwise read in one transaction on the worker's own connection (a label is a few point
-/// reads; handing them to the blocking pool costs more than they do) and kept.
+/// otherwise read on the worker's own connection (a label is a few point reads; handing them
+/// to the blocking pool costs more than they do), and kept if the label is scanned again.
 pub(super) async fn page(
     state: &AppState,
     req: &HttpRequest,
