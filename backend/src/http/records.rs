@@ -5,7 +5,6 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
-use terroir_shared::canonical::CanonicalError;
 use terroir_shared::log::Receipt;
 use terroir_shared::record::{Envelope, ParseError, Prepared, Record, Signed, verify_each};
 
@@ -150,13 +149,13 @@ fn parse_and_verify(body: &[u8]) -> Result<Vec<Result<Signed<Record>, ApiError>>
 /// and the value-by-value comparison is skipped; anything else takes the strict path, which
 /// also names what is wrong.
 fn parse(bytes: &[u8]) -> Result<Prepared<Record>, ParseError> {
-    let not_canonical = |e: CanonicalError| ParseError { path: "record".into(), reason: e.to_string() };
     if let Ok(envelope) = serde_json::from_slice::<Envelope<Record>>(bytes)
         && serde_json::to_vec(&envelope).is_ok_and(|again| again == bytes)
+        && let Ok(prepared) = envelope.prepare()
     {
-        return envelope.prepare().map_err(not_canonical);
+        return Ok(prepared);
     }
-    Envelope::from_json(bytes)?.prepare().map_err(not_canonical)
+    Prepared::from_json(bytes)
 }
 
 pub(super) fn from_service(e: ServiceError) -> ApiError {

@@ -127,10 +127,16 @@ impl<T: Signable + DeserializeOwned> Envelope<T> {
     /// first offending value. So is a record with no canonical form (a number beyond
     /// 2^53 − 1), which could never be signed or hashed the same way by every reader.
     pub fn from_json(bytes: &[u8]) -> Result<Self, ParseError> {
-        let envelope: Self = parse_strict(bytes)?;
-        to_canonical_bytes(&envelope.record)
-            .map_err(|e| ParseError { path: "record".into(), reason: e.to_string() })?;
-        Ok(envelope)
+        Ok(Prepared::from_json(bytes)?.envelope)
+    }
+}
+
+impl<T: Signable + DeserializeOwned> Prepared<T> {
+    /// Parses wire JSON exactly as [`Envelope::from_json`] does, keeping the signed bytes the
+    /// check for a canonical form works out.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, ParseError> {
+        let envelope: Envelope<T> = parse_strict(bytes)?;
+        envelope.prepare().map_err(|e| ParseError { path: "record".into(), reason: e.to_string() })
     }
 }
 
