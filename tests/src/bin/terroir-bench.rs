@@ -50,7 +50,7 @@ fn main() -> anyhow::Result<()> {
     let phase = Duration::from_secs(if args.quick { 3 } else { 5 });
     // The measured ingest set; the rest of the large ledger is filled afterwards.
     let ingest_records = (entries / 2).min(if args.quick { 20_000 } else { 200_000 }) / BATCH * BATCH;
-    let singles_per_client: u64 = if args.quick { 150 } else { 400 };
+    let singles_per_client: u64 = if args.quick { 150 } else { 1_000 };
     let bin = client::server_binary()?;
     let mut report = Report::default();
     if let Some(dir) = &args.reads {

@@ -1,0 +1,5 @@
+//! The migrations are embedded in the binary: rebuild it when one is added or changed.
+
+fn main() {
+    println!("cargo:rerun-if-changed=migrations");
+}
