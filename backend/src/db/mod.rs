@@ -222,6 +222,41 @@ mod tests {
         assert_eq!(log_tables(&mut conn), (before, vec![false; 3]));
     }
 
+    #[test]
+    fn the_identity_place_migration_keeps_every_holder_both_ways() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut conn =
+            SqliteConnection::establish(&dir.path().join("t.sqlite").to_string_lossy()).expect("open");
+        for step in ["ledger", "scans", "compact state", "log rowid"] {
+            conn.run_next_migration(MIGRATIONS).expect(step);
+        }
+        // Asset ids of 32 bytes: all ones at place 5, all twos at place 2^20.
+        let (one, two) = ("01".repeat(32), "02".repeat(32));
+        conn.batch_execute(&format!(
+            "INSERT INTO assets VALUES (5, x'{one}', '{{}}', ' 0'), (1048576, x'{two}', '{{}}', ' 1');
+             INSERT INTO identities VALUES ('gs1:/01/1/10/A', x'{two}'), ('tag:9', x'{one}'), \
+             ('gs1:/01/1/10/B', x'{two}');"
+        ))
+        .expect("old rows");
+        conn.run_next_migration(MIGRATIONS).expect("identity place");
+        let places: Vec<(String, i64)> = schema::identities::table
+            .select((schema::identities::key, schema::identities::place))
+            .load(&mut conn)
+            .expect("identities");
+        let expected = [("gs1:/01/1/10/A", 1 << 20), ("gs1:/01/1/10/B", 1 << 20), ("tag:9", 5)];
+        assert_eq!(places, expected.map(|(k, p)| (k.to_owned(), p)));
+        let holders = ["gs1:/01/1/10/A", "tag:9", "tag:8"]
+            .map(|k| state::holder_of(&mut conn, k).expect("read").map(|a| a.0.as_bytes()[0]));
+        assert_eq!(holders, [Some(2), Some(1), None]);
+        conn.revert_last_migration(MIGRATIONS).expect("revert");
+        let back: Vec<Touch> = diesel::sql_query(
+            "SELECT substr(asset, 1, 1) AS asset, length(asset) AS idx FROM identities ORDER BY key",
+        )
+        .load(&mut conn)
+        .expect("identities");
+        assert_eq!(back, [2, 2, 1].map(|a| Touch { asset: vec![a], idx: 32 }));
+    }
+
     #[derive(QueryableByName)]
     struct MmapSize {
         #[diesel(sql_type = diesel::sql_types::BigInt)]

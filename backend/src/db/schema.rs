@@ -55,7 +55,7 @@ diesel::table! {
 diesel::table! {
     identities (key) {
         key -> Text,
-        asset -> Binary,
+        place -> BigInt,
     }
 }
 

@@ -55,7 +55,8 @@ pub fn place(created_at: u64, position: u32) -> i64 {
 #[diesel(table_name = identities)]
 pub struct IdentityRow<'a> {
     pub key: &'a str,
-    pub asset: &'a [u8],
+    /// The holder's place (see [`place`]).
+    pub place: i64,
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<String, DbError> {
@@ -250,7 +251,7 @@ fn created_entry() -> diesel::dsl::Div<assets::place, diesel::dsl::AsExprOf<i64,
 pub fn head_by_identity(conn: &mut SqliteConnection, key: &str) -> Result<Option<AssetHead>, DbError> {
     use super::schema::entries;
     let row: Option<(String, String, super::entries::EntryRow)> = identities::table
-        .inner_join(assets::table.on(assets::id.eq(identities::asset)))
+        .inner_join(assets::table.on(assets::place.eq(identities::place)))
         .inner_join(entries::table.on(entries::idx.eq(created_entry())))
         .filter(identities::key.eq(key))
         .select((assets::body, assets::history, super::entries::EntryRow::as_select()))
@@ -278,7 +279,11 @@ fn to_head(
 }
 
 pub fn holder_of(conn: &mut SqliteConnection, key: &str) -> Result<Option<AssetId>, DbError> {
-    let asset: Option<Vec<u8>> =
-        identities::table.find(key).select(identities::asset).get_result(conn).optional()?;
+    let asset: Option<Vec<u8>> = identities::table
+        .inner_join(assets::table.on(assets::place.eq(identities::place)))
+        .filter(identities::key.eq(key))
+        .select(assets::id)
+        .get_result(conn)
+        .optional()?;
     asset.map(|a| super::hash_from(&a).map(AssetId)).transpose()
 }

@@ -183,11 +183,15 @@ impl Group {
         new.sort_unstable_by_key(|(place, _)| *place);
         db::state::insert_assets(conn, &new)?;
         db::state::update_assets(conn, &changed)?;
-        let identities: Vec<db::state::IdentityRow<'_>> = self
+        // Identity keys are taken only by the assets a record creates, which have their places.
+        let identities = self
             .identities
             .iter()
-            .map(|(k, a)| db::state::IdentityRow { key: k, asset: a.0.as_bytes() })
-            .collect();
+            .map(|(key, a)| match self.places.get(a) {
+                Some(place) => Ok(db::state::IdentityRow { key, place: *place }),
+                None => Err(DbError::Corrupt(format!("identity {key} names {a}, which has no place"))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         db::state::put_identities(conn, &identities)?;
         let edges: Vec<db::lineage::Edge<'_>> = self
             .edges

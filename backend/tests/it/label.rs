@@ -268,8 +268,11 @@ async fn a_label_read_the_short_way_is_the_label_read_whole() {
         with_parents += usize::from(!whole.ancestors.is_empty());
     }
     assert!(ids.len() > 300 && with_parents > 100, "{} assets, {with_parents} with lineage", ids.len());
-    let keys: Vec<(String, Vec<u8>)> =
-        identities::table.select((identities::key, identities::asset)).load(&mut conn).expect("keys");
+    let keys: Vec<(String, Vec<u8>)> = identities::table
+        .inner_join(assets::table.on(assets::place.eq(identities::place)))
+        .select((identities::key, assets::id))
+        .load(&mut conn)
+        .expect("keys");
     for (key, raw) in keys.iter().filter(|(k, _)| k.starts_with("gs1:")) {
         let id = AssetId(terroir_shared::Hash(raw.as_slice().try_into().expect("32 bytes")));
         let by_key = label::read_by_identity(&mut conn, key, cache).expect("read").expect("found");
