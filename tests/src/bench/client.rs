@@ -165,6 +165,36 @@ impl Load {
     pub fn p(&self, p: f64) -> f64 {
         super::percentile(&self.latencies_us, p)
     }
+
+    /// This load and `other` as one: their requests, errors and times added up.
+    fn absorb(&mut self, other: Load) {
+        self.latencies_us.extend(other.latencies_us);
+        self.latencies_us.sort_unstable();
+        self.ok += other.ok;
+        self.errors += other.errors;
+        self.elapsed += other.elapsed;
+    }
+}
+
+/// A request made by a closed-loop client: `(agent, thread, n)` → the latency to count.
+pub type Request<'a> = &'a (dyn Fn(&ureq::Agent, usize, u64) -> Result<Duration, String> + Sync);
+
+/// Closed-loop loads measured side by side: `rounds` rounds, in each of which every load runs
+/// for `duration / rounds` in turn, so that a host whose speed drifts over a run (a shared
+/// virtual machine's does, by tens of percent) weighs on every load alike. Returns each load's
+/// sum over the rounds, in the order given.
+pub fn interleaved(threads: usize, duration: Duration, rounds: u32, requests: &[Request<'_>]) -> Vec<Load> {
+    let slice = duration / rounds.max(1);
+    let mut sums: Vec<Load> = requests
+        .iter()
+        .map(|_| Load { latencies_us: Vec::new(), ok: 0, errors: 0, elapsed: Duration::ZERO })
+        .collect();
+    for _ in 0..rounds.max(1) {
+        for (sum, request) in sums.iter_mut().zip(requests) {
+            sum.absorb(closed_loop(threads, slice, u64::MAX, request));
+        }
+    }
+    sums
 }
 
 /// `threads` clients sharing one keep-alive agent, each calling `request(agent, thread, n)` in a

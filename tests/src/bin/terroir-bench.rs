@@ -43,6 +43,8 @@ const BATCH: u64 = 1_000;
 const INGEST_CLIENTS: usize = 3;
 const SINGLE_CLIENTS: usize = 64;
 const READ_CLIENTS: usize = 32;
+/// The read phases run side by side in this many rounds (see [`client::interleaved`]).
+const READ_ROUNDS: u32 = 5;
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -380,24 +382,27 @@ struct Targets {
     log_size: u64,
 }
 
-/// Asset JSON and GS1 pages of uniformly random targets, each beside `/healthz` in the same run.
+/// Asset JSON and GS1 pages of uniformly random targets, each beside `/healthz` in the same run
+/// (in turns, see [`client::interleaved`]).
 fn reads(report: &mut Report, base: &str, targets: &Targets, phase: Duration) -> anyhow::Result<()> {
     let Targets { assets, gs1, log_size } = targets;
     let healthz_url = format!("{base}/healthz");
-    let health = client::closed_loop(READ_CLIENTS, phase, 10_000_000, |a, _, _| {
-        client::get_ttfb(a, &healthz_url, "*/*")
-    });
+    let health = |a: &ureq::Agent, _: usize, _: u64| client::get_ttfb(a, &healthz_url, "*/*");
     let seq = AtomicU64::new(1);
-    let asset_load = client::closed_loop(READ_CLIENTS, phase, 10_000_000, |a, _, _| {
+    let asset = |a: &ureq::Agent, _: usize, _: u64| {
         let mut rng = Rng::new(seq.fetch_add(1, Ordering::Relaxed));
         let id = &assets[rng.below(assets.len() as u64) as usize];
         client::get_ttfb(a, &format!("{base}/api/assets/{id}"), "application/json")
-    });
-    let page_load = client::closed_loop(READ_CLIENTS, phase, 10_000_000, |a, _, _| {
+    };
+    let page = |a: &ureq::Agent, _: usize, _: u64| {
         let mut rng = Rng::new(seq.fetch_add(1, Ordering::Relaxed));
         let path = &gs1[rng.below(gs1.len() as u64) as usize];
         client::get_ttfb(a, &format!("{base}{path}"), "text/html,application/xhtml+xml,*/*;q=0.8")
-    });
+    };
+    let [health, asset_load, page_load]: [client::Load; 3] =
+        client::interleaved(READ_CLIENTS, phase, READ_ROUNDS, &[&health, &asset, &page])
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("three loads were measured"))?;
     for (name, load) in [("asset", &asset_load), ("GS1 page", &page_load), ("healthz", &health)] {
         if load.errors > 0 {
             report.note(format!("{name} reads: {} errors of {}", load.errors, load.errors + load.ok));
