@@ -18,6 +18,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the ledger server (creates the data directory, database and keys on first start).
+    /// One process at a time keeps a data directory's ledger.
     Serve(ServeArgs),
     /// Create the data directory, the database and the keys, print the log's verifier key.
     Init(Common),
@@ -25,6 +26,7 @@ pub enum Command {
     Audit(Common),
     /// Register an organisation, signed with the operator key. Its contact person's name and
     /// phone enter the ledger only as a salted commitment; the clear data stays off-ledger.
+    /// Beside a running server, the registration goes through that server.
     Enrol(EnrolArgs),
     /// Erase the clear contact data behind a party's commitment (the ledger is unchanged).
     EraseContact(EraseArgs),
@@ -140,10 +142,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Enrol(args) => {
             let settings = Settings::resolve(&args.common.overrides())?;
             let enrolment = enrolment(&args)?;
-            let node = crate::server::Node::open(&settings)?;
-            let done = actix_web::rt::System::new().block_on(node.enrol(&settings, enrolment));
-            node.close();
-            println!("{}", done?);
+            println!("{}", crate::server::enrol(&settings, enrolment)?);
             Ok(())
         }
         Command::EraseContact(args) => {

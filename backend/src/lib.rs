@@ -7,5 +7,6 @@ pub mod db;
 pub mod http;
 pub mod keys;
 pub mod metrics;
+pub mod owner;
 pub mod server;
 pub mod service;

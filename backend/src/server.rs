@@ -14,6 +14,7 @@ use crate::config::Settings;
 use crate::http::{self, AppState};
 use crate::keys;
 use crate::metrics::Metrics;
+use crate::owner::Owner;
 use crate::service::ledger::{Clock, Ledger, LogIdentity, Outcome, WriterThread};
 use crate::service::scans::ScanCounter;
 use crate::service::{demo, enrol};
@@ -26,19 +27,25 @@ pub fn system_clock() -> Clock {
     })
 }
 
-/// An open ledger: its keys loaded, its writer running.
+/// An open ledger: its keys loaded, its writer running, the data directory held.
 pub struct Node {
     pub ledger: Ledger,
     pub operator: terroir_shared::crypto::Keypair,
     pub metrics: Arc<Metrics>,
     writer: WriterThread,
+    owner: Owner,
 }
 
 impl Node {
-    /// Creates the data directory and keys on first use, opens (and migrates) the database and
-    /// loads the log's tip.
+    /// Creates the data directory and keys on first use, takes the ledger (an error naming
+    /// the process that has it, if one does), opens (and migrates) the database and loads the
+    /// log's tip.
     pub fn open(settings: &Settings) -> anyhow::Result<Self> {
         create_private_dir(&settings.data_dir)?;
+        Self::open_held(settings, Owner::require(&settings.data_dir)?)
+    }
+
+    fn open_held(settings: &Settings, owner: Owner) -> anyhow::Result<Self> {
         check_origin(settings)?;
         let log_key = keys::load_or_create(&settings.data_dir, keys::LOG_KEY_FILE)?;
         let operator = keys::load_or_create(&settings.data_dir, keys::OPERATOR_KEY_FILE)?;
@@ -49,7 +56,7 @@ impl Node {
         let metrics = Arc::new(Metrics::default());
         let (ledger, writer) = Ledger::open(&settings.database(), identity, system_clock(), metrics.clone())
             .with_context(|| format!("opening {}", settings.database().display()))?;
-        Ok(Self { ledger, operator, metrics, writer })
+        Ok(Self { ledger, operator, metrics, writer, owner })
     }
 
     /// Loads the sample ledger into an empty log; returns a summary of what was loaded.
@@ -81,22 +88,20 @@ impl Node {
     /// Registers an organisation with the operator key; keeps its contact data off-ledger.
     pub async fn enrol(&self, settings: &Settings, enrolment: enrol::Enrolment) -> anyhow::Result<String> {
         let prepared = enrol::prepare(&settings.origin, &self.operator, (system_clock())(), enrolment)?;
-        let id = prepared.record.body().act.clone();
+        let party = enrolment_party(&prepared);
         let outcome = self.ledger.submit(vec![prepared.record]).await?.pop();
         let receipt = match outcome {
             Some(Outcome::Accepted(r)) => r,
             Some(Outcome::Refused(v)) => anyhow::bail!("refused: {v}"),
             other => anyhow::bail!("not enrolled: {other:?}"),
         };
-        if let Some(row) = &prepared.contact {
-            let mut conn = crate::db::open_writer(&settings.database())?;
-            enrol::keep_contact(&mut conn, row)?;
-        }
-        let party = match id {
-            terroir_shared::record::Act::RegisterParty(r) => r.id.to_string(),
-            _ => String::new(),
-        };
+        keep_contact(settings, prepared.contact.as_ref())?;
         Ok(format!("enrolled party {party} at entry {}", receipt.index))
+    }
+
+    /// Says, in the data directory's lock file, where this process serves the ledger.
+    fn announce(&mut self, url: &str) -> anyhow::Result<()> {
+        self.owner.announce(Some(url)).context("writing the data directory's lock file")
     }
 
     /// Stops the writer after the group in flight.
@@ -106,8 +111,69 @@ impl Node {
     }
 }
 
+/// `enrol`: by this process when no server keeps the ledger, else through the server that
+/// does (the operator-signed record goes to its API; the contact data, which is off-ledger,
+/// straight into the database beside it).
+pub fn enrol(settings: &Settings, enrolment: enrol::Enrolment) -> anyhow::Result<String> {
+    create_private_dir(&settings.data_dir)?;
+    let holder = match Owner::take(&settings.data_dir)? {
+        Ok(owner) => {
+            let node = Node::open_held(settings, owner)?;
+            let done = actix_web::rt::System::new().block_on(node.enrol(settings, enrolment));
+            node.close();
+            return done;
+        }
+        Err(holder) => holder,
+    };
+    let Some(url) = holder.url.clone() else {
+        anyhow::bail!(
+            "the ledger in {} is kept by {holder}, which is not serving yet; try again",
+            settings.data_dir.display()
+        )
+    };
+    let operator = keys::load_or_create(&settings.data_dir, keys::OPERATOR_KEY_FILE)?;
+    let log_key = keys::load_or_create(&settings.data_dir, keys::LOG_KEY_FILE)?;
+    let vkey = LogSigner::new(&settings.origin, log_key.signing_key().clone())
+        .map_err(|e| anyhow::anyhow!("origin `{}`: {e}", settings.origin))?
+        .vkey();
+    let prepared = enrol::prepare(&settings.origin, &operator, (system_clock())(), enrolment)?;
+    let party = enrolment_party(&prepared);
+    let body = serde_json::to_string(&prepared.record.envelope())?;
+    let receipt: terroir_shared::log::Receipt = match ureq::post(&format!("{url}/api/records"))
+        .set("content-type", "application/json")
+        .send_string(&body)
+    {
+        Ok(answer) => answer.into_json().with_context(|| format!("reading the receipt from {url}"))?,
+        Err(ureq::Error::Status(status, answer)) => {
+            let problem = answer.into_string().unwrap_or_default();
+            anyhow::bail!("{holder} refused the registration ({status}): {problem}")
+        }
+        Err(e) => return Err(e).with_context(|| format!("sending the registration to {holder}")),
+    };
+    // The receipt must be signed by this log's own key.
+    let receipt = receipt.verify(&vkey).map_err(|e| anyhow::anyhow!("{holder} sent a bad receipt: {e}"))?;
+    keep_contact(settings, prepared.contact.as_ref())?;
+    Ok(format!("enrolled party {party} at entry {} (through {holder})", receipt.index))
+}
+
+fn enrolment_party(prepared: &enrol::Prepared) -> String {
+    match &prepared.record.body().act {
+        terroir_shared::record::Act::RegisterParty(r) => r.id.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Keeps the clear contact data of a registration now in the log.
+fn keep_contact(settings: &Settings, row: Option<&crate::db::contacts::ContactRow>) -> anyhow::Result<()> {
+    if let Some(row) = row {
+        let mut conn = crate::db::open_writer(&settings.database())?;
+        enrol::keep_contact(&mut conn, row)?;
+    }
+    Ok(())
+}
+
 pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
-    let node = Node::open(&settings)?;
+    let mut node = Node::open(&settings)?;
     if demo {
         match node.ledger.latest_checkpoint() {
             Some(cp) => println!("the log already holds {} entries; not loading the sample ledger", cp.size),
@@ -138,6 +204,7 @@ pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         .shutdown_timeout(10)
         .disable_signals()
         .run();
+    node.announce(&format!("http://{}", local_address(settings.bind)))?;
     // SIGTERM or Ctrl-C: stop accepting, let requests in flight finish (their records are
     // committed and answered), then stop the writer after its last group.
     let handle = server.handle();
@@ -153,6 +220,19 @@ pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     node.close();
     tracing::info!("ledger closed");
     Ok(())
+}
+
+/// Where a process on this machine reaches a server bound to `bind`.
+fn local_address(bind: std::net::SocketAddr) -> std::net::SocketAddr {
+    match bind.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
+            (std::net::Ipv4Addr::LOCALHOST, bind.port()).into()
+        }
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+            (std::net::Ipv6Addr::LOCALHOST, bind.port()).into()
+        }
+        _ => bind,
+    }
 }
 
 async fn stop_signal() -> std::io::Result<&'static str> {

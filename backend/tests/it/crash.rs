@@ -18,21 +18,21 @@ use terroir_shared::record::{Act, Commission, Record, RegisterParty, Signed, Uns
 
 use crate::support::tea_lot;
 
-const ORIGIN: &str = "crash.test/terroir";
-const BIN: &str = env!("CARGO_BIN_EXE_terroir-backend");
+pub(crate) const ORIGIN: &str = "crash.test/terroir";
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_terroir-backend");
 
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
 }
 
-fn start(dir: &Path, port: u16) -> Child {
+pub(crate) fn start(dir: &Path, port: u16) -> Child {
     let child = Command::new(BIN)
         .args(["serve", "--origin", ORIGIN, "--bind", &format!("127.0.0.1:{port}")])
         .arg("--data-dir")
@@ -71,7 +71,7 @@ fn get_json(base: &str, path: &str) -> Value {
 }
 
 /// A fresh data directory made by `init`, and the operator key it created.
-fn init_ledger() -> (tempfile::TempDir, Keypair) {
+pub(crate) fn init_ledger() -> (tempfile::TempDir, Keypair) {
     let dir = tempfile::tempdir().expect("dir");
     let init = Command::new(BIN)
         .args(["init", "--origin", ORIGIN])

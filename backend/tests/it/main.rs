@@ -6,6 +6,7 @@ mod crash;
 mod docs;
 mod enrol;
 mod label;
+mod owner;
 mod race;
 mod startup;
 mod submit;
