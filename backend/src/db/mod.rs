@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod entries;
 pub mod lineage;
 pub mod nodes;
+pub mod pin;
 pub mod scans;
 #[rustfmt::skip]
 pub mod schema;

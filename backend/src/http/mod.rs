@@ -82,7 +82,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::QueryConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()),
     )
     .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()));
-    cfg.route("/checkpoint", web::get().to(log::checkpoint))
+    // Labels first: the scan is the most frequent request, and a scope's prefix is matched
+    // without the regular expression a tail pattern needs.
+    cfg.service(web::scope("/01").route("/{rest:.*}", web::get().to(resolver::resolve)))
+        .route("/checkpoint", web::get().to(log::checkpoint))
         .route("/tile/entries/{path:.*}", web::get().to(log::entry_bundle))
         .route("/tile/{level}/{path:.*}", web::get().to(log::tile))
         .service(
@@ -108,8 +111,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics))
         .route("/healthz", web::get().to(healthz))
         .route("/.well-known/terroir-log-key", web::get().to(label::log_key))
-        .route("/static/{name}", web::get().to(label::script))
-        .route("/01/{rest:.*}", web::get().to(resolver::resolve));
+        .route("/static/{name}", web::get().to(label::script));
 }
 
 #[utoipa::path(

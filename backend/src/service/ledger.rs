@@ -106,13 +106,12 @@ impl Ledger {
                 identity.origin
             )));
         }
-        let conn = db::open_writer(path)?;
         let identity = Arc::new(identity);
         let latest = Arc::new(RwLock::new(None));
         let cache = Arc::new(AssetCache::default());
         let wal = Arc::new(db::wal::Wal::default());
         let writer =
-            Writer::load(conn, identity.clone(), latest.clone(), clock, metrics, cache.clone(), wal.clone())?;
+            Writer::load(path, identity.clone(), latest.clone(), clock, metrics, cache.clone(), wal.clone())?;
         // Receipts are built beside the writer, one batch of reads per group commit.
         let reader = db::open_reader(path)?;
         let (answers, answered) = mpsc::channel::<Answer>();

@@ -17,6 +17,7 @@ use super::cache::AssetCache;
 use super::group::{Group, KnownKeys, Staged};
 use super::ledger::{CheckpointInfo, Clock, Job, LogIdentity, MAX_ENTRY_BYTES, MAX_GROUP};
 use super::receipts::{Answer, Decided};
+use crate::db::pin::Pin;
 use crate::db::wal::Wal;
 use crate::db::{self, DbError, checkpoints::CheckpointRow, hash_from, nodes::DbNodes};
 use crate::metrics::Metrics;
@@ -29,6 +30,8 @@ pub(super) struct Writer {
     metrics: Arc<Metrics>,
     cache: Arc<AssetCache>,
     wal: Arc<Wal>,
+    /// Lets readers at the latest commit share one WAL lock; released during each group.
+    pin: Pin,
     known: KnownKeys,
     frontier: Frontier,
     last_leaf: Hash,
@@ -48,8 +51,9 @@ pub(super) enum Verdict {
 }
 
 impl Writer {
+    /// Opens the database at `path` to write (and a [`Pin`] beside it) and loads the log's tip.
     pub fn load(
-        mut conn: SqliteConnection,
+        path: &std::path::Path,
         identity: Arc<LogIdentity>,
         latest: Arc<RwLock<Option<CheckpointInfo>>>,
         clock: Clock,
@@ -57,6 +61,8 @@ impl Writer {
         cache: Arc<AssetCache>,
         wal: Arc<Wal>,
     ) -> Result<Self, ServiceError> {
+        let mut conn = db::open_writer(path)?;
+        let pin = Pin::open(path);
         let (frontier, last_leaf, checkpoint) = load_tip(&mut conn)?;
         // The tip must carry this log's own signature: a database from another log, or a
         // tampered checkpoint, is refused before anything is appended to it.
@@ -77,6 +83,7 @@ impl Writer {
             metrics,
             cache,
             wal,
+            pin,
             known: KnownKeys::default(),
             frontier,
             last_leaf,
@@ -84,6 +91,7 @@ impl Writer {
     }
 
     pub fn run(mut self, jobs: mpsc::Receiver<Job>, answers: mpsc::Sender<Answer>) {
+        self.pin.hold();
         loop {
             // After a lull (not a gap between two groups), let the WAL start over.
             let first = match jobs.recv_timeout(LULL) {
@@ -110,7 +118,9 @@ impl Writer {
             }
             let records: Vec<&Signed<Record>> = group.iter().flat_map(|j| j.records.iter()).collect();
             let started = std::time::Instant::now();
+            self.pin.release();
             let result = self.commit(&records);
+            self.pin.hold();
             self.metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
             self.metrics.group_records.observe(records.len() as f64);
             self.metrics.log_size.set(self.frontier.size());
@@ -127,6 +137,7 @@ impl Writer {
             // While the receipts are built: keep the WAL from growing without end.
             self.wal.settle();
         }
+        self.pin.release();
         tracing::info!("ledger writer stopped");
     }
 
