@@ -202,17 +202,17 @@ pub fn asset(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Asset>,
     asset_json(conn, id)?.as_deref().map(from_json).transpose()
 }
 
-/// An asset and its history (see [`history_of`]) in one read.
+/// An asset, its JSON as stored and its history (see [`history_of`]), in one read.
 pub fn asset_with_history(
     conn: &mut SqliteConnection,
     id: &AssetId,
-) -> Result<Option<(Asset, Vec<u64>)>, DbError> {
+) -> Result<Option<(Asset, String, Vec<u64>)>, DbError> {
     let row: Option<(String, String)> = assets::table
         .filter(assets::id.eq(id.0.as_bytes().as_slice()))
         .select((assets::body, assets::history))
         .get_result(conn)
         .optional()?;
-    row.map(|(body, history)| Ok((from_json(&body)?, parse_history(&history)?))).transpose()
+    row.map(|(body, history)| Ok((from_json(&body)?, body, parse_history(&history)?))).transpose()
 }
 
 /// An asset's JSON exactly as stored, which is exactly as the API serves it.
@@ -238,6 +238,8 @@ pub fn assets_many(conn: &mut SqliteConnection, ids: &[AssetId]) -> Result<Vec<A
 /// read by one statement.
 pub struct AssetHead {
     pub asset: Asset,
+    /// The asset's JSON as stored: exactly what the API serves.
+    pub json: String,
     pub history: Vec<u64>,
     pub created: super::entries::EntryRow,
 }
@@ -275,7 +277,7 @@ pub fn head(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<AssetHea
 fn to_head(
     (body, history, created): (String, String, super::entries::EntryRow),
 ) -> Result<AssetHead, DbError> {
-    Ok(AssetHead { asset: from_json(&body)?, history: parse_history(&history)?, created })
+    Ok(AssetHead { asset: from_json(&body)?, json: body, history: parse_history(&history)?, created })
 }
 
 pub fn holder_of(conn: &mut SqliteConnection, key: &str) -> Result<Option<AssetId>, DbError> {

@@ -27,6 +27,8 @@ pub const MAX_ANCESTORS: usize = 64;
 #[derive(Debug)]
 pub struct Label {
     pub asset: Asset,
+    /// The asset's JSON as stored: exactly what `/api/assets/{id}` serves.
+    pub json: String,
     /// Where it came from, breadth first: parents, then their parents.
     pub ancestors: Vec<Asset>,
     /// Every entry that touched the asset or an ancestor, oldest first.
@@ -148,7 +150,7 @@ fn without_lineage(
     if events.iter().any(|e| !e.record().act.allowances().is_empty()) {
         return Ok(None);
     }
-    finish(conn, cache, generation, head.asset, vec![], events).map(Some)
+    finish(conn, cache, generation, (head.asset, head.json), vec![], events).map(Some)
 }
 
 /// [`read`] inside a transaction the caller holds.
@@ -158,7 +160,7 @@ fn read_within(
     cache: &AssetCache,
 ) -> Result<Option<Label>, ServiceError> {
     let generation = cache.generation();
-    let Some((asset, history)) = db::state::asset_with_history(conn, id)? else {
+    let Some((asset, json, history)) = db::state::asset_with_history(conn, id)? else {
         return Ok(None);
     };
     let ancestors = super::reads::ancestors_of(conn, asset.clone(), MAX_ANCESTORS)?;
@@ -170,16 +172,16 @@ fn read_within(
     // In index order, as the rows come.
     let events =
         db::entries::some(conn, &indexes)?.into_iter().map(LabelEvent::shown).collect::<Result<_, _>>()?;
-    finish(conn, cache, generation, asset, ancestors, events).map(Some)
+    finish(conn, cache, generation, (asset, json), ancestors, events).map(Some)
 }
 
-/// The label of `asset` with its ancestors and journey: the parties they name (from `cache`,
-/// or read and cached at `generation`) and the garden caps they drew on.
+/// The label of `asset` (parsed, and as stored) with its ancestors and journey: the parties
+/// they name (from `cache`, or read and cached at `generation`) and the garden caps they drew on.
 fn finish(
     conn: &mut SqliteConnection,
     cache: &AssetCache,
     generation: u64,
-    asset: Asset,
+    (asset, json): (Asset, String),
     ancestors: Vec<Asset>,
     events: Vec<LabelEvent>,
 ) -> Result<Label, ServiceError> {
@@ -210,7 +212,7 @@ fn finish(
         }
     }
     let caps = garden_caps(conn, &asset, &ancestors, &events)?;
-    Ok(Label { asset, ancestors, events, parties, caps })
+    Ok(Label { asset, json, ancestors, events, parties, caps })
 }
 
 /// The caps of the gardens and seasons the tea comes from that a record bringing its leaves

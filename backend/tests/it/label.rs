@@ -121,6 +121,36 @@ async fn the_page_speaks_the_buyers_language_and_pins_the_log_key() {
 }
 
 #[actix_web::test]
+async fn the_page_carries_the_asset_as_the_api_serves_it_and_no_text_closes_its_script() {
+    let mut h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let coop = key(1);
+    assert_eq!(
+        post(&app, "/api/records", &h.register(&coop, "Bulang Co-op", &[Role::Cooperative])).await.0,
+        201
+    );
+    let garden = "</script><img src=x onerror=alert(1)> & \"Lao\"";
+    let mut lot = tea_lot(garden, 10);
+    lot.gs1 = Some(DigitalLink::parse(LOT).expect("link"));
+    let commission = h.own(&coop, Act::Commission(Commission::new(vec![lot])));
+    assert_eq!(post(&app, "/api/records", &commission).await.0, 201);
+    let id = AssetId::derive(&commission.id(), 0);
+
+    let (status, page) = get_bytes(&app, LOT, "text/html").await;
+    let page = String::from_utf8(page).expect("utf-8");
+    assert_eq!(status, 200);
+    assert!(!page.contains("<img"), "{page}");
+    let shown = page
+        .split("<script type=\"application/json\" id=\"shown\">")
+        .nth(1)
+        .and_then(|s| s.split("</script>").next())
+        .expect("the shown element");
+    let shown: Value = serde_json::from_str(shown).expect("JSON");
+    assert_eq!(shown["product"]["origin"]["garden"], garden);
+    assert_eq!(shown, get(&app, &format!("/api/assets/{id}")).await.1);
+}
+
+#[actix_web::test]
 async fn checks_are_counted_and_a_copied_labels_pattern_is_named() {
     let mut h = Harness::new();
     let app = app(h.state.clone()).await;

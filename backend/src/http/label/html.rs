@@ -84,8 +84,7 @@ fn write_page(out: &mut String, label: &Label, cx: &PageContext<'_>) {
          <section><h2>{checked}</h2><p><small>{trust}</small></p>\
          <p>{log_key}: <code id=\"log-key\">{key}</code></p></section>\
          <p><a href=\"/api/assets/{id}/evidence\">{records}</a></p>\
-         <script type=\"application/json\" id=\"shown\">{shown}</script>\
-         <script type=\"module\" src=\"{script}\"></script></body></html>",
+         <script type=\"application/json\" id=\"shown\">",
         scans = w.scans,
         pending = w.scans_pending,
         checked = w.checked,
@@ -94,9 +93,15 @@ fn write_page(out: &mut String, label: &Label, cx: &PageContext<'_>) {
         key = escape(cx.vkey),
         id = asset.id,
         records = w.signed_records,
-        shown = script_json(asset),
-        script = cx.script,
     );
+    // The asset as stored (as the API serves it), `<` escaped so no text can close the element.
+    for (n, part) in label.json.split('<').enumerate() {
+        if n > 0 {
+            out.push_str("\\u003c");
+        }
+        out.push_str(part);
+    }
+    let _ = write!(out, "</script><script type=\"module\" src=\"{}\"></script></body></html>", cx.script);
 }
 
 /// The product's name in the buyer's language.
@@ -345,11 +350,6 @@ fn describe(e: &LabelEvent, names: &Names<'_>) -> String {
 fn date(at: Timestamp) -> String {
     let s = at.to_rfc3339();
     s.get(..10).unwrap_or(&s).to_owned()
-}
-
-/// The asset as JSON inside a `<script>` element: `<` escaped so no text can close it.
-fn script_json(asset: &Asset) -> String {
-    serde_json::to_string(asset).unwrap_or_default().replace('<', "\\u003c")
 }
 
 /// `s` as HTML text or attribute value: `&`, `<`, `>` and `"` escaped in one pass; borrowed when

@@ -290,7 +290,7 @@ struct JourneyItem {
 pub(super) async fn json(state: &AppState, id: AssetId) -> Result<HttpResponse, ApiError> {
     let cache = state.ledger.cache();
     let label = state.read_now(|conn| Ok(label::read(conn, &id, cache)?))?;
-    let Label { asset: current, ancestors, events, parties, caps } =
+    let Label { asset: current, ancestors, events, parties, caps, .. } =
         label.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
     load_checks(state, &id)?;
     let tally = state.scans.tally(&id).unwrap_or_default();
