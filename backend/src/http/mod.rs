@@ -83,8 +83,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()));
     // Labels first: the scan is the most frequent request, and a scope's prefix is matched
-    // without the regular expression a tail pattern needs.
-    cfg.service(web::scope("/01").route("/{rest:.*}", web::get().to(resolver::resolve)))
+    // without the regular expression a tail pattern needs (the resolver reads the whole path).
+    cfg.service(web::scope("/01").default_service(web::to(resolver::resolve)))
         .route("/checkpoint", web::get().to(log::checkpoint))
         .route("/tile/entries/{path:.*}", web::get().to(log::entry_bundle))
         .route("/tile/{level}/{path:.*}", web::get().to(log::tile))

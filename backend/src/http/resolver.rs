@@ -2,7 +2,7 @@
 //! page for a phone's browser, the same answer as JSON for apps (content negotiation on
 //! `Accept`).
 
-use actix_web::http::header;
+use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use terroir_shared::asset::gs1_identity_key;
 use terroir_shared::gs1::DigitalLink;
@@ -35,6 +35,9 @@ use crate::service::reads;
     )
 )]
 pub async fn resolve(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return Ok(HttpResponse::MethodNotAllowed().insert_header((header::ALLOW, "GET, HEAD")).finish());
+    }
     // A phone that scanned a bad or unknown label gets a page that says so, not JSON.
     match answer(&state, &req).await {
         Err(e) if wants_html(&req) => Ok(label::error_page(&req, &e)),

@@ -99,6 +99,12 @@ async fn what_the_server_serves_verifies_with_the_core() {
     assert!(html.contains("Bulang Co-op") && html.contains("split"), "names and history: {html}");
     assert_eq!(get(&app, "/01/09506000134353/10/BL-1").await.0, 400, "bad check digit");
     assert_eq!(get(&app, "/01/09506000134352/10/NOPE").await.0, 404);
+    assert_eq!(get(&app, "/01").await.0, 400, "no GTIN");
+    assert_eq!(
+        post(&app, "/01/09506000134352/10/BL-1", &serde_json::json!({})).await.0,
+        405,
+        "a label is read"
+    );
     let (status, page) = get_bytes(&app, "/01/09506000134352/10/NOPE", "text/html").await;
     assert_eq!(status, 404);
     assert!(String::from_utf8_lossy(&page).contains("could not be checked"), "a page for the phone");
