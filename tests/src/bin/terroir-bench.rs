@@ -12,7 +12,7 @@ use terroir_shared::record::{Envelope, Record};
 use terroir_tests::bench::client::{self, Server};
 use terroir_tests::bench::generate::{self, Target};
 use terroir_tests::bench::report::Report;
-use terroir_tests::bench::{ORIGIN, Rng, inproc, label, now_ms};
+use terroir_tests::bench::{Rng, inproc, label, now_ms};
 
 #[derive(Debug, Parser)]
 #[command(name = "terroir-bench", about = "Load generator for the Terroir ledger server")]
@@ -41,8 +41,6 @@ const TARGETS_FILE: &str = "targets.json";
 
 const BATCH: u64 = 1_000;
 const INGEST_CLIENTS: usize = 3;
-/// The ceiling and the ingest run side by side in this many rounds.
-const INGEST_ROUNDS: usize = 4;
 const SINGLE_CLIENTS: usize = 64;
 const READ_CLIENTS: usize = 32;
 /// The read phases run side by side in this many rounds (see [`client::interleaved`]).
@@ -92,37 +90,15 @@ fn main() -> anyhow::Result<()> {
     let singles = generate::batches(1_000_000_000, SINGLE_CLIENTS as u64, singles_per_client, false, at)?;
     println!("generated {} + {} records", ingest_records, SINGLE_CLIENTS as u64 * singles_per_client);
 
-    // 2-3. The raw ceiling and durable ingest over HTTP on the same records, side by side: in
-    // each round the ceiling takes a slice with the server stopped (its disk quiet), then the
-    // server takes the same slice over HTTP, so that a host whose speed drifts weighs on both
-    // alike.
-    let port = client::free_port()?;
-    let (mut server, _) = Server::start_on(&bin, &data, ORIGIN, port)?;
-    let base = server.base.clone();
-    let regs = format!("[{}]", registrations.join(","));
-    let accepted = client::post_batch(&client::agent(), &base, &regs)?;
-    anyhow::ensure!(accepted == registrations.len() as u64, "registrations refused: {accepted} accepted");
-    let (mut ceiling_rows, mut ceiling_took) = (0u64, Duration::ZERO);
-    let (mut accepted, mut ingest_took) = (0u64, Duration::ZERO);
-    for (round, part) in ingest.chunks(ingest.len().div_ceil(INGEST_ROUNDS)).enumerate() {
-        server.stop()?;
-        let envelopes = part
-            .iter()
-            .flat_map(|b| b.items.iter())
-            .map(|s| Envelope::<Record>::from_json(s.as_bytes()))
-            .collect::<Result<Vec<_>, _>>()?;
-        let db = tmp.path().join(format!("ceiling-{round}.sqlite"));
-        let (rows, took) = inproc::ceiling(&db, envelopes)?;
-        (ceiling_rows, ceiling_took) = (ceiling_rows + rows, ceiling_took + took);
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(tmp.path().join(format!("ceiling-{round}.sqlite{suffix}")));
-        }
-        server = Server::start_on(&bin, &data, ORIGIN, port)?.0;
-        let bodies: Vec<String> = part.iter().map(generate::Batch::body).collect();
-        let (n, took) = client::ingest(&base, &bodies, INGEST_CLIENTS)?;
-        (accepted, ingest_took) = (accepted + n, ingest_took + took);
-    }
-    let ceiling = ceiling_rows as f64 / ceiling_took.as_secs_f64();
+    // 2. Raw ceiling, on the ingest set.
+    let envelopes = ingest
+        .iter()
+        .flat_map(|b| b.items.iter())
+        .map(|s| Envelope::<Record>::from_json(s.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (rows, took) = inproc::ceiling(&tmp.path().join("ceiling.sqlite"), envelopes)?;
+    let ceiling = rows as f64 / took.as_secs_f64();
+    let _ = std::fs::remove_file(tmp.path().join("ceiling.sqlite"));
     report.row("record generation, sign on 2 threads", gen_rate, "rec/s", "raw ceiling", ceiling, "", None);
     report.row(
         "raw ceiling: verify(2 thr)+hash+insert",
@@ -133,11 +109,21 @@ fn main() -> anyhow::Result<()> {
         "(reference)",
         None,
     );
+
+    // 3. Durable ingest over HTTP.
+    let (server, _) = Server::start(&bin, &data)?;
+    let base = server.base.clone();
+    let regs = format!("[{}]", registrations.join(","));
+    let accepted = client::post_batch(&client::agent(), &base, &regs)?;
+    anyhow::ensure!(accepted == registrations.len() as u64, "registrations refused: {accepted} accepted");
+    let bodies: Vec<String> = ingest.iter().map(generate::Batch::body).collect();
+    let (accepted, took) = client::ingest(&base, &bodies, INGEST_CLIENTS)?;
+    drop(bodies);
     anyhow::ensure!(
         accepted == ingest_records,
         "only {accepted} of {ingest_records} ingested records accepted"
     );
-    let ingest_rate = accepted as f64 / ingest_took.as_secs_f64();
+    let ingest_rate = accepted as f64 / took.as_secs_f64();
     report.row(
         format!("durable ingest, HTTP batches of {BATCH}, {INGEST_CLIENTS} clients"),
         ingest_rate,
