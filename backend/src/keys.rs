@@ -23,21 +23,26 @@ pub enum KeyError {
     TooOpen(PathBuf),
 }
 
+/// Reads the key in `dir/name`.
+pub fn load(dir: &Path, name: &str) -> Result<Keypair, KeyError> {
+    let path = dir.join(name);
+    let io = |source| KeyError::Io { path: path.clone(), source };
+    let text = std::fs::read_to_string(&path).map_err(io)?;
+    let mode = std::fs::metadata(&path).map_err(io)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        return Err(KeyError::TooOpen(path));
+    }
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(text.trim(), &mut seed).map_err(|_| KeyError::Malformed(path.clone()))?;
+    Ok(Keypair::from_seed(&seed))
+}
+
 /// Reads the key in `dir/name`, or creates it (0600) if there is none.
 pub fn load_or_create(dir: &Path, name: &str) -> Result<Keypair, KeyError> {
     let path = dir.join(name);
     let io = |source| KeyError::Io { path: path.clone(), source };
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let mode = std::fs::metadata(&path).map_err(io)?.permissions().mode();
-            if mode & 0o077 != 0 {
-                return Err(KeyError::TooOpen(path));
-            }
-            let mut seed = [0u8; 32];
-            hex::decode_to_slice(text.trim(), &mut seed).map_err(|_| KeyError::Malformed(path.clone()))?;
-            Ok(Keypair::from_seed(&seed))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    match load(dir, name) {
+        Err(KeyError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             let mut seed = [0u8; 32];
             OsRng.fill_bytes(&mut seed);
             let mut file =
@@ -46,7 +51,7 @@ pub fn load_or_create(dir: &Path, name: &str) -> Result<Keypair, KeyError> {
             file.sync_all().map_err(io)?;
             Ok(Keypair::from_seed(&seed))
         }
-        Err(e) => Err(io(e)),
+        other => other,
     }
 }
 

@@ -131,8 +131,8 @@ pub fn enrol(settings: &Settings, enrolment: enrol::Enrolment) -> anyhow::Result
             settings.data_dir.display()
         )
     };
-    let operator = keys::load_or_create(&settings.data_dir, keys::OPERATOR_KEY_FILE)?;
-    let log_key = keys::load_or_create(&settings.data_dir, keys::LOG_KEY_FILE)?;
+    let operator = keys::load(&settings.data_dir, keys::OPERATOR_KEY_FILE)?;
+    let log_key = keys::load(&settings.data_dir, keys::LOG_KEY_FILE)?;
     let vkey = LogSigner::new(&settings.origin, log_key.signing_key().clone())
         .map_err(|e| anyhow::anyhow!("origin `{}`: {e}", settings.origin))?
         .vkey();
@@ -277,12 +277,22 @@ fn check_origin(settings: &Settings) -> anyhow::Result<()> {
 
 /// `audit`: re-verifies the database from scratch with a progress bar; fails naming the first
 /// bad entry.
+/// It changes nothing: a directory without a ledger, or a ledger whose schema this version
+/// would first have to bring up to date, is refused.
 pub fn audit(settings: &Settings) -> anyhow::Result<()> {
-    let log_key = keys::load_or_create(&settings.data_dir, keys::LOG_KEY_FILE)?;
-    let operator = keys::load_or_create(&settings.data_dir, keys::OPERATOR_KEY_FILE)?;
+    let dir = settings.data_dir.display();
+    anyhow::ensure!(settings.database().exists(), "there is no ledger in {dir}: nothing to audit");
+    let log_key = keys::load(&settings.data_dir, keys::LOG_KEY_FILE)?;
+    let operator = keys::load(&settings.data_dir, keys::OPERATOR_KEY_FILE)?;
     let signer = LogSigner::new(&settings.origin, log_key.signing_key().clone())
         .map_err(|e| anyhow::anyhow!("origin `{}`: {e}", settings.origin))?;
-    let mut conn = crate::db::open_writer(&settings.database())?;
+    let mut conn = crate::db::open_reader(&settings.database())?;
+    let pending = crate::db::pending_migrations(&mut conn)?;
+    anyhow::ensure!(
+        pending == 0,
+        "the ledger in {dir} was written by an older version (its schema lacks {pending} of this \
+         version's migrations): start the server on it once, which brings it up to date, then audit"
+    );
     let bar = indicatif::ProgressBar::new(0).with_style(
         indicatif::ProgressStyle::with_template(
             "{spinner} auditing [{bar:40}] {pos}/{len} entries ({per_sec}, {eta} left)",

@@ -94,6 +94,11 @@ pub fn read_pool(path: &Path, size: u32) -> Result<ReadPool, DbError> {
         .map_err(|e| DbError::PoolSetup(e.to_string()))
 }
 
+/// How many migrations this version would still make to the database.
+pub fn pending_migrations(conn: &mut SqliteConnection) -> Result<usize, DbError> {
+    Ok(conn.pending_migrations(MIGRATIONS).map_err(|e| DbError::Migration(e.to_string()))?.len())
+}
+
 /// Reverts every migration: used by the test that proves each one reverts cleanly.
 pub fn revert_all(conn: &mut SqliteConnection) -> Result<(), DbError> {
     conn.revert_all_migrations(MIGRATIONS).map_err(|e| DbError::Migration(e.to_string()))?;

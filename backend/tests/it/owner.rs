@@ -1,5 +1,6 @@
 //! One process keeps a ledger: commands that would append beside a running server are refused
-//! naming it, except `enrol`, which sends its operator-signed record to that server.
+//! naming it, except `enrol`, which sends its operator-signed record to that server; `audit`,
+//! which only reads, runs beside it and writes nothing.
 
 use std::process::{Child, Command, Output};
 
@@ -61,6 +62,10 @@ fn beside_a_running_server_enrol_goes_through_it_and_other_writers_are_refused()
     let second = enrol(dir.path(), &"22".repeat(32), "Bulang Tea Co-op");
     assert!(text(&second).contains("at entry 1 (through"), "{}", text(&second));
 
+    // Audit only reads: it runs beside the server.
+    let audit = run(dir.path(), &["audit"]);
+    assert!(audit.status.success() && text(&audit).contains("audit passed: 2 entries"), "{}", text(&audit));
+
     for args in [&["demo"][..], &["init"][..]] {
         let refused = run(dir.path(), args);
         let said = text(&refused);
@@ -85,4 +90,14 @@ fn beside_a_running_server_enrol_goes_through_it_and_other_writers_are_refused()
         terroir_backend::db::schema::contacts::table.count().get_result(&mut conn).expect("count")
     };
     assert_eq!(contacts, 3);
+}
+
+#[test]
+fn audit_of_a_directory_without_a_ledger_fails_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let audit = run(dir.path(), &["audit"]);
+    assert!(!audit.status.success(), "{}", text(&audit));
+    assert!(text(&audit).contains("there is no ledger in"), "{}", text(&audit));
+    let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
+    assert!(left.is_empty(), "audit wrote {left:?}");
 }
