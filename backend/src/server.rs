@@ -191,20 +191,20 @@ pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         database: settings.database(),
         scans,
     });
+    let bound = HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes))
+        .bind(settings.bind)
+        .with_context(|| format!("cannot listen on {}", settings.bind))?;
+    // The address bound, which names the port the system chose for port 0.
+    let listening = bound.addrs().first().copied().unwrap_or(settings.bind);
     let size = node.ledger.latest_checkpoint().map_or(0, |c| c.size);
-    println!("Terroir ledger listening on http://{}", settings.bind);
+    println!("Terroir ledger listening on http://{listening}");
     println!("  labels resolve at {}/01/...", settings.base_url);
     println!("  log origin        {}", settings.origin);
     println!("  verifier key      {}", node.ledger.vkey());
     println!("  (also served at   {}/.well-known/terroir-log-key)", settings.base_url);
     println!("  entries           {size}");
-    let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes))
-        .bind(settings.bind)
-        .with_context(|| format!("cannot listen on {}", settings.bind))?
-        .shutdown_timeout(10)
-        .disable_signals()
-        .run();
-    node.announce(&format!("http://{}", local_address(settings.bind)))?;
+    let server = bound.shutdown_timeout(10).disable_signals().run();
+    node.announce(&format!("http://{}", local_address(listening)))?;
     // SIGTERM or Ctrl-C: stop accepting, let requests in flight finish (their records are
     // committed and answered), then stop the writer after its last group.
     let handle = server.handle();
