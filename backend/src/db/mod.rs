@@ -112,33 +112,19 @@ pub(crate) const ROWS_PER_INSERT: usize = 64;
 /// Inserts a slice of rows into a table in statements of [`ROWS_PER_INSERT`] rows (arrays, so
 /// that diesel caches the statement), the rest one by one. A macro: diesel's bounds for this do
 /// not resolve through a generic function.
-///
-/// The statements are `INSERT OR IGNORE`, and a row not inserted fails the whole call. The
-/// outcome is the same as a plain `INSERT` (the caller's transaction rolls back), but SQLite
-/// need not be able to undo half a statement: a plain multi-row `INSERT` that may abort
-/// copies every page it touches into a statement journal first.
 macro_rules! insert_rows {
     ($conn:expr, $table:expr, $rows:expr) => {{
         let mut batches = $rows.chunks_exact($crate::db::ROWS_PER_INSERT);
-        let mut inserted = 0;
         for batch in &mut batches {
             let batch: &[_; $crate::db::ROWS_PER_INSERT] = batch
                 .try_into()
                 .map_err(|_| $crate::db::DbError::Corrupt("a batch of rows changed length".into()))?;
-            inserted += diesel::insert_or_ignore_into($table).values(batch).execute($conn)?;
+            diesel::insert_into($table).values(batch).execute($conn)?;
         }
         for row in batches.remainder() {
-            inserted += diesel::insert_or_ignore_into($table).values(row).execute($conn)?;
+            diesel::insert_into($table).values(row).execute($conn)?;
         }
-        if inserted == $rows.len() {
-            Ok::<(), $crate::db::DbError>(())
-        } else {
-            Err($crate::db::DbError::Corrupt(format!(
-                "{} of {} rows were already stored or incomplete",
-                $rows.len() - inserted,
-                $rows.len()
-            )))
-        }
+        Ok::<(), $crate::db::DbError>(())
     }};
 }
 pub(crate) use insert_rows;
@@ -173,35 +159,6 @@ mod tests {
             .into_iter()
             .map(|n| n.name)
             .collect()
-    }
-
-    #[test]
-    fn a_row_already_stored_fails_the_whole_insert() {
-        let dir = tempfile::tempdir().expect("dir");
-        let mut conn = open_writer(&dir.path().join("t.sqlite")).expect("open");
-        let hash = [7u8; 32];
-        let rows = |from: i64, to: i64| -> Vec<nodes::NewNode<'_>> {
-            (from..to).map(|idx| nodes::NewNode { idx, hash: &hash }).collect()
-        };
-        // A full statement of rows and a remainder inserted one by one.
-        let first = rows(0, ROWS_PER_INSERT as i64 + 6);
-        nodes::insert(&mut conn, &first).expect("new rows");
-        let count = |conn: &mut SqliteConnection| -> i64 {
-            schema::nodes::table.count().get_result(conn).expect("count")
-        };
-        assert_eq!(count(&mut conn), first.len() as i64);
-        // Overlapping rows, in a statement and in the remainder: refused, and the caller's
-        // transaction leaves nothing behind.
-        for (from, to) in
-            [(10, 10 + ROWS_PER_INSERT as i64), (ROWS_PER_INSERT as i64 + 5, ROWS_PER_INSERT as i64 + 7)]
-        {
-            let again = rows(from, to);
-            let err = conn
-                .immediate_transaction(|conn| nodes::insert(conn, &again))
-                .expect_err("a stored row is refused");
-            assert!(matches!(err, DbError::Corrupt(ref m) if m.contains("already stored")), "{err}");
-            assert_eq!(count(&mut conn), first.len() as i64);
-        }
     }
 
     #[test]
