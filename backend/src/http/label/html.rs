@@ -53,6 +53,7 @@ fn write_page(out: &mut String, label: &Label, cx: &PageContext<'_>) {
     let w = cx.lang.words();
     let names = Names { label, words: w };
     let asset = &label.asset;
+    let title = title(&asset.product, w);
     let _ = write!(
         out,
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
@@ -63,7 +64,7 @@ fn write_page(out: &mut String, label: &Label, cx: &PageContext<'_>) {
          <noscript><p>{noscript}</p></noscript><details id=\"v-detail\"><summary>{checked}</summary>\
          <ul id=\"v-list\"></ul></details></section><dl>",
         lang = cx.lang.tag(),
-        title = escape(&title(&asset.product, w)),
+        title = escape(&title),
         id = asset.id,
         key = escape(cx.vkey),
         uri = escape(&cx.link.to_uri(cx.base_url)),

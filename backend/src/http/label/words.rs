@@ -45,12 +45,29 @@ impl Lang {
     }
 }
 
-/// Replaces each `{name}` in `template` by its value.
+/// Replaces each `{name}` in `template` by its value, in one pass: a value is never read as a
+/// template itself, and a blank with no value is left as it is.
 pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = template.to_owned();
-    for (name, value) in values {
-        out = out.replace(&format!("{{{name}}}"), value);
+    let mut out = String::with_capacity(template.len() + values.iter().map(|(_, v)| v.len()).sum::<usize>());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            values.iter().find(|(name, _)| *name == &after[..close]).map(|(_, v)| (close, v))
+        });
+        match value {
+            Some((close, v)) => {
+                out.push_str(v);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -281,5 +298,10 @@ mod tests {
     fn blanks_are_filled() {
         assert_eq!(fill(EN.sold_to, &[("party", "Trader")]), "sold to Trader");
         assert_eq!(fill(ZH.moved, &[("from", "A"), ("to", "B")]), "运输：A → B");
+        // A value that looks like a blank stays as it was given; unknown blanks and lone braces
+        // are left alone.
+        assert_eq!(fill("{a} and {b}", &[("a", "{b}"), ("b", "B")]), "{b} and B");
+        assert_eq!(fill("{a} {c} {", &[("a", "A")]), "A {c} {");
+        assert_eq!(fill("no blanks", &[("a", "A")]), "no blanks");
     }
 }
