@@ -54,15 +54,16 @@ impl Node {
         let identity =
             LogIdentity { origin: settings.origin.clone(), operator: PartyId(operator.public()), signer };
         let metrics = Arc::new(Metrics::default());
-        let (ledger, writer) = Ledger::open(&settings.database(), identity, system_clock(), metrics.clone())
+        let (ledger, writer) = Ledger::open(&settings.database(), identity, &operator, system_clock(), metrics.clone())
             .with_context(|| format!("opening {}", settings.database().display()))?;
         Ok(Self { ledger, operator, metrics, writer, owner })
     }
 
     /// Loads the sample ledger into an empty log; returns a summary of what was loaded.
     pub async fn load_demo(&self) -> anyhow::Result<String> {
+        // A new log holds its opening (entry 0) and nothing else.
         let size = self.ledger.latest_checkpoint().map_or(0, |c| c.size);
-        if size > 0 {
+        if size > 1 {
             anyhow::bail!("the log already holds {size} entries; the sample ledger goes into an empty log");
         }
         // A month of history ending now, from a fixed seed: the same story every time.
@@ -202,7 +203,7 @@ pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     println!("  log origin        {}", settings.origin);
     println!("  verifier key      {}", node.ledger.vkey());
     println!("  (also served at   {}/.well-known/terroir-log-key)", settings.base_url);
-    println!("  entries           {size}");
+    println!("  entries           {size} (rules version {})", node.ledger.rules());
     let server = bound.shutdown_timeout(10).disable_signals().run();
     node.announce(&format!("http://{}", local_address(listening)))?;
     // SIGTERM or Ctrl-C: stop accepting, let requests in flight finish (their records are
@@ -324,5 +325,6 @@ pub fn audit(settings: &Settings) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     println!("root {}", report.root);
+    println!("every entry replayed under rules version {}, which its entry 0 names", report.rules);
     Ok(())
 }

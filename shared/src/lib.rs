@@ -14,6 +14,7 @@ pub mod entry;
 pub mod gs1;
 pub mod hash;
 pub mod log;
+pub mod names;
 pub mod party;
 pub mod record;
 pub mod rules;

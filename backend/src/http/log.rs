@@ -59,6 +59,7 @@ pub async fn info(state: web::Data<AppState>) -> HttpResponse {
         "origin": state.ledger.identity().origin,
         "verifierKey": state.ledger.vkey(),
         "operator": state.ledger.identity().operator,
+        "rules": state.ledger.rules(),
         "size": cp.as_ref().map_or(0, |c| c.size),
         "root": cp.as_ref().map(|c| c.root),
         "checkpoint": cp.map(|c| c.note),

@@ -220,6 +220,12 @@ pub fn catalogue() -> Vec<ApiError> {
         },
         RuleViolation::BadAllowance { asset, why: "it is not a garden's cap" },
         RuleViolation::BadGardenCap("its area and its yield must both be at least 1"),
+        RuleViolation::OpenLedgerMisplaced,
+        RuleViolation::RoleNotPermitted { party, act: "commission", what: "live_cattle", roles: &[Role::Cooperative] },
+        RuleViolation::BackDated { asset, at: Timestamp(0), head_at: Timestamp(1_797_000_000_000) },
+        RuleViolation::MassUnknown { what: "input 1 (generic, 100 piece)".into() },
+        RuleViolation::BadName { field: "garden", error: terroir_shared::names::NameError::Invisible(0x200B) },
+        RuleViolation::CustodyNotOwner { party },
     ];
     let mut all = vec![
         ApiError::Malformed(ParseError { path: "record.act".into(), reason: "unknown act `sell`".into() }),
@@ -240,7 +246,7 @@ pub fn catalogue() -> Vec<ApiError> {
 
 /// How many variants [`ordinal`] tells apart: every `ApiError` but `Refused`, and every
 /// `RuleViolation`.
-pub const VARIANTS: usize = 9 + 42;
+pub const VARIANTS: usize = 9 + 48;
 
 /// A distinct number for each variant, `Refused` counted per rule violation. Both matches are
 /// exhaustive on purpose: a new variant does not compile until it is numbered here, and then
@@ -300,6 +306,12 @@ pub fn ordinal(e: &ApiError) -> usize {
                 RuleViolation::AllowanceMissing { .. } => 39,
                 RuleViolation::BadAllowance { .. } => 40,
                 RuleViolation::BadGardenCap(_) => 41,
+                RuleViolation::OpenLedgerMisplaced => 42,
+                RuleViolation::RoleNotPermitted { .. } => 43,
+                RuleViolation::BackDated { .. } => 44,
+                RuleViolation::MassUnknown { .. } => 45,
+                RuleViolation::BadName { .. } => 46,
+                RuleViolation::CustodyNotOwner { .. } => 47,
             }
         }
     }

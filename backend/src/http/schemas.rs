@@ -321,6 +321,13 @@ pub struct Asset {
     /// The record that created it.
     created_by: Hash,
     head: Hash,
+    /// When the head record says it was signed, in ms since the epoch (rules version 2 on).
+    #[schema(required = false)]
+    head_at: u64,
+    /// Its mass in grams as last weighed, for goods counted in head or pieces (rules version 2
+    /// on).
+    #[schema(required = false, minimum = 1)]
+    weighed_g: u64,
 }
 
 /// Entry *n* of the log: its leaf bytes are its RFC 8785 canonical JSON.
@@ -469,6 +476,10 @@ pub struct LogInfo {
     verifier_key: String,
     /// The operator party, the only one who may register parties.
     operator: PublicKey,
+    /// The version of the ledger's rules, which its entry 0 (`open_ledger`) names; 1 for a
+    /// ledger started before ledgers named them.
+    #[schema(minimum = 1)]
+    rules: u32,
     size: u64,
     /// The root of the tree of `size` leaves; null while the log is empty.
     #[schema(required = true)]

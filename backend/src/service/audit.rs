@@ -19,7 +19,7 @@ use terroir_shared::log::{
 };
 use terroir_shared::party::PartyId;
 use terroir_shared::record::{Record, Signed, VerifyError, verify_batch};
-use terroir_shared::rules::{Context, MemoryLedger, RuleViolation};
+use terroir_shared::rules::{self, Context, MemoryLedger, RuleViolation, Rules};
 
 use diesel::sqlite::SqliteConnection;
 
@@ -46,6 +46,8 @@ pub struct AuditReport {
     /// Parties and assets in the replayed state.
     pub parties: usize,
     pub assets: usize,
+    /// The rules the ledger runs, as its entry 0 says.
+    pub rules: Rules,
 }
 
 /// The first thing found wrong in the database, and where.
@@ -181,6 +183,7 @@ pub fn audit(
         origin,
         operator,
         ledger: MemoryLedger::new(),
+        rules: Rules::V1,
         frontier: Frontier::new(),
         last_leaf: Hash::default(),
         last_received: None,
@@ -318,6 +321,8 @@ struct Replay<'a> {
     origin: &'a str,
     operator: PartyId,
     ledger: MemoryLedger,
+    /// The rules entry 0 opened the ledger under (version 1 if it opens nothing).
+    rules: Rules,
     frontier: Frontier,
     last_leaf: Hash,
     last_received: Option<i64>,
@@ -373,10 +378,16 @@ impl Replay<'_> {
             }
             let now = u64::try_from(row.received_at)
                 .map_err(|_| AuditFailure::BadReceivedAt { index, value: row.received_at })?;
-            let ctx = Context { origin: self.origin, operator: self.operator, now: Timestamp(now) };
-            self.ledger
-                .submit(&signed, &ctx)
-                .map_err(|violation| AuditFailure::RuleRefused { index, violation })?;
+            let ctx = Context { origin: self.origin, operator: self.operator, rules: self.rules, now: Timestamp(now) };
+            let opens = index == 0 && matches!(signed.body().act, terroir_shared::record::Act::OpenLedger(_));
+            if opens {
+                self.rules = rules::open_ledger(&signed, &ctx)
+                    .map_err(|violation| AuditFailure::RuleRefused { index, violation })?;
+            } else {
+                self.ledger
+                    .submit(&signed, &ctx)
+                    .map_err(|violation| AuditFailure::RuleRefused { index, violation })?;
+            }
             let first = stored_hash_index(0, index);
             for (j, computed) in self.frontier.append(leaf).into_iter().enumerate() {
                 let node = first + j as u64;
@@ -457,6 +468,7 @@ impl Replay<'_> {
             root: self.frontier.root(),
             parties: self.ledger.parties().count(),
             assets: self.ledger.assets().count(),
+            rules: self.rules,
         })
     }
 }

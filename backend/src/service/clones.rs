@@ -112,6 +112,8 @@ mod tests {
             parents: vec![],
             created_by: Hash::default(),
             head: Hash::default(),
+            head_at: None,
+            weighed_g: None,
         }
     }
 

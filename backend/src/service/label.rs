@@ -14,6 +14,7 @@ use terroir_shared::entry::LedgerEntry;
 use terroir_shared::log::prove_inclusion;
 use terroir_shared::party::{Party, PartyId};
 use terroir_shared::record::{Act, Record};
+use terroir_shared::rules::Rules;
 
 use super::ServiceError;
 use super::cache::AssetCache;
@@ -233,8 +234,12 @@ fn garden_caps(
             }
             let Some(cap) = db::state::asset(conn, &allowance.id)? else { continue };
             let Product::TeaGarden(g) = &cap.product else { continue };
-            let key = garden_cap_key(&cap.owner, &g.garden, &g.season);
-            if origins.iter().any(|o| garden_cap_key(&cap.owner, &o.garden, &o.harvest_season) == key) {
+            // The cap's key as either version of the rules spells it: the one its ledger runs.
+            let draws = [Rules::V1, Rules::V2].into_iter().any(|rules| {
+                let key = garden_cap_key(&cap.owner, &g.garden, &g.season, rules);
+                origins.iter().any(|o| garden_cap_key(&cap.owner, &o.garden, &o.harvest_season, rules) == key)
+            });
+            if draws {
                 caps.push(cap);
             }
         }

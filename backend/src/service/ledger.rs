@@ -8,10 +8,11 @@ use std::thread::JoinHandle;
 
 use terroir_shared::Hash;
 use terroir_shared::calendar::Timestamp;
+use terroir_shared::crypto::Keypair;
 use terroir_shared::log::{LogSigner, Receipt};
 use terroir_shared::party::PartyId;
 use terroir_shared::record::{Record, Signed};
-use terroir_shared::rules::RuleViolation;
+use terroir_shared::rules::{RuleViolation, Rules};
 
 use super::ServiceError;
 use super::cache::AssetCache;
@@ -70,6 +71,8 @@ pub struct Ledger {
     identity: Arc<LogIdentity>,
     /// The verifier key, written once: every label page names it.
     vkey: Arc<str>,
+    /// The rules the ledger was opened under, for good.
+    rules: Rules,
 }
 
 /// The writer thread and the receipt thread behind it; join them after the last `Ledger`
@@ -92,10 +95,12 @@ impl WriterThread {
 
 impl Ledger {
     /// Opens the database (migrating it), loads the log's frontier (O(log n) reads, no
-    /// replay) and starts the writer.
+    /// replay) and starts the writer. A new log is opened with an entry 0 signed by `operator`
+    /// that names the rules it runs.
     pub fn open(
         path: &Path,
         identity: LogIdentity,
+        operator: &Keypair,
         clock: Clock,
         metrics: Arc<Metrics>,
     ) -> Result<(Ledger, WriterThread), ServiceError> {
@@ -111,7 +116,8 @@ impl Ledger {
         let cache = Arc::new(AssetCache::default());
         let wal = Arc::new(db::wal::Wal::default());
         let writer =
-            Writer::load(path, identity.clone(), latest.clone(), clock, metrics, cache.clone(), wal.clone())?;
+            Writer::load(path, identity.clone(), operator, latest.clone(), clock, metrics, cache.clone(), wal.clone())?;
+        let rules = writer.rules();
         // Receipts are built beside the writer, one batch of reads per group commit.
         let reader = db::open_reader(path)?;
         let (answers, answered) = mpsc::channel::<Answer>();
@@ -139,7 +145,7 @@ impl Ledger {
             })
             .map_err(|e| ServiceError::Integrity(format!("cannot start the writer: {e}")))?;
         let vkey = Arc::from(identity.signer.vkey());
-        Ok((Ledger { jobs, cache, latest, identity, vkey }, WriterThread(thread, receipts, checkpointer)))
+        Ok((Ledger { jobs, cache, latest, identity, vkey, rules }, WriterThread(thread, receipts, checkpointer)))
     }
 
     /// Submits records in order; each is judged against the state left by the ones before it.
@@ -163,6 +169,11 @@ impl Ledger {
 
     pub fn latest_checkpoint(&self) -> Option<CheckpointInfo> {
         self.latest.read().ok().and_then(|c| c.clone())
+    }
+
+    /// The rules the ledger runs, as its entry 0 says.
+    pub fn rules(&self) -> Rules {
+        self.rules
     }
 
     pub fn identity(&self) -> &LogIdentity {

@@ -9,8 +9,10 @@ use diesel::sqlite::SqliteConnection;
 use terroir_shared::Hash;
 use terroir_shared::entry::LedgerEntry;
 use terroir_shared::log::{Frontier, leaf_hash, prove_consistency, root, verify_checkpoint};
-use terroir_shared::record::{Record, Signable, Signed};
-use terroir_shared::rules::{self, Context, Effects, Needs, RuleViolation};
+use terroir_shared::crypto::Keypair;
+use terroir_shared::party::PartyId;
+use terroir_shared::record::{Act, OpenLedger, Record, Signable, Signed, Unsigned};
+use terroir_shared::rules::{self, Context, Effects, Needs, RuleViolation, Rules};
 
 use super::ServiceError;
 use super::cache::AssetCache;
@@ -35,6 +37,8 @@ pub(super) struct Writer {
     known: KnownKeys,
     frontier: Frontier,
     last_leaf: Hash,
+    /// The rules this ledger runs, as its first entry says.
+    rules: Rules,
 }
 
 /// How long without a job counts as a lull.
@@ -52,9 +56,13 @@ pub(super) enum Verdict {
 
 impl Writer {
     /// Opens the database at `path` to write (and a [`Pin`] beside it) and loads the log's tip.
+    /// An empty log is opened first: entry 0, signed by `operator`, names the rules it will
+    /// run for good ([`Rules::CURRENT`]).
+    #[allow(clippy::too_many_arguments)]
     pub fn load(
         path: &std::path::Path,
         identity: Arc<LogIdentity>,
+        operator: &Keypair,
         latest: Arc<RwLock<Option<CheckpointInfo>>>,
         clock: Clock,
         metrics: Arc<Metrics>,
@@ -75,7 +83,11 @@ impl Writer {
             *slot = checkpoint;
         }
         metrics.log_size.set(frontier.size());
-        Ok(Self {
+        let rules = match frontier.size() {
+            0 => Rules::CURRENT,
+            _ => ledger_rules(&mut conn)?,
+        };
+        let mut writer = Self {
             conn,
             identity,
             latest,
@@ -87,7 +99,41 @@ impl Writer {
             known: KnownKeys::default(),
             frontier,
             last_leaf,
-        })
+            rules,
+        };
+        if writer.frontier.size() == 0 {
+            writer.open_ledger(operator)?;
+        }
+        Ok(writer)
+    }
+
+    /// The rules this ledger runs.
+    pub fn rules(&self) -> Rules {
+        self.rules
+    }
+
+    /// Appends entry 0 of a new log: the operator's `open_ledger` naming its rules.
+    fn open_ledger(&mut self, operator: &Keypair) -> Result<(), ServiceError> {
+        if PartyId(operator.public()) != self.identity.operator {
+            return Err(ServiceError::Integrity("the operator key is not this log's operator".into()));
+        }
+        let record = Record {
+            origin: self.identity.origin.clone(),
+            party: self.identity.operator,
+            signer: operator.public(),
+            at: (self.clock)(),
+            act: Act::OpenLedger(OpenLedger { rules: self.rules }),
+        };
+        let signed = Unsigned::new(record)
+            .sign(operator)
+            .map_err(|e| ServiceError::Integrity(format!("cannot sign the ledger's opening: {e}")))?;
+        match self.commit(&[&signed])?.verdicts.as_slice() {
+            [Verdict::Accepted(0)] => {
+                tracing::info!(rules = %self.rules, "opened a new ledger");
+                Ok(())
+            }
+            other => Err(ServiceError::Integrity(format!("the ledger's opening was not entry 0: {other:?}"))),
+        }
     }
 
     pub fn run(mut self, jobs: mpsc::Receiver<Job>, answers: mpsc::Sender<Answer>) {
@@ -152,7 +198,7 @@ impl Writer {
     fn commit(&mut self, records: &[&Signed<Record>]) -> Result<Decided, ServiceError> {
         let now = (self.clock)();
         let identity = self.identity.clone();
-        let ctx = Context { origin: &identity.origin, operator: identity.operator, now };
+        let mut ctx = Context { origin: &identity.origin, operator: identity.operator, rules: self.rules, now };
         let mut frontier = self.frontier.clone();
         let mut last_leaf = self.last_leaf;
         let linked = self.last_leaf;
@@ -175,7 +221,15 @@ impl Writer {
                 }
                 // Not in the log: the assets it would create cannot exist yet.
                 let snapshot = group.snapshot(conn, known_keys, &needs, &needs.creates)?;
-                match rules::apply(&snapshot, record, &ctx) {
+                // Entry 0 opens the log; nothing else may.
+                let judged = match frontier.size() {
+                    0 => rules::open_ledger(record, &ctx).map(|r| {
+                        ctx.rules = r;
+                        Effects::default()
+                    }),
+                    _ => rules::apply(&snapshot, record, &ctx),
+                };
+                match judged {
                     Err(v) => verdicts.push(Verdict::Refused(v)),
                     Ok(effects) => {
                         let index = frontier.size();
@@ -224,6 +278,7 @@ impl Writer {
         self.known.learn(parties, devices);
         self.frontier = frontier;
         self.last_leaf = last_leaf;
+        self.rules = ctx.rules;
         if let Some(cp) = signed
             && let Ok(mut slot) = self.latest.write()
         {
@@ -305,6 +360,14 @@ fn sign_checkpoint(
         },
     )?;
     Ok(CheckpointInfo { size, root: stored_root, note })
+}
+
+/// The rules the stored log runs, from its entry 0.
+fn ledger_rules(conn: &mut SqliteConnection) -> Result<Rules, ServiceError> {
+    let first = db::entries::get(conn, 0)?.ok_or_else(|| ServiceError::Integrity("entry 0 is missing".into()))?;
+    let entry = LedgerEntry::from_leaf_bytes(&first.leaf)
+        .map_err(|e| ServiceError::Integrity(format!("entry 0 does not parse: {e}")))?;
+    Ok(rules::rules_of(&entry.record.record))
 }
 
 /// The frontier, the last leaf hash and the latest checkpoint, read at start-up.

@@ -26,7 +26,7 @@ async fn what_the_server_serves_verifies_with_the_core() {
     let (_, text) = get_bytes(&app, "/checkpoint", "text/plain").await;
     let first =
         verify_checkpoint(&String::from_utf8(text).expect("utf-8"), &vkey).expect("checkpoint verifies");
-    assert_eq!((first.origin.as_str(), first.size), (ORIGIN, 2));
+    assert_eq!((first.origin.as_str(), first.size), (ORIGIN, 3));
 
     let mut lot = tea_lot("Laobanzhang", 100);
     lot.gs1 = Some(DigitalLink::parse("/01/09506000134352/10/BL-1").expect("link"));
@@ -47,22 +47,22 @@ async fn what_the_server_serves_verifies_with_the_core() {
     // The log grew consistently.
     let (_, text) = get_bytes(&app, "/checkpoint", "text/plain").await;
     let second = verify_checkpoint(&String::from_utf8(text).expect("utf-8"), &vkey).expect("verifies");
-    assert_eq!(second.size, 5);
-    let (_, proof) = get(&app, "/api/proofs/consistency?from=2&to=5").await;
+    assert_eq!(second.size, 6);
+    let (_, proof) = get(&app, "/api/proofs/consistency?from=3&to=6").await;
     let proof: ConsistencyProof = serde_json::from_value(proof).expect("proof");
     proof.verify(&first.root, &second.root).expect("consistent");
-    let (_, proof) = get(&app, "/api/proofs/inclusion?index=3&size=5").await;
+    let (_, proof) = get(&app, "/api/proofs/inclusion?index=3&size=6").await;
     let proof: InclusionProof = serde_json::from_value(proof).expect("proof");
     let (_, entry) = get(&app, "/api/entries/3").await;
     let leaf: Hash = serde_json::from_value(entry["leafHash"].clone()).expect("hash");
     proof.verify(&leaf, &second.root).expect("included");
 
     // C2SP tiles: level-0 tile hashes are the leaf hashes; the entry bundle holds the leaves.
-    let (status, tile) = get_bytes(&app, "/tile/0/000.p/5", "*/*").await;
-    assert_eq!((status, tile.len()), (200, 5 * 32));
-    let (_, bundle) = get_bytes(&app, "/tile/entries/000.p/5", "*/*").await;
+    let (status, tile) = get_bytes(&app, "/tile/0/000.p/6", "*/*").await;
+    assert_eq!((status, tile.len()), (200, 6 * 32));
+    let (_, bundle) = get_bytes(&app, "/tile/entries/000.p/6", "*/*").await;
     let mut at = 0;
-    for i in 0..5 {
+    for i in 0..6 {
         let len = usize::from(u16::from_be_bytes([bundle[at], bundle[at + 1]]));
         let bytes = &bundle[at + 2..at + 2 + len];
         assert_eq!(&tile[i * 32..(i + 1) * 32], leaf_hash(bytes).as_bytes());
@@ -71,7 +71,7 @@ async fn what_the_server_serves_verifies_with_the_core() {
         at += 2 + len;
     }
     assert_eq!(at, bundle.len());
-    assert_eq!(get_bytes(&app, "/tile/0/000.p/6", "*/*").await.0, 404, "not beyond the checkpoint");
+    assert_eq!(get_bytes(&app, "/tile/0/000.p/7", "*/*").await.0, 404, "not beyond the checkpoint");
     assert_eq!(get_bytes(&app, "/tile/0/000", "*/*").await.0, 404, "no full tile yet");
 
     // History with receipts, lineage both ways.

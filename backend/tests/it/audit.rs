@@ -23,7 +23,7 @@ use terroir_shared::party::{PartyId, Role};
 use terroir_shared::record::{
     Act, Commission, NewAsset, Part, Record, RegisterParty, Signed, Split, Transfer, Unsigned,
 };
-use terroir_shared::rules::RuleViolation;
+use terroir_shared::rules::{RuleViolation, Rules};
 
 use crate::support::{key, party};
 
@@ -149,6 +149,7 @@ fn build(groups: usize, per_group: usize) -> Built {
     let (ledger, writer) = Ledger::open(
         &path,
         identity,
+        &operator,
         clock,
         std::sync::Arc::new(terroir_backend::metrics::Metrics::default()),
     )
@@ -194,7 +195,8 @@ fn build(groups: usize, per_group: usize) -> Built {
         }
         commits.push(records);
     }
-    let mut entries = 0;
+    // Entry 0 opened the log.
+    let mut entries = 1;
     for records in &commits {
         let outcomes = rt.block_on(ledger.submit(records.clone())).expect("the writer answers");
         for o in outcomes {
@@ -212,7 +214,8 @@ fn build(groups: usize, per_group: usize) -> Built {
         vkey,
         operator: party(&operator),
         entries,
-        checkpoints: commits.len() as u64,
+        // One per commit, and the opening's.
+        checkpoints: commits.len() as u64 + 1,
         root: latest.root,
     }
 }
@@ -230,7 +233,7 @@ fn a_clean_database_passes_with_the_right_counts() {
     })
     .expect("a clean database passes");
     assert_eq!(report.entries, built.entries);
-    assert_eq!(report.entries, 2 + 4 * 10 + 3 * 2);
+    assert_eq!(report.entries, 1 + 2 + 4 * 10 + 3 * 2);
     assert_eq!(report.checkpoints, built.checkpoints);
     assert_eq!(report.nodes, stored_hash_count(built.entries));
     assert_eq!(report.root, built.root);
@@ -250,6 +253,7 @@ fn an_empty_database_passes() {
     let (ledger, writer) = Ledger::open(
         &path,
         identity,
+        &key(0),
         clock,
         std::sync::Arc::new(terroir_backend::metrics::Metrics::default()),
     )
@@ -259,8 +263,9 @@ fn an_empty_database_passes() {
     writer.join();
     let mut conn = terroir_backend::db::open_writer(&path).expect("open");
     let report = audit(&mut conn, ORIGIN, party(&key(0)), &vkey, &|_, _| {}).expect("passes");
-    assert_eq!((report.entries, report.checkpoints, report.nodes), (0, 0, 0));
-    assert_eq!(report.root, EMPTY_ROOT);
+    // A new log holds its opening alone: entry 0 names the rules it runs.
+    assert_eq!((report.entries, report.checkpoints, report.nodes, report.rules), (1, 1, 1, Rules::CURRENT));
+    assert_ne!(report.root, EMPTY_ROOT);
 }
 
 #[test]

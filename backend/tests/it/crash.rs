@@ -223,7 +223,7 @@ fn sigterm_stops_gracefully_after_the_group_in_flight() {
     let status = server.wait().expect("exits");
     assert!(status.success(), "a graceful stop exits cleanly, not by the signal: {status}");
     let mut server = start(dir.path(), port);
-    assert_eq!(get_json(&base, "/api/log")["size"], 1, "the acknowledged record is there after the stop");
+    assert_eq!(get_json(&base, "/api/log")["size"], 2, "the acknowledged record is there after the stop");
     server.kill().expect("stop");
     server.wait().expect("reaped");
 }

@@ -23,7 +23,8 @@ async fn contact_data_is_committed_kept_apart_and_erasable() {
     let vkey = signer.vkey();
     let identity = LogIdentity { origin: ORIGIN.into(), operator: party(&key(200)), signer };
     let (ledger, writer) =
-        Ledger::open(&db, identity, Arc::new(|| Timestamp(NOW)), Arc::new(Metrics::default())).expect("open");
+        Ledger::open(&db, identity, &key(200), Arc::new(|| Timestamp(NOW)), Arc::new(Metrics::default()))
+            .expect("open");
     let data = PersonalData { name: "Li Wei".into(), phone: Some("+86 139 0000 0000".into()) };
     let enrolment = Enrolment {
         key: key(1).public(),
@@ -51,5 +52,5 @@ async fn contact_data_is_committed_kept_apart_and_erasable() {
     assert_eq!(enrol::contact(&mut conn, &commitment).expect("read"), None);
     let report =
         audit(&mut conn, ORIGIN, party(&key(200)), &vkey, &|_, _| {}).expect("still verifies after erasure");
-    assert_eq!((report.entries, report.parties), (1, 1));
+    assert_eq!((report.entries, report.parties), (2, 1), "the opening and the registration");
 }

@@ -3,7 +3,7 @@
 //! counts with the signs of a copied label.
 
 use serde_json::{Value, json};
-use terroir_shared::asset::{AssetId, AssetRef};
+use terroir_shared::asset::{AssetId, AssetRef, Generic, Product};
 use terroir_shared::entry::LedgerEntry;
 use terroir_shared::gs1::DigitalLink;
 use terroir_shared::log::{InclusionProof, verify_checkpoint};
@@ -129,8 +129,10 @@ async fn the_page_carries_the_asset_as_the_api_serves_it_and_no_text_closes_its_
         post(&app, "/api/records", &h.register(&coop, "Bulang Co-op", &[Role::Cooperative])).await.0,
         201
     );
-    let garden = "</script><img src=x onerror=alert(1)> & \"Lao\"";
-    let mut lot = tea_lot(garden, 10);
+    // Origin names refuse such text (rules version 2); a generic good's name carries it.
+    let name = "</script><img src=x onerror=alert(1)> & \"Lao\"";
+    let mut lot = tea_lot("Laobanzhang", 10);
+    lot.product = Product::Generic(Generic { name: name.into() });
     lot.gs1 = Some(DigitalLink::parse(LOT).expect("link"));
     let commission = h.own(&coop, Act::Commission(Commission::new(vec![lot])));
     assert_eq!(post(&app, "/api/records", &commission).await.0, 201);
@@ -146,7 +148,7 @@ async fn the_page_carries_the_asset_as_the_api_serves_it_and_no_text_closes_its_
         .and_then(|s| s.split("</script>").next())
         .expect("the shown element");
     let shown: Value = serde_json::from_str(shown).expect("JSON");
-    assert_eq!(shown["product"]["origin"]["garden"], garden);
+    assert_eq!(shown["product"]["name"], name);
     assert_eq!(shown, get(&app, &format!("/api/assets/{id}")).await.1);
 }
 

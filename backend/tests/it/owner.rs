@@ -47,11 +47,11 @@ fn beside_a_running_server_enrol_goes_through_it_and_other_writers_are_refused()
     let enrolled = enrol(dir.path(), &"11".repeat(32), "Menghai Tea Co-op");
     let said = text(&enrolled);
     assert!(enrolled.status.success(), "{said}");
-    assert!(said.contains(&format!("at entry 0 (through the server at {base}")), "{said}");
+    assert!(said.contains(&format!("at entry 1 (through the server at {base}")), "{said}");
     // The server saw it: its own checkpoint counts it, and it names the party.
     let checkpoint = ureq::get(&format!("{base}/checkpoint")).call().expect("checkpoint");
     let note = checkpoint.into_string().expect("note");
-    assert_eq!(note.lines().nth(1), Some("1"), "{note}");
+    assert_eq!(note.lines().nth(1), Some("2"), "{note}");
     let party: serde_json::Value = ureq::get(&format!("{base}/api/parties/{}", "11".repeat(32)))
         .call()
         .expect("party")
@@ -60,11 +60,11 @@ fn beside_a_running_server_enrol_goes_through_it_and_other_writers_are_refused()
     assert_eq!(party["party"]["name"], "Menghai Tea Co-op", "{party}");
     // A second enrolment through it is appended after the first, not over it.
     let second = enrol(dir.path(), &"22".repeat(32), "Bulang Tea Co-op");
-    assert!(text(&second).contains("at entry 1 (through"), "{}", text(&second));
+    assert!(text(&second).contains("at entry 2 (through"), "{}", text(&second));
 
     // Audit only reads: it runs beside the server.
     let audit = run(dir.path(), &["audit"]);
-    assert!(audit.status.success() && text(&audit).contains("audit passed: 2 entries"), "{}", text(&audit));
+    assert!(audit.status.success() && text(&audit).contains("audit passed: 3 entries"), "{}", text(&audit));
 
     for args in [&["demo"][..], &["init"][..]] {
         let refused = run(dir.path(), args);
@@ -81,9 +81,9 @@ fn beside_a_running_server_enrol_goes_through_it_and_other_writers_are_refused()
     // The killed server's lock went with it: the ledger opens, holding both enrolments, and
     // the contact data kept beside it.
     let third = enrol(dir.path(), &"33".repeat(32), "Yiwu Tea Co-op");
-    assert!(text(&third).contains("at entry 2\n"), "{}", text(&third));
+    assert!(text(&third).contains("at entry 3\n"), "{}", text(&third));
     let audit = run(dir.path(), &["audit"]);
-    assert!(audit.status.success() && text(&audit).contains("audit passed: 3 entries"), "{}", text(&audit));
+    assert!(audit.status.success() && text(&audit).contains("audit passed: 4 entries"), "{}", text(&audit));
     let contacts: i64 = {
         use diesel::prelude::*;
         let mut conn = terroir_backend::db::open_reader(&dir.path().join("ledger.sqlite")).expect("reader");

@@ -52,5 +52,5 @@ async fn fifty_clients_race_for_one_head_and_exactly_one_wins() {
         }
     }
     let (_, log) = get(&app, "/api/log").await;
-    assert_eq!(log["size"], 4);
+    assert_eq!(log["size"], 5);
 }

@@ -24,7 +24,7 @@ async fn a_database_reopens_only_under_its_own_log_key() {
     let clock = || -> terroir_backend::service::ledger::Clock { Arc::new(|| Timestamp(NOW)) };
     let metrics = || Arc::new(Metrics::default());
     let (ledger, writer) =
-        Ledger::open(&db, identity(201, ORIGIN, ORIGIN), clock(), metrics()).expect("open");
+        Ledger::open(&db, identity(201, ORIGIN, ORIGIN), &key(200), clock(), metrics()).expect("open");
     let mut h = Harness::new();
     let record = h.register(&key(1), "Co-op", &[Role::Cooperative]);
     let outcomes = ledger.submit(vec![record]).await.expect("submitted");
@@ -33,12 +33,12 @@ async fn a_database_reopens_only_under_its_own_log_key() {
     writer.join();
 
     let (again, writer) =
-        Ledger::open(&db, identity(201, ORIGIN, ORIGIN), clock(), metrics()).expect("reopens");
-    assert_eq!(again.latest_checkpoint().map(|c| c.size), Some(1), "the tip is loaded, not replayed");
+        Ledger::open(&db, identity(201, ORIGIN, ORIGIN), &key(200), clock(), metrics()).expect("reopens");
+    assert_eq!(again.latest_checkpoint().map(|c| c.size), Some(2), "the tip is loaded, not replayed");
     drop(again);
     writer.join();
-    let foreign = Ledger::open(&db, identity(99, ORIGIN, ORIGIN), clock(), metrics());
+    let foreign = Ledger::open(&db, identity(99, ORIGIN, ORIGIN), &key(200), clock(), metrics());
     assert!(foreign.is_err(), "another key cannot take over this log");
-    let mismatched = Ledger::open(&db, identity(201, ORIGIN, "other.test/log"), clock(), metrics());
+    let mismatched = Ledger::open(&db, identity(201, ORIGIN, "other.test/log"), &key(200), clock(), metrics());
     assert!(mismatched.is_err(), "the key's name must be the log's origin");
 }

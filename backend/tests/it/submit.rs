@@ -67,11 +67,21 @@ async fn every_act_is_accepted_over_http_with_a_receipt_that_verifies() {
     );
     let vax = vaccinate.id();
     records.push(vaccinate);
+    let weighing = h.own(
+        &coop,
+        Act::Observe(Observe {
+            assets: vec![at(cow, vax)],
+            event: Event::Weighing { mass_g: 560_000 },
+            attachments: vec![],
+        }),
+    );
+    let weighed = weighing.id();
+    records.push(weighing);
     let slaughter = h.own(
         &coop,
         Act::Transform(Transform {
             process: "slaughter".into(),
-            inputs: vec![at(cow, vax)],
+            inputs: vec![at(cow, weighed)],
             allowances: vec![],
             outputs: vec![NewAsset {
                 product: Product::Carcass(Carcass { grade: None }),
@@ -122,17 +132,18 @@ async fn every_act_is_accepted_over_http_with_a_receipt_that_verifies() {
         let (status, body) = post(&app, "/api/records", record).await;
         assert_eq!(status, 201, "{} refused: {body}", record.body().act.name());
         let r = receipt(&body);
-        assert_eq!(r.index, i as u64);
+        // Entry 0 opened the log.
+        assert_eq!(r.index, i as u64 + 1);
         let verified = r.verify(&vkey).expect("receipt verifies offline");
-        assert_eq!(verified.index, i as u64);
+        assert_eq!(verified.index, i as u64 + 1);
         // The served entry is this record, and its leaf hash is the receipt's.
-        let (_, entry) = get(&app, &format!("/api/entries/{i}")).await;
+        let (_, entry) = get(&app, &format!("/api/entries/{}", i + 1)).await;
         let entry: LedgerEntry = serde_json::from_value(entry["entry"].clone()).expect("entry");
-        assert_eq!(entry.verify_receipt(&r, &vkey).map(|v| v.index), Ok(i as u64));
+        assert_eq!(entry.verify_receipt(&r, &vkey).map(|v| v.index), Ok(i as u64 + 1));
         assert_eq!(entry.record.verify().expect("signature").id(), record.id());
         // The submitter alone, holding its record and the receipt, can check the same.
         let proven = LedgerEntry::verify_record_receipt(&record.envelope(), &r, &vkey).expect("own receipt");
-        assert_eq!(proven.index, i as u64);
+        assert_eq!(proven.index, i as u64 + 1);
     }
     let (_, asset) = get(&app, &format!("/api/assets/{part_a}")).await;
     assert_eq!(asset["owner"], json!(party(&trader)));
@@ -153,7 +164,7 @@ async fn resubmitting_returns_the_same_receipt() {
     assert_eq!((s1, s2, s3), (201, 201, 200));
     assert_eq!(first, again, "the very same receipt, checkpoint included");
     let (_, log) = get(&app, "/api/log").await;
-    assert_eq!(log["size"], 2, "nothing was appended twice");
+    assert_eq!(log["size"], 3, "nothing was appended twice (after the opening)");
 }
 
 /// A record that creates assets is found again through its first output, any other through
@@ -210,7 +221,7 @@ async fn every_kind_of_record_resubmitted_later_returns_its_first_receipt() {
         assert_eq!((&result["outcome"], &result["receipt"]), (&json!("duplicate"), first));
     }
     let (_, log) = get(&app, "/api/log").await;
-    assert_eq!(log["size"], records.len() + 1, "nothing was appended twice");
+    assert_eq!(log["size"], records.len() + 2, "nothing was appended twice (after the opening)");
 }
 
 #[actix_web::test]
@@ -272,7 +283,7 @@ async fn every_error_has_its_status_and_code() {
     assert_eq!((status, p["code"].as_str()), (404, Some("not_found")));
     // Nothing refused was appended.
     let (_, log) = get(&app, "/api/log").await;
-    assert_eq!(log["size"], 4);
+    assert_eq!(log["size"], 5);
 }
 
 #[actix_web::test]
@@ -393,5 +404,5 @@ async fn a_commission_over_its_gardens_cap_is_refused_with_422() {
     let (status, p) = post(&app, "/api/records", &unnamed).await;
     assert_eq!((status, p["code"].as_str()), (422, Some("allowance_missing")));
     let (_, log) = get(&app, "/api/log").await;
-    assert_eq!(log["size"], 3);
+    assert_eq!(log["size"], 4);
 }

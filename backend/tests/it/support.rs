@@ -50,7 +50,8 @@ impl Harness {
         let db = dir.path().join("ledger.sqlite");
         let metrics = Arc::new(Metrics::default());
         let (ledger, _writer) =
-            Ledger::open(&db, identity, Arc::new(|| Timestamp(NOW)), metrics.clone()).expect("open ledger");
+            Ledger::open(&db, identity, &operator, Arc::new(|| Timestamp(NOW)), metrics.clone())
+                .expect("open ledger");
         let pool = terroir_backend::db::read_pool(&db, 4).expect("pool");
         let (scans, _) = ScanCounter::start(&db, Arc::new(|| Timestamp(NOW))).expect("scan counter");
         let state = web::Data::new(AppState {

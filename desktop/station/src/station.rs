@@ -15,7 +15,7 @@ use terroir_shared::crypto::Keypair;
 use terroir_shared::gs1::Gtin;
 use terroir_shared::party::{Party, PartyId, Role};
 use terroir_shared::record::{Act, AuthoriseDevice, Commission, Record, Transform, Unsigned};
-use terroir_shared::rules::{self, Context, needs};
+use terroir_shared::rules::{self, Context, Rules, needs};
 
 use crate::client::Client;
 use crate::describe::{asset_label, explain};
@@ -512,8 +512,8 @@ impl Station {
             }
             _ => return Ok(act),
         };
-        for tea in rules::new_tea(outputs, &inputs) {
-            let key = garden_cap_key(me, &tea.garden, &tea.season);
+        for tea in rules::new_tea(outputs, &inputs, Rules::CURRENT) {
+            let key = garden_cap_key(me, &tea.garden, &tea.season, Rules::CURRENT);
             let Some(id) = store::holder_of(&mut conn, &key)? else { continue };
             if let Some(cap) = store::asset(&mut conn, &id)?
                 && !allowances.iter().any(|a| a.id == cap.id)
@@ -538,7 +538,9 @@ impl Station {
             .map_err(|e| StationError::input("record", format!("cannot sign this record: {e}")))?;
         let operator =
             settings.operator.as_deref().and_then(|o| forms::party("operator", o).ok()).unwrap_or(me);
-        let ctx = Context { origin: &settings.origin, operator, now };
+        // The station judges by the current rules; a ledger opened under older ones refuses
+        // less, never more.
+        let ctx = Context { origin: &settings.origin, operator, rules: Rules::CURRENT, now };
         let mut conn = self.db();
         conn.transaction(|conn| -> Result<Done> {
             let view = store::snapshot(conn, &signed)?;

@@ -16,7 +16,9 @@ pub use product::{
 pub use quantity::{Quantity, QuantityError, Unit};
 
 use crate::Hash;
+use crate::calendar::Timestamp;
 use crate::gs1::DigitalLink;
+use crate::rules::Rules;
 use crate::party::PartyId;
 
 const ASSET_ID_DOMAIN: &[u8] = b"terroir-asset-v1\n";
@@ -75,6 +77,14 @@ pub struct Asset {
     pub created_by: Hash,
     /// The last record that touched it: the next record must name this.
     pub head: Hash,
+    /// When that record says it was signed (rules version 2 on): no later record may be dated
+    /// before it, beyond the clock-skew tolerance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_at: Option<Timestamp>,
+    /// Its mass as last weighed, in grams, for goods counted in head or pieces (rules version 2
+    /// on): what a transformation may make of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weighed_g: Option<u64>,
 }
 
 impl AssetId {
@@ -89,45 +99,52 @@ impl Asset {
         AssetRef { id: self.id, head: self.head }
     }
 
-    /// Keys that must name at most one asset in the whole ledger: its GS1 key; for a live
-    /// animal, its ear tag; for a garden's cap, its owner, garden and season.
+    /// Keys that must name at most one asset in the whole ledger, under the current rules:
+    /// its GS1 key; for a live animal, its ear tag; for a garden's cap, its owner, garden and
+    /// season.
     pub fn identity_keys(&self) -> Vec<String> {
-        identity_keys(&self.product, self.gs1.as_ref(), &self.owner)
+        identity_keys(&self.product, self.gs1.as_ref(), &self.owner, Rules::CURRENT)
     }
 }
 
 /// The unique keys an asset with this product and GS1 key, owned by `owner` when it is
-/// created, would claim.
-pub fn identity_keys(product: &Product, gs1: Option<&DigitalLink>, owner: &PartyId) -> Vec<String> {
+/// created, would claim under `rules`.
+pub fn identity_keys(product: &Product, gs1: Option<&DigitalLink>, owner: &PartyId, rules: Rules) -> Vec<String> {
     let mut keys = Vec::new();
     if let Some(link) = gs1 {
         keys.push(gs1_identity_key(link));
     }
     match product {
         Product::LiveCattle(c) => keys.push(format!("ear-tag:{}", c.ear_tag.code())),
-        Product::TeaGarden(g) => keys.push(garden_cap_key(owner, &g.garden, &g.season)),
+        Product::TeaGarden(g) => keys.push(garden_cap_key(owner, &g.garden, &g.season, rules)),
         _ => {}
     }
     keys
 }
 
 /// The identity key of `party`'s cap on a garden and season. Names are compared as a clerk
-/// reads them (case, and spaces around and between words, do not count), so a respelling
-/// cannot slip past a cap; each co-op's caps are its own, so two co-ops that name their gardens
-/// alike never meet.
-pub fn garden_cap_key(party: &PartyId, garden: &str, season: &str) -> String {
-    format!("garden:{party}:{}", garden_season(garden, season))
+/// reads them, so a respelling cannot slip past a cap: under rules version 2 as
+/// [`crate::names::fold`] folds them (look-alike letters, width, accents, punctuation); before,
+/// without case or extra spaces. Each co-op's caps are its own, so two co-ops that name their
+/// gardens alike never meet.
+pub fn garden_cap_key(party: &PartyId, garden: &str, season: &str, rules: Rules) -> String {
+    format!("garden:{party}:{}", garden_season(garden, season, rules))
 }
 
 /// A garden and season as a cap's key compares them.
-pub(crate) fn garden_season(garden: &str, season: &str) -> String {
-    format!("{}:{}", fold_name(garden), fold_name(season))
+pub(crate) fn garden_season(garden: &str, season: &str, rules: Rules) -> String {
+    format!("{}:{}", fold_name(garden, rules), fold_name(season, rules))
 }
 
 /// A name folded for comparison, with `%` and `:` escaped so the key's parts stay apart.
-fn fold_name(name: &str) -> String {
-    let words: Vec<&str> = name.split_whitespace().collect();
-    words.join(" ").to_lowercase().replace('%', "%25").replace(':', "%3A")
+fn fold_name(name: &str, rules: Rules) -> String {
+    let folded = if rules.v2() {
+        crate::names::fold(name)
+    } else {
+        let words: Vec<&str> = name.split_whitespace().collect();
+        words.join(" ").to_lowercase()
+    };
+    folded.replace('%', "%25").replace(':', "%3A")
 }
 
 /// The identity key a GS1 key claims.

@@ -17,6 +17,7 @@ use crate::party::{PartyId, Role};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Act {
+    OpenLedger(OpenLedger),
     RegisterParty(RegisterParty),
     AuthoriseDevice(AuthoriseDevice),
     RevokeDevice(RevokeDevice),
@@ -30,6 +31,14 @@ pub enum Act {
     Pledge(Pledge),
     Release(Release),
     Retire(Retire),
+}
+
+/// The operator opens a new ledger under a version of the rules: entry 0 of every ledger
+/// opened since rules version 2, and nowhere else.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OpenLedger {
+    pub rules: crate::rules::Rules,
 }
 
 /// The operator enrols an organisation.
@@ -254,6 +263,7 @@ impl Act {
     /// The act's name as it appears in JSON.
     pub fn name(&self) -> &'static str {
         match self {
+            Act::OpenLedger(_) => "open_ledger",
             Act::RegisterParty(_) => "register_party",
             Act::AuthoriseDevice(_) => "authorise_device",
             Act::RevokeDevice(_) => "revoke_device",
@@ -282,7 +292,9 @@ impl Act {
     /// Every asset this act consumes or changes, at the head its signer saw.
     pub fn touches(&self) -> Vec<AssetRef> {
         match self {
-            Act::RegisterParty(_) | Act::AuthoriseDevice(_) | Act::RevokeDevice(_) => vec![],
+            Act::OpenLedger(_) | Act::RegisterParty(_) | Act::AuthoriseDevice(_) | Act::RevokeDevice(_) => {
+                vec![]
+            }
             Act::Commission(_) => self.allowances().to_vec(),
             Act::Observe(a) => a.assets.clone(),
             Act::Transfer(a) => a.assets.clone(),

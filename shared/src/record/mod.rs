@@ -8,8 +8,8 @@ mod signed;
 use serde::{Deserialize, Serialize};
 
 pub use act::{
-    Act, Attachment, AuthoriseDevice, Commission, Custody, Event, Merge, NewAsset, Observe, Part, Pledge,
-    RegisterParty, Release, Retire, RevokeDevice, Split, Transfer, Transform, UnitTokens,
+    Act, Attachment, AuthoriseDevice, Commission, Custody, Event, Merge, NewAsset, Observe, OpenLedger, Part,
+    Pledge, RegisterParty, Release, Retire, RevokeDevice, Split, Transfer, Transform, UnitTokens,
 };
 pub use parse::ParseError;
 pub(crate) use parse::parse_strict;

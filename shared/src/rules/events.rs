@@ -1,8 +1,8 @@
 //! Observations: events recorded about assets, each by the party entitled to state it.
 
-use super::{Effects, LedgerView, RuleViolation, at_least, load_current, require_text};
-use crate::Hash;
-use crate::asset::{Asset, Product, Status};
+use super::transform::MAX_LIVE_WEIGHT_G;
+use super::{Effects, LedgerView, RuleViolation, Step, at_least, load_current, require_text};
+use crate::asset::{Asset, Product, Status, Unit};
 use crate::party::{Party, Role};
 use crate::record::{Event, Observe, Record};
 
@@ -10,7 +10,7 @@ pub(super) fn observe(
     view: &impl LedgerView,
     body: &Record,
     act: &Observe,
-    id: Hash,
+    step: Step,
 ) -> Result<Effects, RuleViolation> {
     at_least(act.assets.len(), 1, "observe", "asset")?;
     let party = view.party(&body.party).ok_or(RuleViolation::UnknownParty(body.party))?;
@@ -28,7 +28,22 @@ pub(super) fn observe(
         }
     }
     for a in &mut assets {
-        a.head = id;
+        a.head = step.id;
+        // Rules version 2: a weighing states the mass of goods counted in head or pieces, which
+        // is what a transformation may make of them.
+        if let Event::Weighing { mass_g } = act.event
+            && step.rules.v2()
+            && a.quantity.unit() != Unit::Gram
+        {
+            if matches!(a.product, Product::LiveCattle(_)) && mass_g > MAX_LIVE_WEIGHT_G {
+                return Err(RuleViolation::TransformCreates {
+                    what: "weight (grams): no animal weighs that much",
+                    input: MAX_LIVE_WEIGHT_G,
+                    output: mass_g,
+                });
+            }
+            a.weighed_g = Some(mass_g);
+        }
     }
     Ok(Effects { assets, ..Effects::default() })
 }

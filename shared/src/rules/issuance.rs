@@ -6,8 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::transform::grams;
-use super::{LedgerView, RuleViolation, load_current, require_active};
-use crate::Hash;
+use super::{LedgerView, RuleViolation, Rules, Step, load_current, require_active};
 use crate::asset::{Asset, AssetRef, Product, garden_cap_key, garden_season};
 use crate::canonical::MAX_SAFE_INTEGER;
 use crate::party::PartyId;
@@ -26,12 +25,12 @@ pub struct NewTea {
 /// The tea that `outputs` add per garden and season over `inputs` (a transformation's consumed
 /// assets; none for a commission). Cakes packed in a lot of the same record count through the
 /// lot. Sums saturate: a saturated amount exceeds every cap.
-pub fn new_tea(outputs: &[NewAsset], inputs: &[Asset]) -> Vec<NewTea> {
+pub fn new_tea(outputs: &[NewAsset], inputs: &[Asset], rules: Rules) -> Vec<NewTea> {
     let mut by_origin: BTreeMap<String, (NewTea, u64)> = BTreeMap::new();
     let outs = outputs.iter().filter(|o| o.part_of.is_none()).map(|o| (&o.product, o.quantity));
     for (product, quantity) in outs {
         let (Some(origin), Some(g)) = (product.tea_origin(), grams(product, quantity)) else { continue };
-        let key = garden_season(&origin.garden, &origin.harvest_season);
+        let key = garden_season(&origin.garden, &origin.harvest_season, rules);
         let (tea, _) = by_origin.entry(key).or_insert_with(|| {
             let (garden, season) = (origin.garden.clone(), origin.harvest_season.clone());
             (NewTea { garden, season, grams: 0 }, 0)
@@ -43,7 +42,7 @@ pub fn new_tea(outputs: &[NewAsset], inputs: &[Asset]) -> Vec<NewTea> {
         else {
             continue;
         };
-        let key = garden_season(&origin.garden, &origin.harvest_season);
+        let key = garden_season(&origin.garden, &origin.harvest_season, rules);
         if let Some((_, held)) = by_origin.get_mut(&key) {
             *held = held.saturating_add(g);
         }
@@ -65,12 +64,12 @@ pub(super) fn charge(
     party: PartyId,
     allowances: &[AssetRef],
     teas: &[NewTea],
-    id: Hash,
+    step: Step,
 ) -> Result<Vec<Asset>, RuleViolation> {
     let mut caps = load_current(view, allowances)?;
     let mut drawn = vec![false; caps.len()];
     for tea in teas {
-        let Some(holder) = view.holder_of(&garden_cap_key(&party, &tea.garden, &tea.season)) else {
+        let Some(holder) = view.holder_of(&garden_cap_key(&party, &tea.garden, &tea.season, step.rules)) else {
             continue;
         };
         let (garden, season) = (tea.garden.clone(), tea.season.clone());
@@ -87,7 +86,7 @@ pub(super) fn charge(
         g.issued_g = issued.checked_add(tea.grams).filter(|t| *t <= limit).ok_or(
             RuleViolation::IssuanceCapExceeded { garden, season, cap: limit, issued, requested: tea.grams },
         )?;
-        cap.head = id;
+        cap.head = step.id;
         drawn[i] = true;
     }
     if let Some(i) = drawn.iter().position(|d| !d) {

@@ -1,8 +1,7 @@
 //! Splitting a lot into parts and merging compatible lots: quantity is conserved exactly.
 
 use super::outputs::create_outputs;
-use super::{Effects, LedgerView, MAX_OUTPUTS, RuleViolation, at_least, at_most, consume, owned_and_active};
-use crate::Hash;
+use super::{Effects, LedgerView, MAX_OUTPUTS, RuleViolation, Step, at_least, at_most, consume, owned_and_active};
 use crate::asset::{AssetId, Quantity, QuantityError, Status};
 use crate::canonical::MAX_SAFE_INTEGER;
 use crate::record::{Merge, NewAsset, Record, Split};
@@ -11,7 +10,7 @@ pub(super) fn split(
     view: &impl LedgerView,
     body: &Record,
     act: &Split,
-    id: Hash,
+    step: Step,
 ) -> Result<Effects, RuleViolation> {
     let mut parent = owned_and_active(view, body, &[act.asset], "split")?.remove(0);
     if parent.product.is_single_unit() {
@@ -36,18 +35,18 @@ pub(super) fn split(
     if total != expected {
         return Err(RuleViolation::QuantityNotConserved { asset: parent.id, expected, found: total });
     }
-    let mut assets = create_outputs(view, &outputs, &[parent.id], parent.owner, parent.custodian, id)?;
+    let mut effects = create_outputs(view, &outputs, &[parent.id], parent.owner, parent.custodian, step)?;
     parent.status = Status::Consumed;
-    parent.head = id;
-    assets.push(parent);
-    Ok(Effects { assets, ..Effects::default() })
+    parent.head = step.id;
+    effects.assets.push(parent);
+    Ok(effects)
 }
 
 pub(super) fn merge(
     view: &impl LedgerView,
     body: &Record,
     act: &Merge,
-    id: Hash,
+    step: Step,
 ) -> Result<Effects, RuleViolation> {
     at_least(act.assets.len(), 2, "merge", "lots")?;
     let mut inputs = owned_and_active(view, body, &act.assets, "merge")?;
@@ -83,8 +82,8 @@ pub(super) fn merge(
     };
     let parents: Vec<AssetId> = inputs.iter().map(|a| a.id).collect();
     let (owner, custodian) = (first.owner, first.custodian);
-    let mut assets = create_outputs(view, &[output], &parents, owner, custodian, id)?;
-    consume(&mut inputs, id);
-    assets.extend(inputs);
-    Ok(Effects { assets, ..Effects::default() })
+    let mut effects = create_outputs(view, &[output], &parents, owner, custodian, step)?;
+    consume(&mut inputs, step.id);
+    effects.assets.extend(inputs);
+    Ok(effects)
 }

@@ -39,10 +39,10 @@ impl MemoryLedger {
         for d in effects.devices {
             self.devices.insert(d.key, d);
         }
+        for (key, asset) in effects.identities {
+            self.identities.entry(key).or_insert(asset);
+        }
         for a in effects.assets {
-            for key in a.identity_keys() {
-                self.identities.entry(key).or_insert(a.id);
-            }
             self.assets.insert(a.id, a);
         }
     }

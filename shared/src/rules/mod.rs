@@ -10,7 +10,9 @@ mod needs;
 mod outputs;
 mod ownership;
 mod parties;
+mod roles;
 mod transform;
+mod version;
 mod violation;
 
 use crate::asset::{Asset, AssetId, AssetRef, Status};
@@ -22,9 +24,13 @@ use crate::record::{Act, Record, Signed};
 pub use issuance::{NewTea, new_tea};
 pub use memory::MemoryLedger;
 pub use needs::{Needs, needs};
+pub use roles::may_commission;
+pub use version::{Rules, UnknownRules};
 pub use violation::{RuleViolation, ViolationClass};
 
-/// How far ahead of the ledger's clock a station's clock may run.
+/// How far ahead of the ledger's clock a station's clock may run, and (rules version 2 on) how
+/// far a record may be dated before the latest record of an asset it names: two stations'
+/// clocks never agree exactly.
 pub const MAX_CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
 
 /// The state the rules read. Implementations load it from memory or from a database snapshot
@@ -37,21 +43,48 @@ pub trait LedgerView {
     fn holder_of(&self, identity_key: &str) -> Option<AssetId>;
 }
 
-/// What the rules need besides state: which log this is, who operates it, and the time.
+/// What the rules need besides state: which log this is, who operates it, which rules it
+/// runs, and the time.
 #[derive(Clone, Copy, Debug)]
 pub struct Context<'a> {
     pub origin: &'a str,
     pub operator: PartyId,
+    pub rules: Rules,
     pub now: Timestamp,
 }
 
 /// What an accepted record changes: the new full state of every party, device and asset it
-/// creates or touches. Applying effects needs no further checks.
+/// creates or touches, and the identity keys its new assets claim. Applying effects needs no
+/// further checks.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Effects {
     pub parties: Vec<Party>,
     pub devices: Vec<Device>,
     pub assets: Vec<Asset>,
+    pub identities: Vec<(String, AssetId)>,
+}
+
+/// The rules a ledger runs, told by its first record: an `open_ledger` names them; a ledger
+/// whose first record opens nothing was started under [`Rules::V1`].
+pub fn rules_of(first: &Record) -> Rules {
+    match &first.act {
+        Act::OpenLedger(open) => open.rules,
+        _ => Rules::V1,
+    }
+}
+
+/// Judges the first entry of a new ledger: the operator's `open_ledger`, naming the rules the
+/// ledger will run for good. Returns them.
+pub fn open_ledger(record: &Signed<Record>, ctx: &Context<'_>) -> Result<Rules, RuleViolation> {
+    let body = record.body();
+    if body.origin != ctx.origin {
+        return Err(RuleViolation::WrongLog { expected: ctx.origin.into(), found: body.origin.clone() });
+    }
+    let Act::OpenLedger(open) = &body.act else { return Err(RuleViolation::OpenLedgerMisplaced) };
+    if body.party != ctx.operator || body.signer != ctx.operator.0 {
+        return Err(RuleViolation::NotOperator);
+    }
+    Ok(open.rules)
 }
 
 /// Limits on list sizes, so a single record's cost stays bounded (invariant 9).
@@ -72,25 +105,60 @@ pub fn apply(
         return Err(RuleViolation::FromTheFuture { at: body.at, now: ctx.now });
     }
     let id = record.id();
+    let act = Step { id, rules: ctx.rules };
     let signer = match &body.act {
-        Act::RegisterParty(act) => return parties::register(view, body, act, ctx, id),
+        Act::OpenLedger(_) => return Err(RuleViolation::OpenLedgerMisplaced),
+        Act::RegisterParty(a) => return parties::register(view, body, a, ctx, id),
         _ => authorise_signer(view, body)?,
     };
-    match &body.act {
-        Act::RegisterParty(act) => parties::register(view, body, act, ctx, id),
-        Act::AuthoriseDevice(act) => parties::authorise_device(view, body, signer, act, id),
-        Act::RevokeDevice(act) => parties::revoke_device(view, body, signer, act, id),
-        Act::Commission(act) => outputs::commission(view, body, act, id),
-        Act::Observe(act) => events::observe(view, body, act, id),
-        Act::Transfer(act) => ownership::transfer(view, body, act, id),
-        Act::Custody(act) => ownership::custody(view, body, act, id),
-        Act::Split(act) => lots::split(view, body, act, id),
-        Act::Merge(act) => lots::merge(view, body, act, id),
-        Act::Transform(act) => transform::transform(view, body, act, id),
-        Act::Pledge(act) => ownership::pledge(view, body, act, id),
-        Act::Release(act) => ownership::release(view, body, act, id),
-        Act::Retire(act) => ownership::retire(view, body, act, id),
+    if ctx.rules.v2() {
+        not_back_dated(view, body)?;
     }
+    let mut effects = match &body.act {
+        Act::OpenLedger(_) => return Err(RuleViolation::OpenLedgerMisplaced),
+        Act::RegisterParty(a) => parties::register(view, body, a, ctx, id),
+        Act::AuthoriseDevice(a) => parties::authorise_device(view, body, signer, a, id),
+        Act::RevokeDevice(a) => parties::revoke_device(view, body, signer, a, id),
+        Act::Commission(a) => outputs::commission(view, body, a, act),
+        Act::Observe(a) => events::observe(view, body, a, act),
+        Act::Transfer(a) => ownership::transfer(view, body, a, id),
+        Act::Custody(a) => ownership::custody(view, body, a, act),
+        Act::Split(a) => lots::split(view, body, a, act),
+        Act::Merge(a) => lots::merge(view, body, a, act),
+        Act::Transform(a) => transform::transform(view, body, a, act),
+        Act::Pledge(a) => ownership::pledge(view, body, a, id),
+        Act::Release(a) => ownership::release(view, body, a, id),
+        Act::Retire(a) => ownership::retire(view, body, a, id),
+    }?;
+    if ctx.rules.v2() {
+        for a in effects.assets.iter_mut().filter(|a| a.head == id) {
+            a.head_at = Some(body.at);
+        }
+    }
+    Ok(effects)
+}
+
+/// What every rule that creates or changes assets is told about the record being judged.
+#[derive(Clone, Copy, Debug)]
+struct Step {
+    /// The record's id: the new head of everything it touches.
+    id: crate::Hash,
+    rules: Rules,
+}
+
+/// Rules version 2: a record is not dated before the latest record of any asset it names (by
+/// more than the clock-skew tolerance), so a history never runs backwards in time.
+fn not_back_dated(view: &impl LedgerView, body: &Record) -> Result<(), RuleViolation> {
+    for r in body.act.touches() {
+        let Some(asset) = view.asset(&r.id) else { continue };
+        if let Some(head_at) = asset.head_at
+            && asset.head == r.head
+            && body.at.millis().saturating_add(MAX_CLOCK_SKEW_MS) < head_at.millis()
+        {
+            return Err(RuleViolation::BackDated { asset: r.id, at: body.at, head_at });
+        }
+    }
+    Ok(())
 }
 
 /// Who signed: the party itself, or one of its devices.
@@ -205,6 +273,12 @@ fn require_active(asset: &Asset) -> Result<(), RuleViolation> {
         Status::Contained { holder } => Err(RuleViolation::Contained { asset: asset.id, holder: *holder }),
         other => Err(RuleViolation::NotActive { asset: asset.id, status: other.to_string() }),
     }
+}
+
+/// A name that carries rights: not empty, and one a reader cannot be fooled by.
+fn require_name(value: &str, field: &'static str) -> Result<(), RuleViolation> {
+    require_text(value, field)?;
+    crate::names::check(value).map_err(|error| RuleViolation::BadName { field, error })
 }
 
 fn require_text(value: &str, field: &'static str) -> Result<(), RuleViolation> {

@@ -1,6 +1,7 @@
 //! Exactly the state a record's rules read, so a store can load it up front (in the
 //! transaction that will write the effects) and hand the rules a small in-memory snapshot.
 
+use super::Rules;
 use super::outputs::expand;
 use crate::asset::{AssetId, Product, garden_cap_key, gs1_identity_key, identity_keys};
 use crate::crypto::PublicKey;
@@ -43,6 +44,7 @@ pub fn needs(signed: &Signed<Record>) -> Needs {
     n.creates = super::outputs::output_ids(&signed.id(), created.min(super::MAX_OUTPUTS));
     n.assets.extend(n.creates.iter().copied());
     let outputs: Vec<Output<'_>> = match &record.act {
+        Act::OpenLedger(_) => vec![],
         Act::RegisterParty(a) => {
             n.parties.push(a.id);
             n.devices.push(a.id.0);
@@ -82,12 +84,16 @@ pub fn needs(signed: &Signed<Record>) -> Needs {
         }
         Act::Observe(_) | Act::Release(_) | Act::Retire(_) => vec![],
     };
-    for (product, gs1) in outputs {
-        n.identity_keys.extend(identity_keys(product, gs1, &record.party));
+    // Keys as every version of the rules spells them, so that one list serves any ledger.
+    for rules in [Rules::V1, Rules::V2] {
+        for (product, gs1) in &outputs {
+            n.identity_keys.extend(identity_keys(product, *gs1, &record.party, rules));
+        }
+        // The caps new tea may draw on: found by key, whether or not the record names them.
+        let origins = listed.iter().filter_map(|a| a.product.tea_origin());
+        n.identity_keys
+            .extend(origins.map(|o| garden_cap_key(&record.party, &o.garden, &o.harvest_season, rules)));
     }
-    // The caps new tea may draw on: found by key, whether or not the record names them.
-    let origins = listed.iter().filter_map(|a| a.product.tea_origin());
-    n.identity_keys.extend(origins.map(|o| garden_cap_key(&record.party, &o.garden, &o.harvest_season)));
     n.identity_keys.sort_unstable();
     n.identity_keys.dedup();
     n

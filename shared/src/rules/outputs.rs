@@ -5,7 +5,9 @@ use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 use super::issuance::{charge, check_new_cap, new_tea};
-use super::{Effects, LedgerView, MAX_OUTPUTS, RuleViolation, at_least, at_most, require_text};
+use super::{
+    Effects, LedgerView, MAX_OUTPUTS, RuleViolation, Step, at_least, at_most, require_name, require_text, roles,
+};
 use crate::Hash;
 use crate::asset::{Asset, AssetId, Product, Quantity, Status, TeaCake, Unit, identity_keys};
 use crate::gs1::DigitalLink;
@@ -16,16 +18,22 @@ pub(super) fn commission(
     view: &impl LedgerView,
     body: &Record,
     act: &Commission,
-    id: Hash,
+    step: Step,
 ) -> Result<Effects, RuleViolation> {
     // A cap registered with tea of its own garden would not count that tea: caps come alone.
     if act.assets.iter().any(|a| a.product.stays_put()) && !act.assets.iter().all(|a| a.product.stays_put()) {
         return Err(RuleViolation::BadGardenCap("a record registering caps registers nothing else"));
     }
-    let mut assets = create_outputs(view, &act.assets, &[], body.party, body.party, id)?;
-    let teas = new_tea(&act.assets, &[]);
-    assets.extend(charge(view, body.party, &act.allowances, &teas, id)?);
-    Ok(Effects { assets, ..Effects::default() })
+    if step.rules.v2() {
+        let party = view.party(&body.party).ok_or(RuleViolation::UnknownParty(body.party))?;
+        for a in &act.assets {
+            roles::commission(&party, &a.product)?;
+        }
+    }
+    let mut effects = create_outputs(view, &act.assets, &[], body.party, body.party, step)?;
+    let teas = new_tea(&act.assets, &[], step.rules);
+    effects.assets.extend(charge(view, body.party, &act.allowances, &teas, step)?);
+    Ok(effects)
 }
 
 /// The ids output `n` of record `id` gets.
@@ -33,15 +41,17 @@ pub(super) fn output_ids(id: &Hash, count: usize) -> Vec<AssetId> {
     (0..count).map(|n| AssetId::derive(id, u32::try_from(n).unwrap_or(u32::MAX))).collect()
 }
 
-/// Builds the new tokens of a record, output `n` getting id `derive(record, n)`.
+/// Builds the new tokens of a record, output `n` getting id `derive(record, n)`, and the
+/// identity keys they claim.
 pub(super) fn create_outputs(
     view: &impl LedgerView,
     outputs: &[NewAsset],
     parents: &[AssetId],
     owner: PartyId,
     custodian: PartyId,
-    id: Hash,
-) -> Result<Vec<Asset>, RuleViolation> {
+    step: Step,
+) -> Result<Effects, RuleViolation> {
+    let id = step.id;
     at_least(outputs.len(), 1, "record creating assets", "asset")?;
     let expanded = expand(outputs)?;
     let outputs: &[NewAsset] = &expanded;
@@ -52,13 +62,17 @@ pub(super) fn create_outputs(
         return Err(RuleViolation::OutputExists(*existing));
     }
     let mut claimed = BTreeSet::new();
-    let mut assets = Vec::with_capacity(outputs.len());
+    let mut effects = Effects { assets: Vec::with_capacity(outputs.len()), ..Effects::default() };
     for (n, out) in outputs.iter().enumerate() {
         check_new_asset(out)?;
-        for key in identity_keys(&out.product, out.gs1.as_ref(), &owner) {
+        if step.rules.v2() {
+            check_names(&out.product)?;
+        }
+        for key in identity_keys(&out.product, out.gs1.as_ref(), &owner, step.rules) {
             if view.holder_of(&key).is_some() || !claimed.insert(key.clone()) {
                 return Err(RuleViolation::IdentityTaken { key });
             }
+            effects.identities.push((key, ids[n]));
         }
         let (parents, status) = match out.part_of {
             Some(holder) => {
@@ -67,7 +81,7 @@ pub(super) fn create_outputs(
             }
             None => (parents.to_vec(), Status::Active),
         };
-        assets.push(Asset {
+        effects.assets.push(Asset {
             id: ids[n],
             product: out.product.clone(),
             quantity: out.quantity,
@@ -78,10 +92,29 @@ pub(super) fn create_outputs(
             parents,
             created_by: id,
             head: id,
+            head_at: None,
+            weighed_g: None,
         });
     }
     check_holders_add_up(outputs, &ids)?;
-    Ok(assets)
+    Ok(effects)
+}
+
+/// Rules version 2: the names an origin or a cap depends on are names a reader cannot be
+/// fooled by (see [`crate::names`]).
+fn check_names(product: &Product) -> Result<(), RuleViolation> {
+    if let Some(origin) = product.tea_origin() {
+        require_name(&origin.garden, "garden")?;
+        require_name(&origin.harvest_season, "harvestSeason")?;
+        if let Some(mountain) = &origin.mountain {
+            require_name(mountain, "mountain")?;
+        }
+    }
+    if let Product::TeaGarden(g) = product {
+        require_name(&g.garden, "garden")?;
+        require_name(&g.season, "season")?;
+    }
+    Ok(())
 }
 
 /// The outputs with every lot's generated cake tokens appended after the listed outputs, in

@@ -1,7 +1,7 @@
 //! Who owns and who holds: transfer, custody, pledge, release and retirement.
 
 use super::{
-    Effects, LedgerView, RuleViolation, at_least, load_current, not_permitted, owned_and_active,
+    Effects, LedgerView, RuleViolation, Step, at_least, load_current, not_permitted, owned_and_active,
     require_active, require_movable, require_text,
 };
 use crate::Hash;
@@ -37,8 +37,9 @@ pub(super) fn custody(
     view: &impl LedgerView,
     body: &Record,
     act: &Custody,
-    id: Hash,
+    step: Step,
 ) -> Result<Effects, RuleViolation> {
+    let id = step.id;
     at_least(act.assets.len(), 1, "custody change", "asset")?;
     view.party(&act.to).ok_or(RuleViolation::UnknownParty(act.to))?;
     let mut assets = load_current(view, &act.assets)?;
@@ -50,6 +51,10 @@ pub(super) fn custody(
                 a,
                 "it is neither its owner nor its custodian",
             ));
+        }
+        // Rules version 2: the owner decides where goods go; the holder only gives them back.
+        if step.rules.v2() && a.owner != body.party && act.to != a.owner {
+            return Err(RuleViolation::CustodyNotOwner { party: body.party });
         }
         require_movable(body.party, "hand over", a)?;
         require_active(a)?;

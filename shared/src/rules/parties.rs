@@ -21,7 +21,11 @@ pub(super) fn register(
     if view.device(&act.id.0).is_some() {
         return Err(RuleViolation::DeviceExists(act.id.0));
     }
-    require_text(&act.name, "name")?;
+    if ctx.rules.v2() {
+        super::require_name(&act.name, "name")?;
+    } else {
+        require_text(&act.name, "name")?;
+    }
     if act.roles.is_empty() {
         return Err(RuleViolation::Empty("roles"));
     }

@@ -4,10 +4,9 @@
 
 use super::issuance::{charge, new_tea};
 use super::outputs::create_outputs;
-use super::{Effects, LedgerView, RuleViolation, at_least, consume, owned_and_active, require_text};
-use crate::Hash;
-use crate::asset::{AssetId, Product, Quantity, Unit};
-use crate::record::{Record, Transform};
+use super::{Effects, LedgerView, RuleViolation, Step, at_least, consume, owned_and_active, require_text, roles};
+use crate::asset::{Asset, AssetId, Product, Quantity, Unit};
+use crate::record::{NewAsset, Record, Transform};
 
 /// The most a live animal can yield, in grams: an upper bound that no carcass may exceed.
 pub const MAX_LIVE_WEIGHT_G: u64 = 1_500_000;
@@ -16,9 +15,13 @@ pub(super) fn transform(
     view: &impl LedgerView,
     body: &Record,
     act: &Transform,
-    id: Hash,
+    step: Step,
 ) -> Result<Effects, RuleViolation> {
     require_text(&act.process, "process")?;
+    if step.rules.v2() {
+        let party = view.party(&body.party).ok_or(RuleViolation::UnknownParty(body.party))?;
+        roles::transform(&party)?;
+    }
     at_least(act.inputs.len(), 1, "transformation", "input")?;
     at_least(act.outputs.len(), 1, "transformation", "output")?;
     let mut inputs = owned_and_active(view, body, &act.inputs, "transform")?;
@@ -34,16 +37,71 @@ pub(super) fn transform(
     // Cakes packed in a lot of the same record are counted once, through the lot.
     let outs: Vec<(&Product, Quantity)> =
         act.outputs.iter().filter(|o| o.part_of.is_none()).map(|o| (&o.product, o.quantity)).collect();
-    check_nothing_created(&ins, &outs)?;
+    if step.rules.v2() {
+        check_mass_conserved(&inputs, &act.outputs)?;
+    } else {
+        check_nothing_created(&ins, &outs)?;
+    }
     let custodian = inputs[0].custodian;
     let custodian = if inputs.iter().all(|a| a.custodian == custodian) { custodian } else { body.party };
     let parents: Vec<AssetId> = inputs.iter().map(|a| a.id).collect();
-    let mut assets = create_outputs(view, &act.outputs, &parents, body.party, custodian, id)?;
-    let teas = new_tea(&act.outputs, &inputs);
-    assets.extend(charge(view, body.party, &act.allowances, &teas, id)?);
-    consume(&mut inputs, id);
-    assets.extend(inputs);
-    Ok(Effects { assets, ..Effects::default() })
+    let mut effects = create_outputs(view, &act.outputs, &parents, body.party, custodian, step)?;
+    let teas = new_tea(&act.outputs, &inputs, step.rules);
+    effects.assets.extend(charge(view, body.party, &act.allowances, &teas, step)?);
+    consume(&mut inputs, step.id);
+    effects.assets.extend(inputs);
+    Ok(effects)
+}
+
+/// The grams an asset stands for under rules version 2, only from what signed records state:
+/// its quantity in grams, its cakes by their stated weight, or its last weighing for goods
+/// counted in head or pieces.
+pub(super) fn stated_grams(asset: &Asset) -> Option<u64> {
+    match (&asset.product, asset.quantity.unit()) {
+        (_, Unit::Gram) => Some(asset.quantity.amount()),
+        (Product::TeaCake(_) | Product::TeaLot(_), _) => grams(&asset.product, asset.quantity),
+        (Product::LiveCattle(_), _) => asset.weighed_g.map(|g| g.min(MAX_LIVE_WEIGHT_G)),
+        _ => asset.weighed_g,
+    }
+}
+
+/// Rules version 2: the outputs weigh no more than the inputs, every weight coming from the
+/// signed records; cakes repacked keep their count too. What has no stated mass is refused.
+fn check_mass_conserved(inputs: &[Asset], outputs: &[NewAsset]) -> Result<(), RuleViolation> {
+    let mut input: u64 = 0;
+    for a in inputs {
+        let g = stated_grams(a).ok_or_else(|| RuleViolation::MassUnknown {
+            what: format!("input {} ({}, {})", a.id, a.product.kind(), a.quantity),
+        })?;
+        input = input.saturating_add(g);
+    }
+    let mut output: u64 = 0;
+    // Cakes packed in a lot of the same record weigh in through the lot.
+    for (n, o) in outputs.iter().enumerate().filter(|(_, o)| o.part_of.is_none()) {
+        let stated = match (&o.product, o.quantity.unit()) {
+            (_, Unit::Gram) | (Product::TeaCake(_) | Product::TeaLot(_), _) => grams(&o.product, o.quantity),
+            _ => None,
+        };
+        let g = stated.ok_or_else(|| RuleViolation::MassUnknown {
+            what: format!("output {n} ({}, {})", o.product.kind(), o.quantity),
+        })?;
+        output = output.saturating_add(g);
+    }
+    if output > input {
+        return Err(RuleViolation::TransformCreates { what: "weight (grams)", input, output });
+    }
+    let ins: Vec<(&Product, Quantity)> = inputs.iter().map(|a| (&a.product, a.quantity)).collect();
+    let outs: Vec<(&Product, Quantity)> =
+        outputs.iter().filter(|o| o.part_of.is_none()).map(|o| (&o.product, o.quantity)).collect();
+    let count = |items: &[(&Product, Quantity)]| {
+        items.iter().map(|(p, q)| pieces(p, *q)).try_fold(0u64, |t, v| v.map(|v| t.saturating_add(v)))
+    };
+    if let (Some(input), Some(output)) = (count(&ins), count(&outs))
+        && input != output
+    {
+        return Err(RuleViolation::TransformCreates { what: "cakes", input, output });
+    }
+    Ok(())
 }
 
 /// Cakes and lots of cakes, counted in pieces.

@@ -12,9 +12,7 @@ use crate::party::{PartyId, Role};
 pub enum RuleViolation {
     #[error("this record was signed for the log `{found}`, not for this log (`{expected}`)")]
     WrongLog { expected: String, found: String },
-    #[error(
-        "this record is dated {at:?} ms, ahead of the ledger's clock ({now:?} ms); check the station's clock"
-    )]
+    #[error("this record is dated {at}, ahead of the ledger's clock ({now}); check the station's clock")]
     FromTheFuture { at: Timestamp, now: Timestamp },
     #[error("party {0} is not registered")]
     UnknownParty(PartyId),
@@ -108,6 +106,32 @@ pub enum RuleViolation {
     BadAllowance { asset: AssetId, why: &'static str },
     #[error("this garden cap cannot be registered: {0}")]
     BadGardenCap(&'static str),
+    #[error("only the first entry of a log opens it (`open_ledger`), signed by its operator")]
+    OpenLedgerMisplaced,
+    #[error("party {party} may not {act} {what}: only a {} may", role_list(roles))]
+    RoleNotPermitted { party: PartyId, act: &'static str, what: &'static str, roles: &'static [Role] },
+    #[error(
+        "this record is dated {at}, before the latest record of asset {asset} ({head_at}): a record is never dated before what it changes"
+    )]
+    BackDated { asset: AssetId, at: Timestamp, head_at: Timestamp },
+    #[error(
+        "the mass of {what} is not known: goods counted in head or pieces are weighed (a weighing event) before a transformation, and its outputs are stated in grams or as cakes of a stated weight"
+    )]
+    MassUnknown { what: String },
+    #[error("`{field}` cannot be used: {error}")]
+    BadName { field: &'static str, error: crate::names::NameError },
+    #[error("only the owner may hand goods to another holder; the holder {party} may only hand them back to their owner")]
+    CustodyNotOwner { party: PartyId },
+}
+
+/// "cooperative or farm", "processor".
+fn role_list(roles: &[Role]) -> String {
+    let names: Vec<String> = roles.iter().map(Role::to_string).collect();
+    match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => "nobody".into(),
+    }
 }
 
 /// How a refusal should be answered: the HTTP layer maps these to 403, 409 and 422.
@@ -167,6 +191,12 @@ impl RuleViolation {
             RuleViolation::AllowanceMissing { .. } => "allowance_missing",
             RuleViolation::BadAllowance { .. } => "bad_allowance",
             RuleViolation::BadGardenCap(_) => "bad_garden_cap",
+            RuleViolation::OpenLedgerMisplaced => "open_ledger_misplaced",
+            RuleViolation::RoleNotPermitted { .. } => "role_not_permitted",
+            RuleViolation::BackDated { .. } => "back_dated",
+            RuleViolation::MassUnknown { .. } => "mass_unknown",
+            RuleViolation::BadName { .. } => "bad_name",
+            RuleViolation::CustodyNotOwner { .. } => "custody_not_owner",
         }
     }
 
@@ -179,7 +209,10 @@ impl RuleViolation {
             | RuleViolation::NotPermitted { .. }
             | RuleViolation::MissingRole { .. }
             | RuleViolation::NoProofOfPossession
-            | RuleViolation::EventNotYours { .. } => ViolationClass::Forbidden,
+            | RuleViolation::EventNotYours { .. }
+            | RuleViolation::OpenLedgerMisplaced
+            | RuleViolation::RoleNotPermitted { .. }
+            | RuleViolation::CustodyNotOwner { .. } => ViolationClass::Forbidden,
             RuleViolation::HeadConflict { .. } => ViolationClass::Conflict,
             RuleViolation::WrongLog { .. }
             | RuleViolation::FromTheFuture { .. }
@@ -213,7 +246,10 @@ impl RuleViolation {
             | RuleViolation::IssuanceCapExceeded { .. }
             | RuleViolation::AllowanceMissing { .. }
             | RuleViolation::BadAllowance { .. }
-            | RuleViolation::BadGardenCap(_) => ViolationClass::Unprocessable,
+            | RuleViolation::BadGardenCap(_)
+            | RuleViolation::BackDated { .. }
+            | RuleViolation::MassUnknown { .. }
+            | RuleViolation::BadName { .. } => ViolationClass::Unprocessable,
         }
     }
 }

@@ -5,7 +5,7 @@ use terroir_shared::asset::{Asset, AssetRef, Product, Status, Unit, garden_cap_k
 use terroir_shared::crypto::Keypair;
 use terroir_shared::party::Role;
 use terroir_shared::record::*;
-use terroir_shared::rules::{RuleViolation, new_tea};
+use terroir_shared::rules::{RuleViolation, Rules, new_tea};
 
 use crate::support::*;
 
@@ -44,7 +44,7 @@ fn leaf(garden: &str, grams: u64) -> NewAsset {
 fn tea_is_registered_within_its_gardens_cap_and_not_beyond() {
     let (mut w, coop, cap) = coop_with_cap(100, 50);
     assert_eq!(cap.quantity.amount(), 5_000);
-    assert_eq!(cap.identity_keys(), [garden_cap_key(&party(&coop), "Laobanzhang", "2026 spring")]);
+    assert_eq!(cap.identity_keys(), [garden_cap_key(&party(&coop), "Laobanzhang", "2026 spring", Rules::CURRENT)]);
     let id = w.submit(&coop, commission(vec![leaf("Laobanzhang", 3_000)], vec![cap.reference()]));
     let id = id.expect("within the cap");
     let after = w.asset(cap.id);
@@ -146,7 +146,7 @@ fn new_tea_is_what_outputs_add_over_inputs_of_the_same_origin() {
     let inputs = w.commission(&coop, vec![leaf("Laobanzhang", 1_000), leaf("Hekai", 400)]);
     let blend = vec![lot_of("Laobanzhang", 3), lot_of("HEKAI ", 1), lot_of("Bingdao", 1)];
     let teas: Vec<(String, u64)> =
-        new_tea(&blend, &inputs).into_iter().map(|t| (t.garden, t.grams)).collect();
+        new_tea(&blend, &inputs, Rules::CURRENT).into_iter().map(|t| (t.garden, t.grams)).collect();
     // 1,071 g of Laobanzhang from 1,000 g; Hekai spelled otherwise is Hekai; Bingdao is all new.
     assert_eq!(teas, [("Bingdao".into(), 357), ("Laobanzhang".into(), 71)]);
 }
@@ -154,9 +154,14 @@ fn new_tea_is_what_outputs_add_over_inputs_of_the_same_origin() {
 #[test]
 fn each_coop_has_its_own_caps_and_uncapped_gardens_are_not_counted() {
     let (mut w, coop, cap) = coop_with_cap(10, 10);
+    // A trader registers no tea at all (rules version 2): it buys tea from those who grow it.
+    let trader = key(3);
+    w.register(&trader, "Menghai Trading", &[Role::Trader]);
+    let claimed = commission(vec![leaf("Laobanzhang", 500)], vec![]);
+    assert_eq!(code(w.submit(&trader, claimed)), "role_not_permitted");
     let other = key(2);
-    w.register(&other, "Menghai Trading", &[Role::Trader]);
-    // Another party's Laobanzhang is not this co-op's: no cap of its own, nothing counted.
+    w.register(&other, "Menghai Tea Cooperative", &[Role::Cooperative]);
+    // Another co-op's Laobanzhang is not this co-op's: no cap of its own, nothing counted.
     let big = commission(vec![leaf("Laobanzhang", 1_000_000)], vec![]);
     assert_eq!(code(w.submit(&other, big)), "accepted");
     let borrowed = commission(vec![leaf("Laobanzhang", 10)], vec![cap.reference()]);
@@ -250,4 +255,33 @@ fn records_without_allowances_keep_their_bytes_and_there_is_one_spelling() {
     let json = serde_json::to_vec(&named).expect("json");
     let back = Envelope::<Record>::from_json(&json).expect("parses");
     assert_eq!(back.record.act.touches(), vec![cap.reference()], "a named cap is touched");
+}
+
+/// The spellings found to slip past a cap under rules version 1: each is now either refused as
+/// a name or read as the capped garden, whose cap it must then name and may not exceed.
+#[test]
+fn look_alike_garden_names_do_not_slip_past_a_cap() {
+    let mut w = World::new();
+    let coop = key(1);
+    w.register(&coop, "Bulang Tea Co-op", &[Role::Cooperative]);
+    let cap = w.commission(&coop, vec![garden_cap("Adv Cap Garden", 1, 1_000)]).remove(0);
+    let refused_names = [
+        "Adv Cap Gard\u{200B}en",
+        "Ａｄｖ Ｃａｐ Ｇａｒｄｅｎ",
+        "\u{0410}dv Cap Garden",
+        "Adv Cap Garden\u{FE0F}",
+    ];
+    for garden in refused_names {
+        let act = commission(vec![leaf(garden, 5_000)], vec![]);
+        assert_eq!(code(w.submit(&coop, act)), "bad_name", "{garden:?}");
+    }
+    let same_garden = ["Adv Cap Gar\u{0301}den", "Adv Cap Garden.", "adv  cap-garden", "Ádv Cap Gardén"];
+    for garden in same_garden {
+        let act = commission(vec![leaf(garden, 5_000)], vec![]);
+        assert_eq!(code(w.submit(&coop, act)), "allowance_missing", "{garden:?}");
+        let cap = w.asset(cap.id);
+        let act = commission(vec![leaf(garden, 5_000)], vec![cap.reference()]);
+        assert_eq!(code(w.submit(&coop, act)), "issuance_cap_exceeded", "{garden:?}");
+    }
+    assert_eq!(issued(&w, &cap), 0, "nothing was issued against the cap");
 }

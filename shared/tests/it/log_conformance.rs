@@ -1,5 +1,6 @@
-//! Conformance of the log module against shared/conformance/tlog: the transparency-dev Merkle
-//! proof cases and the C2SP signed-note Ed25519 vectors.
+//! Conformance of the log module against the transparency-dev Merkle proof cases and the C2SP
+//! signed-note Ed25519 vectors, kept in `shared/tests/data/tlog` (sources and licences in
+//! `shared/tests/data/README.md`).
 
 use std::path::{Path, PathBuf};
 
@@ -12,11 +13,10 @@ use terroir_shared::log::{
     verify_note,
 };
 
-/// The conformance folder beside the checkout: `/work/shared/conformance` seen from
-/// `/work/<checkout>/shared`.
+/// The vectors kept in the repository.
 fn conformance_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance");
-    assert!(dir.is_dir(), "conformance folder missing at {}", dir.display());
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    assert!(dir.is_dir(), "test vectors missing at {}", dir.display());
     dir
 }
 

@@ -90,7 +90,7 @@ impl Model {
         let mut w = World::new();
         let owners: Vec<Keypair> = (1..=3).map(key).collect();
         for (i, k) in owners.iter().enumerate() {
-            w.register(k, &format!("party {i}"), &[Role::Trader]);
+            w.register(k, &format!("party {i}"), &[Role::Cooperative, Role::Trader]);
         }
         let bank = key(9);
         w.register(&bank, "bank", &[Role::Financier]);

@@ -1,6 +1,8 @@
 //! The ledger rules, act by act: what is accepted, what is refused and why.
 
-use terroir_shared::asset::{AssetId, BeefCut, Carcass, Product, Quantity, Status, TeaCake, Unit};
+use terroir_shared::asset::{
+    Asset, AssetId, AssetRef, BeefCut, Carcass, Generic, Product, Quantity, Status, TeaCake, Unit,
+};
 use terroir_shared::calendar::{Date, Timestamp};
 use terroir_shared::gs1::DigitalLink;
 use terroir_shared::party::{PartyId, Role};
@@ -211,6 +213,9 @@ fn slaughter_turns_an_animal_into_a_carcass_and_cuts() {
     let vax = c.w.submit(&c.vet, vaccinate).expect("vet records a vaccination");
     let cow = c.w.asset(cow.id);
     assert_eq!(cow.head, vax);
+    // Its weight, which the slaughter draws on (rules version 2).
+    weigh(&mut c, &cow, 620_000);
+    let cow = c.w.asset(cow.id);
     let grams = |g| Quantity::new(g, Unit::Gram).expect("q");
     let slaughter = Act::Transform(Transform {
         process: "slaughter".into(),
@@ -415,6 +420,21 @@ fn transformations_never_create_goods() {
     });
     assert_eq!(code(c.w.submit(&c.coop, launder)), "transform_not_allowed");
     let cow = c.w.commission(&c.coop, vec![cattle("253282200000099")]).remove(0);
+    let unweighed = Act::Transform(Transform {
+        process: "slaughter".into(),
+        inputs: vec![cow.reference()],
+        allowances: vec![],
+        outputs: vec![NewAsset {
+            product: Product::Carcass(Carcass { grade: None }),
+            quantity: grams(300_000),
+            gs1: None,
+            part_of: None,
+            units: None,
+        }],
+    });
+    assert_eq!(code(c.w.submit(&c.coop, unweighed)), "mass_unknown");
+    weigh(&mut c, &cow, 600_000);
+    let cow = c.w.asset(cow.id);
     let huge = Act::Transform(Transform {
         process: "slaughter".into(),
         inputs: vec![cow.reference()],
@@ -428,6 +448,71 @@ fn transformations_never_create_goods() {
         }],
     });
     assert_eq!(code(c.w.submit(&c.coop, huge)), "transform_creates_quantity");
+}
+
+/// The owner weighs an asset.
+fn weigh(c: &mut Cast, asset: &Asset, mass_g: u64) {
+    let act = Act::Observe(Observe {
+        assets: vec![c.w.asset(asset.id).reference()],
+        event: Event::Weighing { mass_g },
+        attachments: vec![],
+    });
+    let owner = if asset.owner == party(&c.coop) { &c.coop } else { &c.trader };
+    c.w.submit(owner, act).expect("weighing");
+}
+
+/// The cases found accepted under rules version 1: goods counted in pieces made into more
+/// pieces or into grams, with no weight any record states.
+#[test]
+fn transformations_convert_counts_only_through_stated_weights() {
+    let mut c = cast();
+    let generic = |name: &str, amount, unit| {
+        new_asset(Product::Generic(Generic { name: name.into() }), amount, unit)
+    };
+    let transform = |inputs: Vec<AssetRef>, outputs: Vec<NewAsset>| {
+        Act::Transform(Transform { process: "repack".into(), inputs, outputs, allowances: vec![] })
+    };
+    let boxes = c.w.commission(&c.coop, vec![generic("box", 100, Unit::Piece)]).remove(0);
+    let more = transform(vec![boxes.reference()], vec![generic("box", 1_000_000, Unit::Piece)]);
+    assert_eq!(code(c.w.submit(&c.coop, more)), "mass_unknown");
+    let one = c.w.commission(&c.coop, vec![generic("crate", 1, Unit::Piece)]).remove(0);
+    let heavy = transform(vec![one.reference()], vec![generic("grain", 9_000_000_000_000_000, Unit::Gram)]);
+    assert_eq!(code(c.w.submit(&c.coop, heavy)), "mass_unknown");
+    let flour = c.w.commission(&c.coop, vec![generic("flour", 1_000, Unit::Gram)]).remove(0);
+    let both = transform(
+        vec![flour.reference()],
+        vec![generic("bun", 1_000, Unit::Piece), generic("flour", 1_000, Unit::Gram)],
+    );
+    assert_eq!(code(c.w.submit(&c.coop, both)), "mass_unknown");
+    let five = transform(vec![flour.reference()], vec![generic("dough", 5_000, Unit::Gram)]);
+    assert_eq!(code(c.w.submit(&c.coop, five)), "transform_creates_quantity");
+    // Weighed, the boxes may become what they weigh and no more.
+    weigh(&mut c, &boxes, 5_000);
+    let boxes = c.w.asset(boxes.id);
+    assert_eq!(boxes.weighed_g, Some(5_000));
+    let over = transform(vec![boxes.reference()], vec![generic("pulp", 5_001, Unit::Gram)]);
+    assert_eq!(code(c.w.submit(&c.coop, over)), "transform_creates_quantity");
+    let exact = transform(vec![boxes.reference()], vec![generic("pulp", 5_000, Unit::Gram)]);
+    c.w.submit(&c.coop, exact).expect("as much as was weighed");
+}
+
+/// Who may create goods (rules version 2): growers commission cattle and tea, processors beef,
+/// nobody else anything; only growers and processors transform.
+#[test]
+fn only_growers_and_processors_create_goods() {
+    let mut c = cast();
+    let herd = Act::Commission(Commission::new(vec![cattle("253282200000123")]));
+    assert_eq!(code(c.w.submit(&c.bank, herd.clone())), "role_not_permitted");
+    assert_eq!(code(c.w.submit(&c.trader, herd)), "role_not_permitted");
+    let tea = Act::Commission(Commission::new(vec![lot_of("Laobanzhang", 500)]));
+    assert_eq!(code(c.w.submit(&c.trader, tea.clone())), "role_not_permitted");
+    assert_eq!(code(c.w.submit(&c.warehouse, tea)), "role_not_permitted");
+    let lot = c.w.commission(&c.coop, vec![lot_of("Hekai", 10)]).remove(0);
+    c.w.submit(&c.coop, Act::Transfer(Transfer { assets: vec![lot.reference()], to: party(&c.trader) }))
+        .expect("sold");
+    let lot = c.w.asset(lot.id);
+    let repack = Act::Transform(Transform::new("repack", vec![lot.reference()], vec![lot_of("Hekai", 10)]));
+    assert_eq!(code(c.w.submit(&c.trader, repack)), "role_not_permitted");
 }
 
 #[test]
@@ -514,8 +599,11 @@ fn a_custodian_cannot_move_pledged_goods_and_lists_are_bounded() {
     c.w.submit(&c.coop, Act::Pledge(Pledge { asset: lot.reference(), financier: party(&c.bank) }))
         .expect("pledge");
     let lot = c.w.asset(lot.id);
-    let back = Act::Custody(Custody { assets: vec![lot.reference()], to: party(&c.trader) });
+    let back = Act::Custody(Custody { assets: vec![lot.reference()], to: party(&c.coop) });
     assert_eq!(code(c.w.submit(&c.warehouse, back)), "asset_pledged");
+    // A holder hands goods back to their owner, never on to someone else (rules version 2).
+    let elsewhere = Act::Custody(Custody { assets: vec![lot.reference()], to: party(&c.trader) });
+    assert_eq!(code(c.w.submit(&c.warehouse, elsewhere)), "custody_not_owner");
     c.w.submit(&c.bank, Act::Release(Release { asset: lot.reference() })).expect("release");
     let lot = c.w.asset(lot.id);
     let parts = (0..10_001).map(|_| Part { amount: 2, gs1: None }).collect();
@@ -533,7 +621,11 @@ fn a_lot_can_generate_one_token_per_cake() {
     let record = c.w.sign(&c.coop, party(&c.coop), Act::Commission(Commission::new(vec![lot.clone()])));
     // The exact-state snapshot of needs() judges it like the full ledger, generated keys included.
     let needs = rules::needs(&record);
-    assert_eq!(needs.identity_keys.len(), 122, "the lot's key, 120 cake keys and a garden cap's");
+    assert_eq!(
+        needs.identity_keys.len(),
+        123,
+        "the lot's key, 120 cake keys and a garden cap's as rules versions 1 and 2 spell it"
+    );
     let ctx = c.w.ctx();
     let id = c.w.ledger.submit(&record, &ctx).expect("accepted");
     let holder = AssetId::derive(&id, 0);

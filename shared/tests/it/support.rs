@@ -10,7 +10,7 @@ use terroir_shared::calendar::{Date, Timestamp};
 use terroir_shared::crypto::Keypair;
 use terroir_shared::party::{PartyId, Role};
 use terroir_shared::record::{Act, Commission, NewAsset, Record, RegisterParty, Signed, Unsigned};
-use terroir_shared::rules::{self, Context, LedgerView, MemoryLedger, RuleViolation};
+use terroir_shared::rules::{self, Context, LedgerView, MemoryLedger, RuleViolation, Rules};
 
 pub const ORIGIN: &str = "ledger.terroir.test/log";
 pub const NOW: u64 = 1_790_000_000_000;
@@ -35,7 +35,7 @@ impl World {
     }
 
     pub fn ctx(&self) -> Context<'static> {
-        Context { origin: ORIGIN, operator: party(&self.operator), now: Timestamp(NOW) }
+        Context { origin: ORIGIN, operator: party(&self.operator), rules: Rules::CURRENT, now: Timestamp(NOW) }
     }
 
     /// Signs `act` for `on_behalf` with `signer`, each record a millisecond after the last.
@@ -157,7 +157,7 @@ pub fn needs_snapshot(full: &MemoryLedger, record: &Signed<Record>) -> MemoryLed
     let parties = needs.parties.iter().filter_map(|p| full.party(p)).collect();
     let devices = needs.devices.iter().filter_map(|d| full.device(d)).collect();
     let assets = needs.assets.iter().filter_map(|a| full.asset(a)).collect();
-    snapshot.store(rules::Effects { parties, devices, assets });
+    snapshot.store(rules::Effects { parties, devices, assets, identities: Vec::new() });
     for key in &needs.identity_keys {
         if let Some(holder) = full.holder_of(key) {
             snapshot.insert_identity(key.clone(), holder);

@@ -202,11 +202,12 @@ pub fn identity(dir: &Path) -> anyhow::Result<(LogIdentity, Keypair)> {
 pub fn open_ledger(dir: &Path, reps: u32) -> anyhow::Result<Duration> {
     let mut best = Duration::MAX;
     for _ in 0..reps {
-        let (identity, _) = identity(dir)?;
+        let (identity, operator) = identity(dir)?;
         let t = Instant::now();
         let (ledger, writer) = Ledger::open(
             &dir.join("ledger.sqlite"),
             identity,
+            &operator,
             terroir_backend::server::system_clock(),
             Arc::new(Metrics::default()),
         )?;

@@ -317,9 +317,11 @@ fn about<'a>(label: &'a Label, e: &LabelEvent) -> Option<&'a Asset> {
 fn describe(e: &LabelEvent, names: &Names<'_>) -> String {
     let w = names.words;
     match &e.record().act {
-        Act::Commission(_) | Act::RegisterParty(_) | Act::AuthoriseDevice(_) | Act::RevokeDevice(_) => {
-            w.registered.into()
-        }
+        Act::OpenLedger(_)
+        | Act::Commission(_)
+        | Act::RegisterParty(_)
+        | Act::AuthoriseDevice(_)
+        | Act::RevokeDevice(_) => w.registered.into(),
         Act::Observe(o) => match &o.event {
             Event::Vaccination { vaccine, withdrawal_until } => {
                 fill(w.vaccination, &[("vaccine", vaccine), ("until", &withdrawal_until.to_string())])

@@ -104,8 +104,10 @@ pub(super) fn beef(story: &mut Story<'_>, k: &DemoKeys, herd: &[AssetId]) -> Res
     story.day(26);
     let mut carcasses = Vec::new();
     for (i, animal) in herd.iter().take(DEMO_SLAUGHTERED).enumerate() {
-        // About 55 % of live weight, to the nearest 100 g.
+        // About 55 % of live weight and a hide of about 7 %, to the nearest 100 g: what comes
+        // out is weighed, and weighs less than the animal did.
         let carcass_g = live_weight_g(i) * 55 / 100 / 100 * 100;
+        let hide_g = live_weight_g(i) * 7 / 100 / 100 * 100;
         let act = Act::Transform(Transform {
             process: "slaughter".into(),
             inputs: vec![story.at(*animal)?],
@@ -122,7 +124,7 @@ pub(super) fn beef(story: &mut Story<'_>, k: &DemoKeys, herd: &[AssetId]) -> Res
                 },
                 NewAsset {
                     product: Product::Generic(Generic { name: "hide".into() }),
-                    quantity: qty(1, Unit::Piece)?,
+                    quantity: qty(hide_g, Unit::Gram)?,
                     gs1: None,
                     part_of: None,
                     units: None,

@@ -137,6 +137,7 @@ fn new_assets(outputs: &[NewAsset]) -> u64 {
 /// The position of an act in the life of goods, to list counts in a readable order.
 fn act_order(act: &Act) -> usize {
     match act {
+        Act::OpenLedger(_) => 0,
         Act::RegisterParty(_) => 0,
         Act::AuthoriseDevice(_) => 1,
         Act::RevokeDevice(_) => 2,

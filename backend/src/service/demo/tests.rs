@@ -9,7 +9,7 @@ use terroir_shared::crypto::Keypair;
 use terroir_shared::gs1::{DigitalLink, Gtin};
 use terroir_shared::party::PartyId;
 use terroir_shared::record::{Act, Event, Observe, Record, Signed};
-use terroir_shared::rules::{Context, MemoryLedger};
+use terroir_shared::rules::{Context, MemoryLedger, Rules};
 
 use super::cattle::{CUTS, CUTS_SOLD_TO_TRADER};
 use super::tea::TRADER_SPLIT;
@@ -31,7 +31,7 @@ fn records(seed: [u8; 32]) -> Vec<Signed<Record>> {
 /// Submits every record as the server would, with `now` at the last record's time.
 fn replay(records: &[Signed<Record>]) -> MemoryLedger {
     let now = demo_end(records).expect("records");
-    let ctx = Context { origin: ORIGIN, operator: PartyId(operator().public()), now };
+    let ctx = Context { origin: ORIGIN, operator: PartyId(operator().public()), rules: Rules::CURRENT, now };
     let mut ledger = MemoryLedger::new();
     for (i, r) in records.iter().enumerate() {
         if let Err(v) = ledger.submit(r, &ctx) {
@@ -67,7 +67,12 @@ fn every_record_is_accepted_in_order_and_in_time() {
     // Each record is accepted at its own time too, as a live station would submit it.
     let mut ledger = MemoryLedger::new();
     for r in &records {
-        let ctx = Context { origin: ORIGIN, operator: PartyId(operator().public()), now: r.body().at };
+        let ctx = Context {
+            origin: ORIGIN,
+            operator: PartyId(operator().public()),
+            rules: Rules::CURRENT,
+            now: r.body().at,
+        };
         ledger.submit(r, &ctx).expect("accepted at its own time");
     }
 }
@@ -200,7 +205,7 @@ fn the_ledger_for_a_fixed_seed_and_start_is_pinned() {
     );
     assert_eq!(
         ids.last().map(String::as_str),
-        Some("a9f2f2faaecc11221257be36fa77d406c5a3599ed102084c563286dce3134822")
+        Some("9ad895bf338f5b78a1a4dbeca8613c06844927abbc25dd34702e653faa71aa23")
     );
 }
 
