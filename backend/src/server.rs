@@ -54,8 +54,9 @@ impl Node {
         let identity =
             LogIdentity { origin: settings.origin.clone(), operator: PartyId(operator.public()), signer };
         let metrics = Arc::new(Metrics::default());
-        let (ledger, writer) = Ledger::open(&settings.database(), identity, &operator, system_clock(), metrics.clone())
-            .with_context(|| format!("opening {}", settings.database().display()))?;
+        let (ledger, writer) =
+            Ledger::open(&settings.database(), identity, &operator, system_clock(), metrics.clone())
+                .with_context(|| format!("opening {}", settings.database().display()))?;
         Ok(Self { ledger, operator, metrics, writer, owner })
     }
 

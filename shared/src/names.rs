@@ -42,7 +42,9 @@ pub fn check(name: &str) -> Result<(), NameError> {
         letters.push(c);
     }
     match letters.as_str().detect_restriction_level() {
-        RestrictionLevel::ASCIIOnly | RestrictionLevel::SingleScript | RestrictionLevel::HighlyRestrictive => Ok(()),
+        RestrictionLevel::ASCIIOnly
+        | RestrictionLevel::SingleScript
+        | RestrictionLevel::HighlyRestrictive => Ok(()),
         _ => Err(NameError::MixedScripts),
     }
 }
@@ -104,7 +106,9 @@ mod tests {
         assert_eq!(check("Ａｄｖ"), Err(NameError::Invisible(0xFF21)));
         assert_eq!(check("Аdv Cap Garden"), Err(NameError::MixedScripts), "Cyrillic А");
         assert_eq!(check("Gαrden"), Err(NameError::MixedScripts), "Greek alpha");
-        for ok in ["Laobanzhang", "Laobanzhang 老班章", "布朗山", "O'Neill & Sons (No. 2)", "Bùlǎng", "2026 spring"] {
+        for ok in
+            ["Laobanzhang", "Laobanzhang 老班章", "布朗山", "O'Neill & Sons (No. 2)", "Bùlǎng", "2026 spring"]
+        {
             assert_eq!(check(ok), Ok(()), "{ok}");
         }
     }

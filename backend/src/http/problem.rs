@@ -221,10 +221,18 @@ pub fn catalogue() -> Vec<ApiError> {
         RuleViolation::BadAllowance { asset, why: "it is not a garden's cap" },
         RuleViolation::BadGardenCap("its area and its yield must both be at least 1"),
         RuleViolation::OpenLedgerMisplaced,
-        RuleViolation::RoleNotPermitted { party, act: "commission", what: "live_cattle", roles: &[Role::Cooperative] },
+        RuleViolation::RoleNotPermitted {
+            party,
+            act: "commission",
+            what: "live_cattle",
+            roles: &[Role::Cooperative],
+        },
         RuleViolation::BackDated { asset, at: Timestamp(0), head_at: Timestamp(1_797_000_000_000) },
         RuleViolation::MassUnknown { what: "input 1 (generic, 100 piece)".into() },
-        RuleViolation::BadName { field: "garden", error: terroir_shared::names::NameError::Invisible(0x200B) },
+        RuleViolation::BadName {
+            field: "garden",
+            error: terroir_shared::names::NameError::Invisible(0x200B),
+        },
         RuleViolation::CustodyNotOwner { party },
     ];
     let mut all = vec![

@@ -378,7 +378,12 @@ impl Replay<'_> {
             }
             let now = u64::try_from(row.received_at)
                 .map_err(|_| AuditFailure::BadReceivedAt { index, value: row.received_at })?;
-            let ctx = Context { origin: self.origin, operator: self.operator, rules: self.rules, now: Timestamp(now) };
+            let ctx = Context {
+                origin: self.origin,
+                operator: self.operator,
+                rules: self.rules,
+                now: Timestamp(now),
+            };
             let opens = index == 0 && matches!(signed.body().act, terroir_shared::record::Act::OpenLedger(_));
             if opens {
                 self.rules = rules::open_ledger(&signed, &ctx)

@@ -115,8 +115,16 @@ impl Ledger {
         let latest = Arc::new(RwLock::new(None));
         let cache = Arc::new(AssetCache::default());
         let wal = Arc::new(db::wal::Wal::default());
-        let writer =
-            Writer::load(path, identity.clone(), operator, latest.clone(), clock, metrics, cache.clone(), wal.clone())?;
+        let writer = Writer::load(
+            path,
+            identity.clone(),
+            operator,
+            latest.clone(),
+            clock,
+            metrics,
+            cache.clone(),
+            wal.clone(),
+        )?;
         let rules = writer.rules();
         // Receipts are built beside the writer, one batch of reads per group commit.
         let reader = db::open_reader(path)?;
@@ -145,7 +153,10 @@ impl Ledger {
             })
             .map_err(|e| ServiceError::Integrity(format!("cannot start the writer: {e}")))?;
         let vkey = Arc::from(identity.signer.vkey());
-        Ok((Ledger { jobs, cache, latest, identity, vkey, rules }, WriterThread(thread, receipts, checkpointer)))
+        Ok((
+            Ledger { jobs, cache, latest, identity, vkey, rules },
+            WriterThread(thread, receipts, checkpointer),
+        ))
     }
 
     /// Submits records in order; each is judged against the state left by the ones before it.

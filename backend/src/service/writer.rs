@@ -7,9 +7,9 @@ use std::sync::{Arc, RwLock, mpsc};
 
 use diesel::sqlite::SqliteConnection;
 use terroir_shared::Hash;
+use terroir_shared::crypto::Keypair;
 use terroir_shared::entry::LedgerEntry;
 use terroir_shared::log::{Frontier, leaf_hash, prove_consistency, root, verify_checkpoint};
-use terroir_shared::crypto::Keypair;
 use terroir_shared::party::PartyId;
 use terroir_shared::record::{Act, OpenLedger, Record, Signable, Signed, Unsigned};
 use terroir_shared::rules::{self, Context, Effects, Needs, RuleViolation, Rules};
@@ -198,7 +198,8 @@ impl Writer {
     fn commit(&mut self, records: &[&Signed<Record>]) -> Result<Decided, ServiceError> {
         let now = (self.clock)();
         let identity = self.identity.clone();
-        let mut ctx = Context { origin: &identity.origin, operator: identity.operator, rules: self.rules, now };
+        let mut ctx =
+            Context { origin: &identity.origin, operator: identity.operator, rules: self.rules, now };
         let mut frontier = self.frontier.clone();
         let mut last_leaf = self.last_leaf;
         let linked = self.last_leaf;
@@ -364,7 +365,8 @@ fn sign_checkpoint(
 
 /// The rules the stored log runs, from its entry 0.
 fn ledger_rules(conn: &mut SqliteConnection) -> Result<Rules, ServiceError> {
-    let first = db::entries::get(conn, 0)?.ok_or_else(|| ServiceError::Integrity("entry 0 is missing".into()))?;
+    let first =
+        db::entries::get(conn, 0)?.ok_or_else(|| ServiceError::Integrity("entry 0 is missing".into()))?;
     let entry = LedgerEntry::from_leaf_bytes(&first.leaf)
         .map_err(|e| ServiceError::Integrity(format!("entry 0 does not parse: {e}")))?;
     Ok(rules::rules_of(&entry.record.record))

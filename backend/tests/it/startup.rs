@@ -39,6 +39,7 @@ async fn a_database_reopens_only_under_its_own_log_key() {
     writer.join();
     let foreign = Ledger::open(&db, identity(99, ORIGIN, ORIGIN), &key(200), clock(), metrics());
     assert!(foreign.is_err(), "another key cannot take over this log");
-    let mismatched = Ledger::open(&db, identity(201, ORIGIN, "other.test/log"), &key(200), clock(), metrics());
+    let mismatched =
+        Ledger::open(&db, identity(201, ORIGIN, "other.test/log"), &key(200), clock(), metrics());
     assert!(mismatched.is_err(), "the key's name must be the log's origin");
 }

@@ -18,8 +18,8 @@ pub use quantity::{Quantity, QuantityError, Unit};
 use crate::Hash;
 use crate::calendar::Timestamp;
 use crate::gs1::DigitalLink;
-use crate::rules::Rules;
 use crate::party::PartyId;
+use crate::rules::Rules;
 
 const ASSET_ID_DOMAIN: &[u8] = b"terroir-asset-v1\n";
 
@@ -109,7 +109,12 @@ impl Asset {
 
 /// The unique keys an asset with this product and GS1 key, owned by `owner` when it is
 /// created, would claim under `rules`.
-pub fn identity_keys(product: &Product, gs1: Option<&DigitalLink>, owner: &PartyId, rules: Rules) -> Vec<String> {
+pub fn identity_keys(
+    product: &Product,
+    gs1: Option<&DigitalLink>,
+    owner: &PartyId,
+    rules: Rules,
+) -> Vec<String> {
     let mut keys = Vec::new();
     if let Some(link) = gs1 {
         keys.push(gs1_identity_key(link));

@@ -2,7 +2,7 @@
 
 mod verify;
 
-pub use verify::verify_batch;
+pub use verify::{verify_batch, verify_raw};
 
 use std::fmt;
 use std::str::FromStr;
@@ -11,8 +11,9 @@ use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An Ed25519 public key: a party's identity or one of its device keys. In JSON: 64 lowercase
-/// hex digits, and only keys that decode to a valid curve point. Held as its 32 bytes so that
-/// the many keys in ledger state stay small and cheap to compare.
+/// hex digits, and only the canonical encoding of a point of the prime-order subgroup, the
+/// only keys an honest key generation makes (see [`PublicKey::from_bytes`]). Held as its 32
+/// bytes so that the many keys in ledger state stay small and cheap to compare.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PublicKey([u8; 32]);
 
@@ -26,8 +27,10 @@ pub struct Keypair(SigningKey);
 /// Why a key, a signature or a signed message was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CryptoError {
-    #[error("a public key is 64 lowercase hex digits encoding a valid Ed25519 point")]
+    #[error("a public key is 64 lowercase hex digits")]
     BadPublicKey,
+    #[error("this is not a usable Ed25519 public key: {0}")]
+    UnusableKey(&'static str),
     #[error("a signature is 128 lowercase hex digits")]
     BadSignatureEncoding,
     #[error("the signature does not verify with the signer's key")]
@@ -35,19 +38,33 @@ pub enum CryptoError {
 }
 
 impl PublicKey {
-    /// Accepts only the canonical encoding of a point that is not of small order, so every
-    /// key has one spelling and none is trivially forgeable.
+    /// Accepts only the canonical encoding of a point of the prime-order subgroup: every key
+    /// has one spelling, none is of small order (anyone could sign for it), and none carries a
+    /// small-order component, so that batch verification gives exactly the verdicts of
+    /// verifying one by one. `A = [a]B`, as every key generation makes it, is always such a
+    /// point.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, CryptoError> {
         if valid_keys::known(bytes) {
             return Ok(Self(*bytes));
         }
-        match verify::decompress_canonical(bytes) {
-            Some(point) if !point.is_small_order() => {
-                valid_keys::remember(bytes);
-                Ok(Self(*bytes))
-            }
-            _ => Err(CryptoError::BadPublicKey),
+        let point = curve25519_dalek::edwards::CompressedEdwardsY(*bytes)
+            .decompress()
+            .ok_or(CryptoError::UnusableKey("it does not encode a point of the curve"))?;
+        if verify::decompress_canonical(bytes).is_none() {
+            return Err(CryptoError::UnusableKey(
+                "it is a second spelling of a point (not its canonical encoding)",
+            ));
         }
+        if point.is_small_order() {
+            return Err(CryptoError::UnusableKey("it is a point of small order, for which anyone can sign"));
+        }
+        if !point.is_torsion_free() {
+            return Err(CryptoError::UnusableKey(
+                "it carries a small-order component (no key generation makes such a key)",
+            ));
+        }
+        valid_keys::remember(bytes);
+        Ok(Self(*bytes))
     }
 
     pub fn as_bytes(&self) -> &[u8; 32] {
@@ -60,10 +77,10 @@ impl PublicKey {
         VerifyingKey::from_bytes(&self.0).map_err(|_| CryptoError::BadPublicKey)
     }
 
-    /// RFC 8032 §5.1.7 verification with the cofactored equation and canonical encodings; see
-    /// `verify` for why cofactored.
+    /// RFC 8032 §5.1.7 verification with the cofactorless equation, as WebCrypto and OpenSSL
+    /// verify: `S` below the group order and `R` exactly the encoding of `[S]B − [k]A`.
     pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<(), CryptoError> {
-        match verify::verify_cofactored(&self.0, message, &signature.0) {
+        match verify::verify_raw(&self.0, message, &signature.0) {
             true => Ok(()),
             false => Err(CryptoError::BadSignature),
         }

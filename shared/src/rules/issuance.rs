@@ -69,7 +69,8 @@ pub(super) fn charge(
     let mut caps = load_current(view, allowances)?;
     let mut drawn = vec![false; caps.len()];
     for tea in teas {
-        let Some(holder) = view.holder_of(&garden_cap_key(&party, &tea.garden, &tea.season, step.rules)) else {
+        let Some(holder) = view.holder_of(&garden_cap_key(&party, &tea.garden, &tea.season, step.rules))
+        else {
             continue;
         };
         let (garden, season) = (tea.garden.clone(), tea.season.clone());

@@ -1,7 +1,9 @@
 //! Splitting a lot into parts and merging compatible lots: quantity is conserved exactly.
 
 use super::outputs::create_outputs;
-use super::{Effects, LedgerView, MAX_OUTPUTS, RuleViolation, Step, at_least, at_most, consume, owned_and_active};
+use super::{
+    Effects, LedgerView, MAX_OUTPUTS, RuleViolation, Step, at_least, at_most, consume, owned_and_active,
+};
 use crate::asset::{AssetId, Quantity, QuantityError, Status};
 use crate::canonical::MAX_SAFE_INTEGER;
 use crate::record::{Merge, NewAsset, Record, Split};

@@ -6,7 +6,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::issuance::{charge, check_new_cap, new_tea};
 use super::{
-    Effects, LedgerView, MAX_OUTPUTS, RuleViolation, Step, at_least, at_most, require_name, require_text, roles,
+    Effects, LedgerView, MAX_OUTPUTS, RuleViolation, Step, at_least, at_most, require_name, require_text,
+    roles,
 };
 use crate::Hash;
 use crate::asset::{Asset, AssetId, Product, Quantity, Status, TeaCake, Unit, identity_keys};

@@ -43,7 +43,12 @@ pub(super) fn transform(party: &Party) -> Result<(), RuleViolation> {
     require(party, "transform", "goods", MAKERS)
 }
 
-fn require(party: &Party, act: &'static str, what: &'static str, roles: &'static [Role]) -> Result<(), RuleViolation> {
+fn require(
+    party: &Party,
+    act: &'static str,
+    what: &'static str,
+    roles: &'static [Role],
+) -> Result<(), RuleViolation> {
     if roles.iter().any(|r| party.has_role(*r)) {
         return Ok(());
     }

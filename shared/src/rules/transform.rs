@@ -4,7 +4,9 @@
 
 use super::issuance::{charge, new_tea};
 use super::outputs::create_outputs;
-use super::{Effects, LedgerView, RuleViolation, Step, at_least, consume, owned_and_active, require_text, roles};
+use super::{
+    Effects, LedgerView, RuleViolation, Step, at_least, consume, owned_and_active, require_text, roles,
+};
 use crate::asset::{Asset, AssetId, Product, Quantity, Unit};
 use crate::record::{NewAsset, Record, Transform};
 

@@ -120,7 +120,9 @@ pub enum RuleViolation {
     MassUnknown { what: String },
     #[error("`{field}` cannot be used: {error}")]
     BadName { field: &'static str, error: crate::names::NameError },
-    #[error("only the owner may hand goods to another holder; the holder {party} may only hand them back to their owner")]
+    #[error(
+        "only the owner may hand goods to another holder; the holder {party} may only hand them back to their owner"
+    )]
     CustodyNotOwner { party: PartyId },
 }
 

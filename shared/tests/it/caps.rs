@@ -44,7 +44,10 @@ fn leaf(garden: &str, grams: u64) -> NewAsset {
 fn tea_is_registered_within_its_gardens_cap_and_not_beyond() {
     let (mut w, coop, cap) = coop_with_cap(100, 50);
     assert_eq!(cap.quantity.amount(), 5_000);
-    assert_eq!(cap.identity_keys(), [garden_cap_key(&party(&coop), "Laobanzhang", "2026 spring", Rules::CURRENT)]);
+    assert_eq!(
+        cap.identity_keys(),
+        [garden_cap_key(&party(&coop), "Laobanzhang", "2026 spring", Rules::CURRENT)]
+    );
     let id = w.submit(&coop, commission(vec![leaf("Laobanzhang", 3_000)], vec![cap.reference()]));
     let id = id.expect("within the cap");
     let after = w.asset(cap.id);

@@ -3,6 +3,7 @@
 mod caps;
 mod caps_props;
 mod ear_tag;
+mod ed25519;
 mod gs1;
 mod ledger;
 mod log_conformance;

@@ -466,9 +466,8 @@ fn weigh(c: &mut Cast, asset: &Asset, mass_g: u64) {
 #[test]
 fn transformations_convert_counts_only_through_stated_weights() {
     let mut c = cast();
-    let generic = |name: &str, amount, unit| {
-        new_asset(Product::Generic(Generic { name: name.into() }), amount, unit)
-    };
+    let generic =
+        |name: &str, amount, unit| new_asset(Product::Generic(Generic { name: name.into() }), amount, unit);
     let transform = |inputs: Vec<AssetRef>, outputs: Vec<NewAsset>| {
         Act::Transform(Transform { process: "repack".into(), inputs, outputs, allowances: vec![] })
     };

@@ -35,7 +35,12 @@ impl World {
     }
 
     pub fn ctx(&self) -> Context<'static> {
-        Context { origin: ORIGIN, operator: party(&self.operator), rules: Rules::CURRENT, now: Timestamp(NOW) }
+        Context {
+            origin: ORIGIN,
+            operator: party(&self.operator),
+            rules: Rules::CURRENT,
+            now: Timestamp(NOW),
+        }
     }
 
     /// Signs `act` for `on_behalf` with `signer`, each record a millisecond after the last.
