@@ -117,6 +117,8 @@ pub fn run() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_env("TERROIR_LOG")
                 .unwrap_or_else(|_| "info,actix_server=warn".into()),
         )
+        // Colour codes only for a terminal, not in a log file or a pipe.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     match cli.command {
         Command::Serve(args) => {
@@ -175,10 +177,8 @@ pub fn run() -> anyhow::Result<()> {
 }
 
 fn enrolment(args: &EnrolArgs) -> anyhow::Result<crate::service::enrol::Enrolment> {
-    let key = args
-        .key
-        .parse()
-        .map_err(|_| anyhow::anyhow!("--key: 64 lowercase hex digits of an Ed25519 public key"))?;
+    let key =
+        args.key.parse::<terroir_shared::crypto::PublicKey>().map_err(|e| anyhow::anyhow!("--key: {e}"))?;
     let roles = args
         .roles
         .iter()

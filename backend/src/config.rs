@@ -43,7 +43,9 @@ pub enum ConfigError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("{path}: {source}")]
     Parse { path: PathBuf, source: toml::de::Error },
-    #[error("invalid origin `{0}`: use host/path without a scheme, e.g. ledger.example.org/terroir")]
+    #[error(
+        "origin `{0}` cannot name a log: use host/path without a scheme, spaces or `+`, e.g. ledger.example.org/terroir"
+    )]
     Origin(String),
 }
 
@@ -76,7 +78,7 @@ impl Settings {
             .or(file.origin)
             .or_else(|| stored_origin(&data_dir))
             .unwrap_or_else(|| DEFAULT_ORIGIN.into());
-        if origin.contains("://") || origin.trim().is_empty() || origin.contains(char::is_whitespace) {
+        if origin.contains("://") || !terroir_shared::log::valid_origin(&origin) {
             return Err(ConfigError::Origin(origin));
         }
         let base_url = over

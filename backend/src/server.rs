@@ -53,6 +53,7 @@ impl Node {
             .map_err(|e| anyhow::anyhow!("origin `{}`: {e}", settings.origin))?;
         let identity =
             LogIdentity { origin: settings.origin.clone(), operator: PartyId(operator.public()), signer };
+        private_file(&settings.database())?;
         let metrics = Arc::new(Metrics::default());
         let (ledger, writer) =
             Ledger::open(&settings.database(), identity, &operator, system_clock(), metrics.clone())
@@ -177,9 +178,12 @@ fn keep_contact(settings: &Settings, row: Option<&crate::db::contacts::ContactRo
 pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let mut node = Node::open(&settings)?;
     if demo {
+        // A new log holds only its opening (entry 0).
         match node.ledger.latest_checkpoint() {
-            Some(cp) => println!("the log already holds {} entries; not loading the sample ledger", cp.size),
-            None => println!("loaded the sample ledger: {}", node.load_demo().await?),
+            Some(cp) if cp.size > 1 => {
+                println!("the log already holds {} entries; not loading the sample ledger", cp.size)
+            }
+            _ => println!("loaded the sample ledger: {}", node.load_demo().await?),
         }
     }
     let pool = crate::db::read_pool(&settings.database(), settings.read_connections)?;
@@ -205,6 +209,15 @@ pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     println!("  verifier key      {}", node.ledger.vkey());
     println!("  (also served at   {}/.well-known/terroir-log-key)", settings.base_url);
     println!("  entries           {size} (rules version {})", node.ledger.rules());
+    println!("  data directory    {}", settings.data_dir.display());
+    let samples = {
+        let mut conn = crate::db::open_reader(&settings.database())?;
+        crate::service::reads::sample_labels(&mut conn, 1)?
+    };
+    if let Some(label) = samples.first() {
+        println!("  a label to open   {}{label}", settings.base_url.trim_end_matches('/'));
+    }
+    println!("  start here        {}/", settings.base_url.trim_end_matches('/'));
     let server = bound.shutdown_timeout(10).disable_signals().run();
     node.announce(&format!("http://{}", local_address(listening)))?;
     // SIGTERM or Ctrl-C: stop accepting, let requests in flight finish (their records are
@@ -257,6 +270,19 @@ fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
             .with_context(|| format!("creating {}", dir.display()))?;
     }
     Ok(())
+}
+
+/// The database readable by its owner alone (SQLite gives its WAL and shared-memory files the
+/// same mode): created so before SQLite first opens it, and made so if an older version left
+/// it readable by others.
+fn private_file(path: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if path.exists() {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+    } else {
+        std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map(drop)
+    }
+    .with_context(|| format!("making {} private (0600)", path.display()))
 }
 
 /// A log keeps its origin for life: it is inside every checkpoint and every signed record.

@@ -289,3 +289,24 @@ pub fn holder_of(conn: &mut SqliteConnection, key: &str) -> Result<Option<AssetI
         .optional()?;
     asset.map(|a| super::hash_from(&a).map(AssetId)).transpose()
 }
+
+/// Up to `n` GS1 paths that labels of this ledger carry, oldest first: one of a single item
+/// (with a serial) and one of a lot, when there are such, then others.
+pub fn sample_labels(conn: &mut SqliteConnection, n: usize) -> Result<Vec<String>, DbError> {
+    let keys: Vec<String> = identities::table
+        .filter(identities::key.like("gs1:%"))
+        .order(identities::place.asc())
+        .select(identities::key)
+        .limit(200)
+        .load(conn)?;
+    let paths: Vec<&str> = keys.iter().filter_map(|k| k.strip_prefix("gs1:")).collect();
+    let mut chosen: Vec<String> = Vec::new();
+    let item = paths.iter().find(|p| p.contains("/21/"));
+    let lot = paths.iter().find(|p| !p.contains("/21/"));
+    for p in item.into_iter().chain(lot).chain(paths.iter().rev()) {
+        if chosen.len() < n && !chosen.iter().any(|c| c == p) {
+            chosen.push((*p).to_owned());
+        }
+    }
+    Ok(chosen)
+}

@@ -232,11 +232,24 @@ pub async fn entries(state: web::Data<AppState>, q: web::Query<Range>) -> Result
         (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn entry(state: web::Data<AppState>, index: web::Path<u64>) -> Result<HttpResponse, ApiError> {
-    let index = index.into_inner();
+pub async fn entry(state: web::Data<AppState>, index: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let index = canonical_index(&index)?;
     let found = state.read(move |conn| Ok(reads::entry(conn, index)?)).await?;
     let entry = found.ok_or_else(|| ApiError::NotFound(format!("entry {index}")))?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, IMMUTABLE)).json(entry))
+}
+
+/// An entry index in its one spelling (decimal digits, no sign, no leading zero), so that each
+/// immutable answer has one URL.
+fn canonical_index(text: &str) -> Result<u64, ApiError> {
+    let canonical = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    text.parse().ok().filter(|_| canonical).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "`{text}` is not an entry index (decimal digits, no sign or leading zero)"
+        ))
+    })
 }
 
 #[derive(Deserialize, IntoParams)]

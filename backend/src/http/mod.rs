@@ -4,6 +4,7 @@
 mod assets;
 mod body;
 mod docs;
+mod home;
 mod label;
 mod log;
 pub mod problem;
@@ -108,6 +109,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/docs", web::get().to(docs::page))
                 .route("/problems", web::get().to(docs::problems)),
         )
+        .route("/", web::get().to(home::home))
         .route("/metrics", web::get().to(metrics))
         .route("/healthz", web::get().to(healthz))
         .route("/.well-known/terroir-log-key", web::get().to(label::log_key))

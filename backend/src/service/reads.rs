@@ -54,6 +54,11 @@ pub fn entry(conn: &mut SqliteConnection, index: u64) -> Result<Option<EntryView
     db::entries::get(conn, index as i64)?.map(entry_view).transpose()
 }
 
+/// A few GS1 paths that labels of this ledger carry, for a newcomer to open.
+pub fn sample_labels(conn: &mut SqliteConnection, n: usize) -> Result<Vec<String>, ServiceError> {
+    Ok(db::state::sample_labels(conn, n)?)
+}
+
 pub fn entries(conn: &mut SqliteConnection, start: u64, end: u64) -> Result<Vec<EntryView>, ServiceError> {
     db::entries::range(conn, start as i64, end as i64)?.into_iter().map(entry_view).collect()
 }

@@ -6,6 +6,8 @@ mod crash;
 mod docs;
 mod enrol;
 mod label;
+mod newcomer;
+mod old_ledger;
 mod owner;
 mod race;
 mod startup;

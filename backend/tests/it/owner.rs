@@ -21,6 +21,11 @@ fn text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
+/// The public key of a test party, as `enrol --key` takes it.
+fn key_hex(seed: u8) -> String {
+    terroir_shared::crypto::Keypair::from_seed(&[seed; 32]).public().to_string()
+}
+
 fn enrol(dir: &std::path::Path, key: &str, name: &str) -> Output {
     let args = ["enrol", "--key", key, "--name", name, "--roles", "cooperative"];
     let contact = ["--contact-name", "Li Wei", "--contact-phone", "+86 691 555 0101"];
@@ -44,7 +49,7 @@ fn beside_a_running_server_enrol_goes_through_it_and_other_writers_are_refused()
     let base = format!("http://127.0.0.1:{port}");
     let mut server = Running(start(dir.path(), port));
 
-    let enrolled = enrol(dir.path(), &"11".repeat(32), "Menghai Tea Co-op");
+    let enrolled = enrol(dir.path(), &key_hex(0x11), "Menghai Tea Co-op");
     let said = text(&enrolled);
     assert!(enrolled.status.success(), "{said}");
     assert!(said.contains(&format!("at entry 1 (through the server at {base}")), "{said}");
@@ -52,14 +57,14 @@ fn beside_a_running_server_enrol_goes_through_it_and_other_writers_are_refused()
     let checkpoint = ureq::get(&format!("{base}/checkpoint")).call().expect("checkpoint");
     let note = checkpoint.into_string().expect("note");
     assert_eq!(note.lines().nth(1), Some("2"), "{note}");
-    let party: serde_json::Value = ureq::get(&format!("{base}/api/parties/{}", "11".repeat(32)))
+    let party: serde_json::Value = ureq::get(&format!("{base}/api/parties/{}", key_hex(0x11)))
         .call()
         .expect("party")
         .into_json()
         .expect("json");
     assert_eq!(party["party"]["name"], "Menghai Tea Co-op", "{party}");
     // A second enrolment through it is appended after the first, not over it.
-    let second = enrol(dir.path(), &"22".repeat(32), "Bulang Tea Co-op");
+    let second = enrol(dir.path(), &key_hex(0x22), "Bulang Tea Co-op");
     assert!(text(&second).contains("at entry 2 (through"), "{}", text(&second));
 
     // Audit only reads: it runs beside the server.
@@ -80,7 +85,7 @@ fn beside_a_running_server_enrol_goes_through_it_and_other_writers_are_refused()
     server.0.wait().expect("reaped");
     // The killed server's lock went with it: the ledger opens, holding both enrolments, and
     // the contact data kept beside it.
-    let third = enrol(dir.path(), &"33".repeat(32), "Yiwu Tea Co-op");
+    let third = enrol(dir.path(), &key_hex(0x33), "Yiwu Tea Co-op");
     assert!(text(&third).contains("at entry 3\n"), "{}", text(&third));
     let audit = run(dir.path(), &["audit"]);
     assert!(audit.status.success() && text(&audit).contains("audit passed: 4 entries"), "{}", text(&audit));

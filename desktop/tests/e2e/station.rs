@@ -195,7 +195,8 @@ fn a_tea_batch_is_registered_printed_synced_split_and_sold() {
     app.screenshot(&shots.join("5-sync-queue.png"));
 
     // Two enrolments and the station's five records.
-    check_ledger(&ledger, &part, &trader_key(), 7);
+    // The log's opening, the enrolments and the station's records.
+    check_ledger(&ledger, &part, &trader_key(), 8);
     app.close();
     eprintln!("screenshots in {}", shots.display());
 }
@@ -235,6 +236,6 @@ fn with_the_server_down_until_halfway_nothing_is_lost_or_doubled() {
     sync_until_landed(&app, 4);
     app.screenshot(&shots.join("2-synced.png"));
 
-    check_ledger(&ledger, &part, &trader_key(), 6);
+    check_ledger(&ledger, &part, &trader_key(), 7);
     app.close();
 }

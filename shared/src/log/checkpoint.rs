@@ -77,11 +77,17 @@ impl std::fmt::Debug for LogSigner {
     }
 }
 
+/// Whether `origin` can name a log: a signed-note key name, non-empty, without whitespace or
+/// '+'.
+pub fn valid_origin(origin: &str) -> bool {
+    signed_note::is_key_name_valid(origin)
+}
+
 impl LogSigner {
     /// A signer for the log named `origin`. The origin must be a valid signed-note key name:
     /// non-empty, without whitespace or '+'.
     pub fn new(origin: &str, key: SigningKey) -> Result<Self, CheckpointError> {
-        if !signed_note::is_key_name_valid(origin) {
+        if !valid_origin(origin) {
             return Err(CheckpointError::InvalidOrigin(origin.to_owned()));
         }
         let key_id = key_id(origin, &key.verifying_key());

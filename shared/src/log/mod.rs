@@ -8,8 +8,8 @@ pub mod receipt;
 pub mod tree;
 
 pub use checkpoint::{
-    Checkpoint, CheckpointError, LogSigner, SignedCheckpoint, VerifierKey, key_id, verify_checkpoint,
-    verify_note,
+    Checkpoint, CheckpointError, LogSigner, SignedCheckpoint, VerifierKey, key_id, valid_origin,
+    verify_checkpoint, verify_note,
 };
 pub use frontier::Frontier;
 pub use proof::{

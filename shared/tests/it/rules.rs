@@ -7,7 +7,7 @@ use terroir_shared::calendar::{Date, Timestamp};
 use terroir_shared::gs1::DigitalLink;
 use terroir_shared::party::{PartyId, Role};
 use terroir_shared::record::*;
-use terroir_shared::rules::{RuleViolation, ViolationClass};
+use terroir_shared::rules::{MAX_CLOCK_SKEW_MS, RuleViolation, ViolationClass};
 
 use crate::support::*;
 
@@ -96,6 +96,26 @@ fn wrong_log_future_dates_and_unknown_parties_are_refused() {
     let signed = Unsigned::new(r).sign(&c.coop).expect("sign");
     assert_eq!(c.w.ledger.submit(&signed, &ctx).map_err(|e| e.code()), Err("from_the_future"));
     assert_eq!(code(c.w.submit(&key(30), commission)), "unknown_party");
+}
+
+/// Found under rules version 1: a transfer dated 1970 for goods registered today was accepted.
+#[test]
+fn no_record_is_dated_before_what_it_changes() {
+    let mut c = cast();
+    let lot = c.w.commission(&c.coop, vec![lot_of("Hekai", 10)]).remove(0);
+    let made = lot.head_at.expect("rules version 2 stamps the time of an asset's head");
+    let sell = Act::Transfer(Transfer { assets: vec![lot.reference()], to: party(&c.trader) });
+    let mut r = c.w.sign(&c.coop, party(&c.coop), sell).into_body();
+    r.at = Timestamp(0);
+    let ctx = c.w.ctx();
+    let signed = Unsigned::new(r.clone()).sign(&c.coop).expect("sign");
+    assert_eq!(c.w.ledger.submit(&signed, &ctx).map_err(|e| e.code()), Err("back_dated"));
+    // Within the clock-skew tolerance of the last record is fine: two stations' clocks differ.
+    r.at = Timestamp(made.millis() - MAX_CLOCK_SKEW_MS);
+    let signed = Unsigned::new(r).sign(&c.coop).expect("sign");
+    let id = c.w.ledger.submit(&signed, &ctx).expect("a little earlier is tolerated");
+    assert_eq!(c.w.asset(lot.id).head_at, Some(signed.body().at));
+    assert_eq!(c.w.asset(lot.id).head, id);
 }
 
 #[test]

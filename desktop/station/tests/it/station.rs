@@ -77,7 +77,7 @@ fn acts_the_rules_refuse_are_explained_and_nothing_is_stored() {
     let (code, message) = refuse(ActForm::Retire { asset: cake, reason: "sold".into() });
     assert_eq!(code, "asset_contained");
     assert!(message.contains("act on the lot"), "{message}");
-    let stranger = "5".repeat(64);
+    let stranger = terroir_shared::crypto::Keypair::from_seed(&[55; 32]).public().to_string();
     let (code, _) = refuse(ActForm::Transfer { assets: vec![lot.clone()], to: stranger });
     assert!(code == "unknown_party" || code == "bad_request", "{code}");
     assert_eq!(s.records(None, 100).expect("records").len(), before);
