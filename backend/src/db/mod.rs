@@ -3,6 +3,7 @@
 
 pub mod checkpoints;
 pub mod contacts;
+pub mod derived;
 pub mod entries;
 pub mod lineage;
 pub mod nodes;

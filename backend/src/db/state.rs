@@ -124,7 +124,7 @@ pub fn update_assets(conn: &mut SqliteConnection, changed: &[AssetChange<'_>]) -
 
 /// The stored spelling of a history: each index after a space, so that appending is
 /// concatenating.
-fn history(indexes: &[u64]) -> String {
+pub fn history(indexes: &[u64]) -> String {
     use std::fmt::Write as _;
     let mut out = String::with_capacity(indexes.len() * 8);
     for i in indexes {

@@ -117,14 +117,15 @@ impl Group {
         for d in effects.devices {
             self.devices.insert(d.key, d);
         }
+        // The keys as the ledger's rules spell them, which the rules worked out.
+        for (key, asset) in effects.identities {
+            self.identities.insert(key, asset);
+        }
         for a in effects.assets {
             self.touched.entry(a.id).or_default().push(index);
             if a.created_by == record_id {
                 let position = positions.get(&a.id).copied().unwrap_or(creates.len() + self.places.len());
                 self.places.insert(a.id, db::state::place(index, position as u32));
-                for key in a.identity_keys() {
-                    self.identities.insert(key, a.id);
-                }
                 self.edges.extend(a.parents.iter().map(|p| (*p, a.id)));
             }
             self.assets.insert(a.id, a);

@@ -72,6 +72,7 @@ impl Writer {
         let mut conn = db::open_writer(path)?;
         let pin = Pin::open(path);
         let (frontier, last_leaf, checkpoint) = load_tip(&mut conn)?;
+        state_not_ahead(&mut conn, frontier.size())?;
         // The tip must carry this log's own signature: a database from another log, or a
         // tampered checkpoint, is refused before anything is appended to it.
         if let Some(cp) = &checkpoint {
@@ -361,6 +362,22 @@ fn sign_checkpoint(
         },
     )?;
     Ok(CheckpointInfo { size, root: stored_root, note })
+}
+
+/// Refuses derived state that names entries the log does not hold (a log cut back, or state
+/// restored from a newer copy than its log): serving it would state what no record proves.
+/// Two indexed reads; `audit` compares every row.
+fn state_not_ahead(conn: &mut SqliteConnection, size: u64) -> Result<(), ServiceError> {
+    let made_by = db::derived::highest_place(conn)?.map(|p| (p as u64) >> 20);
+    let indexed = db::derived::highest_indexed(conn)?.map(|i| i as u64);
+    for (what, index) in [("an asset made by", made_by), ("a record indexed at", indexed)] {
+        if let Some(i) = index.filter(|i| *i >= size) {
+            return Err(ServiceError::Integrity(format!(
+                "the served state holds {what} entry {i}, but the log has {size} entries: the state is ahead of its log (run `terroir-backend audit`)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The rules the stored log runs, from its entry 0.

@@ -462,3 +462,82 @@ fn another_key_or_another_log_is_refused() {
         Err(AuditError::KeyNotForOrigin { .. })
     ));
 }
+
+/// What the server serves must be what the log gives: edits to the derived tables that the
+/// log's checks alone would not see.
+#[test]
+fn the_served_state_is_held_to_the_log_row_by_row() {
+    let expect = |built: &Built, table: &str, what: &str| match built.failure() {
+        AuditFailure::StateDiffers { table: t, what: w, .. } => {
+            assert_eq!(t, table);
+            assert!(w.contains(what), "{w}");
+        }
+        other => panic!("expected a state difference in {table}, got {other}"),
+    };
+    let built = small();
+    let (coop, trader) = (party(&key(1)).to_string(), party(&key(2)).to_string());
+    // A sold lot's owner put back (the first transfer's lot).
+    built.exec(&format!(
+        "UPDATE assets SET body = replace(body, '\"owner\":\"{trader}\"', '\"owner\":\"{coop}\"') \
+         WHERE body LIKE '%\"owner\":\"{trader}\"%' AND place = (SELECT min(place) FROM assets WHERE body LIKE '%\"owner\":\"{trader}\"%')"
+    ));
+    expect(&built, "assets", "`owner`");
+    let built = small();
+    built.exec("UPDATE assets SET body = replace(body, '\"amount\":100,', '\"amount\":1000,') WHERE place = (SELECT max(place) FROM assets)");
+    expect(&built, "assets", "`quantity`");
+    let built = small();
+    built.exec("UPDATE parties SET body = replace(body, 'Bulang co-op', 'Bulang Royal Estate (Official)')");
+    expect(&built, "parties", "`name`");
+    let built = small();
+    built.exec("DELETE FROM asset_parents WHERE (parent, child) IN (SELECT parent, child FROM asset_parents LIMIT 1)");
+    expect(&built, "asset_parents", "no row holds it");
+    let built = small();
+    built.exec("UPDATE assets SET history = history || ' 3' WHERE place = (SELECT max(place) FROM assets)");
+    expect(&built, "assets", "history");
+    // An asset no entry creates.
+    let built = small();
+    built.exec(
+        "INSERT INTO assets (place, id, body, history) SELECT place + 900, randomblob(32), body, history FROM assets \
+         WHERE place = (SELECT max(place) FROM assets)",
+    );
+    expect(&built, "assets", "no entry of the log creates it");
+}
+
+/// A log cut back to an earlier checkpoint, with its nodes and later checkpoints: the log's own
+/// checks pass, but the goods its lost entries made are still served, so the audit fails.
+#[test]
+fn a_log_cut_back_to_an_earlier_checkpoint_is_found() {
+    let built = small();
+    let sizes = built.checkpoint_sizes();
+    let cut = sizes[sizes.len() - 3];
+    built.exec(&format!("DELETE FROM entries WHERE idx >= {cut}"));
+    built.exec(&format!("DELETE FROM nodes WHERE idx >= {}", stored_hash_index(0, cut)));
+    built.exec(&format!("DELETE FROM checkpoints WHERE size > {cut}"));
+    // The first row found names what a lost entry made or changed.
+    assert!(
+        matches!(built.failure(), AuditFailure::StateDiffers { table: "assets", .. }),
+        "the served state is found ahead of the log"
+    );
+}
+
+/// The server refuses to start on such a database: it would serve what no record proves.
+#[test]
+fn a_server_refuses_state_ahead_of_its_log() {
+    let built = small();
+    let sizes = built.checkpoint_sizes();
+    let cut = sizes[sizes.len() - 3];
+    built.exec(&format!("DELETE FROM entries WHERE idx >= {cut}"));
+    built.exec(&format!("DELETE FROM nodes WHERE idx >= {}", stored_hash_index(0, cut)));
+    built.exec(&format!("DELETE FROM checkpoints WHERE size > {cut}"));
+    let identity = LogIdentity { origin: ORIGIN.into(), operator: built.operator, signer: log_signer() };
+    let clock: Clock = Arc::new(|| Timestamp(NOW));
+    let refused = Ledger::open(
+        &built.path,
+        identity,
+        &key(0),
+        clock,
+        Arc::new(terroir_backend::metrics::Metrics::default()),
+    );
+    let said = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(said.contains("ahead of its log"), "{said}");
+}

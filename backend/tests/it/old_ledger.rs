@@ -24,6 +24,12 @@ fn old_ledger() -> tempfile::TempDir {
     for file in ["log.key", "operator.key", "origin"] {
         std::fs::copy(Path::new(FIXTURE).join(file), dir.path().join(file)).expect("copy");
     }
+    // A checkout does not keep file modes; the server refuses keys others can read.
+    for key in ["log.key", "operator.key"] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path().join(key), std::fs::Permissions::from_mode(0o600))
+            .expect("chmod");
+    }
     let db = Command::new("gzip")
         .arg("-dc")
         .arg(Path::new(FIXTURE).join("ledger.sqlite.gz"))

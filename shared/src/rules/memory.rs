@@ -52,12 +52,26 @@ impl MemoryLedger {
         self.identities.insert(key, asset);
     }
 
+    /// An asset, without a copy.
+    pub fn asset_by_id(&self, id: &AssetId) -> Option<&Asset> {
+        self.assets.get(id)
+    }
+
     pub fn assets(&self) -> impl Iterator<Item = &Asset> {
         self.assets.values()
     }
 
     pub fn parties(&self) -> impl Iterator<Item = &Party> {
         self.parties.values()
+    }
+
+    pub fn devices(&self) -> impl Iterator<Item = &Device> {
+        self.devices.values()
+    }
+
+    /// Every identity key and the asset holding it.
+    pub fn identities(&self) -> impl Iterator<Item = (&String, &AssetId)> {
+        self.identities.iter()
     }
 }
 

@@ -8,8 +8,14 @@
 //! accepted it), its leaf is appended to a recomputed tree whose hashes must equal the stored
 //! node rows, and every checkpoint of that size must be signed by the log key over exactly the
 //! recomputed root. Every checkpoint equals the root of one recomputed tree at its size, so any
-//! two of them are consistent with each other. The first failure is reported, naming the entry
-//! (or checkpoint size, or node) and what is wrong with it.
+//! two of them are consistent with each other. Records are replayed under the rules the ledger's
+//! entry 0 names (version 1 for a ledger that opens with anything else). Then every table the
+//! server serves from (parties, devices, assets, identity keys, lineage, the record index) is
+//! held row by row to the replay (`state`): a forged owner, a label pointed at other goods, an
+//! asset left behind by a log cut back, all fail. The first failure is reported, naming the
+//! entry (or checkpoint size, node or row) and what is wrong with it.
+
+mod state;
 
 use terroir_shared::Hash;
 use terroir_shared::calendar::Timestamp;
@@ -100,6 +106,8 @@ pub enum AuditFailure {
     CheckpointMissing { size: u64 },
     #[error("the log has {entries} entries, the latest checkpoint covers {checkpointed}")]
     EntriesNotCheckpointed { entries: u64, checkpointed: u64 },
+    #[error("the served state differs from the log: {table} row {key}: {what}")]
+    StateDiffers { table: &'static str, key: String, what: String },
 }
 
 impl AuditFailure {
@@ -183,6 +191,7 @@ pub fn audit(
         origin,
         operator,
         ledger: MemoryLedger::new(),
+        derived: state::Derived::default(),
         rules: Rules::V1,
         frontier: Frontier::new(),
         last_leaf: Hash::default(),
@@ -321,6 +330,8 @@ struct Replay<'a> {
     origin: &'a str,
     operator: PartyId,
     ledger: MemoryLedger,
+    /// What the writer derives beside the state: histories, places, edges, the record index.
+    derived: state::Derived,
     /// The rules entry 0 opened the ledger under (version 1 if it opens nothing).
     rules: Rules,
     frontier: Frontier,
@@ -388,10 +399,12 @@ impl Replay<'_> {
             if opens {
                 self.rules = rules::open_ledger(&signed, &ctx)
                     .map_err(|violation| AuditFailure::RuleRefused { index, violation })?;
+                self.derived.record(index, signed.id(), &rules::Effects::default());
             } else {
-                self.ledger
-                    .submit(&signed, &ctx)
+                let effects = rules::apply(&self.ledger, &signed, &ctx)
                     .map_err(|violation| AuditFailure::RuleRefused { index, violation })?;
+                self.derived.record(index, signed.id(), &effects);
+                self.ledger.store(effects);
             }
             let first = stored_hash_index(0, index);
             for (j, computed) in self.frontier.append(leaf).into_iter().enumerate() {
@@ -465,6 +478,11 @@ impl Replay<'_> {
         let found = u64::try_from(found).unwrap_or(0);
         if found != expected {
             return Err(AuditFailure::UnexpectedNodes { expected, found, lowest, highest }.into());
+        }
+        match self.derived.compare(conn, &self.ledger) {
+            Ok(()) => {}
+            Err(state::Compared::Differs(f)) => return Err(f.into()),
+            Err(state::Compared::Db(e)) => return Err(e.into()),
         }
         Ok(AuditReport {
             entries: total,
