@@ -234,6 +234,8 @@ pub fn catalogue() -> Vec<ApiError> {
             error: terroir_shared::names::NameError::Invisible(0x200B),
         },
         RuleViolation::CustodyNotOwner { party },
+        RuleViolation::BadUnits { holder: asset, why: "a unit is named by two parts" },
+        RuleViolation::NotUnderRules { act: "unpack", rules: terroir_shared::rules::Rules::V1 },
     ];
     let mut all = vec![
         ApiError::Malformed(ParseError { path: "record.act".into(), reason: "unknown act `sell`".into() }),
@@ -254,7 +256,7 @@ pub fn catalogue() -> Vec<ApiError> {
 
 /// How many variants [`ordinal`] tells apart: every `ApiError` but `Refused`, and every
 /// `RuleViolation`.
-pub const VARIANTS: usize = 9 + 48;
+pub const VARIANTS: usize = 9 + 50;
 
 /// A distinct number for each variant, `Refused` counted per rule violation. Both matches are
 /// exhaustive on purpose: a new variant does not compile until it is numbered here, and then
@@ -320,6 +322,8 @@ pub fn ordinal(e: &ApiError) -> usize {
                 RuleViolation::MassUnknown { .. } => 45,
                 RuleViolation::BadName { .. } => 46,
                 RuleViolation::CustodyNotOwner { .. } => 47,
+                RuleViolation::BadUnits { .. } => 48,
+                RuleViolation::NotUnderRules { .. } => 49,
             }
         }
     }

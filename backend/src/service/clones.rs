@@ -114,6 +114,7 @@ mod tests {
             head: Hash::default(),
             head_at: None,
             weighed_g: None,
+            contents: Vec::new(),
         }
     }
 

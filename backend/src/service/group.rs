@@ -9,7 +9,8 @@ use terroir_shared::asset::{Asset, AssetId};
 use terroir_shared::crypto::PublicKey;
 use terroir_shared::log::stored_hash_index;
 use terroir_shared::party::{Device, Party, PartyId};
-use terroir_shared::rules::{Effects, MemoryLedger, Needs};
+use terroir_shared::record::Record;
+use terroir_shared::rules::{self, Effects, MemoryLedger, Needs};
 
 use crate::db::{self, DbError};
 
@@ -56,6 +57,7 @@ impl Group {
         known: &mut KnownKeys,
         needs: &Needs,
         creates: &[AssetId],
+        record: &Record,
     ) -> Result<MemoryLedger, DbError> {
         let mut effects = Effects::default();
         for id in &needs.parties {
@@ -91,6 +93,16 @@ impl Group {
                 snapshot.insert_identity(key.clone(), h);
             }
         }
+        // Then the units packed in the holders it moves, which only the holders name.
+        let mut units = Effects::default();
+        for id in rules::unit_needs(record, &snapshot) {
+            let unit = match self.assets.get(&id) {
+                Some(a) => Some(a.clone()),
+                None => db::state::asset(conn, &id)?,
+            };
+            units.assets.extend(unit);
+        }
+        snapshot.store(units);
         Ok(snapshot)
     }
 

@@ -297,6 +297,8 @@ pub fn evidence(
         };
         let size = checkpoint.size as u64;
         let mut wanted: BTreeMap<u64, Option<LedgerEntry>> = BTreeMap::new();
+        // Entry 0: the log's opening names the rules it runs, which the phone replays by.
+        wanted.insert(0, None);
         for e in &label.events {
             wanted.insert(e.index, Some(e.entry.clone()));
         }

@@ -222,7 +222,7 @@ impl Writer {
                     continue;
                 }
                 // Not in the log: the assets it would create cannot exist yet.
-                let snapshot = group.snapshot(conn, known_keys, &needs, &needs.creates)?;
+                let snapshot = group.snapshot(conn, known_keys, &needs, &needs.creates, record.body())?;
                 // Entry 0 opens the log; nothing else may.
                 let judged = match frontier.size() {
                     0 => rules::open_ledger(record, &ctx).map(|r| {

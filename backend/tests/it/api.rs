@@ -36,7 +36,10 @@ async fn what_the_server_serves_verifies_with_the_core() {
         &coop,
         Act::Split(Split {
             asset: lot,
-            parts: vec![Part { amount: 60, gs1: None }, Part { amount: 40, gs1: None }],
+            parts: vec![
+                Part { amount: 60, gs1: None, units: vec![] },
+                Part { amount: 40, gs1: None, units: vec![] },
+            ],
         }),
     );
     let child = AssetRef { id: AssetId::derive(&split.id(), 1), head: split.id() };

@@ -180,7 +180,10 @@ fn build(groups: usize, per_group: usize) -> Built {
                 tick(),
                 Act::Split(Split {
                     asset: AssetRef { id, head },
-                    parts: vec![Part { amount: 40, gs1: None }, Part { amount: 60, gs1: None }],
+                    parts: vec![
+                        Part { amount: 40, gs1: None, units: vec![] },
+                        Part { amount: 60, gs1: None, units: vec![] },
+                    ],
                 }),
             ));
         }

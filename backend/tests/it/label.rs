@@ -73,7 +73,11 @@ async fn the_evidence_proves_every_entry_against_one_signed_checkpoint() {
     }
     // The commission and the sale of the lot, who the parties are, and that the station was
     // authorised: the lot's sale is on the cake's page because the cake travels in it.
-    assert_eq!(kinds, ["register_party", "register_party", "authorise_device", "commission", "transfer"]);
+    // The log's opening first: it names the rules the phone replays by.
+    assert_eq!(
+        kinds,
+        ["open_ledger", "register_party", "register_party", "authorise_device", "commission", "transfer"]
+    );
     assert_eq!(get(&app, &format!("/api/assets/{}/evidence", "0".repeat(64))).await.0, 404);
 }
 

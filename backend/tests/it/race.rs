@@ -29,7 +29,10 @@ async fn fifty_clients_race_for_one_head_and_exactly_one_wins() {
                 &coop,
                 Act::Split(Split {
                     asset: lot,
-                    parts: vec![Part { amount: 500, gs1: None }, Part { amount: 500, gs1: None }],
+                    parts: vec![
+                        Part { amount: 500, gs1: None, units: vec![] },
+                        Part { amount: 500, gs1: None, units: vec![] },
+                    ],
                 }),
             ),
         })

@@ -97,7 +97,10 @@ async fn every_act_is_accepted_over_http_with_a_receipt_that_verifies() {
         &coop,
         Act::Split(Split {
             asset: at(lot, id),
-            parts: vec![Part { amount: 70, gs1: None }, Part { amount: 30, gs1: None }],
+            parts: vec![
+                Part { amount: 70, gs1: None, units: vec![] },
+                Part { amount: 30, gs1: None, units: vec![] },
+            ],
         }),
     );
     let split_id = split.id();
@@ -186,7 +189,10 @@ async fn every_kind_of_record_resubmitted_later_returns_its_first_receipt() {
         &coop,
         Act::Split(Split {
             asset: at(lot, commission.id()),
-            parts: vec![Part { amount: 4, gs1: None }, Part { amount: 6, gs1: None }],
+            parts: vec![
+                Part { amount: 4, gs1: None, units: vec![] },
+                Part { amount: 6, gs1: None, units: vec![] },
+            ],
         }),
     );
     let part = AssetId::derive(&split.id(), 1);
@@ -260,7 +266,10 @@ async fn every_error_has_its_status_and_code() {
         &coop,
         Act::Split(Split {
             asset: lot,
-            parts: vec![Part { amount: 3, gs1: None }, Part { amount: 3, gs1: None }],
+            parts: vec![
+                Part { amount: 3, gs1: None, units: vec![] },
+                Part { amount: 3, gs1: None, units: vec![] },
+            ],
         }),
     );
     let (status, p) = post(&app, "/api/records", &bad_split).await;
@@ -271,7 +280,10 @@ async fn every_error_has_its_status_and_code() {
         &coop,
         Act::Split(Split {
             asset: lot,
-            parts: vec![Part { amount: 5, gs1: None }, Part { amount: 5, gs1: None }],
+            parts: vec![
+                Part { amount: 5, gs1: None, units: vec![] },
+                Part { amount: 5, gs1: None, units: vec![] },
+            ],
         }),
     );
     assert_eq!(post(&app, "/api/records", &win).await.0, 201);

@@ -411,7 +411,11 @@ pub fn act(form: &ActForm, lookup: &Lookup<'_>, attachment: Option<Attachment>) 
             };
             Act::Split(Split {
                 asset: parent.reference(),
-                parts: parts.iter().enumerate().map(|(i, &amount)| Part { amount, gs1: link(i) }).collect(),
+                parts: parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &amount)| Part { amount, gs1: link(i), units: vec![] })
+                    .collect(),
             })
         }
         ActForm::Merge { assets } => Act::Merge(Merge { assets: refs(lookup, "assets", assets)?, gs1: None }),

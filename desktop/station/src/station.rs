@@ -494,7 +494,29 @@ impl Station {
     fn act_as_device(&self, act: Act, summary: String) -> Result<Done> {
         let keys = self.keys()?;
         let act = self.with_caps(act, &PartyId(keys.party.public()))?;
+        let act = self.with_units(act)?;
         self.sign_and_store(&keys.device, act, summary)
+    }
+
+    /// A split of a lot that holds units (cakes with their own labels) hands them to the parts
+    /// by count, in serial order, as the clerk gives the parts' amounts.
+    fn with_units(&self, mut act: Act) -> Result<Act> {
+        let Act::Split(split) = &mut act else { return Ok(act) };
+        if split.parts.iter().any(|p| !p.units.is_empty()) {
+            return Ok(act);
+        }
+        let Some(lot) = store::asset(&mut self.db(), &split.asset.id)? else { return Ok(act) };
+        if lot.contents.is_empty() {
+            return Ok(act);
+        }
+        let counts: Vec<u64> = split.parts.iter().map(|p| p.amount).collect();
+        // Counts that do not add up are left for the rules to explain.
+        if let Some(units) = terroir_shared::asset::take_by_count(&lot.contents, &counts) {
+            for (part, units) in split.parts.iter_mut().zip(units) {
+                part.units = units;
+            }
+        }
+        Ok(act)
     }
 
     /// Names the co-op's garden caps that the new tea of `act` draws on, at the heads this
@@ -658,7 +680,18 @@ impl Station {
         if waiting {
             return Err(StationError::input("query", "this asset has acts waiting to be sent: sync first"));
         }
+        // The units packed in it follow it (rules version 2): the station needs them to judge a
+        // split or a sale of the lot, as the ledger will.
+        let units = asset
+            .contents
+            .iter()
+            .flat_map(terroir_shared::asset::UnitRange::ids)
+            .map(|u| crate::client::asset(&client, &u))
+            .collect::<Result<Vec<Asset>>>()?;
         store::put_asset(&mut conn, &asset, &asset_label(&asset), 0)?;
+        for unit in &units {
+            store::put_asset(&mut conn, unit, &asset_label(unit), 0)?;
+        }
         store::rows_of(&mut conn, &[id])?
             .pop()
             .ok_or_else(|| StationError::Server("the asset could not be stored".into()))

@@ -37,6 +37,63 @@ pub struct AssetRef {
     pub head: Hash,
 }
 
+/// Units packed in a holder (cakes in a lot), named as a run of outputs of the record that
+/// made them: assets `derive(record, first)` … `derive(record, first + count − 1)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UnitRange {
+    pub record: Hash,
+    pub first: u32,
+    pub count: u32,
+}
+
+impl UnitRange {
+    /// The units' ids, in output order.
+    pub fn ids(&self) -> impl Iterator<Item = AssetId> + '_ {
+        (self.first..self.first.saturating_add(self.count)).map(|n| AssetId::derive(&self.record, n))
+    }
+}
+
+/// Runs of consecutive output positions of `record`, as ranges.
+pub fn unit_ranges(record: Hash, positions: &[u32]) -> Vec<UnitRange> {
+    let mut out: Vec<UnitRange> = Vec::new();
+    for &p in positions {
+        match out.last_mut() {
+            Some(r) if r.first.checked_add(r.count) == Some(p) => r.count += 1,
+            _ => out.push(UnitRange { record, first: p, count: 1 }),
+        }
+    }
+    out
+}
+
+/// A split by count: `contents` cut, in order, into runs of `counts[i]` units (cakes, one piece
+/// each) for part `i`. `None` unless the counts add up to exactly the units held.
+pub fn take_by_count(contents: &[UnitRange], counts: &[u64]) -> Option<Vec<Vec<UnitRange>>> {
+    let held: u64 = contents.iter().map(|r| u64::from(r.count)).sum();
+    if counts.iter().try_fold(0u64, |t, c| t.checked_add(*c))? != held {
+        return None;
+    }
+    let mut runs = contents.iter().copied();
+    let mut current = runs.next();
+    let mut parts = Vec::with_capacity(counts.len());
+    for &want in counts {
+        let mut part = Vec::new();
+        let mut left = want;
+        while left > 0 {
+            let r = current?;
+            let take = u32::try_from(left.min(u64::from(r.count))).ok()?;
+            part.push(UnitRange { record: r.record, first: r.first, count: take });
+            left -= u64::from(take);
+            current = match r.count - take {
+                0 => runs.next(),
+                rest => Some(UnitRange { record: r.record, first: r.first + take, count: rest }),
+            };
+        }
+        parts.push(part);
+    }
+    Some(parts)
+}
+
 /// Where a token stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case", deny_unknown_fields)]
@@ -85,6 +142,10 @@ pub struct Asset {
     /// on): what a transformation may make of it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weighed_g: Option<u64>,
+    /// The units packed in it, for a holder (rules version 2 on): what it hands on, pledges,
+    /// splits and retires with itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contents: Vec<UnitRange>,
 }
 
 impl AssetId {

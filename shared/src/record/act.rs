@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::Hash;
-use crate::asset::{AssetRef, Product, Quantity};
+use crate::asset::{AssetRef, Product, Quantity, UnitRange};
 use crate::calendar::Date;
 use crate::commitment::Commitment;
 use crate::crypto::{Keypair, PublicKey, Signature};
@@ -31,6 +31,7 @@ pub enum Act {
     Pledge(Pledge),
     Release(Release),
     Retire(Retire),
+    Unpack(Unpack),
 }
 
 /// The operator opens a new ledger under a version of the rules: entry 0 of every ledger
@@ -199,13 +200,17 @@ pub struct Split {
     pub parts: Vec<Part>,
 }
 
-/// One part of a split: an amount in the lot's unit and, optionally, its own GS1 key.
+/// One part of a split: an amount in the lot's unit and, optionally, its own GS1 key. When the
+/// lot holds units (cakes with their own labels), each part names the units it takes; together
+/// the parts take every unit of the lot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Part {
     pub amount: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gs1: Option<DigitalLink>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub units: Vec<UnitRange>,
 }
 
 /// Several compatible lots become one holding exactly their sum.
@@ -251,6 +256,15 @@ pub struct Release {
     pub asset: AssetRef,
 }
 
+/// The owner of a holder takes units out of it (one cake out of its lot, to sell it alone):
+/// they stand on their own from then on, and the holder counts that many fewer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Unpack {
+    pub holder: AssetRef,
+    pub units: Vec<AssetRef>,
+}
+
 /// The asset leaves the chain: sold to a consumer, eaten, dead, destroyed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -277,6 +291,7 @@ impl Act {
             Act::Pledge(_) => "pledge",
             Act::Release(_) => "release",
             Act::Retire(_) => "retire",
+            Act::Unpack(_) => "unpack",
         }
     }
 
@@ -305,6 +320,7 @@ impl Act {
             Act::Pledge(a) => vec![a.asset],
             Act::Release(a) => vec![a.asset],
             Act::Retire(a) => vec![a.asset],
+            Act::Unpack(a) => std::iter::once(a.holder).chain(a.units.iter().copied()).collect(),
         }
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 pub use act::{
     Act, Attachment, AuthoriseDevice, Commission, Custody, Event, Merge, NewAsset, Observe, OpenLedger, Part,
-    Pledge, RegisterParty, Release, Retire, RevokeDevice, Split, Transfer, Transform, UnitTokens,
+    Pledge, RegisterParty, Release, Retire, RevokeDevice, Split, Transfer, Transform, UnitTokens, Unpack,
 };
 pub use parse::ParseError;
 pub(crate) use parse::parse_strict;

@@ -1,10 +1,13 @@
 //! Splitting a lot into parts and merging compatible lots: quantity is conserved exactly.
 
+use std::collections::{HashMap, HashSet};
+
 use super::outputs::create_outputs;
+use super::units::{follow, units_of};
 use super::{
     Effects, LedgerView, MAX_OUTPUTS, RuleViolation, Step, at_least, at_most, consume, owned_and_active,
 };
-use crate::asset::{AssetId, Quantity, QuantityError, Status};
+use crate::asset::{Asset, AssetId, Quantity, QuantityError, Status, UnitRange};
 use crate::canonical::MAX_SAFE_INTEGER;
 use crate::record::{Merge, NewAsset, Record, Split};
 
@@ -33,11 +36,18 @@ pub(super) fn split(
             units: None,
         });
     }
+    if !step.rules.v2() && act.parts.iter().any(|p| !p.units.is_empty()) {
+        return Err(RuleViolation::NotUnderRules { act: "split naming units", rules: step.rules });
+    }
     let expected = parent.quantity.amount();
     if total != expected {
         return Err(RuleViolation::QuantityNotConserved { asset: parent.id, expected, found: total });
     }
     let mut effects = create_outputs(view, &outputs, &[parent.id], parent.owner, parent.custodian, step)?;
+    if step.rules.v2() {
+        let units = split_units(view, &parent, act, &mut effects.assets[..act.parts.len()], step)?;
+        effects.assets.extend(units);
+    }
     parent.status = Status::Consumed;
     parent.head = step.id;
     effects.assets.push(parent);
@@ -85,7 +95,74 @@ pub(super) fn merge(
     let parents: Vec<AssetId> = inputs.iter().map(|a| a.id).collect();
     let (owner, custodian) = (first.owner, first.custodian);
     let mut effects = create_outputs(view, &[output], &parents, owner, custodian, step)?;
+    if step.rules.v2() {
+        // The merged lot holds every unit its inputs held.
+        let merged = effects.assets[0].id;
+        effects.assets[0].contents = inputs.iter().flat_map(|i| i.contents.iter().copied()).collect();
+        let units = follow(view, &inputs, step, |_, u| u.status = Status::Contained { holder: merged })?;
+        effects.assets.extend(units);
+    }
     consume(&mut inputs, step.id);
     effects.assets.extend(inputs);
     Ok(effects)
+}
+
+/// The units of a lot that is split go to the parts that name them: every unit to exactly one
+/// part, each part naming units that add up to its amount. A lot without units takes no names.
+fn split_units(
+    view: &impl LedgerView,
+    parent: &Asset,
+    act: &Split,
+    parts: &mut [Asset],
+    step: Step,
+) -> Result<Vec<Asset>, RuleViolation> {
+    let named = act.parts.iter().any(|p| !p.units.is_empty());
+    if parent.contents.is_empty() {
+        return match named {
+            true => Err(RuleViolation::BadUnits {
+                holder: parent.id,
+                why: "it holds no units to hand to its parts",
+            }),
+            false => Ok(Vec::new()),
+        };
+    }
+    let units = units_of(view, parent)?;
+    let quantity: HashMap<AssetId, u64> = units.iter().map(|u| (u.id, u.quantity.amount())).collect();
+    let mut holder_of: HashMap<AssetId, AssetId> = HashMap::new();
+    let mut assigned: HashSet<AssetId> = HashSet::new();
+    for (part, asset) in act.parts.iter().zip(parts.iter_mut()) {
+        let mut total: u64 = 0;
+        for id in part.units.iter().flat_map(UnitRange::ids) {
+            let q = quantity.get(&id).ok_or(RuleViolation::BadUnits {
+                holder: parent.id,
+                why: "a part names a unit the lot does not hold",
+            })?;
+            if !assigned.insert(id) {
+                return Err(RuleViolation::BadUnits {
+                    holder: parent.id,
+                    why: "a unit is named by two parts",
+                });
+            }
+            holder_of.insert(id, asset.id);
+            total = total.saturating_add(*q);
+        }
+        if total != part.amount {
+            return Err(RuleViolation::BadUnits {
+                holder: parent.id,
+                why: "the units a part names do not add up to its amount",
+            });
+        }
+        asset.contents = part.units.clone();
+    }
+    if assigned.len() != units.len() {
+        return Err(RuleViolation::BadUnits {
+            holder: parent.id,
+            why: "every unit of the lot must go to one of its parts (name them by serial or by count)",
+        });
+    }
+    follow(view, std::slice::from_ref(parent), step, |_, u| {
+        if let Some(h) = holder_of.get(&u.id) {
+            u.status = Status::Contained { holder: *h };
+        }
+    })
 }

@@ -12,6 +12,7 @@ mod ownership;
 mod parties;
 mod roles;
 mod transform;
+mod units;
 mod version;
 mod violation;
 
@@ -25,6 +26,7 @@ pub use issuance::{NewTea, new_tea};
 pub use memory::MemoryLedger;
 pub use needs::{Needs, needs};
 pub use roles::may_commission;
+pub use units::unit_needs;
 pub use version::{Rules, UnknownRules};
 pub use violation::{RuleViolation, ViolationClass};
 
@@ -121,14 +123,15 @@ pub fn apply(
         Act::RevokeDevice(a) => parties::revoke_device(view, body, signer, a, id),
         Act::Commission(a) => outputs::commission(view, body, a, act),
         Act::Observe(a) => events::observe(view, body, a, act),
-        Act::Transfer(a) => ownership::transfer(view, body, a, id),
+        Act::Transfer(a) => ownership::transfer(view, body, a, act),
         Act::Custody(a) => ownership::custody(view, body, a, act),
         Act::Split(a) => lots::split(view, body, a, act),
         Act::Merge(a) => lots::merge(view, body, a, act),
         Act::Transform(a) => transform::transform(view, body, a, act),
         Act::Pledge(a) => ownership::pledge(view, body, a, id),
         Act::Release(a) => ownership::release(view, body, a, id),
-        Act::Retire(a) => ownership::retire(view, body, a, id),
+        Act::Retire(a) => ownership::retire(view, body, a, act),
+        Act::Unpack(a) => units::unpack(view, body, a, act),
     }?;
     if ctx.rules.v2() {
         for a in effects.assets.iter_mut().filter(|a| a.head == id) {

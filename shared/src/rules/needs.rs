@@ -82,7 +82,7 @@ pub fn needs(signed: &Signed<Record>) -> Needs {
             n.identity_keys.extend(a.gs1.as_ref().map(gs1_identity_key));
             vec![]
         }
-        Act::Observe(_) | Act::Release(_) | Act::Retire(_) => vec![],
+        Act::Observe(_) | Act::Release(_) | Act::Retire(_) | Act::Unpack(_) => vec![],
     };
     // Keys as every version of the rules spells them, so that one list serves any ledger.
     for rules in [Rules::V1, Rules::V2] {

@@ -10,7 +10,7 @@ use super::{
     roles,
 };
 use crate::Hash;
-use crate::asset::{Asset, AssetId, Product, Quantity, Status, TeaCake, Unit, identity_keys};
+use crate::asset::{Asset, AssetId, Product, Quantity, Status, TeaCake, Unit, identity_keys, unit_ranges};
 use crate::gs1::DigitalLink;
 use crate::party::PartyId;
 use crate::record::{Commission, NewAsset, Record};
@@ -95,9 +95,24 @@ pub(super) fn create_outputs(
             head: id,
             head_at: None,
             weighed_g: None,
+            contents: Vec::new(),
         });
     }
     check_holders_add_up(outputs, &ids)?;
+    if step.rules.v2() {
+        // Each holder lists its units, which follow it from then on.
+        for h in 0..outputs.len() {
+            let positions: Vec<u32> = outputs
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.part_of.and_then(|p| usize::try_from(p).ok()) == Some(h))
+                .filter_map(|(n, _)| u32::try_from(n).ok())
+                .collect();
+            if !positions.is_empty() {
+                effects.assets[h].contents = unit_ranges(id, &positions);
+            }
+        }
+    }
     Ok(effects)
 }
 

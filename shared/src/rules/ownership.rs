@@ -1,5 +1,6 @@
 //! Who owns and who holds: transfer, custody, pledge, release and retirement.
 
+use super::units::follow;
 use super::{
     Effects, LedgerView, RuleViolation, Step, at_least, load_current, not_permitted, owned_and_active,
     require_active, require_movable, require_text,
@@ -13,8 +14,9 @@ pub(super) fn transfer(
     view: &impl LedgerView,
     body: &Record,
     act: &Transfer,
-    id: Hash,
+    step: Step,
 ) -> Result<Effects, RuleViolation> {
+    let id = step.id;
     at_least(act.assets.len(), 1, "transfer", "asset")?;
     view.party(&act.to).ok_or(RuleViolation::UnknownParty(act.to))?;
     let mut assets = owned_and_active(view, body, &act.assets, "transfer")?;
@@ -30,6 +32,11 @@ pub(super) fn transfer(
         a.owner = act.to;
         a.head = id;
     }
+    let units = follow(view, &assets, step, |h, u| {
+        u.owner = h.owner;
+        u.custodian = h.custodian;
+    })?;
+    assets.extend(units);
     Ok(Effects { assets, ..Effects::default() })
 }
 
@@ -64,6 +71,8 @@ pub(super) fn custody(
         a.custodian = act.to;
         a.head = id;
     }
+    let units = follow(view, &assets, step, |h, u| u.custodian = h.custodian)?;
+    assets.extend(units);
     Ok(Effects { assets, ..Effects::default() })
 }
 
@@ -117,11 +126,16 @@ pub(super) fn retire(
     view: &impl LedgerView,
     body: &Record,
     act: &Retire,
-    id: Hash,
+    step: Step,
 ) -> Result<Effects, RuleViolation> {
+    let id = step.id;
     require_text(&act.reason, "reason")?;
     let mut asset = owned_and_active(view, body, &[act.asset], "retire")?.remove(0);
     asset.status = Status::Retired { reason: act.reason.clone() };
     asset.head = id;
-    Ok(Effects { assets: vec![asset], ..Effects::default() })
+    let mut assets = follow(view, std::slice::from_ref(&asset), step, |_, u| {
+        u.status = Status::Retired { reason: act.reason.clone() }
+    })?;
+    assets.insert(0, asset);
+    Ok(Effects { assets, ..Effects::default() })
 }

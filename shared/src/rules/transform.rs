@@ -50,8 +50,10 @@ pub(super) fn transform(
     let mut effects = create_outputs(view, &act.outputs, &parents, body.party, custodian, step)?;
     let teas = new_tea(&act.outputs, &inputs, step.rules);
     effects.assets.extend(charge(view, body.party, &act.allowances, &teas, step)?);
+    let units = super::units::follow(view, &inputs, step, |_, u| u.status = crate::asset::Status::Consumed)?;
     consume(&mut inputs, step.id);
     effects.assets.extend(inputs);
+    effects.assets.extend(units);
     Ok(effects)
 }
 

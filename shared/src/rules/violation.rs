@@ -124,6 +124,10 @@ pub enum RuleViolation {
         "only the owner may hand goods to another holder; the holder {party} may only hand them back to their owner"
     )]
     CustodyNotOwner { party: PartyId },
+    #[error("the units of asset {holder} cannot be used so: {why}")]
+    BadUnits { holder: AssetId, why: &'static str },
+    #[error("`{act}` is not an act of rules version {rules}, which this ledger runs")]
+    NotUnderRules { act: &'static str, rules: super::Rules },
 }
 
 /// "cooperative or farm", "processor".
@@ -199,6 +203,8 @@ impl RuleViolation {
             RuleViolation::MassUnknown { .. } => "mass_unknown",
             RuleViolation::BadName { .. } => "bad_name",
             RuleViolation::CustodyNotOwner { .. } => "custody_not_owner",
+            RuleViolation::BadUnits { .. } => "bad_units",
+            RuleViolation::NotUnderRules { .. } => "not_under_these_rules",
         }
     }
 
@@ -251,7 +257,9 @@ impl RuleViolation {
             | RuleViolation::BadGardenCap(_)
             | RuleViolation::BackDated { .. }
             | RuleViolation::MassUnknown { .. }
-            | RuleViolation::BadName { .. } => ViolationClass::Unprocessable,
+            | RuleViolation::BadName { .. }
+            | RuleViolation::BadUnits { .. }
+            | RuleViolation::NotUnderRules { .. } => ViolationClass::Unprocessable,
         }
     }
 }

@@ -195,7 +195,7 @@ fn a_cap_stays_with_its_coop_until_it_is_retired() {
     let moves = [
         Act::Transfer(Transfer { assets: vec![r], to: party(&trader) }),
         Act::Custody(Custody { assets: vec![r], to: party(&trader) }),
-        Act::Split(Split { asset: r, parts: vec![Part { amount: 50, gs1: None }; 2] }),
+        Act::Split(Split { asset: r, parts: vec![Part { amount: 50, gs1: None, units: vec![] }; 2] }),
         Act::Pledge(Pledge { asset: r, financier: party(&bank) }),
         Act::Transform(Transform::new("relabel", vec![r], vec![leaf("Laobanzhang", 10)])),
     ];

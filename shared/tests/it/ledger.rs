@@ -45,7 +45,10 @@ fn receipts_prove_entries_and_the_chain_links_them() {
         party(&coop),
         Act::Split(Split {
             asset: lot.reference(),
-            parts: vec![Part { amount: 60, gs1: None }, Part { amount: 40, gs1: None }],
+            parts: vec![
+                Part { amount: 60, gs1: None, units: vec![] },
+                Part { amount: 40, gs1: None, units: vec![] },
+            ],
         }),
     );
     let ctx = w.ctx();

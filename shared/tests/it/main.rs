@@ -12,3 +12,4 @@ mod props;
 mod records;
 mod rules;
 mod support;
+mod units;

@@ -155,7 +155,8 @@ impl Model {
                 if let Some(last) = parts.last_mut() {
                     *last = last.saturating_add_signed(i64::from(*skew));
                 }
-                let parts = parts.into_iter().map(|amount| Part { amount, gs1: None }).collect();
+                let parts =
+                    parts.into_iter().map(|amount| Part { amount, gs1: None, units: vec![] }).collect();
                 (self.clone_key(&a), Act::Split(Split { asset: a.reference(), parts }))
             }
             Op::Merge { a, b } => {

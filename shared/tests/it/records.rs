@@ -13,8 +13,8 @@ fn sample_split(w: &mut World, k: &Keypair) -> terroir_shared::record::Signed<Re
     let act = Act::Split(Split {
         asset,
         parts: vec![
-            Part { amount: 600, gs1: None },
-            Part { amount: 400, gs1: Some("/01/09506000134352/10/L-2".parse_link()) },
+            Part { amount: 600, gs1: None, units: vec![] },
+            Part { amount: 400, gs1: Some("/01/09506000134352/10/L-2".parse_link()), units: vec![] },
         ],
     });
     w.sign(k, party(k), act)

@@ -166,7 +166,7 @@ fn split_conserves_quantity_and_a_head_is_spent_once() {
     let split = |amounts: &[u64]| {
         Act::Split(Split {
             asset: lot.reference(),
-            parts: amounts.iter().map(|&amount| Part { amount, gs1: None }).collect(),
+            parts: amounts.iter().map(|&amount| Part { amount, gs1: None, units: vec![] }).collect(),
         })
     };
     assert_eq!(code(c.w.submit(&c.coop, split(&[600, 399]))), "quantity_not_conserved");
@@ -326,7 +326,10 @@ fn a_pledged_lot_cannot_move_until_its_financier_releases_it() {
         Act::Transfer(Transfer { assets: vec![lot.reference()], to: party(&c.trader) }),
         Act::Split(Split {
             asset: lot.reference(),
-            parts: vec![Part { amount: 50, gs1: None }, Part { amount: 50, gs1: None }],
+            parts: vec![
+                Part { amount: 50, gs1: None, units: vec![] },
+                Part { amount: 50, gs1: None, units: vec![] },
+            ],
         }),
         Act::Pledge(Pledge { asset: lot.reference(), financier: party(&c.bank) }),
         Act::Retire(Retire { asset: lot.reference(), reason: "sold".into() }),
@@ -361,7 +364,10 @@ fn replaying_an_accepted_record_is_refused_by_the_rules() {
         party(&c.coop),
         Act::Split(Split {
             asset: lot.reference(),
-            parts: vec![Part { amount: 4, gs1: None }, Part { amount: 6, gs1: None }],
+            parts: vec![
+                Part { amount: 4, gs1: None, units: vec![] },
+                Part { amount: 6, gs1: None, units: vec![] },
+            ],
         }),
     );
     c.w.ledger.submit(&split, &ctx).expect("split");
@@ -625,7 +631,7 @@ fn a_custodian_cannot_move_pledged_goods_and_lists_are_bounded() {
     assert_eq!(code(c.w.submit(&c.warehouse, elsewhere)), "custody_not_owner");
     c.w.submit(&c.bank, Act::Release(Release { asset: lot.reference() })).expect("release");
     let lot = c.w.asset(lot.id);
-    let parts = (0..10_001).map(|_| Part { amount: 2, gs1: None }).collect();
+    let parts = (0..10_001).map(|_| Part { amount: 2, gs1: None, units: vec![] }).collect();
     assert_eq!(code(c.w.submit(&c.coop, Act::Split(Split { asset: lot.reference(), parts }))), "too_many");
 }
 

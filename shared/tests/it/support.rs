@@ -168,6 +168,8 @@ pub fn needs_snapshot(full: &MemoryLedger, record: &Signed<Record>) -> MemoryLed
             snapshot.insert_identity(key.clone(), holder);
         }
     }
+    let units = rules::unit_needs(record.body(), &snapshot).iter().filter_map(|a| full.asset(a)).collect();
+    snapshot.store(rules::Effects { assets: units, ..rules::Effects::default() });
     snapshot
 }
 

@@ -347,6 +347,7 @@ fn describe(e: &LabelEvent, names: &Names<'_>) -> String {
         Act::Pledge(p) => fill(w.pledged_to, &[("party", &names.party(&p.financier))]),
         Act::Release(_) => w.released.into(),
         Act::Retire(r) => fill(w.left_chain, &[("reason", &r.reason)]),
+        Act::Unpack(u) => fill(w.unpacked, &[("count", &u.units.len().to_string())]),
     }
 }
 

@@ -145,7 +145,14 @@ const touches = (name, a) => ({
   observe: a.assets, transfer: a.assets, custody: a.assets, merge: a.assets,
   transform: [...(a.inputs || []), ...(a.allowances || [])], commission: a.allowances,
   split: [a.asset], pledge: [a.asset], release: [a.asset], retire: [a.asset],
+  unpack: [a.holder, ...(a.units || [])],
 }[name] || []).map((x) => x.id);
+// The rules the log runs, as its entry 0 names them (version 1 when it opens with anything else).
+const rulesOf = (records) => {
+  const first = [...records.values()].find((e) => e.index === 0);
+  const [name, act] = first ? actOf(first.r) : [];
+  return name === 'open_ledger' ? act.rules : 1;
+};
 const assetId = async (record, n) => hex(await sha(enc.encode('terroir-asset-v1\n'), unhex(record),
   Uint8Array.of(n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255)));
 
@@ -203,15 +210,27 @@ async function replay(id, before, shown, records) {
     };
   } else return null;
   s.head = a.createdBy;
+  // Rules version 2: a unit packed in a lot follows it (owner, holder, retirement, the part a
+  // split names for it, the lot a merge makes).
+  const follows = rulesOf(records) >= 2;
   for (const e of records.values()) {
     const [kind, x] = actOf(e.r);
-    if (e.index <= c.index || e.index >= before || !touches(kind, x).includes(id)) continue;
+    if (e.index <= c.index || e.index >= before) continue;
+    const named = touches(kind, x).includes(id);
+    const packed = s.status.state === 'contained' && touches(kind, x).includes(s.status.holder);
+    if (!named && !(follows && packed)) continue;
     if (kind === 'transfer') { if (s.custodian === s.owner) s.custodian = x.to; s.owner = x.to; }
-    if (kind === 'custody') s.custodian = x.to;
-    if (kind === 'pledge') s.status = { state: 'pledged', financier: x.financier };
-    if (kind === 'release') s.status = { state: 'active' };
-    if (kind === 'retire') s.status = { state: 'retired', reason: x.reason };
-    if (['split', 'merge', 'transform'].includes(kind)) s.status = { state: 'consumed' };
+    else if (kind === 'custody') s.custodian = x.to;
+    else if (kind === 'retire') s.status = { state: 'retired', reason: x.reason };
+    else if (kind === 'unpack') s.status = { state: 'active' };
+    else if (named && kind === 'pledge') s.status = { state: 'pledged', financier: x.financier };
+    else if (named && kind === 'release') s.status = { state: 'active' };
+    else if (!named && kind === 'merge') s.status = { state: 'contained', holder: await assetId(e.id, 0) };
+    else if (!named && kind === 'split') {
+      const part = x.parts.findIndex((p) => (p.units || []).some((u) => u.record === a.createdBy && n >= u.first && n < u.first + u.count));
+      s.status = part < 0 ? { state: 'consumed' } : { state: 'contained', holder: await assetId(e.id, part) };
+    } else if (['split', 'merge', 'transform'].includes(kind)) s.status = { state: 'consumed' };
+    else if (!named) continue;
     s.head = e.id;
   }
   return s;

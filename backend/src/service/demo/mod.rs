@@ -151,6 +151,7 @@ fn act_order(act: &Act) -> usize {
         Act::Pledge(_) => 10,
         Act::Release(_) => 11,
         Act::Retire(_) => 12,
+        Act::Unpack(_) => 13,
     }
 }
 
@@ -163,6 +164,7 @@ struct Story<'a> {
     step: u64,
     records: Vec<Signed<Record>>,
     heads: HashMap<AssetId, Hash>,
+    made: HashMap<AssetId, Hash>,
 }
 
 impl<'a> Story<'a> {
@@ -174,6 +176,7 @@ impl<'a> Story<'a> {
             step: 0,
             records: Vec::new(),
             heads: HashMap::new(),
+            made: HashMap::new(),
         }
     }
 
@@ -237,6 +240,7 @@ impl<'a> Story<'a> {
             .map(|i| {
                 let asset = AssetId::derive(&id, u32::try_from(i).unwrap_or(u32::MAX));
                 self.heads.insert(asset, id);
+                self.made.insert(asset, id);
                 asset
             })
             .collect()
@@ -248,6 +252,11 @@ impl<'a> Story<'a> {
             .get(&asset)
             .map(|head| AssetRef { id: asset, head: *head })
             .ok_or(DemoError::UnknownAsset(asset))
+    }
+
+    /// The record that made `asset`.
+    fn made_by(&self, asset: AssetId) -> Result<Hash, DemoError> {
+        self.made.get(&asset).copied().ok_or(DemoError::UnknownAsset(asset))
     }
 
     fn all_at(&self, assets: &[AssetId]) -> Result<Vec<AssetRef>, DemoError> {

@@ -2,7 +2,9 @@
 //! custody at the warehouse, pledges and a release.
 
 use terroir_shared::Hash;
-use terroir_shared::asset::{AssetId, Packing, Product, TeaGarden, TeaLot, TeaMaocha, TeaOrigin, Unit};
+use terroir_shared::asset::{
+    AssetId, Packing, Product, TeaGarden, TeaLot, TeaMaocha, TeaOrigin, Unit, UnitRange, take_by_count,
+};
 use terroir_shared::calendar::{Date, Timestamp};
 use terroir_shared::record::{
     Act, Attachment, Commission, Custody, Event, NewAsset, Observe, Part, Pledge, Release, Split, Transfer,
@@ -125,13 +127,18 @@ pub(super) fn pressing(
 pub(super) fn trade(story: &mut Story<'_>, k: &DemoKeys, lot: AssetId) -> Result<(), DemoError> {
     story.day(11);
     let cake_gtin = gtin("00357")?;
+    // The lot's cakes, outputs 1 to 300 of its commission, go to the parts by count.
+    let cakes = [UnitRange { record: story.made_by(lot)?, first: 1, count: DEMO_CAKES as u32 }];
+    let units = take_by_count(&cakes, &TEA_SPLIT).ok_or(DemoError::UnknownAsset(lot))?;
     let parts = TEA_SPLIT
         .iter()
+        .zip(&units)
         .enumerate()
-        .map(|(i, amount)| {
+        .map(|(i, (amount, units))| {
             Ok(Part {
                 amount: *amount,
                 gs1: Some(link(&cake_gtin, &lot_number(story, "BL", &format!("P01-S{}", i + 1)), None)?),
+                units: units.clone(),
             })
         })
         .collect::<Result<Vec<_>, DemoError>>()?;
@@ -152,13 +159,16 @@ pub(super) fn trade(story: &mut Story<'_>, k: &DemoKeys, lot: AssetId) -> Result
     }
 
     story.day(13);
+    let trader_units = take_by_count(&units[0], &TRADER_SPLIT).ok_or(DemoError::UnknownAsset(sold))?;
     let parts = TRADER_SPLIT
         .iter()
+        .zip(&trader_units)
         .enumerate()
-        .map(|(i, amount)| {
+        .map(|(i, (amount, units))| {
             Ok(Part {
                 amount: *amount,
                 gs1: Some(link(&cake_gtin, &lot_number(story, "BL", &format!("P01-S1-T{}", i + 1)), None)?),
+                units: units.clone(),
             })
         })
         .collect::<Result<Vec<_>, DemoError>>()?;

@@ -109,9 +109,24 @@ fn the_story_holds_what_it_promises() {
             && a.owner == keys.tea_coop.id()
     });
     assert_eq!(pledged, 1);
-    let stored_for_others =
-        count(&ledger, |a| a.custodian == keys.warehouse.id() && a.owner != keys.warehouse.id());
+    let stored_for_others = count(&ledger, |a| {
+        a.custodian == keys.warehouse.id()
+            && a.owner != keys.warehouse.id()
+            && !matches!(a.status, Status::Contained { .. })
+    });
     assert_eq!(stored_for_others, 1);
+    // Every cake is owned and held as the lot it is packed in is, wherever its lot went.
+    let mut packed = 0;
+    for cake in ledger.assets().filter(|a| matches!(a.product, Product::TeaCake(_))) {
+        if let Status::Contained { holder } = cake.status {
+            let lot = ledger.assets().find(|a| a.id == holder).expect("its lot");
+            assert!(lot.contents.iter().flat_map(|r| r.ids()).any(|id| id == cake.id), "listed by its lot");
+            assert_eq!((cake.owner, cake.custodian), (lot.owner, lot.custodian), "cake {}", cake.id);
+            assert!(!matches!(lot.status, Status::Consumed), "no cake is left in a used-up lot");
+            packed += 1;
+        }
+    }
+    assert_eq!(packed, 300, "every cake is in a lot");
     let retired = count(&ledger, |a| {
         matches!(a.status, Status::Retired { .. })
             && matches!(a.product, Product::BeefCut(_))

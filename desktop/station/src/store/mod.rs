@@ -157,6 +157,12 @@ pub fn snapshot(conn: &mut SqliteConnection, record: &Signed<Record>) -> Result<
             view.insert_identity(key.clone(), holder);
         }
     }
+    // Then the units packed in the holders it moves, which only the holders name.
+    let mut units = terroir_shared::rules::Effects::default();
+    for id in terroir_shared::rules::unit_needs(record.body(), &view) {
+        units.assets.extend(assets::get(conn, &id)?);
+    }
+    view.store(units);
     Ok(view)
 }
 
