@@ -17,6 +17,8 @@ const EVENTS = {
 /// The acts that make sense for `asset` in its state.
 function actsFor(asset, state) {
   if (state === "pledged") return ["release"];
+  // A cake packed in its lot moves with the lot; it can be taken out to be sold alone.
+  if (state === "contained") return ["event", "unpack"];
   const kind = asset.product.kind;
   const single = kind === "live_cattle" || kind === "tea_cake";
   const acts = ["event", "transfer", "custody", "pledge"];
@@ -32,6 +34,7 @@ const TITLES = {
   event: "Record an event", transfer: "Transfer ownership", custody: "Hand to a warehouse",
   pledge: "Pledge as collateral", release: "Release the pledge", split: "Split", merge: "Merge with other lots",
   slaughter: "Slaughter", cut: "Cut into pieces", press: "Press into cakes", retire: "Retire (sold, eaten, lost)",
+  unpack: "Take out of its lot (to sell alone)",
 };
 
 function field(name, label, type = "text", attrs = {}) {
@@ -117,6 +120,7 @@ async function build(act, form, asset) {
       };
     }
     case "retire": return { act: "retire", asset: id, reason: v.reason };
+    case "unpack": return { act: "takeOut", asset: id };
     default: throw { message: `unknown act ${act}` };
   }
 }

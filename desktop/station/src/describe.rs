@@ -163,6 +163,24 @@ pub fn explain_code(code: &str, detail: &str) -> String {
             "The garden has a registered cap for that season: sync, then register the tea again."
         }
         "from_the_future" => "This computer's clock is ahead of the ledger's: check the date and time.",
+        "back_dated" => {
+            "This computer's clock is behind the ledger's records of this asset: check the date and time."
+        }
+        "role_not_permitted" => {
+            "This organisation's role does not allow this (ask the operator which roles it has)."
+        }
+        "mass_unknown" => {
+            "Weigh the goods first (record a weighing event), and give what comes out in grams."
+        }
+        "bad_name" => {
+            "A name holds an invisible character or letters of two look-alike scripts: type it again."
+        }
+        "custody_not_owner" => {
+            "Goods held for their owner go back to the owner; only the owner sends them elsewhere."
+        }
+        "bad_units" => {
+            "The cakes of the lot must all go to its parts: split by counts that add up to the lot."
+        }
         "wrong_log" => "The record was signed for another ledger: check the station's settings.",
         _ => "",
     };

@@ -15,7 +15,7 @@ use terroir_shared::gs1::{DigitalLink, Gtin};
 use terroir_shared::party::PartyId;
 use terroir_shared::record::{
     Act, Attachment, Custody, Event, Merge, NewAsset, Observe, Part, Pledge, Release, Retire, Split,
-    Transfer, Transform, UnitTokens,
+    Transfer, Transform, UnitTokens, Unpack,
 };
 
 use crate::error::{Result, StationError};
@@ -142,6 +142,9 @@ pub enum ActForm {
     Release { asset: String },
     #[serde(rename_all = "camelCase")]
     Retire { asset: String, reason: String },
+    /// A cake (a unit packed in a lot) taken out of its lot, to be sold alone.
+    #[serde(rename_all = "camelCase")]
+    TakeOut { asset: String },
 }
 
 /// What a form needs to know about the ledger: assets as the station sees them, and the
@@ -465,6 +468,14 @@ pub fn act(form: &ActForm, lookup: &Lookup<'_>, attachment: Option<Attachment>) 
             asset: current(lookup, "asset", asset)?.reference(),
             reason: text("reason", reason)?,
         }),
+        ActForm::TakeOut { asset } => {
+            let unit = current(lookup, "asset", asset)?;
+            let terroir_shared::asset::Status::Contained { holder } = unit.status else {
+                return Err(StationError::input("asset", "it is not packed in a lot"));
+            };
+            let holder = current(lookup, "asset", &holder.to_string())?;
+            Act::Unpack(Unpack { holder: holder.reference(), units: vec![unit.reference()] })
+        }
     })
 }
 

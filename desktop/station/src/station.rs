@@ -473,6 +473,7 @@ impl Station {
             Act::Pledge(p) => format!("Pledge to {}", self.party_name(&p.financier)),
             Act::Release(_) => "Release pledge".into(),
             Act::Retire(r) => format!("Retire ({})", r.reason),
+            Act::Unpack(_) => "Take out of its lot".into(),
             other => other.name().to_owned(),
         };
         let first = names.first().cloned().unwrap_or_default();

@@ -1,6 +1,7 @@
 //! Registration, acts and the rules' refusals at the station, offline: nothing here needs the
 //! server to be running.
 
+use terroir_shared::asset::Status;
 use terroir_station::StationError;
 use terroir_station::forms::{ActForm, CattleForm, EventForm, GardenForm};
 use terroir_station::store::{AssetFilter, RecordState};
@@ -107,6 +108,19 @@ fn split_then_transfer_is_recorded_locally_with_lineage() {
     assert_eq!(detail.records.len(), 2, "commissioned, then split");
     let part = s.asset(&split.created[0]).expect("part");
     assert_eq!(part.parents.len(), 1);
+    // The lot's cakes went to the parts by count, in serial order; one is taken out of its part
+    // and sold alone, the others stay packed.
+    let cakes =
+        s.assets(&AssetFilter { kind: Some("tea_cake".into()), ..AssetFilter::default() }).expect("cakes");
+    let in_first: Vec<_> = cakes
+        .iter()
+        .filter(|c| matches!(&c.asset.status, Status::Contained { holder } if holder.to_string() == split.created[0]))
+        .collect();
+    assert_eq!(in_first.len(), 12);
+    let one = in_first[0].id.clone();
+    s.act(ActForm::TakeOut { asset: one.clone() }).expect("taken out");
+    assert_eq!(s.asset(&one).expect("cake").row.state, "active");
+    assert_eq!(s.asset(&split.created[0]).expect("part").row.asset.quantity.amount(), 11);
     assert_eq!(part.uri.as_deref().map(|u| u.ends_with("/10/LOT2-1")), Some(true));
     // An event with an attached certificate is stored by hash.
     let cert = terroir_station::forms::FileInput {
