@@ -326,3 +326,34 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     find(haystack, needle).is_some()
 }
+
+/// The buyer's page checks signatures with the browser's WebCrypto: on the corpus of edge
+/// cases, Chromium gives exactly OpenSSL's verdicts, which the ledger's own verifier is held to
+/// in `shared` — one verdict everywhere.
+#[test]
+fn the_browsers_webcrypto_gives_the_ledgers_verdicts() {
+    let demo = Demo::start();
+    let _one = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    install_driver();
+    let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tests/data/ed25519/vectors.json");
+    let out = Command::new("node")
+        .arg("ed25519-verdicts.mjs")
+        .arg(format!("{}/healthz", demo.base))
+        .arg(&vectors)
+        .current_dir(BROWSER_DIR)
+        .output()
+        .expect("node runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let browser: Vec<bool> = serde_json::from_slice(&out.stdout).expect("verdicts");
+    let corpus: Value = serde_json::from_slice(&std::fs::read(&vectors).expect("corpus")).expect("JSON");
+    let openssl: Vec<bool> = corpus["vectors"]
+        .as_array()
+        .expect("vectors")
+        .iter()
+        .map(|v| v["openssl"].as_bool().expect("verdict"))
+        .collect();
+    assert_eq!(browser.len(), openssl.len());
+    for (i, (b, o)) in browser.iter().zip(&openssl).enumerate() {
+        assert_eq!(b, o, "vector {i} ({}): Chromium says {b}, OpenSSL {o}", corpus["vectors"][i]["name"]);
+    }
+}

@@ -8,6 +8,7 @@ mod gs1;
 mod ledger;
 mod log_conformance;
 mod log_props;
+mod mass_props;
 mod props;
 mod records;
 mod rules;
