@@ -31,6 +31,13 @@ fn separator(c: char) -> bool {
 
 /// Refuses a name a reader could be fooled by; see the module's documentation.
 pub fn check(name: &str) -> Result<(), NameError> {
+    if name.is_ascii() {
+        // One script at most: only the characters need checking.
+        return match name.chars().find(|c| !separator(*c) && !c.identifier_allowed()) {
+            Some(c) => Err(NameError::Invisible(u32::from(c))),
+            None => Ok(()),
+        };
+    }
     let mut letters = String::with_capacity(name.len());
     for c in name.chars() {
         if separator(c) {
@@ -51,8 +58,13 @@ pub fn check(name: &str) -> Result<(), NameError> {
 
 /// The form in which two names compare equal when people would read them as one.
 pub fn fold(name: &str) -> String {
-    let folded: String = caseless::default_case_fold_str(&name.nfkc().collect::<String>());
-    let bare: String = folded.nfd().filter(|c| !is_combining_mark(*c)).collect();
+    // ASCII is its own NFKC and NFD, has no marks, and folds to lower case.
+    let bare: String = if name.is_ascii() {
+        name.to_ascii_lowercase()
+    } else {
+        let folded = caseless::default_case_fold_str(&name.nfkc().collect::<String>());
+        folded.nfd().filter(|c| !is_combining_mark(*c)).collect()
+    };
     let skeleton: String = skeleton(&bare).collect();
     // Spaces and punctuation part words; anything else that is not a letter or a digit (an
     // invisible character) is dropped, so it cannot part or change a word either.
