@@ -506,16 +506,22 @@ fn the_served_state_is_held_to_the_log_row_by_row() {
     expect(&built, "assets", "no entry of the log creates it");
 }
 
-/// A log cut back to an earlier checkpoint, with its nodes and later checkpoints: the log's own
-/// checks pass, but the goods its lost entries made are still served, so the audit fails.
-#[test]
-fn a_log_cut_back_to_an_earlier_checkpoint_is_found() {
-    let built = small();
+/// Cuts the log back to its third-to-last checkpoint: its entries, nodes and checkpoints after
+/// it deleted, the derived tables left as they are.
+fn cut_back(built: &Built) {
     let sizes = built.checkpoint_sizes();
     let cut = sizes[sizes.len() - 3];
     built.exec(&format!("DELETE FROM entries WHERE idx >= {cut}"));
     built.exec(&format!("DELETE FROM nodes WHERE idx >= {}", stored_hash_index(0, cut)));
     built.exec(&format!("DELETE FROM checkpoints WHERE size > {cut}"));
+}
+
+/// A log cut back to an earlier checkpoint, with its nodes and later checkpoints: the log's own
+/// checks pass, but the goods its lost entries made are still served, so the audit fails.
+#[test]
+fn a_log_cut_back_to_an_earlier_checkpoint_is_found() {
+    let built = small();
+    cut_back(&built);
     // The first row found names what a lost entry made or changed.
     assert!(
         matches!(built.failure(), AuditFailure::StateDiffers { table: "assets", .. }),
@@ -527,11 +533,7 @@ fn a_log_cut_back_to_an_earlier_checkpoint_is_found() {
 #[test]
 fn a_server_refuses_state_ahead_of_its_log() {
     let built = small();
-    let sizes = built.checkpoint_sizes();
-    let cut = sizes[sizes.len() - 3];
-    built.exec(&format!("DELETE FROM entries WHERE idx >= {cut}"));
-    built.exec(&format!("DELETE FROM nodes WHERE idx >= {}", stored_hash_index(0, cut)));
-    built.exec(&format!("DELETE FROM checkpoints WHERE size > {cut}"));
+    cut_back(&built);
     let identity = LogIdentity { origin: ORIGIN.into(), operator: built.operator, signer: log_signer() };
     let clock: Clock = Arc::new(|| Timestamp(NOW));
     let refused = Ledger::open(

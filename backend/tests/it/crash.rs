@@ -33,8 +33,14 @@ pub(crate) fn free_port() -> u16 {
 }
 
 pub(crate) fn start(dir: &Path, port: u16) -> Child {
+    serve(dir, port, &["--origin", ORIGIN])
+}
+
+/// The server on `dir`, listening on `port` once this returns.
+pub(crate) fn serve(dir: &Path, port: u16, args: &[&str]) -> Child {
     let child = Command::new(BIN)
-        .args(["serve", "--origin", ORIGIN, "--bind", &format!("127.0.0.1:{port}")])
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .args(args)
         .arg("--data-dir")
         .arg(dir)
         .env("TERROIR_LOG", "warn")

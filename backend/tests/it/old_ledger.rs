@@ -3,8 +3,8 @@
 //! new records by the rules it was started under: version 1.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::process::{Child, Command};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use terroir_shared::calendar::Timestamp;
@@ -63,21 +63,7 @@ impl Drop for Server {
 }
 
 fn serve(dir: &Path, port: u16) -> Server {
-    let child = Command::new(BIN)
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .arg("--data-dir")
-        .arg(dir)
-        .env("TERROIR_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("server starts");
-    let server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while ureq::get(&format!("http://127.0.0.1:{port}/healthz")).call().is_err() {
-        assert!(Instant::now() < deadline, "the server did not come up");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server
+    Server(crate::crash::serve(dir, port, &[]))
 }
 
 fn get(base: &str, path: &str, accept: &str) -> (u16, String) {
