@@ -418,3 +418,74 @@ async fn a_commission_over_its_gardens_cap_is_refused_with_422() {
     let (_, log) = get(&app, "/api/log").await;
     assert_eq!(log["size"], 4);
 }
+
+/// Found under the cofactored check: a record whose signature's R carries a small-order point
+/// passed the ledger and `audit`, while WebCrypto, OpenSSL and Go refuse it, so every buyer's
+/// page downstream of it said the record "was changed". The ledger now refuses it, alone and
+/// in a batch.
+#[actix_web::test]
+async fn a_signature_browsers_refuse_is_refused() {
+    use curve25519_dalek::constants::ED25519_BASEPOINT_POINT as B;
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+    use curve25519_dalek::scalar::Scalar;
+    use sha2::{Digest, Sha512};
+    use terroir_shared::crypto::Signature;
+    use terroir_shared::record::{Envelope, Signable};
+
+    let mut h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let coop = key(1);
+    assert_eq!(
+        post(&app, "/api/records", &h.register(&coop, "Bulang Co-op", &[Role::Cooperative])).await.0,
+        201
+    );
+    let honest = h.own(&coop, Act::Commission(Commission::new(vec![tea_lot("Hekai", 5)])));
+    // The same record, signed with R + T (T of order 2) and the S that makes [8]-multiplied
+    // equation hold: valid under the cofactored check only.
+    let bytes = honest.signed_bytes().to_vec();
+    let expanded = Sha512::digest(coop.seed());
+    let mut a_bytes: [u8; 32] = expanded[..32].try_into().expect("32 bytes");
+    a_bytes[0] &= 248;
+    a_bytes[31] &= 127;
+    a_bytes[31] |= 64;
+    let a = Scalar::from_bytes_mod_order(a_bytes);
+    let mut order2 = [0xff; 32];
+    order2[0] = 0xec;
+    order2[31] = 0x7f;
+    let t = CompressedEdwardsY(order2).decompress().expect("the point of order 2");
+    let r = Scalar::from_bytes_mod_order([7; 32]);
+    let big_r = (r * B + t).compress();
+    let k = Scalar::from_hash(
+        Sha512::new()
+            .chain_update(big_r.as_bytes())
+            .chain_update(coop.public().as_bytes())
+            .chain_update(&bytes),
+    );
+    let mut sig = [0u8; 64];
+    sig[..32].copy_from_slice(big_r.as_bytes());
+    sig[32..].copy_from_slice((r + k * a).as_bytes());
+    assert_eq!(&bytes[..<terroir_shared::record::Record as Signable>::DOMAIN.len()], b"terroir-record-v1\n");
+    let forged = Envelope { record: honest.body().clone(), signature: Signature(sig) };
+    let (status, problem) = post(&app, "/api/records", &forged).await;
+    assert_eq!((status, problem["code"].as_str()), (401, Some("bad_signature")), "{problem}");
+    let batch: Vec<serde_json::Value> = (0..60)
+        .map(|i| {
+            let lot =
+                h.own(&coop, Act::Commission(Commission::new(vec![tea_lot(&format!("Garden {i}"), 5)])));
+            serde_json::to_value(lot).expect("json")
+        })
+        .chain(std::iter::once(serde_json::to_value(&forged).expect("json")))
+        .collect();
+    // In a batch large enough to be checked as one (the honest records pass, the forged one
+    // alone is refused).
+    let (status, answer) = post(&app, "/api/records/batch", &batch).await;
+    assert_eq!(status, 200, "{answer}");
+    let results = answer["results"].as_array().or(answer.as_array()).expect("results");
+    assert!(results[..60].iter().all(|r| r["outcome"] == "accepted"), "{answer}");
+    assert_eq!(
+        (results[60]["outcome"].as_str(), results[60]["problem"]["code"].as_str()),
+        (Some("refused"), Some("bad_signature"))
+    );
+    let (_, log) = get(&app, "/api/log").await;
+    assert_eq!(log["size"], 62, "the opening, the registration and the 60 honest lots");
+}
