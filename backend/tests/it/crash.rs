@@ -32,6 +32,19 @@ pub(crate) fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// `terroir-backend ARGS --data-dir DIR`, run to its end: whether it succeeded, and all it said.
+pub(crate) fn run_bin(dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env("TERROIR_LOG", "warn")
+        .output()
+        .expect("runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
 pub(crate) fn start(dir: &Path, port: u16) -> Child {
     serve(dir, port, &["--origin", ORIGIN])
 }

@@ -14,15 +14,7 @@ use crate::crash::BIN;
 use crate::support::*;
 
 fn init(dir: &std::path::Path, origin: &str) -> (bool, String) {
-    let out = Command::new(BIN)
-        .args(["init", "--origin", origin])
-        .arg("--data-dir")
-        .arg(dir)
-        .env("TERROIR_LOG", "warn")
-        .output()
-        .expect("runs");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    (out.status.success(), text)
+    crate::crash::run_bin(dir, &["init", "--origin", origin])
 }
 
 #[test]

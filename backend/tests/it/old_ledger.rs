@@ -12,7 +12,7 @@ use terroir_shared::crypto::Keypair;
 use terroir_shared::party::{PartyId, Role};
 use terroir_shared::record::{Act, Commission, Record, RegisterParty, Unsigned};
 
-use crate::crash::{BIN, free_port};
+use crate::crash::free_port;
 use crate::support::tea_lot;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/ledger-v1");
@@ -41,15 +41,8 @@ fn old_ledger() -> tempfile::TempDir {
 }
 
 fn run(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .arg("--data-dir")
-        .arg(dir)
-        .env("TERROIR_LOG", "warn")
-        .output()
-        .expect("runs");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{args:?}: {text}");
+    let (ok, text) = crate::crash::run_bin(dir, args);
+    assert!(ok, "{args:?}: {text}");
     text
 }
 
