@@ -212,7 +212,7 @@ impl Writer {
             let mut verdicts = Vec::with_capacity(records.len());
             for record in records {
                 let id = record.id();
-                let needs = rules::needs(record);
+                let needs = rules::needs(record, ctx.rules);
                 let known = match group.index_of(&id) {
                     Some(i) => Some(i),
                     None => index_in_log(conn, &id, &needs)?,

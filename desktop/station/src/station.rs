@@ -593,7 +593,7 @@ impl Station {
             for a in &effects.assets {
                 store::put_asset(conn, a, &asset_label(a), seq)?;
             }
-            let created = needs(&signed).creates.iter().map(|a| a.to_string()).collect();
+            let created = needs(&signed, Rules::CURRENT).creates.iter().map(|a| a.to_string()).collect();
             Ok(Done { record: id, summary, created })
         })
     }

@@ -15,7 +15,7 @@ use serde::Serialize;
 use terroir_shared::entry::LedgerEntry;
 use terroir_shared::log::{Checkpoint, Receipt, verify_checkpoint};
 use terroir_shared::party::{Party, PartyId};
-use terroir_shared::rules::needs;
+use terroir_shared::rules::{Rules, needs};
 
 use crate::client::{BatchOutcome, Client, ClientError};
 use crate::describe::{asset_label, explain_code};
@@ -202,7 +202,7 @@ impl Station {
                 continue;
             };
             let mut conn = self.db();
-            for id in needs(&signed).creates {
+            for id in needs(&signed, Rules::CURRENT).creates {
                 if let Err(e) = store::remove_asset(&mut conn, &id) {
                     tracing::warn!("cannot forget asset {id}: {e}");
                 }

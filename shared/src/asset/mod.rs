@@ -54,12 +54,12 @@ impl UnitRange {
     }
 }
 
-/// Runs of consecutive output positions of `record`, as ranges.
-pub fn unit_ranges(record: Hash, positions: &[u32]) -> Vec<UnitRange> {
+/// Units given as `(record, output position)` in order, as ranges of consecutive positions.
+pub fn unit_ranges(units: impl IntoIterator<Item = (Hash, u32)>) -> Vec<UnitRange> {
     let mut out: Vec<UnitRange> = Vec::new();
-    for &p in positions {
+    for (record, p) in units {
         match out.last_mut() {
-            Some(r) if r.first.checked_add(r.count) == Some(p) => r.count += 1,
+            Some(r) if r.record == record && r.first.checked_add(r.count) == Some(p) => r.count += 1,
             _ => out.push(UnitRange { record, first: p, count: 1 }),
         }
     }

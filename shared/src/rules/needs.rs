@@ -21,9 +21,10 @@ pub struct Needs {
     pub creates: Vec<AssetId>,
 }
 
-/// What the rules will read to judge `record`. Loading exactly this into a
+/// What the rules will read to judge `record` on a ledger that runs `rules` (identity keys are
+/// spelled as they spell them). Loading exactly this, then [`super::unit_needs`], into a
 /// [`super::MemoryLedger`] and calling [`super::apply`] gives the same verdict as the full state.
-pub fn needs(signed: &Signed<Record>) -> Needs {
+pub fn needs(signed: &Signed<Record>, rules: Rules) -> Needs {
     let record = signed.body();
     let mut n = Needs { parties: vec![record.party], devices: vec![record.signer], ..Needs::default() };
     n.assets = record.act.touches().iter().map(|r| r.id).collect();
@@ -84,16 +85,14 @@ pub fn needs(signed: &Signed<Record>) -> Needs {
         }
         Act::Observe(_) | Act::Release(_) | Act::Retire(_) | Act::Unpack(_) => vec![],
     };
-    // Keys as every version of the rules spells them, so that one list serves any ledger.
-    for rules in [Rules::V1, Rules::V2] {
-        for (product, gs1) in &outputs {
-            n.identity_keys.extend(identity_keys(product, *gs1, &record.party, rules));
-        }
-        // The caps new tea may draw on: found by key, whether or not the record names them.
-        let origins = listed.iter().filter_map(|a| a.product.tea_origin());
-        n.identity_keys
-            .extend(origins.map(|o| garden_cap_key(&record.party, &o.garden, &o.harvest_season, rules)));
+    // Keys as the ledger's rules spell them.
+    for (product, gs1) in outputs {
+        n.identity_keys.extend(identity_keys(product, gs1, &record.party, rules));
     }
+    // The caps new tea may draw on: found by key, whether or not the record names them.
+    let origins = listed.iter().filter_map(|a| a.product.tea_origin());
+    n.identity_keys
+        .extend(origins.map(|o| garden_cap_key(&record.party, &o.garden, &o.harvest_season, rules)));
     n.identity_keys.sort_unstable();
     n.identity_keys.dedup();
     n

@@ -2,7 +2,7 @@
 //! identity keys, tokens packed inside others).
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::issuance::{charge, check_new_cap, new_tea};
 use super::{
@@ -100,17 +100,15 @@ pub(super) fn create_outputs(
     }
     check_holders_add_up(outputs, &ids)?;
     if step.rules.v2() {
-        // Each holder lists its units, which follow it from then on.
-        for h in 0..outputs.len() {
-            let positions: Vec<u32> = outputs
-                .iter()
-                .enumerate()
-                .filter(|(_, o)| o.part_of.and_then(|p| usize::try_from(p).ok()) == Some(h))
-                .filter_map(|(n, _)| u32::try_from(n).ok())
-                .collect();
-            if !positions.is_empty() {
-                effects.assets[h].contents = unit_ranges(id, &positions);
+        // Each holder lists its units, which follow it from then on (positions in order).
+        let mut held: BTreeMap<usize, Vec<(Hash, u32)>> = BTreeMap::new();
+        for (n, out) in outputs.iter().enumerate() {
+            if let (Some(h), Ok(n)) = (out.part_of.and_then(|p| usize::try_from(p).ok()), u32::try_from(n)) {
+                held.entry(h).or_default().push((id, n));
             }
+        }
+        for (h, units) in held {
+            effects.assets[h].contents = unit_ranges(units);
         }
     }
     Ok(effects)

@@ -41,6 +41,7 @@ pub(super) fn transform(
         act.outputs.iter().filter(|o| o.part_of.is_none()).map(|o| (&o.product, o.quantity)).collect();
     if step.rules.v2() {
         check_mass_conserved(&inputs, &act.outputs)?;
+        same_cakes(&ins, &outs)?;
     } else {
         check_nothing_created(&ins, &outs)?;
     }
@@ -70,7 +71,7 @@ pub(super) fn stated_grams(asset: &Asset) -> Option<u64> {
 }
 
 /// Rules version 2: the outputs weigh no more than the inputs, every weight coming from the
-/// signed records; cakes repacked keep their count too. What has no stated mass is refused.
+/// signed records. What has no stated mass is refused.
 fn check_mass_conserved(inputs: &[Asset], outputs: &[NewAsset]) -> Result<(), RuleViolation> {
     let mut input: u64 = 0;
     for a in inputs {
@@ -94,18 +95,24 @@ fn check_mass_conserved(inputs: &[Asset], outputs: &[NewAsset]) -> Result<(), Ru
     if output > input {
         return Err(RuleViolation::TransformCreates { what: "weight (grams)", input, output });
     }
-    let ins: Vec<(&Product, Quantity)> = inputs.iter().map(|a| (&a.product, a.quantity)).collect();
-    let outs: Vec<(&Product, Quantity)> =
-        outputs.iter().filter(|o| o.part_of.is_none()).map(|o| (&o.product, o.quantity)).collect();
-    let count = |items: &[(&Product, Quantity)]| {
-        items.iter().map(|(p, q)| pieces(p, *q)).try_fold(0u64, |t, v| v.map(|v| t.saturating_add(v)))
-    };
-    if let (Some(input), Some(output)) = (count(&ins), count(&outs))
-        && input != output
-    {
-        return Err(RuleViolation::TransformCreates { what: "cakes", input, output });
-    }
     Ok(())
+}
+
+/// The sum of `f` over `items`; `None` if `f` gives nothing for one of them.
+fn total(items: &[(&Product, Quantity)], f: fn(&Product, Quantity) -> Option<u64>) -> Option<u64> {
+    items.iter().map(|(p, q)| f(p, *q)).try_fold(0u64, |t, v| v.map(|v| t.saturating_add(v)))
+}
+
+/// Repacking cakes (cakes ↔ lots) keeps their count. Whether every item was cakes, so that this
+/// check is the one that applies.
+fn same_cakes(ins: &[(&Product, Quantity)], outs: &[(&Product, Quantity)]) -> Result<bool, RuleViolation> {
+    match (total(ins, pieces), total(outs, pieces)) {
+        (Some(input), Some(output)) if input != output => {
+            Err(RuleViolation::TransformCreates { what: "cakes", input, output })
+        }
+        (Some(_), Some(_)) => Ok(true),
+        _ => Ok(false),
+    }
 }
 
 /// Cakes and lots of cakes, counted in pieces.
@@ -130,19 +137,12 @@ fn check_nothing_created(
     ins: &[(&Product, Quantity)],
     outs: &[(&Product, Quantity)],
 ) -> Result<(), RuleViolation> {
-    let sum = |items: &[(&Product, Quantity)], f: fn(&Product, Quantity) -> Option<u64>| {
-        items.iter().map(|(p, q)| f(p, *q)).try_fold(0u64, |t, v| v.map(|v| t.saturating_add(v)))
-    };
-    // Repacking cakes (cakes ↔ lots): the same number of cakes comes out.
-    if let (Some(input), Some(output)) = (sum(ins, pieces), sum(outs, pieces)) {
-        if input != output {
-            return Err(RuleViolation::TransformCreates { what: "cakes", input, output });
-        }
+    if same_cakes(ins, outs)? {
         return Ok(());
     }
     // Otherwise weight: what comes out never outweighs what went in. Counted generic outputs
     // (a hide, a set of horns) carry no weight and are not counted.
-    let input = sum(ins, grams);
+    let input = total(ins, grams);
     let output: u64 = outs.iter().filter_map(|(p, q)| grams(p, *q)).fold(0, u64::saturating_add);
     match input {
         Some(input) if output > input => {

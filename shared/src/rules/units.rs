@@ -9,7 +9,7 @@ use super::{
     Effects, LedgerView, MAX_OUTPUTS, MAX_REFS, RuleViolation, Step, at_least, load_current, not_permitted,
     require_active,
 };
-use crate::asset::{Asset, AssetId, Quantity, Status, UnitRange};
+use crate::asset::{Asset, AssetId, Quantity, Status, UnitRange, unit_ranges};
 use crate::record::{Act, Record, Unpack};
 
 /// The units packed in `holder`, as stored: each must name it as its holder.
@@ -127,7 +127,7 @@ pub(super) fn unpack(
         .flat_map(|r| (r.first..r.first + r.count).map(move |n| (r.record, n)))
         .filter(|(record, n)| !out.contains(&AssetId::derive(record, *n)))
         .collect();
-    holder.contents = regroup(&left);
+    holder.contents = unit_ranges(left);
     match holder.quantity.amount().checked_sub(taken) {
         Some(0) => holder.status = Status::Consumed,
         Some(rest) => holder.quantity = Quantity::new(rest, holder.quantity.unit())?,
@@ -142,16 +142,4 @@ pub(super) fn unpack(
     holder.head = step.id;
     units.push(holder);
     Ok(Effects { assets: units, ..Effects::default() })
-}
-
-/// `(record, position)` pairs in order, as ranges of consecutive positions.
-pub(super) fn regroup(items: &[(crate::Hash, u32)]) -> Vec<UnitRange> {
-    let mut out: Vec<UnitRange> = Vec::new();
-    for &(record, p) in items {
-        match out.last_mut() {
-            Some(r) if r.record == record && r.first.checked_add(r.count) == Some(p) => r.count += 1,
-            _ => out.push(UnitRange { record, first: p, count: 1 }),
-        }
-    }
-    out
 }

@@ -157,7 +157,7 @@ pub fn cattle(tag: &str) -> NewAsset {
 /// A ledger holding only what `needs(record)` names, loaded from `full` as a store loads its
 /// snapshot: the rules must judge `record` on it exactly as on `full`.
 pub fn needs_snapshot(full: &MemoryLedger, record: &Signed<Record>) -> MemoryLedger {
-    let needs = rules::needs(record);
+    let needs = rules::needs(record, Rules::CURRENT);
     let mut snapshot = MemoryLedger::new();
     let parties = needs.parties.iter().filter_map(|p| full.party(p)).collect();
     let devices = needs.devices.iter().filter_map(|d| full.device(d)).collect();

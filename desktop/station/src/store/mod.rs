@@ -133,7 +133,7 @@ pub fn put_attachment(
 
 /// Exactly the state the rules will read for `record` (see `rules::needs`), from this store.
 pub fn snapshot(conn: &mut SqliteConnection, record: &Signed<Record>) -> Result<MemoryLedger, StoreError> {
-    let wanted = needs(record);
+    let wanted = needs(record, terroir_shared::rules::Rules::CURRENT);
     let mut view = MemoryLedger::new();
     let mut effects = terroir_shared::rules::Effects::default();
     for id in &wanted.parties {
