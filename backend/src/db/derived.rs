@@ -43,7 +43,7 @@ pub fn assets_after(conn: &mut SqliteConnection, after: i64, limit: i64) -> Resu
     Ok(rows.into_iter().map(|(place, id, body, history)| AssetRow { place, id, body, history }).collect())
 }
 
-/// The highest place an asset row holds: the entry that created it is `place >> 20`.
+/// The highest place an asset row holds (see [`super::state::made_by`]).
 pub fn highest_place(conn: &mut SqliteConnection) -> Result<Option<i64>, DbError> {
     Ok(assets::table.select(diesel::dsl::max(assets::place)).get_result(conn)?)
 }

@@ -51,6 +51,11 @@ pub fn place(created_at: u64, position: u32) -> i64 {
     ((created_at << PLACE_BITS) | u64::from(position)) as i64
 }
 
+/// The index of the entry that created the asset at `place`.
+pub fn made_by(place: i64) -> u64 {
+    place as u64 >> PLACE_BITS
+}
+
 #[derive(Debug, Insertable)]
 #[diesel(table_name = identities)]
 pub struct IdentityRow<'a> {
@@ -147,7 +152,7 @@ pub fn created_at(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<u6
         .select(assets::place)
         .get_result(conn)
         .optional()?;
-    Ok(place.map(|p| p as u64 >> PLACE_BITS))
+    Ok(place.map(made_by))
 }
 
 fn stored_history(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<String>, DbError> {

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::AppState;
+use super::label::escape;
 use super::problem::ApiError;
 use crate::service::reads;
 
@@ -64,8 +65,4 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         html.push_str("</ul>");
     }
     Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html))
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

@@ -369,7 +369,7 @@ fn sign_checkpoint(
 /// The highest asset place (by its key) and the highest entry the record index names (a scan
 /// of that small table, a few milliseconds at a million entries); `audit` compares every row.
 fn state_not_ahead(conn: &mut SqliteConnection, size: u64) -> Result<(), ServiceError> {
-    let made_by = db::derived::highest_place(conn)?.map(|p| (p as u64) >> 20);
+    let made_by = db::derived::highest_place(conn)?.map(db::state::made_by);
     let indexed = db::derived::highest_indexed(conn)?.map(|i| i as u64);
     for (what, index) in [("an asset made by", made_by), ("a record indexed at", indexed)] {
         if let Some(i) = index.filter(|i| *i >= size) {

@@ -103,7 +103,7 @@ impl Derived {
                 let id = db::hash_from(&row.id).map(AssetId)?;
                 let key = id.to_string();
                 let Some(asset) = ledger.asset_by_id(&id) else {
-                    let made_by = row.place >> 20;
+                    let made_by = db::state::made_by(row.place);
                     return differs(
                         "assets",
                         key,
