@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which numbering an ear tag code follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EarTagScheme {
     /// ISO 11784 animal identification: 3-digit country (or manufacturer) code and 12-digit
     /// national identification number.

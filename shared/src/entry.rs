@@ -12,10 +12,12 @@ use crate::record::{Envelope, ParseError, Record};
 /// JSON, so any client can recompute the leaf hash from what the server serves.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LedgerEntry {
     pub index: u64,
     /// The leaf hash of the previous entry; all zeros for the first.
     pub prev: Hash,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::schema::EnvelopeSchema))]
     pub record: Envelope<Record>,
 }
 

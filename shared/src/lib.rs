@@ -18,5 +18,7 @@ pub mod names;
 pub mod party;
 pub mod record;
 pub mod rules;
+#[cfg(feature = "openapi")]
+pub mod schema;
 
 pub use hash::Hash;

@@ -17,6 +17,7 @@ pub struct PartyId(pub PublicKey);
 /// What an organisation is; some acts need a role (only a financier takes a pledge).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Role {
     Cooperative,
     Farm,
@@ -32,6 +33,7 @@ pub enum Role {
 /// A registered organisation as the ledger knows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Party {
     pub id: PartyId,
     pub name: String,
@@ -46,6 +48,7 @@ pub struct Party {
 /// A station's key, authorised by a party to sign on its behalf.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Device {
     pub key: PublicKey,
     pub party: PartyId,

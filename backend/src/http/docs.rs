@@ -53,33 +53,18 @@ use super::{AppState, assets, label, log, records, resolver};
         problems,
     ),
     components(schemas(
-        wire::Hash,
-        wire::PublicKey,
-        wire::Signature,
-        wire::Act,
-        wire::Product,
-        wire::Envelope,
-        wire::Record,
         wire::Receipt,
         wire::InclusionProof,
         wire::ConsistencyProof,
         wire::Problem,
         wire::BatchResult,
         wire::BatchItem,
-        wire::Quantity,
-        wire::Unit,
-        wire::Status,
-        wire::Asset,
-        wire::LedgerEntry,
         wire::EntryView,
         wire::EntryPage,
         wire::ProvenEntry,
         wire::AssetHistory,
         wire::Direction,
         wire::Lineage,
-        wire::Role,
-        wire::Party,
-        wire::Device,
         wire::PartyList,
         wire::PartyView,
         wire::LogInfo,
@@ -131,6 +116,10 @@ pub fn document() -> utoipa::openapi::OpenApi {
                 write!(response.description, " Codes: {}.", list.join(", ")).ok();
             }
         }
+    }
+    if let Some(components) = doc.components.as_mut() {
+        components.schemas.extend(terroir_shared::schema::wire_schemas());
+        terroir_shared::schema::close(&mut components.schemas);
     }
     if let Some(components) = doc.components.as_mut()
         && let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem")
@@ -411,29 +400,40 @@ pub fn render_reference(doc: &Value) -> String {
             if !description.is_empty() {
                 write!(out, "<p>{}</p>", prose(description)).ok();
             }
-            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-                let required: Vec<&str> = schema
-                    .get("required")
-                    .and_then(Value::as_array)
-                    .map(|r| r.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
-                out.push_str(
-                    "<table><tr><th>Key</th><th>Required</th><th>Type</th><th>Description</th></tr>",
-                );
-                for (key, p) in props {
-                    write!(
-                        out,
-                        "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                        escape(key),
-                        if required.contains(&key.as_str()) { "yes" } else { "no" },
-                        schema_label(p),
-                        prose(str_at(p, "description")),
-                    )
-                    .ok();
+            let one_key =
+                |m: &Value| m.get("properties").and_then(Value::as_object).is_some_and(|p| p.len() == 1);
+            match schema.get("oneOf").and_then(Value::as_array) {
+                // Tagged from outside (an act): exactly one of these keys.
+                Some(members) if members.iter().all(one_key) => {
+                    out.push_str(
+                        "<p>Exactly one of these keys:</p><table><tr><th>Key</th><th>Type</th></tr>",
+                    );
+                    for (key, p) in members.iter().filter_map(|m| m["properties"].as_object()).flatten() {
+                        write!(
+                            out,
+                            "<tr><td><code>{}</code></td><td>{}</td></tr>",
+                            escape(key),
+                            schema_label(p)
+                        )
+                        .ok();
+                    }
+                    out.push_str("</table>");
                 }
-                out.push_str("</table>");
-            } else {
-                write!(out, "<p>{}</p>", schema_label(schema)).ok();
+                Some(members) if members.iter().all(|m| m.get("properties").is_some()) => {
+                    out.push_str("<p>One of:</p>");
+                    for member in members {
+                        write!(out, "<h4>{}</h4>", member_name(member)).ok();
+                        let description = str_at(member, "description");
+                        if !description.is_empty() {
+                            write!(out, "<p>{}</p>", prose(description)).ok();
+                        }
+                        out.push_str(&properties_table(member));
+                    }
+                }
+                _ if schema.get("properties").is_some() => out.push_str(&properties_table(schema)),
+                _ => {
+                    write!(out, "<p>{}</p>", schema_label(schema)).ok();
+                }
             }
             let json = serde_json::to_string_pretty(schema).unwrap_or_default();
             write!(
@@ -446,6 +446,51 @@ pub fn render_reference(doc: &Value) -> String {
     }
     out.push_str("</body></html>");
     out
+}
+
+/// An object schema's keys as a table: whether each is required, its type and description.
+fn properties_table(schema: &Value) -> String {
+    let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+        return String::new();
+    };
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut out =
+        String::from("<table><tr><th>Key</th><th>Required</th><th>Type</th><th>Description</th></tr>");
+    for (key, p) in props {
+        write!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(key),
+            if required.contains(&key.as_str()) { "yes" } else { "no" },
+            schema_label(p),
+            prose(str_at(p, "description")),
+        )
+        .ok();
+    }
+    out.push_str("</table>");
+    out
+}
+
+/// What tells one member of a union from the others: its tag (a key with a single allowed
+/// value, such as `kind: "tea_cake"`), its only key (an act's name), or its title.
+fn member_name(member: &Value) -> String {
+    let props = member.get("properties").and_then(Value::as_object);
+    for (key, p) in props.into_iter().flatten() {
+        if let Some([value]) = p.get("enum").and_then(Value::as_array).map(Vec::as_slice) {
+            return format!("<code>{}: {}</code>", escape(key), escape(&value.to_string()));
+        }
+    }
+    match (props, member.get("title").and_then(Value::as_str)) {
+        (_, Some(title)) => escape(title).into_owned(),
+        (Some(props), None) if props.len() == 1 => {
+            format!("<code>{}</code>", escape(props.keys().next().map_or("", String::as_str)))
+        }
+        _ => schema_label(member),
+    }
 }
 
 /// The problem codes page, from the catalogue.

@@ -1,130 +1,36 @@
-//! The JSON bodies of the API as OpenAPI schemas. The domain types live in `terroir-shared`,
-//! which knows nothing of OpenAPI, so these mirror their serialisation by hand: camelCase keys,
-//! hashes, keys and signatures as lowercase hex, quantities as integers. They are never built;
-//! they only describe.
+//! The JSON bodies the API answers with, as OpenAPI schemas: the server's own answers (pages,
+//! proofs, receipts, problems). What records, entries, assets and parties look like is the
+//! wire contract, and `terroir-shared` gives those schemas; these refer to them by name. They
+//! are never built; they only describe.
 
 #![allow(dead_code)]
 
 use std::borrow::Cow;
 
+pub use terroir_shared::asset::Asset;
+pub use terroir_shared::schema::EnvelopeSchema as Envelope;
+
+use terroir_shared::Hash;
+use terroir_shared::asset::AssetId;
+use terroir_shared::entry::LedgerEntry;
+use terroir_shared::party::{Device, Party, PartyId};
+use terroir_shared::record::Record;
 use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::{RefOr, schema::SchemaType};
 use utoipa::{PartialSchema, ToSchema};
 
-/// The act names a record may carry, in the order the record module lists them.
-pub const ACTS: [&str; 13] = [
-    "register_party",
-    "authorise_device",
-    "revoke_device",
-    "commission",
-    "observe",
-    "transfer",
-    "custody",
-    "split",
-    "merge",
-    "transform",
-    "pledge",
-    "release",
-    "retire",
-];
+/// The answer for one item of a batch.
+pub struct BatchItem;
 
-/// The product kinds an asset may be.
-pub const PRODUCT_KINDS: [&str; 8] =
-    ["live_cattle", "carcass", "beef_cut", "tea_maocha", "tea_cake", "tea_lot", "tea_garden", "generic"];
-
-fn hex_string(digits: usize, description: &str) -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(SchemaType::Type(Type::String))
-        .pattern(Some(format!("^[0-9a-f]{{{digits}}}$")))
-        .description(Some(description))
-        .into()
+impl ToSchema for BatchItem {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("BatchItem")
+    }
 }
 
-/// A named schema written by hand.
-macro_rules! manual_schema {
-    ($ty:ident, $build:expr) => {
-        pub struct $ty;
-
-        impl PartialSchema for $ty {
-            fn schema() -> RefOr<Schema> {
-                $build
-            }
-        }
-
-        impl ToSchema for $ty {
-            fn name() -> Cow<'static, str> {
-                Cow::Borrowed(stringify!($ty))
-            }
-        }
-    };
-}
-
-manual_schema!(
-    Hash,
-    hex_string(
-        64,
-        "A SHA-256 digest (record id, asset id, asset head, leaf or node hash) as 64 lowercase hex digits."
-    )
-);
-
-manual_schema!(
-    PublicKey,
-    hex_string(
-        64,
-        "An Ed25519 public key (a party's identity or a device key) as 64 lowercase hex digits; it must decode to a valid curve point."
-    )
-);
-
-manual_schema!(Signature, hex_string(128, "An Ed25519 signature as 128 lowercase hex digits."));
-
-manual_schema!(
-    Act,
-    ObjectBuilder::new()
-        .schema_type(SchemaType::Type(Type::Object))
-        .description(Some(
-            "What the record does: an object with exactly one member, named after the act, whose \
-             value holds the act's fields (camelCase). The names are listed in `propertyNames`.",
-        ))
-        .min_properties(Some(1))
-        .max_properties(Some(1))
-        .property_names(Some(
-            ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).enum_values(Some(ACTS)),
-        ))
-        .additional_properties(Some(AdditionalProperties::RefOr(
-            ObjectBuilder::new().schema_type(SchemaType::Type(Type::Object)).into()
-        )))
-        .examples([serde_json::json!({
-            "transfer": {
-                "assets": [{
-                    "id": "5f0e3a1c9b7d2e4f6a8c0b1d3e5f7a9c2b4d6e8f0a1c3e5f7b9d2a4c6e8f0b1d",
-                    "head": "8c2e4a6b0d1f3e5a7c9b2d4f6e8a0c1b3d5f7e9a2c4b6d8f0e1a3c5b7d9f2e4a"
-                }],
-                "to": "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c"
-            }
-        })])
-        .into()
-);
-
-manual_schema!(
-    Product,
-    ObjectBuilder::new()
-        .schema_type(SchemaType::Type(Type::Object))
-        .description(Some(
-            "What an asset is: an object tagged by `kind`, with the kind's own fields (camelCase) \
-             beside it.",
-        ))
-        .property(
-            "kind",
-            ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).enum_values(Some(PRODUCT_KINDS)),
-        )
-        .required("kind")
-        .additional_properties(Some(AdditionalProperties::FreeForm(true)))
-        .into()
-);
-
-manual_schema!(
-    BatchItem,
-    OneOfBuilder::new()
+impl PartialSchema for BatchItem {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
         .description(Some(
             "The answer for one item of a batch, in the order submitted.",
         ))
@@ -162,7 +68,8 @@ manual_schema!(
                 .additional_properties(Some(AdditionalProperties::FreeForm(false))),
         )
         .into()
-);
+    }
+}
 
 /// `RefOr::Ref` to a named schema.
 trait SchemaRef {
@@ -173,32 +80,6 @@ impl<T: ToSchema> SchemaRef for T {
     fn schema_ref() -> RefOr<Schema> {
         RefOr::Ref(utoipa::openapi::Ref::from_schema_name(T::name()))
     }
-}
-
-/// A signed record as submitted and as stored in a ledger entry. The signature covers
-/// `"terroir-record-v1\n"` followed by the RFC 8785 canonical JSON of `record`.
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Envelope {
-    record: Record,
-    signature: Signature,
-}
-
-/// A statement by `party`, signed by `signer` (the party's key or one of its devices'), for
-/// the log named `origin`.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[serde(deny_unknown_fields)]
-pub struct Record {
-    /// The log this record is for (its checkpoint origin).
-    origin: String,
-    /// The party the record speaks for.
-    party: PublicKey,
-    /// The key that signed it.
-    signer: PublicKey,
-    /// When the signer signed it, in milliseconds since the Unix epoch (UTC).
-    at: u64,
-    act: Act,
 }
 
 /// A Merkle inclusion proof (RFC 9162 §2.1.3): `path` runs from the leaf's sibling up to the
@@ -256,7 +137,7 @@ pub struct Problem {
     path: String,
     /// `head_conflict` only: the asset whose head moved on.
     #[schema(required = false)]
-    asset: Hash,
+    asset: AssetId,
     /// `head_conflict` only: the head the record named.
     #[schema(required = false)]
     #[serde(rename = "namedHead")]
@@ -271,73 +152,6 @@ pub struct Problem {
 #[serde(deny_unknown_fields)]
 pub struct BatchResult {
     results: Vec<BatchItem>,
-}
-
-/// The unit of a quantity.
-#[derive(ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Unit {
-    Head,
-    Piece,
-    Gram,
-}
-
-/// An amount of base units: an integer from 1 to 2^53 − 1, never a fraction.
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Quantity {
-    #[schema(minimum = 1, maximum = 9_007_199_254_740_991_u64)]
-    amount: u64,
-    unit: Unit,
-}
-
-/// Where an asset stands, tagged by `state`.
-#[derive(ToSchema)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum Status {
-    Active,
-    Pledged { financier: PublicKey },
-    Contained { holder: Hash },
-    Consumed,
-    Retired { reason: String },
-}
-
-/// An asset's current state. Its `head` is the id of the last record that changed it.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[serde(deny_unknown_fields)]
-pub struct Asset {
-    id: Hash,
-    product: Product,
-    quantity: Quantity,
-    /// The GS1 Digital Link path that identifies it, e.g. `/01/09506000134352/10/ABC`.
-    #[schema(required = false)]
-    gs1: String,
-    owner: PublicKey,
-    custodian: PublicKey,
-    status: Status,
-    /// The assets it was split, merged or made from.
-    parents: Vec<Hash>,
-    /// The record that created it.
-    created_by: Hash,
-    head: Hash,
-    /// When the head record says it was signed, in ms since the epoch (rules version 2 on).
-    #[schema(required = false)]
-    head_at: u64,
-    /// Its mass in grams as last weighed, for goods counted in head or pieces (rules version 2
-    /// on).
-    #[schema(required = false, minimum = 1)]
-    weighed_g: u64,
-}
-
-/// Entry *n* of the log: its leaf bytes are its RFC 8785 canonical JSON.
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LedgerEntry {
-    index: u64,
-    /// The leaf hash of the previous entry; 64 zeros for the first.
-    prev: Hash,
-    record: Envelope,
 }
 
 /// An entry as the API shows it, with its leaf hash and record id.
@@ -405,51 +219,6 @@ pub struct Lineage {
     assets: Vec<Asset>,
 }
 
-/// What an organisation is.
-#[derive(ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Cooperative,
-    Farm,
-    Processor,
-    Warehouse,
-    Trader,
-    Financier,
-    Veterinarian,
-    Inspector,
-    Regulator,
-}
-
-/// A registered organisation, identified by its Ed25519 key.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[serde(deny_unknown_fields)]
-pub struct Party {
-    id: PublicKey,
-    name: String,
-    /// Sorted, without repeats.
-    roles: Vec<Role>,
-    /// A commitment (SHA-256) to the contact person's details, which stay off the ledger.
-    #[schema(required = false)]
-    contact: Hash,
-    /// The record that registered it.
-    registered_by: Hash,
-}
-
-/// A station's key, authorised by a party to sign on its behalf.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[serde(deny_unknown_fields)]
-pub struct Device {
-    key: PublicKey,
-    party: PublicKey,
-    label: String,
-    authorised_by: Hash,
-    /// The record that revoked it; absent while it is valid.
-    #[schema(required = false)]
-    revoked_by: Hash,
-}
-
 /// Every registered party.
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -475,7 +244,7 @@ pub struct LogInfo {
     /// The C2SP signed-note verifier key (`<origin>+<key hash>+<base64 key>`).
     verifier_key: String,
     /// The operator party, the only one who may register parties.
-    operator: PublicKey,
+    operator: PartyId,
     /// The version of the ledger's rules, which its entry 0 (`open_ledger`) names; 1 for a
     /// ledger started before ledgers named them.
     #[schema(minimum = 1)]
@@ -576,6 +345,7 @@ pub struct LabelAnswer {
     parties: Vec<Party>,
     /// The garden caps (`tea_garden`) the tea's leaves were registered against, as they stand
     /// now; absent for goods without one. Not part of the evidence a phone checks.
+    #[schema(required = false)]
     garden_caps: Vec<Asset>,
     checks: Checks,
     /// The log's verifier key.

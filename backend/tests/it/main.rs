@@ -13,3 +13,4 @@ mod race;
 mod startup;
 mod submit;
 mod support;
+mod wire_schema;

@@ -32,6 +32,7 @@ pub struct AssetId(pub Hash);
 /// A reference to an asset at the head the signer saw: the double-spend rule compares it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssetRef {
     pub id: AssetId,
     pub head: Hash,
@@ -41,6 +42,7 @@ pub struct AssetRef {
 /// made them: assets `derive(record, first)` … `derive(record, first + count − 1)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnitRange {
     pub record: Hash,
     pub first: u32,
@@ -97,6 +99,7 @@ pub fn take_by_count(contents: &[UnitRange], counts: &[u64]) -> Option<Vec<Vec<U
 /// Where a token stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Status {
     Active,
     /// Collateral: nothing moves until the financier releases it.
@@ -119,6 +122,7 @@ pub enum Status {
 /// A token as the ledger knows it after the last record that touched it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Asset {
     pub id: AssetId,
     pub product: Product,
@@ -145,6 +149,7 @@ pub struct Asset {
     /// The units packed in it, for a holder (rules version 2 on): what it hands on, pledges,
     /// splits and retires with itself.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub contents: Vec<UnitRange>,
 }
 

@@ -10,6 +10,7 @@ use crate::ear_tag::EarTag;
 /// which transformations make sense.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Product {
     LiveCattle(Cattle),
     Carcass(Carcass),
@@ -23,6 +24,7 @@ pub enum Product {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Sex {
     Female,
     Male,
@@ -32,6 +34,7 @@ pub enum Sex {
 /// One live animal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Cattle {
     pub ear_tag: EarTag,
     pub breed: String,
@@ -44,6 +47,7 @@ pub struct Cattle {
 /// A slaughtered animal's carcass, weighed in grams.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Carcass {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grade: Option<String>,
@@ -52,6 +56,7 @@ pub struct Carcass {
 /// A cut of beef, weighed in grams.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BeefCut {
     pub cut: String,
 }
@@ -59,6 +64,7 @@ pub struct BeefCut {
 /// Where and when tea leaves were picked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeaOrigin {
     pub garden: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -70,6 +76,7 @@ pub struct TeaOrigin {
 /// Sun-dried leaf (maocha) before pressing, in grams.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeaMaocha {
     pub origin: TeaOrigin,
 }
@@ -77,6 +84,7 @@ pub struct TeaMaocha {
 /// One pressed cake.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeaCake {
     pub origin: TeaOrigin,
     pub pressed_on: Date,
@@ -86,6 +94,7 @@ pub struct TeaCake {
 /// How cakes in a lot are packed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Packing {
     /// Loose cakes.
     Lot,
@@ -98,6 +107,7 @@ pub enum Packing {
 /// A lot of pressed cakes, counted in pieces.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeaLot {
     pub origin: TeaOrigin,
     pub pressed_on: Date,
@@ -107,11 +117,12 @@ pub struct TeaLot {
 
 /// A garden's issuance cap for one season, registered by the co-op that picks it: no more tea
 /// of that garden and season than its area times its yield, in grams. Its quantity is the
-/// cap; `issued_g` is what tea registered since has drawn on it. It never moves: it stays with
+/// cap; `issuedG` is what tea registered since has drawn on it. It never moves: it stays with
 /// the co-op that registered it, and every record creating tea from that garden and season
 /// names it (the cap's head), so two stations can never both spend its last grams.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeaGarden {
     pub garden: String,
     /// The harvest season, written as tea from it writes `harvestSeason` ("2026 spring").
@@ -124,6 +135,7 @@ pub struct TeaGarden {
 /// Anything else, in the unit its record states.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Generic {
     pub name: String,
 }

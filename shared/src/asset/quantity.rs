@@ -9,6 +9,7 @@ use crate::canonical::MAX_SAFE_INTEGER;
 /// The base unit of a quantity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Unit {
     Head,
     Piece,

@@ -12,10 +12,12 @@ use crate::crypto::{Keypair, PublicKey, Signature};
 use crate::gs1::DigitalLink;
 use crate::party::{PartyId, Role};
 
-/// What a record does. Externally tagged (`{"split": {...}}`) so that a parse error can name
-/// the exact field inside the act.
+/// What a record does: an object with exactly one member, named after the act
+/// (`{"split": {…}}`), whose value holds the act's fields. (Tagged from outside, so that a
+/// parse error names the exact field inside the act.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Act {
     OpenLedger(OpenLedger),
     RegisterParty(RegisterParty),
@@ -38,6 +40,7 @@ pub enum Act {
 /// opened since rules version 2, and nowhere else.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OpenLedger {
     pub rules: crate::rules::Rules,
 }
@@ -45,6 +48,7 @@ pub struct OpenLedger {
 /// The operator enrols an organisation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterParty {
     pub id: PartyId,
     pub name: String,
@@ -57,6 +61,7 @@ pub struct RegisterParty {
 /// (`proof`), so no party can claim a key it does not hold.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthoriseDevice {
     pub device: PublicKey,
     pub label: String,
@@ -84,6 +89,7 @@ impl AuthoriseDevice {
 /// A party withdraws a station's key (lost, stolen, retired).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RevokeDevice {
     pub device: PublicKey,
 }
@@ -91,6 +97,7 @@ pub struct RevokeDevice {
 /// A new token, created by commissioning or by a transformation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewAsset {
     pub product: Product,
     pub quantity: Quantity,
@@ -104,23 +111,27 @@ pub struct NewAsset {
     pub units: Option<UnitTokens>,
 }
 
-/// One contained cake token per piece of a lot, with serial numbers `1..=amount` written with
-/// `serial_digits` digits on the lot's GTIN and lot number: a batch of 300 cakes costs a few
-/// bytes in the record, and every cake still has its own label and history.
+/// One contained cake token per piece of a lot, with serial numbers 1 to the lot's amount
+/// written with `serialDigits` digits on the lot's GTIN and lot number: a batch of 300 cakes
+/// costs a few bytes in the record, and every cake still has its own label and history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnitTokens {
+    #[cfg_attr(feature = "openapi", schema(maximum = 255))]
     pub serial_digits: u8,
 }
 
 /// Creates tokens from nothing: the only act that may.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Commission {
     pub assets: Vec<NewAsset>,
-    /// The garden caps the new tea draws on, at their current heads (see
-    /// [`crate::rules::new_tea`]). Absent when empty, so records without tea keep their bytes.
+    /// The garden caps the new tea draws on, at their current heads (see `rules::new_tea`).
+    /// Absent when empty, so records without tea keep their bytes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub allowances: Vec<AssetRef>,
 }
 
@@ -134,6 +145,7 @@ impl Commission {
 /// An event about assets, with attachments referenced by hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Observe {
     pub assets: Vec<AssetRef>,
     pub event: Event,
@@ -143,6 +155,7 @@ pub struct Observe {
 /// What was observed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Event {
     #[serde(rename_all = "camelCase")]
     Vaccination {
@@ -169,6 +182,7 @@ pub enum Event {
 /// A file kept off-ledger and named by its SHA-256.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attachment {
     pub name: String,
     pub media_type: String,
@@ -179,6 +193,7 @@ pub struct Attachment {
 /// The owner hands ownership to another party.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Transfer {
     pub assets: Vec<AssetRef>,
     pub to: PartyId,
@@ -187,6 +202,7 @@ pub struct Transfer {
 /// Goods change hands physically (to a warehouse) without changing owner.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Custody {
     pub assets: Vec<AssetRef>,
     pub to: PartyId,
@@ -195,6 +211,7 @@ pub struct Custody {
 /// One lot becomes several whose quantities add up exactly to it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Split {
     pub asset: AssetRef,
     pub parts: Vec<Part>,
@@ -205,17 +222,20 @@ pub struct Split {
 /// the parts take every unit of the lot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Part {
     pub amount: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gs1: Option<DigitalLink>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub units: Vec<UnitRange>,
 }
 
 /// Several compatible lots become one holding exactly their sum.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Merge {
     pub assets: Vec<AssetRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -225,12 +245,15 @@ pub struct Merge {
 /// Inputs are consumed by a process that makes new outputs (slaughter, cutting, pressing).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Transform {
     pub process: String,
     pub inputs: Vec<AssetRef>,
     pub outputs: Vec<NewAsset>,
-    /// The garden caps drawn on by tea whose origin the inputs do not already carry.
+    /// The garden caps drawn on by tea whose origin the inputs do not already carry; absent
+    /// when none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub allowances: Vec<AssetRef>,
 }
 
@@ -244,6 +267,7 @@ impl Transform {
 /// The owner pledges an asset to a financier as collateral.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Pledge {
     pub asset: AssetRef,
     pub financier: PartyId,
@@ -252,6 +276,7 @@ pub struct Pledge {
 /// The financier releases a pledged asset.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Release {
     pub asset: AssetRef,
 }
@@ -260,6 +285,7 @@ pub struct Release {
 /// they stand on their own from then on, and the holder counts that many fewer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Unpack {
     pub holder: AssetRef,
     pub units: Vec<AssetRef>,
@@ -268,6 +294,7 @@ pub struct Unpack {
 /// The asset leaves the chain: sold to a consumer, eaten, dead, destroyed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Retire {
     pub asset: AssetRef,
     pub reason: String,

@@ -25,6 +25,7 @@ use crate::party::PartyId;
 /// for the log named `origin`: a record signed for one log cannot be replayed into another.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Record {
     pub origin: String,
     pub party: PartyId,

@@ -1,9 +1,11 @@
-//! The cattle of the story: the herd, vaccinations, weighing, slaughter, cutting and the sales
-//! of animals and cuts.
+//! The cattle of the story: the herd, vaccinations, weighing, slaughter, cutting, the sales of
+//! animals and cuts, the hides baled, and a stolen tablet revoked.
 
 use terroir_shared::asset::{AssetId, BeefCut, Carcass, Cattle, Generic, Product, Sex, Unit};
 use terroir_shared::ear_tag::EarTag;
-use terroir_shared::record::{Act, Commission, Event, NewAsset, Retire, Transfer, Transform};
+use terroir_shared::record::{
+    Act, Commission, Event, Merge, NewAsset, Retire, RevokeDevice, Transfer, Transform,
+};
 
 use super::{
     DEMO_CARCASSES_CUT, DEMO_HERD_CHINA, DEMO_HERD_ISO, DEMO_SLAUGHTERED, DemoError, DemoKeys, Story, gtin,
@@ -103,6 +105,7 @@ pub(super) fn beef(story: &mut Story<'_>, k: &DemoKeys, herd: &[AssetId]) -> Res
 
     story.day(26);
     let mut carcasses = Vec::new();
+    let mut hides = Vec::new();
     for (i, animal) in herd.iter().take(DEMO_SLAUGHTERED).enumerate() {
         // About 55 % of live weight and a hide of about 7 %, to the nearest 100 g: what comes
         // out is weighed, and weighs less than the animal did.
@@ -132,7 +135,9 @@ pub(super) fn beef(story: &mut Story<'_>, k: &DemoKeys, herd: &[AssetId]) -> Res
             ],
         });
         let id = story.by_station(&k.processor, act)?;
-        carcasses.push(story.outputs(id, 2)[0]);
+        let outputs = story.outputs(id, 2);
+        carcasses.push(outputs[0]);
+        hides.push(outputs[1]);
     }
 
     story.day(27);
@@ -175,6 +180,13 @@ pub(super) fn beef(story: &mut Story<'_>, k: &DemoKeys, herd: &[AssetId]) -> Res
         reason: "sold to a consumer at the Kunming shop".into(),
     });
     story.by_station(&k.trader, act)?;
+
+    // The hides go to the tannery as one bale.
+    let act = Act::Merge(Merge { assets: story.all_at(&hides)?, gs1: None });
+    story.by_station(&k.processor, act)?;
+    // The pasture tablet is stolen at the market: the co-op revokes its key.
+    let act = Act::RevokeDevice(RevokeDevice { device: k.pasture_tablet.public() });
+    story.by_party(&k.cattle_coop, act)?;
     Ok(())
 }
 

@@ -39,6 +39,8 @@ pub struct DemoKeys {
     pub financier: Member,
     /// County veterinary station.
     pub vet: Member,
+    /// The cattle co-op's second device, a tablet at the pasture, reported stolen at the end.
+    pub pasture_tablet: Keypair,
 }
 
 impl DemoKeys {
@@ -59,6 +61,7 @@ impl DemoKeys {
             warehouse: member("warehouse"),
             financier: member("financier"),
             vet: member("vet"),
+            pasture_tablet: derive_key(&seed, "cattle-coop/pasture-tablet"),
         }
     }
 }

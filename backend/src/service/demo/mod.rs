@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use terroir_shared::Hash;
-use terroir_shared::asset::{AssetId, AssetRef, Quantity, QuantityError, Unit};
+use terroir_shared::asset::{AssetId, AssetRef, Quantity, QuantityError, Unit, UnitRange};
 use terroir_shared::calendar::{Date, Timestamp};
 use terroir_shared::crypto::Keypair;
 use terroir_shared::ear_tag::EarTagError;
@@ -91,8 +91,9 @@ pub fn demo_records(
     let herd = cattle::herd(&mut story, &keys)?;
     let lot = tea::pressing(&mut story, &keys, maocha)?;
     cattle::care(&mut story, &keys, &herd)?;
-    tea::trade(&mut story, &keys, lot)?;
+    let (tea_house_lot, cake) = tea::trade(&mut story, &keys, lot)?;
     cattle::beef(&mut story, &keys, &herd)?;
+    tea::shop(&mut story, &keys, tea_house_lot, cake)?;
     Ok(story.records)
 }
 
@@ -252,6 +253,13 @@ impl<'a> Story<'a> {
             .get(&asset)
             .map(|head| AssetRef { id: asset, head: *head })
             .ok_or(DemoError::UnknownAsset(asset))
+    }
+
+    /// The units packed in a holder moved with it by record `id`: their heads are `id` now.
+    fn units_moved(&mut self, units: &[UnitRange], id: Hash) {
+        for unit in units.iter().flat_map(UnitRange::ids) {
+            self.heads.insert(unit, id);
+        }
     }
 
     /// The record that made `asset`.

@@ -92,5 +92,7 @@ pub(super) fn register(story: &mut Story<'_>, k: &DemoKeys, seed: &[u8; 32]) -> 
             Act::AuthoriseDevice(AuthoriseDevice::new(&member.station, &member.id(), story.origin, label));
         story.by_party(member, act)?;
     }
+    let tablet = AuthoriseDevice::new(&k.pasture_tablet, &k.cattle_coop.id(), story.origin, "pasture tablet");
+    story.by_party(&k.cattle_coop, Act::AuthoriseDevice(tablet))?;
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! The tea of the story: harvest, pressing into cakes, the lab certificate, splits, transfers,
-//! custody at the warehouse, pledges and a release.
+//! custody at the warehouse, pledges and a release, and one cake sold on its own.
 
 use terroir_shared::Hash;
 use terroir_shared::asset::{
@@ -7,8 +7,8 @@ use terroir_shared::asset::{
 };
 use terroir_shared::calendar::{Date, Timestamp};
 use terroir_shared::record::{
-    Act, Attachment, Commission, Custody, Event, NewAsset, Observe, Part, Pledge, Release, Split, Transfer,
-    Transform, UnitTokens,
+    Act, Attachment, Commission, Custody, Event, NewAsset, Observe, Part, Pledge, Release, Retire, Split,
+    Transfer, Transform, UnitTokens, Unpack,
 };
 
 use super::{CAKE_WEIGHT_G, DEMO_CAKES, DemoError, DemoKeys, Story, gtin, link, lot_number, observe, qty};
@@ -123,8 +123,13 @@ pub(super) fn pressing(
     Ok(lot)
 }
 
-/// Day 11 to 20: the lot is split, traded, stored and pledged.
-pub(super) fn trade(story: &mut Story<'_>, k: &DemoKeys, lot: AssetId) -> Result<(), DemoError> {
+/// Day 11 to 20: the lot is split, traded, stored and pledged. Gives the tea house's lot and
+/// the first cake in it.
+pub(super) fn trade(
+    story: &mut Story<'_>,
+    k: &DemoKeys,
+    lot: AssetId,
+) -> Result<(AssetId, AssetId), DemoError> {
     story.day(11);
     let cake_gtin = gtin("00357")?;
     // The lot's cakes, outputs 1 to 300 of its commission, go to the parts by count.
@@ -176,7 +181,8 @@ pub(super) fn trade(story: &mut Story<'_>, k: &DemoKeys, lot: AssetId) -> Result
     let id = story.by_station(&k.trader, act)?;
     let trader_lots = story.outputs(id, TRADER_SPLIT.len());
     let act = Act::Transfer(Transfer { assets: vec![story.at(trader_lots[1])?], to: k.tea_house.id() });
-    story.by_station(&k.trader, act)?;
+    let sold_on = story.by_station(&k.trader, act)?;
+    story.units_moved(&trader_units[1], sold_on);
     let event = Event::Movement {
         from: "Kunming Caiyun bonded store".into(),
         to: "Fangcun Tea Market, Guangzhou".into(),
@@ -188,6 +194,26 @@ pub(super) fn trade(story: &mut Story<'_>, k: &DemoKeys, lot: AssetId) -> Result
     story.day(20);
     let act = Act::Release(Release { asset: story.at(kept)? });
     story.by_station(&k.financier, act)?;
+    let first_cake =
+        trader_units[1].iter().flat_map(UnitRange::ids).next().ok_or(DemoError::UnknownAsset(sold))?;
+    Ok((trader_lots[1], first_cake))
+}
+
+/// Day 29: the tea house takes one cake out of its lot and sells it to a customer.
+pub(super) fn shop(
+    story: &mut Story<'_>,
+    k: &DemoKeys,
+    lot: AssetId,
+    cake: AssetId,
+) -> Result<(), DemoError> {
+    story.day(29);
+    let act = Act::Unpack(Unpack { holder: story.at(lot)?, units: vec![story.at(cake)?] });
+    story.by_station(&k.tea_house, act)?;
+    let act = Act::Retire(Retire {
+        asset: story.at(cake)?,
+        reason: "sold to a customer at the Fangcun tea house".into(),
+    });
+    story.by_station(&k.tea_house, act)?;
     Ok(())
 }
 
