@@ -63,6 +63,7 @@ try {
         lineage: texts('#lineage > li'),
         certificates: texts('#certificates > li'),
         facts: [...document.querySelectorAll('dl > dt')].map((dt) => `${dt.textContent}: ${dt.nextElementSibling.textContent}`),
+        journey: texts('#journey > li'),
         journeyChecked: document.querySelectorAll('#journey > li.ok').length,
         journeyFailed: document.querySelectorAll('#journey > li.bad').length,
         scans: document.querySelector('#scan-text').textContent,

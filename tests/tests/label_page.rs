@@ -129,6 +129,8 @@ fn install_driver() {
 }
 
 const CAKE: &str = "/21/0001";
+/// A cake of the co-op's sub-lot pledged to the credit union (cakes 185 to 244).
+const PLEDGED_CAKE: &str = "/21/0185";
 /// The first beef cut of the first carcass, sold to a consumer on the last day of the story.
 const SOLD_CUT: &str = "/10/MH%-C01/21/0101";
 
@@ -156,8 +158,9 @@ fn a_genuine_cake_shows_its_whole_lineage_and_a_verdict_its_phone_computed() {
     let visits = json!([
         visit(&url, "cake-en"),
         { "url": url, "name": "cake-zh", "locale": "zh-CN" },
+        visit(&demo.label(PLEDGED_CAKE), "pledged-cake"),
     ]);
-    let [en, zh] = <[Value; 2]>::try_from(demo.visit("genuine-cake", visits)).expect("two visits");
+    let [en, zh, pledged] = <[Value; 3]>::try_from(demo.visit("genuine-cake", visits)).expect("three visits");
     assert_eq!(en["verdict"], "ok", "{en}");
     let checked = lines(&en, "verdictLines");
     assert!(checked.iter().any(|l| l.contains("Ed25519 signature")), "{checked:?}");
@@ -167,9 +170,17 @@ fn a_genuine_cake_shows_its_whole_lineage_and_a_verdict_its_phone_computed() {
     );
     assert!(checked.iter().any(|l| l.contains("signed by the log key localhost/terroir+")), "{checked:?}");
     let lineage = lines(&en, "lineage");
-    assert_eq!(lineage.len(), 4, "cake ← lot ← two maocha batches: {lineage:?}");
-    assert!(lineage[0].starts_with("Pu'er tea cake, 357 g") && lineage[1].starts_with("Lot of Pu'er cakes"));
-    assert!(lineage[2..].iter().all(|l| l.starts_with("Maocha from")), "{lineage:?}");
+    // The cake, the lot it was pressed in, the two maocha batches, and the lots it travelled in:
+    // the trader's sub-lot it is packed in now and the co-op's sub-lot that one came from.
+    assert_eq!(lineage.len(), 6, "{lineage:?}");
+    assert!(lineage[0].starts_with("Pu'er tea cake, 357 g"), "{lineage:?}");
+    assert_eq!(lineage.iter().filter(|l| l.starts_with("Maocha from")).count(), 2, "{lineage:?}");
+    for lot in ["/10/BL26-P01", "/10/BL26-P01-S1-T1", "/10/BL26-P01-S1"] {
+        assert!(
+            lineage.iter().any(|l| l.starts_with("Lot of Pu'er cakes") && l.ends_with(lot)),
+            "{lot}: {lineage:?}"
+        );
+    }
     assert!(lines(&en, "certificates").iter().any(|c| c.contains("Lab certificate YNTQ-")), "{en}");
     // The leaf from Laobanzhang was registered within the garden's cap.
     let cap = "Garden cap: Laobanzhang: from a garden with a registered cap of 96 kg for";
@@ -181,6 +192,15 @@ fn a_genuine_cake_shows_its_whole_lineage_and_a_verdict_its_phone_computed() {
     assert!(en["journeyChecked"].as_u64().is_some_and(|n| n >= 7) && en["journeyFailed"] == 0, "{en}");
     assert_eq!(en["clone"], "no");
     assert!(en["scans"].as_str().is_some_and(|s| s.contains("first check")), "{en}");
+
+    // A cake in the lot pledged to the credit union is pledged with it, and the phone proves it:
+    // the lot's state and its pledge are among what it recomputed.
+    assert_eq!(pledged["verdict"], "ok", "{pledged}");
+    let pledge =
+        "Pledge: pledged to Menghai County Rural Credit Cooperative Union with the lot it is packed in";
+    assert!(lines(&pledged, "facts").iter().any(|f| f == pledge), "{pledged}");
+    assert!(lines(&pledged, "lineage").iter().any(|l| l.ends_with("/10/BL26-P01-S3")), "{pledged}");
+    assert!(lines(&pledged, "journey").iter().any(|l| l.contains("pledged to Menghai County")), "{pledged}");
 
     assert_eq!((zh["lang"].as_str(), zh["verdict"].as_str()), (Some("zh-CN"), Some("ok")), "{zh}");
     assert!(zh["title"].as_str().is_some_and(|t| t.starts_with("普洱茶饼")), "{zh}");

@@ -284,7 +284,8 @@ pub struct ProvenLeaf {
 pub struct Evidence {
     /// The latest checkpoint, a C2SP signed note.
     checkpoint: String,
-    /// The asset first, then its ancestors, breadth first.
+    /// The asset first, then where it came from, breadth first: its parents and, for a unit
+    /// packed in a lot, that lot, then theirs.
     assets: Vec<ShownAsset>,
     /// The journey's entries, the parties' registrations and the station keys' authorisations,
     /// oldest first.
@@ -340,6 +341,8 @@ pub struct JourneyItem {
 pub struct LabelAnswer {
     #[serde(flatten)]
     asset: Asset,
+    /// Where it came from, breadth first: its parents and, for a unit packed in a lot, that
+    /// lot, then theirs.
     lineage: Vec<Asset>,
     journey: Vec<JourneyItem>,
     parties: Vec<Party>,

@@ -30,7 +30,8 @@ pub struct Label {
     pub asset: Asset,
     /// The asset's JSON as stored: exactly what `/api/assets/{id}` serves.
     pub json: String,
-    /// Where it came from, breadth first: parents, then their parents.
+    /// Where it came from, breadth first: parents (and, for a unit packed in a lot, that lot),
+    /// then theirs.
     pub ancestors: Vec<Asset>,
     /// Every entry that touched the asset or an ancestor, oldest first.
     pub events: Vec<LabelEvent>,
@@ -132,15 +133,18 @@ pub fn read_whole(
     conn.transaction(|conn| read_within(conn, id, cache))
 }
 
-/// The label of an asset with no parents whose journey names no garden cap; `None` for any
-/// other, which needs a consistent read of its lineage or caps.
+/// The label of an asset with no parents, not packed in a lot, whose journey names no garden
+/// cap; `None` for any other, which needs a consistent read of its lineage or caps.
 fn without_lineage(
     conn: &mut SqliteConnection,
     head: db::state::AssetHead,
     generation: u64,
     cache: &AssetCache,
 ) -> Result<Option<Label>, ServiceError> {
-    if !head.asset.parents.is_empty() || head.history.first() != Some(&(head.created.idx as u64)) {
+    if !head.asset.parents.is_empty()
+        || matches!(head.asset.status, Status::Contained { .. })
+        || head.history.first() != Some(&(head.created.idx as u64))
+    {
         return Ok(None);
     }
     let rest: Vec<i64> = head.history.iter().skip(1).map(|i| *i as i64).collect();
@@ -164,7 +168,7 @@ fn read_within(
     let Some((asset, json, history)) = db::state::asset_with_history(conn, id)? else {
         return Ok(None);
     };
-    let ancestors = super::reads::ancestors_of(conn, asset.clone(), MAX_ANCESTORS)?;
+    let ancestors = super::reads::origins_of(conn, asset.clone(), MAX_ANCESTORS)?;
     let mut indexes: BTreeSet<i64> = history.into_iter().map(|i| i as i64).collect();
     for a in &ancestors {
         indexes.extend(db::lineage::entries_of(conn, &a.id)?);
@@ -256,8 +260,9 @@ pub struct Evidence {
     pub size: u64,
     /// The checkpoint every proof is against: a C2SP signed note.
     pub checkpoint: String,
-    /// The asset first, then its ancestors, each with its position among the outputs of the
-    /// record that created it (its id is `SHA-256("terroir-asset-v1\n" ‖ record ‖ position)`).
+    /// The asset first, then its ancestors and the lots it is packed in, each with its position
+    /// among the outputs of the record that created it (its id is
+    /// `SHA-256("terroir-asset-v1\n" ‖ record ‖ position)`).
     pub assets: Vec<ShownAsset>,
     /// The entries of the journey, the registrations of every party named and the
     /// authorisations of every station key that signed, oldest first.

@@ -4,7 +4,7 @@
 use diesel::sqlite::SqliteConnection;
 use serde::Serialize;
 use terroir_shared::Hash;
-use terroir_shared::asset::{Asset, AssetId};
+use terroir_shared::asset::{Asset, AssetId, Status};
 use terroir_shared::entry::LedgerEntry;
 use terroir_shared::log::{
     ConsistencyProof, InclusionProof, Receipt, prove_consistency, prove_inclusion, stored_hash_index,
@@ -190,6 +190,24 @@ pub fn ancestors_of(
     limit: usize,
 ) -> Result<Vec<Asset>, ServiceError> {
     walk(conn, start, limit, |conn, a| Ok(db::state::assets_many(conn, &a.parents)?))
+}
+
+/// What a label traces: where the asset came from and, for a unit packed in a lot, the lot it
+/// is in (whose owner, holder and pledge are the unit's), each followed the same way.
+pub fn origins_of(
+    conn: &mut SqliteConnection,
+    start: Asset,
+    limit: usize,
+) -> Result<Vec<Asset>, ServiceError> {
+    walk(conn, start, limit, |conn, a| {
+        let mut next = a.parents.clone();
+        if let Status::Contained { holder } = a.status
+            && !next.contains(&holder)
+        {
+            next.push(holder);
+        }
+        Ok(db::state::assets_many(conn, &next)?)
+    })
 }
 
 /// Where an asset went: what was split, merged or made from it, recursively.

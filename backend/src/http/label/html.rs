@@ -185,8 +185,18 @@ fn facts(label: &Label, names: &Names<'_>) -> Vec<(&'static str, String)> {
     out.push((w.status, status(&asset.status, names)));
     out.push((w.owner, names.party(&asset.owner)));
     out.push((w.custodian, names.party(&asset.custodian)));
-    let pledge = match &asset.status {
-        Status::Pledged { financier } => fill(w.pledged_to, &[("party", &names.party(financier))]),
+    // A unit packed in a lot is pledged with it (rules version 2): the lot's pledge binds it.
+    let mut holder = asset;
+    while let Status::Contained { holder: lot } = &holder.status
+        && let Some(lot) = label.ancestors.iter().find(|a| a.id == *lot)
+    {
+        holder = lot;
+    }
+    let pledge = match (&holder.status, std::ptr::eq(holder, asset)) {
+        (Status::Pledged { financier }, true) => fill(w.pledged_to, &[("party", &names.party(financier))]),
+        (Status::Pledged { financier }, false) => {
+            fill(w.pledged_with_lot, &[("party", &names.party(financier))])
+        }
         _ => w.no_pledge.into(),
     };
     out.push((w.pledge, pledge));
