@@ -185,7 +185,9 @@ fn a_genuine_cake_shows_its_whole_lineage_and_a_verdict_its_phone_computed() {
     // The leaf from Laobanzhang was registered within the garden's cap.
     let cap = "Garden cap: Laobanzhang: from a garden with a registered cap of 96 kg for";
     assert!(
-        lines(&en, "facts").iter().any(|f| f.starts_with(cap) && f.ends_with("spring, 62.4 kg issued")),
+        lines(&en, "facts")
+            .iter()
+            .any(|f| f.starts_with(cap) && f.contains("spring, 62.4 kg issued (the ledger's figure")),
         "{en}"
     );
     assert!(lines(&zh, "facts").iter().any(|f| f.contains("登记限额 96 公斤，已登记 62.4 公斤")), "{zh}");
@@ -263,6 +265,116 @@ fn a_record_altered_in_the_database_turns_the_verdict_into_a_warning() {
         .expect("one visit");
     assert_warns(&r, &format!("record #{}: the signature does not match", cert.idx));
     assert!(r["journeyFailed"].as_u64().is_some_and(|n| n >= 1), "the altered line is marked: {r}");
+}
+
+/// Lines forged in the database with the log untouched: the tea co-op renamed, a cake's label
+/// pointed at a beef cut, another lot's move added to a cake's history, the lab certificate
+/// dropped from the lot's history. Each page turns red, marks the forged line and says what the
+/// signed records give.
+#[test]
+fn lines_forged_in_the_database_are_marked_with_what_the_signed_records_give() {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Binary)]
+        id: Vec<u8>,
+        #[diesel(sql_type = Text)]
+        body: String,
+    }
+    #[derive(QueryableByName)]
+    struct Place {
+        #[diesel(sql_type = BigInt)]
+        place: i64,
+        #[diesel(sql_type = Text)]
+        history: String,
+    }
+    #[derive(QueryableByName)]
+    struct Leaf {
+        #[diesel(sql_type = BigInt)]
+        idx: i64,
+        #[diesel(sql_type = Binary)]
+        leaf: Vec<u8>,
+    }
+    let demo = Demo::start();
+    let mut conn = demo.db();
+    let coop = "Bulang Mountain Ancient Tea Farmers' Cooperative (Menghai, Yunnan)";
+    let fake = "Laobanzhang Royal Estate (Official)";
+    let parties: Vec<Row> =
+        diesel::sql_query("SELECT id, body FROM parties").load(&mut conn).expect("parties");
+    let row = parties.iter().find(|p| p.body.contains(coop)).expect("the co-op");
+    diesel::sql_query("UPDATE parties SET body = ? WHERE id = ?")
+        .bind::<Text, _>(row.body.replace(coop, fake))
+        .bind::<Binary, _>(&row.id)
+        .execute(&mut conn)
+        .expect("rename");
+
+    let place = |conn: &mut SqliteConnection, suffix: &str| -> Place {
+        diesel::sql_query(
+            "SELECT a.place, a.history FROM assets a JOIN identities i ON i.place = a.place WHERE i.key LIKE ?",
+        )
+        .bind::<Text, _>(format!("gs1:%{suffix}"))
+        .get_result(conn)
+        .expect("one asset")
+    };
+    let set_history = |conn: &mut SqliteConnection, place: i64, history: &[i64]| {
+        diesel::sql_query("UPDATE assets SET history = ? WHERE place = ?")
+            .bind::<Text, _>(history.iter().map(|i| format!(" {i}")).collect::<String>())
+            .bind::<BigInt, _>(place)
+            .execute(conn)
+            .expect("history");
+    };
+    let cut = place(&mut conn, "-C01/21/0102");
+    diesel::sql_query("UPDATE identities SET place = ? WHERE key LIKE ?")
+        .bind::<BigInt, _>(cut.place)
+        .bind::<Text, _>("gs1:%P01/21/0002")
+        .execute(&mut conn)
+        .expect("point the cake's label at the cut");
+
+    let leaves: Vec<Leaf> =
+        diesel::sql_query("SELECT idx, leaf FROM entries").load(&mut conn).expect("entries");
+    let index_of = |text: &[u8]| leaves.iter().find(|l| contains(&l.leaf, text)).expect("the entry").idx;
+    let moved = index_of(b"Fangcun Tea Market, Guangzhou");
+    let cake = place(&mut conn, "P01/21/0003");
+    let parse =
+        |h: &str| -> Vec<i64> { h.split_ascii_whitespace().map(|i| i.parse().expect("an index")).collect() };
+    let mut history = parse(&cake.history);
+    history.push(moved);
+    history.sort_unstable();
+    set_history(&mut conn, cake.place, &history);
+
+    let certificate = index_of(b"lab_certificate");
+    let lot = place(&mut conn, "/10/BL26-P01");
+    let kept: Vec<i64> = parse(&lot.history).into_iter().filter(|i| *i != certificate).collect();
+    set_history(&mut conn, lot.place, &kept);
+
+    let visits = json!([
+        visit(&demo.label("P01/21/0004"), "renamed-coop"),
+        visit(&demo.label("P01/21/0002"), "label-on-a-cut"),
+        visit(&demo.label("P01/21/0003"), "move-added"),
+    ]);
+    let [renamed, cut, moved_in] =
+        <[Value; 3]>::try_from(demo.visit("forged-lines", visits)).expect("three visits");
+
+    assert_warns(
+        &renamed,
+        &format!("the name “{fake}” is not the one its signed registration gives (“{coop}”)"),
+    );
+    assert!(
+        lines(&renamed, "facts")
+            .iter()
+            .any(|f| f.contains(fake) && f.contains(&format!("signed records: {coop}"))),
+        "{renamed}"
+    );
+    assert_warns(&renamed, "a record of this item’s history, or of the goods it came from, is missing");
+    assert!(
+        !lines(&renamed, "verdictLines").iter().any(|l| l.contains("match the signed records")),
+        "nothing failed is ticked: {renamed}"
+    );
+
+    assert!(cut["title"].as_str().is_some_and(|t| t.starts_with("Beef")), "{cut}");
+    assert_warns(&cut, "this label’s code is not the one the signed records give this item");
+
+    assert_warns(&moved_in, &format!("the page lists record #{moved}, which does not concern this item"));
+    assert!(moved_in["journeyFailed"].as_u64() == Some(1), "the added line is marked: {moved_in}");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The buyer's page at a label's URI: readable without scripts at 360 px, no external resource,
-//! a few kilobytes. Every line of the journey and every asset of the lineage carries the id the
-//! page's script checks it against (`data-r`, `data-asset`); the asset as shown is embedded as
-//! JSON so the script can compare it with what the signed records say.
+//! a few kilobytes. Every line carries what it was rendered from, for the page's script to hold
+//! it to the signed records: journey lines and lineage items their record or asset (`data-r`,
+//! `data-asset`), each party name its party (`data-p`), each fact and the title the asset
+//! fields they show (`data-c`, see [`Claim`]). The asset as shown is embedded as JSON too.
 
 use std::fmt::Write as _;
 
@@ -31,7 +32,8 @@ li{margin:.35rem 0}small,.k{color:#5b6b5e}.k,code{font-size:.75rem;font-family:u
 .v{border:2px solid #9aa79c;border-radius:.5rem;padding:.5rem .7rem;margin:.7rem 0;background:#f6f7f4}\
 .v h2{margin:0;font-size:1.1rem}.v-ok{border-color:#2e7d32;background:#edf7ee}.v-bad{border-color:#c62828;\
 background:#fdecea}.v-warn{border-color:#ef6c00;background:#fff4e5}li.ok::marker{content:'✓ ';color:#2e7d32}\
-li.bad::marker{content:'✗ ';color:#c62828}li.bad{color:#b71c1c}.chain li{list-style:none;margin:.2rem 0}\
+li.bad::marker{content:'✗ ';color:#c62828}li.bad,.bad{color:#b71c1c}li.info{list-style:none}\
+.signed{color:#1d2a1f;background:#fdecea;padding:0 .2rem}.chain li{list-style:none;margin:.2rem 0}\
 .chain li+li::before{content:'← ';color:#5b6b5e}button{font:inherit;padding:.4rem .7rem;margin:.3rem 0}\
 details{margin:.2rem 0}pre{white-space:pre-wrap;font-size:.7rem;background:#f6f7f4;padding:.4rem}";
 
@@ -59,12 +61,14 @@ fn write_page(out: &mut String, label: &Label, cx: &PageContext<'_>) {
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title><style>{STYLE}</style></head>\
-         <body data-asset=\"{id}\" data-key=\"{key}\"><h1>{title}</h1><p class=\"k\">{uri}</p>\
+         <body data-asset=\"{id}\" data-key=\"{key}\"><h1 data-c=\"{product}\">{title}</h1>\
+         <p class=\"k\" id=\"uri\">{uri}</p>\
          <section id=\"verdict\" class=\"v\" aria-live=\"polite\"><h2 id=\"v-title\">{checking}</h2>\
          <noscript><p>{noscript}</p></noscript><details id=\"v-detail\"><summary>{checked}</summary>\
          <ul id=\"v-list\"></ul></details></section><dl>",
         lang = cx.lang.tag(),
         title = escape(&title),
+        product = escape(&claims(&[Claim::asset(asset, "product", &asset.product)])),
         id = asset.id,
         key = escape(cx.vkey),
         uri = escape(&cx.link.to_uri(cx.base_url)),
@@ -72,8 +76,9 @@ fn write_page(out: &mut String, label: &Label, cx: &PageContext<'_>) {
         noscript = w.no_script,
         checked = w.checked,
     );
-    for (term, value) in facts(label, &names) {
-        let _ = write!(out, "<dt>{term}</dt><dd>{}</dd>", escape(&value));
+    for fact in facts(label, &names) {
+        let _ =
+            write!(out, "<dt>{}</dt><dd data-c=\"{}\">{}</dd>", fact.term, escape(&fact.claims), fact.html);
     }
     out.push_str("</dl>");
     lineage(out, label, w);
@@ -127,36 +132,83 @@ struct Names<'a> {
 }
 
 impl Names<'_> {
+    /// The party's name as HTML, marked with its id for the script to hold to its signed
+    /// registration.
     fn party(&self, id: &PartyId) -> String {
-        match self.label.party_name(id) {
-            Some(name) => name.to_owned(),
+        let name = match self.label.party_name(id) {
+            Some(name) => escape(name).into_owned(),
             None => {
                 let hex = id.to_string();
                 fill(self.words.unknown_party, &[("id", hex.get(..12).unwrap_or(&hex))])
             }
-        }
+        };
+        format!("<span data-p=\"{id}\">{name}</span>")
+    }
+}
+
+/// What one line of the page was rendered from: a field of an asset's state (`["a", asset,
+/// path, value]`, the path dotted in the JSON's own names) or of a record's body (`["r",
+/// record id, path, value]`). The script compares each with what the signed records give.
+struct Claim(serde_json::Value);
+
+impl Claim {
+    fn asset(a: &Asset, path: &str, value: &impl serde::Serialize) -> Self {
+        Self(serde_json::json!(["a", a.id, path, value]))
+    }
+
+    fn record(id: &terroir_shared::Hash, path: &str, value: &impl serde::Serialize) -> Self {
+        Self(serde_json::json!(["r", id, path, value]))
+    }
+}
+
+/// Claims as the JSON a `data-c` attribute carries.
+fn claims(list: &[Claim]) -> String {
+    serde_json::to_string(&list.iter().map(|c| &c.0).collect::<Vec<_>>()).unwrap_or_default()
+}
+
+/// A template of the page's words filled with values already written as HTML.
+fn fill_html(template: &str, values: &[(&str, &str)]) -> String {
+    fill(&escape(template), values)
+}
+
+/// One fact of the list: its term, its value as HTML, and the claims it was rendered from
+/// (`server` for a line the records cannot prove on the phone).
+struct Fact {
+    term: &'static str,
+    html: String,
+    claims: String,
+}
+
+impl Fact {
+    fn new(term: &'static str, text: &str, list: &[Claim]) -> Self {
+        Self { term, html: escape(text).into_owned(), claims: claims(list) }
     }
 }
 
 /// The facts list: origin first, then where the item stands today.
-fn facts(label: &Label, names: &Names<'_>) -> Vec<(&'static str, String)> {
+fn facts(label: &Label, names: &Names<'_>) -> Vec<Fact> {
     let w = names.words;
     let asset = &label.asset;
     let mut out = Vec::new();
     let tea = std::iter::once(asset).chain(&label.ancestors).find_map(|a| match &a.product {
-        Product::TeaMaocha(t) => Some((&t.origin, None)),
-        Product::TeaCake(t) => Some((&t.origin, Some(t.pressed_on))),
-        Product::TeaLot(t) => Some((&t.origin, Some(t.pressed_on))),
+        Product::TeaMaocha(t) => Some((a, &t.origin, None)),
+        Product::TeaCake(t) => Some((a, &t.origin, Some(t.pressed_on))),
+        Product::TeaLot(t) => Some((a, &t.origin, Some(t.pressed_on))),
         _ => None,
     });
-    if let Some((origin, pressed)) = tea {
-        out.push((w.origin, origin.garden.clone()));
+    if let Some((a, origin, pressed)) = tea {
+        out.push(Fact::new(
+            w.origin,
+            &origin.garden,
+            &[Claim::asset(a, "product.origin.garden", &origin.garden)],
+        ));
         if let Some(m) = &origin.mountain {
-            out.push((w.mountain, m.clone()));
+            out.push(Fact::new(w.mountain, m, &[Claim::asset(a, "product.origin.mountain", m)]));
         }
-        out.push((w.harvest, origin.harvest_season.clone()));
+        let season = &origin.harvest_season;
+        out.push(Fact::new(w.harvest, season, &[Claim::asset(a, "product.origin.harvestSeason", season)]));
         if let Some(p) = pressed {
-            out.push((w.pressed, p.to_string()));
+            out.push(Fact::new(w.pressed, &p.to_string(), &[Claim::asset(a, "product.pressedOn", &p)]));
         }
         for (cap, g) in label.caps.iter().filter_map(|c| match &c.product {
             Product::TeaGarden(g) => Some((c.quantity.amount(), g)),
@@ -165,52 +217,79 @@ fn facts(label: &Label, names: &Names<'_>) -> Vec<(&'static str, String)> {
             let (cap, issued) = (kilograms(cap), kilograms(g.issued_g));
             let blanks =
                 [("garden", g.garden.as_str()), ("cap", &cap), ("season", &g.season), ("issued", &issued)];
-            out.push((w.cap, fill(w.cap_line, &blanks)));
+            let line = format!("{} {}", fill(w.cap_line, &blanks), w.ledger_figure);
+            out.push(Fact { term: w.cap, html: escape(&line).into_owned(), claims: "server".into() });
         }
     }
     let animal = std::iter::once(asset).chain(&label.ancestors).find_map(|a| match &a.product {
-        Product::LiveCattle(c) => Some(c),
+        Product::LiveCattle(c) => Some((a, c)),
         _ => None,
     });
-    if let Some(c) = animal {
-        out.push((w.holding, c.holding.clone()));
-        out.push((w.breed, c.breed.clone()));
-        out.push((w.born, c.birth_date.to_string()));
+    if let Some((a, c)) = animal {
+        out.push(Fact::new(w.holding, &c.holding, &[Claim::asset(a, "product.holding", &c.holding)]));
+        out.push(Fact::new(w.breed, &c.breed, &[Claim::asset(a, "product.breed", &c.breed)]));
+        let born = c.birth_date;
+        out.push(Fact::new(w.born, &born.to_string(), &[Claim::asset(a, "product.birthDate", &born)]));
     }
     let root = label.ancestors.iter().rev().find(|a| a.parents.is_empty()).unwrap_or(asset);
     if let Some(e) = label.events.iter().find(|e| e.record_id == root.created_by) {
-        out.push((w.registered_by, names.party(&e.record().party)));
+        let party = &e.record().party;
+        out.push(Fact {
+            term: w.registered_by,
+            html: names.party(party),
+            claims: claims(&[
+                Claim::asset(root, "createdBy", &root.created_by),
+                Claim::record(&e.record_id, "party", party),
+            ]),
+        });
     }
-    out.push((w.quantity, quantity(&asset.quantity, &asset.product, names.words)));
-    out.push((w.status, status(&asset.status, names)));
-    out.push((w.owner, names.party(&asset.owner)));
-    out.push((w.custodian, names.party(&asset.custodian)));
+    let q = quantity(&asset.quantity, &asset.product, names.words);
+    out.push(Fact::new(w.quantity, &q, &[Claim::asset(asset, "quantity", &asset.quantity)]));
+    out.push(Fact {
+        term: w.status,
+        html: status(&asset.status, names),
+        claims: claims(&[Claim::asset(asset, "status", &asset.status)]),
+    });
+    for (term, party, field) in
+        [(w.owner, &asset.owner, "owner"), (w.custodian, &asset.custodian, "custodian")]
+    {
+        out.push(Fact {
+            term,
+            html: names.party(party),
+            claims: claims(&[Claim::asset(asset, field, party)]),
+        });
+    }
     // A unit packed in a lot is pledged with it (rules version 2): the lot's pledge binds it.
     let mut holder = asset;
+    let mut chain = vec![Claim::asset(asset, "status", &asset.status)];
     while let Status::Contained { holder: lot } = &holder.status
         && let Some(lot) = label.ancestors.iter().find(|a| a.id == *lot)
     {
         holder = lot;
+        chain.push(Claim::asset(holder, "status", &holder.status));
     }
     let pledge = match (&holder.status, std::ptr::eq(holder, asset)) {
-        (Status::Pledged { financier }, true) => fill(w.pledged_to, &[("party", &names.party(financier))]),
-        (Status::Pledged { financier }, false) => {
-            fill(w.pledged_with_lot, &[("party", &names.party(financier))])
+        (Status::Pledged { financier }, true) => {
+            fill_html(w.pledged_to, &[("party", &names.party(financier))])
         }
-        _ => w.no_pledge.into(),
+        (Status::Pledged { financier }, false) => {
+            fill_html(w.pledged_with_lot, &[("party", &names.party(financier))])
+        }
+        _ => escape(w.no_pledge).into_owned(),
     };
-    out.push((w.pledge, pledge));
+    out.push(Fact { term: w.pledge, html: pledge, claims: claims(&chain) });
     out
 }
 
+/// An asset's status as HTML.
 fn status(status: &Status, names: &Names<'_>) -> String {
     let w = names.words;
     match status {
-        Status::Active => w.active.into(),
-        Status::Pledged { financier } => fill(w.pledged, &[("party", &names.party(financier))]),
-        Status::Contained { .. } => w.contained.into(),
-        Status::Consumed => w.consumed.into(),
-        Status::Retired { reason } => fill(w.retired, &[("reason", reason)]),
+        Status::Active => escape(w.active).into_owned(),
+        Status::Pledged { financier } => fill_html(w.pledged, &[("party", &names.party(financier))]),
+        Status::Contained { .. } => escape(w.contained).into_owned(),
+        Status::Consumed => escape(w.consumed).into_owned(),
+        Status::Retired { reason } => fill_html(w.retired, &[("reason", &escape(reason))]),
     }
 }
 
@@ -263,13 +342,17 @@ fn certificates(out: &mut String, label: &Label, names: &Names<'_>) {
     for e in &label.events {
         let Act::Observe(o) = &e.record().act else { continue };
         let line = match &o.event {
-            Event::LabCertificate { laboratory, certificate, result } => fill(
+            Event::LabCertificate { laboratory, certificate, result } => fill_html(
                 w.certificate,
-                &[("certificate", certificate), ("laboratory", laboratory), ("result", result)],
+                &[
+                    ("certificate", &escape(certificate)),
+                    ("laboratory", &escape(laboratory)),
+                    ("result", &escape(result)),
+                ],
             ),
             Event::Vaccination { vaccine, withdrawal_until } => {
-                let mut line =
-                    fill(w.vaccination, &[("vaccine", vaccine), ("until", &withdrawal_until.to_string())]);
+                let until = withdrawal_until.to_string();
+                let mut line = fill_html(w.vaccination, &[("vaccine", &escape(vaccine)), ("until", &until)]);
                 // For an animal that was slaughtered: did the withdrawal period end first?
                 let slaughter = label.events.iter().find(|later| {
                     later.index > e.index
@@ -279,14 +362,14 @@ fn certificates(out: &mut String, label: &Label, names: &Names<'_>) {
                 if let Some(s) = slaughter {
                     let over = terroir_shared::calendar::Date::of(s.record().at) > *withdrawal_until;
                     line.push_str(" — ");
-                    line.push_str(if over { w.withdrawal_over } else { w.withdrawal_running });
+                    line.push_str(&escape(if over { w.withdrawal_over } else { w.withdrawal_running }));
                 }
                 line
             }
             _ => continue,
         };
         any = true;
-        let _ = write!(out, "<li data-r=\"{}\">{}</li>", e.record_id, escape(&line));
+        let _ = write!(out, "<li data-r=\"{}\">{line}</li>", e.record_id);
     }
     if !any {
         let _ = write!(out, "<li>{}</li>", w.no_certificates);
@@ -307,8 +390,8 @@ fn journey(out: &mut String, label: &Label, names: &Names<'_>) {
             "<li data-r=\"{}\"><time>{}</time> {}{about} <small>{}</small></li>",
             e.record_id,
             date(r.at),
-            escape(&describe(e, names)),
-            escape(&fill(w.by, &[("party", &names.party(&r.party))])),
+            describe(e, names),
+            fill_html(w.by, &[("party", &names.party(&r.party))]),
         );
     }
     out.push_str("</ol>");
@@ -324,40 +407,43 @@ fn about<'a>(label: &'a Label, e: &LabelEvent) -> Option<&'a Asset> {
     label.ancestors.iter().find(|a| concerns(a))
 }
 
+/// A journey line as HTML: the page's words, the record's own text escaped, party names marked.
 fn describe(e: &LabelEvent, names: &Names<'_>) -> String {
     let w = names.words;
+    let t = |s: &str| escape(s).into_owned();
     match &e.record().act {
         Act::OpenLedger(_)
         | Act::Commission(_)
         | Act::RegisterParty(_)
         | Act::AuthoriseDevice(_)
-        | Act::RevokeDevice(_) => w.registered.into(),
+        | Act::RevokeDevice(_) => t(w.registered),
         Act::Observe(o) => match &o.event {
-            Event::Vaccination { vaccine, withdrawal_until } => {
-                fill(w.vaccination, &[("vaccine", vaccine), ("until", &withdrawal_until.to_string())])
-            }
-            Event::Weighing { mass_g } => fill(w.weighed, &[("kg", &kilograms(*mass_g))]),
-            Event::Movement { from, to } => fill(w.moved, &[("from", from), ("to", to)]),
-            Event::Picking { garden, mass_g } => {
-                fill(w.picked, &[("garden", garden), ("kg", &kilograms(*mass_g))])
-            }
-            Event::Pressing { press } => fill(w.pressing, &[("press", press)]),
-            Event::Storage { location } => fill(w.stored, &[("location", location)]),
-            Event::LabCertificate { laboratory, certificate, result } => fill(
-                w.certificate,
-                &[("certificate", certificate), ("laboratory", laboratory), ("result", result)],
+            Event::Vaccination { vaccine, withdrawal_until } => fill_html(
+                w.vaccination,
+                &[("vaccine", &t(vaccine)), ("until", &withdrawal_until.to_string())],
             ),
-            Event::Note { text } => fill(w.note, &[("text", text)]),
+            Event::Weighing { mass_g } => fill_html(w.weighed, &[("kg", &kilograms(*mass_g))]),
+            Event::Movement { from, to } => fill_html(w.moved, &[("from", &t(from)), ("to", &t(to))]),
+            Event::Picking { garden, mass_g } => {
+                fill_html(w.picked, &[("garden", &t(garden)), ("kg", &kilograms(*mass_g))])
+            }
+            Event::Pressing { press } => fill_html(w.pressing, &[("press", &t(press))]),
+            Event::Storage { location } => fill_html(w.stored, &[("location", &t(location))]),
+            Event::LabCertificate { laboratory, certificate, result } => fill_html(
+                w.certificate,
+                &[("certificate", &t(certificate)), ("laboratory", &t(laboratory)), ("result", &t(result))],
+            ),
+            Event::Note { text } => fill_html(w.note, &[("text", &t(text))]),
         },
-        Act::Transfer(t) => fill(w.sold_to, &[("party", &names.party(&t.to))]),
-        Act::Custody(c) => fill(w.handed_to, &[("party", &names.party(&c.to))]),
-        Act::Split(s) => fill(w.split_into, &[("n", &s.parts.len().to_string())]),
-        Act::Merge(m) => fill(w.merged, &[("n", &m.assets.len().to_string())]),
-        Act::Transform(t) => fill(w.processed, &[("process", &t.process)]),
-        Act::Pledge(p) => fill(w.pledged_to, &[("party", &names.party(&p.financier))]),
-        Act::Release(_) => w.released.into(),
-        Act::Retire(r) => fill(w.left_chain, &[("reason", &r.reason)]),
-        Act::Unpack(u) => fill(w.unpacked, &[("count", &u.units.len().to_string())]),
+        Act::Transfer(x) => fill_html(w.sold_to, &[("party", &names.party(&x.to))]),
+        Act::Custody(c) => fill_html(w.handed_to, &[("party", &names.party(&c.to))]),
+        Act::Split(s) => fill_html(w.split_into, &[("n", &s.parts.len().to_string())]),
+        Act::Merge(m) => fill_html(w.merged, &[("n", &m.assets.len().to_string())]),
+        Act::Transform(x) => fill_html(w.processed, &[("process", &t(&x.process))]),
+        Act::Pledge(p) => fill_html(w.pledged_to, &[("party", &names.party(&p.financier))]),
+        Act::Release(_) => t(w.released),
+        Act::Retire(r) => fill_html(w.left_chain, &[("reason", &t(&r.reason))]),
+        Act::Unpack(u) => fill_html(w.unpacked, &[("count", &u.units.len().to_string())]),
     }
 }
 

@@ -25,7 +25,15 @@ const T = zh ? {
   badCp: (k) => `检查点并非由日志公钥 ${k} 签署`,
   badDevice: (i) => `记录 #${i}：签名密钥未见授权记录`,
   badState: (f) => `页面显示的${f}与签名记录不符`,
-  badLine: (id) => `页面所列记录 ${id} 未获证明`,
+  badLine: (i) => (i === null ? '页面列出一条未获证明的记录' : `页面列出记录 #${i}，但它与本品及其来源无关`),
+  badFact: (t) => `“${t}”与签名记录不符`,
+  badName: (shown, signed) => (signed ? `名称“${shown}”与其签名登记不符（登记为“${signed}”）` : `名称“${shown}”没有签名登记`),
+  badLink: '本标签的编码与签名记录中本品的编码不符',
+  scanned: (p) => `所扫描的编码：${p}`,
+  gap: '本品或其来源货品的记录有缺失',
+  signed: (v) => `签名记录为：${v}`,
+  facts: (n) => `页面上 ${n} 项信息与名称均与签名记录相符`,
+  server: '茶园限额的已登记量为账本数据，本机未核验',
   fields: { product: '品名', quantity: '数量', gs1: '标签', owner: '所有者', custodian: '保管方', status: '状态', head: '最新记录', parents: '来源', id: '编号' },
   record: (i) => `签名记录 #${i}`,
   scans: (n, a, b) => `本标签共被核验 ${n} 次：首次 ${a}，最近 ${b}。`,
@@ -52,8 +60,16 @@ const T = zh ? {
   badProof: (i) => `record #${i}: its inclusion proof does not lead to the checkpoint’s root`,
   badCp: (k) => `the checkpoint is not signed by the log key ${k}`,
   badDevice: (i) => `record #${i}: signed by a station key no record authorises`,
-  badState: (f) => `the page shows a ${f} the signed records do not give`,
-  badLine: (id) => `the page names record ${id}, which nothing proves`,
+  badState: (f) => `the ${f} shown is not what the signed records give`,
+  badLine: (i) => (i === null ? 'the page lists a record nothing proves' : `the page lists record #${i}, which does not concern this item or the goods it came from`),
+  badFact: (t) => `“${t}” is not what the signed records give`,
+  badName: (shown, signed) => (signed ? `the name “${shown}” is not the one its signed registration gives (“${signed}”)` : `the name “${shown}” has no signed registration`),
+  badLink: 'this label’s code is not the one the signed records give this item',
+  scanned: (p) => `code scanned: ${p}`,
+  gap: 'a record of this item’s history, or of the goods it came from, is missing',
+  signed: (v) => `signed records: ${v}`,
+  facts: (n) => `all ${n} facts and names on the page match the signed records`,
+  server: 'the garden cap’s issued total is the ledger’s figure, not checked on this phone',
   fields: { product: 'product', quantity: 'quantity', gs1: 'label', owner: 'owner', custodian: 'holder', status: 'status', head: 'latest record', parents: 'origin', id: 'identity' },
   record: (i) => `signed record #${i}`,
   scans: (n, a, b) => `This label was checked ${n} times: first ${a}, last ${b}.`,
@@ -141,12 +157,13 @@ async function checkpoint(note, key) {
 const actOf = (r) => { const [name] = Object.keys(r.act); return [name, r.act[name]]; };
 // What a record names at a head, as `Act::touches` lists it (a garden's cap is named by the tea
 // that draws on it).
-const touches = (name, a) => ({
+const named = (name, a) => ({
   observe: a.assets, transfer: a.assets, custody: a.assets, merge: a.assets,
   transform: [...(a.inputs || []), ...(a.allowances || [])], commission: a.allowances,
   split: [a.asset], pledge: [a.asset], release: [a.asset], retire: [a.asset],
   unpack: [a.holder, ...(a.units || [])],
-}[name] || []).map((x) => x.id);
+}[name] || []);
+const touches = (name, a) => named(name, a).map((x) => x.id);
 // The rules the log runs, as its entry 0 names them (version 1 when it opens with anything else).
 const rulesOf = (records) => {
   const first = [...records.values()].find((e) => e.index === 0);
@@ -209,6 +226,8 @@ async function replay(id, before, shown, records) {
       status: { state: 'active' }, parents: ids,
     };
   } else return null;
+  // Its id derives from this record and position: the record that made it is proven.
+  s.createdBy = a.createdBy;
   s.head = a.createdBy;
   // Rules version 2: a unit packed in a lot follows it (owner, holder, retirement, the part a
   // split names for it, the lot a merge makes).
@@ -216,21 +235,23 @@ async function replay(id, before, shown, records) {
   for (const e of records.values()) {
     const [kind, x] = actOf(e.r);
     if (e.index <= c.index || e.index >= before) continue;
-    const named = touches(kind, x).includes(id);
+    const ref = named(kind, x).find((r) => r.id === id);
     const packed = s.status.state === 'contained' && touches(kind, x).includes(s.status.holder);
-    if (!named && !(follows && packed)) continue;
+    if (!ref && !(follows && packed)) continue;
+    // Each record names the asset at the head it saw: another head means one was left out.
+    if (ref && ref.head !== s.head) s.gap = true;
     if (kind === 'transfer') { if (s.custodian === s.owner) s.custodian = x.to; s.owner = x.to; }
     else if (kind === 'custody') s.custodian = x.to;
     else if (kind === 'retire') s.status = { state: 'retired', reason: x.reason };
     else if (kind === 'unpack') s.status = { state: 'active' };
-    else if (named && kind === 'pledge') s.status = { state: 'pledged', financier: x.financier };
-    else if (named && kind === 'release') s.status = { state: 'active' };
-    else if (!named && kind === 'merge') s.status = { state: 'contained', holder: await assetId(e.id, 0) };
-    else if (!named && kind === 'split') {
+    else if (ref && kind === 'pledge') s.status = { state: 'pledged', financier: x.financier };
+    else if (ref && kind === 'release') s.status = { state: 'active' };
+    else if (!ref && kind === 'merge') s.status = { state: 'contained', holder: await assetId(e.id, 0) };
+    else if (!ref && kind === 'split') {
       const part = x.parts.findIndex((p) => (p.units || []).some((u) => u.record === a.createdBy && n >= u.first && n < u.first + u.count));
       s.status = part < 0 ? { state: 'consumed' } : { state: 'contained', holder: await assetId(e.id, part) };
     } else if (['split', 'merge', 'transform'].includes(kind)) s.status = { state: 'consumed' };
-    else if (!named) continue;
+    else if (!ref) continue;
     s.head = e.id;
   }
   return s;
@@ -243,7 +264,7 @@ function show(state, title, lines) {
   const list = $('#v-list');
   list.replaceChildren(...lines.map(([ok, text]) => {
     const li = document.createElement('li');
-    li.className = ok ? 'ok' : 'bad';
+    li.className = ok === null ? 'info' : ok ? 'ok' : 'bad';
     li.textContent = text;
     return li;
   }));
@@ -291,23 +312,89 @@ async function verify() {
   // The page's asset, its lineage and its lines, against what the records say.
   const shown = new Map(ev.assets.map((a) => [a.id, a]));
   const page = JSON.parse($('#shown').textContent);
-  let states = 0;
+  const states = new Map();
+  let statesOk = true;
   for (const a of ev.assets) {
     const s = await replay(a.id, Infinity, shown, sorted);
+    states.set(a.id, s);
     const claim = a.id === page.id ? page : a;
     const wrong = !s ? ['id'] : ['product', 'quantity', 'gs1', 'owner', 'custodian', 'status', 'head', 'parents']
       .filter((f) => jcs(s[f] ?? null) !== jcs(claim[f] ?? null));
-    if (wrong.length) bad.push(...wrong.map((f) => T.badState(T.fields[f])));
-    else states++;
+    if (wrong.length) { statesOk = false; bad.push(...wrong.map((f) => T.badState(T.fields[f]))); }
+    if (s && s.gap) { statesOk = false; bad.push(T.gap); }
   }
-  if (!shown.has(page.id)) bad.push(T.badState(T.fields.id));
-  let lines = 0;
-  for (const li of document.querySelectorAll('[data-r],[data-asset]')) {
-    if (li === body) continue;
+  if (!shown.has(page.id)) { statesOk = false; bad.push(T.badState(T.fields.id)); }
+  // What the page's asset is tied to by the records: its parents and the lots it is packed in.
+  const reach = new Set();
+  for (const queue = [page.id]; queue.length;) {
+    const id = queue.shift();
+    const s = states.get(id);
+    if (!s || reach.has(id)) continue;
+    reach.add(id);
+    queue.push(...s.parents, ...(s.status.state === 'contained' ? [s.status.holder] : []));
+  }
+  const related = (e) => touches(...actOf(e.r)).some((id) => reach.has(id))
+    || [...reach].some((id) => shown.get(id).createdBy === e.id);
+  // Who the parties are, as their signed registrations say.
+  const registered = new Map();
+  for (const e of sorted.values()) {
+    const [kind, x] = actOf(e.r);
+    if (kind === 'register_party') registered.set(x.id, x.name);
+  }
+  const signedText = (v) => {
+    if (v === null || v === undefined) return '—';
+    if (typeof v === 'string') return registered.get(v) || v;
+    if (v.amount !== undefined) return `${v.amount} ${v.unit}`;
+    if (v.state) return [v.state, registered.get(v.financier) || v.reason || ''].join(' ').trim();
+    if (v.kind) return [v.kind, v.cut || v.breed || v.name || (v.origin && v.origin.garden) || ''].join(': ');
+    return jcs(v);
+  };
+  const mark = (el, text) => {
+    el.classList.add('bad');
+    const note = Object.assign(document.createElement('small'), { className: 'signed', textContent: T.signed(text) });
+    el.append(' ', note);
+  };
+  let facts = 0, factsOk = true, serverWord = false;
+  for (const el of document.querySelectorAll('[data-c]')) {
+    if (el.dataset.c === 'server') { serverWord = true; continue; }
+    let failed = false, given;
+    for (const [kind, id, path, value] of JSON.parse(el.dataset.c)) {
+      const from = kind === 'a' ? (reach.has(id) ? states.get(id) : null) : (sorted.get(id) || {}).r;
+      const actual = from ? path.split('.').reduce((v, k) => (v == null ? v : v[k]), from) : undefined;
+      if (!from || jcs(actual ?? null) !== jcs(value ?? null)) {
+        if (!failed) given = actual;
+        failed = true;
+      }
+    }
+    if (!failed) { facts++; continue; }
+    factsOk = false;
+    const dt = el.tagName === 'DD' ? el.previousElementSibling : null;
+    if (dt) dt.classList.add('bad');
+    mark(el, signedText(given));
+    bad.push(T.badFact(dt ? dt.textContent : T.fields.product));
+  }
+  for (const el of document.querySelectorAll('[data-p]')) {
+    const name = registered.get(el.dataset.p);
+    if (name === el.textContent) { facts++; continue; }
+    factsOk = false;
+    bad.push(T.badName(el.textContent, name));
+    mark(el, name || '—');
+  }
+  // The code scanned is the one the signed records give this item.
+  const mine = states.get(page.id);
+  if (!mine || linkOf(location.pathname) !== linkOf(mine.gs1 || '')) {
+    factsOk = false;
+    const uri = $('#uri');
+    uri.classList.add('bad');
+    uri.append(' ', Object.assign(document.createElement('small'), { className: 'signed', textContent: T.scanned(location.pathname) }));
+    bad.push(T.badLink);
+  }
+  let lines = 0, linesOk = true;
+  for (const li of document.querySelectorAll('li[data-r],li[data-asset]')) {
     const e = li.dataset.r ? sorted.get(li.dataset.r) : null;
-    const ok = li.dataset.r ? !!e : shown.has(li.dataset.asset);
+    const ok = li.dataset.r ? !!e && related(e) : reach.has(li.dataset.asset);
     li.classList.add(ok ? 'ok' : 'bad');
-    if (!ok) bad.push(T.badLine((li.dataset.r || li.dataset.asset).slice(0, 12)));
+    if (!ok) { linesOk = false; bad.push(li.dataset.r ? T.badLine(e ? e.index : null) : T.badState(T.fields.parents)); }
     else lines++;
     if (e) {
       const d = document.createElement('details');
@@ -317,17 +404,38 @@ async function verify() {
       li.append(d);
     }
   }
+  const sigsOk = signed === ev.entries.length, proofsOk = !!cp && proven === ev.entries.length;
+  // Only what passed is ticked; what failed is listed first.
   const checks = [
-    [true, T.sigs(signed)],
-    [!!cp, cp ? T.proofs(proven, cp.size, cp.rootText) : T.badCp(key.label)],
-    [!!cp, cp ? T.cp(key.label) : T.badCp(key.label)],
-    [true, T.state(Math.max(0, states - 1))],
-    [true, T.lines(lines)],
+    [sigsOk, T.sigs(signed)],
+    [proofsOk, cp && T.proofs(proven, cp.size, cp.rootText)],
+    [!!cp, T.cp(key.label)],
+    [statesOk, T.state(Math.max(0, states.size - 1))],
+    [factsOk, T.facts(facts)],
+    [linesOk, T.lines(lines)],
   ].filter(([ok]) => ok);
+  if (serverWord) checks.push([null, T.server]);
   const found = [...new Set(bad)];
   if (found.length > 8) found.splice(8, found.length - 8, '…');
   if (found.length) show('bad', T.bad, [...found.map((t) => [false, t]), ...checks]);
   else show('ok', T.ok, checks);
+}
+
+// A GS1 Digital Link path as its AIs and values, decoded: `/01/…/10/…` however it was written
+// (short names, percent-encoding, a GTIN-13), so the scanned code compares with the signed one.
+function linkOf(path) {
+  const names = { gtin: '01', cpv: '22', lot: '10', ser: '21' };
+  const seg = path.split('/').filter(Boolean);
+  const at = seg.findIndex((x) => x === '01' || x === 'gtin');
+  if (at < 0) return '';
+  const out = [];
+  for (let i = at; i + 1 < seg.length; i += 2) {
+    const ai = names[seg[i]] || seg[i];
+    let v;
+    try { v = decodeURIComponent(seg[i + 1]); } catch { return ''; }
+    out.push(`${ai}=${ai === '01' ? v.padStart(14, '0') : v}`);
+  }
+  return out.join('&');
 }
 
 const when = (ms) => new Date(ms).toLocaleString(zh ? 'zh-CN' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' });
