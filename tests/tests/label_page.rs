@@ -237,17 +237,19 @@ fn a_beef_cut_shows_its_animal_and_vaccinations_and_warns_when_checked_after_its
     }
 }
 
+/// A stored entry: its index and leaf bytes.
+#[derive(QueryableByName)]
+struct Leaf {
+    #[diesel(sql_type = BigInt)]
+    idx: i64,
+    #[diesel(sql_type = Binary)]
+    leaf: Vec<u8>,
+}
+
 #[test]
 fn a_record_altered_in_the_database_turns_the_verdict_into_a_warning() {
     let demo = Demo::start();
     let url = demo.label(CAKE);
-    #[derive(QueryableByName)]
-    struct Leaf {
-        #[diesel(sql_type = BigInt)]
-        idx: i64,
-        #[diesel(sql_type = Binary)]
-        leaf: Vec<u8>,
-    }
     let mut conn = demo.db();
     let leaves: Vec<Leaf> =
         diesel::sql_query("SELECT idx, leaf FROM entries").load(&mut conn).expect("entries");
@@ -286,13 +288,6 @@ fn lines_forged_in_the_database_are_marked_with_what_the_signed_records_give() {
         place: i64,
         #[diesel(sql_type = Text)]
         history: String,
-    }
-    #[derive(QueryableByName)]
-    struct Leaf {
-        #[diesel(sql_type = BigInt)]
-        idx: i64,
-        #[diesel(sql_type = Binary)]
-        leaf: Vec<u8>,
     }
     let demo = Demo::start();
     let mut conn = demo.db();
