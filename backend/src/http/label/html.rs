@@ -22,6 +22,8 @@ pub struct PageContext<'a> {
     pub base_url: &'a str,
     pub vkey: &'a str,
     pub script: &'a str,
+    /// The Ed25519 module the script loads where WebCrypto has no Ed25519.
+    pub ed25519: &'a str,
 }
 
 pub const STYLE: &str = "*{box-sizing:border-box}body{font:16px/1.45 system-ui,sans-serif;margin:0 auto;\
@@ -61,7 +63,7 @@ fn write_page(out: &mut String, label: &Label, cx: &PageContext<'_>) {
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title><style>{STYLE}</style></head>\
-         <body data-asset=\"{id}\" data-key=\"{key}\"><h1 data-c=\"{product}\">{title}</h1>\
+         <body data-asset=\"{id}\" data-key=\"{key}\" data-ed=\"{ed}\"><h1 data-c=\"{product}\">{title}</h1>\
          <p class=\"k\" id=\"uri\">{uri}</p>\
          <section id=\"verdict\" class=\"v\" aria-live=\"polite\"><h2 id=\"v-title\">{checking}</h2>\
          <noscript><p>{noscript}</p></noscript><details id=\"v-detail\"><summary>{checked}</summary>\
@@ -71,6 +73,7 @@ fn write_page(out: &mut String, label: &Label, cx: &PageContext<'_>) {
         product = escape(&claims(&[Claim::asset(asset, "product", &asset.product)])),
         id = asset.id,
         key = escape(cx.vkey),
+        ed = cx.ed25519,
         uri = escape(&cx.link.to_uri(cx.base_url)),
         checking = w.checking,
         noscript = w.no_script,

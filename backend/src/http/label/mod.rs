@@ -30,36 +30,60 @@ use words::Lang;
 /// The page's script: a plain ES module, no build step.
 const SCRIPT: &str = include_str!("scan.js");
 
-/// Where the script is served: its content hash is in the name, so it is cached for good.
+/// The Ed25519 check for browsers whose WebCrypto has none: the vendored library (see
+/// `vendor/README.md`) with the strict check appended, one module.
+const ED25519: &str = concat!(include_str!("vendor/noble-ed25519-3.2.0.js"), include_str!("ed25519.js"));
+
+/// A file served under its content hash, so it is cached for good.
+struct Static {
+    path: String,
+    body: &'static str,
+}
+
+impl Static {
+    fn new(stem: &str, body: &'static str) -> Self {
+        let hash = Hash::sha256(body.as_bytes()).to_string();
+        Self { path: format!("/static/{stem}.{}.js", hash.get(..16).unwrap_or(&hash)), body }
+    }
+}
+
+/// The scripts under `/static`: the page's script and the Ed25519 module it loads when needed.
+fn statics() -> &'static [Static; 2] {
+    static FILES: OnceLock<[Static; 2]> = OnceLock::new();
+    FILES.get_or_init(|| [Static::new("scan", SCRIPT), Static::new("ed25519", ED25519)])
+}
+
+/// Where the page's script is served.
 pub fn script_path() -> &'static str {
-    static PATH: OnceLock<String> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let hash = Hash::sha256(SCRIPT.as_bytes()).to_string();
-        format!("/static/scan.{}.js", hash.get(..16).unwrap_or(&hash))
-    })
+    &statics()[0].path
+}
+
+/// Where the Ed25519 module is served.
+pub fn ed25519_path() -> &'static str {
+    &statics()[1].path
 }
 
 #[utoipa::path(
     get,
     path = "/static/{name}",
     tag = "resolver",
-    summary = "The label page's script",
-    description = "The script that checks a label's records in the buyer's browser. Its name carries a hash of \
-        its content, so it is served with `Cache-Control: immutable`; any other name is not found.",
-    params(("name" = String, Path, description = "`scan.<16 hex digits>.js`, as the label page names it.")),
+    summary = "The label page's scripts",
+    description = "The script that checks a label's records in the buyer's browser, and the Ed25519 module it \
+        loads where the browser's WebCrypto has no Ed25519. Each name carries a hash of its content, so it is \
+        served with `Cache-Control: immutable`; any other name is not found.",
+    params(("name" = String, Path, description = "`scan.<16 hex digits>.js` or `ed25519.<16 hex digits>.js`, as the label page names them.")),
     responses(
         (status = 200, description = "The script.", body = String, content_type = "text/javascript"),
         (status = 404, description = "`not_found`: no such file.", body = wire::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn script(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    if req.path() != script_path() {
-        return Err(ApiError::NotFound(format!("the file {}", req.path())));
-    }
+    let file = statics().iter().find(|f| f.path == req.path());
+    let file = file.ok_or_else(|| ApiError::NotFound(format!("the file {}", req.path())))?;
     Ok(HttpResponse::Ok()
         .content_type("text/javascript; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-        .body(SCRIPT))
+        .body(file.body))
 }
 
 #[utoipa::path(
@@ -234,6 +258,7 @@ pub(super) async fn page(
                 base_url: &state.base_url,
                 vkey,
                 script: script_path(),
+                ed25519: ed25519_path(),
             };
             let page = web::Bytes::from(html::render(&label, &cx));
             // Kept only for a label scanned again: most are scanned once.

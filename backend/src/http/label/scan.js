@@ -13,7 +13,8 @@ const T = zh ? {
   bad: '警告：本标签的记录未通过核验',
   unchecked: '本机无法核验此标签',
   noCrypto: '此页面未通过 HTTPS 打开，浏览器不提供密码学功能，未核验任何内容。',
-  noEd: '此浏览器不支持 Ed25519 签名核验（WebCrypto），未核验任何内容。请使用较新的浏览器。',
+  noEd: '此浏览器不支持 Ed25519 签名核验，且无法载入本页自带的核验程序，未核验任何内容。',
+  byPage: '此浏览器的 WebCrypto 不支持 Ed25519：签名由本页自带的核验程序（noble-ed25519，按 RFC 8032 严格核验）在本机核验',
   fetch: '无法获取待核验的记录（网络问题），未核验任何内容。',
   sigs: (n) => `${n} 条记录的哈希与 Ed25519 签名`,
   proofs: (n, s, r) => `${n} 个包含证明，指向大小为 ${s}、根为 ${r} 的检查点`,
@@ -49,7 +50,8 @@ const T = zh ? {
   bad: 'Warning: this label’s records do not check out',
   unchecked: 'This phone could not check this label',
   noCrypto: 'This page was not opened over HTTPS, so the browser offers no cryptography; nothing was checked.',
-  noEd: 'This browser cannot check Ed25519 signatures (WebCrypto); nothing was checked. A recent browser can.',
+  noEd: 'This browser cannot check Ed25519 signatures and could not load the page’s own verifier; nothing was checked.',
+  byPage: 'this browser’s WebCrypto has no Ed25519: the page’s own verifier (noble-ed25519, strict RFC 8032) checked the signatures on this phone',
   fetch: 'The records to check could not be fetched (network); nothing was checked.',
   sigs: (n) => `${n} records: hash and Ed25519 signature`,
   proofs: (n, s, r) => `${n} inclusion proofs against the checkpoint of size ${s}, root ${r}`,
@@ -105,8 +107,16 @@ const jcs = (v) => Array.isArray(v) ? `[${v.map(jcs).join(',')}]`
     ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${jcs(v[k])}`).join(',')}}`
     : JSON.stringify(v);
 
+// Ed25519 by the browser's WebCrypto or, where it has none, by the page's own module (the same
+// strict RFC 8032 check; see ed25519.js).
 const edKey = (raw) => crypto.subtle.importKey('raw', raw, { name: 'Ed25519' }, false, ['verify']);
+let edModule = null;
+async function edEngine(pub) {
+  try { await edKey(pub); return 'webcrypto'; } catch { /* no Ed25519 in this WebCrypto */ }
+  try { edModule = await import(body.dataset.ed); return 'page'; } catch { return null; }
+}
 const ed25519 = async (pub, sig, msg) => {
+  if (edModule) return edModule.verifyStrict(pub, sig, msg);
   try { return await crypto.subtle.verify({ name: 'Ed25519' }, await edKey(pub), sig, msg); } catch { return false; }
 };
 
@@ -276,7 +286,8 @@ function show(state, title, lines) {
 async function verify() {
   if (!window.crypto || !crypto.subtle) return show('warn', T.unchecked, [[false, T.noCrypto]]);
   const key = await verifierKey(body.dataset.key);
-  try { await edKey(key.pub); } catch { return show('warn', T.unchecked, [[false, T.noEd]]); }
+  const engine = await edEngine(key.pub);
+  if (!engine) return show('warn', T.unchecked, [[false, T.noEd]]);
   let ev;
   try {
     const res = await fetch(`/api/assets/${body.dataset.asset}/evidence`);
@@ -414,6 +425,7 @@ async function verify() {
     [factsOk, T.facts(facts)],
     [linesOk, T.lines(lines)],
   ].filter(([ok]) => ok);
+  if (engine === 'page') checks.push([null, T.byPage]);
   if (serverWord) checks.push([null, T.server]);
   const found = [...new Set(bad)];
   if (found.length > 8) found.splice(8, found.length - 8, '…');
