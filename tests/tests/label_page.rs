@@ -211,7 +211,7 @@ fn a_genuine_cake_shows_its_whole_lineage_and_a_verdict_its_phone_computed() {
 }
 
 #[test]
-fn a_beef_cut_shows_its_animal_and_vaccinations_and_warns_when_checked_after_its_sale() {
+fn a_beef_cut_shows_its_animal_and_vaccinations_and_its_buyers_checks_do_not_warn() {
     let demo = Demo::start();
     let url = demo.label(SOLD_CUT);
     let visits: Vec<Value> = (1..=5).map(|n| visit(&url, &format!("sold-cut-{n}"))).collect();
@@ -227,13 +227,10 @@ fn a_beef_cut_shows_its_animal_and_vaccinations_and_warns_when_checked_after_its
         health.iter().any(|c| c.starts_with("Vaccinated") && c.ends_with("ended before slaughter")),
         "{health:?}"
     );
-    // Sold to a consumer: a few checks at home are normal, a fourth after the sale is not.
-    for r in &results[..3] {
-        assert_eq!(r["clone"], "no", "{r}");
-    }
-    for r in &results[3..] {
-        assert_eq!((r["verdict"].as_str(), r["clone"].as_str()), (Some("ok"), Some("yes")), "{r}");
-        assert!(lines(r, "cloneLines").iter().any(|l| l.contains("after the item left the chain")), "{r}");
+    // Sold to a consumer the day before: a family checking its steak is not a copy (checks long
+    // after a sale are; `clones` tests those).
+    for r in &results {
+        assert_eq!((r["verdict"].as_str(), r["clone"].as_str()), (Some("ok"), Some("no")), "{r}");
     }
 }
 

@@ -323,6 +323,10 @@ pub struct Checks {
     /// The units the label stands for.
     units: u64,
     signs: Vec<CloneSign>,
+    /// For a counted check: the token that lets this buyer add a region to it, once, within an
+    /// hour.
+    #[schema(required = false)]
+    token: String,
 }
 
 /// A record of an asset's journey.

@@ -3,9 +3,11 @@
 //! the signs out.
 //!
 //! The thresholds are deliberately loose, so that a genuine label does not warn:
-//! - after the asset left the chain (retired: sold to the consumer, eaten; or used up: split,
-//!   processed), its buyer may still check it at home, and a friend who gets it as a gift;
-//!   more than [`LATE_CHECKS_ALLOWED`] checks after that point are copies still on sale;
+//! - after the asset was retired (sold to the consumer, eaten), its buyer's household checks it
+//!   in the first days ([`LATE_GRACE_MS`]), and a friend who gets it as a gift may later; more
+//!   than [`LATE_CHECKS_ALLOWED`] checks after those first days are copies still on sale. A lot
+//!   that was split or processed is not "after the end": its label still hangs on cartons of
+//!   its parts, and its page shows where they went;
 //! - one unit travels from where it was made, through a market, to where it is eaten:
 //!   [`AREAS_PER_UNIT`] areas, each the regions within [`AREA_KM`] of one another. Checks from
 //!   more areas than that per unit are copies in several places at once;
@@ -18,6 +20,8 @@ use terroir_shared::asset::{Asset, Status, Unit};
 use super::scans::{Region, Tally};
 
 pub const LATE_CHECKS_ALLOWED: u64 = 3;
+/// After a sale, the days in which checks are the buyer's own, not late.
+pub const LATE_GRACE_MS: u64 = 14 * 24 * 60 * 60 * 1000;
 pub const AREAS_PER_UNIT: u64 = 3;
 /// Regions closer than this belong to one area (a province, a metropolitan region).
 pub const AREA_KM: f64 = 500.0;
@@ -43,10 +47,12 @@ pub fn units(asset: &Asset) -> u64 {
     }
 }
 
-/// Whether the ledger says the asset is out of the chain: retired, or used up (a cake in a
-/// lot that was split is still a cake; its own status says contained, not consumed).
-pub fn has_left_chain(asset: &Asset) -> bool {
-    matches!(asset.status, Status::Retired { .. } | Status::Consumed)
+/// Whether a check at `now` (ms since the epoch) comes after the asset left the chain for
+/// good: retired more than [`LATE_GRACE_MS`] before (when the ledger does not say when, as on
+/// a version 1 ledger, any check after retirement is).
+pub fn is_late(asset: &Asset, now: u64) -> bool {
+    matches!(asset.status, Status::Retired { .. })
+        && asset.head_at.is_none_or(|at| now.saturating_sub(at.0) > LATE_GRACE_MS)
 }
 
 pub fn signs(asset: &Asset, tally: &Tally) -> Vec<CloneSign> {
@@ -160,7 +166,23 @@ mod tests {
         lot.quantity = Quantity::new(10, Unit::Piece).expect("q");
         assert_eq!(signs(&lot, &tally(200, 0, &[])), vec![]);
         assert_eq!(signs(&lot, &tally(201, 0, &[])), vec![CloneSign::TooOften { count: 201, allowed: 200 }]);
-        assert!(has_left_chain(&cake(Status::Consumed)));
-        assert!(!has_left_chain(&cake(Status::Contained { holder: AssetId(Hash::default()) })));
+    }
+
+    #[test]
+    fn checks_are_late_only_after_the_first_days_of_a_retirement() {
+        use terroir_shared::calendar::Timestamp;
+        const DAY: u64 = 24 * 60 * 60 * 1000;
+        let sold_at = 1_790_000_000_000;
+        let mut sold = cake(Status::Retired { reason: "sold".into() });
+        sold.head_at = Some(Timestamp(sold_at));
+        assert!(!is_late(&sold, sold_at + DAY), "the buyer's household, the day after");
+        assert!(!is_late(&sold, sold_at + 14 * DAY));
+        assert!(is_late(&sold, sold_at + 15 * DAY), "a copy on a shelf weeks later");
+        // A version 1 ledger does not say when: any check after retirement is late.
+        sold.head_at = None;
+        assert!(is_late(&sold, sold_at));
+        // A lot split into parts, or a cake in its lot, has not left the chain for good.
+        assert!(!is_late(&cake(Status::Consumed), sold_at + 100 * DAY));
+        assert!(!is_late(&cake(Status::Contained { holder: AssetId(Hash::default()) }), sold_at + 100 * DAY));
     }
 }

@@ -3,6 +3,13 @@
 //! the database twice a second, in one transaction. The ledger's writer never sees a check:
 //! counts are not ledger records. Nothing personal is kept: no address, only the coarse region
 //! a buyer chose to send.
+//!
+//! So that nobody can make a genuine label look copied, the book also keeps, in memory only:
+//! - how many checks of each label each client made this hour, a client known by a keyed hash
+//!   of its network address that lives only as long as the process; past
+//!   [`CHECKS_PER_CLIENT_HOUR`] a client's checks of one label are answered but not counted;
+//! - a one-time token per counted check: a region counts only with the token of the check it
+//!   belongs to, once, within [`TOKEN_TTL_MS`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -26,6 +33,14 @@ const BOOK_CAPACITY: usize = 100_000;
 /// Regions kept per label: a genuine label is seen in a handful; past this many the label is
 /// a clone anyway.
 pub const MAX_REGIONS: usize = 64;
+/// Counted checks of one label per client and hour: a household behind one address checks a
+/// few times; a script posting checks is counted this many times at most.
+pub const CHECKS_PER_CLIENT_HOUR: u32 = 5;
+/// How long the token of a counted check lets its buyer add a region.
+pub const TOKEN_TTL_MS: u64 = 60 * 60 * 1000;
+/// Clients and tokens kept at most; when full, expired ones go first, then all.
+const GATE_CAPACITY: usize = 200_000;
+const HOUR_MS: u64 = 60 * 60 * 1000;
 
 /// A coarse region: a one-degree cell of latitude and longitude (about 110 km), worked out on
 /// the buyer's phone from a position it never sends.
@@ -121,13 +136,28 @@ struct Page {
 #[derive(Default)]
 struct Book {
     labels: HashMap<AssetId, Page>,
+    /// Per client and label: the hour's start and the checks counted in it.
+    clients: HashMap<(u64, AssetId), (u64, u32)>,
+    /// Unused tokens: the label and when they expire.
+    tokens: HashMap<u128, (AssetId, u64)>,
 }
+
+/// A client as the gate knows it: a keyed hash of its address, never stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Client(u64);
+
+/// Why a region was not added.
+#[derive(Debug, thiserror::Error)]
+#[error("a region is added with the token of the check it belongs to, once, within an hour")]
+pub struct NoSuchToken;
 
 /// The handle the HTTP layer holds.
 #[derive(Clone)]
 pub struct ScanCounter {
     book: Arc<Mutex<Book>>,
     clock: Clock,
+    /// The key of the clients' hashes: random per process.
+    secret: [u8; 32],
     /// Dropping the last handle stops the thread after a last write.
     _stop: Arc<mpsc::Sender<()>>,
 }
@@ -146,7 +176,9 @@ impl ScanCounter {
             .name("scan-counter".into())
             .spawn(move || write_loop(conn, writing, stopped))
             .map_err(|e| ServiceError::Integrity(format!("cannot start the scan counter: {e}")))?;
-        Ok((ScanCounter { book, clock, _stop: Arc::new(stop) }, thread))
+        let mut secret = [0u8; 32];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut secret);
+        Ok((ScanCounter { book, clock, secret, _stop: Arc::new(stop) }, thread))
     }
 
     /// Whether the book already knows this label (else load it with [`ScanCounter::load`]).
@@ -178,13 +210,74 @@ impl ScanCounter {
         Ok(())
     }
 
-    /// Counts a check; returns the label's counts with it.
-    pub fn add(&self, asset: &AssetId, check: Check) -> Tally {
+    /// The time by the counter's clock, in ms since the epoch.
+    pub fn now(&self) -> u64 {
+        (self.clock)().millis()
+    }
+
+    /// The client at `address`, as the gate knows it.
+    pub fn client(&self, address: Option<std::net::IpAddr>) -> Client {
+        let address = address.map(|a| a.to_string()).unwrap_or_default();
+        let hash = terroir_shared::Hash::sha256_parts(&[&self.secret, address.as_bytes()]);
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&hash.as_bytes()[..8]);
+        Client(u64::from_le_bytes(first))
+    }
+
+    /// Counts a check by `client`, unless it has made [`CHECKS_PER_CLIENT_HOUR`] of this label
+    /// this hour; returns the label's counts and, for a counted check, the token that lets its
+    /// buyer add a region.
+    pub fn add(&self, asset: &AssetId, mut check: Check, client: Client) -> (Tally, Option<String>) {
         let at = (self.clock)().millis();
-        let Ok(mut book) = self.book.lock() else { return Tally::default() };
+        let Ok(mut book) = self.book.lock() else { return (Tally::default(), None) };
+        check.region = None;
+        if check.counted {
+            if book.clients.len() >= GATE_CAPACITY {
+                book.clients.retain(|_, (start, _)| at.saturating_sub(*start) < HOUR_MS);
+                if book.clients.len() >= GATE_CAPACITY {
+                    book.clients.clear();
+                }
+            }
+            let (start, count) = book.clients.entry((client.0, *asset)).or_insert((at, 0));
+            if at.saturating_sub(*start) >= HOUR_MS {
+                (*start, *count) = (at, 0);
+            }
+            *count += 1;
+            check.counted = *count <= CHECKS_PER_CLIENT_HOUR;
+        }
+        let token = check.counted.then(|| {
+            if book.tokens.len() >= GATE_CAPACITY {
+                book.tokens.retain(|_, (_, expires)| *expires > at);
+                if book.tokens.len() >= GATE_CAPACITY {
+                    book.tokens.clear();
+                }
+            }
+            let mut bytes = [0u8; 16];
+            rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+            let token = u128::from_le_bytes(bytes);
+            book.tokens.insert(token, (*asset, at + TOKEN_TTL_MS));
+            format!("{token:032x}")
+        });
+        (Self::record(&mut book, asset, &check, at), token)
+    }
+
+    /// Adds the region of the check `token` was given for; a token adds one region, once.
+    pub fn add_region(&self, asset: &AssetId, token: &str, region: Region) -> Result<Tally, NoSuchToken> {
+        let at = (self.clock)().millis();
+        let token = u128::from_str_radix(token, 16).map_err(|_| NoSuchToken)?;
+        let mut book = self.book.lock().map_err(|_| NoSuchToken)?;
+        match book.tokens.remove(&token) {
+            Some((label, expires)) if label == *asset && expires > at => {}
+            _ => return Err(NoSuchToken),
+        }
+        let check = Check { counted: false, late: false, region: Some(region) };
+        Ok(Self::record(&mut book, asset, &check, at))
+    }
+
+    fn record(book: &mut Book, asset: &AssetId, check: &Check, at: u64) -> Tally {
         let page = book.labels.entry(*asset).or_default();
-        page.total.add(&check, at);
-        page.unwritten.add(&check, at);
+        page.total.add(check, at);
+        page.unwritten.add(check, at);
         page.total.clone()
     }
 

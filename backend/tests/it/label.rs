@@ -160,24 +160,48 @@ async fn the_page_carries_the_asset_as_the_api_serves_it_and_no_text_closes_its_
     assert_eq!(shown, get(&app, &format!("/api/assets/{id}")).await.1);
 }
 
+/// POSTs a check of a label from the client at `ip`.
+async fn check_from<S>(app: &S, path: &str, ip: [u8; 4], body: Value) -> (u16, Value)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    let req = actix_web::test::TestRequest::post()
+        .uri(path)
+        .peer_addr((ip, 40_000).into())
+        .set_json(body)
+        .to_request();
+    let resp = actix_web::test::call_service(app, req).await;
+    let status = resp.status().as_u16();
+    (status, serde_json::from_slice(&actix_web::test::read_body(resp).await).unwrap_or(Value::Null))
+}
+
 #[actix_web::test]
 async fn checks_are_counted_and_a_copied_labels_pattern_is_named() {
     let mut h = Harness::new();
     let app = app(h.state.clone()).await;
     let (cake, _) = cakes(&mut h, &app).await;
     let path = format!("/api/assets/{cake}/scans");
-    let (status, first) = post(&app, &path, &json!({})).await;
+    let (status, first) = check_from(&app, &path, [10, 0, 0, 1], json!({})).await;
     assert_eq!(
         (status, first["count"].as_u64(), first["units"].as_u64()),
         (200, Some(1), Some(1)),
         "{first}"
     );
     assert_eq!(first["firstAt"], json!(NOW));
-    // The region of that same check: not counted again.
-    let (_, again) = post(&app, &path, &json!({ "region": "22,100", "again": true })).await;
+    // The region of that same check, with its token: not counted again.
+    let token = first["token"].as_str().expect("a counted check's token");
+    let (_, again) =
+        check_from(&app, &path, [10, 0, 0, 1], json!({ "region": "22,100", "token": token })).await;
     assert_eq!((again["count"].as_u64(), again["regions"]["22,100"].as_u64()), (Some(1), Some(1)), "{again}");
-    for region in ["23,113", "31,121", "39,116"] {
-        post(&app, &path, &json!({ "region": region })).await;
+    // Three more buyers far apart, each with a check of their own.
+    for (n, region) in [(2, "23,113"), (3, "31,121"), (4, "39,116")] {
+        let (_, c) = check_from(&app, &path, [10, 0, 0, n], json!({})).await;
+        let body = json!({ "region": region, "token": c["token"] });
+        assert_eq!(check_from(&app, &path, [10, 0, 0, n], body).await.0, 200);
     }
     let (_, answer) = get(&app, CAKE).await;
     assert_eq!(answer["id"], json!(cake), "the label's JSON keeps the asset's fields");
@@ -194,8 +218,61 @@ async fn checks_are_counted_and_a_copied_labels_pattern_is_named() {
     assert_eq!(post(&app, &format!("/api/assets/{}/scans", "0".repeat(64)), &json!({})).await.0, 404);
 }
 
+/// Four anonymous POSTs of distant regions made a genuine cake warn on its first check: a
+/// region now counts only with the token of a counted check, once, for that label.
 #[actix_web::test]
-async fn checks_after_the_asset_left_the_chain_are_counted_apart() {
+async fn a_region_counts_only_with_the_check_it_belongs_to() {
+    let mut h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let (cake, lot) = cakes(&mut h, &app).await;
+    let path = format!("/api/assets/{cake}/scans");
+    for region in ["21,100", "23,113", "31,121", "39,116"] {
+        let (status, problem) = post(&app, &path, &json!({ "region": region, "again": true })).await;
+        assert_eq!((status, problem["code"].as_str()), (400, Some("bad_request")), "{problem}");
+    }
+    let (_, lot_check) = post(&app, &format!("/api/assets/{lot}/scans"), &json!({})).await;
+    let (_, first) = post(&app, &path, &json!({})).await;
+    assert_eq!((first["count"].as_u64(), first["signs"].clone()), (Some(1), json!([])), "{first}");
+    let token = first["token"].clone();
+    let other = lot_check["token"].clone();
+    let wrong = [json!({ "region": "31,121", "token": other }), json!({ "region": "31,121", "token": "00" })];
+    for body in wrong {
+        assert_eq!(post(&app, &path, &body).await.0, 400, "{body}");
+    }
+    assert_eq!(post(&app, &path, &json!({ "region": "21,100", "token": token })).await.0, 200);
+    let (status, _) = post(&app, &path, &json!({ "region": "39,116", "token": token })).await;
+    assert_eq!(status, 400, "a token adds one region");
+    let (_, answer) = get(&app, CAKE).await;
+    assert_eq!(
+        (answer["checks"]["count"].clone(), answer["checks"]["regions"].clone()),
+        (json!(1), json!({"21,100": 1}))
+    );
+}
+
+/// 21 POSTs from one client made a genuine label warn: a client's checks of one label count
+/// five times an hour at most.
+#[actix_web::test]
+async fn one_client_posting_checks_counts_a_few_times_an_hour() {
+    use terroir_backend::service::scans::CHECKS_PER_CLIENT_HOUR;
+    let mut h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let (cake, _) = cakes(&mut h, &app).await;
+    let path = format!("/api/assets/{cake}/scans");
+    let mut last = Value::Null;
+    for _ in 0..21 {
+        last = check_from(&app, &path, [10, 0, 0, 9], json!({})).await.1;
+    }
+    assert_eq!(last["count"].as_u64(), Some(u64::from(CHECKS_PER_CLIENT_HOUR)), "{last}");
+    assert_eq!(last["signs"], json!([]));
+    assert!(last.get("token").is_none(), "an uncounted check gets no token");
+    let (_, other) = check_from(&app, &path, [10, 0, 0, 10], json!({})).await;
+    assert_eq!(other["count"].as_u64(), Some(u64::from(CHECKS_PER_CLIENT_HOUR) + 1), "another client counts");
+}
+
+/// A family of four checking the steak it just bought is not a copy: checks in the first days
+/// after a sale are the buyer's own. (`clones` tests the checks after those days.)
+#[actix_web::test]
+async fn the_buyers_own_checks_after_a_sale_are_not_late() {
     let mut h = Harness::new();
     let app = app(h.state.clone()).await;
     let (_, lot) = cakes(&mut h, &app).await;
@@ -207,11 +284,11 @@ async fn checks_after_the_asset_left_the_chain_are_counted_apart() {
     assert_eq!(post(&app, "/api/records", &retire).await.0, 201);
     let path = format!("/api/assets/{lot}/scans");
     let mut last = Value::Null;
-    for _ in 0..4 {
-        last = post(&app, &path, &json!({})).await.1;
+    for n in 1..=4 {
+        last = check_from(&app, &path, [192, 168, 1, n], json!({})).await.1;
     }
-    assert_eq!(last["late"], 4);
-    assert_eq!(last["signs"], json!([{ "sign": "after_end", "late": 4, "allowed": 3 }]));
+    assert_eq!((last["count"].as_u64(), last["late"].as_u64()), (Some(4), Some(0)), "{last}");
+    assert_eq!(last["signs"], json!([]));
 }
 
 #[test]
@@ -226,9 +303,11 @@ fn counts_are_written_beside_the_ledger_and_read_back_after_a_restart() {
     let asset = AssetId(Hash::sha256(b"a label"));
     let clock = Arc::new(|| Timestamp(NOW));
     let (counter, thread) = ScanCounter::start(&db, clock.clone()).expect("start");
-    let region = Region::parse("25,102");
-    counter.add(&asset, Check { counted: true, late: false, region: None });
-    counter.add(&asset, Check { counted: true, late: true, region });
+    let region = Region::parse("25,102").expect("region");
+    let client = counter.client(None);
+    counter.add(&asset, Check { counted: true, late: false, region: None }, client);
+    let (_, token) = counter.add(&asset, Check { counted: true, late: true, region: None }, client);
+    counter.add_region(&asset, &token.expect("a token"), region).expect("the region of that check");
     drop(counter);
     thread.join().expect("the last counts are written when the counter stops");
 

@@ -440,7 +440,25 @@ fn describe(e: &LabelEvent, names: &Names<'_>) -> String {
         },
         Act::Transfer(x) => fill_html(w.sold_to, &[("party", &names.party(&x.to))]),
         Act::Custody(c) => fill_html(w.handed_to, &[("party", &names.party(&c.to))]),
-        Act::Split(s) => fill_html(w.split_into, &[("n", &s.parts.len().to_string())]),
+        Act::Split(s) => {
+            // Where the parts went: each part's own label, as the signed record names it.
+            let mut line = fill_html(w.split_into, &[("n", &s.parts.len().to_string())]);
+            let links: Vec<String> = s
+                .parts
+                .iter()
+                .filter_map(|p| p.gs1.as_ref())
+                .map(|l| {
+                    let path = l.to_path();
+                    let name = l.lot().or(l.serial()).unwrap_or(&path);
+                    format!("<a href=\"{}\">{}</a>", escape(&path), escape(name))
+                })
+                .collect();
+            if !links.is_empty() {
+                line.push_str(": ");
+                line.push_str(&links.join(", "));
+            }
+            line
+        }
         Act::Merge(m) => fill_html(w.merged, &[("n", &m.assets.len().to_string())]),
         Act::Transform(x) => fill_html(w.processed, &[("process", &t(&x.process))]),
         Act::Pledge(p) => fill_html(w.pledged_to, &[("party", &names.party(&p.financier))]),

@@ -152,9 +152,13 @@ pub struct CheckRequest {
     /// buyer chose to send it.
     #[schema(example = "25,102")]
     region: Option<String>,
-    /// True when the buyer only adds the region of a check already counted.
+    /// True when this browser checked the label before: answered, not counted.
     #[serde(default)]
     again: bool,
+    /// With `region`: the token the counted check was answered with. A region counts only with
+    /// the check it belongs to, once.
+    #[schema(example = "5f0e3a1c9b7d2e4f6a8c0b1d3e5f7a9c")]
+    token: Option<String>,
 }
 
 /// A label's check counts and the signs of a copy they show.
@@ -166,6 +170,10 @@ pub struct Checks {
     /// The units the label stands for.
     pub units: u64,
     pub signs: Vec<CloneSign>,
+    /// For a counted check: the token that lets this buyer add a region to it, once, within an
+    /// hour.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 #[utoipa::path(
@@ -189,6 +197,7 @@ pub struct Checks {
     )
 )]
 pub async fn count_check(
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: web::Bytes,
@@ -207,11 +216,26 @@ pub async fn count_check(
     };
     let asset = super::assets::current(&state, id).await?;
     load_checks(&state, &id)?;
-    let check = Check { counted: !request.again, late: clones::has_left_chain(&asset.asset), region };
-    let tally = state.scans.add(&id, check);
+    let (tally, token) = match (region, &request.token) {
+        (Some(region), Some(token)) => (
+            state.scans.add_region(&id, token, region).map_err(|e| ApiError::BadRequest(e.to_string()))?,
+            None,
+        ),
+        (Some(_), None) => {
+            return Err(ApiError::BadRequest(
+                "a region comes with the token of the check it belongs to".into(),
+            ));
+        }
+        (None, _) => {
+            let now = state.scans.now();
+            let check =
+                Check { counted: !request.again, late: clones::is_late(&asset.asset, now), region: None };
+            state.scans.add(&id, check, state.scans.client(req.peer_addr().map(|a| a.ip())))
+        }
+    };
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(checks(&asset.asset, tally)))
+        .json(Checks { token, ..checks(&asset.asset, tally) }))
 }
 
 fn load_checks(state: &AppState, id: &AssetId) -> Result<(), ApiError> {
@@ -222,7 +246,7 @@ fn load_checks(state: &AppState, id: &AssetId) -> Result<(), ApiError> {
 }
 
 fn checks(asset: &Asset, tally: Tally) -> Checks {
-    Checks { units: clones::units(asset), signs: clones::signs(asset, &tally), tally }
+    Checks { units: clones::units(asset), signs: clones::signs(asset, &tally), tally, token: None }
 }
 
 /// The label page in the buyer's language: from the cache while nothing it shows has changed,

@@ -471,7 +471,7 @@ function showChecks(c) {
 
 const report = (check) => fetch(`/api/assets/${body.dataset.asset}/scans`, {
   method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(check),
-}).then((r) => (r.ok ? r.json() : null)).then((c) => c && showChecks(c)).catch(() => {});
+}).then((r) => (r.ok ? r.json() : null)).then((c) => { if (c) showChecks(c); return c; }).catch(() => null);
 
 // Only a one-degree cell leaves the phone, and only when the buyer asks.
 const region = () => new Promise((done) => navigator.geolocation
@@ -486,12 +486,15 @@ async function count() {
     again = localStorage.getItem(seen) === '1';
     localStorage.setItem(seen, '1');
   } catch { /* storage off (private browsing): every visit counts */ }
-  await report({ again });
+  const counted = await report({ again });
+  // A region counts only with the check it belongs to: this one, if it was counted.
+  if (!counted || !counted.token) return;
   const button = Object.assign(document.createElement('button'), { id: 'share-region', textContent: T.share });
   button.onclick = async () => {
     button.disabled = true;
     const r = await region();
-    if (r) { await report({ region: r, again: true }); button.replaceWith(T.shared(r)); } else button.disabled = false;
+    if (r && await report({ region: r, token: counted.token })) button.replaceWith(T.shared(r));
+    else button.disabled = false;
   };
   $('#scans').append(button);
 }
