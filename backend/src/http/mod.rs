@@ -85,35 +85,45 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()));
     // Labels first: the scan is the most frequent request, and a scope's prefix is matched
     // without the regular expression a tail pattern needs (the resolver reads the whole path).
-    cfg.service(web::scope("/01").default_service(web::to(resolver::resolve)))
-        .route("/checkpoint", web::get().to(log::checkpoint))
-        .route("/tile/entries/{path:.*}", web::get().to(log::entry_bundle))
-        .route("/tile/{level}/{path:.*}", web::get().to(log::tile))
-        .service(
-            web::scope("/api")
-                .route("/records", web::post().to(records::submit_one))
-                .route("/records/batch", web::post().to(records::submit_batch))
-                .route("/log", web::get().to(log::info))
-                .route("/entries", web::get().to(log::entries))
-                .route("/entries/{index}", web::get().to(log::entry))
-                .route("/proofs/inclusion", web::get().to(log::inclusion))
-                .route("/proofs/consistency", web::get().to(log::consistency))
-                .route("/assets/{id}", web::get().to(assets::asset))
-                .route("/assets/{id}/history", web::get().to(assets::history))
-                .route("/assets/{id}/lineage", web::get().to(assets::lineage))
-                .route("/assets/{id}/evidence", web::get().to(label::evidence))
-                .route("/assets/{id}/scans", web::post().to(label::count_check))
-                .route("/parties", web::get().to(assets::parties))
-                .route("/parties/{id}", web::get().to(assets::party))
-                .route("/openapi.json", web::get().to(docs::openapi))
-                .route("/docs", web::get().to(docs::page))
-                .route("/problems", web::get().to(docs::problems)),
-        )
-        .route("/", web::get().to(home::home))
-        .route("/metrics", web::get().to(metrics))
-        .route("/healthz", web::get().to(healthz))
-        .route("/.well-known/terroir-log-key", web::get().to(label::log_key))
-        .route("/static/{name}", web::get().to(label::script));
+    // The buyer's page and its evidence are compressed (a phone on a slow network); the
+    // scripts are served gzipped as stored.
+    cfg.service(
+        web::scope("/01")
+            .wrap(actix_web::middleware::Compress::default())
+            .default_service(web::to(resolver::resolve)),
+    )
+    .route("/checkpoint", web::get().to(log::checkpoint))
+    .route("/tile/entries/{path:.*}", web::get().to(log::entry_bundle))
+    .route("/tile/{level}/{path:.*}", web::get().to(log::tile))
+    .service(
+        web::scope("/api")
+            .route("/records", web::post().to(records::submit_one))
+            .route("/records/batch", web::post().to(records::submit_batch))
+            .route("/log", web::get().to(log::info))
+            .route("/entries", web::get().to(log::entries))
+            .route("/entries/{index}", web::get().to(log::entry))
+            .route("/proofs/inclusion", web::get().to(log::inclusion))
+            .route("/proofs/consistency", web::get().to(log::consistency))
+            .route("/assets/{id}", web::get().to(assets::asset))
+            .route("/assets/{id}/history", web::get().to(assets::history))
+            .route("/assets/{id}/lineage", web::get().to(assets::lineage))
+            .service(
+                web::resource("/assets/{id}/evidence")
+                    .wrap(actix_web::middleware::Compress::default())
+                    .route(web::get().to(label::evidence)),
+            )
+            .route("/assets/{id}/scans", web::post().to(label::count_check))
+            .route("/parties", web::get().to(assets::parties))
+            .route("/parties/{id}", web::get().to(assets::party))
+            .route("/openapi.json", web::get().to(docs::openapi))
+            .route("/docs", web::get().to(docs::page))
+            .route("/problems", web::get().to(docs::problems)),
+    )
+    .route("/", web::get().to(home::home))
+    .route("/metrics", web::get().to(metrics))
+    .route("/healthz", web::get().to(healthz))
+    .route("/.well-known/terroir-log-key", web::get().to(label::log_key))
+    .route("/static/{name}", web::get().to(label::script));
 }
 
 #[utoipa::path(

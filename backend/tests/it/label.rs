@@ -400,3 +400,51 @@ async fn a_label_read_the_short_way_is_the_label_read_whole() {
     }
     assert!(label::read_by_identity(&mut conn, "gs1:no-such-item", cache).expect("read").is_none());
 }
+
+/// A phone on a slow network gets the page, its scripts and its evidence compressed, and the
+/// page carries its security headers; a code the ledger never issued says so in the buyer's
+/// language.
+#[actix_web::test]
+async fn the_page_is_compressed_and_guarded_and_an_unknown_code_says_what_it_means() {
+    let mut h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let (cake, _) = cakes(&mut h, &app).await;
+    let fetch = |path: String, accept: &'static str, lang: &'static str| {
+        let req = actix_web::test::TestRequest::get()
+            .uri(&path)
+            .insert_header(("accept", accept))
+            .insert_header(("accept-encoding", "gzip"))
+            .insert_header(("accept-language", lang))
+            .to_request();
+        actix_web::test::call_service(&app, req)
+    };
+    let page = fetch(CAKE.into(), "text/html", "en").await;
+    let headers = page.headers().clone();
+    let body = actix_web::test::read_body(page).await;
+    assert_eq!(headers.get("content-encoding").map(|v| v.as_bytes()), Some(&b"gzip"[..]));
+    let csp = headers.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"), "{csp}");
+    assert_eq!(headers.get("x-content-type-options").map(|v| v.as_bytes()), Some(&b"nosniff"[..]));
+    assert_eq!(headers.get("referrer-policy").map(|v| v.as_bytes()), Some(&b"no-referrer"[..]));
+    let mut html = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body[..]), &mut html).expect("gzip");
+    assert!(html.contains("<main>") && html.contains("<meta name=\"description\""), "{html}");
+    assert!(html.contains(&format!("rel=\"preload\" href=\"/api/assets/{cake}/evidence\"")), "{html}");
+    for name in ["src=\"/static/scan.", "data-ed=\"/static/ed25519."] {
+        let path = html.split(name).nth(1).and_then(|s| s.split('"').next()).expect("a script");
+        let stem = name.rsplit('/').next().unwrap_or_default();
+        let script = fetch(format!("/static/{stem}{path}"), "*/*", "en").await;
+        assert_eq!(script.status(), 200, "{stem}{path}");
+        assert_eq!(script.headers().get("content-encoding").map(|v| v.as_bytes()), Some(&b"gzip"[..]));
+    }
+    let evidence = fetch(format!("/api/assets/{cake}/evidence"), "application/json", "en").await;
+    assert_eq!(evidence.headers().get("content-encoding").map(|v| v.as_bytes()), Some(&b"gzip"[..]));
+
+    let unknown = fetch("/01/09506000134352/10/NOPE".into(), "text/html", "zh-CN,zh;q=0.9").await;
+    assert_eq!(unknown.status(), 404);
+    let body = actix_web::test::read_body(unknown).await;
+    let mut html = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body[..]), &mut html).expect("gzip");
+    assert!(html.contains("本账本从未签发") && html.contains("请向卖家询问来源"), "{html}");
+    assert!(!html.contains("not found"), "no English detail on the Chinese page: {html}");
+}

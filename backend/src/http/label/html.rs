@@ -39,6 +39,24 @@ li.bad::marker{content:'✗ ';color:#c62828}li.bad,.bad{color:#b71c1c}li.info{li
 .chain li+li::before{content:'← ';color:#5b6b5e}button{font:inherit;padding:.4rem .7rem;margin:.3rem 0}\
 details{margin:.2rem 0}pre{white-space:pre-wrap;font-size:.7rem;background:#f6f7f4;padding:.4rem}";
 
+/// The page's icon, inline: a leaf, no request.
+pub const FAVICON: &str = "<link rel=\"icon\" href=\"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' \
+viewBox='0 0 16 16'%3E%3Cpath d='M2 14C2 6 8 2 14 2c0 8-5 12-12 12z' fill='%232e7d32'/%3E%3C/svg%3E\">";
+
+/// What the buyer's pages may do: load scripts, styles and data from this server only, be
+/// framed by nobody, and send no referrer to the links they hold.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; \
+    img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// The security headers of a buyer's page.
+pub fn page_headers(response: &mut actix_web::HttpResponseBuilder) {
+    use actix_web::http::header;
+    response
+        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"));
+}
+
 /// The page, in a buffer of exactly its size: it is written in this thread's reusable buffer
 /// first, so a page costs one allocation of the size it is kept at.
 pub fn render(label: &Label, cx: &PageContext<'_>) -> Vec<u8> {
@@ -62,8 +80,10 @@ fn write_page(out: &mut String, label: &Label, cx: &PageContext<'_>) {
         out,
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><style>{STYLE}</style></head>\
-         <body data-asset=\"{id}\" data-key=\"{key}\" data-ed=\"{ed}\"><h1 data-c=\"{product}\">{title}</h1>\
+         <title>{title}</title><meta name=\"description\" content=\"{description}\">{FAVICON}\
+         <link rel=\"preload\" href=\"/api/assets/{id}/evidence\" as=\"fetch\" crossorigin>\
+         <script type=\"module\" src=\"{script}\"></script><style>{STYLE}</style></head>\
+         <body data-asset=\"{id}\" data-key=\"{key}\" data-ed=\"{ed}\"><main><h1 data-c=\"{product}\">{title}</h1>\
          <p class=\"k\" id=\"uri\">{uri}</p>\
          <section id=\"verdict\" class=\"v\" aria-live=\"polite\"><h2 id=\"v-title\">{checking}</h2>\
          <noscript><p>{noscript}</p></noscript><details id=\"v-detail\"><summary>{checked}</summary>\
@@ -74,6 +94,8 @@ fn write_page(out: &mut String, label: &Label, cx: &PageContext<'_>) {
         id = asset.id,
         key = escape(cx.vkey),
         ed = cx.ed25519,
+        script = cx.script,
+        description = w.description,
         uri = escape(&cx.link.to_uri(cx.base_url)),
         checking = w.checking,
         noscript = w.no_script,
@@ -110,7 +132,7 @@ fn write_page(out: &mut String, label: &Label, cx: &PageContext<'_>) {
         }
         out.push_str(part);
     }
-    let _ = write!(out, "</script><script type=\"module\" src=\"{}\"></script></body></html>", cx.script);
+    out.push_str("</script></main></body></html>");
 }
 
 /// The product's name in the buyer's language.

@@ -34,16 +34,20 @@ const SCRIPT: &str = include_str!("scan.js");
 /// `vendor/README.md`) with the strict check appended, one module.
 const ED25519: &str = concat!(include_str!("vendor/noble-ed25519-3.2.0.js"), include_str!("ed25519.js"));
 
-/// A file served under its content hash, so it is cached for good.
+/// A file served under its content hash, so it is cached for good; gzipped once, at start.
 struct Static {
     path: String,
     body: &'static str,
+    gzip: Vec<u8>,
 }
 
 impl Static {
     fn new(stem: &str, body: &'static str) -> Self {
+        use std::io::Write as _;
         let hash = Hash::sha256(body.as_bytes()).to_string();
-        Self { path: format!("/static/{stem}.{}.js", hash.get(..16).unwrap_or(&hash)), body }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let gzip = gz.write_all(body.as_bytes()).and_then(|()| gz.finish()).unwrap_or_default();
+        Self { path: format!("/static/{stem}.{}.js", hash.get(..16).unwrap_or(&hash)), body, gzip }
     }
 }
 
@@ -80,10 +84,22 @@ pub fn ed25519_path() -> &'static str {
 pub async fn script(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let file = statics().iter().find(|f| f.path == req.path());
     let file = file.ok_or_else(|| ApiError::NotFound(format!("the file {}", req.path())))?;
-    Ok(HttpResponse::Ok()
+    let gzip =
+        !file.gzip.is_empty()
+            && req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+                v.split(',').any(|e| e.split(';').next().is_some_and(|e| e.trim() == "gzip"))
+            });
+    let mut response = HttpResponse::Ok();
+    response
         .content_type("text/javascript; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-        .body(file.body))
+        .insert_header((header::VARY, "Accept-Encoding"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+    Ok(if gzip {
+        response.insert_header((header::CONTENT_ENCODING, "gzip")).body(file.gzip.clone())
+    } else {
+        response.body(file.body)
+    })
 }
 
 #[utoipa::path(
@@ -301,7 +317,9 @@ pub(super) async fn page(
             page
         }
     };
-    Ok(HttpResponse::Ok()
+    let mut response = HttpResponse::Ok();
+    html::page_headers(&mut response);
+    Ok(response
         .content_type("text/html; charset=utf-8")
         .insert_header((header::VARY, "Accept, Accept-Language"))
         .insert_header((header::CONTENT_LANGUAGE, lang.tag()))
@@ -359,25 +377,32 @@ pub(super) async fn json(state: &AppState, id: AssetId) -> Result<HttpResponse, 
     Ok(HttpResponse::Ok().insert_header((header::VARY, "Accept, Accept-Language")).json(answer))
 }
 
-/// The page for a label that cannot be checked, in the buyer's language.
+/// The page for a label that cannot be checked, in the buyer's language: a code this ledger
+/// never issued, a code that is not one, or a ledger that cannot answer now.
 pub(super) fn error_page(req: &HttpRequest, e: &ApiError) -> HttpResponse {
     use actix_web::ResponseError as _;
     let header = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let lang = Lang::from_accept_language(header);
     let w = lang.words();
+    let (title, text) = match e.status_code().as_u16() {
+        404 => (w.not_found_title, w.not_found),
+        400 => (w.bad_code_title, w.bad_code),
+        _ => (w.unavailable_title, w.unavailable),
+    };
     let body = format!(
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><style>{}</style></head><body><section class=\"v v-bad\"><h1>{}</h1>\
-         <p>{}</p><p><small>code: {}</small></p></section></body></html>",
+         <title>{title}</title>{}<style>{}</style></head><body><main><section class=\"v v-bad\"><h1>{title}</h1>\
+         <p>{text}</p><p><small>{}: <code>{}</code></small></p></section></main></body></html>",
         lang.tag(),
-        w.not_found_title,
+        html::FAVICON,
         html::STYLE,
-        w.not_found,
-        escape(&e.to_string()),
-        e.code()
+        w.code_scanned,
+        escape(req.path()),
     );
-    HttpResponse::build(e.status_code())
+    let mut response = HttpResponse::build(e.status_code());
+    html::page_headers(&mut response);
+    response
         .content_type("text/html; charset=utf-8")
         .insert_header((header::VARY, "Accept, Accept-Language"))
         .body(body)

@@ -85,6 +85,12 @@ pub struct Words {
     pub ledger_figure: &'static str,
     pub not_found_title: &'static str,
     pub not_found: &'static str,
+    pub bad_code_title: &'static str,
+    pub bad_code: &'static str,
+    pub unavailable_title: &'static str,
+    pub unavailable: &'static str,
+    pub code_scanned: &'static str,
+    pub description: &'static str,
     pub checking: &'static str,
     pub no_script: &'static str,
     pub origin: &'static str,
@@ -153,8 +159,19 @@ const EN: Words = Words {
     cap: "Garden cap",
     cap_line: "{garden}: from a garden with a registered cap of {cap} kg for {season}, {issued} kg issued",
     ledger_figure: "(the ledger's figure, not checked on this phone)",
-    not_found_title: "Label not verified",
-    not_found: "This label could not be checked",
+    not_found_title: "Unknown code: never issued by this ledger",
+    not_found: "No record in this ledger registers an item under this code. Every genuine label issued \
+        through this ledger leads to its item's signed records. This item may be a counterfeit, or its label \
+        may come from another system: ask the seller where it comes from, and do not take this label as \
+        proof of origin.",
+    bad_code_title: "Not a valid product code",
+    bad_code: "This is not a valid GS1 product code (a digit is wrong or missing). The label may be damaged \
+        or fake: ask the seller.",
+    unavailable_title: "The records cannot be read just now",
+    unavailable: "The ledger could not answer just now. Try again in a few minutes; nothing is wrong with the \
+        label for that.",
+    code_scanned: "Code scanned",
+    description: "Where this item comes from and who handled it, from signed records your phone checks itself.",
     checking: "Checking the records on this phone…",
     no_script: "Scripts are off, so this phone has checked nothing: what follows is the server's account. \
         Turn scripts on to let the phone verify the signatures and proofs itself.",
@@ -229,8 +246,15 @@ const ZH: Words = Words {
     cap: "茶园限额",
     cap_line: "{garden}：茶园{season}登记限额 {cap} 公斤，已登记 {issued} 公斤",
     ledger_figure: "（账本数据，本机未核验）",
-    not_found_title: "标签未通过核验",
-    not_found: "无法核验此标签",
+    not_found_title: "未知编码：本账本从未签发",
+    not_found: "本账本中没有任何记录以此编码登记货品。凡经本账本签发的正品标签，都能查到其货品的签名记录。\
+        此货品可能是假冒品，或其标签来自其他系统：请向卖家询问来源，不要把此标签当作产地证明。",
+    bad_code_title: "不是有效的商品编码",
+    bad_code: "这不是有效的 GS1 商品编码（有数字错误或缺失）。标签可能已损坏或是伪造的：请向卖家询问。",
+    unavailable_title: "暂时无法读取记录",
+    unavailable: "账本暂时无法应答。请几分钟后再试；这并不说明标签有问题。",
+    code_scanned: "所扫描的编码",
+    description: "本品的产地与经手方，均来自您的手机亲自核验的签名记录。",
     checking: "正在本机核验记录……",
     no_script: "脚本已关闭，本机尚未核验任何内容：以下为服务器提供的信息。开启脚本后，手机将自行核验签名与证明。",
     origin: "产地",
