@@ -39,6 +39,7 @@ try {
     const response = await page.goto(visit.url);
     await page.waitForFunction(() => document.body.dataset.verdict, null, { timeout: 30000 });
     await page.waitForFunction(() => document.body.dataset.clone, null, { timeout: 30000 });
+    await page.waitForFunction(() => document.body.dataset.summary, null, { timeout: 30000 });
     if (visit.shareRegion) {
       await page.click('#share-region');
       await page.waitForFunction(() => !document.querySelector('#share-region'), null, { timeout: 30000 });
@@ -55,6 +56,8 @@ try {
         errors,
         lang: document.documentElement.lang,
         verdict: document.body.dataset.verdict,
+        summary: document.body.dataset.summary,
+        summaryLines: [...document.querySelectorAll('#summary p')].filter((p) => !p.hidden).map((p) => p.textContent),
         clone: document.body.dataset.clone,
         title: document.querySelector('h1').textContent,
         verdictTitle: document.querySelector('#v-title').textContent,

@@ -193,6 +193,15 @@ fn a_genuine_cake_shows_its_whole_lineage_and_a_verdict_its_phone_computed() {
     assert!(lines(&zh, "facts").iter().any(|f| f.contains("登记限额 96 公斤，已登记 62.4 公斤")), "{zh}");
     assert!(en["journeyChecked"].as_u64().is_some_and(|n| n >= 7) && en["journeyFailed"] == 0, "{en}");
     assert_eq!(en["clone"], "no");
+    // The first screen answers the buyer: one state, who made it, where and when, the checks.
+    assert_eq!(en["summary"], "genuine", "{en}");
+    let card = lines(&en, "summaryLines");
+    assert_eq!(card[0], "Genuine: its records check out on this phone", "{card:?}");
+    assert!(
+        card[1].starts_with("Bulang Mountain Ancient Tea") && card[1].contains("Laobanzhang"),
+        "{card:?}"
+    );
+    assert_eq!(card[2], "This is the first check of this label.", "{card:?}");
     assert!(en["scans"].as_str().is_some_and(|s| s.contains("first check")), "{en}");
 
     // A cake in the lot pledged to the credit union is pledged with it, and the phone proves it:
@@ -364,6 +373,13 @@ fn lines_forged_in_the_database_are_marked_with_what_the_signed_records_give() {
 
     assert!(cut["title"].as_str().is_some_and(|t| t.starts_with("Beef")), "{cut}");
     assert_warns(&cut, "this label’s code is not the one the signed records give this item");
+    assert_eq!(cut["summary"], "failed", "{cut}");
+    assert!(
+        lines(&cut, "summaryLines")
+            .iter()
+            .any(|l| l.starts_with("Do not rely on this label: ask the seller")),
+        "{cut}"
+    );
 
     assert_warns(&moved_in, &format!("the page lists record #{moved}, which does not concern this item"));
     assert!(moved_in["journeyFailed"].as_u64() == Some(1), "the added line is marked: {moved_in}");
@@ -431,6 +447,11 @@ fn a_label_checked_in_distant_regions_at_once_warns_of_a_copy() {
     assert_eq!((last["verdict"].as_str(), last["clone"].as_str()), (Some("ok"), Some("yes")), "{last}");
     assert!(lines(last, "cloneLines").iter().any(|l| l.contains("checked in 4 areas far apart")), "{last}");
     assert!(last["scans"].as_str().is_some_and(|s| s.contains("checked 5 times")), "{last}");
+    assert_eq!(last["summary"], "copy", "one state on the first screen: {last}");
+    assert!(
+        lines(last, "summaryLines").iter().any(|l| l.starts_with("The same label was checked elsewhere")),
+        "{last}"
+    );
 }
 
 #[test]

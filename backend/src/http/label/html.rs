@@ -35,7 +35,10 @@ li{margin:.35rem 0}small,.k{color:#5b6b5e}.k,code{font-size:.75rem;font-family:u
 .v h2{margin:0;font-size:1.1rem}.v-ok{border-color:#2e7d32;background:#edf7ee}.v-bad{border-color:#c62828;\
 background:#fdecea}.v-warn{border-color:#ef6c00;background:#fff4e5}li.ok::marker{content:'✓ ';color:#2e7d32}\
 li.bad::marker{content:'✗ ';color:#c62828}li.bad,.bad{color:#b71c1c}li.info{list-style:none}\
-.signed{color:#1d2a1f;background:#fdecea;padding:0 .2rem}.chain li{list-style:none;margin:.2rem 0}\
+.signed{color:#1d2a1f;background:#fdecea;padding:0 .2rem}.card{border:3px solid #9aa79c;border-radius:.6rem;padding:.5rem .8rem;\
+margin:.6rem 0;background:#f6f7f4}.card p{margin:.25rem 0}#s-state{font-weight:700;font-size:1.15rem}\
+.card-genuine{border-color:#2e7d32;background:#edf7ee}.card-failed,.card-copy{border-color:#c62828;\
+background:#fdecea}.card-unchecked{border-color:#ef6c00;background:#fff4e5}.chain li{list-style:none;margin:.2rem 0}\
 .chain li+li::before{content:'← ';color:#5b6b5e}button{font:inherit;padding:.4rem .7rem;margin:.3rem 0}\
 details{margin:.2rem 0}pre{white-space:pre-wrap;font-size:.7rem;background:#f6f7f4;padding:.4rem}";
 
@@ -76,6 +79,7 @@ fn write_page(out: &mut String, label: &Label, cx: &PageContext<'_>) {
     let names = Names { label, words: w };
     let asset = &label.asset;
     let title = title(&asset.product, w);
+    let facts = facts(label, &names);
     let _ = write!(
         out,
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
@@ -85,9 +89,10 @@ fn write_page(out: &mut String, label: &Label, cx: &PageContext<'_>) {
          <script type=\"module\" src=\"{script}\"></script><style>{STYLE}</style></head>\
          <body data-asset=\"{id}\" data-key=\"{key}\" data-ed=\"{ed}\"><main><h1 data-c=\"{product}\">{title}</h1>\
          <p class=\"k\" id=\"uri\">{uri}</p>\
-         <section id=\"verdict\" class=\"v\" aria-live=\"polite\"><h2 id=\"v-title\">{checking}</h2>\
+         <section id=\"summary\" class=\"card\" aria-live=\"polite\"><p id=\"s-state\">{checking}</p>\
+         <p id=\"s-what\">{what}</p><p id=\"s-checks\"></p><p id=\"s-todo\" hidden></p>\
          <noscript><p>{noscript}</p></noscript><details id=\"v-detail\"><summary>{checked}</summary>\
-         <ul id=\"v-list\"></ul></details></section><dl>",
+         <p id=\"v-title\"></p><ul id=\"v-list\"></ul></details></section><dl>",
         lang = cx.lang.tag(),
         title = escape(&title),
         product = escape(&claims(&[Claim::asset(asset, "product", &asset.product)])),
@@ -95,13 +100,14 @@ fn write_page(out: &mut String, label: &Label, cx: &PageContext<'_>) {
         key = escape(cx.vkey),
         ed = cx.ed25519,
         script = cx.script,
+        what = summary(&facts, w),
         description = w.description,
         uri = escape(&cx.link.to_uri(cx.base_url)),
         checking = w.checking,
         noscript = w.no_script,
         checked = w.checked,
     );
-    for fact in facts(label, &names) {
+    for fact in &facts {
         let _ =
             write!(out, "<dt>{}</dt><dd data-c=\"{}\">{}</dd>", fact.term, escape(&fact.claims), fact.html);
     }
@@ -208,6 +214,18 @@ impl Fact {
     fn new(term: &'static str, text: &str, list: &[Claim]) -> Self {
         Self { term, html: escape(text).into_owned(), claims: claims(list) }
     }
+}
+
+/// The first screen's line under the title: who made it and where and when it was grown, each
+/// part with the claims of the fact it repeats.
+fn summary(facts: &[Fact], w: &Words) -> String {
+    let mut parts = Vec::new();
+    for term in [w.registered_by, w.origin, w.harvest] {
+        if let Some(f) = facts.iter().find(|f| f.term == term) {
+            parts.push(format!("<span data-c=\"{}\">{}</span>", escape(&f.claims), f.html));
+        }
+    }
+    parts.join(" · ")
 }
 
 /// The facts list: origin first, then where the item stands today.

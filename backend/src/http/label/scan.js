@@ -45,6 +45,13 @@ const T = zh ? {
   tooOften: (s) => `本标签被核验 ${s.count} 次，正品最多约 ${s.allowed} 次。`,
   share: '添加我所在的地区（约 100 公里范围，在本机计算）',
   shared: (r) => `已添加地区 ${r}。`,
+  genuine: '正品：本品的记录已在本机核验无误',
+  failed: '核验未通过：本页所示信息与签名记录不符',
+  copy: '注意：本标签可能是复制品',
+  firstCheck: '这是本标签的首次查询。',
+  checkedSince: (n, a) => `本标签已被查询 ${n} 次，首次查询于 ${a}。`,
+  todoFailed: '请勿凭此标签判断真伪：向卖家询问货品来源，并保留本页截图作为凭证。',
+  todoCopy: '同一标签在别处或售出后被多次查询。请向卖家询问货品来源；若有疑问，请勿购买，并保留本页截图。',
 } : {
   ok: 'Checked on this phone: every record shown is signed and in the log',
   bad: 'Warning: this label’s records do not check out',
@@ -82,6 +89,13 @@ const T = zh ? {
   tooOften: (s) => `It was checked ${s.count} times; a genuine one about ${s.allowed} times at most.`,
   share: 'Add my region (about 100 km, worked out on this phone)',
   shared: (r) => `Region ${r} added.`,
+  genuine: 'Genuine: its records check out on this phone',
+  failed: 'Check failed: this page shows what the signed records do not',
+  copy: 'Careful: this label may be a copy',
+  firstCheck: 'This is the first check of this label.',
+  checkedSince: (n, a) => `This label was checked ${n} times, first on ${a}.`,
+  todoFailed: 'Do not rely on this label: ask the seller where the item comes from, and keep a screenshot of this page.',
+  todoCopy: 'The same label was checked elsewhere or after it was sold. Ask the seller where the item comes from; if in doubt, do not buy it, and keep a screenshot of this page.',
 };
 
 const enc = new TextEncoder();
@@ -268,8 +282,6 @@ async function replay(id, before, shown, records) {
 }
 
 function show(state, title, lines) {
-  const box = $('#verdict');
-  box.className = `v v-${state}`;
   $('#v-title').textContent = title;
   const list = $('#v-list');
   list.replaceChildren(...lines.map(([ok, text]) => {
@@ -382,7 +394,7 @@ async function verify() {
     const dt = el.tagName === 'DD' ? el.previousElementSibling : null;
     if (dt) dt.classList.add('bad');
     mark(el, signedText(given));
-    bad.push(T.badFact(dt ? dt.textContent : T.fields.product));
+    bad.push(T.badFact(dt ? dt.textContent : el.tagName === 'H1' ? T.fields.product : el.textContent));
   }
   for (const el of document.querySelectorAll('[data-p]')) {
     const name = registered.get(el.dataset.p);
@@ -455,12 +467,13 @@ const when = (ms) => new Date(ms).toLocaleString(zh ? 'zh-CN' : 'en-GB', { dateS
 function showChecks(c) {
   const p = $('#scan-text');
   p.textContent = c.count <= 1 ? T.first : T.scans(c.count, when(c.firstAt), when(c.lastAt));
+  $('#s-checks').textContent = c.count <= 1 ? T.firstCheck : T.checkedSince(c.count, when(c.firstAt));
   const signs = c.signs.map((s) => ({ after_end: T.afterEnd, regions: T.regions, too_often: T.tooOften }[s.sign](s)));
   let box = $('#clone');
   if (signs.length) {
     if (!box) {
       box = Object.assign(document.createElement('section'), { id: 'clone', className: 'v v-bad' });
-      $('#verdict').before(box);
+      $('#summary').after(box);
     }
     box.innerHTML = '<h2></h2><ul></ul>';
     box.firstChild.textContent = T.clone;
@@ -499,4 +512,17 @@ async function count() {
   $('#scans').append(button);
 }
 
-verify().catch((e) => show('bad', T.bad, [[false, String(e)]])).finally(() => count());
+// The first screen: one state, what the item is, how often its label was checked, and what to
+// do when it warns.
+function summarise() {
+  const state = { bad: 'failed', warn: 'unchecked' }[body.dataset.verdict]
+    || (body.dataset.clone === 'yes' ? 'copy' : 'genuine');
+  $('#summary').className = `card card-${state}`;
+  $('#s-state').textContent = T[state];
+  const todo = $('#s-todo');
+  todo.hidden = !(state === 'failed' || state === 'copy');
+  todo.textContent = state === 'failed' ? T.todoFailed : state === 'copy' ? T.todoCopy : '';
+  body.dataset.summary = state;
+}
+
+verify().catch((e) => show('bad', T.bad, [[false, String(e)]])).finally(() => count().finally(summarise));
