@@ -191,6 +191,14 @@ fn a_genuine_cake_shows_its_whole_lineage_and_a_verdict_its_phone_computed() {
         "{en}"
     );
     assert!(lines(&zh, "facts").iter().any(|f| f.contains("登记限额 96 公斤，已登记 62.4 公斤")), "{zh}");
+    // The Chinese page speaks Chinese for what it knows, and keeps the signed text beside it.
+    assert!(
+        lines(&zh, "facts")
+            .iter()
+            .any(|f| f.starts_with("采摘季: ") && f.contains("年春茶（") && f.ends_with(" spring）")),
+        "{zh}"
+    );
+    assert!(lines(&zh, "certificates").iter().any(|c| c.ends_with("合格（compliant）")), "{zh}");
     assert!(en["journeyChecked"].as_u64().is_some_and(|n| n >= 7) && en["journeyFailed"] == 0, "{en}");
     assert_eq!(en["clone"], "no");
     // The first screen answers the buyer: one state, who made it, where and when, the checks.

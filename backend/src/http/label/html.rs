@@ -12,7 +12,7 @@ use terroir_shared::gs1::DigitalLink;
 use terroir_shared::party::PartyId;
 use terroir_shared::record::{Act, Event};
 
-use super::words::{Lang, Words, fill};
+use super::words::{Gloss, Lang, Words, fill};
 use crate::service::label::{Label, LabelEvent};
 
 /// What the page needs besides the label.
@@ -146,13 +146,15 @@ pub fn title(product: &Product, w: &Words) -> String {
     match product {
         Product::LiveCattle(c) => fill(w.cattle, &[("breed", &c.breed), ("tag", c.ear_tag.code())]),
         Product::Carcass(_) => w.carcass.into(),
-        Product::BeefCut(c) => fill(w.cut, &[("cut", &c.cut)]),
+        Product::BeefCut(c) => fill(w.cut, &[("cut", &w.lang.gloss(Gloss::Cut, &c.cut))]),
         Product::TeaMaocha(t) => fill(w.maocha, &[("garden", &t.origin.garden)]),
         Product::TeaCake(t) => {
             fill(w.cake, &[("weight", &t.weight_g.to_string()), ("garden", &t.origin.garden)])
         }
         Product::TeaLot(t) => fill(w.lot, &[("garden", &t.origin.garden)]),
-        Product::TeaGarden(g) => fill(w.garden_cap, &[("garden", &g.garden), ("season", &g.season)]),
+        Product::TeaGarden(g) => {
+            fill(w.garden_cap, &[("garden", &g.garden), ("season", &w.lang.gloss(Gloss::Season, &g.season))])
+        }
         Product::Generic(g) => g.name.clone(),
     }
 }
@@ -249,7 +251,8 @@ fn facts(label: &Label, names: &Names<'_>) -> Vec<Fact> {
             out.push(Fact::new(w.mountain, m, &[Claim::asset(a, "product.origin.mountain", m)]));
         }
         let season = &origin.harvest_season;
-        out.push(Fact::new(w.harvest, season, &[Claim::asset(a, "product.origin.harvestSeason", season)]));
+        let shown = w.lang.gloss(Gloss::Season, season);
+        out.push(Fact::new(w.harvest, &shown, &[Claim::asset(a, "product.origin.harvestSeason", season)]));
         if let Some(p) = pressed {
             out.push(Fact::new(w.pressed, &p.to_string(), &[Claim::asset(a, "product.pressedOn", &p)]));
         }
@@ -258,8 +261,9 @@ fn facts(label: &Label, names: &Names<'_>) -> Vec<Fact> {
             _ => None,
         }) {
             let (cap, issued) = (kilograms(cap), kilograms(g.issued_g));
+            let season = w.lang.gloss(Gloss::Season, &g.season);
             let blanks =
-                [("garden", g.garden.as_str()), ("cap", &cap), ("season", &g.season), ("issued", &issued)];
+                [("garden", g.garden.as_str()), ("cap", &cap), ("season", &season), ("issued", &issued)];
             let line = format!("{} {}", fill(w.cap_line, &blanks), w.ledger_figure);
             out.push(Fact { term: w.cap, html: escape(&line).into_owned(), claims: "server".into() });
         }
@@ -390,12 +394,13 @@ fn certificates(out: &mut String, label: &Label, names: &Names<'_>) {
                 &[
                     ("certificate", &escape(certificate)),
                     ("laboratory", &escape(laboratory)),
-                    ("result", &escape(result)),
+                    ("result", &escape(&w.lang.gloss(Gloss::Result, result))),
                 ],
             ),
             Event::Vaccination { vaccine, withdrawal_until } => {
                 let until = withdrawal_until.to_string();
-                let mut line = fill_html(w.vaccination, &[("vaccine", &escape(vaccine)), ("until", &until)]);
+                let vaccine = w.lang.gloss(Gloss::Vaccine, vaccine);
+                let mut line = fill_html(w.vaccination, &[("vaccine", &escape(&vaccine)), ("until", &until)]);
                 // For an animal that was slaughtered: did the withdrawal period end first?
                 let slaughter = label.events.iter().find(|later| {
                     later.index > e.index
@@ -463,7 +468,10 @@ fn describe(e: &LabelEvent, names: &Names<'_>) -> String {
         Act::Observe(o) => match &o.event {
             Event::Vaccination { vaccine, withdrawal_until } => fill_html(
                 w.vaccination,
-                &[("vaccine", &t(vaccine)), ("until", &withdrawal_until.to_string())],
+                &[
+                    ("vaccine", &t(&w.lang.gloss(Gloss::Vaccine, vaccine))),
+                    ("until", &withdrawal_until.to_string()),
+                ],
             ),
             Event::Weighing { mass_g } => fill_html(w.weighed, &[("kg", &kilograms(*mass_g))]),
             Event::Movement { from, to } => fill_html(w.moved, &[("from", &t(from)), ("to", &t(to))]),
@@ -474,7 +482,11 @@ fn describe(e: &LabelEvent, names: &Names<'_>) -> String {
             Event::Storage { location } => fill_html(w.stored, &[("location", &t(location))]),
             Event::LabCertificate { laboratory, certificate, result } => fill_html(
                 w.certificate,
-                &[("certificate", &t(certificate)), ("laboratory", &t(laboratory)), ("result", &t(result))],
+                &[
+                    ("certificate", &t(certificate)),
+                    ("laboratory", &t(laboratory)),
+                    ("result", &t(&w.lang.gloss(Gloss::Result, result))),
+                ],
             ),
             Event::Note { text } => fill_html(w.note, &[("text", &t(text))]),
         },

@@ -37,6 +37,42 @@ impl Lang {
         }
     }
 
+    /// Record text as the page shows it: on the Chinese page, text it recognises (a season, a cut,
+    /// a disease a vaccine is for, a lab result) in Chinese first, the signed text after it in
+    /// brackets; anything else, and everything on the English page, as signed.
+    pub fn gloss(self, kind: Gloss, text: &str) -> String {
+        if self == Lang::En {
+            return text.to_owned();
+        }
+        let lower = text.trim().to_lowercase();
+        let exact = |table: &[(&str, &'static str)]| {
+            table.iter().find(|(en, _)| *en == lower).map(|(_, zh)| (*zh).to_owned())
+        };
+        let zh = match kind {
+            Gloss::Cut => exact(CUTS_ZH),
+            Gloss::Result => exact(RESULTS_ZH),
+            Gloss::Vaccine => DISEASES_ZH
+                .iter()
+                .find(|(en, _)| lower.contains(en))
+                .map(|(_, zh)| if lower.contains("vaccin") { format!("{zh}疫苗") } else { (*zh).to_owned() }),
+            Gloss::Season => {
+                let words: Vec<&str> = lower.split_whitespace().collect();
+                let season = |w: &str| SEASONS_ZH.iter().find(|(en, _)| *en == w).map(|(_, zh)| *zh);
+                match words.as_slice() {
+                    [year, s] | [s, year] if year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit()) => {
+                        season(s).map(|zh| format!("{year} 年{zh}"))
+                    }
+                    [s] => season(s).map(str::to_owned),
+                    _ => None,
+                }
+            }
+        };
+        match zh {
+            Some(zh) => format!("{zh}（{}）", text.trim()),
+            None => text.to_owned(),
+        }
+    }
+
     pub fn words(self) -> &'static Words {
         match self {
             Lang::En => &EN,
@@ -73,6 +109,8 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
 
 /// The page's words. Templates name their blanks: `{garden}`, `{party}`.
 pub struct Words {
+    /// The language these words are in.
+    pub lang: Lang,
     pub cattle: &'static str,
     pub carcass: &'static str,
     pub cut: &'static str,
@@ -149,6 +187,7 @@ pub struct Words {
 }
 
 const EN: Words = Words {
+    lang: Lang::En,
     cattle: "{breed} cattle, ear tag {tag}",
     carcass: "Beef carcass",
     cut: "Beef: {cut}",
@@ -236,6 +275,7 @@ const EN: Words = Words {
 };
 
 const ZH: Words = Words {
+    lang: Lang::Zh,
     cattle: "{breed}牛，耳标 {tag}",
     carcass: "牛胴体",
     cut: "牛肉：{cut}",
@@ -314,6 +354,53 @@ const ZH: Words = Words {
     unknown_party: "参与方 {id}",
 };
 
+/// Kinds of record text the Chinese page recognises.
+#[derive(Clone, Copy, Debug)]
+pub enum Gloss {
+    Season,
+    Cut,
+    Vaccine,
+    Result,
+}
+
+const SEASONS_ZH: &[(&str, &str)] =
+    &[("spring", "春茶"), ("summer", "夏茶"), ("autumn", "秋茶"), ("fall", "秋茶"), ("winter", "冬茶")];
+
+const CUTS_ZH: &[(&str, &str)] = &[
+    ("tenderloin", "牛里脊"),
+    ("striploin", "西冷"),
+    ("ribeye", "肉眼"),
+    ("topside", "米龙"),
+    ("silverside", "银边三叉"),
+    ("brisket", "牛腩"),
+    ("chuck", "上脑"),
+    ("shin", "牛腱"),
+    ("shank", "牛腱"),
+    ("rump", "臀腰肉"),
+    ("flank", "腹肉"),
+    ("short ribs", "牛小排"),
+];
+
+const DISEASES_ZH: &[(&str, &str)] = &[
+    ("foot-and-mouth disease", "口蹄疫"),
+    ("pasteurellosis", "巴氏杆菌病"),
+    ("lumpy skin disease", "牛结节性皮肤病"),
+    ("anthrax", "炭疽"),
+    ("brucellosis", "布鲁氏菌病"),
+    ("bovine viral diarrhoea", "牛病毒性腹泻"),
+    ("bovine viral diarrhea", "牛病毒性腹泻"),
+    ("rabies", "狂犬病"),
+];
+
+const RESULTS_ZH: &[(&str, &str)] = &[
+    ("compliant", "合格"),
+    ("pass", "合格"),
+    ("passed", "合格"),
+    ("non-compliant", "不合格"),
+    ("fail", "不合格"),
+    ("failed", "不合格"),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,5 +423,19 @@ mod tests {
         assert_eq!(fill("{a} and {b}", &[("a", "{b}"), ("b", "B")]), "{b} and B");
         assert_eq!(fill("{a} {c} {", &[("a", "A")]), "A {c} {");
         assert_eq!(fill("no blanks", &[("a", "A")]), "no blanks");
+    }
+
+    #[test]
+    fn the_chinese_page_glosses_what_it_knows_and_keeps_the_signed_text() {
+        let zh = Lang::Zh;
+        assert_eq!(zh.gloss(Gloss::Season, "2026 spring"), "2026 年春茶（2026 spring）");
+        assert_eq!(zh.gloss(Gloss::Cut, "striploin"), "西冷（striploin）");
+        assert_eq!(
+            zh.gloss(Gloss::Vaccine, "foot-and-mouth disease bivalent inactivated vaccine (type O and A)"),
+            "口蹄疫疫苗（foot-and-mouth disease bivalent inactivated vaccine (type O and A)）"
+        );
+        assert_eq!(zh.gloss(Gloss::Result, "compliant"), "合格（compliant）");
+        assert_eq!(zh.gloss(Gloss::Cut, "oxtail"), "oxtail", "unknown text stays as signed");
+        assert_eq!(Lang::En.gloss(Gloss::Season, "2026 spring"), "2026 spring");
     }
 }
