@@ -117,7 +117,8 @@ impl Demo {
 
 /// `npm ci` once, when the driver's package is not installed yet (`scripts/test` installs it).
 fn install_driver() {
-    if Path::new(BROWSER_DIR).join("node_modules/playwright-core").exists() {
+    let modules = Path::new(BROWSER_DIR).join("node_modules");
+    if modules.join("playwright-core").exists() && modules.join("axe-core").exists() {
         return;
     }
     let status = Command::new("npm")
@@ -523,5 +524,44 @@ fn the_browsers_webcrypto_and_the_pages_verifier_give_the_ledgers_verdicts() {
                 corpus["vectors"][i]["name"]
             );
         }
+    }
+}
+
+/// The page as a phone on a slow network gets it (slow 3G, 4× CPU throttling, a cold cache),
+/// beside the same bytes served as static files in the same run, and axe-core on each page.
+/// The timings are printed, not asserted (they are noisy here); `docs/performance.md` keeps them.
+#[test]
+fn the_page_on_a_slow_phone_beside_static_files_and_its_accessibility() {
+    let demo = Demo::start();
+    let _one = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    install_driver();
+    let pages = json!([
+        { "name": "cake", "url": demo.label(CAKE) },
+        { "name": "lot", "url": demo.label("/10/BL26-P01") },
+        { "name": "beef cut", "url": demo.label(SOLD_CUT) },
+    ]);
+    let out = Command::new("node")
+        .arg("label-timing.mjs")
+        .arg(json!({ "runs": 3, "pages": pages }).to_string())
+        .current_dir(BROWSER_DIR)
+        .output()
+        .expect("node runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let results: Vec<Value> = serde_json::from_slice(&out.stdout).expect("results");
+    assert_eq!(results.len(), 3);
+    for r in &results {
+        assert!(r["verdicts"].as_array().is_some_and(|v| v.iter().all(|v| v == "ok")), "{r}");
+        assert_eq!(r["axe"], json!([]), "axe-core violations: {r}");
+        let ms = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
+        println!(
+            "label page, {}: verdict {:.0} ms (static files {:.0} ms, ratio {:.2}), first paint {:.0} ms (static {:.0} ms), {} bytes compressed",
+            r["name"].as_str().unwrap_or_default(),
+            ms("verdictMs"),
+            ms("baselineVerdictMs"),
+            ms("verdictMs") / ms("baselineVerdictMs"),
+            ms("paintMs"),
+            ms("baselinePaintMs"),
+            r["bytes"]["total"],
+        );
     }
 }
