@@ -3,7 +3,8 @@
 // count, saves a screenshot, and prints what the page showed as one JSON line.
 //
 // node label-page.mjs '{"screenshots": DIR, "visits": [{"url", "name", "locale"?,
-//   "geolocation"?: {latitude, longitude}, "shareRegion"?: bool, "withoutEd25519"?: bool}]}'
+//   "geolocation"?: {latitude, longitude}, "shareRegion"?: bool, "report"?: bool,
+//   "withoutEd25519"?: bool}]}'
 
 import { chromium } from 'playwright-core';
 
@@ -40,6 +41,10 @@ try {
     await page.waitForFunction(() => document.body.dataset.verdict, null, { timeout: 30000 });
     await page.waitForFunction(() => document.body.dataset.clone, null, { timeout: 30000 });
     await page.waitForFunction(() => document.body.dataset.summary, null, { timeout: 30000 });
+    if (visit.report) {
+      await page.click('#report');
+      await page.waitForFunction(() => !document.querySelector('#report'), null, { timeout: 30000 });
+    }
     if (visit.shareRegion) {
       await page.click('#share-region');
       await page.waitForFunction(() => !document.querySelector('#share-region'), null, { timeout: 30000 });

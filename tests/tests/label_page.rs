@@ -358,7 +358,7 @@ fn lines_forged_in_the_database_are_marked_with_what_the_signed_records_give() {
 
     let visits = json!([
         visit(&demo.label("P01/21/0004"), "renamed-coop"),
-        visit(&demo.label("P01/21/0002"), "label-on-a-cut"),
+        { "url": demo.label("P01/21/0002"), "name": "label-on-a-cut", "report": true },
         visit(&demo.label("P01/21/0003"), "move-added"),
     ]);
     let [renamed, cut, moved_in] =
@@ -383,6 +383,18 @@ fn lines_forged_in_the_database_are_marked_with_what_the_signed_records_give() {
     assert!(cut["title"].as_str().is_some_and(|t| t.starts_with("Beef")), "{cut}");
     assert_warns(&cut, "this label’s code is not the one the signed records give this item");
     assert_eq!(cut["summary"], "failed", "{cut}");
+    // The buyer reported it: the operator's list names the label.
+    assert!(
+        lines(&cut, "summaryLines").iter().any(|l| l.starts_with("Reported: the ledger’s operator")),
+        "{cut}"
+    );
+    let reported = (0..50).find_map(|_| {
+        let list: Value = ureq::get(&format!("{}/api/reports", demo.base)).call().ok()?.into_json().ok()?;
+        let found = list["labels"].as_array().is_some_and(|l| l.iter().any(|r| r["reports"] == 1));
+        std::thread::sleep(Duration::from_millis(100));
+        found.then_some(())
+    });
+    assert!(reported.is_some(), "the report reaches /api/reports");
     assert!(
         lines(&cut, "summaryLines")
             .iter()

@@ -16,6 +16,8 @@ pub struct ScanRow {
     pub late: i64,
     pub first_at: i64,
     pub last_at: i64,
+    /// Buyers who reported the label when its page warned.
+    pub reports: i64,
 }
 
 /// Checks of one label from one region.
@@ -31,15 +33,17 @@ pub struct RegionRow {
 /// Adds `row` to the label's counts (creating them on its first check).
 pub fn add(conn: &mut SqliteConnection, asset: &[u8], row: &ScanRow) -> Result<(), DbError> {
     diesel::sql_query(
-        "INSERT INTO scans (asset, count, late, first_at, last_at) VALUES (?, ?, ?, ?, ?) \
+        "INSERT INTO scans (asset, count, late, first_at, last_at, reports) VALUES (?, ?, ?, ?, ?, ?) \
          ON CONFLICT (asset) DO UPDATE SET count = count + excluded.count, late = late + excluded.late, \
-         first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at)",
+         first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at), \
+         reports = reports + excluded.reports",
     )
     .bind::<Binary, _>(asset)
     .bind::<BigInt, _>(row.count)
     .bind::<BigInt, _>(row.late)
     .bind::<BigInt, _>(row.first_at)
     .bind::<BigInt, _>(row.last_at)
+    .bind::<BigInt, _>(row.reports)
     .execute(conn)?;
     Ok(())
 }
@@ -69,5 +73,16 @@ pub fn regions(conn: &mut SqliteConnection, asset: &[u8]) -> Result<Vec<RegionRo
         .filter(scan_regions::asset.eq(asset))
         .order(scan_regions::region)
         .select(RegionRow::as_select())
+        .load(conn)?)
+}
+
+/// The labels buyers reported, most recently checked first: the asset, its reports and when it
+/// was last checked.
+pub fn reported(conn: &mut SqliteConnection, limit: i64) -> Result<Vec<(Vec<u8>, i64, i64)>, DbError> {
+    Ok(scans::table
+        .filter(scans::reports.gt(0))
+        .order(scans::last_at.desc())
+        .limit(limit)
+        .select((scans::asset, scans::reports, scans::last_at))
         .load(conn)?)
 }

@@ -97,6 +97,7 @@ diesel::table! {
         late -> BigInt,
         first_at -> BigInt,
         last_at -> BigInt,
+        reports -> BigInt,
     }
 }
 

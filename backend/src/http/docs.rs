@@ -38,6 +38,7 @@ use super::{AppState, assets, label, log, records, resolver};
         assets::lineage,
         label::evidence,
         label::count_check,
+        label::reports,
         assets::parties,
         assets::party,
         resolver::resolve,
@@ -76,6 +77,8 @@ use super::{AppState, assets, label, log, records, resolver};
         wire::JourneyItem,
         wire::LabelAnswer,
         label::CheckRequest,
+        label::ReportList,
+        label::Reported,
     )),
     tags(
         (name = "records", description = "Submitting signed records."),

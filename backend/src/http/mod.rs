@@ -113,6 +113,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(label::evidence)),
             )
             .route("/assets/{id}/scans", web::post().to(label::count_check))
+            .route("/reports", web::get().to(label::reports))
             .route("/parties", web::get().to(assets::parties))
             .route("/parties/{id}", web::get().to(assets::party))
             .route("/openapi.json", web::get().to(docs::openapi))

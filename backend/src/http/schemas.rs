@@ -327,6 +327,8 @@ pub struct Checks {
     /// hour.
     #[schema(required = false)]
     token: String,
+    /// Buyers who reported the label when its page warned.
+    reports: u64,
 }
 
 /// A record of an asset's journey.

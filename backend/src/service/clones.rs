@@ -134,6 +134,7 @@ mod tests {
                 .iter()
                 .map(|(lat, lon)| (Region { lat: *lat, lon: *lon }, 1))
                 .collect::<BTreeMap<_, _>>(),
+            reports: 0,
         }
     }
 

@@ -79,9 +79,18 @@ impl std::fmt::Display for Region {
 pub struct Check {
     /// False when the buyer only adds the region of a check already counted.
     pub counted: bool,
-    /// The ledger already said the asset had left the chain (retired or used up).
+    /// The ledger already said the asset had left the chain for good.
     pub late: bool,
     pub region: Option<Region>,
+    /// The buyer reported the label after its page warned.
+    pub report: bool,
+}
+
+/// What the token of a counted check adds to it, once each.
+#[derive(Clone, Copy, Debug)]
+pub enum Addition {
+    Region(Region),
+    Report,
 }
 
 /// What is known of a label's checks.
@@ -99,6 +108,8 @@ pub struct Tally {
     /// Checks per region, for the buyers who sent one.
     #[serde(serialize_with = "regions_as_strings")]
     pub regions: BTreeMap<Region, u64>,
+    /// Buyers who reported the label when its page warned.
+    pub reports: u64,
 }
 
 fn regions_as_strings<S: serde::Serializer>(r: &BTreeMap<Region, u64>, s: S) -> Result<S::Ok, S::Error> {
@@ -111,6 +122,7 @@ impl Tally {
             self.count += 1;
             self.late += u64::from(check.late);
         }
+        self.reports += u64::from(check.report);
         self.first_at = Some(self.first_at.map_or(at, |f| f.min(at)));
         self.last_at = Some(self.last_at.map_or(at, |l| l.max(at)));
         if let Some(region) = check.region
@@ -138,8 +150,16 @@ struct Book {
     labels: HashMap<AssetId, Page>,
     /// Per client and label: the hour's start and the checks counted in it.
     clients: HashMap<(u64, AssetId), (u64, u32)>,
-    /// Unused tokens: the label and when they expire.
-    tokens: HashMap<u128, (AssetId, u64)>,
+    /// Live tokens: the label, when they expire, and whether they added a region, a report.
+    tokens: HashMap<u128, Token>,
+}
+
+/// What a counted check's token may still add.
+struct Token {
+    asset: AssetId,
+    expires: u64,
+    region: bool,
+    report: bool,
 }
 
 /// A client as the gate knows it: a keyed hash of its address, never stored.
@@ -148,7 +168,7 @@ pub struct Client(u64);
 
 /// Why a region was not added.
 #[derive(Debug, thiserror::Error)]
-#[error("a region is added with the token of the check it belongs to, once, within an hour")]
+#[error("a region or a report is added with the token of the check it belongs to, once each, within an hour")]
 pub struct NoSuchToken;
 
 /// The handle the HTTP layer holds.
@@ -195,6 +215,7 @@ impl ScanCounter {
             total.late = row.late as u64;
             total.first_at = Some(row.first_at as u64);
             total.last_at = Some(row.last_at as u64);
+            total.reports = row.reports as u64;
         }
         for r in db::scans::regions(conn, key)? {
             if let Some(region) = Region::parse(&r.region) {
@@ -230,7 +251,7 @@ impl ScanCounter {
     pub fn add(&self, asset: &AssetId, mut check: Check, client: Client) -> (Tally, Option<String>) {
         let at = (self.clock)().millis();
         let Ok(mut book) = self.book.lock() else { return (Tally::default(), None) };
-        check.region = None;
+        (check.region, check.report) = (None, false);
         if check.counted {
             if book.clients.len() >= GATE_CAPACITY {
                 book.clients.retain(|_, (start, _)| at.saturating_sub(*start) < HOUR_MS);
@@ -247,7 +268,7 @@ impl ScanCounter {
         }
         let token = check.counted.then(|| {
             if book.tokens.len() >= GATE_CAPACITY {
-                book.tokens.retain(|_, (_, expires)| *expires > at);
+                book.tokens.retain(|_, t| t.expires > at);
                 if book.tokens.len() >= GATE_CAPACITY {
                     book.tokens.clear();
                 }
@@ -255,22 +276,36 @@ impl ScanCounter {
             let mut bytes = [0u8; 16];
             rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
             let token = u128::from_le_bytes(bytes);
-            book.tokens.insert(token, (*asset, at + TOKEN_TTL_MS));
+            book.tokens.insert(
+                token,
+                Token { asset: *asset, expires: at + TOKEN_TTL_MS, region: false, report: false },
+            );
             format!("{token:032x}")
         });
         (Self::record(&mut book, asset, &check, at), token)
     }
 
-    /// Adds the region of the check `token` was given for; a token adds one region, once.
-    pub fn add_region(&self, asset: &AssetId, token: &str, region: Region) -> Result<Tally, NoSuchToken> {
+    /// Adds a region or a report to the check `token` was given for: each once, within
+    /// [`TOKEN_TTL_MS`], for that label only.
+    pub fn add_to_check(
+        &self,
+        asset: &AssetId,
+        token: &str,
+        addition: Addition,
+    ) -> Result<Tally, NoSuchToken> {
         let at = (self.clock)().millis();
         let token = u128::from_str_radix(token, 16).map_err(|_| NoSuchToken)?;
         let mut book = self.book.lock().map_err(|_| NoSuchToken)?;
-        match book.tokens.remove(&token) {
-            Some((label, expires)) if label == *asset && expires > at => {}
+        let t = book.tokens.get_mut(&token).ok_or(NoSuchToken)?;
+        if t.asset != *asset || t.expires <= at {
+            return Err(NoSuchToken);
+        }
+        let mut check = Check { counted: false, late: false, region: None, report: false };
+        match addition {
+            Addition::Region(region) if !t.region => (t.region, check.region) = (true, Some(region)),
+            Addition::Report if !t.report => (t.report, check.report) = (true, true),
             _ => return Err(NoSuchToken),
         }
-        let check = Check { counted: false, late: false, region: Some(region) };
         Ok(Self::record(&mut book, asset, &check, at))
     }
 
@@ -320,6 +355,7 @@ fn write(conn: &mut SqliteConnection, batch: &[(AssetId, Tally)]) -> Result<(), 
                 late: t.late as i64,
                 first_at: first,
                 last_at: last,
+                reports: t.reports as i64,
             };
             db::scans::add(conn, key, &row)?;
             for (region, count) in &t.regions {

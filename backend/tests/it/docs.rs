@@ -26,6 +26,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/assets/{id}/lineage"),
     ("get", "/api/assets/{id}/evidence"),
     ("post", "/api/assets/{id}/scans"),
+    ("get", "/api/reports"),
     ("get", "/api/parties"),
     ("get", "/api/parties/{id}"),
     ("get", "/api/openapi.json"),

@@ -247,6 +247,23 @@ async fn a_region_counts_only_with_the_check_it_belongs_to() {
         (answer["checks"]["count"].clone(), answer["checks"]["regions"].clone()),
         (json!(1), json!({"21,100": 1}))
     );
+
+    // A report comes the same way: with the token of a counted check, once.
+    assert_eq!(post(&app, &path, &json!({ "report": true })).await.0, 400, "a report without a check");
+    let (status, answer) = post(&app, &path, &json!({ "report": true, "token": token })).await;
+    assert_eq!((status, answer["reports"].as_u64()), (200, Some(1)), "{answer}");
+    assert_eq!(post(&app, &path, &json!({ "report": true, "token": token })).await.0, 400, "once");
+    // The operator's list names the label once the counts are written (twice a second).
+    let mut listed = Value::Null;
+    for _ in 0..40 {
+        listed = get(&app, "/api/reports").await.1;
+        if listed["labels"].as_array().is_some_and(|l| !l.is_empty()) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(listed["labels"][0]["asset"], json!(cake), "{listed}");
+    assert_eq!(listed["labels"][0]["reports"], 1);
 }
 
 /// 21 POSTs from one client made a genuine label warn: a client's checks of one label count
@@ -294,7 +311,7 @@ async fn the_buyers_own_checks_after_a_sale_are_not_late() {
 #[test]
 fn counts_are_written_beside_the_ledger_and_read_back_after_a_restart() {
     use std::sync::Arc;
-    use terroir_backend::service::scans::{Check, Region, ScanCounter};
+    use terroir_backend::service::scans::{Addition, Check, Region, ScanCounter};
     use terroir_shared::Hash;
     use terroir_shared::calendar::Timestamp;
 
@@ -305,9 +322,12 @@ fn counts_are_written_beside_the_ledger_and_read_back_after_a_restart() {
     let (counter, thread) = ScanCounter::start(&db, clock.clone()).expect("start");
     let region = Region::parse("25,102").expect("region");
     let client = counter.client(None);
-    counter.add(&asset, Check { counted: true, late: false, region: None }, client);
-    let (_, token) = counter.add(&asset, Check { counted: true, late: true, region: None }, client);
-    counter.add_region(&asset, &token.expect("a token"), region).expect("the region of that check");
+    let check = |late| Check { counted: true, late, region: None, report: false };
+    counter.add(&asset, check(false), client);
+    let (_, token) = counter.add(&asset, check(true), client);
+    let token = token.expect("a token");
+    counter.add_to_check(&asset, &token, Addition::Region(region)).expect("the region of that check");
+    counter.add_to_check(&asset, &token, Addition::Report).expect("a report of that check");
     drop(counter);
     thread.join().expect("the last counts are written when the counter stops");
 
@@ -315,7 +335,7 @@ fn counts_are_written_beside_the_ledger_and_read_back_after_a_restart() {
     let mut conn = terroir_backend::db::open_reader(&db).expect("reader");
     counter.load(&mut conn, &asset).expect("load");
     let tally = counter.tally(&asset).expect("known");
-    assert_eq!((tally.count, tally.late, tally.first_at), (2, 1, Some(NOW)));
+    assert_eq!((tally.count, tally.late, tally.first_at, tally.reports), (2, 1, Some(NOW), 1));
     assert_eq!(tally.regions.get(&Region::parse("25,102").expect("region")), Some(&1));
 }
 

@@ -23,7 +23,7 @@ use super::schemas as wire;
 use crate::service::ServiceError;
 use crate::service::clones::{self, CloneSign};
 use crate::service::label::{self, Label};
-use crate::service::scans::{Check, Region, Tally};
+use crate::service::scans::{Addition, Check, Region, Tally};
 pub use html::escape;
 use words::Lang;
 
@@ -171,8 +171,12 @@ pub struct CheckRequest {
     /// True when this browser checked the label before: answered, not counted.
     #[serde(default)]
     again: bool,
-    /// With `region`: the token the counted check was answered with. A region counts only with
-    /// the check it belongs to, once.
+    /// True to report the label to the ledger's operator (its page warned the buyer); with
+    /// `token`.
+    #[serde(default)]
+    report: bool,
+    /// With `region` or `report`: the token the counted check was answered with. Each counts only
+    /// with the check it belongs to, once.
     #[schema(example = "5f0e3a1c9b7d2e4f6a8c0b1d3e5f7a9c")]
     token: Option<String>,
 }
@@ -232,20 +236,28 @@ pub async fn count_check(
     };
     let asset = super::assets::current(&state, id).await?;
     load_checks(&state, &id)?;
-    let (tally, token) = match (region, &request.token) {
-        (Some(region), Some(token)) => (
-            state.scans.add_region(&id, token, region).map_err(|e| ApiError::BadRequest(e.to_string()))?,
-            None,
-        ),
+    let addition = match (region, request.report) {
+        (Some(region), _) => Some(Addition::Region(region)),
+        (None, true) => Some(Addition::Report),
+        (None, false) => None,
+    };
+    let (tally, token) = match (addition, &request.token) {
+        (Some(addition), Some(token)) => {
+            let tally = state
+                .scans
+                .add_to_check(&id, token, addition)
+                .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            (tally, None)
+        }
         (Some(_), None) => {
             return Err(ApiError::BadRequest(
-                "a region comes with the token of the check it belongs to".into(),
+                "a region or a report comes with the token of the check it belongs to".into(),
             ));
         }
         (None, _) => {
             let now = state.scans.now();
-            let check =
-                Check { counted: !request.again, late: clones::is_late(&asset.asset, now), region: None };
+            let late = clones::is_late(&asset.asset, now);
+            let check = Check { counted: !request.again, late, region: None, report: false };
             state.scans.add(&id, check, state.scans.client(req.peer_addr().map(|a| a.ip())))
         }
     };
@@ -406,4 +418,49 @@ pub(super) fn error_page(req: &HttpRequest, e: &ApiError) -> HttpResponse {
         .content_type("text/html; charset=utf-8")
         .insert_header((header::VARY, "Accept, Accept-Language"))
         .body(body)
+}
+
+/// A label buyers reported.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Reported {
+    /// The asset id, 64 lowercase hex digits.
+    asset: String,
+    /// Buyers who reported it when its page warned.
+    reports: u64,
+    /// When its label was last checked, in ms since the Unix epoch.
+    last_at: u64,
+}
+
+/// The labels buyers reported.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReportList {
+    labels: Vec<Reported>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/reports",
+    tag = "assets",
+    summary = "Labels buyers reported",
+    description = "The labels whose page warned a buyer (a failed check or a likely copy) and who reported them, \
+        most recently checked first, at most 1,000: for the ledger's operator to follow up. Reports written in \
+        the last half second may not be listed yet.",
+    responses(
+        (status = 200, description = "The reported labels.", body = ReportList, content_type = "application/json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn reports(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let rows =
+        state.read(|conn| Ok(crate::db::scans::reported(conn, 1_000).map_err(ServiceError::from)?)).await?;
+    let labels = rows
+        .into_iter()
+        .map(|(asset, reports, last_at)| Reported {
+            asset: hex::encode(asset),
+            reports: reports as u64,
+            last_at: last_at as u64,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(ReportList { labels }))
 }

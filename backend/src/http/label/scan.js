@@ -52,6 +52,8 @@ const T = zh ? {
   checkedSince: (n, a) => `本标签已被查询 ${n} 次，首次查询于 ${a}。`,
   todoFailed: '请勿凭此标签判断真伪：向卖家询问货品来源，并保留本页截图作为凭证。',
   todoCopy: '同一标签在别处或售出后被多次查询。请向卖家询问货品来源；若有疑问，请勿购买，并保留本页截图。',
+  report: '向账本运营方举报此标签',
+  reported: '已举报：账本运营方会连同本标签的查询记录一并看到。',
 } : {
   ok: 'Checked on this phone: every record shown is signed and in the log',
   bad: 'Warning: this label’s records do not check out',
@@ -96,6 +98,8 @@ const T = zh ? {
   checkedSince: (n, a) => `This label was checked ${n} times, first on ${a}.`,
   todoFailed: 'Do not rely on this label: ask the seller where the item comes from, and keep a screenshot of this page.',
   todoCopy: 'The same label was checked elsewhere or after it was sold. Ask the seller where the item comes from; if in doubt, do not buy it, and keep a screenshot of this page.',
+  report: 'Report this label to the ledger’s operator',
+  reported: 'Reported: the ledger’s operator sees it with this label’s checks.',
 };
 
 const enc = new TextEncoder();
@@ -492,6 +496,8 @@ const region = () => new Promise((done) => navigator.geolocation
     (p) => done(`${Math.floor(p.coords.latitude)},${Math.floor(p.coords.longitude)}`), () => done(null), { timeout: 10000 })
   : done(null));
 
+let checkToken = null;
+
 async function count() {
   const seen = `terroir:checked:${body.dataset.asset}`;
   let again = false;
@@ -500,8 +506,9 @@ async function count() {
     localStorage.setItem(seen, '1');
   } catch { /* storage off (private browsing): every visit counts */ }
   const counted = await report({ again });
-  // A region counts only with the check it belongs to: this one, if it was counted.
+  // A region or a report counts only with the check it belongs to: this one, if it was counted.
   if (!counted || !counted.token) return;
+  checkToken = counted.token;
   const button = Object.assign(document.createElement('button'), { id: 'share-region', textContent: T.share });
   button.onclick = async () => {
     button.disabled = true;
@@ -522,6 +529,16 @@ function summarise() {
   const todo = $('#s-todo');
   todo.hidden = !(state === 'failed' || state === 'copy');
   todo.textContent = state === 'failed' ? T.todoFailed : state === 'copy' ? T.todoCopy : '';
+  if (!todo.hidden && checkToken) {
+    const button = Object.assign(document.createElement('button'), { id: 'report', textContent: T.report });
+    button.onclick = async () => {
+      button.disabled = true;
+      if (await report({ report: true, token: checkToken })) {
+        button.replaceWith(Object.assign(document.createElement('p'), { textContent: T.reported }));
+      } else button.disabled = false;
+    };
+    todo.after(button);
+  }
   body.dataset.summary = state;
 }
 
