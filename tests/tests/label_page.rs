@@ -118,7 +118,10 @@ impl Demo {
 /// `npm ci` once, when the driver's package is not installed yet (`scripts/test` installs it).
 fn install_driver() {
     let modules = Path::new(BROWSER_DIR).join("node_modules");
-    if modules.join("playwright-core").exists() && modules.join("axe-core").exists() {
+    if ["playwright-core", "axe-core", "lighthouse", "chrome-launcher"]
+        .iter()
+        .all(|m| modules.join(m).exists())
+    {
         return;
     }
     let status = Command::new("npm")
@@ -574,6 +577,41 @@ fn the_page_on_a_slow_phone_beside_static_files_and_its_accessibility() {
             ms("paintMs"),
             ms("baselinePaintMs"),
             r["bytes"]["total"],
+        );
+    }
+}
+
+/// Lighthouse's mobile audit of a cake, a lot and a beef cut: accessibility, best practices and
+/// SEO score 100 (what the page is, not how fast this machine is); the performance score, which
+/// is timing, is printed.
+#[test]
+fn lighthouse_finds_nothing_to_fix_on_the_page() {
+    let demo = Demo::start();
+    let _one = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    install_driver();
+    let pages = json!([
+        { "name": "cake", "url": demo.label(CAKE) },
+        { "name": "lot", "url": demo.label("/10/BL26-P01") },
+        { "name": "beef cut", "url": demo.label(SOLD_CUT) },
+    ]);
+    let out = Command::new("node")
+        .arg("lighthouse.mjs")
+        .arg(json!({ "pages": pages }).to_string())
+        .current_dir(BROWSER_DIR)
+        .output()
+        .expect("node runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let results: Vec<Value> = serde_json::from_slice(&out.stdout).expect("results");
+    assert_eq!(results.len(), 3);
+    for r in &results {
+        for category in ["accessibility", "best-practices", "seo"] {
+            assert_eq!(r["scores"][category], 100, "{category}: {r}");
+        }
+        println!(
+            "lighthouse, {}: performance {} (lost: {})",
+            r["name"].as_str().unwrap_or_default(),
+            r["scores"]["performance"],
+            r["lost"]["performance"]
         );
     }
 }

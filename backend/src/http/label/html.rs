@@ -40,7 +40,7 @@ margin:.6rem 0;background:#f6f7f4}.card p{margin:.25rem 0}#s-state{font-weight:7
 .card-genuine{border-color:#2e7d32;background:#edf7ee}.card-failed,.card-copy{border-color:#c62828;\
 background:#fdecea}.card-unchecked{border-color:#ef6c00;background:#fff4e5}.chain li{list-style:none;margin:.2rem 0}\
 .chain li+li::before{content:'← ';color:#5b6b5e}button{font:inherit;padding:.4rem .7rem;margin:.3rem 0}\
-details{margin:.2rem 0}pre{white-space:pre-wrap;font-size:.7rem;background:#f6f7f4;padding:.4rem}";
+details{margin:.2rem 0}pre{white-space:pre-wrap;font-size:.75rem;background:#f6f7f4;padding:.4rem}";
 
 /// The page's icon, inline: a leaf, no request.
 pub const FAVICON: &str = "<link rel=\"icon\" href=\"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' \
