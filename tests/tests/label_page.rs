@@ -542,28 +542,35 @@ fn the_browsers_webcrypto_and_the_pages_verifier_give_the_ledgers_verdicts() {
     }
 }
 
-/// The page as a phone on a slow network gets it (slow 3G, 4× CPU throttling, a cold cache),
-/// beside the same bytes served as static files in the same run, and axe-core on each page.
-/// The timings are printed, not asserted (they are noisy here); `docs/performance.md` keeps them.
-#[test]
-fn the_page_on_a_slow_phone_beside_static_files_and_its_accessibility() {
+/// Runs `script` (in `browser/`) with `spec` and a cake, a lot and a beef cut of the sample
+/// ledger as its `pages`; gives what it printed, one result per page.
+fn on_three_pages(script: &str, mut spec: Value) -> Vec<Value> {
     let demo = Demo::start();
     let _one = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     install_driver();
-    let pages = json!([
+    spec["pages"] = json!([
         { "name": "cake", "url": demo.label(CAKE) },
         { "name": "lot", "url": demo.label("/10/BL26-P01") },
         { "name": "beef cut", "url": demo.label(SOLD_CUT) },
     ]);
     let out = Command::new("node")
-        .arg("label-timing.mjs")
-        .arg(json!({ "runs": 3, "pages": pages }).to_string())
+        .arg(script)
+        .arg(spec.to_string())
         .current_dir(BROWSER_DIR)
         .output()
         .expect("node runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let results: Vec<Value> = serde_json::from_slice(&out.stdout).expect("results");
     assert_eq!(results.len(), 3);
+    results
+}
+
+/// The page as a phone on a slow network gets it (slow 3G, 4× CPU throttling, a cold cache),
+/// beside the same bytes served as static files in the same run, and axe-core on each page.
+/// The timings are printed, not asserted (they are noisy here); `docs/performance.md` keeps them.
+#[test]
+fn the_page_on_a_slow_phone_beside_static_files_and_its_accessibility() {
+    let results = on_three_pages("label-timing.mjs", json!({ "runs": 3 }));
     for r in &results {
         assert!(r["verdicts"].as_array().is_some_and(|v| v.iter().all(|v| v == "ok")), "{r}");
         assert_eq!(r["axe"], json!([]), "axe-core violations: {r}");
@@ -586,23 +593,7 @@ fn the_page_on_a_slow_phone_beside_static_files_and_its_accessibility() {
 /// is timing, is printed.
 #[test]
 fn lighthouse_finds_nothing_to_fix_on_the_page() {
-    let demo = Demo::start();
-    let _one = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
-    install_driver();
-    let pages = json!([
-        { "name": "cake", "url": demo.label(CAKE) },
-        { "name": "lot", "url": demo.label("/10/BL26-P01") },
-        { "name": "beef cut", "url": demo.label(SOLD_CUT) },
-    ]);
-    let out = Command::new("node")
-        .arg("lighthouse.mjs")
-        .arg(json!({ "pages": pages }).to_string())
-        .current_dir(BROWSER_DIR)
-        .output()
-        .expect("node runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let results: Vec<Value> = serde_json::from_slice(&out.stdout).expect("results");
-    assert_eq!(results.len(), 3);
+    let results = on_three_pages("lighthouse.mjs", json!({}));
     for r in &results {
         for category in ["accessibility", "best-practices", "seo"] {
             assert_eq!(r["scores"][category], 100, "{category}: {r}");
