@@ -289,7 +289,7 @@ fn a_record_altered_in_the_database_turns_the_verdict_into_a_warning() {
 
 /// Lines forged in the database with the log untouched: the tea co-op renamed, a cake's label
 /// pointed at a beef cut, another lot's move added to a cake's history, the lab certificate
-/// dropped from the lot's history. Each page turns red, marks the forged line and says what the
+/// dropped from the lot's history, a cake's owner and quantity changed. Each page turns red, marks the forged line and says what the
 /// signed records give.
 #[test]
 fn lines_forged_in_the_database_are_marked_with_what_the_signed_records_give() {
@@ -359,13 +359,51 @@ fn lines_forged_in_the_database_are_marked_with_what_the_signed_records_give() {
     let kept: Vec<i64> = parse(&lot.history).into_iter().filter(|i| *i != certificate).collect();
     set_history(&mut conn, lot.place, &kept);
 
+    // A cake's owner and quantity changed in its stored state.
+    let warehouse = parties.iter().find(|p| p.body.contains("Warehouse")).expect("the warehouse");
+    let warehouse = hex::encode(&warehouse.id);
+    let cake5: Row = diesel::sql_query(
+        "SELECT a.id, a.body FROM assets a JOIN identities i ON i.place = a.place WHERE i.key LIKE ?",
+    )
+    .bind::<Text, _>("gs1:%P01/21/0005")
+    .get_result(&mut conn)
+    .expect("cake 5");
+    let mut body: Value = serde_json::from_str(&cake5.body).expect("json");
+    body["owner"] = json!(warehouse);
+    body["quantity"]["amount"] = json!(7);
+    diesel::sql_query("UPDATE assets SET body = ? WHERE id = ?")
+        .bind::<Text, _>(body.to_string())
+        .bind::<Binary, _>(&cake5.id)
+        .execute(&mut conn)
+        .expect("forge the owner");
+
     let visits = json!([
         visit(&demo.label("P01/21/0004"), "renamed-coop"),
         { "url": demo.label("P01/21/0002"), "name": "label-on-a-cut", "report": true },
         visit(&demo.label("P01/21/0003"), "move-added"),
+        visit(&demo.label("P01/21/0005"), "owner-forged"),
     ]);
-    let [renamed, cut, moved_in] =
-        <[Value; 3]>::try_from(demo.visit("forged-lines", visits)).expect("three visits");
+    let [renamed, cut, moved_in, owned] =
+        <[Value; 4]>::try_from(demo.visit("forged-lines", visits)).expect("four visits");
+
+    // The forged owner and quantity are marked where they stand, with the signed values.
+    assert_warns(&owned, "“Owner” is not what the signed records give");
+    assert_warns(&owned, "“Quantity” is not what the signed records give");
+    let facts = lines(&owned, "facts");
+    let trader = "Kunming Caiyun Tea & Fine Foods Trading Co., Ltd.";
+    assert!(
+        facts.iter().any(|f| f.starts_with("Owner: Menghai Dry Storage")
+            && f.ends_with(&format!("signed records: {trader}"))),
+        "{owned}"
+    );
+    assert!(
+        facts.iter().any(|f| f.starts_with("Quantity: 7 cakes") && f.ends_with("signed records: 1 piece")),
+        "{owned}"
+    );
+    assert!(
+        !lines(&owned, "verdictLines").iter().any(|l| l.contains("recomputed from the signed records")),
+        "{owned}"
+    );
 
     assert_warns(
         &renamed,
