@@ -397,7 +397,7 @@ fn lines_forged_in_the_database_are_marked_with_what_the_signed_records_give() {
         "{owned}"
     );
     assert!(
-        facts.iter().any(|f| f.starts_with("Quantity: 7 cakes") && f.ends_with("signed records: 1 piece")),
+        facts.iter().any(|f| f.starts_with("Quantity: 7 cakes") && f.ends_with("signed records: 1 piece(s)")),
         "{owned}"
     );
     assert!(

@@ -54,6 +54,9 @@ const T = zh ? {
   todoCopy: '同一标签在别处或售出后被多次查询。请向卖家询问货品来源；若有疑问，请勿购买，并保留本页截图。',
   report: '向账本运营方举报此标签',
   reported: '已举报：账本运营方会连同本标签的查询记录一并看到。',
+  units: { piece: '件', gram: '克', head: '头' },
+  states: { active: '流通中', pledged: '已质押给', contained: '装于批次中', consumed: '已分拆或加工', retired: '已退出流通：' },
+  kinds: { live_cattle: '活牛', carcass: '牛胴体', beef_cut: '牛肉', tea_maocha: '毛茶', tea_cake: '普洱茶饼', tea_lot: '普洱茶饼批次', tea_garden: '茶园限额', generic: '货品' },
 } : {
   ok: 'Checked on this phone: every record shown is signed and in the log',
   bad: 'Warning: this label’s records do not check out',
@@ -100,6 +103,9 @@ const T = zh ? {
   todoCopy: 'The same label was checked elsewhere or after it was sold. Ask the seller where the item comes from; if in doubt, do not buy it, and keep a screenshot of this page.',
   report: 'Report this label to the ledger’s operator',
   reported: 'Reported: the ledger’s operator sees it with this label’s checks.',
+  units: { piece: 'piece(s)', gram: 'g', head: 'head' },
+  states: { active: 'in trade', pledged: 'pledged to', contained: 'packed in a lot', consumed: 'used up', retired: 'out of the chain:' },
+  kinds: { live_cattle: 'live cattle', carcass: 'carcass', beef_cut: 'beef', tea_maocha: 'maocha', tea_cake: 'tea cake', tea_lot: 'lot of tea cakes', tea_garden: 'garden cap', generic: 'goods' },
 };
 
 const enc = new TextEncoder();
@@ -371,9 +377,9 @@ async function verify() {
   const signedText = (v) => {
     if (v === null || v === undefined) return '—';
     if (typeof v === 'string') return registered.get(v) || v;
-    if (v.amount !== undefined) return `${v.amount} ${v.unit}`;
-    if (v.state) return [v.state, registered.get(v.financier) || v.reason || ''].join(' ').trim();
-    if (v.kind) return [v.kind, v.cut || v.breed || v.name || (v.origin && v.origin.garden) || ''].join(': ');
+    if (v.amount !== undefined) return `${v.amount} ${T.units[v.unit] || v.unit}`;
+    if (v.state) return [T.states[v.state] || v.state, registered.get(v.financier) || v.reason || ''].join(' ').trim();
+    if (v.kind) return [T.kinds[v.kind] || v.kind, v.cut || v.breed || v.name || (v.origin && v.origin.garden) || ''].join(': ');
     return jcs(v);
   };
   const mark = (el, text) => {
