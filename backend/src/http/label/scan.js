@@ -1,8 +1,11 @@
 // The buyer's check, run in the phone's browser. It fetches the label's evidence and checks it
 // here: each record's hash and Ed25519 signature, each entry's inclusion proof, the checkpoint's
-// signature by the log key pinned in the page, and the asset's state recomputed from the signed
-// records. Then it counts this check and shows how often the label was checked, warning when
-// the pattern is one a genuine label cannot make. No library, no build step.
+// signature by the log key pinned in the page, each asset's state replayed from the signed
+// records, and every line of the page held to them (the claims the page marks: `data-c`,
+// `data-p`, `data-r`, `data-asset`). Then it counts this check and shows how often the label was
+// checked, warning when the pattern is one a genuine label cannot make, and sums it all up in
+// the first screen's card. No build step; where WebCrypto has no Ed25519 it loads the page's
+// own Ed25519 module (`ed25519.js`).
 
 const body = document.body;
 const $ = (s) => document.querySelector(s);
