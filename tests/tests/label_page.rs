@@ -644,3 +644,34 @@ fn lighthouse_finds_nothing_to_fix_on_the_page() {
         );
     }
 }
+
+/// Every label of the sample ledger (lots, sub-lots, each cake, the cake sold on its own, the
+/// animals' cuts) checks out on the phone: no false alarm from the page's own checks.
+#[test]
+fn every_label_of_the_sample_ledger_checks_out_on_the_phone() {
+    #[derive(QueryableByName)]
+    struct Key {
+        #[diesel(sql_type = Text)]
+        key: String,
+    }
+    let demo = Demo::start();
+    let keys: Vec<Key> = diesel::sql_query("SELECT key FROM identities WHERE key LIKE 'gs1:%' ORDER BY key")
+        .load(&mut demo.db())
+        .expect("identities");
+    let urls: Vec<String> =
+        keys.iter().map(|k| format!("{}{}", demo.base, k.key.trim_start_matches("gs1:"))).collect();
+    assert!(urls.len() > 300, "{} labels", urls.len());
+    let _one = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    install_driver();
+    let out = Command::new("node")
+        .arg("label-sweep.mjs")
+        .arg(json!({ "urls": urls }).to_string())
+        .current_dir(BROWSER_DIR)
+        .output()
+        .expect("node runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pages: Vec<Value> = serde_json::from_slice(&out.stdout).expect("results");
+    assert_eq!(pages.len(), urls.len());
+    let failed: Vec<&Value> = pages.iter().filter(|p| p["verdict"] != "ok").collect();
+    assert!(failed.is_empty(), "{} of {} pages do not check out: {failed:?}", failed.len(), pages.len());
+}

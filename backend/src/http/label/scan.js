@@ -265,6 +265,8 @@ async function replay(id, before, shown, records) {
   } else return null;
   // Its id derives from this record and position: the record that made it is proven.
   s.createdBy = a.createdBy;
+  // The records that changed it, in its own name or its lot's.
+  s.applied = new Set([a.createdBy]);
   s.head = a.createdBy;
   // Rules version 2: a unit packed in a lot follows it (owner, holder, retirement, the part a
   // split names for it, the lot a merge makes).
@@ -280,7 +282,13 @@ async function replay(id, before, shown, records) {
     if (kind === 'transfer') { if (s.custodian === s.owner) s.custodian = x.to; s.owner = x.to; }
     else if (kind === 'custody') s.custodian = x.to;
     else if (kind === 'retire') s.status = { state: 'retired', reason: x.reason };
-    else if (kind === 'unpack') s.status = { state: 'active' };
+    else if (kind === 'unpack') {
+      // Only the units it names leave the holder, which counts that many fewer (a cake is one).
+      if (!ref) continue;
+      if (x.holder.id !== id) s.status = { state: 'active' };
+      else if (s.quantity.amount > x.units.length) s.quantity = { ...s.quantity, amount: s.quantity.amount - x.units.length };
+      else s.status = { state: 'consumed' };
+    }
     else if (ref && kind === 'pledge') s.status = { state: 'pledged', financier: x.financier };
     else if (ref && kind === 'release') s.status = { state: 'active' };
     else if (!ref && kind === 'merge') s.status = { state: 'contained', holder: await assetId(e.id, 0) };
@@ -290,6 +298,7 @@ async function replay(id, before, shown, records) {
     } else if (['split', 'merge', 'transform'].includes(kind)) s.status = { state: 'consumed' };
     else if (!ref) continue;
     s.head = e.id;
+    s.applied.add(e.id);
   }
   return s;
 }
@@ -369,8 +378,10 @@ async function verify() {
     reach.add(id);
     queue.push(...s.parents, ...(s.status.state === 'contained' ? [s.status.holder] : []));
   }
+  // A journey line concerns the item when its record names, made or changed (while packed in a
+  // lot) the item or goods it is tied to.
   const related = (e) => touches(...actOf(e.r)).some((id) => reach.has(id))
-    || [...reach].some((id) => shown.get(id).createdBy === e.id);
+    || [...reach].some((id) => states.get(id).applied.has(e.id));
   // Who the parties are, as their signed registrations say.
   const registered = new Map();
   for (const e of sorted.values()) {
