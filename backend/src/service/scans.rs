@@ -77,20 +77,25 @@ impl std::fmt::Display for Region {
 /// One check of a label.
 #[derive(Clone, Copy, Debug)]
 pub struct Check {
-    /// False when the buyer only adds the region of a check already counted.
+    /// False for a browser that checked the label before: answered, not counted.
     pub counted: bool,
     /// The ledger already said the asset had left the chain for good.
     pub late: bool,
-    pub region: Option<Region>,
-    /// The buyer reported the label after its page warned.
-    pub report: bool,
 }
 
 /// What the token of a counted check adds to it, once each.
 #[derive(Clone, Copy, Debug)]
 pub enum Addition {
     Region(Region),
+    /// The buyer reported the label after its page warned.
     Report,
+}
+
+/// What a label's counts take in: a check, or what its token adds to it.
+#[derive(Clone, Copy, Debug)]
+enum Seen {
+    Check(Check),
+    Added(Addition),
 }
 
 /// What is known of a label's checks.
@@ -117,19 +122,22 @@ fn regions_as_strings<S: serde::Serializer>(r: &BTreeMap<Region, u64>, s: S) -> 
 }
 
 impl Tally {
-    fn add(&mut self, check: &Check, at: u64) {
-        if check.counted {
-            self.count += 1;
-            self.late += u64::from(check.late);
+    fn add(&mut self, seen: Seen, at: u64) {
+        match seen {
+            Seen::Check(check) if check.counted => {
+                self.count += 1;
+                self.late += u64::from(check.late);
+            }
+            Seen::Check(_) => {}
+            Seen::Added(Addition::Region(region)) => {
+                if self.regions.contains_key(&region) || self.regions.len() < MAX_REGIONS {
+                    *self.regions.entry(region).or_default() += 1;
+                }
+            }
+            Seen::Added(Addition::Report) => self.reports += 1,
         }
-        self.reports += u64::from(check.report);
         self.first_at = Some(self.first_at.map_or(at, |f| f.min(at)));
         self.last_at = Some(self.last_at.map_or(at, |l| l.max(at)));
-        if let Some(region) = check.region
-            && (self.regions.contains_key(&region) || self.regions.len() < MAX_REGIONS)
-        {
-            *self.regions.entry(region).or_default() += 1;
-        }
     }
 
     fn is_empty(&self) -> bool {
@@ -251,14 +259,8 @@ impl ScanCounter {
     pub fn add(&self, asset: &AssetId, mut check: Check, client: Client) -> (Tally, Option<String>) {
         let at = (self.clock)().millis();
         let Ok(mut book) = self.book.lock() else { return (Tally::default(), None) };
-        (check.region, check.report) = (None, false);
         if check.counted {
-            if book.clients.len() >= GATE_CAPACITY {
-                book.clients.retain(|_, (start, _)| at.saturating_sub(*start) < HOUR_MS);
-                if book.clients.len() >= GATE_CAPACITY {
-                    book.clients.clear();
-                }
-            }
+            make_room(&mut book.clients, |(start, _)| at.saturating_sub(*start) < HOUR_MS);
             let (start, count) = book.clients.entry((client.0, *asset)).or_insert((at, 0));
             if at.saturating_sub(*start) >= HOUR_MS {
                 (*start, *count) = (at, 0);
@@ -267,12 +269,7 @@ impl ScanCounter {
             check.counted = *count <= CHECKS_PER_CLIENT_HOUR;
         }
         let token = check.counted.then(|| {
-            if book.tokens.len() >= GATE_CAPACITY {
-                book.tokens.retain(|_, t| t.expires > at);
-                if book.tokens.len() >= GATE_CAPACITY {
-                    book.tokens.clear();
-                }
-            }
+            make_room(&mut book.tokens, |t| t.expires > at);
             let mut bytes = [0u8; 16];
             rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
             let token = u128::from_le_bytes(bytes);
@@ -282,7 +279,7 @@ impl ScanCounter {
             );
             format!("{token:032x}")
         });
-        (Self::record(&mut book, asset, &check, at), token)
+        (Self::record(&mut book, asset, Seen::Check(check), at), token)
     }
 
     /// Adds a region or a report to the check `token` was given for: each once, within
@@ -300,25 +297,37 @@ impl ScanCounter {
         if t.asset != *asset || t.expires <= at {
             return Err(NoSuchToken);
         }
-        let mut check = Check { counted: false, late: false, region: None, report: false };
-        match addition {
-            Addition::Region(region) if !t.region => (t.region, check.region) = (true, Some(region)),
-            Addition::Report if !t.report => (t.report, check.report) = (true, true),
-            _ => return Err(NoSuchToken),
+        let used = match addition {
+            Addition::Region(_) => &mut t.region,
+            Addition::Report => &mut t.report,
+        };
+        if std::mem::replace(used, true) {
+            return Err(NoSuchToken);
         }
-        Ok(Self::record(&mut book, asset, &check, at))
+        Ok(Self::record(&mut book, asset, Seen::Added(addition), at))
     }
 
-    fn record(book: &mut Book, asset: &AssetId, check: &Check, at: u64) -> Tally {
+    fn record(book: &mut Book, asset: &AssetId, seen: Seen, at: u64) -> Tally {
         let page = book.labels.entry(*asset).or_default();
-        page.total.add(check, at);
-        page.unwritten.add(check, at);
+        page.total.add(seen, at);
+        page.unwritten.add(seen, at);
         page.total.clone()
     }
 
     /// The label's counts, if the book knows it.
     pub fn tally(&self, asset: &AssetId) -> Option<Tally> {
         self.book.lock().ok()?.labels.get(asset).map(|p| p.total.clone())
+    }
+}
+
+/// Keeps the gate's `map` under [`GATE_CAPACITY`]: when full, the entries no longer `live` go;
+/// if that is not enough, all go (a flood of clients or tokens forgets the oldest hour).
+fn make_room<K, V>(map: &mut HashMap<K, V>, live: impl Fn(&V) -> bool) {
+    if map.len() >= GATE_CAPACITY {
+        map.retain(|_, v| live(v));
+        if map.len() >= GATE_CAPACITY {
+            map.clear();
+        }
     }
 }
 

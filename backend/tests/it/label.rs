@@ -322,7 +322,7 @@ fn counts_are_written_beside_the_ledger_and_read_back_after_a_restart() {
     let (counter, thread) = ScanCounter::start(&db, clock.clone()).expect("start");
     let region = Region::parse("25,102").expect("region");
     let client = counter.client(None);
-    let check = |late| Check { counted: true, late, region: None, report: false };
+    let check = |late| Check { counted: true, late };
     counter.add(&asset, check(false), client);
     let (_, token) = counter.add(&asset, check(true), client);
     let token = token.expect("a token");

@@ -257,7 +257,7 @@ pub async fn count_check(
         (None, _) => {
             let now = state.scans.now();
             let late = clones::is_late(&asset.asset, now);
-            let check = Check { counted: !request.again, late, region: None, report: false };
+            let check = Check { counted: !request.again, late };
             state.scans.add(&id, check, state.scans.client(req.peer_addr().map(|a| a.ip())))
         }
     };
