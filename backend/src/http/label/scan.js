@@ -396,10 +396,10 @@ async function verify() {
     if (v.kind) return [T.kinds[v.kind] || v.kind, v.cut || v.breed || v.name || (v.origin && v.origin.garden) || ''].join(': ');
     return jcs(v);
   };
-  const mark = (el, text) => {
+  // Marks a failing line and notes beside it what the records give (or what was scanned).
+  const mark = (el, note) => {
     el.classList.add('bad');
-    const note = Object.assign(document.createElement('small'), { className: 'signed', textContent: T.signed(text) });
-    el.append(' ', note);
+    el.append(' ', Object.assign(document.createElement('small'), { className: 'signed', textContent: note }));
   };
   let facts = 0, factsOk = true, serverWord = false;
   for (const el of document.querySelectorAll('[data-c]')) {
@@ -417,7 +417,7 @@ async function verify() {
     factsOk = false;
     const dt = el.tagName === 'DD' ? el.previousElementSibling : null;
     if (dt) dt.classList.add('bad');
-    mark(el, signedText(given));
+    mark(el, T.signed(signedText(given)));
     bad.push(T.badFact(dt ? dt.textContent : el.tagName === 'H1' ? T.fields.product : el.textContent));
   }
   for (const el of document.querySelectorAll('[data-p]')) {
@@ -425,15 +425,13 @@ async function verify() {
     if (name === el.textContent) { facts++; continue; }
     factsOk = false;
     bad.push(T.badName(el.textContent, name));
-    mark(el, name || '—');
+    mark(el, T.signed(name || '—'));
   }
   // The code scanned is the one the signed records give this item.
   const mine = states.get(page.id);
   if (!mine || linkOf(location.pathname) !== linkOf(mine.gs1 || '')) {
     factsOk = false;
-    const uri = $('#uri');
-    uri.classList.add('bad');
-    uri.append(' ', Object.assign(document.createElement('small'), { className: 'signed', textContent: T.scanned(location.pathname) }));
+    mark($('#uri'), T.scanned(location.pathname));
     bad.push(T.badLink);
   }
   let lines = 0, linesOk = true;
