@@ -93,9 +93,15 @@ use super::{AppState, assets, label, log, records, resolver};
 )]
 struct ApiDoc;
 
-/// The OpenAPI document: the annotations, plus what the problem catalogue knows (the codes a
-/// refused record may carry, per status, and every code in `Problem.code`).
-pub fn document() -> utoipa::openapi::OpenApi {
+/// The OpenAPI document: the annotations, the wire contract's schemas from `shared`, plus what
+/// the problem catalogue knows (the codes a refused record may carry, per status, and every code
+/// in `Problem.code`). It depends on the code alone, so it is built once.
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOCUMENT.get_or_init(build_document)
+}
+
+fn build_document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     let catalogue = problem::catalogue();
     let rule_codes = |status: u16| -> Vec<&'static str> {
