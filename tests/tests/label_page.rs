@@ -65,19 +65,25 @@ impl Demo {
         conn
     }
 
-    /// The page URL of the label whose GS1 path ends with `suffix`.
-    fn label(&self, suffix: &str) -> String {
+    /// The page URLs of the labels whose GS1 path ends with `suffix`, in key order.
+    fn labels(&self, suffix: &str) -> Vec<String> {
         #[derive(QueryableByName)]
         struct Key {
             #[diesel(sql_type = Text)]
             key: String,
         }
-        let keys: Vec<Key> = diesel::sql_query("SELECT key FROM identities WHERE key LIKE ?")
+        let keys: Vec<Key> = diesel::sql_query("SELECT key FROM identities WHERE key LIKE ? ORDER BY key")
             .bind::<Text, _>(format!("gs1:%{suffix}"))
             .load(&mut self.db())
             .expect("identities");
-        assert_eq!(keys.len(), 1, "one label ends with {suffix}");
-        format!("{}{}", self.base, keys[0].key.trim_start_matches("gs1:"))
+        keys.iter().map(|k| format!("{}{}", self.base, k.key.trim_start_matches("gs1:"))).collect()
+    }
+
+    /// The page URL of the label whose GS1 path ends with `suffix`.
+    fn label(&self, suffix: &str) -> String {
+        let urls = self.labels(suffix);
+        assert_eq!(urls.len(), 1, "one label ends with {suffix}");
+        urls[0].clone()
     }
 
     /// The label's JSON answer (never cached, unlike the page and its evidence).
@@ -87,25 +93,11 @@ impl Demo {
 
     /// Opens each visit in its own browser context; returns what each page showed.
     fn visit(&self, test: &str, visits: Value) -> Vec<Value> {
-        let _one = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
         let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("label-page").join(test);
         std::fs::create_dir_all(&shots).expect("screenshot directory");
-        install_driver();
         let spec = json!({ "screenshots": shots, "visits": visits });
-        let out = Command::new("node")
-            .arg("label-page.mjs")
-            .arg(spec.to_string())
-            .current_dir(BROWSER_DIR)
-            .output()
-            .expect("node runs (Node.js 20 or newer is needed for the browser tests)");
-        assert!(
-            out.status.success(),
-            "the browser driver failed: {}\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            String::from_utf8_lossy(&out.stdout)
-        );
+        let results: Vec<Value> = run_browser(&["label-page.mjs".into(), spec.to_string()]);
         println!("screenshots in {}", shots.display());
-        let results: Vec<Value> = serde_json::from_slice(&out.stdout).expect("the driver's JSON");
         for r in &results {
             assert_eq!(r["status"], 200, "{r}");
             assert_eq!(r["errors"], json!([]), "no script error: {r}");
@@ -130,6 +122,25 @@ fn install_driver() {
         .status()
         .expect("npm runs");
     assert!(status.success(), "npm ci failed in {BROWSER_DIR}");
+}
+
+/// Runs a script of `browser/` in Node with `args`, one browser at a time, and reads what it
+/// printed as JSON.
+fn run_browser<T: serde::de::DeserializeOwned>(args: &[String]) -> T {
+    let _one = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    install_driver();
+    let out = Command::new("node")
+        .args(args)
+        .current_dir(BROWSER_DIR)
+        .output()
+        .expect("node runs (Node.js 20 or newer is needed for the browser tests)");
+    assert!(
+        out.status.success(),
+        "the browser driver failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    serde_json::from_slice(&out.stdout).expect("the driver's JSON")
 }
 
 const CAKE: &str = "/21/0001";
@@ -542,8 +553,6 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 #[test]
 fn the_browsers_webcrypto_and_the_pages_verifier_give_the_ledgers_verdicts() {
     let demo = Demo::start();
-    let _one = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
-    install_driver();
     let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tests/data/ed25519/vectors.json");
     let corpus: Value = serde_json::from_slice(&std::fs::read(&vectors).expect("corpus")).expect("JSON");
     let openssl: Vec<bool> = corpus["vectors"]
@@ -557,18 +566,14 @@ fn the_browsers_webcrypto_and_the_pages_verifier_give_the_ledgers_verdicts() {
     let page = page.into_string().expect("html");
     let module =
         page.split("data-ed=\"").nth(1).and_then(|s| s.split('"').next()).expect("data-ed").to_owned();
-    let module = module.as_str();
     for (verifier, extra) in [("Chromium's WebCrypto", None), ("the page's module", Some(module))] {
-        let out = Command::new("node")
-            .arg("ed25519-verdicts.mjs")
-            .arg(format!("{}/healthz", demo.base))
-            .arg(&vectors)
-            .args(extra)
-            .current_dir(BROWSER_DIR)
-            .output()
-            .expect("node runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let browser: Vec<bool> = serde_json::from_slice(&out.stdout).expect("verdicts");
+        let mut args = vec![
+            "ed25519-verdicts.mjs".into(),
+            format!("{}/healthz", demo.base),
+            vectors.display().to_string(),
+        ];
+        args.extend(extra.clone());
+        let browser: Vec<bool> = run_browser(&args);
         assert_eq!(browser.len(), openssl.len());
         for (i, (b, o)) in browser.iter().zip(&openssl).enumerate() {
             assert_eq!(
@@ -584,21 +589,12 @@ fn the_browsers_webcrypto_and_the_pages_verifier_give_the_ledgers_verdicts() {
 /// ledger as its `pages`; gives what it printed, one result per page.
 fn on_three_pages(script: &str, mut spec: Value) -> Vec<Value> {
     let demo = Demo::start();
-    let _one = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
-    install_driver();
     spec["pages"] = json!([
         { "name": "cake", "url": demo.label(CAKE) },
         { "name": "lot", "url": demo.label("/10/BL26-P01") },
         { "name": "beef cut", "url": demo.label(SOLD_CUT) },
     ]);
-    let out = Command::new("node")
-        .arg(script)
-        .arg(spec.to_string())
-        .current_dir(BROWSER_DIR)
-        .output()
-        .expect("node runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let results: Vec<Value> = serde_json::from_slice(&out.stdout).expect("results");
+    let results: Vec<Value> = run_browser(&[script.into(), spec.to_string()]);
     assert_eq!(results.len(), 3);
     results
 }
@@ -649,28 +645,10 @@ fn lighthouse_finds_nothing_to_fix_on_the_page() {
 /// animals' cuts) checks out on the phone: no false alarm from the page's own checks.
 #[test]
 fn every_label_of_the_sample_ledger_checks_out_on_the_phone() {
-    #[derive(QueryableByName)]
-    struct Key {
-        #[diesel(sql_type = Text)]
-        key: String,
-    }
     let demo = Demo::start();
-    let keys: Vec<Key> = diesel::sql_query("SELECT key FROM identities WHERE key LIKE 'gs1:%' ORDER BY key")
-        .load(&mut demo.db())
-        .expect("identities");
-    let urls: Vec<String> =
-        keys.iter().map(|k| format!("{}{}", demo.base, k.key.trim_start_matches("gs1:"))).collect();
+    let urls = demo.labels("");
     assert!(urls.len() > 300, "{} labels", urls.len());
-    let _one = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
-    install_driver();
-    let out = Command::new("node")
-        .arg("label-sweep.mjs")
-        .arg(json!({ "urls": urls }).to_string())
-        .current_dir(BROWSER_DIR)
-        .output()
-        .expect("node runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let pages: Vec<Value> = serde_json::from_slice(&out.stdout).expect("results");
+    let pages: Vec<Value> = run_browser(&["label-sweep.mjs".into(), json!({ "urls": urls }).to_string()]);
     assert_eq!(pages.len(), urls.len());
     let failed: Vec<&Value> = pages.iter().filter(|p| p["verdict"] != "ok").collect();
     assert!(failed.is_empty(), "{} of {} pages do not check out: {failed:?}", failed.len(), pages.len());
