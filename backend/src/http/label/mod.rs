@@ -38,7 +38,8 @@ const ED25519: &str = concat!(include_str!("vendor/noble-ed25519-3.2.0.js"), inc
 struct Static {
     path: String,
     body: &'static str,
-    gzip: Vec<u8>,
+    /// Shared by every response: a clone is a reference count.
+    gzip: web::Bytes,
 }
 
 impl Static {
@@ -46,7 +47,7 @@ impl Static {
         use std::io::Write as _;
         let hash = Hash::sha256(body.as_bytes()).to_string();
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        let gzip = gz.write_all(body.as_bytes()).and_then(|()| gz.finish()).unwrap_or_default();
+        let gzip = gz.write_all(body.as_bytes()).and_then(|()| gz.finish()).unwrap_or_default().into();
         Self { path: format!("/static/{stem}.{}.js", hash.get(..16).unwrap_or(&hash)), body, gzip }
     }
 }
