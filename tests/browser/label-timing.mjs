@@ -1,8 +1,8 @@
 // The buyer's page as a phone on a slow network gets it: Debian's Chromium at 360 px, slow 3G
 // (400 ms latency, 400 kbit/s each way) and 4× CPU throttling, a cold cache every run. For each
 // page it measures the first contentful paint and the time until the page's own verdict, on the
-// ledger server and, side by side in the same run, on a baseline: the same bytes (page, script,
-// evidence, gzipped as the server sends them) served as static files by a bare Node server. It
+// ledger server and, side by side in the same run, on a baseline: the same bytes (the page with
+// its script, and the evidence, gzipped) served as static files by a bare Node server. It
 // also runs axe-core on each page. Prints one JSON object.
 //
 // node label-timing.mjs '{"runs": N, "pages": [{"name", "url"}]}'
@@ -24,11 +24,9 @@ async function snapshot(url) {
   const origin = new URL(url).origin;
   const page = await get(url, 'text/html');
   const html = page.body.toString('utf8');
-  const script = /src="(\/static\/scan\.[0-9a-f]+\.js)"/.exec(html)[1];
   const asset = /data-asset="([0-9a-f]{64})"/.exec(html)[1];
   const files = new Map([
     [new URL(url).pathname, page],
-    [script, await get(origin + script, '*/*')],
     [`/api/assets/${asset}/evidence`, await get(`${origin}/api/assets/${asset}/evidence`, 'application/json')],
   ]);
   for (const f of files.values()) f.gzip = gzipSync(f.body, { level: 9 });

@@ -115,14 +115,16 @@ async fn the_page_speaks_the_buyers_language_and_pins_the_log_key() {
         "{zh}"
     );
 
-    // The script the page names is served for good; no other name is.
-    let script = en.split("src=\"").nth(1).and_then(|s| s.split('"').next()).expect("script");
-    let (status, js) = get_bytes(&app, script, "*/*").await;
+    // The page carries its script; the Ed25519 module it may load is served for good, no other
+    // name is.
+    assert!(en.contains("<script type=\"module\">") && en.contains("crypto.subtle.verify"), "{en}");
+    let module = en.split("data-ed=\"").nth(1).and_then(|s| s.split('"').next()).expect("module");
+    let (status, js) = get_bytes(&app, module, "*/*").await;
     assert_eq!(status, 200);
-    assert!(String::from_utf8_lossy(&js).contains("crypto.subtle.verify"));
-    assert_eq!(get_bytes(&app, "/static/scan.0000000000000000.js", "*/*").await.0, 404);
-    // Well under 100 KB on first load: the page (its style inline) and its script.
-    assert!(en.len() + js.len() < 60_000, "page {} + script {} bytes", en.len(), js.len());
+    assert!(String::from_utf8_lossy(&js).contains("verifyStrict"));
+    assert_eq!(get_bytes(&app, "/static/ed25519.0000000000000000.js", "*/*").await.0, 404);
+    // Well under 100 KB on first load: the page, its style and its script.
+    assert!(en.len() < 60_000, "page {} bytes", en.len());
 
     let (status, key) = get_bytes(&app, "/.well-known/terroir-log-key", "*/*").await;
     assert_eq!((status, String::from_utf8(key).expect("utf-8")), (200, format!("{}\n", h.vkey())));
@@ -443,20 +445,24 @@ async fn the_page_is_compressed_and_guarded_and_an_unknown_code_says_what_it_mea
     let body = actix_web::test::read_body(page).await;
     assert_eq!(headers.get("content-encoding").map(|v| v.as_bytes()), Some(&b"gzip"[..]));
     let csp = headers.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"), "{csp}");
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self' 'sha256-"), "{csp}");
     assert_eq!(headers.get("x-content-type-options").map(|v| v.as_bytes()), Some(&b"nosniff"[..]));
     assert_eq!(headers.get("referrer-policy").map(|v| v.as_bytes()), Some(&b"no-referrer"[..]));
     let mut html = String::new();
     std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body[..]), &mut html).expect("gzip");
     assert!(html.contains("<main>") && html.contains("<meta name=\"description\""), "{html}");
     assert!(html.contains(&format!("rel=\"preload\" href=\"/api/assets/{cake}/evidence\"")), "{html}");
-    for name in ["src=\"/static/scan.", "data-ed=\"/static/ed25519."] {
-        let path = html.split(name).nth(1).and_then(|s| s.split('"').next()).expect("a script");
-        let stem = name.rsplit('/').next().unwrap_or_default();
-        let script = fetch(format!("/static/{stem}{path}"), "*/*", "en").await;
-        assert_eq!(script.status(), 200, "{stem}{path}");
-        assert_eq!(script.headers().get("content-encoding").map(|v| v.as_bytes()), Some(&b"gzip"[..]));
-    }
+    // The policy names the page's own script by its hash, and no other inline script runs.
+    let inline = html.split("<script type=\"module\">").nth(1).and_then(|s| s.split("</script>").next());
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(inline.expect("the page's script").as_bytes());
+    use base64::Engine as _;
+    let hash = base64::engine::general_purpose::STANDARD.encode(digest);
+    assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");
+    let module = html.split("data-ed=\"").nth(1).and_then(|s| s.split('"').next()).expect("a module");
+    let script = fetch(module.to_owned(), "*/*", "en").await;
+    assert_eq!(script.status(), 200, "{module}");
+    assert_eq!(script.headers().get("content-encoding").map(|v| v.as_bytes()), Some(&b"gzip"[..]));
     let evidence = fetch(format!("/api/assets/{cake}/evidence"), "application/json", "en").await;
     assert_eq!(evidence.headers().get("content-encoding").map(|v| v.as_bytes()), Some(&b"gzip"[..]));
 

@@ -27,9 +27,6 @@ use crate::service::scans::{Addition, Check, Region, Tally};
 pub use html::escape;
 use words::Lang;
 
-/// The page's script: a plain ES module, no build step.
-const SCRIPT: &str = include_str!("scan.js");
-
 /// The Ed25519 check for browsers whose WebCrypto has none: the vendored library (see
 /// `vendor/README.md`) with the strict check appended, one module.
 const ED25519: &str = concat!(include_str!("vendor/noble-ed25519-3.2.0.js"), include_str!("ed25519.js"));
@@ -52,31 +49,26 @@ impl Static {
     }
 }
 
-/// The scripts under `/static`: the page's script and the Ed25519 module it loads when needed.
-fn statics() -> &'static [Static; 2] {
-    static FILES: OnceLock<[Static; 2]> = OnceLock::new();
-    FILES.get_or_init(|| [Static::new("scan", SCRIPT), Static::new("ed25519", ED25519)])
-}
-
-/// Where the page's script is served.
-pub fn script_path() -> &'static str {
-    &statics()[0].path
+/// The files under `/static`: the Ed25519 module the page's script loads when needed.
+fn statics() -> &'static [Static; 1] {
+    static FILES: OnceLock<[Static; 1]> = OnceLock::new();
+    FILES.get_or_init(|| [Static::new("ed25519", ED25519)])
 }
 
 /// Where the Ed25519 module is served.
 pub fn ed25519_path() -> &'static str {
-    &statics()[1].path
+    &statics()[0].path
 }
 
 #[utoipa::path(
     get,
     path = "/static/{name}",
     tag = "resolver",
-    summary = "The label page's scripts",
-    description = "The script that checks a label's records in the buyer's browser, and the Ed25519 module it \
-        loads where the browser's WebCrypto has no Ed25519. Each name carries a hash of its content, so it is \
+    summary = "The label page's Ed25519 module",
+    description = "The Ed25519 module the label page's script loads where the browser's WebCrypto has no \
+        Ed25519 (the script itself is written into the page). Its name carries a hash of its content, so it is \
         served with `Cache-Control: immutable`; any other name is not found.",
-    params(("name" = String, Path, description = "`scan.<16 hex digits>.js` or `ed25519.<16 hex digits>.js`, as the label page names them.")),
+    params(("name" = String, Path, description = "`ed25519.<16 hex digits>.js`, as the label page names it (`data-ed`).")),
     responses(
         (status = 200, description = "The script.", body = String, content_type = "text/javascript"),
         (status = 404, description = "`not_found`: no such file.", body = wire::Problem, content_type = "application/problem+json"),
@@ -310,7 +302,6 @@ pub(super) async fn page(
                 link: &canonical,
                 base_url: &state.base_url,
                 vkey,
-                script: script_path(),
                 ed25519: ed25519_path(),
             };
             let page = web::Bytes::from(html::render(&label, &cx));

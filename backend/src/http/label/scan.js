@@ -112,7 +112,8 @@ const T = zh ? {
 };
 
 const enc = new TextEncoder();
-const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+const HEX = Array.from({ length: 256 }, (_, x) => x.toString(16).padStart(2, '0'));
+const hex = (b) => { let s = ''; for (const x of b) s += HEX[x]; return s; };
 const unhex = (s) => {
   if (typeof s !== 'string' || !/^([0-9a-f]{2})*$/.test(s)) throw new Error('not hex');
   return Uint8Array.from(s.match(/../g) || [], (h) => parseInt(h, 16));
@@ -210,23 +211,26 @@ const rulesOf = (records) => {
 const assetId = async (record, n) => hex(await sha(enc.encode('terroir-asset-v1\n'), unhex(record),
   Uint8Array.of(n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255)));
 
-// A record's outputs as the rules make them: a lot with unit tokens also makes one cake per
+// A record's output `n` as the rules make them: a lot with unit tokens also makes one cake per
 // piece, after the listed outputs, with serials 1..amount.
-function expand(outputs) {
-  const all = [...outputs];
-  outputs.forEach((lot, index) => {
-    if (!lot.units || lot.product.kind !== 'tea_lot') return;
-    const p = lot.product;
-    for (let s = 1; s <= lot.quantity.amount; s++) {
-      all.push({
+function output(outputs, n) {
+  if (n < outputs.length) return outputs[n];
+  let first = outputs.length;
+  for (const [index, lot] of outputs.entries()) {
+    if (!lot.units || lot.product.kind !== 'tea_lot') continue;
+    const s = n - first + 1;
+    if (s <= lot.quantity.amount) {
+      const p = lot.product;
+      return {
         product: { kind: 'tea_cake', origin: p.origin, pressedOn: p.pressedOn, weightG: p.cakeWeightG },
         quantity: { amount: 1, unit: 'piece' },
         gs1: `${lot.gs1}/21/${String(s).padStart(lot.units.serialDigits, '0')}`,
         partOf: index,
-      });
+      };
     }
-  });
-  return all;
+    first += lot.quantity.amount;
+  }
+  return undefined;
 }
 
 // The asset's state just before entry `before`, replayed from the checked records alone.
@@ -238,7 +242,7 @@ async function replay(id, before, shown, records) {
   const n = a.output;
   let s;
   if (name === 'commission' || name === 'transform') {
-    const o = expand(name === 'commission' ? act.assets : act.outputs)[n];
+    const o = output(name === 'commission' ? act.assets : act.outputs, n);
     if (!o) return null;
     let custodian = c.r.party;
     const parents = name === 'transform' ? act.inputs.map((i) => i.id) : [];
