@@ -63,6 +63,11 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes [default: 16777216].
     #[arg(long, env = "TERROIR_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
+    /// The reverse proxies in front of the server (comma-separated addresses): a request from
+    /// one of them is counted for the client its `X-Forwarded-For` names. Without it, the header
+    /// is ignored and every client behind a proxy counts as the proxy.
+    #[arg(long, env = "TERROIR_TRUSTED_PROXIES", value_delimiter = ',', value_name = "ADDRESS")]
+    pub trusted_proxy: Option<Vec<std::net::IpAddr>>,
     /// Load the sample ledger first if the log is empty.
     #[arg(long)]
     pub demo: bool,
@@ -126,6 +131,7 @@ pub fn run() -> anyhow::Result<()> {
                 bind: args.bind,
                 base_url: args.base_url.clone(),
                 max_body_bytes: args.max_body_bytes,
+                trusted_proxies: args.trusted_proxy.clone(),
                 ..args.common.overrides()
             };
             let settings = Settings::resolve(&over)?;

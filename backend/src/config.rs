@@ -1,7 +1,7 @@
 //! Settings from, in order of precedence, command-line flags, `TERROIR_*` environment
 //! variables, an optional TOML file, and defaults.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -16,6 +16,7 @@ pub struct FileConfig {
     pub base_url: Option<String>,
     pub max_body_bytes: Option<usize>,
     pub read_connections: Option<u32>,
+    pub trusted_proxies: Option<Vec<IpAddr>>,
 }
 
 /// Effective settings.
@@ -29,6 +30,8 @@ pub struct Settings {
     pub base_url: String,
     pub max_body_bytes: usize,
     pub read_connections: u32,
+    /// The reverse proxies in front of the server, whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 pub const DEFAULT_DATA_DIR: &str = "terroir-data";
@@ -58,6 +61,7 @@ pub struct Overrides {
     pub bind: Option<SocketAddr>,
     pub base_url: Option<String>,
     pub max_body_bytes: Option<usize>,
+    pub trusted_proxies: Option<Vec<IpAddr>>,
 }
 
 impl Settings {
@@ -95,6 +99,7 @@ impl Settings {
             base_url,
             max_body_bytes: over.max_body_bytes.or(file.max_body_bytes).unwrap_or(DEFAULT_MAX_BODY),
             read_connections: file.read_connections.unwrap_or(8),
+            trusted_proxies: over.trusted_proxies.clone().or(file.trusted_proxies).unwrap_or_default(),
         })
     }
 
@@ -124,11 +129,19 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("terroir-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let path = dir.join("terroir.toml");
-        std::fs::write(&path, "origin = \"file.example/log\"\nbind = \"127.0.0.1:9000\"\n").expect("write");
+        std::fs::write(
+            &path,
+            "origin = \"file.example/log\"\nbind = \"127.0.0.1:9000\"\ntrusted-proxies = [\"10.0.0.1\", \"::1\"]\n",
+        )
+        .expect("write");
         let from_file =
             Settings::resolve(&Overrides { config: Some(path.clone()), ..Overrides::default() }).expect("ok");
         assert_eq!((from_file.origin.as_str(), from_file.bind.port()), ("file.example/log", 9000));
         assert_eq!(from_file.base_url, "http://127.0.0.1:9000");
+        assert_eq!(
+            from_file.trusted_proxies,
+            ["10.0.0.1".parse::<IpAddr>().expect("ip"), "::1".parse().expect("ip")]
+        );
         let flagged = Overrides {
             config: Some(path.clone()),
             origin: Some("flag.example/log".into()),

@@ -194,6 +194,7 @@ pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         metrics: node.metrics.clone(),
         base_url: settings.base_url.clone(),
         max_body_bytes: settings.max_body_bytes,
+        trusted_proxies: settings.trusted_proxies.clone(),
         database: settings.database(),
         scans,
     });

@@ -149,7 +149,9 @@ fn build_document() -> utoipa::openapi::OpenApi {
     )
 )]
 pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().json(document())
+    static JSON: OnceLock<web::Bytes> = OnceLock::new();
+    let json = JSON.get_or_init(|| serde_json::to_vec(document()).unwrap_or_default().into());
+    HttpResponse::Ok().content_type("application/json").body(json.clone())
 }
 
 #[utoipa::path(
@@ -164,8 +166,13 @@ pub async fn openapi() -> HttpResponse {
     )
 )]
 pub async fn page(_state: web::Data<AppState>) -> HttpResponse {
-    let doc = serde_json::to_value(document()).unwrap_or(Value::Null);
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(render_reference(&doc))
+    // The document depends on the code alone: rendered once.
+    static PAGE: OnceLock<web::Bytes> = OnceLock::new();
+    let page = PAGE.get_or_init(|| {
+        let doc = serde_json::to_value(document()).unwrap_or(Value::Null);
+        render_reference(&doc).into()
+    });
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page.clone())
 }
 
 #[utoipa::path(
@@ -180,7 +187,9 @@ pub async fn page(_state: web::Data<AppState>) -> HttpResponse {
     )
 )]
 pub async fn problems() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(render_problems())
+    static PAGE: OnceLock<web::Bytes> = OnceLock::new();
+    let page = PAGE.get_or_init(|| render_problems().into());
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page.clone())
 }
 
 const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}\

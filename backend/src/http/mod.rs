@@ -29,6 +29,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub base_url: String,
     pub max_body_bytes: usize,
+    /// The reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The database file, for the workers' own read connections.
     pub database: std::path::PathBuf,
     /// Label checks, counted beside the ledger.

@@ -286,6 +286,32 @@ async fn one_client_posting_checks_counts_a_few_times_an_hour() {
     assert!(last.get("token").is_none(), "an uncounted check gets no token");
     let (_, other) = check_from(&app, &path, [10, 0, 0, 10], json!({})).await;
     assert_eq!(other["count"].as_u64(), Some(u64::from(CHECKS_PER_CLIENT_HOUR) + 1), "another client counts");
+
+    // Behind the trusted proxy (127.0.0.1 here), clients are told apart by the address it
+    // forwards; a header from anyone else changes nothing.
+    let behind = |peer: [u8; 4], client: &'static str| {
+        actix_web::test::TestRequest::post()
+            .uri(&path)
+            .peer_addr((peer, 40_000).into())
+            .insert_header(("x-forwarded-for", client))
+            .set_json(json!({}))
+            .to_request()
+    };
+    let count = |resp: actix_web::dev::ServiceResponse| async move {
+        let body: Value = actix_web::test::read_body_json(resp).await;
+        body["count"].as_u64().unwrap_or_default()
+    };
+    let before = u64::from(CHECKS_PER_CLIENT_HOUR) + 1;
+    for (n, client) in ["198.51.100.1", "198.51.100.2", "198.51.100.3"].into_iter().enumerate() {
+        for _ in 0..CHECKS_PER_CLIENT_HOUR + 2 {
+            actix_web::test::call_service(&app, behind([127, 0, 0, 1], client)).await;
+        }
+        let at = actix_web::test::call_service(&app, behind([127, 0, 0, 1], client)).await;
+        let expected = before + (n as u64 + 1) * u64::from(CHECKS_PER_CLIENT_HOUR);
+        assert_eq!(count(at).await, expected, "each client behind the proxy counts on its own");
+    }
+    let spoofed = actix_web::test::call_service(&app, behind([10, 0, 0, 9], "198.51.100.77")).await;
+    assert_eq!(count(spoofed).await, before + 3 * u64::from(CHECKS_PER_CLIENT_HOUR), "spoofed header");
 }
 
 /// A family of four checking the steak it just bought is not a copy: checks in the first days

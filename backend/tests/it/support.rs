@@ -60,6 +60,7 @@ impl Harness {
             metrics,
             base_url: "http://labels.test".into(),
             max_body_bytes,
+            trusted_proxies: vec![[127, 0, 0, 1].into()],
             database: db.clone(),
             scans,
         });

@@ -251,12 +251,40 @@ pub async fn count_check(
             let now = state.scans.now();
             let late = clones::is_late(&asset.asset, now);
             let check = Check { counted: !request.again, late };
-            state.scans.add(&id, check, state.scans.client(req.peer_addr().map(|a| a.ip())))
+            state.scans.add(&id, check, state.scans.client(client_address(&req, &state.trusted_proxies)))
         }
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(Checks { token, ..checks(&asset.asset, tally) }))
+}
+
+/// The address a check comes from: the peer's, or, when the peer is one of the `trusted`
+/// reverse proxies, the last address in `X-Forwarded-For` that is not one of them (each proxy
+/// appends the address it was reached from; anything to the left of that can be written by the
+/// client itself).
+fn client_address(req: &HttpRequest, trusted: &[std::net::IpAddr]) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr().map(|a| a.ip())?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    for hop in forwarded.iter().rev().map(|h| h.trim()) {
+        let address =
+            hop.parse::<std::net::IpAddr>().or_else(|_| hop.parse::<std::net::SocketAddr>().map(|a| a.ip()));
+        match address {
+            Ok(a) if trusted.contains(&a) => continue,
+            Ok(a) => return Some(a),
+            // Not an address: the proxy's own view is all that can be trusted.
+            Err(_) => return Some(peer),
+        }
+    }
+    Some(peer)
 }
 
 fn load_checks(state: &AppState, id: &AssetId) -> Result<(), ApiError> {
@@ -455,4 +483,35 @@ pub async fn reports(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
         })
         .collect();
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(ReportList { labels }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use super::client_address;
+
+    fn from(peer: [u8; 4], forwarded: &[&str]) -> Option<IpAddr> {
+        let mut req = actix_web::test::TestRequest::get().peer_addr((peer, 40_000).into());
+        for f in forwarded {
+            req = req.append_header(("x-forwarded-for", *f));
+        }
+        client_address(&req.to_http_request(), &[[10, 0, 0, 1].into(), [10, 0, 0, 2].into()])
+    }
+
+    #[test]
+    fn a_client_is_named_by_the_proxies_trusted_and_no_one_else() {
+        let ip = |s: &str| s.parse::<IpAddr>().ok();
+        // Not a trusted proxy: its header is the client's own word.
+        assert_eq!(from([192, 0, 2, 7], &["198.51.100.1"]), ip("192.0.2.7"));
+        // A trusted proxy: the last hop it appended, past any proxy of ours and whatever the
+        // client wrote to the left.
+        assert_eq!(from([10, 0, 0, 1], &["203.0.113.9, 198.51.100.4"]), ip("198.51.100.4"));
+        assert_eq!(from([10, 0, 0, 1], &["203.0.113.9", "198.51.100.4, 10.0.0.2"]), ip("198.51.100.4"));
+        assert_eq!(from([10, 0, 0, 1], &["[2001:db8::5]:4711"]), ip("2001:db8::5"));
+        // No header, only our proxies, or a hop that is not an address: the proxy itself.
+        assert_eq!(from([10, 0, 0, 1], &[]), ip("10.0.0.1"));
+        assert_eq!(from([10, 0, 0, 1], &["10.0.0.2"]), ip("10.0.0.1"));
+        assert_eq!(from([10, 0, 0, 1], &["198.51.100.4, unknown"]), ip("10.0.0.1"));
+    }
 }
