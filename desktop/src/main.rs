@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use tauri::{Manager, State};
 use terroir_station::forms::{ActForm, CattleForm, GardenForm, TeaBatchForm};
-use terroir_station::station::{AssetDetail, Done, PartyRow, Settings, Sheet, StationStatus};
+use terroir_station::station::{
+    AssetDetail, Done, PartyRow, Printing, PrintingChoice, Settings, Sheet, StationStatus,
+};
 use terroir_station::store::{AssetFilter, AssetRow, RecordRow, RecordState};
 use terroir_station::sync::SyncWorker;
 use terroir_station::verify::Verdict;
@@ -131,6 +133,16 @@ fn label_preview(app: State<'_, App>, id: String) -> Result<String> {
 }
 
 #[tauri::command(async)]
+fn printing(app: State<'_, App>) -> Result<PrintingChoice> {
+    app.station.printing_choice()
+}
+
+#[tauri::command(async)]
+fn set_printing(app: State<'_, App>, printing: Printing) -> Result<Printing> {
+    app.station.set_printing(printing)
+}
+
+#[tauri::command(async)]
 fn print_labels(app: State<'_, App>, id: String) -> Result<Sheet> {
     app.station.print_labels(&id, None)
 }
@@ -202,6 +214,8 @@ fn main() {
             refresh_parties,
             label_preview,
             print_labels,
+            printing,
+            set_printing,
             sync_now,
             verify_photo,
             verify_uri,

@@ -98,6 +98,35 @@ async function loadAssets() {
   show($("#asset-empty"), rows.length === 0);
 }
 
+// The label stock and the printer offset: saved as soon as they change, and the preview
+// redrawn for the stock's label size.
+function printingForm(out, changed) {
+  const stock = h("select", { id: "label-stock", "aria-label": "Label stock" });
+  const x = h("input", { type: "number", step: "0.1", min: "-10", max: "10", id: "offset-x", "aria-label": "Printer offset right (mm)" });
+  const y = h("input", { type: "number", step: "0.1", min: "-10", max: "10", id: "offset-y", "aria-label": "Printer offset down (mm)" });
+  const form = h("div", { class: "printing" },
+    h("label", {}, "Label stock ", stock),
+    h("label", {}, "Printer offset, mm: right ", x), h("label", {}, " down ", y));
+  call("printing").then(({ stocks, printing }) => {
+    for (const s of stocks) stock.append(h("option", { value: s.id }, s.name));
+    stock.value = printing.stock;
+    x.value = printing.offset.xMm;
+    y.value = printing.offset.yMm;
+  }).catch((e) => (out.textContent = e.message));
+  const save = async () => {
+    try {
+      const offset = { xMm: Number(x.value || 0), yMm: Number(y.value || 0) };
+      await call("set_printing", { printing: { stock: stock.value, offset } });
+      out.textContent = "";
+      changed();
+    } catch (e) {
+      out.textContent = e.message;
+    }
+  };
+  for (const el of [stock, x, y]) el.addEventListener("change", save);
+  return form;
+}
+
 async function openAsset(id) {
   selected = id;
   document.querySelectorAll("#asset-table tr").forEach((tr) => tr.classList.toggle("selected", tr.dataset.id === id));
@@ -123,9 +152,12 @@ async function openAsset(id) {
   );
   if (d.uri) {
     const preview = h("img", { class: "label-preview", alt: "Label preview", id: "label-preview" });
-    call("label_preview", { id }).then((b64) => (preview.src = `data:image/png;base64,${b64}`)).catch(() => {});
+    const drawPreview = () =>
+      call("label_preview", { id }).then((b64) => (preview.src = `data:image/png;base64,${b64}`)).catch(() => {});
+    drawPreview();
     const print = h("button", { type: "button", id: "print-labels", class: "primary" }, "Print label sheet (PDF)");
     const out = h("p", { class: "muted", id: "sheet-path" });
+    const stockForm = printingForm(out, drawPreview);
     print.addEventListener("click", async () => {
       print.disabled = true;
       out.textContent = "Writing the sheet…";
@@ -138,7 +170,7 @@ async function openAsset(id) {
         print.disabled = false;
       }
     });
-    pane.append(h("div", { class: "labels" }, preview, h("div", {}, print, out)));
+    pane.append(h("div", { class: "labels" }, preview, h("div", {}, stockForm, print, out)));
   }
   if (d.row.state === "active" || d.row.state === "pledged") {
     pane.append(actForm(a, d, status, partiesCache, async (form) => {

@@ -125,6 +125,37 @@ pub struct Sheet {
     pub bytes: usize,
 }
 
+/// How the station prints labels: on which stock, moved by how much.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Printing {
+    /// A stock's id, e.g. `a4-3x8-63.5x33.9` (see `labels::STOCKS`).
+    pub stock: String,
+    #[serde(default)]
+    pub offset: labels::Offset,
+}
+
+impl Default for Printing {
+    fn default() -> Self {
+        Self { stock: labels::Stock::default_stock().id.to_owned(), offset: labels::Offset::default() }
+    }
+}
+
+/// The label stocks the station prints on, and what it prints with now.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrintingChoice {
+    pub stocks: &'static [labels::Stock],
+    pub printing: Printing,
+}
+
+impl Printing {
+    /// The chosen stock; the default one if a later version no longer knows it.
+    pub fn stock(&self) -> &'static labels::Stock {
+        labels::Stock::find(&self.stock).unwrap_or_else(labels::Stock::default_stock)
+    }
+}
+
 pub struct Station {
     dir: PathBuf,
     conn: Mutex<SqliteConnection>,
@@ -702,33 +733,77 @@ impl Station {
     /// asset's own label. Only assets with a GS1 key have labels.
     pub fn labels_of(&self, id: &str) -> Result<Vec<Label>> {
         let detail = self.asset(id)?;
-        let base = self.settings()?.server_url;
-        let mut assets: Vec<Asset> = vec![detail.row.asset.clone()];
-        assets.extend(
-            detail
-                .children
-                .into_iter()
-                .map(|c| c.asset)
-                .filter(|c| matches!(&c.status, Status::Contained { holder } if holder.to_string() == id)),
-        );
-        let labels: Vec<Label> = assets.iter().filter_map(|a| label_of(a, &base)).collect();
+        let settings = self.settings()?;
+        let mut units: Vec<Asset> = detail
+            .children
+            .into_iter()
+            .map(|c| c.asset)
+            .filter(|c| matches!(&c.status, Status::Contained { holder } if holder.to_string() == id))
+            .collect();
+        // In serial order, as the clerk sticks them on: `…/21/002` before `…/21/010`.
+        units.sort_by_cached_key(|a| {
+            let serial = a.gs1.as_ref().and_then(|l| l.serial().map(str::to_owned)).unwrap_or_default();
+            (serial.len(), serial)
+        });
+        let labels: Vec<Label> = std::iter::once(&detail.row.asset)
+            .chain(&units)
+            .filter_map(|a| labels::label_of(a, &settings.server_url, &settings.coop_name))
+            .collect();
         if labels.is_empty() {
             return Err(StationError::input("id", "this asset has no GS1 key, so no label to print"));
         }
         Ok(labels)
     }
 
-    /// A PNG preview (base64) of one asset's label.
+    /// A PNG preview (base64) of one asset's label on the stock the station prints on.
     pub fn label_preview(&self, id: &str) -> Result<String> {
         let first = self.labels_of(id)?.remove(0);
-        Ok(base64::engine::general_purpose::STANDARD.encode(labels::label_png(&first)?))
+        let printing = self.printing()?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(labels::label_png(&first, printing.stock())?))
     }
 
-    /// Writes the A4 label sheet of an asset (a lot: every cake) to `path`, or to the station's
-    /// `labels/` folder when `path` is `None`.
+    /// The label stock and printer offset the station prints with.
+    pub fn printing(&self) -> Result<Printing> {
+        let stored = store::setting(&mut self.db(), "printing")?;
+        let printing: Printing = match stored {
+            Some(json) => serde_json::from_str(&json).map_err(|e| store::corrupt("printing", e))?,
+            None => Printing::default(),
+        };
+        Ok(printing)
+    }
+
+    /// The stocks to choose from and the choice made.
+    pub fn printing_choice(&self) -> Result<PrintingChoice> {
+        Ok(PrintingChoice { stocks: &labels::STOCKS, printing: self.printing()? })
+    }
+
+    /// Chooses the label stock and the printer offset.
+    pub fn set_printing(&self, printing: Printing) -> Result<Printing> {
+        if labels::Stock::find(&printing.stock).is_none() {
+            let known: Vec<&str> = labels::STOCKS.iter().map(|s| s.id).collect();
+            return Err(StationError::input(
+                "stock",
+                format!("one of the label stocks: {}", known.join(", ")),
+            ));
+        }
+        if !printing.offset.is_valid() {
+            return Err(StationError::input(
+                "offset",
+                format!("a printer offset of at most {} mm each way", labels::Offset::MAX_MM),
+            ));
+        }
+        let json = serde_json::to_string(&printing).map_err(|e| store::corrupt("printing", e))?;
+        store::set_setting(&mut self.db(), "printing", &json)?;
+        Ok(printing)
+    }
+
+    /// Writes the label sheet of an asset (a lot: its own label, then every cake in serial
+    /// order) on the chosen stock to `path`, or to the station's `labels/` folder when `path` is
+    /// `None`.
     pub fn print_labels(&self, id: &str, path: Option<&Path>) -> Result<Sheet> {
         let all = self.labels_of(id)?;
-        let pdf = labels::sheet_pdf(&all)?;
+        let printing = self.printing()?;
+        let pdf = labels::sheet_pdf(&all, printing.stock(), printing.offset)?;
         let path = match path {
             Some(p) => p.to_owned(),
             None => {
@@ -741,33 +816,6 @@ impl Station {
         std::fs::write(&path, &pdf).map_err(|e| StationError::File(format!("{}: {e}", path.display())))?;
         Ok(Sheet { path: path.display().to_string(), labels: all.len(), bytes: pdf.len() })
     }
-}
-
-/// What a label shows for `asset`, if it has a GS1 key.
-pub fn label_of(asset: &Asset, base_url: &str) -> Option<Label> {
-    use terroir_shared::asset::Product;
-    let link = asset.gs1.as_ref()?;
-    let (title, subtitle) = match &asset.product {
-        Product::TeaCake(c) => (
-            format!("Pu'er tea cake {} g", c.weight_g),
-            format!("{} · {} · pressed {}", c.origin.garden, c.origin.harvest_season, c.pressed_on),
-        ),
-        Product::TeaLot(l) => (
-            format!("Pu'er tea, {} cakes of {} g", asset.quantity.amount(), l.cake_weight_g),
-            format!("{} · {} · pressed {}", l.origin.garden, l.origin.harvest_season, l.pressed_on),
-        ),
-        Product::LiveCattle(c) => {
-            (format!("Cattle {}", c.ear_tag.code()), format!("{} · {}", c.breed, c.holding))
-        }
-        Product::Carcass(_) => ("Beef carcass".into(), format!("{} g", asset.quantity.amount())),
-        Product::BeefCut(c) => (format!("Beef {}", c.cut), format!("{} g", asset.quantity.amount())),
-        Product::TeaMaocha(m) => {
-            ("Maocha".into(), format!("{} · {}", m.origin.garden, m.origin.harvest_season))
-        }
-        Product::TeaGarden(g) => (format!("Garden cap: {}", g.garden), g.season.clone()),
-        Product::Generic(g) => (g.name.clone(), String::new()),
-    };
-    Some(Label { uri: link.to_uri(base_url), title, subtitle, hri: labels::human_readable(link) })
 }
 
 /// The ledger server's address as typed: trimmed, without a trailing slash, http or https.

@@ -1,135 +1,227 @@
-//! Where things go on one label, in millimetres from the label's top-left corner: the same for
-//! the printed sheet and the on-screen preview, each measuring text with its own face.
+//! Where things go on one label of any size, in millimetres from the label's top-left corner:
+//! the same for the printed sheet and the on-screen preview.
 //!
 //! ```text
 //! ┌───────────────────────────────────────────┐
-//! │ ┌───────────┐  Title, bold, up to         │
-//! │ │           │  two lines                  │
-//! │ │    QR     │  Subtitle, up to two lines  │
-//! │ │  (quiet   │                             │
-//! │ │  zone in) │  (01) 06901234567892        │
-//! │ │           │  (10) 2026SP01              │
+//! │ ┌───────────┐  普洱茶饼 Pu'er tea cake    │  title, up to two lines
+//! │ │           │  老班章 Laobanzhang · 布朗山│  each further line (origin, harvest and
+//! │ │    QR     │  2026 spring · 压制 2026-04…│  pressing, the co-op), up to two lines
+//! │ │  (quiet   │  勐海老班章茶叶合作社        │
+//! │ │  zone in) │  (01) 06901234567892        │  the GS1 line, one AI per line, from
+//! │ │           │  (10) 2026SP01              │  the bottom
 //! │ └───────────┘  (21) 0001                  │
 //! └───────────────────────────────────────────┘
 //! ```
+//!
+//! Text that does not fit at its size wraps; when the lines do not fit the label's height, all
+//! text shrinks together, down to 60 %; only then is the last line cut with `…`.
 
 use super::Label;
-use super::text::{self, Face, Style};
+use super::text::{self, MM_PER_PT};
 
-/// A label's width: three across an A4 page with 9 mm side margins.
-pub(super) const LABEL_W: f32 = 64.0;
-/// A label's height: eight down an A4 page with 10.5 mm top and bottom margins.
-pub(super) const LABEL_H: f32 = 34.5;
-
-/// Left edge of the QR image, whose own quiet zone keeps the symbol clear of the cut line.
-pub(super) const QR_X: f32 = 2.0;
-/// Side of the QR image, quiet zone included: the symbol itself is 21 mm or more, enough for a
+/// Kept clear along the label's edges: die-cut stock and printers both wander a little.
+const PAD: f32 = 1.5;
+/// The largest QR image, quiet zone included: the symbol itself is 21 mm or more, enough for a
 /// phone at arm's length.
-pub(super) const QR_SIZE: f32 = 29.0;
-/// Top edge of the QR image: centred vertically.
-pub(super) const QR_Y: f32 = (LABEL_H - QR_SIZE) / 2.0;
+const QR_MAX: f32 = 29.0;
+/// Between the QR image (whose quiet zone is white already) and the text.
+const QR_GAP: f32 = 0.8;
 
-const TEXT_X: f32 = QR_X + QR_SIZE + 1.5;
-const TEXT_W: f32 = LABEL_W - TEXT_X - 2.5;
-const TEXT_TOP: f32 = 3.0;
-const TEXT_BOTTOM: f32 = LABEL_H - 3.2;
-
-const TITLE: Style = Style { size_pt: 8.5, bold: true };
-const TITLE_LEADING: f32 = 3.6;
-const SUBTITLE: Style = Style { size_pt: 7.0, bold: false };
-const SUBTITLE_LEADING: f32 = 3.1;
-const HRI: Style = Style { size_pt: 6.5, bold: false };
+const TITLE_PT: f32 = 8.0;
+const TITLE_LINES: usize = 2;
+const DETAIL_PT: f32 = 6.5;
+const DETAIL_LINES: usize = 2;
+const HRI_PT: f32 = 6.0;
 /// The GS1 line shrinks down to this size to show a long lot or serial whole, before it is cut.
-const HRI_MIN_PT: f32 = 5.0;
-const HRI_LEADING: f32 = 2.7;
+const HRI_MIN_PT: f32 = 4.5;
 /// One line per AI: 01, 22, 10 and 21 at the most.
 const HRI_MAX_LINES: usize = 4;
+/// The smallest share of its size text shrinks to before it is cut.
+const MIN_SCALE: f32 = 0.6;
 
-/// Cap height as a share of the font size, to put the first baseline under the top margin.
-const ASCENT: f32 = 0.72;
+/// Line height, and the ideographic em box above and below the baseline, as shares of the size.
+const LEADING: f32 = 1.2;
+const ASCENT: f32 = 0.88;
+const DESCENT: f32 = 0.12;
 
 /// One line of text, placed.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) struct Line {
     pub text: String,
-    pub style: Style,
+    pub size_pt: f32,
     pub x: f32,
     /// The baseline, down from the label's top edge.
     pub baseline: f32,
 }
 
-/// The text lines of `label` as `face` can show them, each fitting its width: title and
-/// subtitle from the top, the GS1 line at the bottom, one AI per line.
-pub(super) fn lines(label: &Label, face: &dyn Face) -> Vec<Line> {
-    let mut out = Vec::new();
-    let mut baseline = TEXT_TOP + ASCENT * TITLE.size_pt * text::MM_PER_PT;
-    let title = text::showable(&label.title, face);
-    for line in text::wrap(&title, TEXT_W, 2, TITLE, face) {
-        out.push(Line { text: line, style: TITLE, x: TEXT_X, baseline });
-        baseline += TITLE_LEADING;
-    }
-    if !out.is_empty() {
-        baseline += SUBTITLE_LEADING - TITLE_LEADING;
-    }
-    let subtitle = text::showable(&label.subtitle, face);
-    for line in text::wrap(&subtitle, TEXT_W, 2, SUBTITLE, face) {
-        out.push(Line { text: line, style: SUBTITLE, x: TEXT_X, baseline });
-        baseline += SUBTITLE_LEADING;
-    }
+/// Everything on one label.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Placed {
+    /// The QR image's left and top edges and its side.
+    pub qr_x: f32,
+    pub qr_y: f32,
+    pub qr_side: f32,
+    pub lines: Vec<Line>,
+}
 
-    let mut elements = text::hri_elements(&text::showable(&label.hri, face));
+fn mm(size_pt: f32) -> f32 {
+    size_pt * MM_PER_PT
+}
+
+/// The layout of `label` on a label `w` × `h` millimetres.
+pub(super) fn place(label: &Label, w: f32, h: f32) -> Placed {
+    let qr_side = (h - 2.0 * PAD).min(0.45 * w).min(QR_MAX);
+    let (qr_x, qr_y) = (PAD, (h - qr_side) / 2.0);
+    let x = qr_x + qr_side + QR_GAP;
+    let width = w - x - PAD;
+
+    // The GS1 line, from the bottom up.
+    let mut elements = text::hri_elements(&text::showable(&label.hri));
     if elements.len() > HRI_MAX_LINES {
         let rest = elements.split_off(HRI_MAX_LINES - 1).join(" ");
         elements.push(rest);
     }
-    let size_pt = elements
+    let hri_pt = elements
         .iter()
         // A hair under the full width, so rounding cannot tip a line over it.
-        .map(|e| HRI.size_pt * (TEXT_W - 0.05) / text::width_mm(e, HRI, face).max(f32::EPSILON))
-        .fold(HRI.size_pt, f32::min)
+        .map(|e| HRI_PT * (width - 0.05) / text::width_mm(e, HRI_PT).max(f32::EPSILON))
+        .fold(HRI_PT, f32::min)
         .max(HRI_MIN_PT);
-    let style = Style { size_pt, ..HRI };
-    let first = TEXT_BOTTOM - HRI_LEADING * (elements.len().saturating_sub(1)) as f32;
+    let mut lines = Vec::new();
+    let last = h - PAD - DESCENT * mm(hri_pt);
+    let first = last - LEADING * mm(hri_pt) * elements.len().saturating_sub(1) as f32;
     for (i, element) in elements.iter().enumerate() {
-        let text = text::fit(element, TEXT_W, style, face);
-        out.push(Line { text, style, x: TEXT_X, baseline: first + HRI_LEADING * i as f32 });
+        lines.push(Line {
+            text: text::fit(element, width, hri_pt),
+            size_pt: hri_pt,
+            x,
+            baseline: first + LEADING * mm(hri_pt) * i as f32,
+        });
     }
-    out
+
+    // The title and the other lines, from the top down, in what room the GS1 line leaves.
+    let top = PAD;
+    let bottom = if elements.is_empty() { h - PAD } else { first - ASCENT * mm(hri_pt) - 0.6 };
+    let blocks: Vec<(String, f32, usize)> =
+        std::iter::once((text::showable(&label.title), TITLE_PT, TITLE_LINES))
+            .chain(label.lines.iter().map(|l| (text::showable(l), DETAIL_PT, DETAIL_LINES)))
+            .filter(|(t, _, _)| !t.is_empty())
+            .collect();
+    let set = fitted(&blocks, width, bottom - top).unwrap_or_else(|| squeezed(&blocks, width, bottom - top));
+    let mut y = top;
+    for (text, size_pt) in set {
+        lines.push(Line { text, size_pt, x, baseline: y + ASCENT * mm(size_pt) });
+        y += LEADING * mm(size_pt);
+    }
+    Placed { qr_x, qr_y, qr_side, lines }
+}
+
+/// The blocks wrapped at the largest scale at which every one fits its lines and all of them
+/// the height: each line with its size.
+fn fitted(blocks: &[(String, f32, usize)], width: f32, height: f32) -> Option<Vec<(String, f32)>> {
+    let steps = ((1.0 - MIN_SCALE) / 0.05).round() as usize;
+    (0..=steps).map(|i| 1.0 - 0.05 * i as f32).find_map(|scale| {
+        let mut set = Vec::new();
+        for (text, size, max_lines) in blocks {
+            let size = size * scale;
+            set.extend(text::wrap(text, width, size, *max_lines)?.into_iter().map(|l| (l, size)));
+        }
+        let used: f32 = set.iter().map(|(_, size)| LEADING * mm(*size)).sum();
+        (used <= height + 0.01).then_some(set)
+    })
+}
+
+/// The last resort, at the smallest scale: each block cut to its lines, then the last lines
+/// dropped until they fit the height, the last one kept ending in `…`.
+fn squeezed(blocks: &[(String, f32, usize)], width: f32, height: f32) -> Vec<(String, f32)> {
+    let mut set: Vec<(String, f32)> = blocks
+        .iter()
+        .flat_map(|(text, size, max_lines)| {
+            let size = size * MIN_SCALE;
+            text::wrap_cut(text, width, size, *max_lines).into_iter().map(move |l| (l, size))
+        })
+        .collect();
+    let used = |set: &[(String, f32)]| set.iter().map(|(_, size)| LEADING * mm(*size)).sum::<f32>();
+    let mut dropped = false;
+    while used(&set) > height + 0.01 && set.pop().is_some() {
+        dropped = true;
+    }
+    if dropped && let Some((last, size)) = set.last_mut() {
+        let room = width - text::advance_mm(text::ELLIPSIS, *size);
+        let kept = text::fit(last, room, *size);
+        *last = format!("{}{}", kept.trim_end_matches(text::ELLIPSIS), text::ELLIPSIS);
+    }
+    set
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::stock::STOCKS;
     use super::*;
-    use crate::labels::text::Helvetica;
 
     fn width(line: &Line) -> f32 {
-        text::width_mm(&line.text, line.style, &Helvetica)
+        text::width_mm(&line.text, line.size_pt)
+    }
+
+    fn cake() -> Label {
+        Label {
+            uri: String::new(),
+            title: "普洱茶饼 Pu'er tea cake 357 g".into(),
+            lines: vec![
+                "老班章 Laobanzhang · 布朗山 Bulang".into(),
+                "2026 spring · 压制 pressed 2026-04-02".into(),
+                "勐海老班章茶叶农民专业合作社".into(),
+            ],
+            hri: "(01) 06901234567892 (10) LBZ26-L01 (21) 0001".into(),
+        }
+    }
+
+    /// Inside the label, clear of the QR, and no line over another.
+    fn check(placed: &Placed, w: f32, h: f32) {
+        for line in &placed.lines {
+            assert!(line.x >= placed.qr_x + placed.qr_side, "{line:?}");
+            assert!(line.x + width(line) <= w - PAD + 0.01, "{line:?} on {w}");
+            assert!(line.baseline - ASCENT * mm(line.size_pt) >= PAD - 0.01, "{line:?}");
+            assert!(line.baseline + DESCENT * mm(line.size_pt) <= h - PAD + 0.01, "{line:?}");
+        }
+        let mut by_height = placed.lines.clone();
+        by_height.sort_by(|a, b| a.baseline.total_cmp(&b.baseline));
+        for pair in by_height.windows(2) {
+            let below_first = pair[0].baseline + DESCENT * mm(pair[0].size_pt);
+            assert!(pair[1].baseline - ASCENT * mm(pair[1].size_pt) >= below_first - 0.01, "{pair:?}");
+        }
+        assert!(placed.qr_y >= PAD - 0.01 && placed.qr_y + placed.qr_side <= h - PAD + 0.01);
     }
 
     #[test]
-    fn the_longest_text_stays_inside_the_label_and_clear_of_the_qr() {
+    fn a_cake_label_shows_every_line_whole_on_every_stock() {
+        for stock in &STOCKS {
+            let placed = place(&cake(), stock.label_w, stock.label_h);
+            check(&placed, stock.label_w, stock.label_h);
+            let text: String = placed.lines.iter().map(|l| l.text.as_str()).collect();
+            assert!(!text.contains(text::ELLIPSIS), "{}: {placed:?}", stock.id);
+            for word in ["普洱茶饼", "Laobanzhang", "布朗山", "2026-04-02", "合作社", "(21) 0001"] {
+                assert!(text.contains(word), "{}: {word} in {placed:?}", stock.id);
+            }
+        }
+    }
+
+    #[test]
+    fn the_longest_text_stays_inside_the_label_and_says_it_was_cut() {
         let label = Label {
-            uri: String::new(),
-            title: "Ancient arbor Pu'er raw tea cake, spring harvest, 357 g".repeat(3),
-            subtitle: "Laobanzhang village cooperative · Menghai county · 2026 spring".repeat(3),
+            title: "Ancient arbor Pu'er raw tea cake, spring harvest, 357 g ".repeat(4),
+            lines: vec!["勐海县布朗山乡老班章村".repeat(6); 5],
             hri: "(01) 06901234567892 (22) WWWWWWWWWWWWWWWWWWWW (10) WWWWWWWWWWWWWWWWWWWW \
                   (21) WWWWWWWWWWWWWWWWWWWW (99) extra"
                 .to_owned(),
+            ..cake()
         };
-        let lines = lines(&label, &Helvetica);
-        assert_eq!(lines.len(), 2 + 2 + HRI_MAX_LINES);
-        for line in &lines {
-            assert!(line.x >= QR_X + QR_SIZE, "{line:?}");
-            assert!(line.x + width(line) <= LABEL_W - 2.0, "{line:?}");
+        for stock in &STOCKS {
+            let placed = place(&label, stock.label_w, stock.label_h);
+            check(&placed, stock.label_w, stock.label_h);
+            let cut = placed.lines.iter().filter(|l| l.text.ends_with(text::ELLIPSIS)).count();
+            assert!(cut >= 1, "{}: {placed:?}", stock.id);
         }
-        // No line's descenders reach the capitals of the line below.
-        for pair in lines.windows(2) {
-            let cap = ASCENT * pair[1].style.size_pt * text::MM_PER_PT;
-            let descent = 0.21 * pair[0].style.size_pt * text::MM_PER_PT;
-            assert!(pair[1].baseline - cap > pair[0].baseline + descent, "{pair:?}");
-        }
-        let last = lines.last().map(|l| l.baseline).unwrap_or_default();
-        assert!(last <= LABEL_H - 2.0);
     }
 
     #[test]
@@ -137,25 +229,24 @@ mod tests {
         let all: Vec<char> = (0..=0x10FFFF).step_by(7).filter_map(char::from_u32).collect();
         for chunk in all.chunks(61) {
             let text: String = chunk.iter().collect();
-            let label = Label { uri: String::new(), title: text.clone(), subtitle: text.clone(), hri: text };
-            for line in lines(&label, &Helvetica) {
-                assert!(line.x + width(&line) <= LABEL_W - 2.0, "{line:?}");
-                assert!(line.text.chars().all(|c| Helvetica.shows(c)), "{line:?}");
-            }
+            let label =
+                Label { uri: String::new(), title: text.clone(), lines: vec![text.clone()], hri: text };
+            let placed = place(&label, 63.5, 33.9);
+            check(&placed, 63.5, 33.9);
+            assert!(placed.lines.iter().all(|l| l.text.chars().all(text::shows)), "{placed:?}");
         }
     }
 
     #[test]
     fn a_long_lot_shrinks_the_gs1_line_to_show_it_whole() {
         let label = Label {
-            uri: String::new(),
             title: String::new(),
-            subtitle: String::new(),
+            lines: vec![],
             hri: "(01) 06901234567892 (10) LBZ-2026-SPRING-0001 (21) 0001".to_owned(),
+            ..cake()
         };
-        let lines = lines(&label, &Helvetica);
-        assert_eq!(lines[1].text, "(10) LBZ-2026-SPRING-0001");
-        assert!(lines.iter().all(|l| l.style == lines[0].style && l.style.size_pt < HRI.size_pt));
-        assert!(width(&lines[1]) <= TEXT_W);
+        let placed = place(&label, 50.0, 30.0);
+        assert_eq!(placed.lines[1].text, "(10) LBZ-2026-SPRING-0001");
+        assert!(placed.lines.iter().all(|l| l.size_pt == placed.lines[0].size_pt && l.size_pt < HRI_PT));
     }
 }

@@ -1,41 +1,46 @@
-//! QR labels: PNG previews, the printable A4 sheet, and reading a label back from a photo.
+//! QR labels: PNG previews, printable sheets on named label stocks, and reading a label back
+//! from a photo.
 //!
 //! A label carries the GS1 Digital Link URI of one asset as a QR code (error correction level M,
-//! quiet zone included), with a title, a second line and the GS1 human-readable interpretation
-//! beside it. The PDF sheet is the printed artefact; the PNG preview is for the app's screen.
+//! quiet zone included), with a title, further lines (origin, harvest and pressing, the co-op)
+//! and the GS1 human-readable interpretation beside it. The PDF sheet is the printed artefact;
+//! the PNG preview is for the app's screen. Both set text in one face that shows Chinese, pinyin
+//! and Latin (`text`).
 //!
 //! Architecture Invariant: nothing here panics on any input text, and the QR always carries the
-//! URI unchanged. The builtin PDF fonts show WinAnsi (Latin-1) only and the preview's bitmap
-//! font ASCII only: characters a font cannot show are folded to a close one (pinyin tone marks:
-//! `ǎ` → `a`; full-width `３` → `3`) or left out, and the rest of the line is kept. A line wholly
-//! in Chinese is therefore left blank; the QR and the GS1 line still identify the item. Lines too
-//! long for the label end in `…`.
+//! URI unchanged. A character the face lacks (a rare ideograph outside the basic block, an
+//! emoji) is folded to a close one or left out, and the rest of the line is kept. Text wraps,
+//! then shrinks; only text too long for the label even at 60 % of its size ends in `…`.
 
-mod glyphs;
+mod content;
 mod layout;
 mod preview;
 mod qr;
 mod read;
 mod sheet;
+mod stock;
 mod text;
 
 use terroir_shared::gs1::DigitalLink;
 
+pub use content::label_of;
 pub use preview::label_png;
 pub use qr::qr_png;
 pub use read::decode_labels;
-pub use sheet::{LABELS_PER_PAGE, sheet_pdf};
+pub use sheet::sheet_pdf;
+pub use stock::{Offset, STOCKS, Stock};
 
 /// What one label shows: the QR of `uri` (a GS1 Digital Link URI, e.g.
 /// `https://ledger.example/01/06901234567892/10/2026SP01/21/0001`), a title (e.g.
-/// `Pu'er tea cake 357 g`), a second line (e.g. `Laobanzhang · 2026 spring`), and the
-/// human-readable GS1 line (e.g. `(01) 06901234567892 (10) 2026SP01 (21) 0001`).
+/// `普洱茶饼 Pu'er tea cake 357 g`), further lines (e.g. `老班章 Laobanzhang · 布朗山`, the
+/// harvest and pressing, the co-op), and the human-readable GS1 line (e.g.
+/// `(01) 06901234567892 (10) 2026SP01 (21) 0001`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Label {
     pub uri: String,
     pub title: String,
-    pub subtitle: String,
+    pub lines: Vec<String>,
     pub hri: String,
 }
 
@@ -55,9 +60,12 @@ pub enum LabelError {
     /// Writing a PNG failed.
     #[error("the PNG image could not be written: {0}")]
     Png(#[source] image::ImageError),
-    /// printpdf refused the document.
+    /// The PDF writer refused the document.
     #[error("the PDF sheet could not be written: {0}")]
-    Pdf(#[from] printpdf::Error),
+    Pdf(String),
+    /// The printer offset is out of range.
+    #[error("the printer offset moves the print at most {0} mm each way")]
+    Offset(f32),
     /// The bytes given to `decode_labels` are not a PNG or JPEG image.
     #[error("the file is not a PNG or JPEG image that can be read: {0}")]
     UnreadableImage(#[source] image::ImageError),

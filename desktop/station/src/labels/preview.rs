@@ -1,59 +1,46 @@
 //! The on-screen preview of one label: the printed layout drawn at 12 pixels per millimetre,
-//! text in a 5×7 bitmap font (ASCII, so a preview may show less of a line than the print).
+//! its text rasterised by `ab_glyph` from the face the sheet embeds, so the screen shows what
+//! the paper will.
 
+use ab_glyph::{Font as _, PxScale, ScaleFont as _, point};
 use image::{GrayImage, Luma};
 
-use super::glyphs::{self, GLYPH_ADVANCE, GLYPH_HEIGHT, GLYPH_ROWS};
-use super::layout::{self, LABEL_H, LABEL_W, QR_SIZE, QR_X, QR_Y};
 use super::qr::{self, Symbol};
-use super::text::{Face, MM_PER_PT, Style};
-use super::{Label, LabelError};
+use super::stock::Stock;
+use super::text::{self, MM_PER_PT};
+use super::{Label, LabelError, layout};
 
 const PX_PER_MM: f32 = 12.0;
-const INK: Luma<u8> = Luma([0]);
 const GUIDE: Luma<u8> = Luma([190]);
 
-/// A PNG of `label` as it prints (QR, title, subtitle, GS1 line, cut guide), 768 × 414 pixels.
-pub fn label_png(label: &Label) -> Result<Vec<u8>, LabelError> {
+/// A PNG of `label` as it prints on `stock` (QR, text, the label's outline).
+pub fn label_png(label: &Label, stock: &Stock) -> Result<Vec<u8>, LabelError> {
     let symbol = Symbol::encode(&label.uri)?;
-    let mut canvas = GrayImage::from_pixel(px(LABEL_W), px(LABEL_H), Luma([255]));
-    draw_guide(&mut canvas);
+    let placed = layout::place(label, stock.label_w, stock.label_h);
+    let mut canvas = GrayImage::from_pixel(px(stock.label_w), px(stock.label_h), Luma([255]));
+    draw_outline(&mut canvas);
 
     // Whole pixels per module keep every module the same size; centre what rounding leaves.
-    let scale = (px(QR_SIZE) / symbol.size() as u32).max(1);
+    let scale = (px(placed.qr_side) / symbol.size() as u32).max(1);
     let code = symbol.to_gray(scale);
-    let inset = (px(QR_SIZE).saturating_sub(code.width()) / 2) as i64;
-    image::imageops::overlay(&mut canvas, &code, i64::from(px(QR_X)) + inset, i64::from(px(QR_Y)) + inset);
-
-    for line in layout::lines(label, &Bitmap) {
-        draw_text(&mut canvas, &line);
+    let inset = i64::from(px(placed.qr_side).saturating_sub(code.width()) / 2);
+    image::imageops::overlay(
+        &mut canvas,
+        &code,
+        i64::from(px(placed.qr_x)) + inset,
+        i64::from(px(placed.qr_y)) + inset,
+    );
+    for line in &placed.lines {
+        draw_text(&mut canvas, line);
     }
     qr::encode_png(&canvas)
-}
-
-/// The bitmap font as a face: every character is as wide as its scaled pen advance.
-struct Bitmap;
-
-impl Face for Bitmap {
-    fn shows(&self, c: char) -> bool {
-        glyphs::glyph(c).is_some()
-    }
-
-    fn advance_mm(&self, _c: char, style: Style) -> f32 {
-        (GLYPH_ADVANCE * glyph_scale(style)) as f32 / PX_PER_MM
-    }
-}
-
-/// Pixels per font pixel for a style: the glyph's rows, descender included, make its size.
-fn glyph_scale(style: Style) -> u32 {
-    ((style.size_pt * MM_PER_PT * PX_PER_MM / GLYPH_ROWS as f32) as u32).max(1)
 }
 
 fn px(mm: f32) -> u32 {
     (mm * PX_PER_MM).round() as u32
 }
 
-fn draw_guide(canvas: &mut GrayImage) {
+fn draw_outline(canvas: &mut GrayImage) {
     let (w, h) = canvas.dimensions();
     for x in 0..w {
         canvas.put_pixel(x, 0, GUIDE);
@@ -65,30 +52,30 @@ fn draw_guide(canvas: &mut GrayImage) {
     }
 }
 
+/// One line, each glyph at the pen position the layout measured, ink blended by coverage.
 fn draw_text(canvas: &mut GrayImage, line: &layout::Line) {
-    let scale = glyph_scale(line.style);
-    let top = px(line.baseline).saturating_sub(GLYPH_HEIGHT * scale);
-    let mut pen = px(line.x);
-    for glyph in line.text.chars().filter_map(glyphs::glyph) {
-        for (col, bits) in (0u32..).zip(glyph) {
-            for row in (0..GLYPH_ROWS).filter(|row| bits >> row & 1 == 1) {
-                let x = pen + col * scale;
-                let y = top + row * scale;
-                // Bold widens each stroke by one pixel.
-                let w = scale + u32::from(line.style.bold);
-                fill(canvas, x, y, w, scale);
-            }
+    let face = text::face();
+    let em_px = line.size_pt * MM_PER_PT * PX_PER_MM;
+    // ab_glyph scales by the face's height (ascent − descent), not by its em.
+    let scale = PxScale::from(em_px * face.height_unscaled() / face.units_per_em().unwrap_or(1000.0));
+    let scaled = face.as_scaled(scale);
+    let baseline = line.baseline * PX_PER_MM;
+    let mut pen = line.x * PX_PER_MM;
+    let (w, h) = canvas.dimensions();
+    for c in line.text.chars() {
+        let glyph = scaled.scaled_glyph(c);
+        let glyph = ab_glyph::Glyph { position: point(pen, baseline), ..glyph };
+        if let Some(outline) = face.outline_glyph(glyph) {
+            let bounds = outline.px_bounds();
+            outline.draw(|x, y, coverage| {
+                let (x, y) = (bounds.min.x as i64 + i64::from(x), bounds.min.y as i64 + i64::from(y));
+                if (0..i64::from(w)).contains(&x) && (0..i64::from(h)).contains(&y) {
+                    let pixel = canvas.get_pixel_mut(x as u32, y as u32);
+                    let ink = (coverage.clamp(0.0, 1.0) * 255.0) as u8;
+                    pixel.0[0] = pixel.0[0].saturating_sub(ink);
+                }
+            });
         }
-        pen += GLYPH_ADVANCE * scale;
-    }
-}
-
-/// Paints a `w` × `h` block of ink, clipped to the canvas.
-fn fill(canvas: &mut GrayImage, x: u32, y: u32, w: u32, h: u32) {
-    let (cw, ch) = canvas.dimensions();
-    for yy in y..(y + h).min(ch) {
-        for xx in x..(x + w).min(cw) {
-            canvas.put_pixel(xx, yy, INK);
-        }
+        pen += text::advance_mm(c, line.size_pt) * PX_PER_MM;
     }
 }

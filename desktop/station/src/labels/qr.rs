@@ -58,19 +58,6 @@ impl Symbol {
             Luma([if dark { 0 } else { 255 }])
         })
     }
-
-    /// The symbol as a 1-bit DeviceGray raster, one pixel per module, rows padded to whole
-    /// bytes, most significant bit first; 0 is black, as PDF reads such an image.
-    pub(super) fn to_bit1_rows(&self) -> Vec<u8> {
-        let row_bytes = self.size.div_ceil(8);
-        let mut out = vec![0xFF; row_bytes * self.size];
-        for y in 0..self.size {
-            for x in (0..self.size).filter(|&x| self.is_dark(x, y)) {
-                out[y * row_bytes + x / 8] &= !(0x80 >> (x % 8));
-            }
-        }
-        out
-    }
 }
 
 /// PNG bytes of a gray image.
@@ -90,18 +77,9 @@ mod tests {
         let last = symbol.size() - 1;
         assert!((0..symbol.size()).all(|i| !symbol.is_dark(i, 0) && !symbol.is_dark(last, i)));
         assert!(symbol.is_dark(QUIET_ZONE, QUIET_ZONE));
-    }
-
-    #[test]
-    fn bit1_rows_match_the_modules() {
-        let symbol = Symbol::encode("x").expect("encodes");
-        let rows = symbol.to_bit1_rows();
-        let row_bytes = symbol.size().div_ceil(8);
-        for y in 0..symbol.size() {
-            for x in 0..symbol.size() {
-                let bit = rows[y * row_bytes + x / 8] & (0x80 >> (x % 8));
-                assert_eq!(bit == 0, symbol.is_dark(x, y), "module ({x}, {y})");
-            }
-        }
+        let gray = symbol.to_gray(1);
+        assert!(
+            gray.enumerate_pixels().all(|(x, y, p)| (p.0[0] == 0) == symbol.is_dark(x as usize, y as usize))
+        );
     }
 }

@@ -37,7 +37,8 @@ const MIN_CODE_PX: f32 = 84.0;
 ///
 /// The picture is turned into gray and its contrast stretched, so a dim or washed-out photo
 /// reads like a scan. It is searched whole at a moderate size; while some code it sees stays
-/// unread, it is searched in windows, smoothed, at full detail and at a coarse size.
+/// unread, or the codes it reads are so small that others may have gone unseen, it is searched
+/// in windows, smoothed, at full detail and at a coarse size.
 pub fn decode_labels(image_bytes: &[u8]) -> Result<Vec<String>, LabelError> {
     let gray = image::load_from_memory(image_bytes).map_err(LabelError::UnreadableImage)?.into_luma8();
     let longest = gray.width().max(gray.height());
@@ -97,7 +98,8 @@ struct Size {
 
 impl Reading {
     /// Searches all of `picture`, each of whose pixels is `scale` original pixels. Returns,
-    /// when it saw codes it could not read, how large they seem, in original pixels.
+    /// when it saw codes it could not read, or read codes so small (under five pixels a module)
+    /// that others beside them may have gone unseen, how large they seem, in original pixels.
     fn search(&mut self, picture: &GrayImage, scale: f32) -> Option<Size> {
         let grids = grids_in(picture.clone());
         let unread = grids.iter().filter(|g| g.text.is_none()).count();
@@ -105,7 +107,8 @@ impl Reading {
         for grid in &grids {
             self.add(grid, (0, 0), scale);
         }
-        if unread == 0 {
+        let small = grids.iter().any(|g| g.module < WINDOW_MODULE_PX);
+        if unread == 0 && !small {
             return None;
         }
         // A code that was read measures the others best; a grid that was not may span the

@@ -1,101 +1,107 @@
-//! The printable label sheet: A4 portrait, 3 × 8 labels a page, thin grey cut guides.
+//! The printable label sheet: labels placed on the pages of a named stock, written by `krilla`.
 //!
-//! Each QR is a 1-bit image with one pixel per module and interpolation off, so printers and
-//! viewers draw square modules at any resolution, and each label costs a few hundred bytes
-//! (about 13 kB a page once printpdf compresses the streams, which it does in release builds).
-//! Text is in the builtin Helvetica (see `text` for the characters it cannot show).
+//! Text is set in the label face, embedded as a subset of the glyphs the sheet uses, with a
+//! ToUnicode map so viewers can search and copy it. Each QR is an image with one pixel per
+//! module and interpolation off, so printers and viewers draw square modules at any resolution.
+//! Die-cut stock needs no cut guides, so none are printed.
 
-use printpdf::{
-    BuiltinFont, Color, ColorBits, ColorSpace, Greyscale, Image, ImageTransform, ImageXObject,
-    IndirectFontRef, Line, Mm, PdfDocument, PdfLayerReference, Point, Px,
-};
+use std::sync::Arc;
 
-use super::layout::{self, LABEL_H, LABEL_W, QR_SIZE, QR_X, QR_Y};
+use krilla::Document;
+use krilla::geom::{Point, Size, Transform};
+use krilla::image::{BitsPerComponent, CustomImage, Image, ImageColorspace};
+use krilla::metadata::Metadata;
+use krilla::page::PageSettings;
+use krilla::text::{Font, TextDirection};
+
 use super::qr::Symbol;
-use super::text::Helvetica;
-use super::{Label, LabelError};
+use super::stock::{Offset, Stock};
+use super::text::{FONT, MM_PER_PT};
+use super::{Label, LabelError, layout};
 
-const PAGE_W: f32 = 210.0;
-const PAGE_H: f32 = 297.0;
-const COLUMNS: usize = 3;
-const ROWS: usize = 8;
-/// Labels on one page.
-pub const LABELS_PER_PAGE: usize = COLUMNS * ROWS;
-const MARGIN_X: f32 = (PAGE_W - COLUMNS as f32 * LABEL_W) / 2.0;
-const MARGIN_Y: f32 = (PAGE_H - ROWS as f32 * LABEL_H) / 2.0;
-
-/// Light enough not to distract, dark enough to cut along.
-const GUIDE_GREY: f32 = 0.75;
-const GUIDE_WIDTH_PT: f32 = 0.25;
-
-/// A PDF of `labels` on as many A4 pages as they need, left to right and top to bottom.
-pub fn sheet_pdf(labels: &[Label]) -> Result<Vec<u8>, LabelError> {
+/// A PDF of `labels` on as many pages of `stock` as they need, left to right and top to bottom,
+/// everything moved by `offset`.
+pub fn sheet_pdf(labels: &[Label], stock: &Stock, offset: Offset) -> Result<Vec<u8>, LabelError> {
     if labels.is_empty() {
         return Err(LabelError::NothingToPrint);
     }
+    if !offset.is_valid() {
+        return Err(LabelError::Offset(Offset::MAX_MM));
+    }
     // Encode every QR first: a URI too long for a QR code fails before any page is drawn.
     let symbols = labels.iter().map(|l| Symbol::encode(&l.uri)).collect::<Result<Vec<_>, _>>()?;
+    let font = Font::new(FONT.into(), 0).ok_or_else(|| LabelError::Pdf("the label face".into()))?;
+    let pt = |mm: f32| mm / MM_PER_PT;
+    let page_settings = PageSettings::from_wh(pt(stock.page_w), pt(stock.page_h))
+        .ok_or_else(|| LabelError::Pdf(format!("the page size of {}", stock.id)))?;
 
-    let (doc, first_page, first_layer) = PdfDocument::new("Terroir labels", Mm(PAGE_W), Mm(PAGE_H), "Labels");
-    let fonts = Fonts {
-        regular: doc.add_builtin_font(BuiltinFont::Helvetica)?,
-        bold: doc.add_builtin_font(BuiltinFont::HelveticaBold)?,
-    };
-    let mut layer = doc.get_page(first_page).get_layer(first_layer);
-    for (i, (label, symbol)) in labels.iter().zip(&symbols).enumerate() {
-        let slot = i % LABELS_PER_PAGE;
-        if i > 0 && slot == 0 {
-            let (page, page_layer) = doc.add_page(Mm(PAGE_W), Mm(PAGE_H), "Labels");
-            layer = doc.get_page(page).get_layer(page_layer);
+    let mut document = Document::new();
+    document.set_metadata(Metadata::new().title("Terroir labels".into()).creator("Terroir station".into()));
+    for (page_labels, page_symbols) in labels.chunks(stock.per_page()).zip(symbols.chunks(stock.per_page())) {
+        let mut page = document.start_page_with(page_settings.clone());
+        let mut surface = page.surface();
+        for (slot, (label, symbol)) in page_labels.iter().zip(page_symbols).enumerate() {
+            let (left, top) = stock.corner(slot, offset);
+            let placed = layout::place(label, stock.label_w, stock.label_h);
+            let image = Image::from_custom(QrImage::of(symbol), false).map_err(LabelError::Pdf)?;
+            surface.push_transform(&Transform::from_translate(pt(left + placed.qr_x), pt(top + placed.qr_y)));
+            let side = Size::from_wh(pt(placed.qr_side), pt(placed.qr_side))
+                .ok_or_else(|| LabelError::Pdf("the QR size".into()))?;
+            surface.draw_image(image, side);
+            surface.pop();
+            for line in &placed.lines {
+                surface.draw_text(
+                    Point::from_xy(pt(left + line.x), pt(top + line.baseline)),
+                    font.clone(),
+                    line.size_pt,
+                    &line.text,
+                    false,
+                    TextDirection::Auto,
+                );
+            }
         }
-        let left = MARGIN_X + (slot % COLUMNS) as f32 * LABEL_W;
-        let top = PAGE_H - MARGIN_Y - (slot / COLUMNS) as f32 * LABEL_H;
-        draw_label(&layer, &fonts, left, top, label, symbol);
+        surface.finish();
+        page.finish();
     }
-    Ok(doc.save_to_bytes()?)
+    document.finish().map_err(|e| LabelError::Pdf(format!("{e:?}")))
 }
 
-struct Fonts {
-    regular: IndirectFontRef,
-    bold: IndirectFontRef,
+/// A QR symbol as an 8-bit grey image, one pixel per module.
+#[derive(Clone, Hash)]
+struct QrImage {
+    side: u32,
+    pixels: Arc<Vec<u8>>,
 }
 
-/// One label whose top-left corner is at (`left`, `top`) in page millimetres from the bottom
-/// left: its cut guide, its QR and its text.
-fn draw_label(layer: &PdfLayerReference, fonts: &Fonts, left: f32, top: f32, label: &Label, symbol: &Symbol) {
-    layer.set_outline_color(Color::Greyscale(Greyscale::new(GUIDE_GREY, None)));
-    layer.set_outline_thickness(GUIDE_WIDTH_PT);
-    let corners = [(0.0, 0.0), (LABEL_W, 0.0), (LABEL_W, LABEL_H), (0.0, LABEL_H)];
-    layer.add_line(Line {
-        points: corners.iter().map(|&(x, y)| (Point::new(Mm(left + x), Mm(top - y)), false)).collect(),
-        is_closed: true,
-    });
+impl QrImage {
+    fn of(symbol: &Symbol) -> Self {
+        let gray = symbol.to_gray(1);
+        Self { side: gray.width(), pixels: Arc::new(gray.into_raw()) }
+    }
+}
 
-    let modules = symbol.size();
-    let qr = ImageXObject {
-        width: Px(modules),
-        height: Px(modules),
-        color_space: ColorSpace::Greyscale,
-        bits_per_component: ColorBits::Bit1,
-        interpolate: false,
-        image_data: symbol.to_bit1_rows(),
-        image_filter: None,
-        smask: None,
-        clipping_bbox: None,
-    };
-    Image::from(qr).add_to_layer(
-        layer.clone(),
-        ImageTransform {
-            translate_x: Some(Mm(left + QR_X)),
-            translate_y: Some(Mm(top - QR_Y - QR_SIZE)),
-            // The resolution at which `modules` pixels span QR_SIZE millimetres.
-            dpi: Some(modules as f32 * 25.4 / QR_SIZE),
-            ..ImageTransform::default()
-        },
-    );
+impl CustomImage for QrImage {
+    fn color_channel(&self) -> &[u8] {
+        &self.pixels
+    }
 
-    for line in layout::lines(label, &Helvetica) {
-        let font = if line.style.bold { &fonts.bold } else { &fonts.regular };
-        layer.use_text(line.text, line.style.size_pt, Mm(left + line.x), Mm(top - line.baseline), font);
+    fn alpha_channel(&self) -> Option<&[u8]> {
+        None
+    }
+
+    fn bits_per_component(&self) -> BitsPerComponent {
+        BitsPerComponent::Eight
+    }
+
+    fn size(&self) -> (u32, u32) {
+        (self.side, self.side)
+    }
+
+    fn icc_profile(&self) -> Option<&[u8]> {
+        None
+    }
+
+    fn color_space(&self) -> ImageColorspace {
+        ImageColorspace::Luma
     }
 }

@@ -10,7 +10,7 @@ use image::imageops::{self, FilterType};
 use image::{DynamicImage, GrayImage, ImageFormat, Luma};
 use terroir_shared::gs1::{DigitalLink, Gtin};
 use terroir_station::labels::{
-    LABELS_PER_PAGE, Label, LabelError, decode_labels, human_readable, label_png, qr_png, sheet_pdf,
+    Label, LabelError, Offset, STOCKS, Stock, decode_labels, human_readable, label_png, qr_png, sheet_pdf,
 };
 
 const BASE: &str = "https://ledger.example";
@@ -25,8 +25,12 @@ fn cake(serial: usize) -> Label {
     let link = link(Some("2026SP01"), Some(&format!("{serial:04}")));
     Label {
         uri: link.to_uri(BASE),
-        title: "Pu'er tea cake 357 g".to_owned(),
-        subtitle: "Laobanzhang · 2026 spring".to_owned(),
+        title: "普洱茶饼 Pu'er tea cake 357 g".to_owned(),
+        lines: vec![
+            "老班章 Laobanzhang · 布朗山".to_owned(),
+            "2026 spring · 压制 pressed 2026-04-02".to_owned(),
+            "勐海老班章茶叶合作社".to_owned(),
+        ],
         hri: human_readable(&link),
     }
 }
@@ -107,18 +111,45 @@ fn a_qr_png_has_whole_pixels_per_module() {
 #[test]
 fn a_label_preview_shows_a_readable_qr_and_its_text() {
     let label = cake(7);
-    let img = image::load_from_memory(&label_png(&label).expect("a preview")).expect("a PNG").into_luma8();
-    assert_eq!(img.dimensions(), (768, 414));
-    assert_eq!(decoded(&png(&img, ImageFormat::Png)), [label.uri.as_str()]);
-    // Ink right of the QR: the text is drawn.
-    let text_ink = img.enumerate_pixels().filter(|(x, y, p)| *x > 400 && *y > 5 && *y < 408 && p.0[0] < 128);
-    assert!(text_ink.count() > 2000);
+    for stock in &STOCKS {
+        let img = preview(&label, stock);
+        assert_eq!(
+            img.dimensions(),
+            ((stock.label_w * 12.0).round() as u32, (stock.label_h * 12.0).round() as u32)
+        );
+        assert_eq!(decoded(&png(&img, ImageFormat::Png)), [label.uri.as_str()], "{}", stock.id);
+        // Ink right of the QR: the text is drawn, Chinese and all.
+        let text_ink = img.enumerate_pixels().filter(|(x, y, p)| {
+            *x > img.height() && *x < img.width() - 5 && *y > 5 && *y < img.height() - 5 && p.0[0] < 128
+        });
+        assert!(text_ink.count() > 4000, "{}", stock.id);
+    }
+}
+
+/// A label's preview drawn as the screen shows it.
+fn preview(label: &Label, stock: &Stock) -> GrayImage {
+    image::load_from_memory(&label_png(label, stock).expect("a preview")).expect("a PNG").into_luma8()
+}
+
+#[test]
+fn the_preview_draws_the_chinese_it_is_given() {
+    // The same label with its Chinese left out draws less ink: the preview sets Chinese, not a
+    // blank where it should be.
+    let stock = Stock::default_stock();
+    let ink = |img: &GrayImage| img.pixels().filter(|p| p.0[0] < 128).count();
+    let full = ink(&preview(&cake(3), stock));
+    let latin = Label {
+        title: "Pu'er tea cake 357 g".into(),
+        lines: vec!["Laobanzhang".into(), "2026 spring · pressed 2026-04-02".into()],
+        ..cake(3)
+    };
+    assert!(full > ink(&preview(&latin, stock)) + 3000, "the Chinese is drawn");
 }
 
 #[test]
 fn a_scaled_blurred_or_photographed_label_still_decodes() {
     let label = cake(42);
-    let img = image::load_from_memory(&label_png(&label).expect("a preview")).expect("a PNG").into_luma8();
+    let img = preview(&label, Stock::default_stock());
     let (w, h) = img.dimensions();
 
     let small = imageops::resize(&img, w * 6 / 10, h * 6 / 10, FilterType::Triangle);
@@ -140,7 +171,7 @@ fn several_labels_in_one_picture_are_all_read() {
     let labels: Vec<Label> = (1..=3).map(cake).collect();
     let mut canvas = GrayImage::from_pixel(900, 1400, Luma([235]));
     for (i, label) in (0i64..).zip(&labels) {
-        let img = image::load_from_memory(&label_png(label).expect("a preview")).expect("a PNG").into_luma8();
+        let img = preview(label, Stock::default_stock());
         imageops::overlay(&mut canvas, &img, 60, 40 + 450 * i);
     }
     let mut found = decoded(&png(&canvas, ImageFormat::Png));
@@ -176,92 +207,185 @@ fn human_readable_lists_the_ais_the_link_has() {
 
 #[test]
 fn an_empty_sheet_is_an_error() {
-    let err = sheet_pdf(&[]).expect_err("nothing to print");
+    let err = sheet_pdf(&[], Stock::default_stock(), Offset::default()).expect_err("nothing to print");
     assert!(matches!(err, LabelError::NothingToPrint), "{err:?}");
 }
 
 #[test]
 fn a_uri_too_long_for_a_qr_code_is_an_error() {
     let label = Label { uri: "x".repeat(5000), ..cake(1) };
-    let err = sheet_pdf(&[label]).expect_err("too long");
+    let err = sheet_pdf(&[label], Stock::default_stock(), Offset::default()).expect_err("too long");
     assert!(matches!(err, LabelError::QrEncode { len: 5000, .. }), "{err:?}");
+    let far = Offset { x_mm: 0.0, y_mm: 12.0 };
+    let err = sheet_pdf(&[cake(1)], Stock::default_stock(), far).expect_err("too far");
+    assert!(matches!(err, LabelError::Offset(_)), "{err:?}");
 }
 
 #[test]
-fn every_label_on_a_printed_sheet_scans_exactly_once() {
+fn every_label_on_every_stock_scans_exactly_once_and_its_chinese_is_text() {
     let labels: Vec<Label> = (1..=50).map(cake).collect();
-    let pdf = sheet_pdf(&labels).expect("a sheet");
-    let printed = print_and_scan(&pdf);
-
-    assert_eq!(printed.pages.len(), 50usize.div_ceil(LABELS_PER_PAGE));
-    assert_eq!(printed.pages.len(), 3);
-    let mut expected: Vec<String> = labels.iter().map(|l| l.uri.clone()).collect();
-    expected.sort();
-    assert_eq!(printed.scanned, expected);
-    assert_eq!(printed.text.matches("Pu'er tea cake 357 g").count(), 50);
-    assert_eq!(printed.text.matches("(10) 2026SP01").count(), 50);
-    assert!(printed.text.contains("Laobanzhang · 2026 spring"));
-    assert!(printed.text.contains("(21) 0050"));
+    for stock in &STOCKS {
+        let pdf = sheet_pdf(&labels, stock, Offset::default()).expect("a sheet");
+        let printed = print_and_scan(&pdf);
+        assert_eq!(printed.pages.len(), 50usize.div_ceil(stock.per_page()), "{}", stock.id);
+        let mut expected: Vec<String> = labels.iter().map(|l| l.uri.clone()).collect();
+        expected.sort();
+        assert_eq!(printed.scanned, expected, "{}", stock.id);
+        // The product, the garden and the mountain in Chinese, the co-op, each on every label.
+        // (A line may break inside a Chinese name, as Chinese allows: "布朗" then "山".)
+        for shown in ["普洱茶饼", "老班章 Laobanzhang", "布朗", "茶叶合作社", "(10) 2026SP01", "压制 pressed"]
+        {
+            let count = printed.text.matches(shown).count();
+            assert_eq!(
+                count,
+                50,
+                "{shown} on {}: {}",
+                stock.id,
+                &printed.text[..600.min(printed.text.len())]
+            );
+        }
+        assert!(printed.text.contains("(21) 0050"));
+    }
 }
 
 #[test]
 fn a_scanned_sheet_page_reads_back_label_by_label() {
-    let labels: Vec<Label> = (1..=LABELS_PER_PAGE + 2).map(cake).collect();
-    let printed = print_and_scan(&sheet_pdf(&labels).expect("a sheet"));
+    let stock = Stock::default_stock();
+    let labels: Vec<Label> = (1..=stock.per_page() + 2).map(cake).collect();
+    let printed = print_and_scan(&sheet_pdf(&labels, stock, Offset::default()).expect("a sheet"));
     assert_eq!(printed.pages.len(), 2);
 
     // Reading order: left to right, top to bottom, as printed.
-    let full: Vec<&str> = labels[..LABELS_PER_PAGE].iter().map(|l| l.uri.as_str()).collect();
+    let full: Vec<&str> = labels[..stock.per_page()].iter().map(|l| l.uri.as_str()).collect();
     assert_eq!(decoded(&printed.pages[0]), full);
-    let rest: Vec<&str> = labels[LABELS_PER_PAGE..].iter().map(|l| l.uri.as_str()).collect();
+    let rest: Vec<&str> = labels[stock.per_page()..].iter().map(|l| l.uri.as_str()).collect();
     assert_eq!(decoded(&printed.pages[1]), rest);
 }
 
+/// The top-left corner of each label's QR symbol on the first page of a sheet of `stock`
+/// rendered at 300 dpi, in millimetres from the page's top-left corner. Each is searched for in
+/// its label's cell widened by 4 mm all round (rqrr pairs the finder patterns of neighbouring
+/// codes on a whole sheet), and must be that label's code.
+fn qr_corners(pdf: &[u8], labels: &[Label], stock: &Stock) -> Vec<(f32, f32)> {
+    const DPI: f32 = 300.0;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let sheet = dir.path().join("sheet.pdf");
+    std::fs::write(&sheet, pdf).expect("the sheet is written");
+    let prefix = dir.path().join("page");
+    run(Command::new("pdftoppm")
+        .args(["-r", "300", "-png", "-gray", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&sheet)
+        .arg(&prefix));
+    let page = image::open(dir.path().join("page.png")).expect("the page is rendered").into_luma8();
+    let px = |mm: f32| (mm.max(0.0) * DPI / 25.4).round() as u32;
+    let mm = |px: f32| px * 25.4 / DPI;
+    labels
+        .iter()
+        .enumerate()
+        .map(|(slot, label)| {
+            let (left, top) = stock.corner(slot, Offset::default());
+            let (x, y) = (px(left - 4.0), px(top - 4.0));
+            let w = px(stock.label_w + 8.0).min(page.width() - x);
+            let h = px(stock.label_h + 8.0).min(page.height() - y);
+            let cell = imageops::crop_imm(&page, x, y, w, h).to_image();
+            let mut prepared = rqrr::PreparedImage::prepare(cell);
+            let found = prepared.detect_grids().into_iter().find_map(|grid| {
+                let (_, uri) = grid.decode().ok()?;
+                (uri == label.uri).then(|| {
+                    (mm((x as i32 + grid.bounds[0].x) as f32), mm((y as i32 + grid.bounds[0].y) as f32))
+                })
+            });
+            found.unwrap_or_else(|| panic!("{}: label {slot}'s code in its cell", stock.id))
+        })
+        .collect()
+}
+
 #[test]
-fn chinese_and_odd_text_prints_what_it_can_and_still_scans() {
+fn the_printed_grid_matches_each_stock_and_moves_by_the_offset() {
+    for stock in &STOCKS {
+        let labels: Vec<Label> = (1..=stock.per_page()).map(cake).collect();
+        let plain =
+            qr_corners(&sheet_pdf(&labels, stock, Offset::default()).expect("a sheet"), &labels, stock);
+        // Each QR sits at the same place in its label, and labels are where the stock has them:
+        // columns a label and a gap apart, rows likewise.
+        let (x0, y0) = plain[0];
+        for (slot, (x, y)) in plain.iter().enumerate() {
+            let (cx, cy) = stock.corner(slot, Offset::default());
+            let (fx, fy) = stock.corner(0, Offset::default());
+            assert!((x - x0 - (cx - fx)).abs() < 0.3, "{} label {slot}: x {x} vs {}", stock.id, x0 + cx - fx);
+            assert!((y - y0 - (cy - fy)).abs() < 0.3, "{} label {slot}: y {y} vs {}", stock.id, y0 + cy - fy);
+        }
+        // The first QR lies inside the first label, clear of its edges.
+        let (left, top) = stock.corner(0, Offset::default());
+        assert!(x0 > left + 1.0 && x0 < left + stock.label_w / 2.0, "{}: {x0}", stock.id);
+        assert!(y0 > top + 1.0 && y0 < top + stock.label_h / 2.0, "{}: {y0}", stock.id);
+
+        let offset = Offset { x_mm: 1.5, y_mm: -1.0 };
+        let moved = qr_corners(&sheet_pdf(&labels, stock, offset).expect("a sheet"), &labels, stock);
+        for ((x, y), (mx, my)) in plain.iter().zip(&moved) {
+            assert!(
+                (mx - x - 1.5).abs() < 0.3 && (my - y + 1.0).abs() < 0.3,
+                "{}: moved by the offset",
+                stock.id
+            );
+        }
+    }
+}
+
+#[test]
+fn odd_text_prints_what_the_face_has_and_still_scans() {
     let odd = [
         ("普洱茶 Pu'er 357 g", "老班章 · 2026 春"),
-        ("普洱茶饼", "勐海县"),
-        ("Lǎobānzhāng gǔshū chā", "Menghai\n\tcounty\u{0}"),
+        ("Lǎobānzhāng gǔshū chá", "Menghai\n\tcounty\u{0}"),
         ("🐄 Yak 牦牛 ear tag", "３５７ｇ"),
         ("", ""),
     ];
     let mut labels: Vec<Label> = odd
         .iter()
         .enumerate()
-        .map(|(i, (title, subtitle))| Label {
+        .map(|(i, (title, line))| Label {
             title: (*title).to_owned(),
-            subtitle: (*subtitle).to_owned(),
+            lines: vec![(*line).to_owned()],
             ..cake(i + 1)
         })
         .collect();
-    labels.push(Label { title: "茶".repeat(10_000), subtitle: "W".repeat(10_000), ..cake(6) });
+    labels.push(Label { title: "茶".repeat(10_000), lines: vec!["W".repeat(10_000)], ..cake(6) });
 
-    let pdf = sheet_pdf(&labels).expect("a sheet despite the text");
+    let stock = Stock::default_stock();
+    let pdf = sheet_pdf(&labels, stock, Offset::default()).expect("a sheet despite the text");
     let printed = print_and_scan(&pdf);
     assert_eq!(printed.pages.len(), 1);
-    assert_eq!(printed.scanned, labels.iter().map(|l| l.uri.clone()).collect::<Vec<_>>());
-    for shown in ["Pu'er 357 g", "2026", "Laobanzhang gushu cha", "Menghai county", "Yak ear tag", "357g"] {
+    let mut expected: Vec<String> = labels.iter().map(|l| l.uri.clone()).collect();
+    expected.sort();
+    assert_eq!(printed.scanned, expected);
+    for shown in [
+        "普洱茶 Pu'er 357 g",
+        "老班章 · 2026 春",
+        "Lǎobānzhāng gǔshū chá",
+        "Menghai county",
+        "Yak 牦牛 ear tag",
+        "３５７ｇ",
+    ] {
         assert!(printed.text.contains(shown), "{shown:?} in {:?}", printed.text);
     }
+    assert!(!printed.text.contains('🐄'), "what the face lacks is left out");
     assert!(
-        printed.text.contains("W WWW") && printed.text.contains("WWW…"),
-        "a long word wraps, then ends in …"
+        printed.text.contains("茶…") && printed.text.contains("W…"),
+        "text too long even when shrunk ends in …"
     );
     for label in &labels {
-        label_png(label).expect("a preview despite the text");
+        label_png(label, stock).expect("a preview despite the text");
     }
 }
 
 #[test]
-fn a_300_cake_batch_prints_quickly_and_stays_small() {
+fn a_300_cake_batch_prints_small() {
     let labels: Vec<Label> = (1..=300).map(cake).collect();
     let started = Instant::now();
-    let pdf = sheet_pdf(&labels).expect("a sheet");
-    let took = started.elapsed();
-    println!("sheet of 300 labels: {} bytes, {took:?}", pdf.len());
-    // Each QR is a few hundred bytes of 1-bit pixels, so even uncompressed the sheet stays small.
-    assert!(pdf.len() < 2_000_000, "{} bytes", pdf.len());
+    let pdf = sheet_pdf(&labels, Stock::default_stock(), Offset::default()).expect("a sheet");
+    println!("sheet of 300 labels: {} bytes, {:?} (debug build)", pdf.len(), started.elapsed());
+    // The face is embedded once, as a subset of the glyphs the sheet uses.
+    assert!(pdf.len() < 1_000_000, "{} bytes", pdf.len());
     assert!(pdf.starts_with(b"%PDF-"));
 }
 

@@ -35,10 +35,14 @@ fn a_tea_batch_is_a_lot_holding_one_token_per_cake_with_its_own_label() {
     let labels = s.labels_of(&lot).expect("labels");
     assert_eq!(labels.len(), 51);
     assert_eq!(labels[0].uri, format!("http://127.0.0.1:9/01/{TEA_GTIN}/10/LBZ26SP01"));
-    let mut serials: Vec<&str> = labels[1..].iter().map(|l| l.uri.rsplit('/').next().unwrap_or("")).collect();
-    serials.sort_unstable();
-    assert_eq!(serials.first(), Some(&"001"));
-    assert_eq!(serials.last(), Some(&"050"));
+    // The cakes follow their lot in serial order, as the clerk sticks them on.
+    let serials: Vec<&str> = labels[1..].iter().map(|l| l.uri.rsplit('/').next().unwrap_or("")).collect();
+    let expected: Vec<String> = (1..=50).map(|n| format!("{n:03}")).collect();
+    assert_eq!(serials, expected);
+    // Each label names the product in both languages, the garden and the co-op.
+    assert!(labels[1].title.starts_with("普洱茶饼 Pu'er tea cake"), "{:?}", labels[1]);
+    assert!(labels[1].lines.iter().any(|l| l.contains(" · 压制 pressed ")), "{:?}", labels[1]);
+    assert_eq!(labels[1].lines.last().map(String::as_str), Some(COOP), "{:?}", labels[1]);
     // Searching finds a cake by its serial; the authorisation and the batch wait to be sent.
     let found =
         s.assets(&AssetFilter { search: "(21) 007".into(), ..AssetFilter::default() }).expect("search");
@@ -56,6 +60,37 @@ fn a_tea_batch_is_a_lot_holding_one_token_per_cake_with_its_own_label() {
         other => panic!("expected a refusal, got {other:?}"),
     }
     assert_eq!(s.records(None, 10).expect("records").len(), 2, "nothing stored for a refused act");
+}
+
+#[test]
+fn the_label_stock_and_printer_offset_are_kept_and_checked() {
+    use terroir_station::labels::{Offset, STOCKS};
+    use terroir_station::station::Printing;
+    let (dir, _ledger, s) = offline_station();
+    s.register_tea(tea(5, "LBZ26SP09")).expect("registered");
+    let lot = lot_of(&s);
+    assert_eq!(s.printing().expect("printing"), Printing::default());
+    let roll = Printing { stock: "roll-50x30".into(), offset: Offset { x_mm: 0.5, y_mm: -0.3 } };
+    assert_eq!(s.set_printing(roll.clone()).expect("kept"), roll);
+    assert_eq!(s.printing_choice().expect("choice").printing, roll);
+    assert_eq!(s.printing_choice().expect("choice").stocks.len(), STOCKS.len());
+    // On the roll, one label a page: the lot and its five cakes.
+    let sheet = s.print_labels(&lot, Some(&dir.path().join("roll.pdf"))).expect("printed");
+    assert_eq!(sheet.labels, 6);
+    let info = std::process::Command::new("pdfinfo")
+        .arg(dir.path().join("roll.pdf"))
+        .output()
+        .expect("pdfinfo runs");
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(info.lines().any(|l| l.split_whitespace().eq(["Pages:", "6"])), "{info}");
+    assert!(info.contains("141.732 x 85.0394 pts"), "50 × 30 mm: {info}");
+    for bad in [
+        Printing { stock: "a5-1x1".into(), offset: Offset::default() },
+        Printing { stock: "roll-50x30".into(), offset: Offset { x_mm: 0.0, y_mm: 11.0 } },
+    ] {
+        assert!(matches!(s.set_printing(bad), Err(StationError::Input { .. })));
+    }
+    assert_eq!(s.printing().expect("printing"), roll, "a refused choice changes nothing");
 }
 
 #[test]

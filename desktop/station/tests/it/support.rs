@@ -15,7 +15,7 @@ pub const TEA_GTIN: &str = "06901234567892";
 
 pub fn setup_form(server_url: &str, ledger: &TestLedger) -> SetupForm {
     SetupForm {
-        coop_name: "Bulang Tea Co-op".into(),
+        coop_name: COOP.into(),
         roles: vec![Role::Cooperative, Role::Farm],
         station_label: "village station".into(),
         server_url: server_url.into(),
@@ -27,6 +27,9 @@ pub fn setup_form(server_url: &str, ledger: &TestLedger) -> SetupForm {
 }
 
 /// A station set up for `ledger` (which need not be running), talking to `server_url`.
+/// The co-op the test stations are set up for.
+pub const COOP: &str = "Bulang Tea Co-op";
+
 pub fn station(dir: &std::path::Path, ledger: &TestLedger, server_url: &str) -> Station {
     let s = Station::open(dir).expect("open station");
     s.setup(setup_form(server_url, ledger)).expect("setup");

@@ -2,7 +2,7 @@
 //! signature and inclusion proof checked at the station against the pinned ledger key.
 
 use base64::Engine;
-use terroir_station::station::label_of;
+use terroir_station::labels::{Stock, label_of};
 use terroir_station::store::AssetFilter;
 use terroir_tests::ledger::TestLedger;
 
@@ -32,8 +32,8 @@ fn a_photographed_label_is_checked_against_the_pinned_ledger_key() {
         .expect("parts")[0]
         .asset
         .clone();
-    let label = label_of(&part, &ledger.url).expect("the part has a label");
-    let photo = terroir_station::labels::label_png(&label).expect("png");
+    let label = label_of(&part, &ledger.url, "Co-op").expect("the part has a label");
+    let photo = terroir_station::labels::label_png(&label, Stock::default_stock()).expect("png");
     let b64 = base64::engine::general_purpose::STANDARD.encode(&photo);
     let verdicts = s.verify_photo(&b64).expect("verified");
     assert_eq!(verdicts.len(), 1);
