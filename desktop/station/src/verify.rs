@@ -1,11 +1,11 @@
 //! Checking a label: read its QR from a photo, fetch the asset's history and proofs from the
 //! ledger, and check everything here with the core's verifiers — signatures, each entry's
 //! inclusion under a checkpoint signed by the pinned log key, and that the history runs from
-//! the asset's creation to its current head.
+//! the asset's creation to its current head, each record naming the head the one before made.
 
 use base64::Engine;
 use serde::Serialize;
-use terroir_shared::asset::Asset;
+use terroir_shared::asset::{Asset, check_chain};
 use terroir_shared::entry::LedgerEntry;
 use terroir_shared::gs1::DigitalLink;
 use terroir_shared::log::Receipt;
@@ -124,16 +124,22 @@ impl Station {
             ),
         });
 
-        let ids: Vec<_> = signed.iter().filter_map(|s| s.as_ref().ok().map(|s| s.id())).collect();
-        let complete = ids.first() == Some(&asset.created_by) && ids.last() == Some(&asset.head);
+        // The chain of heads, over records whose signatures hold (one that fails is left out,
+        // so the chain breaks there too).
+        let chained = signed.iter().filter_map(|s| s.as_ref().ok()).map(|s| (s.id(), s.body()));
+        let chain = check_chain(&asset, chained);
         checks.push(Check {
-            what: "The history runs from the asset's creation to its current state".into(),
-            ok: complete,
-            detail: format!(
-                "created by {}, last changed by {}",
-                short(&asset.created_by),
-                short(&asset.head)
-            ),
+            what: "The history runs from the asset's creation to its current state, nothing left out".into(),
+            ok: chain.is_ok(),
+            detail: match chain {
+                Ok(()) => format!(
+                    "{} records chained from {} to {}",
+                    proven.len(),
+                    short(&asset.created_by),
+                    short(&asset.head)
+                ),
+                Err(e) => e.to_string(),
+            },
         });
         let matches = asset.gs1.as_ref() == Some(&link);
         checks.push(Check {

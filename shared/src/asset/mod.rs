@@ -1,6 +1,7 @@
 //! Assets as tokens: one animal, one cake, one lot, one carcass, one cut, each with an owner, a
 //! custodian, a status, its parents and the head of its history.
 
+mod chain;
 mod product;
 mod quantity;
 
@@ -9,6 +10,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub use chain::{ChainError, check_chain};
 pub use product::{
     BeefCut, Carcass, Cattle, Generic, Packing, Product, Sex, TeaCake, TeaGarden, TeaLot, TeaMaocha,
     TeaOrigin,

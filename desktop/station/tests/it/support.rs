@@ -152,3 +152,66 @@ fn read_request(client: &mut TcpStream) -> Option<Vec<u8>> {
     out.extend_from_slice(&buf[head_end..]);
     Some(out)
 }
+
+/// A ledger server that lies by omission: it forwards every request to `upstream` and passes
+/// the answers on, except that it leaves entry `left_out` out of every asset history it serves.
+pub struct OmittingServer {
+    pub url: String,
+}
+
+impl OmittingServer {
+    pub fn start(upstream: &str, left_out: usize) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+        let upstream = upstream.to_owned();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let upstream = upstream.clone();
+                std::thread::spawn(move || answer(stream, &upstream, left_out));
+            }
+        });
+        Self { url }
+    }
+}
+
+/// Reads one GET request, asks `upstream`, and writes its answer back, doctored.
+fn answer(mut stream: TcpStream, upstream: &str, left_out: usize) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let accept = head
+        .lines()
+        .find_map(|l| {
+            l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("accept")).map(|(_, v)| v.trim())
+        })
+        .unwrap_or("*/*")
+        .to_owned();
+    let (status, kind, mut body) = match ureq::get(&format!("{upstream}{path}")).set("Accept", &accept).call()
+    {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => {
+            let (status, kind) = (r.status(), r.content_type().to_owned());
+            let mut body = Vec::new();
+            let _ = r.into_reader().read_to_end(&mut body);
+            (status, kind, body)
+        }
+        Err(e) => (502, "text/plain".to_owned(), e.to_string().into_bytes()),
+    };
+    if path.ends_with("/history")
+        && let Ok(mut history) = serde_json::from_slice::<serde_json::Value>(&body)
+        && let Some(entries) = history["entries"].as_array_mut()
+        && entries.len() > left_out
+    {
+        entries.remove(left_out);
+        body = serde_json::to_vec(&history).expect("JSON");
+    }
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status} X\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(&body);
+}

@@ -65,3 +65,44 @@ fn image_without_code() -> Vec<u8> {
     img.write_to(&mut out, image::ImageFormat::Png).expect("png");
     out.into_inner()
 }
+
+/// A server that leaves a record out of a label's history in between (the history still starts
+/// at the creation and ends at the current head, every signature and proof still holds) is
+/// caught: the record after the gap names a head the history never reached.
+#[test]
+fn a_history_with_a_record_left_out_in_between_is_refused() {
+    use terroir_station::forms::{ActForm, EventForm};
+    let mut ledger = TestLedger::new().expect("ledger");
+    ledger.start().expect("start");
+    let dir = tempfile::tempdir().expect("dir");
+    let s = station(dir.path(), &ledger, &ledger.url.clone());
+    enrol(&ledger, &s);
+    s.register_tea(tea(3, "GAP1")).expect("registered");
+    let lot = s.assets(&AssetFilter { kind: Some("tea_lot".into()), ..AssetFilter::default() }).expect("lot")
+        [0]
+    .id
+    .clone();
+    for text in ["stored in the north room", "moved to the south room"] {
+        let event = EventForm::Note { text: text.into() };
+        s.act(ActForm::Event { assets: vec![lot.clone()], event, attachment: None }).expect("noted");
+    }
+    assert_eq!(s.sync_once().expect("sync").remaining, 0);
+    let asset = s.asset(&lot).expect("the lot").row.asset;
+    let chain = "The history runs from the asset's creation to its current state, nothing left out";
+
+    let honest = s.verify_uri(&label_of(&asset, &ledger.url, "Co-op").expect("label").uri).expect("checked");
+    assert!(honest.verified, "{:#?}", honest.checks);
+    assert_eq!(honest.history.len(), 3, "created, then two notes");
+
+    // The same history from a server that leaves out the first note.
+    let liar = OmittingServer::start(&ledger.url, 1);
+    let other = tempfile::tempdir().expect("dir");
+    let s2 = station(other.path(), &ledger, &liar.url);
+    let lied = s2.verify_uri(&label_of(&asset, &liar.url, "Co-op").expect("label").uri).expect("checked");
+    assert!(!lied.verified, "{:#?}", lied.checks);
+    assert_eq!(lied.history.len(), 2);
+    let check = lied.checks.iter().find(|c| c.what == chain).expect("the chain is checked");
+    assert!(!check.ok && check.detail.contains("a record is missing"), "{check:?}");
+    // Everything else it was shown holds: only the chain gives the omission away.
+    assert!(lied.checks.iter().filter(|c| c.what != chain).all(|c| c.ok), "{:#?}", lied.checks);
+}
