@@ -8,18 +8,26 @@ use terroir_tests::ledger::TestLedger;
 
 use crate::support::*;
 
-#[test]
-fn a_photographed_label_is_checked_against_the_pinned_ledger_key() {
+/// A running ledger, and a station enrolled on it that registered a lot of `cakes` cakes
+/// (not yet synced): the lot's id.
+fn enrolled_station_with_lot(
+    cakes: u64,
+    lot: &str,
+) -> (TestLedger, tempfile::TempDir, terroir_station::Station, String) {
     let mut ledger = TestLedger::new().expect("ledger");
     ledger.start().expect("start");
     let dir = tempfile::tempdir().expect("dir");
     let s = station(dir.path(), &ledger, &ledger.url.clone());
     enrol(&ledger, &s);
-    s.register_tea(tea(12, "VER1")).expect("registered");
-    let lot = s.assets(&AssetFilter { kind: Some("tea_lot".into()), ..AssetFilter::default() }).expect("lot")
-        [0]
-    .id
-    .clone();
+    s.register_tea(tea(cakes, lot)).expect("registered");
+    let filter = AssetFilter { kind: Some("tea_lot".into()), ..AssetFilter::default() };
+    let id = s.assets(&filter).expect("lot")[0].id.clone();
+    (ledger, dir, s, id)
+}
+
+#[test]
+fn a_photographed_label_is_checked_against_the_pinned_ledger_key() {
+    let (ledger, _dir, s, lot) = enrolled_station_with_lot(12, "VER1");
     s.act(terroir_station::forms::ActForm::Split { asset: lot, parts: vec![5, 7] }).expect("split");
     assert_eq!(s.sync_once().expect("sync").remaining, 0);
 
@@ -72,16 +80,7 @@ fn image_without_code() -> Vec<u8> {
 #[test]
 fn a_history_with_a_record_left_out_in_between_is_refused() {
     use terroir_station::forms::{ActForm, EventForm};
-    let mut ledger = TestLedger::new().expect("ledger");
-    ledger.start().expect("start");
-    let dir = tempfile::tempdir().expect("dir");
-    let s = station(dir.path(), &ledger, &ledger.url.clone());
-    enrol(&ledger, &s);
-    s.register_tea(tea(3, "GAP1")).expect("registered");
-    let lot = s.assets(&AssetFilter { kind: Some("tea_lot".into()), ..AssetFilter::default() }).expect("lot")
-        [0]
-    .id
-    .clone();
+    let (ledger, _dir, s, lot) = enrolled_station_with_lot(3, "GAP1");
     for text in ["stored in the north room", "moved to the south room"] {
         let event = EventForm::Note { text: text.into() };
         s.act(ActForm::Event { assets: vec![lot.clone()], event, attachment: None }).expect("noted");
