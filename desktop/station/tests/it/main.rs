@@ -1,5 +1,6 @@
 //! The station, driven through its public API against a real ledger server.
 
+mod cli;
 mod labels;
 mod station;
 mod support;

@@ -1,0 +1,387 @@
+//! `terroir-station`: the co-op station without its window, for co-ops that script their work.
+//! The same core and the same data directory as the desktop app: what one does, the other sees.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+use terroir_shared::party::Role;
+use terroir_station::forms::TeaBatchForm;
+use terroir_station::labels::{Offset, STOCKS};
+use terroir_station::station::Printing;
+use terroir_station::store::AssetFilter;
+use terroir_station::{SetupForm, Station, StationError};
+
+/// The co-op station, headless: set up, register, print labels, sync, verify, back up keys.
+#[derive(Parser)]
+#[command(name = "terroir-station", version)]
+struct Cli {
+    /// The station's data directory (its store, keys and printed sheets) [default: the desktop
+    /// app's, e.g. ~/.local/share/org.terroir.station].
+    #[arg(long, env = "TERROIR_STATION_DIR", global = true)]
+    dir: Option<PathBuf>,
+    /// Print results as JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Set the station up for a co-op: creates its keys (or keeps restored ones) and queues the
+    /// authorisation of this station's key.
+    Setup {
+        /// The co-op's name as buyers will see it.
+        #[arg(long)]
+        coop: String,
+        /// What the co-op does, comma-separated: cooperative, farm, processor, warehouse, trader.
+        #[arg(long, value_delimiter = ',', default_value = "cooperative")]
+        roles: Vec<String>,
+        /// The ledger server, e.g. https://ledger.example.
+        #[arg(long)]
+        server: String,
+        /// What this station is called within the co-op.
+        #[arg(long, default_value = "station")]
+        station_label: String,
+        /// The log's origin as the operator published it (asked from the server when absent).
+        #[arg(long, default_value = "")]
+        origin: String,
+        /// The log's verifier key as the operator published it (asked from the server when absent).
+        #[arg(long, default_value = "")]
+        verifier_key: String,
+        /// The co-op's GS1 GTIN for tea (14 digits).
+        #[arg(long, default_value = "")]
+        tea_gtin: String,
+        /// The co-op's GS1 GTIN for cattle (14 digits).
+        #[arg(long, default_value = "")]
+        cattle_gtin: String,
+    },
+    /// What the station is: its keys, settings and queue.
+    Status,
+    /// Register a pressing of tea cakes: one lot holding a token per cake.
+    RegisterTea {
+        #[arg(long)]
+        garden: String,
+        #[arg(long, default_value = "")]
+        mountain: String,
+        /// e.g. "2026 spring".
+        #[arg(long)]
+        season: String,
+        /// The pressing date, YYYY-MM-DD.
+        #[arg(long)]
+        pressed: String,
+        /// How many cakes.
+        #[arg(long)]
+        cakes: u64,
+        /// The lot number its labels carry.
+        #[arg(long)]
+        lot: String,
+        /// Grams a cake.
+        #[arg(long, default_value_t = 357)]
+        weight: u32,
+        /// lot (loose cakes), tong or jian.
+        #[arg(long, default_value = "lot")]
+        packing: String,
+    },
+    /// Register cattle from a CSV file (ear_tag,breed,sex,birth_date,holding); all or none.
+    RegisterCattle {
+        /// The CSV file.
+        csv: PathBuf,
+    },
+    /// List assets, newest first.
+    Assets {
+        /// Words in the label, or the start of an id.
+        #[arg(long, default_value = "")]
+        search: String,
+    },
+    /// Print an asset's label sheet (a lot: its own label, then every cake in serial order).
+    Print {
+        /// The asset: its id, or words that find exactly one asset (its lot number).
+        asset: String,
+        /// Where to write the PDF [default: the station's labels/ folder].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The label stock, kept for later prints (see `stocks`).
+        #[arg(long)]
+        stock: Option<String>,
+        /// The printer offset right and down in millimetres, e.g. `1.5,-0.5`; kept for later prints.
+        #[arg(long, value_delimiter = ',', num_args = 2, allow_negative_numbers = true)]
+        offset: Option<Vec<f32>>,
+    },
+    /// The label stocks the station prints on.
+    Stocks,
+    /// Send queued records to the ledger, batch by batch, until none is left or the ledger
+    /// stops taking them.
+    Sync,
+    /// Check labels in a photo (PNG or JPEG) against the ledger this station is pinned to.
+    Verify { photo: PathBuf },
+    /// Write the key backup file (keep it offline: it holds the co-op's private key).
+    Backup { file: PathBuf },
+    /// Restore the keys from a backup file, before `setup`.
+    Restore { file: PathBuf },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("terroir-station: {e}");
+            // Bad input and refusals are the caller's to fix; anything else is the station's.
+            match e {
+                StationError::Input { .. } | StationError::Refused { .. } | StationError::NotReady(_) => {
+                    ExitCode::from(2)
+                }
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
+}
+
+fn data_dir(cli: &Cli) -> Result<PathBuf, StationError> {
+    match &cli.dir {
+        Some(dir) => Ok(dir.clone()),
+        None => dirs::data_dir()
+            .map(|d| d.join("org.terroir.station"))
+            .ok_or_else(|| StationError::File("no data directory: pass --dir".into())),
+    }
+}
+
+fn run(cli: &Cli) -> Result<(), StationError> {
+    let dir = data_dir(cli)?;
+    std::fs::create_dir_all(&dir).map_err(|e| StationError::File(format!("{}: {e}", dir.display())))?;
+    let station = Station::open(&dir)?;
+    let out = Out { json: cli.json };
+    match &cli.command {
+        Command::Setup {
+            coop,
+            roles,
+            server,
+            station_label,
+            origin,
+            verifier_key,
+            tea_gtin,
+            cattle_gtin,
+        } => {
+            let roles = roles.iter().map(|r| role(r)).collect::<Result<Vec<_>, _>>()?;
+            let status = station.setup(SetupForm {
+                coop_name: coop.clone(),
+                roles,
+                station_label: station_label.clone(),
+                server_url: server.clone(),
+                origin: origin.clone(),
+                verifier_key: verifier_key.clone(),
+                tea_gtin: tea_gtin.clone(),
+                cattle_gtin: cattle_gtin.clone(),
+            })?;
+            out.show(&status, || {
+                format!(
+                    "set up in {}\nco-op key    {}\nstation key  {}\nThe operator enrols the co-op by its key; until then records wait in the queue.",
+                    dir.display(),
+                    status.party_key.as_deref().unwrap_or("-"),
+                    status.device_key.as_deref().unwrap_or("-"),
+                )
+            });
+        }
+        Command::Status => {
+            let status = station.status()?;
+            out.show(&status, || {
+                let c = &status.counts;
+                format!(
+                    "set up       {}\nenrolled     {}\nco-op key    {}\nqueue        {} pending, {} landed, {} refused",
+                    status.set_up,
+                    status.enrolled,
+                    status.party_key.as_deref().unwrap_or("-"),
+                    c.pending,
+                    c.landed,
+                    c.refused
+                )
+            });
+        }
+        Command::RegisterTea { garden, mountain, season, pressed, cakes, lot, weight, packing } => {
+            let done = station.register_tea(TeaBatchForm {
+                garden: garden.clone(),
+                mountain: mountain.clone(),
+                harvest_season: season.clone(),
+                pressed_on: pressed.clone(),
+                cake_weight_g: Some(*weight),
+                count: *cakes,
+                lot_number: lot.clone(),
+                packing: packing.clone(),
+            })?;
+            out.show(&done, || {
+                format!("{}\nlot {}", done.summary, done.created.first().map_or("-", String::as_str))
+            });
+        }
+        Command::RegisterCattle { csv } => {
+            let text = read_text(csv)?;
+            let done = station.import_cattle_csv(&text)?;
+            out.show(&done, || format!("{} ({} animals)", done.summary, done.created.len()));
+        }
+        Command::Assets { search } => {
+            let rows = station.assets(&AssetFilter { search: search.clone(), ..AssetFilter::default() })?;
+            out.show(&rows, || {
+                rows.iter()
+                    .map(|r| format!("{}  {:<10} {}", &r.id[..12], r.state, r.label))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        Command::Print { asset, out: path, stock, offset } => {
+            let id = find_asset(&station, asset)?;
+            if stock.is_some() || offset.is_some() {
+                let mut printing = station.printing()?;
+                if let Some(stock) = stock {
+                    printing.stock = stock.clone();
+                }
+                if let Some([x, y]) = offset.as_deref() {
+                    printing.offset = Offset { x_mm: *x, y_mm: *y };
+                }
+                station.set_printing(printing)?;
+            }
+            let sheet = station.print_labels(&id, path.as_deref())?;
+            let printing: Printing = station.printing()?;
+            out.show(&sheet, || {
+                format!("{} labels on {} written to {}", sheet.labels, printing.stock().name, sheet.path)
+            });
+        }
+        Command::Stocks => {
+            out.show(&STOCKS, || {
+                STOCKS.iter().map(|s| format!("{:<18} {}", s.id, s.name)).collect::<Vec<_>>().join("\n")
+            });
+        }
+        Command::Sync => sync(&station, &out)?,
+        Command::Verify { photo } => {
+            let bytes =
+                std::fs::read(photo).map_err(|e| StationError::File(format!("{}: {e}", photo.display())))?;
+            let image = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes);
+            let verdicts = station.verify_photo(&image)?;
+            let all = verdicts.iter().all(|v| v.verified);
+            out.show(&verdicts, || {
+                verdicts
+                    .iter()
+                    .map(|v| {
+                        let checks: Vec<String> = v
+                            .checks
+                            .iter()
+                            .map(|c| format!("  {} {}: {}", if c.ok { "✓" } else { "✗" }, c.what, c.detail))
+                            .collect();
+                        let verdict = if v.verified { "verified" } else { "NOT VERIFIED" };
+                        format!("{} — {verdict}\n{}\n{}", v.uri, v.label, checks.join("\n"))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n\n")
+            });
+            if !all {
+                return Err(StationError::Refused {
+                    code: "not_verified",
+                    message: "a label in the photo did not check out".into(),
+                });
+            }
+        }
+        Command::Backup { file } => {
+            station.export_backup(file)?;
+            out.say(&format!("keys written to {} (readable by you alone; keep it offline)", file.display()));
+        }
+        Command::Restore { file } => {
+            station.restore_backup(&read_text(file)?)?;
+            out.say("keys restored; now run `setup`");
+        }
+    }
+    Ok(())
+}
+
+/// Sends the queue batch by batch, saying how far it got after each.
+fn sync(station: &Station, out: &Out) -> Result<(), StationError> {
+    let mut total = terroir_station::sync::SyncReport::default();
+    loop {
+        let report = station.sync_once().map_err(|e| StationError::Server(e.to_string()))?;
+        total.landed += report.landed;
+        total.refused += report.refused;
+        total.remaining = report.remaining;
+        total.awaiting_enrolment = report.awaiting_enrolment;
+        if !out.json {
+            eprintln!("sync: {} landed, {} refused, {} to go", total.landed, total.refused, total.remaining);
+        }
+        if report.remaining == 0 || report.awaiting_enrolment || report.landed + report.refused == 0 {
+            break;
+        }
+    }
+    out.show(&total, || {
+        let waiting =
+            if total.awaiting_enrolment { " (waiting for the operator to enrol the co-op)" } else { "" };
+        format!(
+            "{} landed, {} refused, {} still queued{waiting}",
+            total.landed, total.refused, total.remaining
+        )
+    });
+    Ok(())
+}
+
+/// The one asset `query` names: an id, or words that find exactly one (cakes packed in a lot
+/// are left out first, so a lot number names the lot).
+fn find_asset(station: &Station, query: &str) -> Result<String, StationError> {
+    let search = |hide_contained| {
+        station.assets(&AssetFilter { search: query.to_owned(), hide_contained, ..AssetFilter::default() })
+    };
+    let mut rows = search(true)?;
+    if rows.is_empty() {
+        rows = search(false)?;
+    }
+    if let Some(exact) = rows.iter().find(|r| r.id == query) {
+        return Ok(exact.id.clone());
+    }
+    match rows.as_slice() {
+        [one] => Ok(one.id.clone()),
+        [] => Err(StationError::input("asset", format!("no asset matches `{query}`"))),
+        many => {
+            let listed: Vec<String> =
+                many.iter().take(5).map(|r| format!("{} {}", &r.id[..12], r.label)).collect();
+            Err(StationError::input(
+                "asset",
+                format!("`{query}` matches {} assets; name one: {}", many.len(), listed.join("; ")),
+            ))
+        }
+    }
+}
+
+fn role(name: &str) -> Result<Role, StationError> {
+    serde_json::from_value(serde_json::Value::String(name.trim().to_owned())).map_err(|_| {
+        StationError::input(
+            "roles",
+            format!("`{name}` is not a role: cooperative, farm, processor, warehouse, trader, financier"),
+        )
+    })
+}
+
+fn read_text(path: &Path) -> Result<String, StationError> {
+    std::fs::read_to_string(path).map_err(|e| StationError::File(format!("{}: {e}", path.display())))
+}
+
+/// Results as text for people or as JSON for scripts.
+struct Out {
+    json: bool,
+}
+
+impl Out {
+    fn show<T: Serialize + ?Sized>(&self, value: &T, text: impl FnOnce() -> String) {
+        if self.json {
+            match serde_json::to_string_pretty(value) {
+                Ok(json) => println!("{json}"),
+                Err(e) => eprintln!("terroir-station: {e}"),
+            }
+        } else {
+            println!("{}", text());
+        }
+    }
+
+    fn say(&self, text: &str) {
+        if self.json {
+            println!("{}", serde_json::json!({ "message": text }));
+        } else {
+            println!("{text}");
+        }
+    }
+}
