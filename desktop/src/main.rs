@@ -147,6 +147,24 @@ fn print_labels(app: State<'_, App>, id: String) -> Result<Sheet> {
     app.station.print_labels(&id, None)
 }
 
+/// Opens a printed sheet in the system's PDF viewer, from which the clerk prints it. Only
+/// sheets the station wrote into its `labels/` folder.
+#[tauri::command(async)]
+fn open_sheet(app: State<'_, App>, path: String) -> Result<()> {
+    let labels = app.station.dir().join("labels");
+    let path = PathBuf::from(path);
+    let inside = path.canonicalize().is_ok_and(|p| labels.canonicalize().is_ok_and(|l| p.starts_with(l)));
+    if !inside || path.extension().is_none_or(|e| e != "pdf") {
+        return Err(StationError::input("path", "a sheet this station printed"));
+    }
+    open::that_detached(&path).map_err(|e| {
+        StationError::File(format!(
+            "the sheet is saved at {}, but no program to show PDFs could be started: {e}",
+            path.display()
+        ))
+    })
+}
+
 #[tauri::command(async)]
 fn sync_now(app: State<'_, App>) {
     app.sync.nudge()
@@ -216,6 +234,7 @@ fn main() {
             print_labels,
             printing,
             set_printing,
+            open_sheet,
             sync_now,
             verify_photo,
             verify_uri,

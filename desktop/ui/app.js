@@ -104,26 +104,29 @@ function printingForm(out, changed) {
   const stock = h("select", { id: "label-stock", "aria-label": "Label stock" });
   const x = h("input", { type: "number", step: "0.1", min: "-10", max: "10", id: "offset-x", "aria-label": "Printer offset right (mm)" });
   const y = h("input", { type: "number", step: "0.1", min: "-10", max: "10", id: "offset-y", "aria-label": "Printer offset down (mm)" });
+  const open = h("input", { type: "checkbox", id: "open-sheet" });
   const form = h("div", { class: "printing" },
     h("label", {}, "Label stock ", stock),
-    h("label", {}, "Printer offset, mm: right ", x), h("label", {}, " down ", y));
+    h("label", {}, "Printer offset, mm: right ", x), h("label", {}, " down ", y),
+    h("label", {}, open, " Open the sheet to print it"));
   call("printing").then(({ stocks, printing }) => {
     for (const s of stocks) stock.append(h("option", { value: s.id }, s.name));
     stock.value = printing.stock;
     x.value = printing.offset.xMm;
     y.value = printing.offset.yMm;
+    open.checked = printing.openSheet;
   }).catch((e) => (out.textContent = e.message));
   const save = async () => {
     try {
       const offset = { xMm: Number(x.value || 0), yMm: Number(y.value || 0) };
-      await call("set_printing", { printing: { stock: stock.value, offset } });
+      await call("set_printing", { printing: { stock: stock.value, offset, openSheet: open.checked } });
       out.textContent = "";
       changed();
     } catch (e) {
       out.textContent = e.message;
     }
   };
-  for (const el of [stock, x, y]) el.addEventListener("change", save);
+  for (const el of [stock, x, y, open]) el.addEventListener("change", save);
   return form;
 }
 
@@ -164,6 +167,11 @@ async function openAsset(id) {
       try {
         const sheet = await call("print_labels", { id });
         out.textContent = `${sheet.labels} labels written to ${sheet.path}`;
+        if ($("#open-sheet").checked) {
+          await call("open_sheet", { path: sheet.path })
+            .then(() => (out.textContent += " — opened in the PDF viewer"))
+            .catch((e) => (out.textContent += ` — ${e.message}`));
+        }
       } catch (e) {
         out.textContent = e.message;
       } finally {

@@ -133,11 +133,22 @@ pub struct Printing {
     pub stock: String,
     #[serde(default)]
     pub offset: labels::Offset,
+    /// Open each sheet in the system's PDF viewer once it is written, to print it from there.
+    #[serde(default = "yes")]
+    pub open_sheet: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for Printing {
     fn default() -> Self {
-        Self { stock: labels::Stock::default_stock().id.to_owned(), offset: labels::Offset::default() }
+        Self {
+            stock: labels::Stock::default_stock().id.to_owned(),
+            offset: labels::Offset::default(),
+            open_sheet: true,
+        }
     }
 }
 

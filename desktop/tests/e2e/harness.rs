@@ -58,6 +58,26 @@ impl Display {
     }
 }
 
+/// A directory holding an `xdg-open` that, instead of starting a PDF viewer, notes the file it
+/// was asked to open in `opened-sheets.txt` beside the station's data (see [`opened_sheets`]).
+fn stub_viewer(station_dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = station_dir.join("viewer");
+    std::fs::create_dir_all(&dir).expect("viewer directory");
+    let script = dir.join("xdg-open");
+    let log = station_dir.join("opened-sheets.txt");
+    std::fs::write(&script, format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", log.display()))
+        .expect("viewer");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("executable");
+    dir
+}
+
+/// The files the station asked the system to open, in order.
+pub fn opened_sheets(station_dir: &Path) -> Vec<String> {
+    let log = std::fs::read_to_string(station_dir.join("opened-sheets.txt")).unwrap_or_default();
+    log.lines().map(str::to_owned).collect()
+}
+
 /// `tauri-driver` from PATH or cargo's bin directory.
 fn tauri_driver() -> PathBuf {
     let cargo_bin = std::env::var_os("CARGO_HOME")
@@ -82,9 +102,14 @@ pub struct Driver {
 impl Driver {
     pub fn start(display: &Display, station_dir: &Path) -> Self {
         let port = free_port();
+        let viewer = stub_viewer(station_dir);
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let path = std::env::join_paths(std::iter::once(viewer).chain(std::env::split_paths(&path)))
+            .expect("a PATH");
         let child = Command::new(tauri_driver())
             .args(["--port", &port.to_string(), "--native-port", &free_port().to_string()])
             .env("DISPLAY", &display.name)
+            .env("PATH", path)
             .env("TERROIR_STATION_DIR", station_dir)
             .env("TERROIR_LOG", "warn")
             // Software rendering: Xvfb has no GPU.

@@ -9,7 +9,7 @@ use terroir_shared::party::Role;
 use terroir_tests::ledger::{ORIGIN, TestLedger};
 use terroir_tests::scan::qr_codes_in_pdf;
 
-use crate::harness::{Display, Driver, screenshots};
+use crate::harness::{self, Display, Driver, screenshots};
 use crate::webdriver::Session;
 
 /// One display and one app at a time.
@@ -70,10 +70,13 @@ fn register_garden(app: &Session) -> String {
 }
 
 /// Prints the open lot's sheet and checks that every QR on it reads back as a label URI.
-fn print_and_scan(app: &Session, server_url: &str, lot: &str, count: usize) {
+/// The sheet is handed to the system's PDF viewer (a stub here, see `harness::opened_sheets`).
+fn print_and_scan(app: &Session, station_dir: &std::path::Path, server_url: &str, lot: &str, count: usize) {
     app.click("#print-labels");
-    let text = app.wait_text("#sheet-path", |t| t.contains("labels written to"));
-    let path = text.split("labels written to ").nth(1).expect("a path").trim().to_owned();
+    let text = app.wait_text("#sheet-path", |t| t.contains("opened in the PDF viewer"));
+    let path = text.split("labels written to ").nth(1).and_then(|t| t.split(" — ").next()).expect("a path");
+    let path = path.trim().to_owned();
+    app.wait("the viewer to be asked", || harness::opened_sheets(station_dir).contains(&path).then_some(()));
     let mut codes = qr_codes_in_pdf(std::path::Path::new(&path), 150).expect("scan the sheet");
     codes.sort();
     let mut expected: Vec<String> =
@@ -171,7 +174,7 @@ fn a_tea_batch_is_registered_printed_synced_split_and_sold() {
         .then_some(())
     });
     app.screenshot(&shots.join("3-lot-with-label.png"));
-    print_and_scan(&app, &ledger.url, "LBZ26SP01", 50);
+    print_and_scan(&app, station_dir.path(), &ledger.url, "LBZ26SP01", 50);
     sync_until_landed(&app, 3);
     // The batch drew 50 × 357 g on the garden's cap, on the ledger too.
     let shown = ledger.get(&format!("/api/assets/{cap}")).expect("the cap");
@@ -215,7 +218,7 @@ fn with_the_server_down_until_halfway_nothing_is_lost_or_doubled() {
     set_up(&app, &ledger.url, Some((ORIGIN, &ledger.verifier_key.clone())), &shots);
     let key = party_key(&app);
     register_tea(&app, 50, "LBZ26SP02");
-    print_and_scan(&app, &ledger.url, "LBZ26SP02", 50);
+    print_and_scan(&app, station_dir.path(), &ledger.url, "LBZ26SP02", 50);
     let part = split(&app, "30, 20");
     app.click("#sync-now");
     app.wait_text("#sync-state", |t| t == "offline");

@@ -70,7 +70,8 @@ fn the_label_stock_and_printer_offset_are_kept_and_checked() {
     s.register_tea(tea(5, "LBZ26SP09")).expect("registered");
     let lot = lot_of(&s);
     assert_eq!(s.printing().expect("printing"), Printing::default());
-    let roll = Printing { stock: "roll-50x30".into(), offset: Offset { x_mm: 0.5, y_mm: -0.3 } };
+    let roll =
+        Printing { stock: "roll-50x30".into(), offset: Offset { x_mm: 0.5, y_mm: -0.3 }, open_sheet: false };
     assert_eq!(s.set_printing(roll.clone()).expect("kept"), roll);
     assert_eq!(s.printing_choice().expect("choice").printing, roll);
     assert_eq!(s.printing_choice().expect("choice").stocks.len(), STOCKS.len());
@@ -85,8 +86,8 @@ fn the_label_stock_and_printer_offset_are_kept_and_checked() {
     assert!(info.lines().any(|l| l.split_whitespace().eq(["Pages:", "6"])), "{info}");
     assert!(info.contains("141.732 x 85.0394 pts"), "50 × 30 mm: {info}");
     for bad in [
-        Printing { stock: "a5-1x1".into(), offset: Offset::default() },
-        Printing { stock: "roll-50x30".into(), offset: Offset { x_mm: 0.0, y_mm: 11.0 } },
+        Printing { stock: "a5-1x1".into(), ..Printing::default() },
+        Printing { offset: Offset { x_mm: 0.0, y_mm: 11.0 }, ..roll.clone() },
     ] {
         assert!(matches!(s.set_printing(bad), Err(StationError::Input { .. })));
     }
