@@ -13,9 +13,10 @@ use terroir_tests::ledger::{ORIGIN, TestLedger};
 
 fn tea(count: u64, lot: &str) -> TeaBatchForm {
     TeaBatchForm {
-        garden: "Laobanzhang".into(),
-        mountain: "Bulang".into(),
-        harvest_season: "2026 spring".into(),
+        // Chinese, as a Yunnan co-op writes it: the sheet embeds the glyphs it uses.
+        garden: "老班章 Laobanzhang".into(),
+        mountain: "布朗山".into(),
+        harvest_season: "2026 春茶 spring".into(),
         pressed_on: "2026-05-02".into(),
         cake_weight_g: None,
         count,
@@ -27,7 +28,7 @@ fn tea(count: u64, lot: &str) -> TeaBatchForm {
 fn station(dir: &std::path::Path, ledger: &TestLedger) -> Station {
     let s = Station::open(dir).expect("open");
     s.setup(SetupForm {
-        coop_name: "Bench Co-op".into(),
+        coop_name: "勐海县老班章茶叶农民专业合作社".into(),
         roles: vec![Role::Cooperative],
         station_label: "bench".into(),
         server_url: ledger.url.clone(),
@@ -61,7 +62,7 @@ fn batch_and_sheet() {
     }
     rounds.sort_by_key(|r| r.2);
     let (register, sheet, total, bytes) = rounds[rounds.len() / 2];
-    println!("300-cake batch + A4 label sheet (median of 5):");
+    println!("300-cake batch + A4 label sheet in Chinese and English (median of 5):");
     println!("  register (rules, signing, 301 tokens stored): {:8.1} ms", ms(register));
     println!("  label sheet (301 QR labels, {bytes} bytes):   {:8.1} ms", ms(sheet));
     println!(

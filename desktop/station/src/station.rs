@@ -14,7 +14,7 @@ use terroir_shared::calendar::Timestamp;
 use terroir_shared::crypto::Keypair;
 use terroir_shared::gs1::Gtin;
 use terroir_shared::party::{Party, PartyId, Role};
-use terroir_shared::record::{Act, AuthoriseDevice, Commission, Record, Transform, Unsigned};
+use terroir_shared::record::{Act, Attachment, AuthoriseDevice, Commission, Record, Transform, Unsigned};
 use terroir_shared::rules::{self, Context, Rules, needs};
 
 use crate::client::Client;
@@ -345,7 +345,7 @@ impl Station {
             })?;
         }
         let authorise = Act::AuthoriseDevice(AuthoriseDevice::new(&keys.device, &me, &origin, &label));
-        self.sign_and_store(&keys.party, authorise, format!("Authorise station “{label}”"))?;
+        self.sign_and_store(&keys.party, authorise, format!("Authorise station “{label}”"), None)?;
         self.status()
     }
 
@@ -474,20 +474,20 @@ impl Station {
 
     /// Any act on existing assets.
     pub fn act(&self, form: ActForm) -> Result<Done> {
-        let attachment = match &form {
+        // The file is kept with the record, once the rules accept the act: a refused act keeps
+        // nothing.
+        let file = match &form {
             ActForm::Event { attachment: Some(file), .. } => {
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(file.base64.trim())
                     .map_err(|_| StationError::input("attachment", "the file could not be read"))?;
-                let a = forms::attachment(file, &bytes)?;
-                store::put_attachment(&mut self.db(), &a.sha256.to_string(), &a.name, &a.media_type, &bytes)?;
-                Some(a)
+                Some((forms::attachment(file, &bytes)?, bytes))
             }
             _ => None,
         };
-        let act = self.with_lookup(|l| forms::act(&form, l, attachment))?;
+        let act = self.with_lookup(|l| forms::act(&form, l, file.as_ref().map(|(a, _)| a.clone())))?;
         let summary = self.summary(&act);
-        self.act_as_device(act, summary)
+        self.act_as_device_with(act, summary, file.as_ref())
     }
 
     fn summary(&self, act: &Act) -> String {
@@ -535,10 +535,21 @@ impl Station {
     }
 
     fn act_as_device(&self, act: Act, summary: String) -> Result<Done> {
+        self.act_as_device_with(act, summary, None)
+    }
+
+    /// [`Self::act_as_device`], keeping `file` (an attachment the act names, and its bytes)
+    /// with the record.
+    fn act_as_device_with(
+        &self,
+        act: Act,
+        summary: String,
+        file: Option<&(Attachment, Vec<u8>)>,
+    ) -> Result<Done> {
         let keys = self.keys()?;
         let act = self.with_caps(act, &PartyId(keys.party.public()))?;
         let act = self.with_units(act)?;
-        self.sign_and_store(&keys.device, act, summary)
+        self.sign_and_store(&keys.device, act, summary, file)
     }
 
     /// A split of a lot that holds units (cakes with their own labels) hands them to the parts
@@ -591,7 +602,13 @@ impl Station {
 
     /// Signs `act` for the co-op with `signer`, judges it with the ledger's rules against the
     /// station's view, and stores the record and its effects in one transaction.
-    fn sign_and_store(&self, signer: &Keypair, act: Act, summary: String) -> Result<Done> {
+    fn sign_and_store(
+        &self,
+        signer: &Keypair,
+        act: Act,
+        summary: String,
+        file: Option<&(Attachment, Vec<u8>)>,
+    ) -> Result<Done> {
         let settings = self.settings()?;
         let keys = self.keys()?;
         let me = PartyId(keys.party.public());
@@ -634,6 +651,9 @@ impl Station {
             }
             for a in &effects.assets {
                 store::put_asset(conn, a, &asset_label(a), seq)?;
+            }
+            if let Some((a, bytes)) = file {
+                store::put_attachment(conn, &a.sha256.to_string(), &a.name, &a.media_type, bytes)?;
             }
             let created = needs(&signed, Rules::CURRENT).creates.iter().map(|a| a.to_string()).collect();
             Ok(Done { record: id, summary, created })

@@ -158,22 +158,41 @@ fn split_then_transfer_is_recorded_locally_with_lineage() {
     assert_eq!(s.asset(&one).expect("cake").row.state, "active");
     assert_eq!(s.asset(&split.created[0]).expect("part").row.asset.quantity.amount(), 11);
     assert_eq!(part.uri.as_deref().map(|u| u.ends_with("/10/LOT2-1")), Some(true));
-    // An event with an attached certificate is stored by hash.
+    // An event with an attached certificate is stored by hash, once the rules accept it: the
+    // same certificate on the consumed lot is refused and keeps nothing.
     let cert = terroir_station::forms::FileInput {
         name: "lab.pdf".into(),
         media_type: "application/pdf".into(),
         base64: "JVBERi0xLjQK".into(),
     };
-    s.act(ActForm::Event {
-        assets: vec![split.created[1].clone()],
+    let certify = |asset: &str| ActForm::Event {
+        assets: vec![asset.to_owned()],
         event: EventForm::LabCertificate {
             laboratory: "Menghai lab".into(),
             certificate: "C-1".into(),
             result: "pass".into(),
         },
-        attachment: Some(cert),
-    })
-    .expect("certificate");
+        attachment: Some(cert.clone()),
+    };
+    assert!(matches!(s.act(certify(&lot)), Err(StationError::Refused { .. })));
+    assert_eq!(attachments_kept(&s), 0, "a refused act keeps no file");
+    s.act(certify(&split.created[1])).expect("certificate");
+    assert_eq!(attachments_kept(&s), 1);
+}
+
+/// How many attached files the station keeps.
+fn attachments_kept(s: &terroir_station::Station) -> i64 {
+    use diesel::{Connection as _, QueryableByName, RunQueryDsl as _};
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let path = s.dir().join(terroir_station::station::DATABASE_FILE);
+    let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy()).expect("the store");
+    let counted: Count =
+        diesel::sql_query("SELECT count(*) AS n FROM attachments").get_result(&mut conn).expect("count");
+    counted.n
 }
 
 #[test]
