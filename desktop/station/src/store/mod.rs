@@ -170,3 +170,44 @@ pub use assets::{asset, assets_of, children, holder_of, put_asset, remove_asset,
 pub use records::{
     counts, insert_record, pending, record, records, records_of_asset, settle_landed, settle_refused,
 };
+
+#[cfg(test)]
+mod tests {
+    use diesel::{QueryableByName, RunQueryDsl};
+    use diesel_migrations::MigrationHarness;
+
+    use super::{MIGRATIONS, open};
+
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+
+    fn tables(conn: &mut diesel::SqliteConnection) -> Vec<String> {
+        diesel::sql_query(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'index') \
+             AND name NOT LIKE 'sqlite_%' AND name != '__diesel_schema_migrations' ORDER BY name",
+        )
+        .load::<Name>(conn)
+        .expect("the schema")
+        .into_iter()
+        .map(|n| n.name)
+        .collect()
+    }
+
+    #[test]
+    fn every_migration_reverts_and_reapplies() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut conn = open(&dir.path().join("station.sqlite")).expect("open and migrate");
+        let created = tables(&mut conn);
+        assert!(
+            created.contains(&"records".to_owned()) && created.contains(&"attachments".to_owned()),
+            "{created:?}"
+        );
+        conn.revert_all_migrations(MIGRATIONS).expect("revert");
+        assert_eq!(tables(&mut conn), Vec::<String>::new(), "nothing left behind");
+        conn.run_pending_migrations(MIGRATIONS).expect("reapply");
+        assert_eq!(tables(&mut conn), created);
+    }
+}
