@@ -13,7 +13,7 @@ pub fn qr_codes_in_pdf(pdf: &Path, dpi: u32) -> anyhow::Result<Vec<String>> {
         .arg(pdf)
         .arg(&prefix)
         .output()
-        .map_err(|e| anyhow::anyhow!("pdftoppm is missing ({e}): run scripts/install-deps"))?;
+        .map_err(|e| anyhow::anyhow!("pdftoppm is missing ({e}): run scripts/install-test-deps"))?;
     anyhow::ensure!(out.status.success(), "pdftoppm failed: {}", String::from_utf8_lossy(&out.stderr));
     let mut files: Vec<_> =
         std::fs::read_dir(pages.path())?.filter_map(|e| e.ok().map(|e| e.path())).collect();
@@ -33,7 +33,7 @@ pub fn qr_codes_in_image(path: &Path) -> anyhow::Result<Vec<String>> {
         .arg("-Sqrcode.enable")
         .arg(path)
         .output()
-        .map_err(|e| anyhow::anyhow!("zbarimg is missing ({e}): run scripts/install-deps"))?;
+        .map_err(|e| anyhow::anyhow!("zbarimg is missing ({e}): run scripts/install-test-deps"))?;
     // zbarimg exits 4 when an image holds no code at all.
     anyhow::ensure!(
         out.status.success() || out.status.code() == Some(4),

@@ -52,7 +52,7 @@ impl Display {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("Xvfb is missing: run scripts/install-deps");
+            .expect("Xvfb is missing: run scripts/install-test-deps");
         wait_until("Xvfb", || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists());
         Self { _xvfb: Owned(xvfb), name }
     }
@@ -90,7 +90,7 @@ fn tauri_driver() -> PathBuf {
         .map(|d| d.join("tauri-driver"))
         .chain(cargo_bin)
         .find(|p| p.is_file())
-        .expect("tauri-driver is missing: run scripts/install-deps")
+        .expect("tauri-driver is missing: run scripts/install-test-deps")
 }
 
 /// `tauri-driver` for one station data directory; the app it opens keeps its data there.

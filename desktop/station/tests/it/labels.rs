@@ -430,7 +430,7 @@ fn print_and_scan(pdf: &[u8]) -> Printed {
 fn run(command: &mut Command) -> Output {
     let program = Path::new(command.get_program()).display().to_string();
     let out = command.output().unwrap_or_else(|e| {
-        panic!("{program} could not be run ({e}): run scripts/install-deps to install Poppler and zbar")
+        panic!("{program} could not be run ({e}): run scripts/install-test-deps to install Poppler and zbar")
     });
     assert!(out.status.success(), "{program} failed: {}", String::from_utf8_lossy(&out.stderr));
     out
