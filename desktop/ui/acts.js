@@ -14,6 +14,18 @@ const EVENTS = {
   note: [["text", "Note"]],
 };
 
+/// The events a clerk records on each kind of goods, likeliest first (the first is the form's
+/// default): no vaccination for tea, no pressing for cattle.
+const EVENTS_FOR = {
+  live_cattle: ["vaccination", "weighing", "movement", "lab_certificate", "note"],
+  carcass: ["storage", "lab_certificate", "weighing", "movement", "note"],
+  beef_cut: ["storage", "lab_certificate", "weighing", "movement", "note"],
+  tea_maocha: ["storage", "lab_certificate", "picking", "weighing", "movement", "note"],
+  tea_cake: ["storage", "lab_certificate", "movement", "note"],
+  tea_lot: ["storage", "lab_certificate", "movement", "pressing", "note"],
+  tea_garden: ["picking", "note"],
+};
+
 /// The acts that make sense for `asset` in its state.
 function actsFor(asset, state) {
   if (state === "pledged") return ["release"];
@@ -51,7 +63,8 @@ function partySelect(name, label, parties, self) {
 function fieldsFor(act, asset, parties, self) {
   switch (act) {
     case "event": {
-      const select = h("select", { name: "event" }, ...Object.keys(EVENTS).map((e) => h("option", { value: e }, e.replace("_", " "))));
+      const events = EVENTS_FOR[asset.product.kind] || Object.keys(EVENTS);
+      const select = h("select", { name: "event" }, ...events.map((e) => h("option", { value: e }, e.replace("_", " "))));
       const box = h("div", { class: "event-fields" });
       const render = () => {
         box.replaceChildren(...EVENTS[select.value].map(([n, l, t]) => field(n, l, t || "text")));

@@ -26,6 +26,7 @@ let toastTimer = null;
 export function toast(message, isError = false) {
   const t = document.getElementById("toast");
   t.textContent = message;
+  t.title = message;
   t.classList.toggle("error", isError);
   t.hidden = false;
   clearTimeout(toastTimer);
