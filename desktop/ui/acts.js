@@ -2,6 +2,7 @@
 // station's `act` command takes. The station and the ledger's rules decide; this only asks.
 
 import { h, formValues, showError, clearErrors } from "./dom.js";
+import { quantity } from "./format.js";
 
 const EVENTS = {
   vaccination: [["vaccine", "Vaccine"], ["withdrawalUntil", "Withdrawal period ends", "date"]],
@@ -76,7 +77,7 @@ function fieldsFor(act, asset, parties, self) {
     case "transfer": return [partySelect("to", "New owner", parties, self)];
     case "custody": return [partySelect("to", "Warehouse", parties, self)];
     case "pledge": return [partySelect("financier", "Financier", parties, self)];
-    case "split": return [field("parts", `Parts (${asset.quantity.unit}), adding up to ${asset.quantity.amount}`, "text", { placeholder: "60, 40" })];
+    case "split": return [field("parts", `Parts, adding up to ${quantity(asset.quantity, asset.product.kind)}`, "text", { placeholder: "60, 40" })];
     case "merge": return [h("label", {}, "Other lots (ids, one per line)", h("textarea", { name: "others", rows: 3 }))];
     case "slaughter": return [field("carcassG", "Carcass weight (g)", "number"), field("grade", "Grade")];
     case "cut": return [h("label", {}, "Cuts, one per line: name and grams", h("textarea", { name: "cuts", rows: 4, placeholder: "sirloin 12000" }))];

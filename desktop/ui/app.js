@@ -3,7 +3,8 @@
 // text, never as HTML.
 
 import { call, fileAsBase64, fileAsText } from "./api.js";
-import { h, clear, show, toast, formValues, showError, clearErrors, shortId, when } from "./dom.js";
+import { h, clear, show, toast, formValues, showError, clearErrors, when } from "./dom.js";
+import { idCode, localTime, quantity, shortId } from "./format.js";
 import { actForm } from "./acts.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -147,10 +148,10 @@ async function openAsset(id) {
     h("h2", {}, d.row.label),
     h("dl", { class: "facts" },
       h("dt", {}, "State"), h("dd", {}, h("span", { class: `state ${d.row.state}`, id: "detail-state" }, d.row.state)),
-      h("dt", {}, "Quantity"), h("dd", { id: "detail-quantity" }, `${a.quantity.amount} ${a.quantity.unit}`),
+      h("dt", {}, "Quantity"), h("dd", { id: "detail-quantity" }, quantity(a.quantity, a.product.kind)),
       h("dt", {}, "Owner"), h("dd", {}, partyName(a.owner)),
       h("dt", {}, "Custodian"), h("dd", {}, partyName(a.custodian)),
-      h("dt", {}, "Id"), h("dd", {}, h("code", { id: "detail-id" }, a.id)),
+      h("dt", {}, "Id"), h("dd", {}, idCode(h, a.id, { id: "detail-id" })),
       d.uri ? h("dt", {}, "Label") : "", d.uri ? h("dd", {}, h("code", { id: "detail-uri" }, d.uri)) : ""),
   );
   if (d.uri) {
@@ -209,7 +210,7 @@ async function openAsset(id) {
   const timeline = h("ol", { class: "timeline" });
   for (const r of d.records) {
     timeline.append(h("li", { class: r.state },
-      h("time", {}, new Date(r.signedAt).toLocaleString()), " ", r.summary, " ",
+      h("time", {}, localTime(r.signedAt)), " ", r.summary, " ",
       h("span", { class: `state ${r.state}` }, r.state === "landed" ? `in ledger #${r.logIndex}` : r.state),
       r.problem ? h("div", { class: "error" }, r.problem) : ""));
   }
@@ -370,7 +371,7 @@ function verdictCard(v) {
     h("p", {}, v.label, " · ", h("span", { class: `state ${v.status}` }, v.status)),
     h("ul", { class: "checks" }, ...v.checks.map((c) =>
       h("li", { class: c.ok ? "ok" : "bad" }, c.ok ? "✓ " : "✗ ", c.what, h("small", { class: "muted" }, ` — ${c.detail}`)))),
-    h("ol", { class: "timeline" }, ...v.history.map((l) => h("li", {}, `#${l.index} ${l.at} ${l.act} `, h("code", {}, l.record)))));
+    h("ol", { class: "timeline" }, ...v.history.map((l) => h("li", {}, `#${l.index} ${localTime(l.at)} ${l.act} `, h("code", {}, l.record)))));
 }
 
 // ---- station ----------------------------------------------------------------------------

@@ -66,10 +66,6 @@ export function showError(form, e) {
   }
 }
 
-export function shortId(id) {
-  return id ? `${id.slice(0, 8)}…` : "";
-}
-
 /// Debounces `fn` by `ms`.
 export function when(ms, fn) {
   let t = null;

@@ -54,7 +54,7 @@ fn register_tea(app: &Session, count: u32, lot: &str) {
     app.type_in("#tea-form input[name=count]", &count.to_string());
     app.type_in("#tea-form input[name=lotNumber]", lot);
     app.click("#tea-submit");
-    app.wait_text("#detail-quantity", |t| t == format!("{count} piece"));
+    app.wait_text("#detail-quantity", |t| t == format!("{count} cakes"));
 }
 
 /// Registers a cap of 20 kg on Laobanzhang for the season and returns its id.
@@ -65,7 +65,7 @@ fn register_garden(app: &Session) -> String {
     app.type_in("#garden-form input[name=areaM2]", "100");
     app.type_in("#garden-form input[name=yieldGPerM2]", "200");
     app.click("#garden-submit");
-    app.wait_text("#detail-quantity", |t| t == "20000 gram");
+    app.wait_text("#detail-quantity", |t| t == "20 kg");
     open_id(app)
 }
 
@@ -96,8 +96,15 @@ fn sync_until_landed(app: &Session, landed: u64) {
     app.wait(&format!("{landed} records to land"), || (counts(app) == (0, landed, 0)).then_some(()));
 }
 
+/// The open asset's whole id (the detail shows it short, the whole id in `data-id`).
 fn open_id(app: &Session) -> String {
-    app.wait_text("#detail-id", |t| t.len() == 64)
+    app.wait("the open asset's id", || {
+        let id = app.run(
+            "const e = document.querySelector('#detail-id'); return e ? e.dataset.id : null;",
+            json!([]),
+        );
+        id.as_str().filter(|id| id.len() == 64).map(str::to_owned)
+    })
 }
 
 fn split(app: &Session, parts: &str) -> String {
@@ -128,7 +135,7 @@ fn transfer(app: &Session, to: &str) {
          rows.find(r => r.textContent.includes('Tea lot of 30 cakes')).click();",
         json!([]),
     );
-    app.wait_text("#detail-quantity", |t| t == "30 piece");
+    app.wait_text("#detail-quantity", |t| t == "30 cakes");
     app.choose("#act-kind", "transfer");
     app.choose("#act-form select[name=to]", to);
     app.click("#act-submit");

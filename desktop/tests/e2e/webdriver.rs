@@ -65,10 +65,15 @@ impl Session {
         self.post(&format!("/element/{e}/click"), json!({}));
     }
 
-    /// Types `text` into the field, replacing what it held.
+    /// Types `text` into the field, replacing what it held. A field shown a moment before the
+    /// view around it settles can refuse input ("element not interactable"): it is found again
+    /// and scrolled into view until it takes it.
     pub fn type_in(&self, css: &str, text: &str) {
-        let e = self.element(css);
-        self.post(&format!("/element/{e}/clear"), json!({}));
+        let e = self.wait(&format!("`{css}` to take input"), || {
+            let e = self.element(css);
+            self.run("document.querySelector(arguments[0]).scrollIntoView({block: 'center'});", json!([css]));
+            post(&self.agent, &format!("{}/element/{e}/clear", self.base), json!({})).ok().map(|_| e)
+        });
         self.post(&format!("/element/{e}/value"), json!({ "text": text }));
     }
 

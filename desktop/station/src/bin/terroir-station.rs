@@ -107,8 +107,8 @@ enum Command {
         #[arg(long)]
         stock: Option<String>,
         /// The printer offset right and down in millimetres, e.g. `1.5,-0.5`; kept for later prints.
-        #[arg(long, value_delimiter = ',', num_args = 2, allow_negative_numbers = true)]
-        offset: Option<Vec<f32>>,
+        #[arg(long, value_parser = parse_offset, allow_hyphen_values = true)]
+        offset: Option<Offset>,
     },
     /// The label stocks the station prints on.
     Stocks,
@@ -150,10 +150,16 @@ fn data_dir(cli: &Cli) -> Result<PathBuf, StationError> {
 }
 
 fn run(cli: &Cli) -> Result<(), StationError> {
+    let out = Out { json: cli.json };
+    if let Command::Stocks = cli.command {
+        out.show(&STOCKS, || {
+            STOCKS.iter().map(|s| format!("{:<18} {}", s.id, s.name)).collect::<Vec<_>>().join("\n")
+        });
+        return Ok(());
+    }
     let dir = data_dir(cli)?;
     std::fs::create_dir_all(&dir).map_err(|e| StationError::File(format!("{}: {e}", dir.display())))?;
     let station = Station::open(&dir)?;
-    let out = Out { json: cli.json };
     match &cli.command {
         Command::Setup {
             coop,
@@ -236,8 +242,8 @@ fn run(cli: &Cli) -> Result<(), StationError> {
                 if let Some(stock) = stock {
                     printing.stock = stock.clone();
                 }
-                if let Some([x, y]) = offset.as_deref() {
-                    printing.offset = Offset { x_mm: *x, y_mm: *y };
+                if let Some(offset) = offset {
+                    printing.offset = *offset;
                 }
                 station.set_printing(printing)?;
             }
@@ -247,11 +253,7 @@ fn run(cli: &Cli) -> Result<(), StationError> {
                 format!("{} labels on {} written to {}", sheet.labels, printing.stock().name, sheet.path)
             });
         }
-        Command::Stocks => {
-            out.show(&STOCKS, || {
-                STOCKS.iter().map(|s| format!("{:<18} {}", s.id, s.name)).collect::<Vec<_>>().join("\n")
-            });
-        }
+        Command::Stocks => {}
         Command::Sync => sync(&station, &out)?,
         Command::Verify { photo } => {
             let bytes =
@@ -345,6 +347,14 @@ fn find_asset(station: &Station, query: &str) -> Result<String, StationError> {
             ))
         }
     }
+}
+
+/// `right,down` in millimetres.
+fn parse_offset(text: &str) -> Result<Offset, String> {
+    let wrong = || format!("`{text}` is not an offset: right and down in millimetres, e.g. 1.5,-0.5");
+    let (x, y) = text.split_once(',').ok_or_else(wrong)?;
+    let mm = |v: &str| v.trim().parse::<f32>().map_err(|_| wrong());
+    Ok(Offset { x_mm: mm(x)?, y_mm: mm(y)? })
 }
 
 fn role(name: &str) -> Result<Role, StationError> {

@@ -107,8 +107,16 @@ fn a_script_sets_up_registers_prints_syncs_verifies_and_restores() {
     assert_eq!(code, 2);
     assert!(err.contains("no asset matches"), "{err}");
     let sheet = d.join("cli1.pdf");
+    let (code, err) = refused(d, &["print", "CLI1", "--offset", "30,0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("at most 10 mm"), "{err}");
+    let a4 = ok(d, &["print", "CLI1", "--stock", "a4-3x8-70x37", "--offset", "0.5,-0.3"]);
+    assert!(a4.starts_with("4 labels on A4, 24 labels 70 × 37 mm"), "{a4}");
     let printed = ok(d, &["print", "CLI1", "--out", sheet.to_str().expect("path"), "--stock", "roll-50x30"]);
     assert!(printed.starts_with("4 labels on Roll of 50 × 30 mm"), "{printed}");
+    // The choice is kept for the next print.
+    let again = ok(d, &["print", "CLI1", "--out", d.join("again.pdf").to_str().expect("path")]);
+    assert!(again.starts_with("4 labels on Roll of 50 × 30 mm"), "{again}");
     let text =
         Command::new("pdftotext").args(["-enc", "UTF-8"]).arg(&sheet).arg("-").output().expect("pdftotext");
     let text = String::from_utf8_lossy(&text.stdout);
