@@ -215,27 +215,29 @@ impl Station {
     }
 
     /// The settings, or `NotReady` before the first run is complete.
+    /// Read in one query (another process on the same data directory, the headless command or
+    /// the window, sees a change at once).
     pub fn settings(&self) -> Result<Settings> {
-        let mut conn = self.db();
-        let get = |conn: &mut SqliteConnection, k: &str| store::setting(conn, k);
-        let Some(origin) = get(&mut conn, "origin")? else {
+        let mut stored = store::all_settings(&mut self.db())?;
+        let mut take = |k: &str| stored.remove(k);
+        let Some(origin) = take("origin") else {
             return Err(StationError::NotReady("the station is not set up yet".into()));
         };
-        let roles: Vec<Role> = get(&mut conn, "roles")?
+        let roles: Vec<Role> = take("roles")
             .map(|r| serde_json::from_str(&r))
             .transpose()
             .map_err(|e| store::corrupt("roles", e))?
             .unwrap_or_default();
         Ok(Settings {
-            coop_name: get(&mut conn, "coop_name")?.unwrap_or_default(),
+            coop_name: take("coop_name").unwrap_or_default(),
             roles,
-            station_label: get(&mut conn, "station_label")?.unwrap_or_default(),
-            server_url: get(&mut conn, "server_url")?.unwrap_or_default(),
+            station_label: take("station_label").unwrap_or_default(),
+            server_url: take("server_url").unwrap_or_default(),
             origin,
-            verifier_key: get(&mut conn, "verifier_key")?.unwrap_or_default(),
-            operator: get(&mut conn, "operator")?,
-            tea_gtin: get(&mut conn, "tea_gtin")?,
-            cattle_gtin: get(&mut conn, "cattle_gtin")?,
+            verifier_key: take("verifier_key").unwrap_or_default(),
+            operator: take("operator"),
+            tea_gtin: take("tea_gtin"),
+            cattle_gtin: take("cattle_gtin"),
         })
     }
 

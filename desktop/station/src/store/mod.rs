@@ -58,6 +58,14 @@ pub fn setting(conn: &mut SqliteConnection, key: &str) -> Result<Option<String>,
     Ok(s::settings.filter(s::key.eq(key)).select(s::value).first(conn).optional()?)
 }
 
+/// Every setting, in one read.
+pub fn all_settings(
+    conn: &mut SqliteConnection,
+) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    use schema::settings::dsl as s;
+    Ok(s::settings.select((s::key, s::value)).load::<(String, String)>(conn)?.into_iter().collect())
+}
+
 pub fn set_setting(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<(), StoreError> {
     use schema::settings::dsl as s;
     diesel::replace_into(s::settings).values((s::key.eq(key), s::value.eq(value))).execute(conn)?;
