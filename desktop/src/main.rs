@@ -151,12 +151,16 @@ fn print_labels(app: State<'_, App>, id: String) -> Result<Sheet> {
 /// sheets the station wrote into its `labels/` folder.
 #[tauri::command(async)]
 fn open_sheet(app: State<'_, App>, path: String) -> Result<()> {
-    let labels = app.station.dir().join("labels");
-    let path = PathBuf::from(path);
-    let inside = path.canonicalize().is_ok_and(|p| labels.canonicalize().is_ok_and(|l| p.starts_with(l)));
-    if !inside || path.extension().is_none_or(|e| e != "pdf") {
+    let labels = app.station.dir().join("labels").canonicalize().ok();
+    // The file itself, links resolved: it is what gets opened and what is checked.
+    let path = PathBuf::from(path).canonicalize().ok().filter(|p| {
+        labels.as_ref().is_some_and(|l| p.starts_with(l))
+            && p.is_file()
+            && p.extension().is_some_and(|e| e == "pdf")
+    });
+    let Some(path) = path else {
         return Err(StationError::input("path", "a sheet this station printed"));
-    }
+    };
     open::that_detached(&path).map_err(|e| {
         StationError::File(format!(
             "the sheet is saved at {}, but no program to show PDFs could be started: {e}",

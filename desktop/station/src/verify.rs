@@ -66,7 +66,7 @@ impl Station {
         let path = gs1_path(uri);
         let link = DigitalLink::parse(path)
             .map_err(|e| StationError::input("label", format!("the label is not a GS1 Digital Link: {e}")))?;
-        let same_server = uri.starts_with(&settings.server_url);
+        let same_server = same_place(uri, &settings.server_url);
         checks.push(Check {
             what: "The label points to this co-op's ledger".into(),
             ok: same_server,
@@ -126,15 +126,15 @@ impl Station {
 
         // The chain of heads, over records whose signatures hold (one that fails is left out,
         // so the chain breaks there too).
-        let chained = signed.iter().filter_map(|s| s.as_ref().ok()).map(|s| (s.id(), s.body()));
-        let chain = check_chain(&asset, chained);
+        let chained: Vec<_> = signed.iter().filter_map(|s| s.as_ref().ok()).collect();
+        let chain = check_chain(&asset, chained.iter().copied());
         checks.push(Check {
             what: "The history runs from the asset's creation to its current state, nothing left out".into(),
             ok: chain.is_ok(),
             detail: match chain {
                 Ok(()) => format!(
                     "{} records chained from {} to {}",
-                    proven.len(),
+                    chained.len(),
                     short(&asset.created_by),
                     short(&asset.head)
                 ),
@@ -169,6 +169,19 @@ impl Station {
     }
 }
 
+/// Whether `uri` lies under `server` on the same scheme, host and port (not merely starting
+/// with the same text: `https://ledger.example.evil.cn/...` and `https://ledger.example@evil.cn/...`
+/// are elsewhere).
+fn same_place(uri: &str, server: &str) -> bool {
+    let (Ok(uri), Ok(server)) = (url::Url::parse(uri), url::Url::parse(server)) else { return false };
+    let dir = server.path().trim_end_matches('/');
+    uri.scheme() == server.scheme()
+        && uri.host_str() == server.host_str()
+        && uri.port_or_known_default() == server.port_or_known_default()
+        && uri.username().is_empty()
+        && (uri.path() == dir || uri.path().starts_with(&format!("{dir}/")))
+}
+
 /// The path of a Digital Link URI (what follows the host).
 fn gs1_path(uri: &str) -> &str {
     let rest = uri.split_once("://").map_or(uri, |(_, r)| r);
@@ -180,4 +193,27 @@ fn gs1_path(uri: &str) -> &str {
 
 fn short(h: &terroir_shared::Hash) -> String {
     h.to_hex().chars().take(12).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_place;
+
+    #[test]
+    fn a_label_points_to_the_ledger_only_on_its_own_host() {
+        let server = "https://ledger.example";
+        assert!(same_place("https://ledger.example/01/06901234567892/10/L1", server));
+        assert!(same_place("https://ledger.example:443/01/06901234567892", server));
+        for elsewhere in [
+            "https://ledger.example.evil.cn/01/06901234567892",
+            "https://ledger.example@evil.cn/01/06901234567892",
+            "http://ledger.example/01/06901234567892",
+            "https://ledger.example:8443/01/06901234567892",
+            "not a url",
+        ] {
+            assert!(!same_place(elsewhere, server), "{elsewhere}");
+        }
+        assert!(same_place("https://host.example/terroir/01/0690", "https://host.example/terroir"));
+        assert!(!same_place("https://host.example/terroirx/01/0690", "https://host.example/terroir"));
+    }
 }

@@ -6,54 +6,79 @@
 
 use crate::Hash;
 use crate::asset::{Asset, AssetId};
-use crate::record::Record;
+use crate::record::{Record, Signed};
+use crate::rules::{Rules, needs};
 
 /// Where a history fails to chain.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ChainError {
     #[error("the history is empty")]
     Empty,
-    #[error("the history starts with record {found}, not with {created_by}, which created the asset")]
-    Start { found: Hash, created_by: Hash },
+    #[error("the history starts with record {found}, which did not create the asset")]
+    Start { found: Hash },
     #[error(
         "record {record} names the asset at head {named}, but the history before it ends at {head}: a record is missing"
     )]
     Gap { record: Hash, named: Hash, head: Hash },
+    #[error(
+        "record {record} names neither the asset nor a lot it was packed in: it is not part of this history"
+    )]
+    Unrelated { record: Hash },
+    #[error("record {record} appears twice in the history")]
+    Repeated { record: Hash },
     #[error("the history ends at record {head}, not at the asset's current head {current}")]
     End { head: Hash, current: Hash },
 }
 
-/// Checks that `history` (the records that changed `asset`, oldest first, each with its id)
-/// runs from the record that created it to its current head with nothing left out. Records that
-/// changed it without naming it (a unit following the lot it is packed in) advance the head
-/// unchecked; the next record that names it, or the current head, checks them.
+/// Checks that `history` (the signed records that changed `asset`, oldest first) runs from the
+/// record that created it to its current head with nothing left out:
+/// - the first record creates the asset (its id derives from that record);
+/// - each record that names the asset names the head the one before made;
+/// - a record that changed it without naming it (a unit following the lot it is packed in)
+///   names a lot it was packed in: one it was made in, or one a record of this history made
+///   (the parts of a split, the lot a merge made). Such a record is tied to the asset this way,
+///   as the buyer's page ties it; whether the lot's own history is whole is the lot's check;
+/// - no record comes twice, and the last is the asset's current head.
 pub fn check_chain<'a>(
     asset: &Asset,
-    history: impl IntoIterator<Item = (Hash, &'a Record)>,
+    history: impl IntoIterator<Item = &'a Signed<Record>>,
 ) -> Result<(), ChainError> {
     let mut history = history.into_iter();
-    let (first, _) = history.next().ok_or(ChainError::Empty)?;
-    if first != asset.created_by {
-        return Err(ChainError::Start { found: first, created_by: asset.created_by });
+    let first = history.next().ok_or(ChainError::Empty)?;
+    let created = needs(first, Rules::CURRENT).creates;
+    if !created.contains(&asset.id) {
+        return Err(ChainError::Start { found: first.id() });
     }
-    let mut head = first;
-    for (id, record) in history {
-        if let Some(named) = names(record, &asset.id)
-            && named != head
-        {
-            return Err(ChainError::Gap { record: id, named, head });
+    // The lots it may be packed in: those it was made in, and those records here made.
+    let mut holders: Vec<AssetId> = asset.parents.clone();
+    holders.extend(created.iter().filter(|id| **id != asset.id));
+    if let crate::asset::Status::Contained { holder } = asset.status {
+        holders.push(holder);
+    }
+    let mut seen = vec![first.id()];
+    let mut head = first.id();
+    for signed in history {
+        let id = signed.id();
+        if seen.contains(&id) {
+            return Err(ChainError::Repeated { record: id });
         }
+        let touched = signed.body().act.touches();
+        match touched.iter().find(|r| r.id == asset.id) {
+            Some(named) if named.head != head => {
+                return Err(ChainError::Gap { record: id, named: named.head, head });
+            }
+            Some(_) => {}
+            None if touched.iter().any(|r| holders.contains(&r.id)) => {}
+            None => return Err(ChainError::Unrelated { record: id }),
+        }
+        holders.extend(needs(signed, Rules::CURRENT).creates);
+        seen.push(id);
         head = id;
     }
     if head != asset.head {
         return Err(ChainError::End { head, current: asset.head });
     }
     Ok(())
-}
-
-/// The head at which `record` names asset `id`, if it names it.
-fn names(record: &Record, id: &AssetId) -> Option<Hash> {
-    record.act.touches().into_iter().find(|r| r.id == *id).map(|r| r.head)
 }
 
 #[cfg(test)]
@@ -63,56 +88,65 @@ mod tests {
     use crate::calendar::Timestamp;
     use crate::crypto::Keypair;
     use crate::party::PartyId;
-    use crate::record::{Act, Event, Observe};
+    use crate::record::{Act, Commission, Event, NewAsset, Observe, Unsigned};
 
-    /// A note on asset `id` at head `head`.
-    fn note(id: AssetId, head: Hash, n: u64) -> Record {
-        let key = Keypair::from_seed(&[7; 32]).public();
-        Record {
+    fn signed(act: Act, n: u64) -> Signed<Record> {
+        let key = Keypair::from_seed(&[7; 32]);
+        let record = Record {
             origin: "ledger.test/log".into(),
-            party: PartyId(key),
-            signer: key,
+            party: PartyId(key.public()),
+            signer: key.public(),
             at: Timestamp(n),
-            act: Act::Observe(Observe {
-                assets: vec![AssetRef { id, head }],
-                event: Event::Note { text: format!("note {n}") },
-                attachments: vec![],
-            }),
-        }
+            act,
+        };
+        Unsigned::new(record).sign(&key).expect("signed")
+    }
+
+    fn note(id: AssetId, head: Hash, n: u64) -> Signed<Record> {
+        let event = Event::Note { text: format!("note {n}") };
+        signed(Act::Observe(Observe { assets: vec![AssetRef { id, head }], event, attachments: vec![] }), n)
     }
 
     #[test]
-    fn a_history_chains_and_one_left_out_breaks_it_where_it_was() {
-        let created_by = Hash::sha256(b"commission");
-        let id = AssetId::derive(&created_by, 0);
-        // Three notes, each naming the head the one before made; ids stand in for record ids.
-        let (a, b, c) = (Hash::sha256(b"a"), Hash::sha256(b"b"), Hash::sha256(b"c"));
-        let (na, nb, nc) = (note(id, created_by, 1), note(id, a, 2), note(id, b, 3));
-        let opening = note(id, Hash::default(), 0);
+    fn a_history_chains_and_one_left_out_repeated_or_foreign_breaks_it() {
         let party = PartyId(Keypair::from_seed(&[7; 32]).public());
+        let product = Product::Generic(Generic { name: "goods".into() });
+        let quantity = Quantity::new(1, Unit::Piece).expect("a quantity");
+        let made = NewAsset { product: product.clone(), quantity, gs1: None, part_of: None, units: None };
+        let commission = signed(Act::Commission(Commission::new(vec![made])), 0);
+        let id = AssetId::derive(&commission.id(), 0);
+        let a = note(id, commission.id(), 1);
+        let b = note(id, a.id(), 2);
+        let c = note(id, b.id(), 3);
+        let foreign = note(AssetId(Hash::sha256(b"another asset")), Hash::default(), 4);
         let asset = Asset {
             id,
-            product: Product::Generic(Generic { name: "goods".into() }),
-            quantity: Quantity::new(1, Unit::Piece).expect("a quantity"),
+            product,
+            quantity,
             gs1: None,
             owner: party,
             custodian: party,
             status: Status::Active,
             parents: vec![],
-            created_by,
-            head: c,
+            created_by: commission.id(),
+            head: c.id(),
             head_at: None,
             weighed_g: None,
             contents: vec![],
         };
-        let whole = [(created_by, &opening), (a, &na), (b, &nb), (c, &nc)];
-        assert_eq!(check_chain(&asset, whole), Ok(()));
-        let gap = [(created_by, &opening), (a, &na), (c, &nc)];
-        assert_eq!(check_chain(&asset, gap), Err(ChainError::Gap { record: c, named: b, head: a }));
-        let short = [(created_by, &opening), (a, &na), (b, &nb)];
-        assert_eq!(check_chain(&asset, short), Err(ChainError::End { head: b, current: c }));
-        let late = [(a, &na), (b, &nb), (c, &nc)];
-        assert!(matches!(check_chain(&asset, late), Err(ChainError::Start { .. })));
+        assert_eq!(check_chain(&asset, [&commission, &a, &b, &c]), Ok(()));
+        let gap = check_chain(&asset, [&commission, &a, &c]);
+        assert_eq!(gap, Err(ChainError::Gap { record: c.id(), named: b.id(), head: a.id() }));
+        let short = check_chain(&asset, [&commission, &a, &b]);
+        assert_eq!(short, Err(ChainError::End { head: b.id(), current: c.id() }));
+        // A record that did not create it cannot start its history, whatever the server says
+        // created it.
+        let claimed = Asset { created_by: a.id(), ..asset.clone() };
+        assert_eq!(check_chain(&claimed, [&a, &b, &c]), Err(ChainError::Start { found: a.id() }));
+        let unrelated = check_chain(&asset, [&commission, &a, &foreign, &b, &c]);
+        assert_eq!(unrelated, Err(ChainError::Unrelated { record: foreign.id() }));
+        let twice = check_chain(&asset, [&commission, &a, &a, &b, &c]);
+        assert_eq!(twice, Err(ChainError::Repeated { record: a.id() }));
         assert_eq!(check_chain(&asset, []), Err(ChainError::Empty));
     }
 }

@@ -249,8 +249,14 @@ fn run(cli: &Cli) -> Result<(), StationError> {
             }
             let sheet = station.print_labels(&id, path.as_deref())?;
             let printing: Printing = station.printing()?;
+            let what = station.asset(&id)?.row.label;
             out.show(&sheet, || {
-                format!("{} labels on {} written to {}", sheet.labels, printing.stock().name, sheet.path)
+                format!(
+                    "{} labels on {} written to {}\n({what})",
+                    sheet.labels,
+                    printing.stock().name,
+                    sheet.path
+                )
             });
         }
         Command::Stocks => {}
@@ -332,8 +338,20 @@ fn find_asset(station: &Station, query: &str) -> Result<String, StationError> {
     if rows.is_empty() {
         rows = search(false)?;
     }
-    if let Some(exact) = rows.iter().find(|r| r.id == query) {
-        return Ok(exact.id.clone());
+    // The asset whose id, lot or serial is exactly what was typed comes before any that only
+    // contains it (`LBZ26-L01` is not `LBZ26-L012`).
+    let exact: Vec<_> = rows
+        .iter()
+        .filter(|r| {
+            let link = r.asset.gs1.as_ref();
+            r.id == query
+                || link.is_some_and(|l| {
+                    l.serial() == Some(query) || (l.lot() == Some(query) && l.serial().is_none())
+                })
+        })
+        .collect();
+    if let [one] = exact.as_slice() {
+        return Ok(one.id.clone());
     }
     match rows.as_slice() {
         [one] => Ok(one.id.clone()),
