@@ -19,8 +19,6 @@
 use super::Label;
 use super::text::{self, MM_PER_PT};
 
-/// Kept clear along the label's edges: die-cut stock and printers both wander a little.
-const PAD: f32 = 1.5;
 /// The largest QR image, quiet zone included: the symbol itself is 21 mm or more, enough for a
 /// phone at arm's length.
 const QR_MAX: f32 = 29.0;
@@ -68,12 +66,13 @@ fn mm(size_pt: f32) -> f32 {
     size_pt * MM_PER_PT
 }
 
-/// The layout of `label` on a label `w` × `h` millimetres.
-pub(super) fn place(label: &Label, w: f32, h: f32) -> Placed {
-    let qr_side = (h - 2.0 * PAD).min(0.45 * w).min(QR_MAX);
-    let (qr_x, qr_y) = (PAD, (h - qr_side) / 2.0);
+/// The layout of `label` on a label `w` × `h` millimetres, `pad` kept clear along its edges
+/// (die-cut stock and printers both wander a little).
+pub(super) fn place(label: &Label, w: f32, h: f32, pad: f32) -> Placed {
+    let qr_side = (h - 2.0 * pad).min(0.45 * w).min(QR_MAX);
+    let (qr_x, qr_y) = (pad, (h - qr_side) / 2.0);
     let x = qr_x + qr_side + QR_GAP;
-    let width = w - x - PAD;
+    let width = w - x - pad;
 
     // The GS1 line, from the bottom up.
     let mut elements = text::hri_elements(&text::showable(&label.hri));
@@ -88,7 +87,7 @@ pub(super) fn place(label: &Label, w: f32, h: f32) -> Placed {
         .fold(HRI_PT, f32::min)
         .max(HRI_MIN_PT);
     let mut lines = Vec::new();
-    let last = h - PAD - DESCENT * mm(hri_pt);
+    let last = h - pad - DESCENT * mm(hri_pt);
     let first = last - LEADING * mm(hri_pt) * elements.len().saturating_sub(1) as f32;
     for (i, element) in elements.iter().enumerate() {
         lines.push(Line {
@@ -100,8 +99,8 @@ pub(super) fn place(label: &Label, w: f32, h: f32) -> Placed {
     }
 
     // The title and the other lines, from the top down, in what room the GS1 line leaves.
-    let top = PAD;
-    let bottom = if elements.is_empty() { h - PAD } else { first - ASCENT * mm(hri_pt) - 0.6 };
+    let top = pad;
+    let bottom = if elements.is_empty() { h - pad } else { first - ASCENT * mm(hri_pt) - 0.6 };
     let blocks: Vec<(String, f32, usize)> =
         std::iter::once((text::showable(&label.title), TITLE_PT, TITLE_LINES))
             .chain(label.lines.iter().map(|l| (text::showable(l), DETAIL_PT, DETAIL_LINES)))
@@ -177,12 +176,12 @@ mod tests {
     }
 
     /// Inside the label, clear of the QR, and no line over another.
-    fn check(placed: &Placed, w: f32, h: f32) {
+    fn check(placed: &Placed, w: f32, h: f32, pad: f32) {
         for line in &placed.lines {
             assert!(line.x >= placed.qr_x + placed.qr_side, "{line:?}");
-            assert!(line.x + width(line) <= w - PAD + 0.01, "{line:?} on {w}");
-            assert!(line.baseline - ASCENT * mm(line.size_pt) >= PAD - 0.01, "{line:?}");
-            assert!(line.baseline + DESCENT * mm(line.size_pt) <= h - PAD + 0.01, "{line:?}");
+            assert!(line.x + width(line) <= w - pad + 0.01, "{line:?} on {w}");
+            assert!(line.baseline - ASCENT * mm(line.size_pt) >= pad - 0.01, "{line:?}");
+            assert!(line.baseline + DESCENT * mm(line.size_pt) <= h - pad + 0.01, "{line:?}");
         }
         let mut by_height = placed.lines.clone();
         by_height.sort_by(|a, b| a.baseline.total_cmp(&b.baseline));
@@ -190,14 +189,14 @@ mod tests {
             let below_first = pair[0].baseline + DESCENT * mm(pair[0].size_pt);
             assert!(pair[1].baseline - ASCENT * mm(pair[1].size_pt) >= below_first - 0.01, "{pair:?}");
         }
-        assert!(placed.qr_y >= PAD - 0.01 && placed.qr_y + placed.qr_side <= h - PAD + 0.01);
+        assert!(placed.qr_y >= pad - 0.01 && placed.qr_y + placed.qr_side <= h - pad + 0.01);
     }
 
     #[test]
     fn a_cake_label_shows_every_line_whole_on_every_stock() {
         for stock in &STOCKS {
-            let placed = place(&cake(), stock.label_w, stock.label_h);
-            check(&placed, stock.label_w, stock.label_h);
+            let placed = place(&cake(), stock.label_w, stock.label_h, stock.pad);
+            check(&placed, stock.label_w, stock.label_h, stock.pad);
             let text: String = placed.lines.iter().map(|l| l.text.as_str()).collect();
             assert!(!text.contains(text::ELLIPSIS), "{}: {placed:?}", stock.id);
             for word in ["普洱茶饼", "Laobanzhang", "布朗山", "2026-04-02", "合作社", "(21) 0001"] {
@@ -217,8 +216,8 @@ mod tests {
             ..cake()
         };
         for stock in &STOCKS {
-            let placed = place(&label, stock.label_w, stock.label_h);
-            check(&placed, stock.label_w, stock.label_h);
+            let placed = place(&label, stock.label_w, stock.label_h, stock.pad);
+            check(&placed, stock.label_w, stock.label_h, stock.pad);
             let cut = placed.lines.iter().filter(|l| l.text.ends_with(text::ELLIPSIS)).count();
             assert!(cut >= 1, "{}: {placed:?}", stock.id);
         }
@@ -231,8 +230,8 @@ mod tests {
             let text: String = chunk.iter().collect();
             let label =
                 Label { uri: String::new(), title: text.clone(), lines: vec![text.clone()], hri: text };
-            let placed = place(&label, 63.5, 33.9);
-            check(&placed, 63.5, 33.9);
+            let placed = place(&label, 63.5, 33.9, 1.5);
+            check(&placed, 63.5, 33.9, 1.5);
             assert!(placed.lines.iter().all(|l| l.text.chars().all(text::shows)), "{placed:?}");
         }
     }
@@ -245,7 +244,7 @@ mod tests {
             hri: "(01) 06901234567892 (10) LBZ-2026-SPRING-0001 (21) 0001".to_owned(),
             ..cake()
         };
-        let placed = place(&label, 50.0, 30.0);
+        let placed = place(&label, 50.0, 30.0, 1.5);
         assert_eq!(placed.lines[1].text, "(10) LBZ-2026-SPRING-0001");
         assert!(placed.lines.iter().all(|l| l.size_pt == placed.lines[0].size_pt && l.size_pt < HRI_PT));
     }

@@ -16,7 +16,7 @@ const GUIDE: Luma<u8> = Luma([190]);
 /// A PNG of `label` as it prints on `stock` (QR, text, the label's outline).
 pub fn label_png(label: &Label, stock: &Stock) -> Result<Vec<u8>, LabelError> {
     let symbol = Symbol::encode(&label.uri)?;
-    let placed = layout::place(label, stock.label_w, stock.label_h);
+    let placed = layout::place(label, stock.label_w, stock.label_h, stock.pad);
     let mut canvas = GrayImage::from_pixel(px(stock.label_w), px(stock.label_h), Luma([255]));
     draw_outline(&mut canvas);
 

@@ -42,7 +42,7 @@ pub fn sheet_pdf(labels: &[Label], stock: &Stock, offset: Offset) -> Result<Vec<
         let mut surface = page.surface();
         for (slot, (label, symbol)) in page_labels.iter().zip(page_symbols).enumerate() {
             let (left, top) = stock.corner(slot, offset);
-            let placed = layout::place(label, stock.label_w, stock.label_h);
+            let placed = layout::place(label, stock.label_w, stock.label_h, stock.pad);
             let image = Image::from_custom(QrImage::of(symbol), false).map_err(LabelError::Pdf)?;
             surface.push_transform(&Transform::from_translate(pt(left + placed.qr_x), pt(top + placed.qr_y)));
             let side = Size::from_wh(pt(placed.qr_side), pt(placed.qr_side))

@@ -26,6 +26,9 @@ pub struct Stock {
     pub gap_x: f32,
     /// Between two rows.
     pub gap_y: f32,
+    /// Kept clear inside each label's edges: more where labels reach the page's edge, which
+    /// most office printers cannot print within a few millimetres of.
+    pub pad: f32,
 }
 
 /// The stocks a station prints on; the first is the default.
@@ -46,6 +49,7 @@ pub const STOCKS: [Stock; 3] = [
         top: 12.9,
         gap_x: 2.5,
         gap_y: 0.0,
+        pad: 1.5,
     },
     // A4 with 24 labels of 70 × 37 mm edge to edge: 0.5 mm left at top and bottom (Avery 3474 and
     // compatibles).
@@ -63,6 +67,7 @@ pub const STOCKS: [Stock; 3] = [
         top: 0.5,
         gap_x: 0.0,
         gap_y: 0.0,
+        pad: 3.5,
     },
     // A roll of 50 × 30 mm direct thermal labels: the printer's driver takes one page per label.
     Stock {
@@ -79,6 +84,8 @@ pub const STOCKS: [Stock; 3] = [
         top: 0.0,
         gap_x: 0.0,
         gap_y: 0.0,
+        // A label printer prints to the label's edge; the roll's labels are die-cut apart.
+        pad: 1.5,
     },
 ];
 
@@ -140,6 +147,10 @@ mod tests {
             // Centred where the maker centres it.
             assert!((s.page_w - right - s.left).abs() < 0.01, "{}", s.id);
             assert!((s.page_h - bottom - s.top).abs() < 0.01, "{}", s.id);
+            // Nothing printed within 3 mm of an A4 page's edge, where office printers cannot print.
+            if s.page_w == 210.0 {
+                assert!(s.left.min(s.top) + s.pad >= 3.0, "{}", s.id);
+            }
         }
     }
 
