@@ -10,7 +10,7 @@ use terroir_shared::party::Role;
 use terroir_station::forms::TeaBatchForm;
 use terroir_station::labels::{Offset, STOCKS};
 use terroir_station::station::Printing;
-use terroir_station::store::AssetFilter;
+use terroir_station::store::{AssetFilter, AssetRow};
 use terroir_station::{SetupForm, Station, StationError};
 
 /// The co-op station, headless: set up, register, print labels, sync, verify, back up keys.
@@ -236,7 +236,7 @@ fn run(cli: &Cli) -> Result<(), StationError> {
             });
         }
         Command::Print { asset, out: path, stock, offset } => {
-            let id = find_asset(&station, asset)?;
+            let row = find_asset(&station, asset)?;
             if stock.is_some() || offset.is_some() {
                 let mut printing = station.printing()?;
                 if let Some(stock) = stock {
@@ -247,9 +247,9 @@ fn run(cli: &Cli) -> Result<(), StationError> {
                 }
                 station.set_printing(printing)?;
             }
-            let sheet = station.print_labels(&id, path.as_deref())?;
+            let sheet = station.print_labels(&row.id, path.as_deref())?;
             let printing: Printing = station.printing()?;
-            let what = station.asset(&id)?.row.label;
+            let what = &row.label;
             out.show(&sheet, || {
                 format!(
                     "{} labels on {} written to {}\n({what})",
@@ -259,6 +259,7 @@ fn run(cli: &Cli) -> Result<(), StationError> {
                 )
             });
         }
+        // Listed above, without opening a station.
         Command::Stocks => {}
         Command::Sync => sync(&station, &out)?,
         Command::Verify { photo } => {
@@ -330,7 +331,7 @@ fn sync(station: &Station, out: &Out) -> Result<(), StationError> {
 
 /// The one asset `query` names: an id, or words that find exactly one (cakes packed in a lot
 /// are left out first, so a lot number names the lot).
-fn find_asset(station: &Station, query: &str) -> Result<String, StationError> {
+fn find_asset(station: &Station, query: &str) -> Result<AssetRow, StationError> {
     let search = |hide_contained| {
         station.assets(&AssetFilter { search: query.to_owned(), hide_contained, ..AssetFilter::default() })
     };
@@ -351,10 +352,10 @@ fn find_asset(station: &Station, query: &str) -> Result<String, StationError> {
         })
         .collect();
     if let [one] = exact.as_slice() {
-        return Ok(one.id.clone());
+        return Ok((*one).clone());
     }
     match rows.as_slice() {
-        [one] => Ok(one.id.clone()),
+        [one] => Ok(one.clone()),
         [] => Err(StationError::input("asset", format!("no asset matches `{query}`"))),
         many => {
             let listed: Vec<String> =

@@ -125,9 +125,13 @@ fn fitted(blocks: &[(String, f32, usize)], width: f32, height: f32) -> Option<Ve
             let size = size * scale;
             set.extend(text::wrap(text, width, size, *max_lines)?.into_iter().map(|l| (l, size)));
         }
-        let used: f32 = set.iter().map(|(_, size)| LEADING * mm(*size)).sum();
-        (used <= height + 0.01).then_some(set)
+        (lines_height(&set) <= height + 0.01).then_some(set)
     })
+}
+
+/// How much height lines of these sizes take.
+fn lines_height(set: &[(String, f32)]) -> f32 {
+    set.iter().map(|(_, size)| LEADING * mm(*size)).sum()
 }
 
 /// The last resort, at the smallest scale: each block cut to its lines, then the last lines
@@ -140,9 +144,8 @@ fn squeezed(blocks: &[(String, f32, usize)], width: f32, height: f32) -> Vec<(St
             text::wrap_cut(text, width, size, *max_lines).into_iter().map(move |l| (l, size))
         })
         .collect();
-    let used = |set: &[(String, f32)]| set.iter().map(|(_, size)| LEADING * mm(*size)).sum::<f32>();
     let mut dropped = false;
-    while used(&set) > height + 0.01 && set.pop().is_some() {
+    while lines_height(&set) > height + 0.01 && set.pop().is_some() {
         dropped = true;
     }
     if dropped && let Some((last, size)) = set.last_mut() {

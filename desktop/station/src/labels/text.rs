@@ -87,34 +87,33 @@ pub(super) fn fit(text: &str, max_mm: f32, size_pt: f32) -> String {
 /// piece with no break in it that is wider than a line is broken between characters). `None`
 /// when it needs more than `max_lines`.
 pub(super) fn wrap(text: &str, max_mm: f32, size_pt: f32, max_lines: usize) -> Option<Vec<String>> {
-    let mut lines = Vec::new();
-    let mut rest = text.trim();
-    while !rest.is_empty() {
-        if lines.len() == max_lines {
-            return None;
-        }
-        let end = line_end(rest, max_mm, size_pt);
-        lines.push(rest[..end].trim_end().to_owned());
-        rest = rest[end..].trim_start();
-    }
-    Some(lines)
+    let (lines, rest) = first_lines(text, max_mm, size_pt, max_lines);
+    rest.is_empty().then_some(lines)
 }
 
 /// `text` over at most `max_lines` lines of at most `max_mm`, the last cut with `…` if text
 /// remains: for text that does not fit even at the smallest size.
 pub(super) fn wrap_cut(text: &str, max_mm: f32, size_pt: f32, max_lines: usize) -> Vec<String> {
+    if max_lines == 0 {
+        return Vec::new();
+    }
+    let (mut lines, rest) = first_lines(text, max_mm, size_pt, max_lines - 1);
+    if !rest.is_empty() {
+        lines.push(fit(rest, max_mm, size_pt));
+    }
+    lines
+}
+
+/// Up to `count` lines broken off the start of `text`, and what is left of it.
+fn first_lines(text: &str, max_mm: f32, size_pt: f32, count: usize) -> (Vec<String>, &str) {
     let mut lines = Vec::new();
     let mut rest = text.trim();
-    while !rest.is_empty() && lines.len() < max_lines {
-        if lines.len() + 1 == max_lines {
-            lines.push(fit(rest, max_mm, size_pt));
-            break;
-        }
+    while !rest.is_empty() && lines.len() < count {
         let end = line_end(rest, max_mm, size_pt);
         lines.push(rest[..end].trim_end().to_owned());
         rest = rest[end..].trim_start();
     }
-    lines
+    (lines, rest)
 }
 
 /// The GS1 human-readable line split into one line per AI: `(01) 0690…`, `(10) 2026SP01`, …
