@@ -11,9 +11,11 @@ use terroir_station::forms::{ActForm, CattleForm, GardenForm, TeaBatchForm};
 use terroir_station::station::{
     AssetDetail, Done, PartyRow, Printing, PrintingChoice, Settings, Sheet, StationStatus,
 };
-use terroir_station::store::{AssetFilter, AssetRow, RecordRow, RecordState};
+use terroir_station::store::{AssetFilter, RecordState};
 use terroir_station::sync::SyncWorker;
 use terroir_station::verify::Verdict;
+use terroir_station::view::{AssetView, RecordView};
+use terroir_station::words::{Language, said};
 use terroir_station::{Result, SetupForm, Station, StationError};
 
 /// The station and its background sync, shared by every command.
@@ -92,7 +94,7 @@ fn act(app: State<'_, App>, form: ActForm) -> Result<Done> {
 }
 
 #[tauri::command(async)]
-fn assets(app: State<'_, App>, filter: AssetFilter) -> Result<Vec<AssetRow>> {
+fn assets(app: State<'_, App>, filter: AssetFilter) -> Result<Vec<AssetView>> {
     app.station.assets(&filter)
 }
 
@@ -102,19 +104,18 @@ fn asset(app: State<'_, App>, id: String) -> Result<AssetDetail> {
 }
 
 #[tauri::command(async)]
-fn fetch_asset(app: State<'_, App>, query: String) -> Result<AssetRow> {
+fn fetch_asset(app: State<'_, App>, query: String) -> Result<AssetView> {
     app.station.fetch_asset(&query)
 }
 
 #[tauri::command(async)]
-fn records(app: State<'_, App>, state: Option<String>, limit: Option<i64>) -> Result<Vec<RecordRow>> {
-    let state = match state.as_deref() {
-        Some("pending") => Some(RecordState::Pending),
-        Some("landed") => Some(RecordState::Landed),
-        Some("refused") => Some(RecordState::Refused),
-        _ => None,
-    };
+fn records(app: State<'_, App>, state: Option<RecordState>, limit: Option<i64>) -> Result<Vec<RecordView>> {
     app.station.records(state, limit.unwrap_or(500))
+}
+
+#[tauri::command(async)]
+fn set_language(app: State<'_, App>, language: Language) -> Result<Settings> {
+    app.station.set_language(language)
 }
 
 #[tauri::command(async)]
@@ -159,12 +160,13 @@ fn open_sheet(app: State<'_, App>, path: String) -> Result<()> {
             && p.extension().is_some_and(|e| e == "pdf")
     });
     let Some(path) = path else {
-        return Err(StationError::input("path", "a sheet this station printed"));
+        return Err(StationError::input("path", said("a sheet this station printed", "本站打印的标签页")));
     };
     open::that_detached(&path).map_err(|e| {
-        StationError::File(format!(
-            "the sheet is saved at {}, but no program to show PDFs could be started: {e}",
-            path.display()
+        let p = path.display();
+        StationError::File(said(
+            format!("The sheet is saved at {p}, but no program to show PDFs could be started: {e}"),
+            format!("标签页已保存在 {p}，但无法启动显示 PDF 的程序：{e}"),
         ))
     })
 }
@@ -196,7 +198,7 @@ fn chrono_free_stamp() -> u64 {
 fn data_dir(app: &tauri::App) -> std::result::Result<PathBuf, StationError> {
     match std::env::var_os("TERROIR_STATION_DIR") {
         Some(d) => Ok(PathBuf::from(d)),
-        None => app.path().app_data_dir().map_err(|e| StationError::File(format!("no data directory: {e}"))),
+        None => app.path().app_data_dir().map_err(|e| StationError::file(format!("no data directory: {e}"))),
     }
 }
 
@@ -223,6 +225,7 @@ fn main() {
             export_backup,
             key_qr,
             update_settings,
+            set_language,
             register_cattle,
             import_cattle_csv,
             register_tea,

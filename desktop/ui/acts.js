@@ -3,16 +3,24 @@
 
 import { h, formValues, showError, clearErrors } from "./dom.js";
 import { quantity } from "./format.js";
+import { t } from "./words.js";
 
+// Each event's fields: name, [English, Chinese] label, input type.
 const EVENTS = {
-  vaccination: [["vaccine", "Vaccine"], ["withdrawalUntil", "Withdrawal period ends", "date"]],
-  weighing: [["massG", "Mass (g)", "number"]],
-  movement: [["from", "From"], ["to", "To"]],
-  picking: [["garden", "Garden"], ["massG", "Fresh leaf (g)", "number"]],
-  pressing: [["press", "Press"]],
-  storage: [["location", "Location"]],
-  lab_certificate: [["laboratory", "Laboratory"], ["certificate", "Certificate number"], ["result", "Result"], ["file", "Certificate file", "file"]],
-  note: [["text", "Note"]],
+  vaccination: [["vaccine", ["Vaccine", "疫苗"]], ["withdrawalUntil", ["Withdrawal period ends", "休药期截止"], "date"]],
+  weighing: [["massG", ["Mass (g)", "重量（克）"], "number"]],
+  movement: [["from", ["From", "从"]], ["to", ["To", "到"]]],
+  picking: [["garden", ["Garden", "茶园"]], ["massG", ["Fresh leaf (g)", "鲜叶（克）"], "number"]],
+  pressing: [["press", ["Press", "压茶机"]]],
+  storage: [["location", ["Location", "存放地点"]]],
+  lab_certificate: [["laboratory", ["Laboratory", "检测机构"]], ["certificate", ["Certificate number", "证书编号"]], ["result", ["Result", "结果"]], ["file", ["Certificate file", "证书文件"], "file"]],
+  note: [["text", ["Note", "备注"]]],
+};
+
+const EVENT_NAMES = {
+  vaccination: ["vaccination", "疫苗接种"], weighing: ["weighing", "称重"], movement: ["movement", "转运"],
+  picking: ["picking", "采摘"], pressing: ["pressing", "压制"], storage: ["storage", "仓储"],
+  lab_certificate: ["lab certificate", "检测证书"], note: ["note", "备注"],
 };
 
 /// The events a clerk records on each kind of goods, likeliest first (the first is the form's
@@ -44,10 +52,11 @@ function actsFor(asset, state) {
 }
 
 const TITLES = {
-  event: "Record an event", transfer: "Transfer ownership", custody: "Hand to a warehouse",
-  pledge: "Pledge as collateral", release: "Release the pledge", split: "Split", merge: "Merge with other lots",
-  slaughter: "Slaughter", cut: "Cut into pieces", press: "Press into cakes", retire: "Retire (sold, eaten, lost)",
-  unpack: "Take out of its lot (to sell alone)",
+  event: ["Record an event", "记录事件"], transfer: ["Transfer ownership", "转让所有权"], custody: ["Hand to a warehouse", "交给仓库保管"],
+  pledge: ["Pledge as collateral", "抵押质押"], release: ["Release the pledge", "解除质押"], split: ["Split", "拆分"],
+  merge: ["Merge with other lots", "与其他批次合并"], slaughter: ["Slaughter", "屠宰"], cut: ["Cut into pieces", "分割"],
+  press: ["Press into cakes", "压制成饼"], retire: ["Retire (sold, eaten, lost)", "注销（已售出、食用、遗失）"],
+  unpack: ["Take out of its lot (to sell alone)", "从批次中取出（单独出售）"],
 };
 
 function field(name, label, type = "text", attrs = {}) {
@@ -56,36 +65,39 @@ function field(name, label, type = "text", attrs = {}) {
 
 function partySelect(name, label, parties, self) {
   const select = h("select", { name },
-    h("option", { value: "" }, "choose…"),
+    h("option", { value: "" }, t("choose…", "请选择…")),
     ...parties.filter((p) => p.id !== self).map((p) => h("option", { value: p.id }, `${p.name} (${p.roles.join(", ")})`)));
-  return h("label", {}, label, select, h("input", { name: `${name}Key`, placeholder: "or paste an organisation key" }));
+  return h("label", {}, label, select, h("input", { name: `${name}Key`, placeholder: t("or paste an organisation key", "或粘贴组织密钥") }));
 }
 
 function fieldsFor(act, asset, parties, self) {
   switch (act) {
     case "event": {
       const events = EVENTS_FOR[asset.product.kind] || Object.keys(EVENTS);
-      const select = h("select", { name: "event" }, ...events.map((e) => h("option", { value: e }, e.replace("_", " "))));
+      const select = h("select", { name: "event" }, ...events.map((e) => h("option", { value: e }, t(...EVENT_NAMES[e]))));
       const box = h("div", { class: "event-fields" });
       const render = () => {
-        box.replaceChildren(...EVENTS[select.value].map(([n, l, t]) => field(n, l, t || "text")));
+        box.replaceChildren(...EVENTS[select.value].map(([n, l, type]) => field(n, t(...l), type || "text")));
       };
       select.addEventListener("change", render);
       render();
-      return [h("label", {}, "Event", select), box];
+      return [h("label", {}, t("Event", "事件"), select), box];
     }
-    case "transfer": return [partySelect("to", "New owner", parties, self)];
-    case "custody": return [partySelect("to", "Warehouse", parties, self)];
-    case "pledge": return [partySelect("financier", "Financier", parties, self)];
-    case "split": return [field("parts", `Parts, adding up to ${quantity(asset.quantity, asset.product.kind)}`, "text", { placeholder: "60, 40" })];
-    case "merge": return [h("label", {}, "Other lots (ids, one per line)", h("textarea", { name: "others", rows: 3 }))];
-    case "slaughter": return [field("carcassG", "Carcass weight (g)", "number"), field("grade", "Grade")];
-    case "cut": return [h("label", {}, "Cuts, one per line: name and grams", h("textarea", { name: "cuts", rows: 4, placeholder: "sirloin 12000" }))];
+    case "transfer": return [partySelect("to", t("New owner", "新货主"), parties, self)];
+    case "custody": return [partySelect("to", t("Warehouse", "仓库"), parties, self)];
+    case "pledge": return [partySelect("financier", t("Financier", "金融机构"), parties, self)];
+    case "split": {
+      const total = quantity(asset.quantity, asset.product.kind);
+      return [field("parts", t(`Parts, adding up to ${total}`, `各份数量，合计 ${total}`), "text", { placeholder: "60, 40" })];
+    }
+    case "merge": return [h("label", {}, t("Other lots (ids, one per line)", "其他批次（编号，每行一个）"), h("textarea", { name: "others", rows: 3 }))];
+    case "slaughter": return [field("carcassG", t("Carcass weight (g)", "胴体重量（克）"), "number"), field("grade", t("Grade", "等级"))];
+    case "cut": return [h("label", {}, t("Cuts, one per line: name and grams", "分割部位，每行一个：名称和克数"), h("textarea", { name: "cuts", rows: 4, placeholder: t("sirloin 12000", "西冷 12000") }))];
     case "press": return [
-      field("count", "Number of cakes", "number"), field("cakeWeightG", "Cake weight (g)", "number", { value: 357 }),
-      field("lotNumber", "Lot number"), field("pressedOn", "Pressed on", "date", { value: new Date().toISOString().slice(0, 10) }),
+      field("count", t("Number of cakes", "饼数"), "number"), field("cakeWeightG", t("Cake weight (g)", "每饼重量（克）"), "number", { value: 357 }),
+      field("lotNumber", t("Lot number", "批号")), field("pressedOn", t("Pressed on", "压制日期"), "date", { value: new Date().toISOString().slice(0, 10) }),
     ];
-    case "retire": return [field("reason", "Reason", "text", { placeholder: "sold to the consumer" })];
+    case "retire": return [field("reason", t("Reason", "原因"), "text", { placeholder: t("sold to the consumer", "已售给消费者") })];
     default: return [];
   }
 }
@@ -99,9 +111,9 @@ async function build(act, form, asset) {
   switch (act) {
     case "event": {
       const event = { event: v.event };
-      for (const [n, , t] of EVENTS[v.event]) {
-        if (t === "file") continue;
-        event[n] = t === "number" ? Number(v[n] || 0) : v[n];
+      for (const [n, , type] of EVENTS[v.event]) {
+        if (type === "file") continue;
+        event[n] = type === "number" ? Number(v[n] || 0) : v[n];
       }
       const file = form.querySelector('input[name="file"]')?.files[0];
       const { fileAsBase64 } = await import("./api.js");
@@ -135,17 +147,18 @@ async function build(act, form, asset) {
     }
     case "retire": return { act: "retire", asset: id, reason: v.reason };
     case "unpack": return { act: "takeOut", asset: id };
-    default: throw { message: `unknown act ${act}` };
+    default: throw { message: { en: `unknown act ${act}`, zh: `未知操作 ${act}` } };
   }
 }
 
 /// The form for acting on `asset`; `submit(form)` sends the act and returns what was done.
 export function actForm(asset, detail, status, parties, submit) {
   const acts = actsFor(asset, detail.row.state);
-  const choose = h("select", { id: "act-kind", name: "act" }, ...acts.map((a) => h("option", { value: a }, TITLES[a])));
+  const choose = h("select", { id: "act-kind", name: "act" }, ...acts.map((a) => h("option", { value: a }, t(...TITLES[a]))));
   const fields = h("div", { class: "act-fields" });
-  const form = h("form", { id: "act-form", class: "act" }, h("h3", {}, "Act on this asset"), h("label", {}, "What", choose), fields,
-    h("button", { type: "submit", class: "primary", id: "act-submit" }, "Sign and save"));
+  const form = h("form", { id: "act-form", class: "act" }, h("h3", {}, t("Act on these goods", "对这件货品操作")),
+    h("label", {}, t("What", "操作"), choose), fields,
+    h("button", { type: "submit", class: "primary", id: "act-submit" }, t("Sign and save", "签名并保存")));
   const render = () => fields.replaceChildren(...fieldsFor(choose.value, asset, parties, status.partyKey));
   choose.addEventListener("change", () => (clearErrors(form), render()));
   render();

@@ -3,7 +3,7 @@
 const tauri = window.__TAURI__;
 
 export async function call(command, args = {}) {
-  if (!tauri) throw { kind: "window", message: "This page runs inside Terroir Station only." };
+  if (!tauri) throw { kind: "window", message: { en: "This page runs inside Terroir Station only.", zh: "此页面只能在 Terroir 工作站中运行。" } };
   try {
     return await tauri.core.invoke(command, args);
   } catch (e) {

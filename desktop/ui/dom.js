@@ -1,5 +1,7 @@
 // Small DOM helpers: elements from data (text only), forms, errors next to their field.
 
+import { say } from "./words.js";
+
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -55,7 +57,7 @@ export function clearErrors(form) {
 
 /// Shows a station error next to the field it names, or at the top of the form.
 export function showError(form, e) {
-  const message = e && e.message ? e.message : String(e);
+  const message = e && e.message ? say(e.message) : String(e);
   const input = e && e.field ? form.querySelector(`[name="${CSS.escape(e.field)}"]`) : null;
   if (input) {
     input.classList.add("invalid");

@@ -82,7 +82,10 @@ fn sync_10k() {
     for i in 1..RECORDS {
         s.register_tea(tea(1, &format!("Q{i:05}"))).expect("queued");
     }
-    let queued = s.records(Some(RecordState::Pending), RECORDS as i64 + 1).expect("queue");
+    let mut conn = terroir_station::store::open(&dir.path().join(terroir_station::station::DATABASE_FILE))
+        .expect("the station's database");
+    let queued = terroir_station::store::records(&mut conn, Some(RecordState::Pending), RECORDS as i64 + 1)
+        .expect("queue");
     assert_eq!(queued.len(), RECORDS);
     let mut envelopes: Vec<String> = queued.iter().map(|r| r.envelope.clone()).collect();
     envelopes.reverse(); // signing order

@@ -151,10 +151,14 @@ pub fn asset(
     client: &Client,
     id: &terroir_shared::asset::AssetId,
 ) -> crate::Result<terroir_shared::asset::Asset> {
-    let answer =
-        client.get(&format!("/api/assets/{id}")).map_err(|e| crate::StationError::Server(e.to_string()))?;
-    serde_json::from_value(answer)
-        .map_err(|e| crate::StationError::Server(format!("the ledger's asset {id} does not parse: {e}")))
+    let answer = client.get(&format!("/api/assets/{id}")).map_err(crate::StationError::server)?;
+    serde_json::from_value(answer).map_err(|e| {
+        let said = crate::words::said(
+            format!("The ledger's asset {id} does not parse"),
+            format!("账本上的货品 {id} 无法解析"),
+        );
+        crate::StationError::Server(said.with_detail(e))
+    })
 }
 
 /// The asset a label's GS1 Digital Link names: the resolver finds its id, then the asset is
@@ -163,9 +167,13 @@ pub fn resolve(
     client: &Client,
     link: &terroir_shared::gs1::DigitalLink,
 ) -> crate::Result<terroir_shared::asset::Asset> {
-    let answer = client.get(&link.to_path()).map_err(|e| crate::StationError::Server(e.to_string()))?;
+    let answer = client.get(&link.to_path()).map_err(crate::StationError::server)?;
     let id = answer["id"].as_str().and_then(|i| i.parse().ok()).ok_or_else(|| {
-        crate::StationError::Server(format!("the ledger names no asset for {}", link.to_path()))
+        let path = link.to_path();
+        crate::StationError::Server(crate::words::said(
+            format!("The ledger names no asset for {path}"),
+            format!("账本上没有 {path} 对应的货品"),
+        ))
     })?;
     asset(client, &id)
 }

@@ -19,6 +19,7 @@ use terroir_shared::record::{
 };
 
 use crate::error::{Result, StationError};
+use crate::words::{Said, said};
 
 /// The usual weight of a Pu'er bing cake.
 pub const DEFAULT_CAKE_WEIGHT_G: u32 = 357;
@@ -158,48 +159,65 @@ pub struct Lookup<'a> {
 fn text(field: &str, value: &str) -> Result<String> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(StationError::input(field, "must not be empty"));
+        return Err(StationError::input(field, said("must not be empty", "不能为空")));
     }
     if v.chars().count() > 200 {
-        return Err(StationError::input(field, "at most 200 characters"));
+        return Err(StationError::input(field, said("at most 200 characters", "最多 200 个字")));
     }
     Ok(v.to_owned())
 }
 
 pub fn date(field: &str, value: &str) -> Result<Date> {
-    value.trim().parse().map_err(|_| StationError::input(field, "a date as YYYY-MM-DD, e.g. 2026-04-15"))
+    value.trim().parse().map_err(|_| {
+        StationError::input(
+            field,
+            said("a date as YYYY-MM-DD, e.g. 2026-04-15", "日期格式为 年-月-日，例如 2026-04-15"),
+        )
+    })
 }
 
 pub fn gtin(field: &str, value: &str) -> Result<Gtin> {
-    Gtin::parse(value.trim()).map_err(|e| StationError::input(field, e.to_string()))
+    Gtin::parse(value.trim())
+        .map_err(|e| StationError::input(field, said("not a valid GTIN", "GTIN 无效").with_detail(e)))
 }
 
 pub fn party(field: &str, value: &str) -> Result<PartyId> {
-    value
-        .trim()
-        .parse::<PublicKey>()
-        .map(PartyId)
-        .map_err(|_| StationError::input(field, "an organisation's key: 64 lowercase hex digits"))
+    value.trim().parse::<PublicKey>().map(PartyId).map_err(|_| {
+        StationError::input(
+            field,
+            said("an organisation's key: 64 lowercase hex digits", "组织密钥：64 位小写十六进制数字"),
+        )
+    })
 }
 
 fn asset_id(field: &str, value: &str) -> Result<AssetId> {
-    value.trim().parse().map_err(|_| StationError::input(field, "an asset id: 64 lowercase hex digits"))
+    value.trim().parse().map_err(|_| {
+        StationError::input(
+            field,
+            said("an asset id: 64 lowercase hex digits", "货品编号：64 位小写十六进制数字"),
+        )
+    })
 }
 
 fn grams(field: &str, value: u64) -> Result<Quantity> {
-    Quantity::new(value, Unit::Gram).map_err(|e| StationError::input(field, e.to_string()))
+    Quantity::new(value, Unit::Gram)
+        .map_err(|e| StationError::input(field, said("a weight in grams", "以克为单位的重量").with_detail(e)))
 }
 
 /// The asset named `value`, at the head the station knows.
 fn current(lookup: &Lookup<'_>, field: &str, value: &str) -> Result<Asset> {
     let id = asset_id(field, value)?;
-    (lookup.asset)(&id)
-        .ok_or_else(|| StationError::input(field, "this station does not know that asset: sync first"))
+    (lookup.asset)(&id).ok_or_else(|| {
+        StationError::input(
+            field,
+            said("this station does not know that asset: sync first", "本站还不知道这件货品：请先同步"),
+        )
+    })
 }
 
 fn refs(lookup: &Lookup<'_>, field: &str, values: &[String]) -> Result<Vec<AssetRef>> {
     if values.is_empty() {
-        return Err(StationError::input(field, "choose at least one asset"));
+        return Err(StationError::input(field, said("choose at least one asset", "请至少选择一件货品")));
     }
     values.iter().map(|v| current(lookup, field, v).map(|a| a.reference())).collect()
 }
@@ -212,20 +230,27 @@ pub fn cattle(form: &CattleForm, lookup: &Lookup<'_>) -> Result<NewAsset> {
         "iso11784" => EarTag::parse(EarTagScheme::Iso11784, code),
         "china" => EarTag::parse(EarTagScheme::ChinaNational, code),
         "" | "auto" => EarTag::detect(code),
-        other => return Err(StationError::input("scheme", format!("unknown ear tag scheme `{other}`"))),
+        other => {
+            return Err(StationError::input(
+                "scheme",
+                said("unknown ear tag scheme", "未知的耳标制式").with_detail(other),
+            ));
+        }
     }
-    .map_err(|e| StationError::input("earTag", e.to_string()))?;
+    .map_err(|e| StationError::input("earTag", said("not a valid ear tag", "耳标号无效").with_detail(e)))?;
     let sex = match form.sex.trim() {
         "female" => Sex::Female,
         "male" => Sex::Male,
         "castrated" => Sex::Castrated,
-        _ => return Err(StationError::input("sex", "female, male or castrated")),
+        _ => return Err(StationError::input("sex", said("female, male or castrated", "母、公或阉"))),
     };
     let gs1 = lookup
         .cattle_gtin
         .map(|g| DigitalLink::new(g, None, None, Some(ear_tag.code())))
         .transpose()
-        .map_err(|e| StationError::input("earTag", e.to_string()))?;
+        .map_err(|e| {
+        StationError::input("earTag", said("cannot be a GS1 serial", "不能用作 GS1 序列号").with_detail(e))
+    })?;
     Ok(NewAsset {
         product: Product::LiveCattle(Cattle {
             ear_tag,
@@ -249,18 +274,26 @@ fn one(unit: Unit) -> Quantity {
 /// Reads cattle from CSV text with the header
 /// `ear_tag,breed,sex,birth_date,holding` (an optional `scheme` column). Every line is checked;
 /// the errors name the line.
-pub fn cattle_csv(csv_text: &str) -> std::result::Result<Vec<CattleForm>, Vec<(usize, String)>> {
+pub fn cattle_csv(csv_text: &str) -> std::result::Result<Vec<CattleForm>, Vec<(usize, Said)>> {
     let mut reader =
         csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(csv_text.as_bytes());
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
-        Err(e) => return Err(vec![(1, format!("cannot read the header: {e}"))]),
+        Err(e) => {
+            return Err(vec![(1, said("cannot read the header", "无法读取表头").with_detail(e))]);
+        }
     };
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let (Some(tag), Some(breed), Some(sex), Some(born), Some(holding)) =
         (col("ear_tag"), col("breed"), col("sex"), col("birth_date"), col("holding"))
     else {
-        return Err(vec![(1, "the header must name ear_tag, breed, sex, birth_date and holding".into())]);
+        return Err(vec![(
+            1,
+            said(
+                "the header must name ear_tag, breed, sex, birth_date and holding",
+                "表头必须包含 ear_tag、breed、sex、birth_date 和 holding",
+            ),
+        )]);
     };
     let scheme = col("scheme");
     let mut forms = vec![];
@@ -280,11 +313,11 @@ pub fn cattle_csv(csv_text: &str) -> std::result::Result<Vec<CattleForm>, Vec<(u
                     photo: None,
                 });
             }
-            Err(e) => errors.push((line, e.to_string())),
+            Err(e) => errors.push((line, said("this line cannot be read", "此行无法读取").with_detail(e))),
         }
     }
     if forms.is_empty() && errors.is_empty() {
-        errors.push((2, "the file has a header but no animals".into()));
+        errors.push((2, said("the file has a header but no animals", "文件只有表头，没有牲畜")));
     }
     if errors.is_empty() { Ok(forms) } else { Err(errors) }
 }
@@ -294,32 +327,45 @@ fn packing(value: &str) -> Result<Packing> {
         "" | "lot" => Ok(Packing::Lot),
         "tong" => Ok(Packing::Tong),
         "jian" => Ok(Packing::Jian),
-        _ => Err(StationError::input("packing", "lot, tong or jian")),
+        _ => Err(StationError::input("packing", said("lot, tong or jian", "散饼、筒或件"))),
     }
 }
 
 /// The lot of a tea pressing with one generated cake token per piece, each with its own GS1
 /// serial on the co-op's GTIN and the lot number.
 pub fn tea_batch(form: &TeaBatchForm, lookup: &Lookup<'_>) -> Result<NewAsset> {
-    let gtin = lookup
-        .tea_gtin
-        .ok_or_else(|| StationError::NotReady("set the co-op's tea GTIN in Settings first".into()))?;
+    let gtin = lookup.tea_gtin.ok_or_else(|| {
+        StationError::NotReady(said(
+            "Set the co-op's tea GTIN in Settings first.",
+            "请先在设置中填写合作社的茶叶 GTIN。",
+        ))
+    })?;
     if form.count == 0 || form.count > terroir_shared::rules::MAX_OUTPUTS as u64 - 1 {
-        return Err(StationError::input(
-            "count",
-            format!("between 1 and {} cakes per batch", terroir_shared::rules::MAX_OUTPUTS - 1),
-        ));
+        return Err(StationError::input("count", {
+            let most = terroir_shared::rules::MAX_OUTPUTS - 1;
+            said(format!("between 1 and {most} cakes per batch"), format!("每批 1 到 {most} 饼"))
+        }));
     }
     let weight = form.cake_weight_g.unwrap_or(DEFAULT_CAKE_WEIGHT_G);
     if !(1..=100_000).contains(&weight) {
-        return Err(StationError::input("cakeWeightG", "a cake weighs between 1 g and 100 kg"));
+        return Err(StationError::input(
+            "cakeWeightG",
+            said("a cake weighs between 1 g and 100 kg", "每饼重 1 克到 100 千克"),
+        ));
     }
     let lot_number = form.lot_number.trim();
-    let link = DigitalLink::new(gtin, None, Some(lot_number), None)
-        .map_err(|e| StationError::input("lotNumber", e.to_string()))?;
+    let link = DigitalLink::new(gtin, None, Some(lot_number), None).map_err(|e| {
+        StationError::input(
+            "lotNumber",
+            said("cannot be a GS1 lot number", "不能用作 GS1 批号").with_detail(e),
+        )
+    })?;
     let digits = form.count.to_string().len().max(3) as u8;
     if lot_number.len() + usize::from(digits) > 40 {
-        return Err(StationError::input("lotNumber", "too long"));
+        return Err(StationError::input(
+            "lotNumber",
+            said("too long for a GS1 lot and serial", "太长，放不下 GS1 批号和序列号"),
+        ));
     }
     let mountain = form.mountain.trim();
     let origin = TeaOrigin {
@@ -334,8 +380,9 @@ pub fn tea_batch(form: &TeaBatchForm, lookup: &Lookup<'_>) -> Result<NewAsset> {
             cake_weight_g: weight,
             packing: packing(&form.packing)?,
         }),
-        quantity: Quantity::new(form.count, Unit::Piece)
-            .map_err(|e| StationError::input("count", e.to_string()))?,
+        quantity: Quantity::new(form.count, Unit::Piece).map_err(|e| {
+            StationError::input("count", said("not a number of cakes", "饼数无效").with_detail(e))
+        })?,
         gs1: Some(link),
         part_of: None,
         units: Some(UnitTokens { serial_digits: digits }),
@@ -345,19 +392,27 @@ pub fn tea_batch(form: &TeaBatchForm, lookup: &Lookup<'_>) -> Result<NewAsset> {
 /// A garden's cap: no tea of that garden and season beyond area × yield from this co-op.
 pub fn garden_cap(form: &GardenForm) -> Result<NewAsset> {
     if form.area_m2 == 0 {
-        return Err(StationError::input("areaM2", "the garden's area in square metres, at least 1"));
+        return Err(StationError::input(
+            "areaM2",
+            said("the garden's area in square metres, at least 1", "茶园面积（平方米），至少 1"),
+        ));
     }
     if !(1..=MAX_YIELD_G_PER_M2).contains(&form.yield_g_per_m2) {
         return Err(StationError::input(
             "yieldGPerM2",
-            format!("grams of maocha a square metre yields in the season, 1 to {MAX_YIELD_G_PER_M2}"),
+            said(
+                format!("grams of maocha a square metre yields in the season, 1 to {MAX_YIELD_G_PER_M2}"),
+                format!("每平方米一季产毛茶的克数，1 到 {MAX_YIELD_G_PER_M2}"),
+            ),
         ));
     }
     let cap = form
         .area_m2
         .checked_mul(form.yield_g_per_m2)
         .and_then(|g| Quantity::new(g, Unit::Gram).ok())
-        .ok_or_else(|| StationError::input("areaM2", "area × yield is too large"))?;
+        .ok_or_else(|| {
+        StationError::input("areaM2", said("area × yield is too large", "面积 × 产量太大"))
+    })?;
     let product = Product::TeaGarden(TeaGarden {
         garden: text("garden", &form.garden)?,
         season: text("season", &form.season)?,
@@ -405,7 +460,10 @@ pub fn act(form: &ActForm, lookup: &Lookup<'_>, attachment: Option<Attachment>) 
         ActForm::Split { asset, parts } => {
             let parent = current(lookup, "asset", asset)?;
             if parts.len() < 2 {
-                return Err(StationError::input("parts", "a split needs at least two parts"));
+                return Err(StationError::input(
+                    "parts",
+                    said("a split needs at least two parts", "拆分至少要两份"),
+                ));
             }
             let link = |i: usize| -> Option<DigitalLink> {
                 let g = parent.gs1.as_ref()?;
@@ -435,7 +493,7 @@ pub fn act(form: &ActForm, lookup: &Lookup<'_>, attachment: Option<Attachment>) 
         }
         ActForm::Cut { asset, cuts } => {
             if cuts.is_empty() {
-                return Err(StationError::input("cuts", "list at least one cut"));
+                return Err(StationError::input("cuts", said("list at least one cut", "请至少列出一个部位")));
             }
             let outputs = cuts
                 .iter()
@@ -471,7 +529,10 @@ pub fn act(form: &ActForm, lookup: &Lookup<'_>, attachment: Option<Attachment>) 
         ActForm::TakeOut { asset } => {
             let unit = current(lookup, "asset", asset)?;
             let terroir_shared::asset::Status::Contained { holder } = unit.status else {
-                return Err(StationError::input("asset", "it is not packed in a lot"));
+                return Err(StationError::input(
+                    "asset",
+                    said("it is not packed in a lot", "它不在任何批次中"),
+                ));
             };
             let holder = current(lookup, "asset", &holder.to_string())?;
             Act::Unpack(Unpack { holder: holder.reference(), units: vec![unit.reference()] })

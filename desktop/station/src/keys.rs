@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use terroir_shared::crypto::Keypair;
 
 use crate::error::{Result, StationError};
+use crate::words::said;
 
 pub const PARTY_KEY_FILE: &str = "party.key";
 pub const DEVICE_KEY_FILE: &str = "device.key";
@@ -57,10 +58,17 @@ impl StationKeys {
 
     /// Restores both keys from a backup file's text. Refuses to overwrite existing ones.
     pub fn restore(dir: &Path, backup: &str) -> Result<Self> {
-        let b: Backup = serde_json::from_str(backup)
-            .map_err(|e| StationError::input("backup", format!("this is not a station key backup: {e}")))?;
+        let b: Backup = serde_json::from_str(backup).map_err(|e| {
+            StationError::input(
+                "backup",
+                said("this is not a station key backup", "这不是工作站密钥备份").with_detail(e),
+            )
+        })?;
         if b.format != BACKUP_FORMAT {
-            return Err(StationError::input("backup", format!("unknown backup format `{}`", b.format)));
+            return Err(StationError::input(
+                "backup",
+                said("unknown backup format", "未知的备份格式").with_detail(&b.format),
+            ));
         }
         let party = seed_key(&b.party_seed, &b.party_key)?;
         let device = seed_key(&b.device_seed, &b.device_key)?;
@@ -95,20 +103,24 @@ fn fresh() -> Keypair {
 
 fn seed_key(seed_hex: &str, public: &str) -> Result<Keypair> {
     let mut seed = [0u8; 32];
-    hex::decode_to_slice(seed_hex, &mut seed)
-        .map_err(|_| StationError::input("backup", "a key seed is not 64 hex digits"))?;
+    hex::decode_to_slice(seed_hex, &mut seed).map_err(|_| {
+        StationError::input(
+            "backup",
+            said("a key seed is not 64 hex digits", "密钥种子不是 64 位十六进制数字"),
+        )
+    })?;
     let key = Keypair::from_seed(&seed);
     if key.public().to_string() != public {
         return Err(StationError::input(
             "backup",
-            "the backup is damaged: a seed does not give its public key",
+            said("the backup is damaged: a seed does not give its public key", "备份已损坏：种子与公钥不符"),
         ));
     }
     Ok(key)
 }
 
 fn read(path: &Path) -> Result<Option<Keypair>> {
-    let file_err = |e: std::io::Error| StationError::File(format!("{}: {e}", path.display()));
+    let file_err = |e: std::io::Error| StationError::file(format!("{}: {e}", path.display()));
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -116,14 +128,20 @@ fn read(path: &Path) -> Result<Option<Keypair>> {
     };
     let mode = std::fs::metadata(path).map_err(file_err)?.permissions().mode();
     if mode & 0o077 != 0 {
-        return Err(StationError::File(format!(
-            "{} is readable by others; run `chmod 600` on it",
-            path.display()
+        let p = path.display();
+        return Err(StationError::File(said(
+            format!("{p} is readable by others; run `chmod 600` on it"),
+            format!("{p} 其他用户也能读取；请对它运行 `chmod 600`"),
         )));
     }
     let mut seed = [0u8; 32];
-    hex::decode_to_slice(text.trim(), &mut seed)
-        .map_err(|_| StationError::File(format!("{} is not a key file (64 hex digits)", path.display())))?;
+    hex::decode_to_slice(text.trim(), &mut seed).map_err(|_| {
+        let p = path.display();
+        StationError::File(said(
+            format!("{p} is not a key file (64 hex digits)"),
+            format!("{p} 不是密钥文件（64 位十六进制数字）"),
+        ))
+    })?;
     Ok(Some(Keypair::from_seed(&seed)))
 }
 
@@ -132,7 +150,7 @@ fn write(path: &Path, key: &Keypair) -> Result<()> {
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    let file_err = |e: std::io::Error| StationError::File(format!("{}: {e}", path.display()));
+    let file_err = |e: std::io::Error| StationError::file(format!("{}: {e}", path.display()));
     let mut file =
         OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(file_err)?;
     file.write_all(bytes).map_err(file_err)?;

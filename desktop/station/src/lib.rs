@@ -19,6 +19,8 @@ pub mod station;
 pub mod store;
 pub mod sync;
 pub mod verify;
+pub mod view;
+pub mod words;
 
 pub use error::{Result, StationError};
 pub use station::{SetupForm, Station};

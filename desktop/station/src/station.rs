@@ -18,13 +18,15 @@ use terroir_shared::record::{Act, Attachment, AuthoriseDevice, Commission, Recor
 use terroir_shared::rules::{self, Context, Rules, needs};
 
 use crate::client::Client;
-use crate::describe::{asset_label, explain};
+use crate::describe::{asset_label, event_name, explain, kilograms, short};
 use crate::error::{Result, StationError};
 use crate::forms::{self, ActForm, CattleForm, GardenForm, Lookup, TeaBatchForm};
 use crate::keys::StationKeys;
 use crate::labels::{self, Label};
-use crate::store::{self, AssetFilter, AssetRow, RecordRow, RecordState, SyncCounts};
+use crate::store::{self, AssetFilter, RecordRow, RecordState, SyncCounts};
 use crate::sync::SyncStatus;
+use crate::view::{self, AssetView, RecordView};
+use crate::words::{Language, Said, said};
 
 pub const DATABASE_FILE: &str = "station.sqlite";
 
@@ -55,6 +57,8 @@ pub struct SetupForm {
     pub verifier_key: String,
     pub tea_gtin: String,
     pub cattle_gtin: String,
+    /// The window's language, `en` or `zh`; English when empty.
+    pub language: String,
 }
 
 /// The station's settings as stored.
@@ -70,6 +74,7 @@ pub struct Settings {
     pub operator: Option<String>,
     pub tea_gtin: Option<String>,
     pub cattle_gtin: Option<String>,
+    pub language: Language,
 }
 
 /// What the window's header shows.
@@ -90,7 +95,7 @@ pub struct StationStatus {
 #[serde(rename_all = "camelCase")]
 pub struct Done {
     pub record: String,
-    pub summary: String,
+    pub summary: Said,
     pub created: Vec<String>,
 }
 
@@ -98,10 +103,10 @@ pub struct Done {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AssetDetail {
-    pub row: AssetRow,
-    pub records: Vec<RecordRow>,
-    pub parents: Vec<AssetRow>,
-    pub children: Vec<AssetRow>,
+    pub row: AssetView,
+    pub records: Vec<RecordView>,
+    pub parents: Vec<AssetView>,
+    pub children: Vec<AssetView>,
     pub uri: Option<String>,
 }
 
@@ -182,7 +187,7 @@ impl Station {
     }
 
     pub fn open_with_clock(dir: &Path, clock: Clock) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|e| StationError::File(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| StationError::file(format!("{}: {e}", dir.display())))?;
         let conn = store::open(&dir.join(DATABASE_FILE))?;
         let keys = StationKeys::load(dir)?.map(Arc::new);
         Ok(Self {
@@ -207,11 +212,7 @@ impl Station {
     }
 
     pub(crate) fn keys(&self) -> Result<Arc<StationKeys>> {
-        self.keys
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or_else(|| StationError::NotReady("the station is not set up yet".into()))
+        self.keys.lock().unwrap_or_else(|p| p.into_inner()).clone().ok_or_else(StationError::not_set_up)
     }
 
     /// The settings, or `NotReady` before the first run is complete.
@@ -221,7 +222,7 @@ impl Station {
         let mut stored = store::all_settings(&mut self.db())?;
         let mut take = |k: &str| stored.remove(k);
         let Some(origin) = take("origin") else {
-            return Err(StationError::NotReady("the station is not set up yet".into()));
+            return Err(StationError::not_set_up());
         };
         let roles: Vec<Role> = take("roles")
             .map(|r| serde_json::from_str(&r))
@@ -238,6 +239,7 @@ impl Station {
             operator: take("operator"),
             tea_gtin: take("tea_gtin"),
             cattle_gtin: take("cattle_gtin"),
+            language: take("language").and_then(|l| Language::parse(&l)).unwrap_or_default(),
         })
     }
 
@@ -269,35 +271,54 @@ impl Station {
     /// this station's key, signed with the co-op's key.
     pub fn setup(&self, form: SetupForm) -> Result<StationStatus> {
         if self.settings().is_ok() {
-            return Err(StationError::input("setup", "this station is already set up"));
+            return Err(StationError::input(
+                "setup",
+                said("this station is already set up", "本站已经设置过了"),
+            ));
         }
         let coop_name = form.coop_name.trim().to_owned();
         if coop_name.is_empty() {
-            return Err(StationError::input("coopName", "the co-op's name"));
+            return Err(StationError::input("coopName", said("the co-op's name", "请填写合作社名称")));
         }
         if form.roles.is_empty() {
-            return Err(StationError::input("roles", "choose at least one role"));
+            return Err(StationError::input("roles", said("choose at least one role", "请至少选择一个角色")));
         }
+        let language = match form.language.trim() {
+            "" => Language::default(),
+            code => Language::parse(code)
+                .ok_or_else(|| StationError::input("language", said("English or Chinese", "英文或中文")))?,
+        };
         let server_url = server_address(&form.server_url)?;
         let tea_gtin = optional_gtin("teaGtin", &form.tea_gtin)?;
         let cattle_gtin = optional_gtin("cattleGtin", &form.cattle_gtin)?;
-        let (origin, verifier_key, operator) =
-            if form.origin.trim().is_empty() || form.verifier_key.trim().is_empty() {
-                let info = Client::new(&server_url).log_info().map_err(|e| {
-                    StationError::input(
-                        "serverUrl",
+        let (origin, verifier_key, operator) = if form.origin.trim().is_empty()
+            || form.verifier_key.trim().is_empty()
+        {
+            let info = Client::new(&server_url).log_info().map_err(|e| {
+                StationError::input(
+                    "serverUrl",
+                    said(
                         format!("{e}. Connect once, or enter the ledger's origin and verifier key by hand."),
-                    )
-                })?;
-                (info.origin, info.verifier_key, Some(info.operator))
-            } else {
-                let vkey = form.verifier_key.trim().to_owned();
-                terroir_shared::log::VerifierKey::parse(&vkey)
-                    .map_err(|e| StationError::input("verifierKey", e.to_string()))?;
-                (form.origin.trim().to_owned(), vkey, None)
-            };
+                        format!("{e}。请先联网一次，或手动填写账本的标识和验证密钥。"),
+                    ),
+                )
+            })?;
+            (info.origin, info.verifier_key, Some(info.operator))
+        } else {
+            let vkey = form.verifier_key.trim().to_owned();
+            terroir_shared::log::VerifierKey::parse(&vkey).map_err(|e| {
+                StationError::input(
+                    "verifierKey",
+                    said("not a verifier key", "不是有效的验证密钥").with_detail(e),
+                )
+            })?;
+            (form.origin.trim().to_owned(), vkey, None)
+        };
         if !verifier_key.starts_with(&format!("{origin}+")) {
-            return Err(StationError::input("verifierKey", "the verifier key is not for this origin"));
+            return Err(StationError::input(
+                "verifierKey",
+                said("the verifier key is not for this origin", "该验证密钥不属于这个账本标识"),
+            ));
         }
         let keys = match self.keys() {
             Ok(k) => k,
@@ -321,6 +342,7 @@ impl Station {
                     ("server_url", &server_url),
                     ("origin", &origin),
                     ("verifier_key", &verifier_key),
+                    ("language", language.code()),
                 ] {
                     store::set_setting(conn, k, v)?;
                 }
@@ -347,7 +369,8 @@ impl Station {
             })?;
         }
         let authorise = Act::AuthoriseDevice(AuthoriseDevice::new(&keys.device, &me, &origin, &label));
-        self.sign_and_store(&keys.party, authorise, format!("Authorise station “{label}”"), None)?;
+        let summary = said(format!("Authorise station “{label}”"), format!("授权工作站“{label}”"));
+        self.sign_and_store(&keys.party, authorise, summary, None)?;
         self.status()
     }
 
@@ -370,6 +393,13 @@ impl Station {
         self.settings()
     }
 
+    /// Changes the window's language.
+    pub fn set_language(&self, language: Language) -> Result<Settings> {
+        self.settings()?;
+        store::set_setting(&mut self.db(), "language", language.code())?;
+        self.settings()
+    }
+
     /// Writes the key backup file (0600).
     pub fn export_backup(&self, path: &Path) -> Result<()> {
         self.keys()?.export(path)
@@ -378,7 +408,10 @@ impl Station {
     /// Restores the keys from a backup before the first run's setup.
     pub fn restore_backup(&self, backup: &str) -> Result<()> {
         if self.keys().is_ok() {
-            return Err(StationError::input("backup", "this station already has keys"));
+            return Err(StationError::input(
+                "backup",
+                said("this station already has keys", "本站已经有密钥了"),
+            ));
         }
         let k = StationKeys::restore(&self.dir, backup)?;
         *self.keys.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(k));
@@ -391,7 +424,7 @@ impl Station {
         let key = match which {
             "party" => keys.party.public(),
             "device" => keys.device.public(),
-            _ => return Err(StationError::input("which", "party or device")),
+            _ => return Err(StationError::input("which", said("party or device", "合作社或工作站"))),
         };
         Ok(base64::engine::general_purpose::STANDARD.encode(labels::qr_png(&key.to_string())?))
     }
@@ -414,8 +447,8 @@ impl Station {
     pub fn register_cattle(&self, form: CattleForm) -> Result<Done> {
         let asset = self.with_lookup(|l| forms::cattle(&form, l))?;
         let tag = form.ear_tag.trim().to_owned();
-        let done = self
-            .act_as_device(Act::Commission(Commission::new(vec![asset])), format!("Register cattle {tag}"))?;
+        let summary = said(format!("Register cattle {tag}"), format!("登记肉牛 {tag}"));
+        let done = self.act_as_device(Act::Commission(Commission::new(vec![asset])), summary)?;
         if let Some(photo) = &form.photo {
             let id = done.created.first().cloned().unwrap_or_default();
             let event = forms::EventForm::Note { text: "registration photo".into() };
@@ -427,8 +460,8 @@ impl Station {
     /// Registers every animal of a CSV file in one record, or none if any line is wrong.
     pub fn import_cattle_csv(&self, csv_text: &str) -> Result<Done> {
         let rows = forms::cattle_csv(csv_text).map_err(|errors| {
-            let lines: Vec<String> = errors.iter().map(|(l, m)| format!("line {l}: {m}")).collect();
-            StationError::input("csv", lines.join("; "))
+            let lines: Vec<Said> = errors.iter().map(|(l, m)| line(*l).with(m)).collect();
+            StationError::input("csv", Said::join(&lines))
         })?;
         let assets = self.with_lookup(|l| {
             let mut errors = vec![];
@@ -436,28 +469,33 @@ impl Station {
             for (i, row) in rows.iter().enumerate() {
                 match forms::cattle(row, l) {
                     Ok(a) => assets.push(a),
-                    Err(e) => errors.push(format!("line {}: {e}", i + 2)),
+                    Err(e) => errors.push(line(i + 2).with(&e.said())),
                 }
             }
-            if errors.is_empty() { Ok(assets) } else { Err(StationError::input("csv", errors.join("; "))) }
+            if errors.is_empty() { Ok(assets) } else { Err(StationError::input("csv", Said::join(&errors))) }
         })?;
         let n = assets.len();
         if n > rules::MAX_OUTPUTS {
+            let most = rules::MAX_OUTPUTS;
             return Err(StationError::input(
                 "csv",
-                format!("at most {} animals per file", rules::MAX_OUTPUTS),
+                said(format!("at most {most} animals per file"), format!("每个文件最多 {most} 头")),
             ));
         }
         self.act_as_device(
             Act::Commission(Commission::new(assets)),
-            format!("Register {n} cattle from a file"),
+            said(format!("Register {n} cattle from a file"), format!("从文件登记 {n} 头肉牛")),
         )
     }
 
     /// Registers a pressing of tea: the lot and one token per cake.
     pub fn register_tea(&self, form: TeaBatchForm) -> Result<Done> {
         let lot = self.with_lookup(|l| forms::tea_batch(&form, l))?;
-        let summary = format!("Register {} tea cakes, lot {}", form.count, form.lot_number.trim());
+        let (count, lot_number) = (form.count, form.lot_number.trim());
+        let summary = said(
+            format!("Register {count} tea cakes, lot {lot_number}"),
+            format!("登记 {count} 饼茶，批号 {lot_number}"),
+        );
         self.act_as_device(Act::Commission(Commission::new(vec![lot])), summary)
     }
 
@@ -465,11 +503,11 @@ impl Station {
     /// that garden and season than its area × yield.
     pub fn register_garden(&self, form: GardenForm) -> Result<Done> {
         let cap = forms::garden_cap(&form)?;
-        let summary = format!(
-            "Register the cap of {} for {}: {}",
-            form.garden.trim(),
-            form.season.trim(),
-            crate::describe::kilograms(cap.quantity.amount())
+        let (garden, season, grams) =
+            (form.garden.trim(), form.season.trim(), kilograms(cap.quantity.amount()));
+        let summary = said(
+            format!("Register the cap of {garden} for {season}: {}", grams.en),
+            format!("登记 {garden} {season} 的额度：{}", grams.zh),
         );
         self.act_as_device(Act::Commission(Commission::new(vec![cap])), summary)
     }
@@ -480,9 +518,10 @@ impl Station {
         // nothing.
         let file = match &form {
             ActForm::Event { attachment: Some(file), .. } => {
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(file.base64.trim())
-                    .map_err(|_| StationError::input("attachment", "the file could not be read"))?;
+                let bytes =
+                    base64::engine::general_purpose::STANDARD.decode(file.base64.trim()).map_err(|_| {
+                        StationError::input("attachment", said("the file could not be read", "文件无法读取"))
+                    })?;
                 Some((forms::attachment(file, &bytes)?, bytes))
             }
             _ => None,
@@ -492,8 +531,8 @@ impl Station {
         self.act_as_device_with(act, summary, file.as_ref())
     }
 
-    fn summary(&self, act: &Act) -> String {
-        let names: Vec<String> = act
+    fn summary(&self, act: &Act) -> Said {
+        let names: Vec<Said> = act
             .touches()
             .iter()
             .map(|r| {
@@ -501,42 +540,52 @@ impl Station {
                     .ok()
                     .flatten()
                     .map(|a| asset_label(&a))
-                    .unwrap_or_else(|| crate::describe::short(&r.id))
+                    .unwrap_or_else(|| Said::same(short(&r.id)))
             })
             .collect();
         let what = match act {
-            Act::Observe(o) => format!("Record {}", event_name(&o.event)),
-            Act::Split(s) => format!(
-                "Split into {}",
-                s.parts.iter().map(|p| p.amount.to_string()).collect::<Vec<_>>().join(" + ")
-            ),
-            Act::Merge(_) => "Merge".into(),
-            Act::Transform(t) => format!("Transform ({})", t.process),
-            Act::Transfer(t) => format!("Transfer to {}", self.party_name(&t.to)),
-            Act::Custody(c) => format!("Hand to {}", self.party_name(&c.to)),
-            Act::Pledge(p) => format!("Pledge to {}", self.party_name(&p.financier)),
-            Act::Release(_) => "Release pledge".into(),
-            Act::Retire(r) => format!("Retire ({})", r.reason),
-            Act::Unpack(_) => "Take out of its lot".into(),
-            other => other.name().to_owned(),
+            Act::Observe(o) => {
+                let e = event_name(&o.event);
+                said(format!("Record {}", e.en), format!("记录{}", e.zh))
+            }
+            Act::Split(s) => {
+                let parts = s.parts.iter().map(|p| p.amount.to_string()).collect::<Vec<_>>().join(" + ");
+                said(format!("Split into {parts}"), format!("拆分为 {parts}"))
+            }
+            Act::Merge(_) => said("Merge", "合并"),
+            Act::Transform(t) => said(format!("Transform ({})", t.process), format!("加工（{}）", t.process)),
+            Act::Transfer(t) => {
+                let to = self.party_name(&t.to);
+                said(format!("Transfer to {to}"), format!("转让给 {to}"))
+            }
+            Act::Custody(c) => {
+                let to = self.party_name(&c.to);
+                said(format!("Hand to {to}"), format!("交给 {to} 保管"))
+            }
+            Act::Pledge(p) => {
+                let to = self.party_name(&p.financier);
+                said(format!("Pledge to {to}"), format!("质押给 {to}"))
+            }
+            Act::Release(_) => said("Release pledge", "解除质押"),
+            Act::Retire(r) => said(format!("Retire ({})", r.reason), format!("注销（{}）", r.reason)),
+            Act::Unpack(_) => said("Take out of its lot", "从批次中取出"),
+            other => Said::same(other.name()),
         };
-        let first = names.first().cloned().unwrap_or_default();
+        let Some(first) = names.first() else { return what };
         match names.len() {
-            0 => what,
-            1 => format!("{what}: {first}"),
-            n => format!("{what}: {first} and {} more", n - 1),
+            1 => what.with(first),
+            n => {
+                let more = n - 1;
+                what.with(&said(format!("{} and {more} more", first.en), format!("{} 等 {n} 件", first.zh)))
+            }
         }
     }
 
     fn party_name(&self, id: &PartyId) -> String {
-        store::party(&mut self.db(), id)
-            .ok()
-            .flatten()
-            .map(|(p, _)| p.name)
-            .unwrap_or_else(|| id.to_string().chars().take(8).collect())
+        store::party(&mut self.db(), id).ok().flatten().map(|(p, _)| p.name).unwrap_or_else(|| short(id))
     }
 
-    fn act_as_device(&self, act: Act, summary: String) -> Result<Done> {
+    fn act_as_device(&self, act: Act, summary: Said) -> Result<Done> {
         self.act_as_device_with(act, summary, None)
     }
 
@@ -545,7 +594,7 @@ impl Station {
     fn act_as_device_with(
         &self,
         act: Act,
-        summary: String,
+        summary: Said,
         file: Option<&(Attachment, Vec<u8>)>,
     ) -> Result<Done> {
         let keys = self.keys()?;
@@ -608,7 +657,7 @@ impl Station {
         &self,
         signer: &Keypair,
         act: Act,
-        summary: String,
+        summary: Said,
         file: Option<&(Attachment, Vec<u8>)>,
     ) -> Result<Done> {
         let settings = self.settings()?;
@@ -617,9 +666,9 @@ impl Station {
         let now = self.now();
         let record =
             Record { origin: settings.origin.clone(), party: me, signer: signer.public(), at: now, act };
-        let signed = Unsigned::new(record)
-            .sign(signer)
-            .map_err(|e| StationError::input("record", format!("cannot sign this record: {e}")))?;
+        let signed = Unsigned::new(record).sign(signer).map_err(|e| {
+            StationError::input("record", said("cannot sign this record", "无法签署这条记录").with_detail(e))
+        })?;
         let operator =
             settings.operator.as_deref().and_then(|o| forms::party("operator", o).ok()).unwrap_or(me);
         // The station judges by the current rules; a ledger opened under older ones refuses
@@ -635,12 +684,13 @@ impl Station {
             let id = signed.id().to_string();
             let envelope =
                 serde_json::to_string(&signed.envelope()).map_err(|e| store::corrupt("record", e))?;
+            let words = serde_json::to_string(&summary).map_err(|e| store::corrupt("summary", e))?;
             let touched: Vec<String> = effects.assets.iter().map(|a| a.id.to_string()).collect();
             let seq = store::insert_record(
                 conn,
                 &id,
                 signed.body().act.name(),
-                &summary,
+                &words,
                 &envelope,
                 now.millis() as i64,
                 &touched,
@@ -652,7 +702,7 @@ impl Station {
                 store::put_device(conn, d)?;
             }
             for a in &effects.assets {
-                store::put_asset(conn, a, &asset_label(a), seq)?;
+                store::put_asset(conn, a, &asset_label(a).both(), seq)?;
             }
             if let Some((a, bytes)) = file {
                 store::put_attachment(conn, &a.sha256.to_string(), &a.name, &a.media_type, bytes)?;
@@ -663,32 +713,34 @@ impl Station {
     }
 
     /// The asset list.
-    pub fn assets(&self, filter: &AssetFilter) -> Result<Vec<AssetRow>> {
-        Ok(store::assets_of(&mut self.db(), filter)?)
+    pub fn assets(&self, filter: &AssetFilter) -> Result<Vec<AssetView>> {
+        Ok(view::assets(store::assets_of(&mut self.db(), filter)?))
     }
 
     /// One asset with its timeline (this station's records about it) and lineage.
     pub fn asset(&self, id: &str) -> Result<AssetDetail> {
-        let asset_id: AssetId = id.parse().map_err(|_| StationError::input("id", "an asset id"))?;
+        let asset_id: AssetId =
+            id.parse().map_err(|_| StationError::input("id", said("an asset id", "货品编号")))?;
         let base = self.settings()?.server_url;
         let mut conn = self.db();
-        let asset = store::asset(&mut conn, &asset_id)?
-            .ok_or_else(|| StationError::input("id", "this station does not know that asset"))?;
+        let asset = store::asset(&mut conn, &asset_id)?.ok_or_else(|| {
+            StationError::input("id", said("this station does not know that asset", "本站不知道这件货品"))
+        })?;
         let parents: Vec<String> = asset.parents.iter().map(AssetId::to_string).collect();
-        let row = store::rows_of(&mut conn, &[id.to_owned()])?
-            .pop()
-            .ok_or_else(|| StationError::input("id", "this station does not know that asset"))?;
+        let row = store::rows_of(&mut conn, &[id.to_owned()])?.pop().ok_or_else(|| {
+            StationError::input("id", said("this station does not know that asset", "本站不知道这件货品"))
+        })?;
         Ok(AssetDetail {
-            records: store::records_of_asset(&mut conn, id)?,
-            parents: store::rows_of(&mut conn, &parents)?,
-            children: store::children(&mut conn, &asset_id)?,
+            records: view::records(&store::records_of_asset(&mut conn, id)?),
+            parents: view::assets(store::rows_of(&mut conn, &parents)?),
+            children: view::assets(store::children(&mut conn, &asset_id)?),
             uri: asset.gs1.as_ref().map(|g| g.to_uri(&base)),
-            row,
+            row: row.into(),
         })
     }
 
-    pub fn records(&self, state: Option<RecordState>, limit: i64) -> Result<Vec<RecordRow>> {
-        Ok(store::records(&mut self.db(), state, limit)?)
+    pub fn records(&self, state: Option<RecordState>, limit: i64) -> Result<Vec<RecordView>> {
+        Ok(view::records(&store::records(&mut self.db(), state, limit)?))
     }
 
     pub fn parties(&self) -> Result<Vec<PartyRow>> {
@@ -710,9 +762,13 @@ impl Station {
     /// the co-op's own registration.
     pub fn refresh_parties(&self) -> Result<usize> {
         let client = Client::new(&self.settings()?.server_url);
-        let answer = client.get("/api/parties").map_err(|e| StationError::Server(e.to_string()))?;
-        let parties: Vec<Party> = serde_json::from_value(answer["parties"].clone())
-            .map_err(|e| StationError::Server(format!("the party list does not parse: {e}")))?;
+        let answer = client.get("/api/parties").map_err(StationError::server)?;
+        let parties: Vec<Party> = serde_json::from_value(answer["parties"].clone()).map_err(|e| {
+            StationError::Server(
+                said("The ledger's list of organisations does not parse", "账本的组织列表无法解析")
+                    .with_detail(e),
+            )
+        })?;
         let mut conn = self.db();
         conn.transaction(|conn| -> Result<()> {
             for p in &parties {
@@ -727,7 +783,7 @@ impl Station {
     /// Link on its label (URI or path). A trader's, warehouse's or financier's station works on
     /// assets other stations created. Refused while this station has acts on it waiting to be
     /// sent, which the ledger's state does not show yet.
-    pub fn fetch_asset(&self, query: &str) -> Result<AssetRow> {
+    pub fn fetch_asset(&self, query: &str) -> Result<AssetView> {
         let q = query.trim();
         let client = Client::new(&self.settings()?.server_url);
         let asset: Asset = if let Ok(id) = q.parse::<AssetId>() {
@@ -735,7 +791,10 @@ impl Station {
         } else {
             let path = q.split_once("://").map_or(q, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
             let link = terroir_shared::gs1::DigitalLink::parse(path).map_err(|e| {
-                StationError::input("query", format!("an asset id or a label's address: {e}"))
+                StationError::input(
+                    "query",
+                    said("an asset id or a label's address", "货品编号或标签地址").with_detail(e),
+                )
             })?;
             crate::client::resolve(&client, &link)?
         };
@@ -743,7 +802,13 @@ impl Station {
         let mut conn = self.db();
         let waiting = store::records_of_asset(&mut conn, &id)?.iter().any(|r| r.state == "pending");
         if waiting {
-            return Err(StationError::input("query", "this asset has acts waiting to be sent: sync first"));
+            return Err(StationError::input(
+                "query",
+                said(
+                    "this asset has acts waiting to be sent: sync first",
+                    "这件货品还有待发送的操作：请先同步",
+                ),
+            ));
         }
         // The units packed in it follow it (rules version 2): the station needs them to judge a
         // split or a sale of the lot, as the ledger will.
@@ -753,13 +818,14 @@ impl Station {
             .flat_map(terroir_shared::asset::UnitRange::ids)
             .map(|u| crate::client::asset(&client, &u))
             .collect::<Result<Vec<Asset>>>()?;
-        store::put_asset(&mut conn, &asset, &asset_label(&asset), 0)?;
+        store::put_asset(&mut conn, &asset, &asset_label(&asset).both(), 0)?;
         for unit in &units {
-            store::put_asset(&mut conn, unit, &asset_label(unit), 0)?;
+            store::put_asset(&mut conn, unit, &asset_label(unit).both(), 0)?;
         }
         store::rows_of(&mut conn, &[id])?
             .pop()
-            .ok_or_else(|| StationError::Server("the asset could not be stored".into()))
+            .map(AssetView::from)
+            .ok_or_else(|| StationError::Server(said("The asset could not be stored", "货品无法保存")))
     }
 
     /// The labels of an asset: a lot's own label followed by one per cake it holds; any other
@@ -783,7 +849,13 @@ impl Station {
             .filter_map(|a| labels::label_of(a, &settings.server_url, &settings.coop_name))
             .collect();
         if labels.is_empty() {
-            return Err(StationError::input("id", "this asset has no GS1 key, so no label to print"));
+            return Err(StationError::input(
+                "id",
+                said(
+                    "this asset has no GS1 key, so no label to print",
+                    "这件货品没有 GS1 编码，没有可打印的标签",
+                ),
+            ));
         }
         Ok(labels)
     }
@@ -816,14 +888,17 @@ impl Station {
             let known: Vec<&str> = labels::STOCKS.iter().map(|s| s.id).collect();
             return Err(StationError::input(
                 "stock",
-                format!("one of the label stocks: {}", known.join(", ")),
+                said("one of the label stocks", "请选择一种标签纸").with_detail(known.join(", ")),
             ));
         }
         if !printing.offset.is_valid() {
-            return Err(StationError::input(
-                "offset",
-                format!("a printer offset of at most {} mm each way", labels::Offset::MAX_MM),
-            ));
+            return Err(StationError::input("offset", {
+                let most = labels::Offset::MAX_MM;
+                said(
+                    format!("a printer offset of at most {most} mm each way"),
+                    format!("打印偏移每个方向最多 {most} 毫米"),
+                )
+            }));
         }
         let json = serde_json::to_string(&printing).map_err(|e| store::corrupt("printing", e))?;
         store::set_setting(&mut self.db(), "printing", &json)?;
@@ -842,11 +917,11 @@ impl Station {
             None => {
                 let dir = self.dir.join("labels");
                 std::fs::create_dir_all(&dir)
-                    .map_err(|e| StationError::File(format!("{}: {e}", dir.display())))?;
+                    .map_err(|e| StationError::file(format!("{}: {e}", dir.display())))?;
                 dir.join(format!("labels-{}.pdf", &id[..id.len().min(12)]))
             }
         };
-        std::fs::write(&path, &pdf).map_err(|e| StationError::File(format!("{}: {e}", path.display())))?;
+        std::fs::write(&path, &pdf).map_err(|e| StationError::file(format!("{}: {e}", path.display())))?;
         Ok(Sheet { path: path.display().to_string(), labels: all.len(), bytes: pdf.len() })
     }
 }
@@ -857,7 +932,10 @@ fn server_address(typed: &str) -> Result<String> {
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(StationError::input(
             "serverUrl",
-            "the ledger server's address, e.g. https://ledger.example",
+            said(
+                "the ledger server's address, e.g. https://ledger.example",
+                "账本服务器地址，例如 https://ledger.example",
+            ),
         ));
     }
     Ok(url.to_owned())
@@ -868,22 +946,13 @@ fn optional_gtin(field: &str, value: &str) -> Result<Option<Gtin>> {
     if v.is_empty() { Ok(None) } else { forms::gtin(field, v).map(Some) }
 }
 
-fn describe_from(view: &impl rules::LedgerView, id: &AssetId) -> String {
-    view.asset(id).map(|a| asset_label(&a)).unwrap_or_else(|| crate::describe::short(id))
+fn describe_from(view: &impl rules::LedgerView, id: &AssetId) -> Said {
+    view.asset(id).map(|a| asset_label(&a)).unwrap_or_else(|| Said::same(short(id)))
 }
 
-fn event_name(e: &terroir_shared::record::Event) -> &'static str {
-    use terroir_shared::record::Event::*;
-    match e {
-        Vaccination { .. } => "vaccination",
-        Weighing { .. } => "weighing",
-        Movement { .. } => "movement",
-        Picking { .. } => "picking",
-        Pressing { .. } => "pressing",
-        Storage { .. } => "storage",
-        LabCertificate { .. } => "lab certificate",
-        Note { .. } => "note",
-    }
+/// "line 3", as a CSV file's errors name it.
+fn line(n: usize) -> Said {
+    said(format!("line {n}"), format!("第 {n} 行"))
 }
 
 /// The signed record a stored row holds.

@@ -22,18 +22,33 @@ use crate::describe::{asset_label, explain_code};
 use crate::error::StationError;
 use crate::station::{Station, envelope_of};
 use crate::store::{self, RecordRow};
+use crate::words::{Said, said};
 
 /// Records per request: large enough to share the server's group commit, small enough that a
 /// dropped connection costs little.
 pub const BATCH: i64 = 1_000;
 
+/// Where the sync stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    #[default]
+    Idle,
+    Syncing,
+    /// The ledger could not be reached; the next pass comes after a backoff.
+    Offline,
+    /// The ledger does not know the co-op or this station yet.
+    AwaitingEnrolment,
+    /// The last pass stopped on something the clerk or the operator must look at.
+    Failed,
+}
+
 /// What the window's sync indicator shows.
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncStatus {
-    /// `idle`, `syncing`, `offline`, `awaiting_enrolment` or `failed`.
-    pub state: String,
-    pub message: String,
+    pub state: SyncState,
+    pub message: Said,
     pub last_attempt: Option<u64>,
     pub last_success: Option<u64>,
     pub next_attempt: Option<u64>,
@@ -94,8 +109,8 @@ impl Station {
         let now = self.now().millis();
         let total = store::counts(&mut self.db())?.pending as u64;
         self.set_sync(|s| {
-            s.state = "syncing".into();
-            s.message = format!("sending {total} records");
+            s.state = SyncState::Syncing;
+            s.message = said(format!("sending {total} records"), format!("正在发送 {total} 条记录"));
             s.last_attempt = Some(now);
             s.sent = 0;
             s.total = total;
@@ -140,13 +155,9 @@ impl Station {
                                 }
                             }
                             Err((code, detail)) => {
-                                if store::settle_refused(
-                                    conn,
-                                    &row.id,
-                                    code,
-                                    &explain_code(code, detail),
-                                    at,
-                                )? {
+                                let why = serde_json::to_string(&explain_code(code, detail))
+                                    .map_err(|e| store::corrupt("problem", e))?;
+                                if store::settle_refused(conn, &row.id, code, &why, at)? {
                                     report.refused += 1;
                                     refused_rows.push((*row).clone());
                                 }
@@ -173,19 +184,30 @@ impl Station {
         let now = self.now().millis();
         match &result {
             Ok(()) => self.set_sync(|s| {
-                s.state = if report.awaiting_enrolment { "awaiting_enrolment" } else { "idle" }.into();
+                s.state = if report.awaiting_enrolment { SyncState::AwaitingEnrolment } else { SyncState::Idle };
                 s.message = if report.awaiting_enrolment {
-                    "the ledger does not know this co-op or station yet: ask the operator to enrol the co-op's key".into()
+                    said(
+                        "The ledger does not know this co-op or station yet: ask the operator to enrol the co-op's key.",
+                        "账本还不认识本合作社或本站：请运营方为合作社密钥开通。",
+                    )
                 } else {
-                    format!("{} landed, {} refused", report.landed, report.refused)
+                    let (landed, refused) = (report.landed, report.refused);
+                    said(
+                        format!("{landed} in the ledger, {refused} refused"),
+                        format!("{landed} 条已入账，{refused} 条被拒绝"),
+                    )
                 };
                 s.last_success = Some(now);
             }),
             Err(e) => {
                 let offline = matches!(e, SyncError::Server(c) if c.is_transient());
                 self.set_sync(|s| {
-                    s.state = if offline { "offline" } else { "failed" }.into();
-                    s.message = e.to_string();
+                    s.state = if offline { SyncState::Offline } else { SyncState::Failed };
+                    s.message = if offline {
+                        said("The ledger cannot be reached", "无法连接账本").with_detail(e)
+                    } else {
+                        said("Sync stopped", "同步已停止").with_detail(e)
+                    };
                 });
             }
         }
@@ -212,7 +234,7 @@ impl Station {
                 match crate::client::asset(client, &r.id) {
                     Ok(asset) => {
                         if let Err(e) =
-                            store::put_asset(&mut self.db(), &asset, &asset_label(&asset), row.seq)
+                            store::put_asset(&mut self.db(), &asset, &asset_label(&asset).both(), row.seq)
                         {
                             tracing::warn!("cannot store asset {}: {e}", r.id);
                         }

@@ -12,17 +12,18 @@ use terroir_shared::log::Receipt;
 use terroir_shared::record::verify_batch;
 
 use crate::client::Client;
-use crate::describe::{asset_label, status_name};
+use crate::describe::{act_word, asset_label, status_name};
 use crate::error::{Result, StationError};
 use crate::station::Station;
+use crate::words::{Said, said};
 
 /// One thing that was checked, and how it went.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Check {
-    pub what: String,
+    pub what: Said,
     pub ok: bool,
-    pub detail: String,
+    pub detail: Said,
 }
 
 /// One entry of the verified history.
@@ -30,7 +31,7 @@ pub struct Check {
 #[serde(rename_all = "camelCase")]
 pub struct HistoryLine {
     pub index: u64,
-    pub act: String,
+    pub act: Said,
     pub at: String,
     pub record: String,
 }
@@ -42,7 +43,7 @@ pub struct Verdict {
     pub uri: String,
     /// Every check passed.
     pub verified: bool,
-    pub label: String,
+    pub label: Said,
     pub status: String,
     pub checks: Vec<Check>,
     pub history: Vec<HistoryLine>,
@@ -53,7 +54,7 @@ impl Station {
     pub fn verify_photo(&self, image_base64: &str) -> Result<Vec<Verdict>> {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(image_base64.trim())
-            .map_err(|_| StationError::input("photo", "the photo could not be read"))?;
+            .map_err(|_| StationError::input("photo", said("the photo could not be read", "照片无法读取")))?;
         let uris = crate::labels::decode_labels(&bytes)?;
         uris.iter().map(|u| self.verify_uri(u)).collect()
     }
@@ -64,22 +65,25 @@ impl Station {
         let client = Client::new(&settings.server_url);
         let mut checks = vec![];
         let path = gs1_path(uri);
-        let link = DigitalLink::parse(path)
-            .map_err(|e| StationError::input("label", format!("the label is not a GS1 Digital Link: {e}")))?;
+        let link = DigitalLink::parse(path).map_err(|e| {
+            StationError::input(
+                "label",
+                said("the label is not a GS1 Digital Link", "标签不是 GS1 数字链接").with_detail(e),
+            )
+        })?;
         let same_server = same_place(uri, &settings.server_url);
         checks.push(Check {
-            what: "The label points to this co-op's ledger".into(),
+            what: said("The label points to this co-op's ledger", "标签指向本合作社的账本"),
             ok: same_server,
             detail: if same_server {
-                settings.server_url.clone()
+                Said::same(&settings.server_url)
             } else {
-                format!("it points elsewhere: {uri}")
+                said(format!("it points elsewhere: {uri}"), format!("它指向别处：{uri}"))
             },
         });
         let asset: Asset = crate::client::resolve(&client, &link)?;
-        let history = client
-            .get(&format!("/api/assets/{}/history", asset.id))
-            .map_err(|e| StationError::Server(e.to_string()))?;
+        let history =
+            client.get(&format!("/api/assets/{}/history", asset.id)).map_err(StationError::server)?;
         let entries = history["entries"].as_array().cloned().unwrap_or_default();
         let mut proven: Vec<(LedgerEntry, Receipt)> = vec![];
         let mut malformed = 0;
@@ -93,17 +97,29 @@ impl Station {
             }
         }
         checks.push(Check {
-            what: "The ledger's answer is well formed".into(),
+            what: said("The ledger's answer is well formed", "账本的答复格式正确"),
             ok: malformed == 0 && !proven.is_empty(),
-            detail: format!("{} entries, {malformed} malformed", proven.len()),
+            detail: {
+                let n = proven.len();
+                said(
+                    format!("{n} entries, {malformed} malformed"),
+                    format!("{n} 条记录，{malformed} 条格式错误"),
+                )
+            },
         });
 
         let signed = verify_batch(proven.iter().map(|(e, _)| e.record.clone()).collect());
         let bad_signatures = signed.iter().filter(|s| s.is_err()).count();
         checks.push(Check {
-            what: "Every record is signed by its author".into(),
+            what: said("Every record is signed by its author", "每条记录都有其作者的签名"),
             ok: bad_signatures == 0,
-            detail: format!("{} Ed25519 signatures checked, {bad_signatures} bad", signed.len()),
+            detail: {
+                let n = signed.len();
+                said(
+                    format!("{n} Ed25519 signatures checked, {bad_signatures} bad"),
+                    format!("已核对 {n} 个 Ed25519 签名，{bad_signatures} 个无效"),
+                )
+            },
         });
 
         let mut bad_proofs = 0;
@@ -115,13 +131,17 @@ impl Station {
             }
         }
         checks.push(Check {
-            what: "Every record is in the public log".into(),
+            what: said("Every record is in the public log", "每条记录都在公开日志中"),
             ok: bad_proofs == 0 && !proven.is_empty(),
-            detail: format!(
-                "{} inclusion proofs checked under checkpoints signed by {} (up to size {largest}), {bad_proofs} bad",
-                proven.len(),
-                settings.verifier_key
-            ),
+            detail: {
+                let (n, key) = (proven.len(), &settings.verifier_key);
+                said(
+                    format!(
+                        "{n} inclusion proofs checked under checkpoints signed by {key} (up to size {largest}), {bad_proofs} bad"
+                    ),
+                    format!("已核对 {n} 个包含证明，检查点由 {key} 签署（日志规模至 {largest}），{bad_proofs} 个无效"),
+                )
+            },
         });
 
         // The chain of heads, over records whose signatures hold (one that fails is left out,
@@ -129,23 +149,27 @@ impl Station {
         let chained: Vec<_> = signed.iter().filter_map(|s| s.as_ref().ok()).collect();
         let chain = check_chain(&asset, chained.iter().copied());
         checks.push(Check {
-            what: "The history runs from the asset's creation to its current state, nothing left out".into(),
+            what: said(
+                "The history runs from the asset's creation to its current state, nothing left out",
+                "历史从货品登记一直连到当前状态，没有遗漏",
+            ),
             ok: chain.is_ok(),
             detail: match chain {
-                Ok(()) => format!(
-                    "{} records chained from {} to {}",
-                    chained.len(),
-                    short(&asset.created_by),
-                    short(&asset.head)
-                ),
-                Err(e) => e.to_string(),
+                Ok(()) => {
+                    let (n, from, to) = (chained.len(), short(&asset.created_by), short(&asset.head));
+                    said(
+                        format!("{n} records chained from {from} to {to}"),
+                        format!("{n} 条记录从 {from} 连到 {to}"),
+                    )
+                }
+                Err(e) => said("the history has a gap", "历史有断缺").with_detail(e),
             },
         });
         let matches = asset.gs1.as_ref() == Some(&link);
         checks.push(Check {
-            what: "The label is this asset's identifier".into(),
+            what: said("The label is this asset's identifier", "标签就是这件货品的标识"),
             ok: matches,
-            detail: link.to_path(),
+            detail: Said::same(link.to_path()),
         });
 
         let history_lines = proven
@@ -153,7 +177,7 @@ impl Station {
             .zip(&signed)
             .map(|((e, _), s)| HistoryLine {
                 index: e.index,
-                act: e.record.record.act.name().to_owned(),
+                act: act_word(e.record.record.act.name()),
                 at: e.record.record.at.to_rfc3339(),
                 record: s.as_ref().map_or_else(|_| "bad signature".into(), |s| short(&s.id())),
             })

@@ -1,6 +1,7 @@
 //! The clerk's day, twice: online, and with the server down until halfway. Register 50 cakes,
 //! print their sheet, sync, split the lot and sell part of it; the ledger must end up holding
-//! each record exactly once.
+//! each record exactly once. Each day runs once in English and once in Chinese, the language
+//! chosen at setup, and saves its screenshots under `target/tmp/screenshots/<day>-<language>/`.
 
 use std::sync::Mutex;
 
@@ -17,7 +18,55 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 const TEA_GTIN: &str = "06901234567892";
 
-fn set_up(app: &Session, server_url: &str, pinned: Option<(&str, &str)>, shots: &std::path::Path) {
+/// What the window says, in the language a run chose at setup.
+#[derive(Clone, Copy)]
+struct Lang {
+    code: &'static str,
+    zh: bool,
+}
+
+const ENGLISH: Lang = Lang { code: "en", zh: false };
+const CHINESE: Lang = Lang { code: "zh", zh: true };
+
+impl Lang {
+    fn say<'a>(self, en: &'a str, zh: &'a str) -> &'a str {
+        if self.zh { zh } else { en }
+    }
+
+    fn cakes(self, n: u32) -> String {
+        if self.zh { format!("{n} 饼") } else { format!("{n} cakes") }
+    }
+}
+
+fn set_up(
+    app: &Session,
+    lang: Lang,
+    server_url: &str,
+    pinned: Option<(&str, &str)>,
+    shots: &std::path::Path,
+) {
+    app.choose("#setup-language", lang.code);
+    // The setup screen itself switches at once.
+    app.wait_text("#setup h2", |t| t == lang.say("Set up this station", "设置本站"));
+    if lang.zh {
+        // Every word of every screen the page holds (tabs not yet shown included) is in
+        // Chinese; what stays in Latin letters is a name or a code: GS1, GTIN, ISO, CSV, PDF,
+        // the product's name, the language's own name, CSV column names, placeholders of
+        // addresses.
+        let untranslated = app.run(
+            "const out = []; const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT); \
+             for (let n = walk.nextNode(); n; n = walk.nextNode()) { \
+               const text = n.textContent.replace(/Terroir|GS1|GTIN|ISO 11784|CSV|PDF|English|scheme/g, ''); \
+               if (/[A-Za-z]{2,}/.test(text) && !n.parentElement.closest('code, #toast')) out.push(n.textContent.trim()); } \
+             for (const e of document.querySelectorAll('[placeholder], [aria-label], [alt]')) \
+               for (const a of ['placeholder', 'aria-label', 'alt']) { \
+                 const v = (e.getAttribute(a) || '').replace(/https?:\\/\\/\\S*|ledger\\.example\\S*|LBZ\\w*|GS1|\\d+/g, ''); \
+                 if (/[A-Za-z]{2,}/.test(v)) out.push(`${a}: ${e.getAttribute(a)}`); } \
+             return out;",
+            json!([]),
+        );
+        assert_eq!(untranslated, json!([]), "words the Chinese window still shows in English");
+    }
     app.type_in("#setup-form input[name=coopName]", "Bulang Tea Co-op");
     app.type_in("#setup-form input[name=stationLabel]", "Laobanzhang village");
     app.type_in("#setup-form input[name=serverUrl]", server_url);
@@ -45,7 +94,7 @@ fn party_key(app: &Session) -> String {
     app.wait_text("#party-key", |t| t.len() == 64)
 }
 
-fn register_tea(app: &Session, count: u32, lot: &str) {
+fn register_tea(app: &Session, lang: Lang, count: u32, lot: &str) {
     app.click("#tabs button[data-tab=register]");
     app.type_in("#tea-form input[name=garden]", "Laobanzhang");
     app.type_in("#tea-form input[name=mountain]", "Bulang");
@@ -54,18 +103,18 @@ fn register_tea(app: &Session, count: u32, lot: &str) {
     app.type_in("#tea-form input[name=count]", &count.to_string());
     app.type_in("#tea-form input[name=lotNumber]", lot);
     app.click("#tea-submit");
-    app.wait_text("#detail-quantity", |t| t == format!("{count} cakes"));
+    app.wait_text("#detail-quantity", |t| t == lang.cakes(count));
 }
 
 /// Registers a cap of 20 kg on Laobanzhang for the season and returns its id.
-fn register_garden(app: &Session) -> String {
+fn register_garden(app: &Session, lang: Lang) -> String {
     app.click("#tabs button[data-tab=register]");
     app.type_in("#garden-form input[name=garden]", "Laobanzhang");
     app.type_in("#garden-form input[name=season]", "2026 spring");
     app.type_in("#garden-form input[name=areaM2]", "100");
     app.type_in("#garden-form input[name=yieldGPerM2]", "200");
     app.click("#garden-submit");
-    app.wait_text("#detail-quantity", |t| t == "20 kg");
+    app.wait_text("#detail-quantity", |t| t == lang.say("20 kg", "20 千克"));
     open_id(app)
 }
 
@@ -73,9 +122,16 @@ fn register_garden(app: &Session) -> String {
 /// The sheet is handed to the system's PDF viewer (a stub here, see `harness::opened_sheets`).
 fn print_and_scan(app: &Session, station_dir: &std::path::Path, server_url: &str, lot: &str, count: usize) {
     app.click("#print-labels");
-    let text = app.wait_text("#sheet-path", |t| t.contains("opened in the PDF viewer"));
-    let path = text.split("labels written to ").nth(1).and_then(|t| t.split(" — ").next()).expect("a path");
-    let path = path.trim().to_owned();
+    let path = app.wait("the sheet to be written and opened", || {
+        let shown = app.run(
+            "const e = document.querySelector('#sheet-path'); \
+             return e && e.dataset.opened === 'true' ? e.dataset.path : null;",
+            json!([]),
+        );
+        shown.as_str().map(str::to_owned)
+    });
+    let text = app.text("#sheet-path");
+    assert!(text.contains(&path), "the clerk is told where the sheet is: {text}");
     app.wait("the viewer to be asked", || harness::opened_sheets(station_dir).contains(&path).then_some(()));
     let mut codes = qr_codes_in_pdf(std::path::Path::new(&path), 150).expect("scan the sheet");
     codes.sort();
@@ -118,7 +174,7 @@ fn split(app: &Session, parts: &str) -> String {
     })
 }
 
-fn transfer(app: &Session, to: &str) {
+fn transfer(app: &Session, lang: Lang, to: &str) {
     app.click("#tabs button[data-tab=station]");
     app.click("#refresh-parties");
     app.wait_text("#party-list", |t| t.contains("Menghai Trading"));
@@ -132,14 +188,16 @@ fn transfer(app: &Session, to: &str) {
     });
     app.run(
         "const rows = [...document.querySelectorAll('#asset-table tbody tr')]; \
-         rows.find(r => r.textContent.includes('Tea lot of 30 cakes')).click();",
-        json!([]),
+         rows.find(r => r.textContent.includes(arguments[0])).click();",
+        json!([lang.say("Tea lot of 30 cakes", "茶叶批次 30 饼")]),
     );
-    app.wait_text("#detail-quantity", |t| t == "30 cakes");
+    app.wait_text("#detail-quantity", |t| t == lang.cakes(30));
     app.choose("#act-kind", "transfer");
     app.choose("#act-form select[name=to]", to);
     app.click("#act-submit");
-    app.wait_text("#toast", |t| t.contains("Transfer to Menghai Trading"));
+    app.wait_text("#toast", |t| {
+        t.contains(lang.say("Transfer to Menghai Trading", "转让给 Menghai Trading"))
+    });
 }
 
 /// What the ledger says about the part that was sold.
@@ -156,9 +214,28 @@ fn trader_key() -> String {
 }
 
 #[test]
-fn a_tea_batch_is_registered_printed_synced_split_and_sold() {
+fn a_tea_batch_is_registered_printed_synced_split_and_sold_in_english() {
+    online_day(ENGLISH);
+}
+
+#[test]
+fn a_tea_batch_is_registered_printed_synced_split_and_sold_in_chinese() {
+    online_day(CHINESE);
+}
+
+#[test]
+fn with_the_server_down_until_halfway_nothing_is_lost_or_doubled_in_english() {
+    offline_day(ENGLISH);
+}
+
+#[test]
+fn with_the_server_down_until_halfway_nothing_is_lost_or_doubled_in_chinese() {
+    offline_day(CHINESE);
+}
+
+fn online_day(lang: Lang) {
     let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let shots = screenshots("online");
+    let shots = screenshots(&format!("online-{}", lang.code));
     let mut ledger = TestLedger::new().expect("ledger");
     ledger.start().expect("start ledger");
     let display = Display::start();
@@ -166,15 +243,15 @@ fn a_tea_batch_is_registered_printed_synced_split_and_sold() {
     let driver = Driver::start(&display, station_dir.path());
     let app = driver.open_app();
 
-    set_up(&app, &ledger.url, None, &shots);
+    set_up(&app, lang, &ledger.url, None, &shots);
     let key = party_key(&app);
     app.screenshot(&shots.join("2-station-keys.png"));
     ledger.enrol(&key, "Bulang Tea Co-op", &[Role::Cooperative, Role::Farm]).expect("enrol co-op");
     ledger.enrol(&trader_key(), "Menghai Trading", &[Role::Trader]).expect("enrol trader");
 
-    let cap = register_garden(&app);
+    let cap = register_garden(&app, lang);
     app.screenshot(&shots.join("3-garden-cap.png"));
-    register_tea(&app, 50, "LBZ26SP01");
+    register_tea(&app, lang, 50, "LBZ26SP01");
     app.wait("the label preview", || {
         (app.run("const i = document.querySelector('#label-preview'); return !!i && i.complete && i.naturalWidth > 0;", json!([]))
             == json!(true))
@@ -189,7 +266,7 @@ fn a_tea_batch_is_registered_printed_synced_split_and_sold() {
 
     let part = split(&app, "30, 20");
     sync_until_landed(&app, 4);
-    transfer(&app, &trader_key());
+    transfer(&app, lang, &trader_key());
     sync_until_landed(&app, 5);
     app.screenshot(&shots.join("4-after-transfer.png"));
     // The clerk checks the sold part's label against the ledger.
@@ -197,12 +274,25 @@ fn a_tea_batch_is_registered_printed_synced_split_and_sold() {
     app.click("#tabs button[data-tab=verify]");
     app.type_in("#verify-uri", &uri);
     app.click("#verify-form button[type=submit]");
-    let verdict = app.wait_text("#verdicts", |t| t.contains("erified"));
-    assert!(verdict.starts_with("Verified"), "{verdict}");
+    let verdict = app.wait_text("#verdicts", |t| t.contains("✓") || t.contains("✗"));
+    assert!(verdict.starts_with(lang.say("Verified", "已验证")), "{verdict}");
+    assert!(!verdict.contains('✗'), "every check holds: {verdict}");
     app.screenshot(&shots.join("6-verified-label.png"));
     app.click("#tabs button[data-tab=queue]");
-    app.wait_text("#record-table tbody", |t| t.contains("Transfer to Menghai Trading"));
+    app.wait_text("#record-table tbody", |t| {
+        t.contains(lang.say("Transfer to Menghai Trading", "转让给 Menghai Trading"))
+    });
     app.screenshot(&shots.join("5-sync-queue.png"));
+    // The clerk switches the window's language in the settings; it speaks the other at once
+    // and keeps it when the station opens again.
+    let other = if lang.zh { ENGLISH } else { CHINESE };
+    app.click("#tabs button[data-tab=station]");
+    app.choose("#settings-language", other.code);
+    app.wait_text("#tabs button[data-tab=queue]", |t| t == other.say("Sync queue", "同步队列"));
+    app.screenshot(&shots.join("7-other-language.png"));
+    app.close();
+    let app = driver.open_app();
+    app.wait_text("#tabs button[data-tab=register]", |t| t == other.say("Register", "登记"));
 
     // Two enrolments and the station's five records.
     // The log's opening, the enrolments and the station's records.
@@ -211,10 +301,9 @@ fn a_tea_batch_is_registered_printed_synced_split_and_sold() {
     eprintln!("screenshots in {}", shots.display());
 }
 
-#[test]
-fn with_the_server_down_until_halfway_nothing_is_lost_or_doubled() {
+fn offline_day(lang: Lang) {
     let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let shots = screenshots("offline");
+    let shots = screenshots(&format!("offline-{}", lang.code));
     let mut ledger = TestLedger::new().expect("ledger");
     let display = Display::start();
     let station_dir = tempfile::tempdir().expect("dir");
@@ -222,13 +311,13 @@ fn with_the_server_down_until_halfway_nothing_is_lost_or_doubled() {
     let app = driver.open_app();
 
     // Set up offline, with the ledger's identity as the operator published it.
-    set_up(&app, &ledger.url, Some((ORIGIN, &ledger.verifier_key.clone())), &shots);
+    set_up(&app, lang, &ledger.url, Some((ORIGIN, &ledger.verifier_key.clone())), &shots);
     let key = party_key(&app);
-    register_tea(&app, 50, "LBZ26SP02");
+    register_tea(&app, lang, 50, "LBZ26SP02");
     print_and_scan(&app, station_dir.path(), &ledger.url, "LBZ26SP02", 50);
     let part = split(&app, "30, 20");
     app.click("#sync-now");
-    app.wait_text("#sync-state", |t| t == "offline");
+    app.wait_text("#sync-state", |t| t == lang.say("offline", "离线"));
     assert_eq!(counts(&app), (3, 0, 0));
     app.screenshot(&shots.join("1-offline-queue.png"));
 
@@ -242,7 +331,7 @@ fn with_the_server_down_until_halfway_nothing_is_lost_or_doubled() {
     ledger.enrol(&key, "Bulang Tea Co-op", &[Role::Cooperative, Role::Farm]).expect("enrol co-op");
     ledger.enrol(&trader_key(), "Menghai Trading", &[Role::Trader]).expect("enrol trader");
     sync_until_landed(&app, 3);
-    transfer(&app, &trader_key());
+    transfer(&app, lang, &trader_key());
     sync_until_landed(&app, 4);
     app.screenshot(&shots.join("2-synced.png"));
 

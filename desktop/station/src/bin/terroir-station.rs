@@ -10,7 +10,9 @@ use terroir_shared::party::Role;
 use terroir_station::forms::TeaBatchForm;
 use terroir_station::labels::{Offset, STOCKS};
 use terroir_station::station::Printing;
-use terroir_station::store::{AssetFilter, AssetRow};
+use terroir_station::store::AssetFilter;
+use terroir_station::view::AssetView;
+use terroir_station::words::said;
 use terroir_station::{SetupForm, Station, StationError};
 
 /// The co-op station, headless: set up, register, print labels, sync, verify, back up keys.
@@ -57,6 +59,9 @@ enum Command {
         /// The co-op's GS1 GTIN for cattle (14 digits).
         #[arg(long, default_value = "")]
         cattle_gtin: String,
+        /// The station window's language: `en` (English) or `zh` (Chinese).
+        #[arg(long, default_value = "en")]
+        language: String,
     },
     /// What the station is: its keys, settings and queue.
     Status,
@@ -143,9 +148,9 @@ fn main() -> ExitCode {
 fn data_dir(cli: &Cli) -> Result<PathBuf, StationError> {
     match &cli.dir {
         Some(dir) => Ok(dir.clone()),
-        None => dirs::data_dir()
-            .map(|d| d.join("org.terroir.station"))
-            .ok_or_else(|| StationError::File("no data directory: pass --dir".into())),
+        None => dirs::data_dir().map(|d| d.join("org.terroir.station")).ok_or_else(|| {
+            StationError::File(said("No data directory: pass --dir", "没有数据目录：请用 --dir 指定"))
+        }),
     }
 }
 
@@ -158,7 +163,7 @@ fn run(cli: &Cli) -> Result<(), StationError> {
         return Ok(());
     }
     let dir = data_dir(cli)?;
-    std::fs::create_dir_all(&dir).map_err(|e| StationError::File(format!("{}: {e}", dir.display())))?;
+    std::fs::create_dir_all(&dir).map_err(|e| StationError::file(format!("{}: {e}", dir.display())))?;
     let station = Station::open(&dir)?;
     match &cli.command {
         Command::Setup {
@@ -170,6 +175,7 @@ fn run(cli: &Cli) -> Result<(), StationError> {
             verifier_key,
             tea_gtin,
             cattle_gtin,
+            language,
         } => {
             let roles = roles.iter().map(|r| role(r)).collect::<Result<Vec<_>, _>>()?;
             let status = station.setup(SetupForm {
@@ -181,6 +187,7 @@ fn run(cli: &Cli) -> Result<(), StationError> {
                 verifier_key: verifier_key.clone(),
                 tea_gtin: tea_gtin.clone(),
                 cattle_gtin: cattle_gtin.clone(),
+                language: language.clone(),
             })?;
             out.show(&status, || {
                 format!(
@@ -264,7 +271,7 @@ fn run(cli: &Cli) -> Result<(), StationError> {
         Command::Sync => sync(&station, &out)?,
         Command::Verify { photo } => {
             let bytes =
-                std::fs::read(photo).map_err(|e| StationError::File(format!("{}: {e}", photo.display())))?;
+                std::fs::read(photo).map_err(|e| StationError::file(format!("{}: {e}", photo.display())))?;
             let image = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes);
             let verdicts = station.verify_photo(&image)?;
             let all = verdicts.iter().all(|v| v.verified);
@@ -286,7 +293,7 @@ fn run(cli: &Cli) -> Result<(), StationError> {
             if !all {
                 return Err(StationError::Refused {
                     code: "not_verified",
-                    message: "a label in the photo did not check out".into(),
+                    message: said("A label in the photo did not check out.", "照片中有标签未通过验证。"),
                 });
             }
         }
@@ -306,7 +313,7 @@ fn run(cli: &Cli) -> Result<(), StationError> {
 fn sync(station: &Station, out: &Out) -> Result<(), StationError> {
     let mut total = terroir_station::sync::SyncReport::default();
     loop {
-        let report = station.sync_once().map_err(|e| StationError::Server(e.to_string()))?;
+        let report = station.sync_once().map_err(StationError::server)?;
         total.landed += report.landed;
         total.refused += report.refused;
         total.remaining = report.remaining;
@@ -331,7 +338,7 @@ fn sync(station: &Station, out: &Out) -> Result<(), StationError> {
 
 /// The one asset `query` names: an id, or words that find exactly one (cakes packed in a lot
 /// are left out first, so a lot number names the lot).
-fn find_asset(station: &Station, query: &str) -> Result<AssetRow, StationError> {
+fn find_asset(station: &Station, query: &str) -> Result<AssetView, StationError> {
     let search = |hide_contained| {
         station.assets(&AssetFilter { search: query.to_owned(), hide_contained, ..AssetFilter::default() })
     };
@@ -356,13 +363,19 @@ fn find_asset(station: &Station, query: &str) -> Result<AssetRow, StationError> 
     }
     match rows.as_slice() {
         [one] => Ok(one.clone()),
-        [] => Err(StationError::input("asset", format!("no asset matches `{query}`"))),
+        [] => Err(StationError::input(
+            "asset",
+            said(format!("no asset matches `{query}`"), format!("没有货品与 `{query}` 相符")),
+        )),
         many => {
             let listed: Vec<String> =
                 many.iter().take(5).map(|r| format!("{} {}", &r.id[..12], r.label)).collect();
             Err(StationError::input(
                 "asset",
-                format!("`{query}` matches {} assets; name one: {}", many.len(), listed.join("; ")),
+                said(
+                    format!("`{query}` matches {} assets; name one: {}", many.len(), listed.join("; ")),
+                    format!("`{query}` 与 {} 件货品相符；请指定一件：{}", many.len(), listed.join("；")),
+                ),
             ))
         }
     }
@@ -380,13 +393,14 @@ fn role(name: &str) -> Result<Role, StationError> {
     serde_json::from_value(serde_json::Value::String(name.trim().to_owned())).map_err(|_| {
         StationError::input(
             "roles",
-            format!("`{name}` is not a role: cooperative, farm, processor, warehouse, trader, financier"),
+            said(format!("`{name}` is not a role"), format!("`{name}` 不是角色"))
+                .with_detail("cooperative, farm, processor, warehouse, trader, financier, veterinarian"),
         )
     })
 }
 
 fn read_text(path: &Path) -> Result<String, StationError> {
-    std::fs::read_to_string(path).map_err(|e| StationError::File(format!("{}: {e}", path.display())))
+    std::fs::read_to_string(path).map_err(|e| StationError::file(format!("{}: {e}", path.display())))
 }
 
 /// Results as text for people or as JSON for scripts.

@@ -218,4 +218,40 @@ mod tests {
         conn.run_pending_migrations(MIGRATIONS).expect("reapply");
         assert_eq!(tables(&mut conn), created);
     }
+
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Words {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        summary: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        problem: Option<String>,
+    }
+
+    fn words(conn: &mut diesel::SqliteConnection) -> Words {
+        diesel::sql_query("SELECT summary, problem FROM records").get_result(conn).expect("the record")
+    }
+
+    #[test]
+    fn records_an_older_station_wrote_keep_their_words_in_both_languages() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut conn = open(&dir.path().join("station.sqlite")).expect("open and migrate");
+        conn.revert_last_migration(MIGRATIONS).expect("back to one language");
+        diesel::sql_query(
+            "INSERT INTO records (id, act, summary, envelope, state, problem, signed_at) \
+             VALUES ('r1', 'merge', 'Merge: lot \"A\"', '{}', 'refused', 'head_conflict', 1)",
+        )
+        .execute(&mut conn)
+        .expect("a record as an older station wrote it");
+        conn.run_pending_migrations(MIGRATIONS).expect("forward");
+        let both = words(&mut conn);
+        let summary: serde_json::Value = serde_json::from_str(&both.summary).expect("JSON");
+        assert_eq!(summary, serde_json::json!({"en": "Merge: lot \"A\"", "zh": "Merge: lot \"A\""}));
+        assert!(both.problem.as_deref().is_some_and(|p| p.contains(r#""zh":"head_conflict""#)), "{both:?}");
+        // Applying it twice changes nothing; reverting gives the words back as they were.
+        conn.revert_last_migration(MIGRATIONS).expect("back");
+        assert_eq!(
+            words(&mut conn),
+            Words { summary: "Merge: lot \"A\"".into(), problem: Some("head_conflict".into()) }
+        );
+    }
 }

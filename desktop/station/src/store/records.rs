@@ -2,13 +2,13 @@
 
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 use super::schema::{asset_records, records};
 
 /// Where a record stands: waiting to be sent, in the ledger, or refused by it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordState {
     Pending,
@@ -26,7 +26,7 @@ impl RecordState {
     }
 }
 
-/// One stored record as the window shows it.
+/// One stored record (the window gets a `view::RecordView` of it).
 #[derive(Clone, Debug, Queryable, Selectable, Serialize)]
 #[diesel(table_name = records)]
 #[serde(rename_all = "camelCase")]
@@ -43,6 +43,17 @@ pub struct RecordRow {
     pub problem: Option<String>,
     pub signed_at: i64,
     pub settled_at: Option<i64>,
+}
+
+impl RecordRow {
+    /// The stored state; the table's CHECK allows only these three.
+    pub fn record_state(&self) -> RecordState {
+        match self.state.as_str() {
+            "landed" => RecordState::Landed,
+            "refused" => RecordState::Refused,
+            _ => RecordState::Pending,
+        }
+    }
 }
 
 /// How many records wait, landed and were refused.

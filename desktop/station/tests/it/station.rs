@@ -2,9 +2,10 @@
 //! server to be running.
 
 use terroir_shared::asset::Status;
-use terroir_station::StationError;
 use terroir_station::forms::{ActForm, CattleForm, EventForm, GardenForm};
 use terroir_station::store::{AssetFilter, RecordState};
+use terroir_station::words::Language;
+use terroir_station::{SetupForm, Station, StationError};
 use terroir_tests::ledger::TestLedger;
 
 use crate::support::*;
@@ -55,7 +56,7 @@ fn a_tea_batch_is_a_lot_holding_one_token_per_cake_with_its_own_label() {
     match s.register_tea(tea(5, "LBZ26SP01")) {
         Err(StationError::Refused { code, message }) => {
             assert_eq!(code, "identity_taken");
-            assert!(message.contains("already registered"), "{message}");
+            assert!(message.en.contains("already registered"), "{message}");
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
@@ -106,14 +107,14 @@ fn acts_the_rules_refuse_are_explained_and_nothing_is_stored() {
     };
     let (code, message) = refuse(ActForm::Split { asset: lot.clone(), parts: vec![4, 5] });
     assert_eq!(code, "quantity_not_conserved");
-    assert!(message.contains("add up to 9") && message.contains("holds 10"), "{message}");
+    assert!(message.en.contains("add up to 9") && message.en.contains("holds 10"), "{message}");
     let cake =
         s.assets(&AssetFilter { kind: Some("tea_cake".into()), ..AssetFilter::default() }).expect("cakes")[0]
             .id
             .clone();
     let (code, message) = refuse(ActForm::Retire { asset: cake, reason: "sold".into() });
     assert_eq!(code, "asset_contained");
-    assert!(message.contains("act on the lot"), "{message}");
+    assert!(message.en.contains("act on the lot"), "{message}");
     let stranger = terroir_shared::crypto::Keypair::from_seed(&[55; 32]).public().to_string();
     let (code, _) = refuse(ActForm::Transfer { assets: vec![lot.clone()], to: stranger });
     assert!(code == "unknown_party" || code == "bad_request", "{code}");
@@ -203,7 +204,7 @@ fn cattle_from_a_file_are_all_registered_or_none() {
     match s.import_cattle_csv(bad) {
         Err(StationError::Input { field, message }) => {
             assert_eq!(field, "csv");
-            assert!(message.contains("line 3"), "{message}");
+            assert!(message.en.contains("line 3"), "{message}");
         }
         other => panic!("expected an input error, got {other:?}"),
     }
@@ -235,13 +236,13 @@ fn tea_batches_stay_within_the_gardens_registered_cap() {
         yield_g_per_m2: 250,
     };
     let done = s.register_garden(garden.clone()).expect("cap registered");
-    assert!(done.summary.contains("2.5 kg"), "{}", done.summary);
+    assert!(done.summary.en.contains("2.5 kg"), "{}", done.summary);
     let cap = done.created[0].clone();
     // 5 cakes and then 2 of 357 g: 2,499 g, each batch naming the cap it draws on.
     s.register_tea(tea(5, "LBZ-1")).expect("within the cap");
     s.register_tea(tea(2, "LBZ-2")).expect("still within");
     let detail = s.asset(&cap).expect("the cap");
-    assert!(detail.row.label.contains("2.499 kg of 2.5 kg issued"), "{}", detail.row.label);
+    assert!(detail.row.label.en.contains("2.499 kg of 2.5 kg issued"), "{}", detail.row.label);
     assert_eq!(detail.records.len(), 3, "registered, then drawn on by each batch");
     // One cake more is over: refused in words a clerk can act on, and nothing stored.
     let before = s.records(None, 100).expect("records").len();
@@ -249,10 +250,18 @@ fn tea_batches_stay_within_the_gardens_registered_cap() {
         Err(StationError::Refused { code, message }) => {
             assert_eq!(code, "issuance_cap_exceeded");
             assert!(
-                message.contains("Laobanzhang is registered for at most 2.5 kg of tea in 2026 spring")
-                    && message.contains("2.499 kg are already registered")
-                    && message.contains("0.357 kg more"),
+                message.en.contains("Laobanzhang is registered for at most 2.5 kg of tea in 2026 spring")
+                    && message.en.contains("2.499 kg are already registered")
+                    && message.en.contains("0.357 kg more"),
                 "{message}"
+            );
+            // The same refusal as a Chinese-speaking clerk reads it.
+            assert!(
+                message.zh.contains("Laobanzhang 在 2026 spring 最多登记 2.5 千克茶叶")
+                    && message.zh.contains("已登记 2.499 千克")
+                    && message.zh.contains("超出茶园额度"),
+                "{}",
+                message.zh
             );
         }
         other => panic!("expected a refusal, got {other:?}"),
@@ -265,4 +274,28 @@ fn tea_batches_stay_within_the_gardens_registered_cap() {
     assert!(matches!(again, Err(StationError::Refused { code: "identity_taken", .. })), "{again:?}");
     let caps = s.assets(&AssetFilter { kind: Some("tea_garden".into()), ..AssetFilter::default() });
     assert_eq!(caps.expect("caps").len(), 1);
+}
+
+#[test]
+fn the_window_language_is_chosen_at_setup_and_can_be_changed() {
+    let ledger = TestLedger::new().expect("ledger");
+    let dir = tempfile::tempdir().expect("dir");
+    let s = Station::open(dir.path()).expect("open");
+    let form = SetupForm { language: "fr".into(), ..setup_form(&ledger.url, &ledger) };
+    match s.setup(form) {
+        Err(StationError::Input { field, message }) => {
+            assert_eq!(field, "language");
+            assert_eq!(message.zh, "英文或中文");
+        }
+        other => panic!("expected the language to be refused, got {other:?}"),
+    }
+    let form = SetupForm { language: "zh".into(), ..setup_form(&ledger.url, &ledger) };
+    let status = s.setup(form).expect("set up in Chinese");
+    assert_eq!(status.settings.expect("settings").language, Language::Zh);
+    // What the station says, it says in both; the summary of its first record, too.
+    let records = s.records(None, 10).expect("records");
+    assert_eq!(records[0].summary.zh, "授权工作站“village station”");
+    assert_eq!(s.set_language(Language::En).expect("changed").language, Language::En);
+    let reopened = Station::open(dir.path()).expect("reopen");
+    assert_eq!(reopened.settings().expect("settings").language, Language::En);
 }

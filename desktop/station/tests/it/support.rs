@@ -23,6 +23,7 @@ pub fn setup_form(server_url: &str, ledger: &TestLedger) -> SetupForm {
         verifier_key: ledger.verifier_key.clone(),
         tea_gtin: TEA_GTIN.into(),
         cattle_gtin: String::new(),
+        language: "en".into(),
     }
 }
 

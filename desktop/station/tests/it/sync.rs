@@ -54,7 +54,10 @@ fn everything_lands_once_through_a_network_that_drops_connections() {
     // The server holds each record once: its opening, the enrolment and the station's records.
     assert_eq!(log_size(&ledger), queued + 2);
     // Every stored receipt proves its own record under the pinned key; indexes are distinct.
-    let rows = s.records(Some(RecordState::Landed), 10_000).expect("rows");
+    // The stored rows, receipts and all (the window sees only what they say).
+    let mut conn = terroir_station::store::open(&dir.path().join(terroir_station::station::DATABASE_FILE))
+        .expect("the station's database");
+    let rows = terroir_station::store::records(&mut conn, Some(RecordState::Landed), 10_000).expect("rows");
     let mut indexes: Vec<i64> = rows.iter().map(|r| r.log_index.expect("index")).collect();
     indexes.sort_unstable();
     indexes.dedup();
@@ -87,7 +90,7 @@ fn records_wait_for_the_server_and_for_enrolment_without_loss() {
         Err(SyncError::Server(e)) => assert!(e.is_transient(), "{e}"),
         other => panic!("expected the server to be unreachable, got {other:?}"),
     }
-    assert_eq!(s.status().expect("status").sync.state, "offline");
+    assert_eq!(s.status().expect("status").sync.state, terroir_station::sync::SyncState::Offline);
     assert_eq!(s.status().expect("status").counts.pending, 2);
     // Up, but the co-op is not enrolled yet: everything stays queued.
     ledger.start().expect("start");
@@ -137,7 +140,12 @@ fn a_lot_split_elsewhere_while_offline_is_refused_with_the_reason_and_the_view_i
     assert_eq!((r.landed, r.refused), (0, 1));
     let refused = s.records(Some(RecordState::Refused), 10).expect("refused");
     assert_eq!(refused[0].problem_code.as_deref(), Some("head_conflict"));
-    assert!(refused[0].problem.as_deref().unwrap_or("").contains("changed this asset first"));
+    assert!(
+        refused[0]
+            .problem
+            .as_ref()
+            .is_some_and(|p| p.en.contains("changed this asset first") && p.zh.contains("先改动"))
+    );
     // The view now shows the ledger's truth: the lot consumed by the other split, and the
     // parts this station had assumed are gone.
     assert_eq!(s.asset(&lot).expect("lot").row.state, "consumed");

@@ -48,7 +48,7 @@ fn a_photographed_label_is_checked_against_the_pinned_ledger_key() {
     let v = &verdicts[0];
     assert!(v.verified, "{:#?}", v.checks);
     assert_eq!(v.uri, label.uri);
-    assert_eq!(v.history.iter().map(|l| l.act.as_str()).collect::<Vec<_>>(), ["split"]);
+    assert_eq!(v.history.iter().map(|l| l.act.en.as_str()).collect::<Vec<_>>(), ["split"]);
 
     // A station pinned to another ledger's key refuses the same answers.
     let other_ledger = TestLedger::new().expect("another ledger");
@@ -59,7 +59,7 @@ fn a_photographed_label_is_checked_against_the_pinned_ledger_key() {
     pinned_elsewhere.setup(form).expect("setup");
     let v = pinned_elsewhere.verify_uri(&label.uri).expect("answered");
     assert!(!v.verified);
-    let log_check = v.checks.iter().find(|c| c.what.contains("public log")).expect("log check");
+    let log_check = v.checks.iter().find(|c| c.what.en.contains("public log")).expect("log check");
     assert!(!log_check.ok, "{log_check:?}");
 
     // A picture without a label is a clear error.
@@ -100,8 +100,8 @@ fn a_history_with_a_record_left_out_in_between_is_refused() {
     let lied = s2.verify_uri(&label_of(&asset, &liar.url, "Co-op").expect("label").uri).expect("checked");
     assert!(!lied.verified, "{:#?}", lied.checks);
     assert_eq!(lied.history.len(), 2);
-    let check = lied.checks.iter().find(|c| c.what == chain).expect("the chain is checked");
-    assert!(!check.ok && check.detail.contains("a record is missing"), "{check:?}");
+    let check = lied.checks.iter().find(|c| c.what.en == chain).expect("the chain is checked");
+    assert!(!check.ok && check.detail.en.contains("a record is missing"), "{check:?}");
     // Everything else it was shown holds: only the chain gives the omission away.
-    assert!(lied.checks.iter().filter(|c| c.what != chain).all(|c| c.ok), "{:#?}", lied.checks);
+    assert!(lied.checks.iter().filter(|c| c.what.en != chain).all(|c| c.ok), "{:#?}", lied.checks);
 }
