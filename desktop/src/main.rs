@@ -32,8 +32,17 @@ impl App {
     }
 }
 
+/// When the process started: the first `status` call (the window's script asks for it as soon
+/// as it runs) logs the cold start to a working window.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+static SHOWN: std::sync::Once = std::sync::Once::new();
+
 #[tauri::command(async)]
 fn status(app: State<'_, App>) -> Result<StationStatus> {
+    SHOWN.call_once(|| {
+        let ms = STARTED.get().map_or(0, |t| t.elapsed().as_millis());
+        tracing::info!("window ready {ms} ms after start");
+    });
     app.station.status()
 }
 
@@ -203,6 +212,7 @@ fn data_dir(app: &tauri::App) -> std::result::Result<PathBuf, StationError> {
 }
 
 fn main() {
+    STARTED.get_or_init(std::time::Instant::now);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TERROIR_LOG")

@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 
 use crate::webdriver::Session;
 
+/// One display and one app at a time.
+pub static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Children are killed when their owner is dropped, even when a test fails.
 struct Owned(Child);
 
@@ -125,10 +128,14 @@ impl Driver {
         Self { _child: Owned(child), url }
     }
 
-    /// Launches the station and waits for its window to be ready.
+    /// Launches the station this build made and waits for its window to be ready.
     pub fn open_app(&self) -> Session {
-        let session =
-            Session::start(&self.url, env!("CARGO_BIN_EXE_terroir-desktop")).expect("open the station");
+        self.open(env!("CARGO_BIN_EXE_terroir-desktop"))
+    }
+
+    /// Launches the station program at `application` and waits for its window to be ready.
+    pub fn open(&self, application: &str) -> Session {
+        let session = Session::start(&self.url, application).expect("open the station");
         session.wait("the window to be ready", || {
             (session.run(
                 "return document.body && document.body.dataset.ready === 'true';",

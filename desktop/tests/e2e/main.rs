@@ -2,5 +2,6 @@
 //! `tauri-driver` and WebKitWebDriver, against a real ledger server started by the test.
 
 mod harness;
+mod package;
 mod station;
 mod webdriver;

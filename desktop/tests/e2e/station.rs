@@ -3,30 +3,25 @@
 //! each record exactly once. Each day runs once in English and once in Chinese, the language
 //! chosen at setup, and saves its screenshots under `target/tmp/screenshots/<day>-<language>/`.
 
-use std::sync::Mutex;
-
 use serde_json::json;
 use terroir_shared::party::Role;
 use terroir_tests::ledger::{ORIGIN, TestLedger};
 use terroir_tests::scan::qr_codes_in_pdf;
 
-use crate::harness::{self, Display, Driver, screenshots};
+use crate::harness::{self, Display, Driver, SERIAL, screenshots};
 use crate::webdriver::Session;
-
-/// One display and one app at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
 
 const TEA_GTIN: &str = "06901234567892";
 
 /// What the window says, in the language a run chose at setup.
 #[derive(Clone, Copy)]
-struct Lang {
+pub struct Lang {
     code: &'static str,
     zh: bool,
 }
 
-const ENGLISH: Lang = Lang { code: "en", zh: false };
-const CHINESE: Lang = Lang { code: "zh", zh: true };
+pub const ENGLISH: Lang = Lang { code: "en", zh: false };
+pub const CHINESE: Lang = Lang { code: "zh", zh: true };
 
 impl Lang {
     fn say<'a>(self, en: &'a str, zh: &'a str) -> &'a str {
@@ -38,7 +33,7 @@ impl Lang {
     }
 }
 
-fn set_up(
+pub fn set_up(
     app: &Session,
     lang: Lang,
     server_url: &str,
@@ -80,7 +75,7 @@ fn set_up(
     app.element("#tabs");
 }
 
-fn party_key(app: &Session) -> String {
+pub fn party_key(app: &Session) -> String {
     app.click("#tabs button[data-tab=station]");
     // Both keys are shown as text and as QR codes to scan.
     app.wait("the key QR codes", || {
@@ -147,7 +142,7 @@ fn counts(app: &Session) -> (u64, u64, u64) {
     (n("#count-pending"), n("#count-landed"), n("#count-refused"))
 }
 
-fn sync_until_landed(app: &Session, landed: u64) {
+pub fn sync_until_landed(app: &Session, landed: u64) {
     app.click("#sync-now");
     app.wait(&format!("{landed} records to land"), || (counts(app) == (0, landed, 0)).then_some(()));
 }
