@@ -7,16 +7,20 @@ use super::checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint, verify_ch
 use super::proof::{InclusionProof, ProofError};
 use crate::Hash;
 
-/// Evidence that the leaf `leaf_hash` sits at `index` in the log: the signed checkpoint note
-/// text and the inclusion proof of the leaf in that checkpoint's tree. `prev` is the leaf hash
-/// the entry links (all zeros for the first), so that whoever holds the record can rebuild the
-/// entry and check that the leaf is that record's.
+/// Evidence that a leaf sits at `index`: a signed checkpoint note and the inclusion proof of
+/// the leaf in that checkpoint's tree, verifiable offline with the log's verifier key. With
+/// `prev`, whoever holds the record rebuilds the entry and checks that the leaf is that
+/// record's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Receipt {
     pub index: u64,
     pub leaf_hash: Hash,
+    /// The leaf hash of the entry before (all zeros for the first): with the record it rebuilds
+    /// the entry whose hash is `leafHash`.
     pub prev: Hash,
+    /// A C2SP tlog-checkpoint note, signed per C2SP signed-note (Ed25519).
     pub checkpoint: String,
     pub inclusion: InclusionProof,
 }
