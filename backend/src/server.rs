@@ -6,6 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
+use terroir_shared::api;
 use terroir_shared::calendar::Timestamp;
 use terroir_shared::log::LogSigner;
 use terroir_shared::party::PartyId;
@@ -146,10 +147,20 @@ pub fn enrol(settings: &Settings, enrolment: enrol::Enrolment) -> anyhow::Result
         .set("content-type", "application/json")
         .send_string(&body)
     {
-        Ok(answer) => answer.into_json().with_context(|| format!("reading the receipt from {url}"))?,
+        Ok(answer) => {
+            let bytes = answer_bytes(answer).with_context(|| format!("reading the receipt from {url}"))?;
+            api::read(&bytes)
+                .map_err(|e| anyhow::anyhow!("{holder} answered with something that is not a receipt: {e}"))?
+        }
         Err(ureq::Error::Status(status, answer)) => {
-            let problem = answer.into_string().unwrap_or_default();
-            anyhow::bail!("{holder} refused the registration ({status}): {problem}")
+            let bytes = answer_bytes(answer).unwrap_or_default();
+            match api::read::<api::Problem>(&bytes) {
+                Ok(problem) => anyhow::bail!("{holder} refused the registration: {problem}"),
+                Err(_) => anyhow::bail!(
+                    "{holder} refused the registration ({status}): {}",
+                    String::from_utf8_lossy(&bytes)
+                ),
+            }
         }
         Err(e) => return Err(e).with_context(|| format!("sending the registration to {holder}")),
     };
@@ -157,6 +168,14 @@ pub fn enrol(settings: &Settings, enrolment: enrol::Enrolment) -> anyhow::Result
     let receipt = receipt.verify(&vkey).map_err(|e| anyhow::anyhow!("{holder} sent a bad receipt: {e}"))?;
     keep_contact(settings, prepared.contact.as_ref())?;
     Ok(format!("enrolled party {party} at entry {} (through {holder})", receipt.index))
+}
+
+/// An answer's body, whole.
+fn answer_bytes(answer: ureq::Response) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    answer.into_reader().read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 fn enrolment_party(prepared: &enrol::Prepared) -> String {

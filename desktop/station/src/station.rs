@@ -289,7 +289,7 @@ impl Station {
                         format!("{e}. Connect once, or enter the ledger's origin and verifier key by hand."),
                     )
                 })?;
-                (info.origin, info.verifier_key, Some(info.operator))
+                (info.origin, info.verifier_key, Some(info.operator.to_string()))
             } else {
                 let vkey = form.verifier_key.trim().to_owned();
                 terroir_shared::log::VerifierKey::parse(&vkey)
@@ -710,9 +710,7 @@ impl Station {
     /// the co-op's own registration.
     pub fn refresh_parties(&self) -> Result<usize> {
         let client = Client::new(&self.settings()?.server_url);
-        let answer = client.get("/api/parties").map_err(|e| StationError::Server(e.to_string()))?;
-        let parties: Vec<Party> = serde_json::from_value(answer["parties"].clone())
-            .map_err(|e| StationError::Server(format!("the party list does not parse: {e}")))?;
+        let parties = client.parties().map_err(|e| StationError::Server(e.to_string()))?.parties;
         let mut conn = self.db();
         conn.transaction(|conn| -> Result<()> {
             for p in &parties {

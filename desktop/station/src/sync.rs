@@ -14,7 +14,7 @@ use diesel::Connection;
 use serde::Serialize;
 use terroir_shared::entry::LedgerEntry;
 use terroir_shared::log::{Checkpoint, Receipt, verify_checkpoint};
-use terroir_shared::party::{Party, PartyId};
+use terroir_shared::party::PartyId;
 use terroir_shared::rules::{Rules, needs};
 
 use crate::client::{BatchOutcome, Client, ClientError};
@@ -228,9 +228,8 @@ impl Station {
         if store::party(&mut self.db(), me).ok().flatten().is_some_and(|(_, confirmed)| confirmed) {
             return;
         }
-        if let Ok(v) = client.get(&format!("/api/parties/{me}"))
-            && let Ok(party) = serde_json::from_value::<Party>(v["party"].clone())
-            && let Err(e) = store::put_party(&mut self.db(), &party, true)
+        if let Ok(view) = client.party(me)
+            && let Err(e) = store::put_party(&mut self.db(), &view.party, true)
         {
             tracing::warn!("cannot store the co-op's registration: {e}");
         }

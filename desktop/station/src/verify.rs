@@ -11,7 +11,7 @@ use terroir_shared::gs1::DigitalLink;
 use terroir_shared::log::Receipt;
 use terroir_shared::record::verify_batch;
 
-use crate::client::Client;
+use crate::client::{Client, ClientError};
 use crate::describe::{asset_label, status_name};
 use crate::error::{Result, StationError};
 use crate::station::Station;
@@ -77,25 +77,17 @@ impl Station {
             },
         });
         let asset: Asset = crate::client::resolve(&client, &link)?;
-        let history = client
-            .get(&format!("/api/assets/{}/history", asset.id))
-            .map_err(|e| StationError::Server(e.to_string()))?;
-        let entries = history["entries"].as_array().cloned().unwrap_or_default();
-        let mut proven: Vec<(LedgerEntry, Receipt)> = vec![];
-        let mut malformed = 0;
-        for e in &entries {
-            match (
-                serde_json::from_value::<LedgerEntry>(e["entry"].clone()),
-                serde_json::from_value::<Receipt>(e["receipt"].clone()),
-            ) {
-                (Ok(entry), Ok(receipt)) => proven.push((entry, receipt)),
-                _ => malformed += 1,
-            }
-        }
+        // An answer that does not read is a failed check, not an error: the verdict says so.
+        let (proven, malformed): (Vec<(LedgerEntry, Receipt)>, Option<String>) =
+            match client.history(&asset.id) {
+                Ok(history) => (history.entries.into_iter().map(|e| (e.entry, e.receipt)).collect(), None),
+                Err(ClientError::Protocol(reason)) => (vec![], Some(reason)),
+                Err(e) => return Err(StationError::Server(e.to_string())),
+            };
         checks.push(Check {
             what: "The ledger's answer is well formed".into(),
-            ok: malformed == 0 && !proven.is_empty(),
-            detail: format!("{} entries, {malformed} malformed", proven.len()),
+            ok: malformed.is_none() && !proven.is_empty(),
+            detail: malformed.unwrap_or_else(|| format!("{} entries", proven.len())),
         });
 
         let signed = verify_batch(proven.iter().map(|(e, _)| e.record.clone()).collect());

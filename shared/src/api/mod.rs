@@ -27,3 +27,20 @@ use crate::record::ParseError;
 pub fn read<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ParseError> {
     crate::record::parse_with_path(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_that_does_not_fit_says_where() {
+        let e =
+            read::<BatchResult>(br#"{"results":[{"outcome":"landed","receipt":{}}]}"#).expect_err("refused");
+        assert_eq!(e.path, "results[0].outcome");
+        assert!(e.reason.contains("unknown variant `landed`"), "{e}");
+        let e = read::<LogInfo>(br#"{"checkpoint":null,"size":"many"}"#).expect_err("refused");
+        assert_eq!(e.path, "size", "{e}");
+        let e = read::<Problem>(b"<html>bad gateway</html>").expect_err("refused");
+        assert_eq!(e.to_string(), "expected value");
+    }
+}
