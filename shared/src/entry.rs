@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Hash;
 use crate::canonical::{CanonicalError, to_canonical_bytes};
-use crate::log::{Receipt, ReceiptError, VerifiedReceipt, leaf_hash};
+use crate::log::{Receipt, ReceiptError, ReceiptVerifier, VerifiedReceipt, leaf_hash};
 use crate::record::{Envelope, ParseError, Record};
 
 /// One accepted record at its place in the ledger. Its leaf bytes are its RFC 8785 canonical
@@ -69,13 +69,33 @@ impl LedgerEntry {
         receipt: &Receipt,
         vkey: &str,
     ) -> Result<VerifiedReceipt, EntryError> {
+        Self::verify_record_receipt_with(record, receipt, &mut ReceiptVerifier::new(vkey))
+    }
+
+    /// [`LedgerEntry::verify_record_receipt`] with a verifier that checks each checkpoint once
+    /// across many receipts.
+    pub fn verify_record_receipt_with(
+        record: &Envelope<Record>,
+        receipt: &Receipt,
+        receipts: &mut ReceiptVerifier,
+    ) -> Result<VerifiedReceipt, EntryError> {
         let entry = LedgerEntry { index: receipt.index, prev: receipt.prev, record: record.clone() };
-        entry.verify_receipt(receipt, vkey)
+        entry.verify_receipt_with(receipt, receipts)
     }
 
     /// Checks that `receipt` proves this very entry at its index under a checkpoint signed by
     /// the log key `vkey`. The record's own signature is checked separately (`verify`).
     pub fn verify_receipt(&self, receipt: &Receipt, vkey: &str) -> Result<VerifiedReceipt, EntryError> {
+        self.verify_receipt_with(receipt, &mut ReceiptVerifier::new(vkey))
+    }
+
+    /// [`LedgerEntry::verify_receipt`] with a verifier that checks each checkpoint once across
+    /// many receipts.
+    pub fn verify_receipt_with(
+        &self,
+        receipt: &Receipt,
+        receipts: &mut ReceiptVerifier,
+    ) -> Result<VerifiedReceipt, EntryError> {
         let leaf = self.leaf_hash()?;
         if receipt.leaf_hash != leaf || receipt.index != self.index {
             return Err(EntryError::NotThisEntry {
@@ -85,6 +105,6 @@ impl LedgerEntry {
                 receipt_leaf: receipt.leaf_hash,
             });
         }
-        Ok(receipt.verify(vkey)?)
+        Ok(receipts.verify(receipt)?)
     }
 }
