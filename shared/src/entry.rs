@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::Hash;
 use crate::canonical::{CanonicalError, to_canonical_bytes};
 use crate::log::{Receipt, ReceiptError, ReceiptVerifier, VerifiedReceipt, leaf_hash};
-use crate::record::{Envelope, ParseError, Record};
+use crate::record::{Envelope, ParseError, Record, Signable, Signed};
 
 /// One accepted record at its place in the ledger. Its leaf bytes are its RFC 8785 canonical
 /// JSON, so any client can recompute the leaf hash from what the server serves.
@@ -38,6 +38,21 @@ impl LedgerEntry {
     /// The bytes hashed into the tree (and served by `/tile/entries`).
     pub fn leaf_bytes(&self) -> Result<Vec<u8>, CanonicalError> {
         to_canonical_bytes(self)
+    }
+
+    /// The leaf bytes of entry `index` holding `record`, linking `prev`: the same bytes as
+    /// [`LedgerEntry::leaf_bytes`], written around the record's canonical bytes kept from its
+    /// signature instead of serialising the record again. JCS orders the keys `index` < `prev`
+    /// < `record` and `record` < `signature`; an index is a plain integer, hashes and signatures
+    /// are hex, so nothing here needs escaping.
+    pub fn leaf_bytes_of(index: u64, prev: &Hash, record: &Signed<Record>) -> Vec<u8> {
+        use std::io::Write as _;
+        let body = record.signed_bytes().get(<Record as Signable>::DOMAIN.len()..).unwrap_or_default();
+        let mut leaf = Vec::with_capacity(body.len() + 256);
+        let _ = write!(leaf, "{{\"index\":{index},\"prev\":\"{prev}\",\"record\":{{\"record\":");
+        leaf.extend_from_slice(body);
+        let _ = write!(leaf, ",\"signature\":\"{}\"}}}}", record.signature());
+        leaf
     }
 
     pub fn leaf_hash(&self) -> Result<Hash, CanonicalError> {
@@ -106,5 +121,53 @@ impl LedgerEntry {
             });
         }
         Ok(receipts.verify(receipt)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::calendar::Timestamp;
+    use crate::crypto::Keypair;
+    use crate::party::{PartyId, Role};
+    use crate::record::{Act, OpenLedger, RegisterParty, Unsigned};
+    use crate::rules::Rules;
+
+    #[test]
+    fn leaf_bytes_written_around_a_signed_record_are_its_canonical_bytes() {
+        let operator = Keypair::from_seed(&[7; 32]);
+        let record = |at: u64, act: Act| {
+            let body = Record {
+                origin: "ledger.example/terroir".into(),
+                party: PartyId(operator.public()),
+                signer: operator.public(),
+                at: Timestamp(at),
+                act,
+            };
+            Unsigned::new(body).sign(&operator).expect("signed")
+        };
+        let records = [
+            record(1_700_000_000_000, Act::OpenLedger(OpenLedger { rules: Rules::CURRENT })),
+            // Text JCS escapes or leaves as it is: quotes, a backslash, a control character,
+            // characters beyond ASCII.
+            record(
+                1_700_000_000_001,
+                Act::RegisterParty(RegisterParty {
+                    id: PartyId(Keypair::from_seed(&[8; 32]).public()),
+                    name: "布朗山 \"Lao\" Co-op\\\u{1}é".into(),
+                    roles: BTreeSet::from([Role::Cooperative]),
+                    contact: None,
+                }),
+            ),
+        ];
+        let mut prev = Hash::default();
+        for (index, signed) in (0..).zip(&records) {
+            let entry = LedgerEntry { index, prev, record: signed.envelope() };
+            let canonical = entry.leaf_bytes().expect("canonical");
+            assert_eq!(LedgerEntry::leaf_bytes_of(index, &prev, signed), canonical);
+            prev = leaf_hash(&canonical);
+        }
     }
 }
