@@ -731,8 +731,7 @@ impl Station {
         let asset: Asset = if let Ok(id) = q.parse::<AssetId>() {
             crate::client::asset(&client, &id)?
         } else {
-            let path = q.split_once("://").map_or(q, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
-            let link = terroir_shared::gs1::DigitalLink::parse(path).map_err(|e| {
+            let link = terroir_shared::gs1::DigitalLink::parse(q).map_err(|e| {
                 StationError::input("query", format!("an asset id or a label's address: {e}"))
             })?;
             crate::client::resolve(&client, &link)?

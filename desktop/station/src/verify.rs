@@ -63,8 +63,7 @@ impl Station {
         let settings = self.settings()?;
         let client = Client::new(&settings.server_url);
         let mut checks = vec![];
-        let path = gs1_path(uri);
-        let link = DigitalLink::parse(path)
+        let link = DigitalLink::parse(uri)
             .map_err(|e| StationError::input("label", format!("the label is not a GS1 Digital Link: {e}")))?;
         let same_server = same_place(uri, &settings.server_url);
         checks.push(Check {
@@ -172,15 +171,6 @@ fn same_place(uri: &str, server: &str) -> bool {
         && uri.port_or_known_default() == server.port_or_known_default()
         && uri.username().is_empty()
         && (uri.path() == dir || uri.path().starts_with(&format!("{dir}/")))
-}
-
-/// The path of a Digital Link URI (what follows the host).
-fn gs1_path(uri: &str) -> &str {
-    let rest = uri.split_once("://").map_or(uri, |(_, r)| r);
-    match rest.find("/01/") {
-        Some(i) => &rest[i..],
-        None => rest,
-    }
 }
 
 fn short(h: &terroir_shared::Hash) -> String {
