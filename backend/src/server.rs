@@ -2,7 +2,7 @@
 //! HTTP server, and their orderly stop (the group in flight is committed before exit).
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
@@ -22,10 +22,7 @@ use crate::service::{demo, enrol};
 
 /// The wall clock, read only here and handed to the rules.
 pub fn system_clock() -> Clock {
-    Arc::new(|| {
-        let ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
-        Timestamp(u64::try_from(ms).unwrap_or(u64::MAX))
-    })
+    Arc::new(|| Timestamp::from_system_time(SystemTime::now()))
 }
 
 /// An open ledger: its keys loaded, its writer running, the data directory held.

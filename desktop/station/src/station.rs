@@ -29,16 +29,10 @@ use crate::sync::SyncStatus;
 pub const DATABASE_FILE: &str = "station.sqlite";
 
 /// The clock the station signs with; tests pass their own.
-pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+pub use terroir_shared::calendar::Clock;
 
 pub fn system_clock() -> Clock {
-    Arc::new(|| {
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or_default();
-        Timestamp(ms)
-    })
+    Arc::new(|| Timestamp::from_system_time(std::time::SystemTime::now()))
 }
 
 /// The first-run form: the co-op, the ledger it writes to, and its GS1 company numbers.
