@@ -2,10 +2,11 @@
 //! HTTP server, and their orderly stop (the group in flight is committed before exit).
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
+use terroir_shared::api;
 use terroir_shared::calendar::Timestamp;
 use terroir_shared::log::LogSigner;
 use terroir_shared::party::PartyId;
@@ -21,10 +22,7 @@ use crate::service::{demo, enrol};
 
 /// The wall clock, read only here and handed to the rules.
 pub fn system_clock() -> Clock {
-    Arc::new(|| {
-        let ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
-        Timestamp(u64::try_from(ms).unwrap_or(u64::MAX))
-    })
+    Arc::new(|| Timestamp::from_system_time(SystemTime::now()))
 }
 
 /// An open ledger: its keys loaded, its writer running, the data directory held.
@@ -146,10 +144,20 @@ pub fn enrol(settings: &Settings, enrolment: enrol::Enrolment) -> anyhow::Result
         .set("content-type", "application/json")
         .send_string(&body)
     {
-        Ok(answer) => answer.into_json().with_context(|| format!("reading the receipt from {url}"))?,
+        Ok(answer) => {
+            let bytes = answer_bytes(answer).with_context(|| format!("reading the receipt from {url}"))?;
+            api::read(&bytes)
+                .map_err(|e| anyhow::anyhow!("{holder} answered with something that is not a receipt: {e}"))?
+        }
         Err(ureq::Error::Status(status, answer)) => {
-            let problem = answer.into_string().unwrap_or_default();
-            anyhow::bail!("{holder} refused the registration ({status}): {problem}")
+            let bytes = answer_bytes(answer).unwrap_or_default();
+            match api::read::<api::Problem>(&bytes) {
+                Ok(problem) => anyhow::bail!("{holder} refused the registration: {problem}"),
+                Err(_) => anyhow::bail!(
+                    "{holder} refused the registration ({status}): {}",
+                    String::from_utf8_lossy(&bytes)
+                ),
+            }
         }
         Err(e) => return Err(e).with_context(|| format!("sending the registration to {holder}")),
     };
@@ -157,6 +165,14 @@ pub fn enrol(settings: &Settings, enrolment: enrol::Enrolment) -> anyhow::Result
     let receipt = receipt.verify(&vkey).map_err(|e| anyhow::anyhow!("{holder} sent a bad receipt: {e}"))?;
     keep_contact(settings, prepared.contact.as_ref())?;
     Ok(format!("enrolled party {party} at entry {} (through {holder})", receipt.index))
+}
+
+/// An answer's body, whole.
+fn answer_bytes(answer: ureq::Response) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    answer.into_reader().read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 fn enrolment_party(prepared: &enrol::Prepared) -> String {

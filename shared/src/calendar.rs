@@ -2,8 +2,15 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Where the server and the station take the time from: each shell reads the system's clock
+/// in one place ([`Timestamp::from_system_time`] over `SystemTime::now()`), tests pass a fixed
+/// or stepping one. The core itself never reads a clock.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
 /// Milliseconds since the Unix epoch (UTC). Records state when they were signed; rules compare
 /// that with the `now` their caller passes in.
@@ -18,6 +25,12 @@ impl Timestamp {
 
     pub fn millis(self) -> u64 {
         self.0
+    }
+
+    /// A time the system's clock gave, in whole milliseconds; a time before 1970 reads as 0.
+    pub fn from_system_time(time: SystemTime) -> Self {
+        let ms = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        Self(u64::try_from(ms).unwrap_or(u64::MAX))
     }
 
     /// RFC 3339 in UTC, for people and for EPCIS.
@@ -106,6 +119,14 @@ impl<'de> Deserialize<'de> for Date {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_system_time_reads_as_milliseconds_since_the_epoch() {
+        use std::time::Duration;
+        let at = UNIX_EPOCH + Duration::from_millis(1_790_000_000_123) + Duration::from_micros(999);
+        assert_eq!(Timestamp::from_system_time(at), Timestamp(1_790_000_000_123));
+        assert_eq!(Timestamp::from_system_time(UNIX_EPOCH - Duration::from_secs(1)), Timestamp(0));
+    }
 
     #[test]
     fn dates_are_strict() {

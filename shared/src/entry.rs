@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::Hash;
 use crate::canonical::{CanonicalError, to_canonical_bytes};
-use crate::log::{Receipt, ReceiptError, VerifiedReceipt, leaf_hash};
-use crate::record::{Envelope, ParseError, Record};
+use crate::log::{Receipt, ReceiptError, ReceiptVerifier, VerifiedReceipt, leaf_hash};
+use crate::record::{Envelope, ParseError, Record, Signable, Signed};
 
 /// One accepted record at its place in the ledger. Its leaf bytes are its RFC 8785 canonical
 /// JSON, so any client can recompute the leaf hash from what the server serves.
@@ -40,6 +40,21 @@ impl LedgerEntry {
         to_canonical_bytes(self)
     }
 
+    /// The leaf bytes of entry `index` holding `record`, linking `prev`: the same bytes as
+    /// [`LedgerEntry::leaf_bytes`], written around the record's canonical bytes kept from its
+    /// signature instead of serialising the record again. JCS orders the keys `index` < `prev`
+    /// < `record` and `record` < `signature`; an index is a plain integer, hashes and signatures
+    /// are hex, so nothing here needs escaping.
+    pub fn leaf_bytes_of(index: u64, prev: &Hash, record: &Signed<Record>) -> Vec<u8> {
+        use std::io::Write as _;
+        let body = record.signed_bytes().get(<Record as Signable>::DOMAIN.len()..).unwrap_or_default();
+        let mut leaf = Vec::with_capacity(body.len() + 256);
+        let _ = write!(leaf, "{{\"index\":{index},\"prev\":\"{prev}\",\"record\":{{\"record\":");
+        leaf.extend_from_slice(body);
+        let _ = write!(leaf, ",\"signature\":\"{}\"}}}}", record.signature());
+        leaf
+    }
+
     pub fn leaf_hash(&self) -> Result<Hash, CanonicalError> {
         Ok(leaf_hash(&self.leaf_bytes()?))
     }
@@ -69,13 +84,33 @@ impl LedgerEntry {
         receipt: &Receipt,
         vkey: &str,
     ) -> Result<VerifiedReceipt, EntryError> {
+        Self::verify_record_receipt_with(record, receipt, &mut ReceiptVerifier::new(vkey))
+    }
+
+    /// [`LedgerEntry::verify_record_receipt`] with a verifier that checks each checkpoint once
+    /// across many receipts.
+    pub fn verify_record_receipt_with(
+        record: &Envelope<Record>,
+        receipt: &Receipt,
+        receipts: &mut ReceiptVerifier,
+    ) -> Result<VerifiedReceipt, EntryError> {
         let entry = LedgerEntry { index: receipt.index, prev: receipt.prev, record: record.clone() };
-        entry.verify_receipt(receipt, vkey)
+        entry.verify_receipt_with(receipt, receipts)
     }
 
     /// Checks that `receipt` proves this very entry at its index under a checkpoint signed by
     /// the log key `vkey`. The record's own signature is checked separately (`verify`).
     pub fn verify_receipt(&self, receipt: &Receipt, vkey: &str) -> Result<VerifiedReceipt, EntryError> {
+        self.verify_receipt_with(receipt, &mut ReceiptVerifier::new(vkey))
+    }
+
+    /// [`LedgerEntry::verify_receipt`] with a verifier that checks each checkpoint once across
+    /// many receipts.
+    pub fn verify_receipt_with(
+        &self,
+        receipt: &Receipt,
+        receipts: &mut ReceiptVerifier,
+    ) -> Result<VerifiedReceipt, EntryError> {
         let leaf = self.leaf_hash()?;
         if receipt.leaf_hash != leaf || receipt.index != self.index {
             return Err(EntryError::NotThisEntry {
@@ -85,6 +120,54 @@ impl LedgerEntry {
                 receipt_leaf: receipt.leaf_hash,
             });
         }
-        Ok(receipt.verify(vkey)?)
+        Ok(receipts.verify(receipt)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::calendar::Timestamp;
+    use crate::crypto::Keypair;
+    use crate::party::{PartyId, Role};
+    use crate::record::{Act, OpenLedger, RegisterParty, Unsigned};
+    use crate::rules::Rules;
+
+    #[test]
+    fn leaf_bytes_written_around_a_signed_record_are_its_canonical_bytes() {
+        let operator = Keypair::from_seed(&[7; 32]);
+        let record = |at: u64, act: Act| {
+            let body = Record {
+                origin: "ledger.example/terroir".into(),
+                party: PartyId(operator.public()),
+                signer: operator.public(),
+                at: Timestamp(at),
+                act,
+            };
+            Unsigned::new(body).sign(&operator).expect("signed")
+        };
+        let records = [
+            record(1_700_000_000_000, Act::OpenLedger(OpenLedger { rules: Rules::CURRENT })),
+            // Text JCS escapes or leaves as it is: quotes, a backslash, a control character,
+            // characters beyond ASCII.
+            record(
+                1_700_000_000_001,
+                Act::RegisterParty(RegisterParty {
+                    id: PartyId(Keypair::from_seed(&[8; 32]).public()),
+                    name: "布朗山 \"Lao\" Co-op\\\u{1}é".into(),
+                    roles: BTreeSet::from([Role::Cooperative]),
+                    contact: None,
+                }),
+            ),
+        ];
+        let mut prev = Hash::default();
+        for (index, signed) in (0..).zip(&records) {
+            let entry = LedgerEntry { index, prev, record: signed.envelope() };
+            let canonical = entry.leaf_bytes().expect("canonical");
+            assert_eq!(LedgerEntry::leaf_bytes_of(index, &prev, signed), canonical);
+            prev = leaf_hash(&canonical);
+        }
     }
 }

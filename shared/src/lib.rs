@@ -4,6 +4,7 @@
 //! Pure by design: no database, network, clock, filesystem or async runtime. Time, keys and
 //! randomness are passed in by the caller.
 
+pub mod api;
 pub mod asset;
 pub mod calendar;
 pub mod canonical;

@@ -4,14 +4,13 @@ use std::sync::Arc;
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
-use terroir_shared::asset::AssetId;
+use terroir_shared::api::{self, AssetHistory, Direction, Lineage, PartyList};
+use terroir_shared::asset::{Asset, AssetId};
 use terroir_shared::party::PartyId;
 use utoipa::IntoParams;
 
 use super::AppState;
 use super::problem::ApiError;
-use super::schemas as wire;
 use crate::service::cache::CachedAsset;
 use crate::service::reads;
 
@@ -28,10 +27,10 @@ pub(super) fn asset_id(s: &str) -> Result<AssetId, ApiError> {
         ("id" = String, Path, description = "The asset id: 64 lowercase hex digits.", pattern = "^[0-9a-f]{64}$"),
     ),
     responses(
-        (status = 200, description = "The asset.", body = wire::Asset, content_type = "application/json"),
-        (status = 400, description = "`bad_request`: the id is not 64 lowercase hex digits.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such asset.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The asset.", body = Asset, content_type = "application/json"),
+        (status = 400, description = "`bad_request`: the id is not 64 lowercase hex digits.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such asset.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn asset(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
@@ -70,30 +69,22 @@ pub(super) async fn current(state: &AppState, id: AssetId) -> Result<Arc<CachedA
         ("id" = String, Path, description = "The asset id: 64 lowercase hex digits.", pattern = "^[0-9a-f]{64}$"),
     ),
     responses(
-        (status = 200, description = "The history.", body = wire::AssetHistory, content_type = "application/json"),
-        (status = 400, description = "`bad_request`: the id is not 64 lowercase hex digits.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such asset.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The history.", body = AssetHistory, content_type = "application/json"),
+        (status = 400, description = "`bad_request`: the id is not 64 lowercase hex digits.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such asset.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn history(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = asset_id(&id)?;
     let found = state.read(move |conn| Ok(reads::history(conn, &id)?)).await?;
-    let history = found.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
-    let checkpoint = state.ledger.latest_checkpoint().map(|c| c.note);
-    Ok(HttpResponse::Ok().json(json!({
-        "asset": history.asset,
-        "entries": history.entries,
-        "checkpoint": checkpoint,
-        "verifierKey": state.ledger.vkey(),
-    })))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "lowercase")]
-pub enum Direction {
-    Up,
-    Down,
+    let (asset, entries) = found.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
+    Ok(HttpResponse::Ok().json(AssetHistory {
+        asset,
+        checkpoint: state.ledger.latest_checkpoint().map(|c| c.note),
+        entries,
+        verifier_key: state.ledger.vkey().to_owned(),
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -101,7 +92,6 @@ pub enum Direction {
 #[into_params(parameter_in = Query)]
 pub struct LineageQuery {
     /// `up` (default): where the asset came from; `down`: where it went.
-    #[param(value_type = Option<wire::Direction>)]
     direction: Option<Direction>,
     /// The most assets to return (default 1,000, capped at 10,000).
     #[param(minimum = 0)]
@@ -122,10 +112,10 @@ pub struct LineageQuery {
         LineageQuery,
     ),
     responses(
-        (status = 200, description = "The lineage.", body = wire::Lineage, content_type = "application/json"),
-        (status = 400, description = "`bad_request`: the id is not 64 lowercase hex digits, or the query string does not parse (an unknown parameter or direction, a limit that is not a number).", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such asset.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The lineage.", body = Lineage, content_type = "application/json"),
+        (status = 400, description = "`bad_request`: the id is not 64 lowercase hex digits, or the query string does not parse (an unknown parameter or direction, a limit that is not a number).", body = api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such asset.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn lineage(
@@ -135,8 +125,9 @@ pub async fn lineage(
 ) -> Result<HttpResponse, ApiError> {
     let id = asset_id(&id)?;
     let limit = q.limit.unwrap_or(1_000).min(10_000);
-    let up = !matches!(q.direction, Some(Direction::Down));
-    let found = state
+    let direction = q.direction.unwrap_or(Direction::Up);
+    let up = direction == Direction::Up;
+    let assets = state
         .read(move |conn| {
             if reads::asset(conn, &id)?.is_none() {
                 return Err(ApiError::NotFound(format!("asset {id}")));
@@ -144,8 +135,7 @@ pub async fn lineage(
             Ok(if up { reads::ancestors(conn, &id, limit)? } else { reads::descendants(conn, &id, limit)? })
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({ "asset": id, "direction": if up { "up" } else { "down" }, "assets": found })))
+    Ok(HttpResponse::Ok().json(Lineage { asset: id, assets, direction }))
 }
 
 #[utoipa::path(
@@ -154,13 +144,13 @@ pub async fn lineage(
     tag = "parties",
     summary = "Every registered party",
     responses(
-        (status = 200, description = "The parties.", body = wire::PartyList, content_type = "application/json"),
-        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The parties.", body = PartyList, content_type = "application/json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn parties(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let all = state.read(|conn| Ok(reads::parties(conn)?)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "parties": all })))
+    let parties = state.read(|conn| Ok(reads::parties(conn)?)).await?;
+    Ok(HttpResponse::Ok().json(PartyList { parties }))
 }
 
 #[utoipa::path(
@@ -172,10 +162,10 @@ pub async fn parties(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
         ("id" = String, Path, description = "The party's Ed25519 public key: 64 lowercase hex digits.", pattern = "^[0-9a-f]{64}$"),
     ),
     responses(
-        (status = 200, description = "The party and its device keys, revoked ones included.", body = wire::PartyView, content_type = "application/json"),
-        (status = 400, description = "`bad_request`: the id is not a valid public key.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such party.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The party and its device keys, revoked ones included.", body = api::PartyView, content_type = "application/json"),
+        (status = 400, description = "`bad_request`: the id is not a valid public key.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such party.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn party(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {

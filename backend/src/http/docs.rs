@@ -1,5 +1,6 @@
-//! The OpenAPI 3.1 description, generated from the handlers' annotations, a self-contained HTML
-//! page rendered from it, and the list of problem codes.
+//! The OpenAPI 3.1 description, generated from the handlers' annotations and the wire
+//! contract's own types (`terroir_shared::api` and the records, entries, assets and parties
+//! they carry), a self-contained HTML page rendered from it, and the list of problem codes.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -11,9 +12,11 @@ use utoipa::OpenApi;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
 
+use terroir_shared::api;
+use terroir_shared::log::{ConsistencyProof, InclusionProof, Receipt};
+
 use super::label::escape;
 use super::problem::{self, ApiError};
-use super::schemas as wire;
 use super::{AppState, assets, label, log, records, resolver};
 
 #[derive(OpenApi)]
@@ -54,31 +57,31 @@ use super::{AppState, assets, label, log, records, resolver};
         problems,
     ),
     components(schemas(
-        wire::Receipt,
-        wire::InclusionProof,
-        wire::ConsistencyProof,
-        wire::Problem,
-        wire::BatchResult,
-        wire::BatchItem,
-        wire::EntryView,
-        wire::EntryPage,
-        wire::ProvenEntry,
-        wire::AssetHistory,
-        wire::Direction,
-        wire::Lineage,
-        wire::PartyList,
-        wire::PartyView,
-        wire::LogInfo,
-        wire::ShownAsset,
-        wire::ProvenLeaf,
-        wire::Evidence,
-        wire::CloneSign,
-        wire::Checks,
-        wire::JourneyItem,
-        wire::LabelAnswer,
-        label::CheckRequest,
-        label::ReportList,
-        label::Reported,
+        Receipt,
+        InclusionProof,
+        ConsistencyProof,
+        api::Problem,
+        api::BatchResult,
+        api::BatchItem,
+        api::EntryView,
+        api::EntryPage,
+        api::ProvenEntry,
+        api::AssetHistory,
+        api::Direction,
+        api::Lineage,
+        api::PartyList,
+        api::PartyView,
+        api::LogInfo,
+        api::ShownAsset,
+        api::ProvenLeaf,
+        api::Evidence,
+        api::CloneSign,
+        api::Checks,
+        api::JourneyItem,
+        api::LabelAnswer,
+        api::CheckRequest,
+        api::ReportList,
+        api::Reported,
     )),
     tags(
         (name = "records", description = "Submitting signed records."),

@@ -4,12 +4,12 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
+use terroir_shared::api::{self, EntryPage, LogInfo};
+use terroir_shared::log::{ConsistencyProof, InclusionProof};
 use utoipa::IntoParams;
 
 use super::AppState;
 use super::problem::ApiError;
-use super::schemas as wire;
 use crate::service::reads;
 
 /// Tiles, bundles, entries and proofs for a fixed size never change.
@@ -28,7 +28,7 @@ fn size(state: &AppState) -> u64 {
         the log's origin. Served with `Cache-Control: no-cache`.",
     responses(
         (status = 200, description = "The checkpoint note.", body = String, content_type = "text/plain"),
-        (status = 404, description = "`not_found`: the log is empty.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: the log is empty.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn checkpoint(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -50,20 +50,20 @@ pub async fn checkpoint(state: web::Data<AppState>) -> Result<HttpResponse, ApiE
     description = "The origin, the verifier key to check checkpoints and receipts with, the operator party, and \
         the latest checkpoint with its size and root.",
     responses(
-        (status = 200, description = "The log.", body = wire::LogInfo, content_type = "application/json"),
+        (status = 200, description = "The log.", body = api::LogInfo, content_type = "application/json"),
     )
 )]
 pub async fn info(state: web::Data<AppState>) -> HttpResponse {
     let cp = state.ledger.latest_checkpoint();
-    HttpResponse::Ok().json(json!({
-        "origin": state.ledger.identity().origin,
-        "verifierKey": state.ledger.vkey(),
-        "operator": state.ledger.identity().operator,
-        "rules": state.ledger.rules(),
-        "size": cp.as_ref().map_or(0, |c| c.size),
-        "root": cp.as_ref().map(|c| c.root),
-        "checkpoint": cp.map(|c| c.note),
-    }))
+    HttpResponse::Ok().json(LogInfo {
+        operator: state.ledger.identity().operator,
+        origin: state.ledger.identity().origin.clone(),
+        root: cp.as_ref().map(|c| c.root),
+        rules: state.ledger.rules(),
+        size: cp.as_ref().map_or(0, |c| c.size),
+        verifier_key: state.ledger.vkey().to_owned(),
+        checkpoint: cp.map(|c| c.note),
+    })
 }
 
 /// `N` or `N.p/W` after the level: the tile index (in groups of three digits, each but the last
@@ -113,9 +113,9 @@ fn parse_tile_path(path: &str) -> Result<(u64, u64), ApiError> {
     ),
     responses(
         (status = 200, description = "The tile's hashes, 32 bytes each.", body = Vec<u8>, content_type = "application/octet-stream"),
-        (status = 400, description = "`bad_request`: the level or the tile path is not valid.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: the tree does not (yet) have this tile.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`bad_request`: the level or the tile path is not valid.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: the tree does not (yet) have this tile.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn tile(
@@ -158,9 +158,9 @@ pub async fn tile(
     ),
     responses(
         (status = 200, description = "The entry bundle.", body = Vec<u8>, content_type = "application/octet-stream"),
-        (status = 400, description = "`bad_request`: the tile path is not valid.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: the log does not (yet) have these entries.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`bad_request`: the tile path is not valid.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: the log does not (yet) have these entries.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn entry_bundle(
@@ -198,9 +198,9 @@ pub struct Range {
     description = "Entries `start ≤ index < end`, at most 1,000, with their leaf hashes and record ids.",
     params(Range),
     responses(
-        (status = 200, description = "The entries.", body = wire::EntryPage, content_type = "application/json"),
-        (status = 400, description = "`bad_request`: the query string does not parse (an unknown parameter, a value that is not a number) or the values do not fit the log.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The entries.", body = api::EntryPage, content_type = "application/json"),
+        (status = 400, description = "`bad_request`: the query string does not parse (an unknown parameter, a value that is not a number) or the values do not fit the log.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn entries(state: web::Data<AppState>, q: web::Query<Range>) -> Result<HttpResponse, ApiError> {
@@ -212,8 +212,8 @@ pub async fn entries(state: web::Data<AppState>, q: web::Query<Range>) -> Result
     // Past the end of the log the page is simply empty.
     let end = q.end.unwrap_or(size).min(size).min(start.saturating_add(1_000)).max(start.min(size));
     let start = start.min(end);
-    let items = state.read(move |conn| Ok(reads::entries(conn, start, end)?)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "start": start, "end": end, "size": size, "entries": items })))
+    let entries = state.read(move |conn| Ok(reads::entries(conn, start, end)?)).await?;
+    Ok(HttpResponse::Ok().json(EntryPage { end, entries, size, start }))
 }
 
 #[utoipa::path(
@@ -226,10 +226,10 @@ pub async fn entries(state: web::Data<AppState>, q: web::Query<Range>) -> Result
         ("index" = u64, Path, description = "The entry's index, from 0."),
     ),
     responses(
-        (status = 200, description = "The entry.", body = wire::EntryView, content_type = "application/json"),
-        (status = 400, description = "`bad_request`: the index is not a non-negative integer.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no entry at this index.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The entry.", body = api::EntryView, content_type = "application/json"),
+        (status = 400, description = "`bad_request`: the index is not a non-negative integer.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no entry at this index.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn entry(state: web::Data<AppState>, index: web::Path<String>) -> Result<HttpResponse, ApiError> {
@@ -270,9 +270,9 @@ pub struct InclusionQuery {
     description = "Proves that leaf `index` is in the tree of `size` leaves (RFC 9162 §2.1.3). Immutable once served.",
     params(InclusionQuery),
     responses(
-        (status = 200, description = "The proof.", body = wire::InclusionProof, content_type = "application/json"),
-        (status = 400, description = "`bad_request`: the query string does not parse (an unknown parameter, a value that is not a number) or the values do not fit the log.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The proof.", body = InclusionProof, content_type = "application/json"),
+        (status = 400, description = "`bad_request`: the query string does not parse (an unknown parameter, a value that is not a number) or the values do not fit the log.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn inclusion(
@@ -310,9 +310,9 @@ pub struct ConsistencyQuery {
         Immutable once served.",
     params(ConsistencyQuery),
     responses(
-        (status = 200, description = "The proof.", body = wire::ConsistencyProof, content_type = "application/json"),
-        (status = 400, description = "`bad_request`: the query string does not parse (an unknown parameter, a value that is not a number) or the values do not fit the log.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The proof.", body = ConsistencyProof, content_type = "application/json"),
+        (status = 400, description = "`bad_request`: the query string does not parse (an unknown parameter, a value that is not a number) or the values do not fit the log.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn consistency(

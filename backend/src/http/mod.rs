@@ -10,7 +10,6 @@ mod log;
 pub mod problem;
 mod records;
 mod resolver;
-mod schemas;
 
 use std::sync::Arc;
 

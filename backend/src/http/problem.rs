@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::{Map, Value, json};
+use terroir_shared::api::Problem;
 use terroir_shared::record::{ParseError, VerifyError};
 use terroir_shared::rules::{RuleViolation, ViolationClass};
 
@@ -73,25 +73,9 @@ impl ApiError {
         }
     }
 
-    /// Extra members that let a client act: the offending path, the winning head.
-    fn extensions(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        match self {
-            ApiError::Malformed(e) => {
-                m.insert("path".into(), json!(e.path));
-            }
-            ApiError::Refused(RuleViolation::HeadConflict { asset, named, current }) => {
-                m.insert("asset".into(), json!(asset));
-                m.insert("namedHead".into(), json!(named));
-                m.insert("winner".into(), json!(current));
-            }
-            _ => {}
-        }
-        m
-    }
-
-    /// The problem document, also used per item in batch answers.
-    pub fn to_problem(&self) -> Value {
+    /// The problem document, also used per item in batch answers, with the members that let a
+    /// client act: the offending path, the winning head.
+    pub fn to_problem(&self) -> Problem {
         let detail = match self {
             ApiError::Internal(e) => {
                 tracing::error!(error = %e, "internal error");
@@ -99,14 +83,27 @@ impl ApiError {
             }
             other => other.to_string(),
         };
-        let mut doc = Map::new();
-        doc.insert("type".into(), json!(format!("/api/problems#{}", self.code())));
-        doc.insert("title".into(), json!(self.title()));
-        doc.insert("status".into(), json!(self.status_code().as_u16()));
-        doc.insert("detail".into(), json!(detail));
-        doc.insert("code".into(), json!(self.code()));
-        doc.extend(self.extensions());
-        Value::Object(doc)
+        let mut problem = Problem {
+            asset: None,
+            code: self.code().to_owned(),
+            detail,
+            named_head: None,
+            path: None,
+            status: self.status_code().as_u16(),
+            title: self.title().to_owned(),
+            r#type: format!("/api/problems#{}", self.code()),
+            winner: None,
+        };
+        match self {
+            ApiError::Malformed(e) => problem.path = Some(e.path.clone()),
+            ApiError::Refused(RuleViolation::HeadConflict { asset, named, current }) => {
+                problem.asset = Some(*asset);
+                problem.named_head = Some(*named);
+                problem.winner = Some(*current);
+            }
+            _ => {}
+        }
+        problem
     }
 }
 

@@ -2,14 +2,13 @@
 //! executor (batches with batch verification), hand to the ledger, answer receipts or problems.
 
 use actix_web::{HttpResponse, web};
-use serde::Serialize;
-use serde_json::Value;
 use serde_json::value::RawValue;
+use terroir_shared::api::{self, BatchItem, BatchResult};
 use terroir_shared::log::Receipt;
 use terroir_shared::record::{Envelope, ParseError, Prepared, Record, Signed, verify_each};
+use terroir_shared::schema::EnvelopeSchema;
 
 use super::problem::ApiError;
-use super::schemas as wire;
 use super::{AppState, body};
 use crate::service::ServiceError;
 use crate::service::ledger::{MAX_ENTRY_BYTES, Outcome};
@@ -26,22 +25,22 @@ pub const MAX_BATCH: usize = 10_000;
         appends it. The answer is the entry's receipt: the signed checkpoint that includes it and the \
         inclusion proof. Submitting a record already in the log answers its existing receipt with 200.",
     request_body(
-        content = wire::Envelope,
+        content = EnvelopeSchema,
         content_type = "application/json",
         description = "A signed record: `{\"record\": ..., \"signature\": \"<128 hex>\"}`. The body is read \
             whatever its declared content type, up to the server's body limit."
     ),
     responses(
-        (status = 201, description = "Accepted: appended to the log.", body = wire::Receipt, content_type = "application/json"),
-        (status = 200, description = "Duplicate: the record is already in the log; the receipt is for its entry.", body = wire::Receipt, content_type = "application/json"),
-        (status = 400, description = "`malformed`: the body is not a valid Terroir record (`path` names the offending value); `bad_request`: the body could not be read.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`bad_signature`: the signature does not verify with the signer's key.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The signer may not do this act.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The record names an asset head that is no longer current: another record won. The problem carries `asset`, `namedHead` and `winner`.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`too_large`: the body exceeds the server's limit; `entry_too_large`: the ledger entry would exceed the largest entry a log holds.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The record breaks a ledger rule.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "`internal`: the server could not complete the request; details are logged, not returned.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`unavailable`: the ledger is shutting down and accepts no records.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Accepted: appended to the log.", body = Receipt, content_type = "application/json"),
+        (status = 200, description = "Duplicate: the record is already in the log; the receipt is for its entry.", body = Receipt, content_type = "application/json"),
+        (status = 400, description = "`malformed`: the body is not a valid Terroir record (`path` names the offending value); `bad_request`: the body could not be read.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`bad_signature`: the signature does not verify with the signer's key.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The signer may not do this act.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The record names an asset head that is no longer current: another record won. The problem carries `asset`, `namedHead` and `winner`.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`too_large`: the body exceeds the server's limit; `entry_too_large`: the ledger entry would exceed the largest entry a log holds.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The record breaks a ledger rule.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request; details are logged, not returned.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the ledger is shutting down and accepts no records.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn submit_one(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
@@ -71,16 +70,16 @@ pub async fn submit_one(state: web::Data<AppState>, payload: web::Payload) -> Re
         in order: `accepted` or `duplicate` with a receipt, or `refused` with the problem document the \
         single-record endpoint would have answered (its `status` tells which).",
     request_body(
-        content = Vec<wire::Envelope>,
+        content = Vec<EnvelopeSchema>,
         content_type = "application/json",
         description = "A JSON array of signed records, read whatever its declared content type, up to the server's body limit."
     ),
     responses(
-        (status = 200, description = "One result per item, in order.", body = wire::BatchResult, content_type = "application/json"),
-        (status = 400, description = "`bad_request`: the body is not a JSON array or could not be read.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`too_large`: the body exceeds the server's limit; `batch_too_large`: more than 10,000 items.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`unavailable`: the ledger is shutting down and accepts no records.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "One result per item, in order.", body = api::BatchResult, content_type = "application/json"),
+        (status = 400, description = "`bad_request`: the body is not a JSON array or could not be read.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`too_large`: the body exceeds the server's limit; `batch_too_large`: more than 10,000 items.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the ledger is shutting down and accepts no records.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn submit_batch(
@@ -91,10 +90,10 @@ pub async fn submit_batch(
     let checked = web::block(move || parse_and_verify(&body)).await??;
     let valid: Vec<Signed<Record>> = checked.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
     let mut outcomes = state.ledger.submit(valid).await.map_err(from_service)?.into_iter();
-    let results: Vec<BatchResult> = checked
+    let results: Vec<BatchItem> = checked
         .into_iter()
         .map(|c| {
-            let refused = |e: ApiError| BatchResult::Refused { problem: e.to_problem() };
+            let refused = |e: ApiError| BatchItem::Refused { problem: e.to_problem() };
             match c {
                 Err(problem) => {
                     state.metrics.refused_with(problem.code());
@@ -104,8 +103,8 @@ pub async fn submit_batch(
                     let outcome = outcomes.next();
                     state.metrics.count(outcome.as_ref());
                     match outcome {
-                        Some(Outcome::Accepted(receipt)) => BatchResult::Accepted { receipt },
-                        Some(Outcome::Duplicate(receipt)) => BatchResult::Duplicate { receipt },
+                        Some(Outcome::Accepted(receipt)) => BatchItem::Accepted { receipt },
+                        Some(Outcome::Duplicate(receipt)) => BatchItem::Duplicate { receipt },
                         Some(Outcome::Refused(v)) => refused(v.into()),
                         Some(Outcome::TooLarge(size)) => {
                             refused(ApiError::EntryTooLarge { size, limit: MAX_ENTRY_BYTES })
@@ -116,22 +115,7 @@ pub async fn submit_batch(
             }
         })
         .collect();
-    Ok(HttpResponse::Ok().json(BatchAnswer { results }))
-}
-
-/// The answer to a batch, serialised as it is (a thousand receipts are not worth building as
-/// JSON values first).
-#[derive(Serialize)]
-struct BatchAnswer {
-    results: Vec<BatchResult>,
-}
-
-#[derive(Serialize)]
-#[serde(tag = "outcome", rename_all = "lowercase")]
-enum BatchResult {
-    Accepted { receipt: Receipt },
-    Duplicate { receipt: Receipt },
-    Refused { problem: Value },
+    Ok(HttpResponse::Ok().json(BatchResult { results }))
 }
 
 fn parse_and_verify(body: &[u8]) -> Result<Vec<Result<Signed<Record>, ApiError>>, ApiError> {
@@ -168,6 +152,7 @@ pub(super) fn from_service(e: ServiceError) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
     use terroir_shared::calendar::Timestamp;
     use terroir_shared::crypto::Keypair;
 

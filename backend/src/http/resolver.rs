@@ -8,9 +8,9 @@ use terroir_shared::asset::gs1_identity_key;
 use terroir_shared::gs1::DigitalLink;
 
 use super::problem::ApiError;
-use super::schemas as wire;
 use super::{AppState, label};
 use crate::service::reads;
+use terroir_shared::api;
 
 #[utoipa::path(
     get,
@@ -28,10 +28,10 @@ use crate::service::reads;
         ("rest" = String, Path, description = "The GTIN and any qualifiers after `/01/`; may contain `/`.", example = "09506000134352/10/ABC123"),
     ),
     responses(
-        (status = 200, description = "The asset the link identifies.", content((wire::LabelAnswer = "application/json"), (String = "text/html"))),
-        (status = 400, description = "`bad_request`: the path is not a GS1 Digital Link.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no asset carries this identity.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The asset the link identifies.", content((api::LabelAnswer = "application/json"), (String = "text/html"))),
+        (status = 400, description = "`bad_request`: the path is not a GS1 Digital Link.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no asset carries this identity.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn resolve(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {

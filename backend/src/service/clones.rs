@@ -14,7 +14,7 @@
 //! - a unit is checked by a few traders, the shop, the buyer and their guests:
 //!   [`CHECKS_PER_UNIT`] checks per unit at most.
 
-use serde::Serialize;
+pub use terroir_shared::api::CloneSign;
 use terroir_shared::asset::{Asset, Status, Unit};
 
 use super::scans::{Region, Tally};
@@ -26,18 +26,6 @@ pub const AREAS_PER_UNIT: u64 = 3;
 /// Regions closer than this belong to one area (a province, a metropolitan region).
 pub const AREA_KM: f64 = 500.0;
 pub const CHECKS_PER_UNIT: u64 = 20;
-
-/// One sign of a copied label, with the figures that make it one.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "sign", rename_all = "snake_case")]
-pub enum CloneSign {
-    /// Checked after the asset left the chain, more often than its buyer would.
-    AfterEnd { late: u64, allowed: u64 },
-    /// Checked in more areas, far apart, than its units could have travelled to.
-    Regions { areas: u64, allowed: u64 },
-    /// Checked far more often than its units could be.
-    TooOften { count: u64, allowed: u64 },
-}
 
 /// The units a label stands for: the pieces or head it counts; a weighed item is one package.
 pub fn units(asset: &Asset) -> u64 {

@@ -10,7 +10,7 @@ use terroir_shared::crypto::PublicKey;
 use terroir_shared::log::stored_hash_index;
 use terroir_shared::party::{Device, Party, PartyId};
 use terroir_shared::record::Record;
-use terroir_shared::rules::{self, Effects, MemoryLedger, Needs};
+use terroir_shared::rules::{self, Effects, MemoryLedger, Needs, StateSource};
 
 use crate::db::{self, DbError};
 
@@ -49,8 +49,8 @@ impl Group {
     }
 
     /// Exactly the state `needs` names, from this group's changes, the writer's cache of
-    /// parties and devices, or else the store. `new_record` says the record is not in the log,
-    /// so the assets it would create cannot exist yet and need no read.
+    /// parties and devices, or else the store. `creates` are the assets the record would create:
+    /// it is not in the log, so they cannot exist yet and need no read.
     pub fn snapshot(
         &self,
         conn: &mut SqliteConnection,
@@ -59,51 +59,7 @@ impl Group {
         creates: &[AssetId],
         record: &Record,
     ) -> Result<MemoryLedger, DbError> {
-        let mut effects = Effects::default();
-        for id in &needs.parties {
-            let party = match self.parties.get(id) {
-                Some(p) => Some(p.clone()),
-                None => known.party(conn, id)?,
-            };
-            effects.parties.extend(party);
-        }
-        for key in &needs.devices {
-            let device = match self.devices.get(key) {
-                Some(d) => Some(d.clone()),
-                None => known.device(conn, key)?,
-            };
-            effects.devices.extend(device);
-        }
-        for id in &needs.assets {
-            let asset = match self.assets.get(id) {
-                Some(a) => Some(a.clone()),
-                None if creates.contains(id) => None,
-                None => db::state::asset(conn, id)?,
-            };
-            effects.assets.extend(asset);
-        }
-        let mut snapshot = MemoryLedger::new();
-        snapshot.store(effects);
-        for key in &needs.identity_keys {
-            let holder = match self.identities.get(key) {
-                Some(h) => Some(*h),
-                None => db::state::holder_of(conn, key)?,
-            };
-            if let Some(h) = holder {
-                snapshot.insert_identity(key.clone(), h);
-            }
-        }
-        // Then the units packed in the holders it moves, which only the holders name.
-        let mut units = Effects::default();
-        for id in rules::unit_needs(record, &snapshot) {
-            let unit = match self.assets.get(&id) {
-                Some(a) => Some(a.clone()),
-                None => db::state::asset(conn, &id)?,
-            };
-            units.assets.extend(unit);
-        }
-        snapshot.store(units);
-        Ok(snapshot)
+        rules::snapshot(&mut GroupState { group: self, conn, known, creates }, record, needs)
     }
 
     /// The parties and devices this group registered or changed, for the writer's cache.
@@ -212,6 +168,47 @@ impl Group {
             .map(|(p, c)| db::lineage::Edge { parent: p.0.as_bytes(), child: c.0.as_bytes() })
             .collect();
         db::lineage::insert(conn, &edges)
+    }
+}
+
+/// The state as a record of the group sees it: the group's own changes in front of the store.
+struct GroupState<'a> {
+    group: &'a Group,
+    conn: &'a mut SqliteConnection,
+    known: &'a mut KnownKeys,
+    creates: &'a [AssetId],
+}
+
+impl StateSource for GroupState<'_> {
+    type Error = DbError;
+
+    fn party(&mut self, id: &PartyId) -> Result<Option<Party>, DbError> {
+        match self.group.parties.get(id) {
+            Some(p) => Ok(Some(p.clone())),
+            None => self.known.party(self.conn, id),
+        }
+    }
+
+    fn device(&mut self, key: &PublicKey) -> Result<Option<Device>, DbError> {
+        match self.group.devices.get(key) {
+            Some(d) => Ok(Some(d.clone())),
+            None => self.known.device(self.conn, key),
+        }
+    }
+
+    fn asset(&mut self, id: &AssetId) -> Result<Option<Asset>, DbError> {
+        match self.group.assets.get(id) {
+            Some(a) => Ok(Some(a.clone())),
+            None if self.creates.contains(id) => Ok(None),
+            None => db::state::asset(self.conn, id),
+        }
+    }
+
+    fn holder_of(&mut self, identity_key: &str) -> Result<Option<AssetId>, DbError> {
+        match self.group.identities.get(identity_key) {
+            Some(h) => Ok(Some(*h)),
+            None => db::state::holder_of(self.conn, identity_key),
+        }
     }
 }
 

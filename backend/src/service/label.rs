@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use diesel::sqlite::SqliteConnection;
-use serde::Serialize;
 use terroir_shared::Hash;
+use terroir_shared::api::{self, ProvenLeaf, ShownAsset};
 use terroir_shared::asset::{Asset, AssetId, Product, Status, garden_cap_key};
 use terroir_shared::entry::LedgerEntry;
 use terroir_shared::log::prove_inclusion;
@@ -251,38 +251,12 @@ fn garden_caps(
     Ok(caps)
 }
 
-/// Everything a phone needs to check a label by itself.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// Everything a phone needs to check a label by itself, and the size of the tree its
+/// checkpoint signs.
+#[derive(Debug)]
 pub struct Evidence {
-    /// The size of the tree the checkpoint signs.
-    #[serde(skip)]
     pub size: u64,
-    /// The checkpoint every proof is against: a C2SP signed note.
-    pub checkpoint: String,
-    /// The asset first, then its ancestors and the lots it is packed in, each with its position
-    /// among the outputs of the record that created it (its id is
-    /// `SHA-256("terroir-asset-v1\n" ‖ record ‖ position)`).
-    pub assets: Vec<ShownAsset>,
-    /// The entries of the journey, the registrations of every party named and the
-    /// authorisations of every station key that signed, oldest first.
-    pub entries: Vec<ProvenLeaf>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ShownAsset {
-    #[serde(flatten)]
-    pub asset: Asset,
-    pub output: u32,
-}
-
-/// An entry with the path that proves leaf `entry.index` in the checkpoint's tree.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProvenLeaf {
-    pub entry: LedgerEntry,
-    pub proof: Vec<Hash>,
+    pub answer: api::Evidence,
 }
 
 /// The label of `id` with its evidence, read in one transaction so that every entry lies
@@ -338,7 +312,7 @@ pub fn evidence(
             .chain(label.ancestors)
             .map(|asset| ShownAsset { output: output_position(&asset), asset })
             .collect();
-        Ok(Some(Evidence { size, checkpoint: checkpoint.note, assets, entries }))
+        Ok(Some(Evidence { size, answer: api::Evidence { checkpoint: checkpoint.note, assets, entries } }))
     })
 }
 

@@ -7,7 +7,6 @@ use std::sync::{Arc, RwLock, mpsc};
 use std::thread::JoinHandle;
 
 use terroir_shared::Hash;
-use terroir_shared::calendar::Timestamp;
 use terroir_shared::crypto::Keypair;
 use terroir_shared::log::{LogSigner, Receipt};
 use terroir_shared::party::PartyId;
@@ -29,7 +28,7 @@ pub struct LogIdentity {
 }
 
 /// The clock the rules are judged against. Passed in so tests can fix it.
-pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+pub use terroir_shared::calendar::Clock;
 
 /// The log's latest signed checkpoint, as served at `/checkpoint`.
 #[derive(Clone, Debug, PartialEq, Eq)]

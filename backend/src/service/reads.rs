@@ -2,53 +2,17 @@
 //! their history and lineage, parties. Every function takes a read connection.
 
 use diesel::sqlite::SqliteConnection;
-use serde::Serialize;
-use terroir_shared::Hash;
+use terroir_shared::api::{EntryView, PartyView, ProvenEntry};
 use terroir_shared::asset::{Asset, AssetId, Status};
 use terroir_shared::entry::LedgerEntry;
 use terroir_shared::log::{
-    ConsistencyProof, InclusionProof, Receipt, prove_consistency, prove_inclusion, stored_hash_index,
+    ConsistencyProof, InclusionProof, prove_consistency, prove_inclusion, stored_hash_index,
 };
-use terroir_shared::party::{Device, Party, PartyId};
+use terroir_shared::party::{Party, PartyId};
 
 use super::ServiceError;
 use super::receipts::receipts_for;
 use crate::db::{self, hash_from, nodes::DbNodes};
-
-/// One entry as the API shows it.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EntryView {
-    pub index: u64,
-    pub leaf_hash: Hash,
-    pub record_id: Hash,
-    pub entry: LedgerEntry,
-}
-
-/// An entry of an asset's history, with the receipt that proves it.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProvenEntry {
-    #[serde(flatten)]
-    pub entry: EntryView,
-    pub receipt: Receipt,
-}
-
-/// An asset, the entries that made it what it is, and proofs of each.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AssetHistory {
-    pub asset: Asset,
-    pub entries: Vec<ProvenEntry>,
-}
-
-/// A party and its devices.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PartyView {
-    pub party: Party,
-    pub devices: Vec<Device>,
-}
 
 pub fn entry(conn: &mut SqliteConnection, index: u64) -> Result<Option<EntryView>, ServiceError> {
     db::entries::get(conn, index as i64)?.map(entry_view).transpose()
@@ -156,7 +120,10 @@ pub fn holder_of(conn: &mut SqliteConnection, key: &str) -> Result<Option<AssetI
 }
 
 /// The asset and every entry that touched it, each with its receipt.
-pub fn history(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<AssetHistory>, ServiceError> {
+pub fn history(
+    conn: &mut SqliteConnection,
+    id: &AssetId,
+) -> Result<Option<(Asset, Vec<ProvenEntry>)>, ServiceError> {
     let Some(asset) = db::state::asset(conn, id)? else {
         return Ok(None);
     };
@@ -166,9 +133,10 @@ pub fn history(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Asset
     let receipts = receipts_for(conn, &wanted)?;
     let mut entries = Vec::with_capacity(rows.len());
     for (row, receipt) in rows.into_iter().zip(receipts) {
-        entries.push(ProvenEntry { entry: entry_view(row)?, receipt });
+        let EntryView { index, leaf_hash, record_id, entry } = entry_view(row)?;
+        entries.push(ProvenEntry { index, leaf_hash, record_id, entry, receipt });
     }
-    Ok(Some(AssetHistory { asset, entries }))
+    Ok(Some((asset, entries)))
 }
 
 /// Where an asset came from: its parents, their parents, up to the commissioned origins.
@@ -265,6 +233,7 @@ pub fn party(conn: &mut SqliteConnection, id: &PartyId) -> Result<Option<PartyVi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use terroir_shared::Hash;
     use terroir_shared::calendar::Timestamp;
     use terroir_shared::crypto::Keypair;
 

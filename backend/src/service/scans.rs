@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection as _;
 use diesel::sqlite::SqliteConnection;
-use serde::Serialize;
 use terroir_shared::asset::AssetId;
 
 use super::ServiceError;
@@ -99,26 +98,18 @@ enum Seen {
 }
 
 /// What is known of a label's checks.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Tally {
     pub count: u64,
     /// Checks after the asset had left the chain.
     pub late: u64,
-    /// Milliseconds since the epoch; absent before the first check.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Milliseconds since the epoch; none before the first check.
     pub first_at: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_at: Option<u64>,
     /// Checks per region, for the buyers who sent one.
-    #[serde(serialize_with = "regions_as_strings")]
     pub regions: BTreeMap<Region, u64>,
     /// Buyers who reported the label when its page warned.
     pub reports: u64,
-}
-
-fn regions_as_strings<S: serde::Serializer>(r: &BTreeMap<Region, u64>, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_map(r.iter().map(|(k, v)| (k.to_string(), v)))
 }
 
 impl Tally {

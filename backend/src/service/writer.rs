@@ -11,7 +11,7 @@ use terroir_shared::crypto::Keypair;
 use terroir_shared::entry::LedgerEntry;
 use terroir_shared::log::{Frontier, leaf_hash, prove_consistency, root, verify_checkpoint};
 use terroir_shared::party::PartyId;
-use terroir_shared::record::{Act, OpenLedger, Record, Signable, Signed, Unsigned};
+use terroir_shared::record::{Act, OpenLedger, Record, Signed, Unsigned};
 use terroir_shared::rules::{self, Context, Effects, Needs, RuleViolation, Rules};
 
 use super::ServiceError;
@@ -235,7 +235,7 @@ impl Writer {
                     Err(v) => verdicts.push(Verdict::Refused(v)),
                     Ok(effects) => {
                         let index = frontier.size();
-                        let leaf = leaf_bytes(index, &last_leaf, record);
+                        let leaf = LedgerEntry::leaf_bytes_of(index, &last_leaf, record);
                         debug_assert_eq!(
                             Some(&leaf),
                             LedgerEntry { index, prev: last_leaf, record: record.envelope() }
@@ -288,21 +288,6 @@ impl Writer {
         }
         Ok(Decided { verdicts, leaves })
     }
-}
-
-/// The leaf bytes of entry `index` holding `record`: `JCS({"index", "prev", "record":
-/// envelope})`, written around the record's canonical bytes kept from its signature check
-/// instead of serialising the record again. JCS orders the keys `index` < `prev` < `record`
-/// and `record` < `signature`; an index is a plain integer, hashes and signatures are hex, so
-/// nothing here needs escaping.
-fn leaf_bytes(index: u64, prev: &Hash, record: &Signed<Record>) -> Vec<u8> {
-    use std::io::Write as _;
-    let body = record.signed_bytes().get(<Record as Signable>::DOMAIN.len()..).unwrap_or_default();
-    let mut leaf = Vec::with_capacity(body.len() + 256);
-    let _ = write!(leaf, "{{\"index\":{index},\"prev\":\"{prev}\",\"record\":{{\"record\":");
-    leaf.extend_from_slice(body);
-    let _ = write!(leaf, ",\"signature\":\"{}\"}}}}", record.signature());
-    leaf
 }
 
 /// The index of the entry holding record `id`, if the log has it (idempotent resubmission). A
@@ -428,7 +413,7 @@ mod tests {
     use terroir_shared::crypto::Keypair;
 
     #[test]
-    fn leaf_bytes_are_the_entrys_canonical_bytes() {
+    fn the_leaves_appended_are_the_entries_canonical_bytes_for_every_act() {
         let operator = Keypair::from_seed(&[9; 32]);
         let records = crate::service::demo::demo_records(
             "test/terroir",
@@ -441,7 +426,7 @@ mod tests {
         for (index, record) in records.iter().enumerate() {
             let entry = LedgerEntry { index: index as u64, prev, record: record.envelope() };
             let canonical = entry.leaf_bytes().expect("canonical");
-            assert_eq!(leaf_bytes(index as u64, &prev, record), canonical, "entry {index}");
+            assert_eq!(LedgerEntry::leaf_bytes_of(index as u64, &prev, record), canonical, "entry {index}");
             prev = leaf_hash(&canonical);
         }
         assert!(records.len() > 50, "every kind of act is among {}", records.len());

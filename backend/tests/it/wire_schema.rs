@@ -2,12 +2,16 @@
 //! every entry of the sample ledger validates against its record schemas, every act has a
 //! schema of its own that the sample ledger exercises, what the server answers validates
 //! against the responses it documents, and what the ledger refuses as malformed the schemas
-//! refuse too.
+//! refuse too; and every answer read into its type in `terroir_shared::api` writes back the
+//! very bytes the server sent, so clients reading with those types read the wire as it is.
 
 use std::collections::BTreeSet;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use terroir_backend::service::demo::{demo_end, demo_records};
+use terroir_shared::api;
 
 use crate::support::*;
 
@@ -38,6 +42,27 @@ fn assert_valid(validator: &jsonschema::Validator, instance: &Value, what: &str)
     let errors: Vec<String> =
         validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "{what} does not match its schema:\n{}", errors.join("\n"));
+}
+
+/// Reads the answer at `path` into `T` and checks that it writes back exactly what was sent.
+async fn assert_typed<T, S>(app: &S, path: &str) -> T
+where
+    T: DeserializeOwned + Serialize,
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    let (_, bytes) = get_bytes(app, path, "application/json").await;
+    let typed: T = api::read(&bytes).unwrap_or_else(|e| panic!("{path} does not read as its type: {e}"));
+    let again = serde_json::to_vec(&typed).expect("json");
+    assert!(again == bytes, "{path}: its type writes\n{}\nthe server sent\n{}", show(&again), show(&bytes));
+    typed
+}
+
+fn show(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or("(not UTF-8)")
 }
 
 /// A harness holding the sample ledger, and its OpenAPI document.
@@ -153,11 +178,15 @@ async fn what_the_server_answers_matches_the_responses_it_documents() {
 
     let (_, answer) = get(&app, "/api/log").await;
     assert_valid(&log, &answer, "the log");
+    assert_typed::<api::LogInfo, _>(&app, "/api/log").await;
     let (_, answer) = get(&app, "/api/parties").await;
     assert_valid(&parties, &answer, "the parties");
+    assert_typed::<api::PartyList, _>(&app, "/api/parties").await;
     for p in answer["parties"].as_array().expect("parties") {
-        let (_, one) = get(&app, &format!("/api/parties/{}", p["id"].as_str().expect("id"))).await;
+        let path = format!("/api/parties/{}", p["id"].as_str().expect("id"));
+        let (_, one) = get(&app, &path).await;
         assert_valid(&party, &one, "a party");
+        assert_typed::<api::PartyView, _>(&app, &path).await;
     }
 
     let mut conn = terroir_backend::db::open_reader(&h.state.database).expect("reader");
@@ -172,15 +201,20 @@ async fn what_the_server_answers_matches_the_responses_it_documents() {
         let (status, one) = get(&app, &format!("/api/assets/{id}")).await;
         assert_eq!(status, 200);
         assert_valid(&asset, &one, &format!("asset {id}"));
+        assert_typed::<terroir_shared::asset::Asset, _>(&app, &format!("/api/assets/{id}")).await;
         for (path, validator) in [("history", &history), ("evidence", &evidence), ("lineage", &lineage)] {
             let (status, answer) = get(&app, &format!("/api/assets/{id}/{path}")).await;
             assert_eq!(status, 200, "{path} of {id}");
             assert_valid(validator, &answer, &format!("the {path} of asset {id}"));
         }
+        assert_typed::<api::AssetHistory, _>(&app, &format!("/api/assets/{id}/history")).await;
+        assert_typed::<api::Evidence, _>(&app, &format!("/api/assets/{id}/evidence")).await;
+        assert_typed::<api::Lineage, _>(&app, &format!("/api/assets/{id}/lineage")).await;
         if let Some(gs1) = one["gs1"].as_str() {
             let (status, answer) = get(&app, gs1).await;
             assert_eq!(status, 200, "{gs1}");
             assert_valid(&label, &answer, &format!("the label {gs1}"));
+            assert_typed::<api::LabelAnswer, _>(&app, gs1).await;
             labels += 1;
         }
     }
@@ -273,9 +307,13 @@ async fn a_small_ledgers_answers_match_their_schemas() {
     let (status, batch) = post(&app, "/api/records/batch", &vec![register.clone()]).await;
     assert_eq!(status, 200);
     assert_valid(&component(&doc, "BatchResult"), &batch, "a batch's results");
+    let read: api::BatchResult = serde_json::from_value(batch).expect("a batch's results read typed");
+    assert!(matches!(read.results.as_slice(), [api::BatchItem::Duplicate { receipt: r }] if r.index == 1));
     let (status, refused) = post(&app, "/api/records", &serde_json::json!({"record": 1})).await;
     assert_eq!(status, 400);
     assert_valid(&component(&doc, "Problem"), &refused, "a problem");
+    let read: api::Problem = serde_json::from_value(refused).expect("a problem reads typed");
+    assert_eq!((read.code.as_str(), read.path.as_deref()), ("malformed", Some("record")));
 
     let commission = h.own(
         &coop,
@@ -304,4 +342,12 @@ async fn a_small_ledgers_answers_match_their_schemas() {
         let (_, answer) = get(&app, &path).await;
         assert_valid(&component(&doc, schema), &answer, &path);
     }
+    assert_typed::<api::LogInfo, _>(&app, "/api/log").await;
+    assert_typed::<api::EntryPage, _>(&app, "/api/entries").await;
+    assert_typed::<api::EntryView, _>(&app, "/api/entries/1").await;
+    assert_typed::<terroir_shared::log::InclusionProof, _>(&app, "/api/proofs/inclusion?index=0").await;
+    assert_typed::<terroir_shared::log::ConsistencyProof, _>(&app, "/api/proofs/consistency?from=1").await;
+    assert_typed::<api::Lineage, _>(&app, &format!("/api/assets/{asset}/lineage?direction=down")).await;
+    let problem: api::Problem = assert_typed(&app, &format!("/api/assets/{}", "0".repeat(64))).await;
+    assert_eq!((problem.status, problem.code.as_str()), (404, "not_found"));
 }

@@ -1,11 +1,21 @@
 //! The ledger server's JSON API, as the station uses it: blocking HTTP with timeouts, so the
-//! sync thread and the verifier can tell "the network is down" from "the server refused".
+//! sync thread and the verifier can tell "the network is down" from "the server refused", and
+//! every answer read into its type in `terroir_shared::api` (an answer that does not fit is a
+//! protocol error naming where).
 
+use std::io::Read as _;
 use std::time::Duration;
 
-use serde::Deserialize;
-use serde_json::Value;
+use serde::de::DeserializeOwned;
+use terroir_shared::api::{
+    self, AssetHistory, BatchItem, BatchResult, LabelAnswer, PartyList, PartyView, Problem,
+};
+use terroir_shared::asset::{Asset, AssetId};
+use terroir_shared::gs1::DigitalLink;
 use terroir_shared::log::Receipt;
+use terroir_shared::party::PartyId;
+
+pub use terroir_shared::api::LogInfo;
 
 /// Why a request did not get an answer the station can use.
 #[derive(Debug, thiserror::Error)]
@@ -30,16 +40,6 @@ impl ClientError {
             ClientError::Protocol(_) => false,
         }
     }
-}
-
-/// The log's identity as the server states it (`GET /api/log`).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LogInfo {
-    pub origin: String,
-    pub verifier_key: String,
-    pub operator: String,
-    pub size: u64,
 }
 
 /// What the server did with one record of a batch.
@@ -77,7 +77,12 @@ impl Client {
         format!("{}{}", self.base, path)
     }
 
-    fn call(&self, request: ureq::Request, body: Option<&str>) -> Result<Value, ClientError> {
+    /// Sends the request and reads the answer as a `T`, or the problem the server answered.
+    fn call<T: DeserializeOwned>(
+        &self,
+        request: ureq::Request,
+        body: Option<&str>,
+    ) -> Result<T, ClientError> {
         let url = request.url().to_owned();
         let answer = match body {
             Some(b) => request.set("Content-Type", "application/json").send_string(b),
@@ -85,27 +90,48 @@ impl Client {
         };
         match answer {
             Ok(response) => {
-                response.into_json().map_err(|e| ClientError::Unreachable { url, reason: e.to_string() })
+                let bytes = read_body(response)
+                    .map_err(|e| ClientError::Unreachable { url: url.clone(), reason: e.to_string() })?;
+                api::read(&bytes).map_err(|e| ClientError::Protocol(format!("{url}: {e}")))
             }
             Err(ureq::Error::Status(status, response)) => {
-                let problem: Value = response.into_json().unwrap_or(Value::Null);
-                Err(ClientError::Status {
-                    status,
-                    code: problem["code"].as_str().unwrap_or("").to_owned(),
-                    detail: problem["detail"].as_str().or(problem["title"].as_str()).unwrap_or("").to_owned(),
-                })
+                let problem = read_body(response).ok().and_then(|b| api::read::<Problem>(&b).ok());
+                let (code, detail) = problem.map(|p| (p.code, p.detail)).unwrap_or_default();
+                Err(ClientError::Status { status, code, detail })
             }
             Err(ureq::Error::Transport(t)) => Err(ClientError::Unreachable { url, reason: t.to_string() }),
         }
     }
 
-    pub fn get(&self, path: &str) -> Result<Value, ClientError> {
+    /// `GET path`, its answer read as a `T`.
+    pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         self.call(self.agent.get(&self.url(path)).set("Accept", "application/json"), None)
     }
 
     pub fn log_info(&self) -> Result<LogInfo, ClientError> {
-        let v = self.get("/api/log")?;
-        serde_json::from_value(v).map_err(|e| ClientError::Protocol(format!("/api/log: {e}")))
+        self.get("/api/log")
+    }
+
+    pub fn asset(&self, id: &AssetId) -> Result<Asset, ClientError> {
+        self.get(&format!("/api/assets/{id}"))
+    }
+
+    /// The asset and every entry that touched it, each with its receipt.
+    pub fn history(&self, id: &AssetId) -> Result<AssetHistory, ClientError> {
+        self.get(&format!("/api/assets/{id}/history"))
+    }
+
+    /// What the resolver answers apps for a label's GS1 Digital Link.
+    pub fn label(&self, link: &DigitalLink) -> Result<LabelAnswer, ClientError> {
+        self.get(&link.to_path())
+    }
+
+    pub fn parties(&self) -> Result<PartyList, ClientError> {
+        self.get("/api/parties")
+    }
+
+    pub fn party(&self, id: &PartyId) -> Result<PartyView, ClientError> {
+        self.get(&format!("/api/parties/{id}"))
     }
 
     /// Sends signed records (their exact wire text) as one batch; answers in the same order.
@@ -119,61 +145,42 @@ impl Client {
             body.push_str(e);
         }
         body.push(']');
-        let answer = self.call(self.agent.post(&self.url("/api/records/batch")), Some(&body))?;
-        let results = answer["results"]
-            .as_array()
-            .ok_or_else(|| ClientError::Protocol("a batch answer without `results`".into()))?;
-        if results.len() != envelopes.len() {
+        let answer: BatchResult = self.call(self.agent.post(&self.url("/api/records/batch")), Some(&body))?;
+        if answer.results.len() != envelopes.len() {
             return Err(ClientError::Protocol(format!(
                 "{} answers for {} records",
-                results.len(),
+                answer.results.len(),
                 envelopes.len()
             )));
         }
-        results
-            .iter()
-            .map(|r| match r["outcome"].as_str() {
-                Some("accepted" | "duplicate") => serde_json::from_value(r["receipt"].clone())
-                    .map(BatchOutcome::Landed)
-                    .map_err(|e| ClientError::Protocol(format!("a receipt that does not parse: {e}"))),
-                Some("refused") => Ok(BatchOutcome::Refused {
-                    code: r["problem"]["code"].as_str().unwrap_or("refused").to_owned(),
-                    detail: r["problem"]["detail"].as_str().unwrap_or("").to_owned(),
-                }),
-                _ => Err(ClientError::Protocol(format!("an unknown outcome: {r}"))),
+        Ok(answer
+            .results
+            .into_iter()
+            .map(|r| match r {
+                BatchItem::Accepted { receipt } | BatchItem::Duplicate { receipt } => {
+                    BatchOutcome::Landed(receipt)
+                }
+                BatchItem::Refused { problem } => {
+                    BatchOutcome::Refused { code: problem.code, detail: problem.detail }
+                }
             })
-            .collect()
+            .collect())
     }
 }
 
-/// The asset `id` as the ledger holds it now.
-pub fn asset(
-    client: &Client,
-    id: &terroir_shared::asset::AssetId,
-) -> crate::Result<terroir_shared::asset::Asset> {
-    let answer = client.get(&format!("/api/assets/{id}")).map_err(crate::StationError::server)?;
-    serde_json::from_value(answer).map_err(|e| {
-        let said = crate::words::said(
-            format!("The ledger's asset {id} does not parse"),
-            format!("账本上的货品 {id} 无法解析"),
-        );
-        crate::StationError::Server(said.with_detail(e))
-    })
+/// An answer's body, whole.
+fn read_body(response: ureq::Response) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    response.into_reader().read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
-/// The asset a label's GS1 Digital Link names: the resolver finds its id, then the asset is
-/// read in its exact form.
-pub fn resolve(
-    client: &Client,
-    link: &terroir_shared::gs1::DigitalLink,
-) -> crate::Result<terroir_shared::asset::Asset> {
-    let answer = client.get(&link.to_path()).map_err(crate::StationError::server)?;
-    let id = answer["id"].as_str().and_then(|i| i.parse().ok()).ok_or_else(|| {
-        let path = link.to_path();
-        crate::StationError::Server(crate::words::said(
-            format!("The ledger names no asset for {path}"),
-            format!("账本上没有 {path} 对应的货品"),
-        ))
-    })?;
-    asset(client, &id)
+/// The asset `id` as the ledger holds it now.
+pub fn asset(client: &Client, id: &AssetId) -> crate::Result<Asset> {
+    client.asset(id).map_err(crate::StationError::server)
+}
+
+/// The asset a label's GS1 Digital Link names, as the resolver answers it.
+pub fn resolve(client: &Client, link: &DigitalLink) -> crate::Result<Asset> {
+    client.label(link).map(|answer| answer.asset).map_err(crate::StationError::server)
 }

@@ -31,16 +31,10 @@ use crate::words::{Language, Said, said};
 pub const DATABASE_FILE: &str = "station.sqlite";
 
 /// The clock the station signs with; tests pass their own.
-pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+pub use terroir_shared::calendar::Clock;
 
 pub fn system_clock() -> Clock {
-    Arc::new(|| {
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or_default();
-        Timestamp(ms)
-    })
+    Arc::new(|| Timestamp::from_system_time(std::time::SystemTime::now()))
 }
 
 /// The first-run form: the co-op, the ledger it writes to, and its GS1 company numbers.
@@ -303,7 +297,7 @@ impl Station {
                     ),
                 )
             })?;
-            (info.origin, info.verifier_key, Some(info.operator))
+            (info.origin, info.verifier_key, Some(info.operator.to_string()))
         } else {
             let vkey = form.verifier_key.trim().to_owned();
             terroir_shared::log::VerifierKey::parse(&vkey).map_err(|e| {
@@ -762,13 +756,7 @@ impl Station {
     /// the co-op's own registration.
     pub fn refresh_parties(&self) -> Result<usize> {
         let client = Client::new(&self.settings()?.server_url);
-        let answer = client.get("/api/parties").map_err(StationError::server)?;
-        let parties: Vec<Party> = serde_json::from_value(answer["parties"].clone()).map_err(|e| {
-            StationError::Server(
-                said("The ledger's list of organisations does not parse", "账本的组织列表无法解析")
-                    .with_detail(e),
-            )
-        })?;
+        let parties = client.parties().map_err(StationError::server)?.parties;
         let mut conn = self.db();
         conn.transaction(|conn| -> Result<()> {
             for p in &parties {
@@ -789,8 +777,7 @@ impl Station {
         let asset: Asset = if let Ok(id) = q.parse::<AssetId>() {
             crate::client::asset(&client, &id)?
         } else {
-            let path = q.split_once("://").map_or(q, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
-            let link = terroir_shared::gs1::DigitalLink::parse(path).map_err(|e| {
+            let link = terroir_shared::gs1::DigitalLink::parse(q).map_err(|e| {
                 StationError::input(
                     "query",
                     said("an asset id or a label's address", "货品编号或标签地址").with_detail(e),

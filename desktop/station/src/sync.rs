@@ -4,7 +4,6 @@
 //! sending one again is harmless because the server answers a resubmission with the same
 //! receipt.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
@@ -13,8 +12,8 @@ use std::time::Duration;
 use diesel::Connection;
 use serde::Serialize;
 use terroir_shared::entry::LedgerEntry;
-use terroir_shared::log::{Checkpoint, Receipt, verify_checkpoint};
-use terroir_shared::party::{Party, PartyId};
+use terroir_shared::log::{Receipt, ReceiptVerifier};
+use terroir_shared::party::PartyId;
 use terroir_shared::rules::{Rules, needs};
 
 use crate::client::{BatchOutcome, Client, ClientError};
@@ -116,7 +115,7 @@ impl Station {
             s.total = total;
         });
         let mut report = SyncReport::default();
-        let mut verified: HashMap<String, Checkpoint> = HashMap::new();
+        let mut receipts = ReceiptVerifier::new(&settings.verifier_key);
         let mut refused_rows: Vec<RecordRow> = vec![];
         let mut pass = || -> Result<(), SyncError> {
             loop {
@@ -131,7 +130,7 @@ impl Station {
                 for (row, outcome) in batch.iter().zip(outcomes) {
                     match outcome {
                         BatchOutcome::Landed(receipt) => {
-                            check_receipt(row, &receipt, &settings.verifier_key, &mut verified)?;
+                            check_receipt(row, &receipt, &mut receipts)?;
                             settled.push((row, Ok(receipt)));
                         }
                         BatchOutcome::Refused { code, .. }
@@ -250,9 +249,8 @@ impl Station {
         if store::party(&mut self.db(), me).ok().flatten().is_some_and(|(_, confirmed)| confirmed) {
             return;
         }
-        if let Ok(v) = client.get(&format!("/api/parties/{me}"))
-            && let Ok(party) = serde_json::from_value::<Party>(v["party"].clone())
-            && let Err(e) = store::put_party(&mut self.db(), &party, true)
+        if let Ok(view) = client.party(me)
+            && let Err(e) = store::put_party(&mut self.db(), &view.party, true)
         {
             tracing::warn!("cannot store the co-op's registration: {e}");
         }
@@ -268,28 +266,12 @@ fn party_of(row: &RecordRow) -> Result<PartyId, SyncError> {
 fn check_receipt(
     row: &RecordRow,
     receipt: &Receipt,
-    vkey: &str,
-    verified: &mut HashMap<String, Checkpoint>,
+    receipts: &mut ReceiptVerifier,
 ) -> Result<(), SyncError> {
-    let bad = |reason: String| SyncError::BadReceipt { record: row.id.clone(), reason };
-    let checkpoint = match verified.get(&receipt.checkpoint) {
-        Some(c) => c.clone(),
-        None => {
-            let c = verify_checkpoint(&receipt.checkpoint, vkey).map_err(|e| bad(e.to_string()))?;
-            verified.insert(receipt.checkpoint.clone(), c.clone());
-            c
-        }
-    };
     let envelope = envelope_of(row)?;
-    let entry = LedgerEntry { index: receipt.index, prev: receipt.prev, record: envelope };
-    let leaf = entry.leaf_hash().map_err(|e| bad(e.to_string()))?;
-    if leaf != receipt.leaf_hash || receipt.inclusion.index != receipt.index {
-        return Err(bad("the receipt is for another entry".into()));
-    }
-    if receipt.inclusion.size != checkpoint.size {
-        return Err(bad("the proof is not for the checkpoint's size".into()));
-    }
-    receipt.inclusion.verify(&leaf, &checkpoint.root).map_err(|e| bad(e.to_string()))
+    LedgerEntry::verify_record_receipt_with(&envelope, receipt, receipts)
+        .map(drop)
+        .map_err(|e| SyncError::BadReceipt { record: row.id.clone(), reason: e.to_string() })
 }
 
 /// The background sync: a pass when nudged (after every act) or when the wait runs out; after a

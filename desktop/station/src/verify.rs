@@ -11,7 +11,7 @@ use terroir_shared::gs1::DigitalLink;
 use terroir_shared::log::Receipt;
 use terroir_shared::record::verify_batch;
 
-use crate::client::Client;
+use crate::client::{Client, ClientError};
 use crate::describe::{act_word, asset_label, status_name};
 use crate::error::{Result, StationError};
 use crate::station::Station;
@@ -64,8 +64,7 @@ impl Station {
         let settings = self.settings()?;
         let client = Client::new(&settings.server_url);
         let mut checks = vec![];
-        let path = gs1_path(uri);
-        let link = DigitalLink::parse(path).map_err(|e| {
+        let link = DigitalLink::parse(uri).map_err(|e| {
             StationError::input(
                 "label",
                 said("the label is not a GS1 Digital Link", "标签不是 GS1 数字链接").with_detail(e),
@@ -82,29 +81,22 @@ impl Station {
             },
         });
         let asset: Asset = crate::client::resolve(&client, &link)?;
-        let history =
-            client.get(&format!("/api/assets/{}/history", asset.id)).map_err(StationError::server)?;
-        let entries = history["entries"].as_array().cloned().unwrap_or_default();
-        let mut proven: Vec<(LedgerEntry, Receipt)> = vec![];
-        let mut malformed = 0;
-        for e in &entries {
-            match (
-                serde_json::from_value::<LedgerEntry>(e["entry"].clone()),
-                serde_json::from_value::<Receipt>(e["receipt"].clone()),
-            ) {
-                (Ok(entry), Ok(receipt)) => proven.push((entry, receipt)),
-                _ => malformed += 1,
-            }
-        }
+        // An answer that does not read is a failed check, not an error: the verdict says so.
+        let (proven, malformed): (Vec<(LedgerEntry, Receipt)>, Option<String>) =
+            match client.history(&asset.id) {
+                Ok(history) => (history.entries.into_iter().map(|e| (e.entry, e.receipt)).collect(), None),
+                Err(ClientError::Protocol(reason)) => (vec![], Some(reason)),
+                Err(e) => return Err(StationError::server(e)),
+            };
         checks.push(Check {
             what: said("The ledger's answer is well formed", "账本的答复格式正确"),
-            ok: malformed == 0 && !proven.is_empty(),
-            detail: {
-                let n = proven.len();
-                said(
-                    format!("{n} entries, {malformed} malformed"),
-                    format!("{n} 条记录，{malformed} 条格式错误"),
-                )
+            ok: malformed.is_none() && !proven.is_empty(),
+            detail: match malformed {
+                Some(reason) => said("it does not read", "无法读取").with_detail(reason),
+                None => {
+                    let n = proven.len();
+                    said(format!("{n} entries"), format!("{n} 条记录"))
+                }
             },
         });
 
@@ -204,15 +196,6 @@ fn same_place(uri: &str, server: &str) -> bool {
         && uri.port_or_known_default() == server.port_or_known_default()
         && uri.username().is_empty()
         && (uri.path() == dir || uri.path().starts_with(&format!("{dir}/")))
-}
-
-/// The path of a Digital Link URI (what follows the host).
-fn gs1_path(uri: &str) -> &str {
-    let rest = uri.split_once("://").map_or(uri, |(_, r)| r);
-    match rest.find("/01/") {
-        Some(i) => &rest[i..],
-        None => rest,
-    }
 }
 
 fn short(h: &terroir_shared::Hash) -> String {

@@ -16,7 +16,7 @@ pub use proof::{
     ConsistencyProof, InclusionProof, ProofError, ProveError, hash_from_slice, prove_consistency,
     prove_inclusion, verify_consistency, verify_consistency_bytes, verify_inclusion,
 };
-pub use receipt::{Receipt, ReceiptError, VerifiedReceipt};
+pub use receipt::{Receipt, ReceiptError, ReceiptVerifier, VerifiedReceipt};
 pub use tree::{
     EMPTY_ROOT, MemoryNodeStore, NodeStore, StoreError, hashes_to_append, leaf_hash, node_hash, root,
     split_stored_hash_index, stored_hash_count, stored_hash_index,

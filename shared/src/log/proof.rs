@@ -10,16 +10,18 @@ use crate::Hash;
 /// `path` runs from the leaf's sibling up to the root's child.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InclusionProof {
     pub index: u64,
     pub size: u64,
     pub path: Vec<Hash>,
 }
 
-/// A proof that the tree of `old_size` leaves is a prefix of the tree of `new_size` leaves
+/// A proof that the tree of `oldSize` leaves is a prefix of the tree of `newSize` leaves
 /// (RFC 9162 §2.1.4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConsistencyProof {
     pub old_size: u64,
     pub new_size: u64,

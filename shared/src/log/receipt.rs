@@ -1,22 +1,28 @@
 //! Inclusion receipts: a leaf, a signed checkpoint and the inclusion proof tying them, checked
 //! fully offline against the log's verifier key.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint, verify_checkpoint};
 use super::proof::{InclusionProof, ProofError};
 use crate::Hash;
 
-/// Evidence that the leaf `leaf_hash` sits at `index` in the log: the signed checkpoint note
-/// text and the inclusion proof of the leaf in that checkpoint's tree. `prev` is the leaf hash
-/// the entry links (all zeros for the first), so that whoever holds the record can rebuild the
-/// entry and check that the leaf is that record's.
+/// Evidence that a leaf sits at `index`: a signed checkpoint note and the inclusion proof of
+/// the leaf in that checkpoint's tree, verifiable offline with the log's verifier key. With
+/// `prev`, whoever holds the record rebuilds the entry and checks that the leaf is that
+/// record's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Receipt {
     pub index: u64,
     pub leaf_hash: Hash,
+    /// The leaf hash of the entry before (all zeros for the first): with the record it rebuilds
+    /// the entry whose hash is `leafHash`.
     pub prev: Hash,
+    /// A C2SP tlog-checkpoint note, signed per C2SP signed-note (Ed25519).
     pub checkpoint: String,
     pub inclusion: InclusionProof,
 }
@@ -56,17 +62,47 @@ impl Receipt {
     /// Checks the checkpoint's signature against `vkey`, then the inclusion of `leaf_hash` at
     /// `index` in the checkpoint's tree.
     pub fn verify(&self, vkey: &str) -> Result<VerifiedReceipt, ReceiptError> {
-        let checkpoint = verify_checkpoint(&self.checkpoint, vkey)?;
-        if self.inclusion.index != self.index {
-            return Err(ReceiptError::IndexMismatch { receipt: self.index, proof: self.inclusion.index });
-        }
-        if self.inclusion.size != checkpoint.size {
-            return Err(ReceiptError::SizeMismatch {
-                checkpoint: checkpoint.size,
-                proof: self.inclusion.size,
+        ReceiptVerifier::new(vkey).verify(self)
+    }
+}
+
+/// Checks receipts against one log key, each checkpoint's signature once however many
+/// receipts carry it (the receipts of one batch share their checkpoint).
+#[derive(Debug, Clone)]
+pub struct ReceiptVerifier {
+    vkey: String,
+    checked: HashMap<String, Checkpoint>,
+}
+
+impl ReceiptVerifier {
+    pub fn new(vkey: &str) -> Self {
+        Self { vkey: vkey.to_owned(), checked: HashMap::new() }
+    }
+
+    /// Checks the receipt's checkpoint against the log key (unless an earlier receipt carried
+    /// the same note), then the inclusion of its leaf at its index in the checkpoint's tree.
+    pub fn verify(&mut self, receipt: &Receipt) -> Result<VerifiedReceipt, ReceiptError> {
+        let checkpoint = match self.checked.get(&receipt.checkpoint) {
+            Some(c) => c.clone(),
+            None => {
+                let c = verify_checkpoint(&receipt.checkpoint, &self.vkey)?;
+                self.checked.insert(receipt.checkpoint.clone(), c.clone());
+                c
+            }
+        };
+        if receipt.inclusion.index != receipt.index {
+            return Err(ReceiptError::IndexMismatch {
+                receipt: receipt.index,
+                proof: receipt.inclusion.index,
             });
         }
-        self.inclusion.verify(&self.leaf_hash, &checkpoint.root)?;
-        Ok(VerifiedReceipt { index: self.index, leaf_hash: self.leaf_hash, checkpoint })
+        if receipt.inclusion.size != checkpoint.size {
+            return Err(ReceiptError::SizeMismatch {
+                checkpoint: checkpoint.size,
+                proof: receipt.inclusion.size,
+            });
+        }
+        receipt.inclusion.verify(&receipt.leaf_hash, &checkpoint.root)?;
+        Ok(VerifiedReceipt { index: receipt.index, leaf_hash: receipt.leaf_hash, checkpoint })
     }
 }

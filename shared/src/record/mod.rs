@@ -12,7 +12,7 @@ pub use act::{
     Pledge, RegisterParty, Release, Retire, RevokeDevice, Split, Transfer, Transform, UnitTokens, Unpack,
 };
 pub use parse::ParseError;
-pub(crate) use parse::parse_strict;
+pub(crate) use parse::{parse_strict, parse_with_path};
 pub use signed::{
     Envelope, Prepared, SignError, Signable, Signed, Unsigned, VerifyError, verify_batch, verify_each,
 };

@@ -24,13 +24,20 @@ impl ParseError {
     }
 }
 
-pub(crate) fn parse_strict<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, ParseError> {
+/// Parses `bytes` as a `T`, naming the path of the first value that does not fit. Unlike
+/// [`parse_strict`], a value may be spelled any way serde reads it.
+pub(crate) fn parse_with_path<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ParseError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| ParseError {
         path: e.path().to_string(),
         reason: strip_position(&e.inner().to_string()),
     })?;
     de.end().map_err(|e| ParseError { path: String::new(), reason: strip_position(&e.to_string()) })?;
+    Ok(value)
+}
+
+pub(crate) fn parse_strict<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, ParseError> {
+    let value: T = parse_with_path(bytes)?;
     // The typed parse succeeded; now make sure nothing was lost or respelled on the way.
     let input: Value = serde_json::from_slice(bytes)
         .map_err(|e| ParseError { path: String::new(), reason: e.to_string() })?;

@@ -23,7 +23,8 @@ pub struct Needs {
 
 /// What the rules will read to judge `record` on a ledger that runs `rules` (identity keys are
 /// spelled as they spell them). Loading exactly this, then [`super::unit_needs`], into a
-/// [`super::MemoryLedger`] and calling [`super::apply`] gives the same verdict as the full state.
+/// [`super::MemoryLedger`] ([`super::snapshot`] does) and calling [`super::apply`] gives the
+/// same verdict as the full state.
 pub fn needs(signed: &Signed<Record>, rules: Rules) -> Needs {
     let record = signed.body();
     let mut n = Needs { parties: vec![record.party], devices: vec![record.signer], ..Needs::default() };

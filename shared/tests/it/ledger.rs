@@ -88,6 +88,19 @@ fn receipts_prove_entries_and_the_chain_links_them() {
     let mut wrong_link = receipts[1].clone();
     wrong_link.prev = Hash::sha256(b"another entry");
     assert!(LedgerEntry::verify_record_receipt(&transfer_envelope, &wrong_link, &vkey).is_err());
+    // One verifier across many receipts gives the same verdicts, the checkpoint it has seen
+    // included: what it remembers is the signature, never the proof.
+    let mut verifier = terroir_shared::log::ReceiptVerifier::new(&vkey);
+    for (entry, receipt) in log.entries.iter().zip(&receipts) {
+        assert!(entry.verify_receipt_with(receipt, &mut verifier).is_ok());
+    }
+    assert!(LedgerEntry::verify_record_receipt_with(&transfer_envelope, &wrong_link, &mut verifier).is_err());
+    let mut wrong_path = receipts[1].clone();
+    wrong_path.inclusion.path.reverse();
+    wrong_path.inclusion.path.push(Hash::sha256(b"a node"));
+    assert!(log.entries[1].verify_receipt_with(&wrong_path, &mut verifier).is_err());
+    let mut other_key = terroir_shared::log::ReceiptVerifier::new(&vkey.replacen('+', "x+", 1));
+    assert!(log.entries[1].verify_receipt_with(&receipts[1], &mut other_key).is_err());
     // The chain: entry 1 links entry 0.
     let leaf0 = log.entries[0].leaf_hash().expect("leaf");
     assert!(log.entries[1].follows(0, &leaf0));

@@ -10,7 +10,7 @@ use terroir_shared::calendar::{Date, Timestamp};
 use terroir_shared::crypto::Keypair;
 use terroir_shared::party::{PartyId, Role};
 use terroir_shared::record::{Act, Commission, NewAsset, Record, RegisterParty, Signed, Unsigned};
-use terroir_shared::rules::{self, Context, LedgerView, MemoryLedger, RuleViolation, Rules};
+use terroir_shared::rules::{self, Context, MemoryLedger, RuleViolation, Rules};
 
 pub const ORIGIN: &str = "ledger.terroir.test/log";
 pub const NOW: u64 = 1_790_000_000_000;
@@ -158,19 +158,10 @@ pub fn cattle(tag: &str) -> NewAsset {
 /// snapshot: the rules must judge `record` on it exactly as on `full`.
 pub fn needs_snapshot(full: &MemoryLedger, record: &Signed<Record>) -> MemoryLedger {
     let needs = rules::needs(record, Rules::CURRENT);
-    let mut snapshot = MemoryLedger::new();
-    let parties = needs.parties.iter().filter_map(|p| full.party(p)).collect();
-    let devices = needs.devices.iter().filter_map(|d| full.device(d)).collect();
-    let assets = needs.assets.iter().filter_map(|a| full.asset(a)).collect();
-    snapshot.store(rules::Effects { parties, devices, assets, identities: Vec::new() });
-    for key in &needs.identity_keys {
-        if let Some(holder) = full.holder_of(key) {
-            snapshot.insert_identity(key.clone(), holder);
-        }
+    match rules::snapshot(&mut &*full, record.body(), &needs) {
+        Ok(snapshot) => snapshot,
+        Err(never) => match never {},
     }
-    let units = rules::unit_needs(record.body(), &snapshot).iter().filter_map(|a| full.asset(a)).collect();
-    snapshot.store(rules::Effects { assets: units, ..rules::Effects::default() });
-    snapshot
 }
 
 /// `n` values drawn from `strategy` by a deterministic runner: for tests that random sequences

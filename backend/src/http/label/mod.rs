@@ -10,18 +10,15 @@ use std::sync::OnceLock;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Serialize};
 use terroir_shared::Hash;
+use terroir_shared::api::{self, CheckRequest, Checks, JourneyItem, LabelAnswer, ReportList, Reported};
 use terroir_shared::asset::{Asset, AssetId};
 use terroir_shared::gs1::DigitalLink;
-use terroir_shared::party::Party;
-use terroir_shared::record::Record;
 
 use super::AppState;
 use super::problem::ApiError;
-use super::schemas as wire;
 use crate::service::ServiceError;
-use crate::service::clones::{self, CloneSign};
+use crate::service::clones;
 use crate::service::label::{self, Label};
 use crate::service::scans::{Addition, Check, Region, Tally};
 pub use html::escape;
@@ -71,7 +68,7 @@ pub fn ed25519_path() -> &'static str {
     params(("name" = String, Path, description = "`ed25519.<16 hex digits>.js`, as the label page names it (`data-ed`).")),
     responses(
         (status = 200, description = "The script.", body = String, content_type = "text/javascript"),
-        (status = 404, description = "`not_found`: no such file.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such file.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn script(req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -123,10 +120,10 @@ pub async fn log_key(state: web::Data<AppState>) -> HttpResponse {
         ("id" = String, Path, description = "The asset id: 64 lowercase hex digits.", pattern = "^[0-9a-f]{64}$"),
     ),
     responses(
-        (status = 200, description = "The evidence.", body = wire::Evidence, content_type = "application/json"),
-        (status = 400, description = "`bad_request`: the id is not 64 lowercase hex digits.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such asset.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The evidence.", body = api::Evidence, content_type = "application/json"),
+        (status = 400, description = "`bad_request`: the id is not 64 lowercase hex digits.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such asset.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn evidence(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
@@ -140,7 +137,7 @@ pub async fn evidence(state: web::Data<AppState>, id: web::Path<String>) -> Resu
             let found = state.read(move |conn| Ok(label::evidence(conn, &id, data.ledger.cache())?)).await?;
             let evidence = found.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
             let json = web::Bytes::from(
-                serde_json::to_vec(&evidence)
+                serde_json::to_vec(&evidence.answer)
                     .map_err(|e| ApiError::Internal(ServiceError::Integrity(e.to_string())))?,
             );
             asset.keep_evidence(evidence.size, json.clone());
@@ -151,42 +148,6 @@ pub async fn evidence(state: web::Data<AppState>, id: web::Path<String>) -> Resu
         .content_type("application/json")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .body(json))
-}
-
-/// A check the buyer's page reports.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct CheckRequest {
-    /// The buyer's coarse region, `"lat,lon"` in whole degrees, worked out on the phone; only if the
-    /// buyer chose to send it.
-    #[schema(example = "25,102")]
-    region: Option<String>,
-    /// True when this browser checked the label before: answered, not counted.
-    #[serde(default)]
-    again: bool,
-    /// True to report the label to the ledger's operator (its page warned the buyer); with
-    /// `token`.
-    #[serde(default)]
-    report: bool,
-    /// With `region` or `report`: the token the counted check was answered with. Each counts only
-    /// with the check it belongs to, once.
-    #[schema(example = "5f0e3a1c9b7d2e4f6a8c0b1d3e5f7a9c")]
-    token: Option<String>,
-}
-
-/// A label's check counts and the signs of a copy they show.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Checks {
-    #[serde(flatten)]
-    pub tally: Tally,
-    /// The units the label stands for.
-    pub units: u64,
-    pub signs: Vec<CloneSign>,
-    /// For a counted check: the token that lets this buyer add a region to it, once, within an
-    /// hour.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
 }
 
 #[utoipa::path(
@@ -203,10 +164,10 @@ pub struct Checks {
     ),
     request_body(content = CheckRequest, description = "Optional: the buyer's region.", content_type = "application/json"),
     responses(
-        (status = 200, description = "The label's counts.", body = wire::Checks, content_type = "application/json"),
-        (status = 400, description = "`bad_request`: the id or the region is not valid, or the body is not such an object.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such asset.", body = wire::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The label's counts.", body = api::Checks, content_type = "application/json"),
+        (status = 400, description = "`bad_request`: the id or the region is not valid, or the body is not such an object.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such asset.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn count_check(
@@ -294,8 +255,19 @@ fn load_checks(state: &AppState, id: &AssetId) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A label's counts as the API answers them, with the signs of a copy they show.
 fn checks(asset: &Asset, tally: Tally) -> Checks {
-    Checks { units: clones::units(asset), signs: clones::signs(asset, &tally), tally, token: None }
+    Checks {
+        count: tally.count,
+        late: tally.late,
+        first_at: tally.first_at,
+        last_at: tally.last_at,
+        regions: tally.regions.iter().map(|(region, n)| (region.to_string(), *n)).collect(),
+        reports: tally.reports,
+        units: clones::units(asset),
+        signs: clones::signs(asset, &tally),
+        token: None,
+    }
 }
 
 /// The label page in the buyer's language: from the cache while nothing it shows has changed,
@@ -358,34 +330,6 @@ pub(super) async fn page(
         .body(body))
 }
 
-/// The label's answer for apps: the asset's fields, then what the page shows.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct LabelAnswer {
-    #[serde(flatten)]
-    asset: Asset,
-    /// Where it came from, breadth first.
-    lineage: Vec<Asset>,
-    /// Every entry that touched it or an ancestor, oldest first.
-    journey: Vec<JourneyItem>,
-    parties: Vec<Party>,
-    /// The garden caps the tea's leaves were registered against, as they stand now.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    garden_caps: Vec<Asset>,
-    checks: Checks,
-    /// The key the page's checks are made against.
-    verifier_key: String,
-    evidence: String,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct JourneyItem {
-    index: u64,
-    record_id: Hash,
-    record: Record,
-}
-
 pub(super) async fn json(state: &AppState, id: AssetId) -> Result<HttpResponse, ApiError> {
     let cache = state.ledger.cache();
     let label = state.read_now(|conn| Ok(label::read(conn, &id, cache)?))?;
@@ -440,24 +384,6 @@ pub(super) fn error_page(req: &HttpRequest, e: &ApiError) -> HttpResponse {
         .body(body)
 }
 
-/// A label buyers reported.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Reported {
-    /// The asset id, 64 lowercase hex digits.
-    asset: String,
-    /// Buyers who reported it when its page warned.
-    reports: u64,
-    /// When its label was last checked, in ms since the Unix epoch.
-    last_at: u64,
-}
-
-/// The labels buyers reported.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ReportList {
-    labels: Vec<Reported>,
-}
-
 #[utoipa::path(
     get,
     path = "/api/reports",
@@ -468,7 +394,7 @@ pub struct ReportList {
         the last half second may not be listed yet.",
     responses(
         (status = 200, description = "The reported labels.", body = ReportList, content_type = "application/json"),
-        (status = 500, description = "`internal`: the server could not complete the request.", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn reports(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -476,12 +402,11 @@ pub async fn reports(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
         state.read(|conn| Ok(crate::db::scans::reported(conn, 1_000).map_err(ServiceError::from)?)).await?;
     let labels = rows
         .into_iter()
-        .map(|(asset, reports, last_at)| Reported {
-            asset: hex::encode(asset),
-            reports: reports as u64,
-            last_at: last_at as u64,
+        .map(|(asset, reports, last_at)| {
+            let asset = crate::db::hash_from(&asset).map(AssetId).map_err(ServiceError::from)?;
+            Ok(Reported { asset, reports: reports as u64, last_at: last_at as u64 })
         })
-        .collect();
+        .collect::<Result<_, ApiError>>()?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(ReportList { labels }))
 }
 

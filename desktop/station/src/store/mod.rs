@@ -13,6 +13,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use terroir_shared::asset::{Asset, AssetId};
 use terroir_shared::crypto::PublicKey;
 use terroir_shared::party::{Device, Party, PartyId};
 use terroir_shared::record::{Record, Signed};
@@ -142,36 +143,30 @@ pub fn put_attachment(
 /// Exactly the state the rules will read for `record` (see `rules::needs`), from this store.
 pub fn snapshot(conn: &mut SqliteConnection, record: &Signed<Record>) -> Result<MemoryLedger, StoreError> {
     let wanted = needs(record, terroir_shared::rules::Rules::CURRENT);
-    let mut view = MemoryLedger::new();
-    let mut effects = terroir_shared::rules::Effects::default();
-    for id in &wanted.parties {
-        if let Some((p, _)) = party(conn, id)? {
-            effects.parties.push(p);
-        }
+    terroir_shared::rules::snapshot(&mut StationState(conn), record.body(), &wanted)
+}
+
+/// The station's view as the rules read it.
+struct StationState<'c>(&'c mut SqliteConnection);
+
+impl terroir_shared::rules::StateSource for StationState<'_> {
+    type Error = StoreError;
+
+    fn party(&mut self, id: &PartyId) -> Result<Option<Party>, StoreError> {
+        Ok(party(self.0, id)?.map(|(p, _)| p))
     }
-    for key in &wanted.devices {
-        if let Some(d) = device(conn, key)? {
-            effects.devices.push(d);
-        }
+
+    fn device(&mut self, key: &PublicKey) -> Result<Option<Device>, StoreError> {
+        device(self.0, key)
     }
-    for id in &wanted.assets {
-        if let Some(a) = assets::get(conn, id)? {
-            effects.assets.push(a);
-        }
+
+    fn asset(&mut self, id: &AssetId) -> Result<Option<Asset>, StoreError> {
+        assets::get(self.0, id)
     }
-    view.store(effects);
-    for key in &wanted.identity_keys {
-        if let Some(holder) = assets::holder_of(conn, key)? {
-            view.insert_identity(key.clone(), holder);
-        }
+
+    fn holder_of(&mut self, identity_key: &str) -> Result<Option<AssetId>, StoreError> {
+        assets::holder_of(self.0, identity_key)
     }
-    // Then the units packed in the holders it moves, which only the holders name.
-    let mut units = terroir_shared::rules::Effects::default();
-    for id in terroir_shared::rules::unit_needs(record.body(), &view) {
-        units.assets.extend(assets::get(conn, &id)?);
-    }
-    view.store(units);
-    Ok(view)
 }
 
 pub use assets::{asset, assets_of, children, holder_of, put_asset, remove_asset, rows_of};

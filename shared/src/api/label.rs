@@ -1,0 +1,171 @@
+//! The buyer's scan: a label's answer for apps, the evidence a phone checks it with, and the
+//! label's check counts.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Hash;
+use crate::asset::{Asset, AssetId};
+use crate::entry::LedgerEntry;
+use crate::party::Party;
+use crate::record::Record;
+
+/// What a phone checks a label with, all against one checkpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Evidence {
+    /// The latest checkpoint, a C2SP signed note.
+    pub checkpoint: String,
+    /// The asset first, then where it came from, breadth first: its parents and, for a unit
+    /// packed in a lot, that lot, then theirs.
+    pub assets: Vec<ShownAsset>,
+    /// The journey's entries, the parties' registrations and the station keys' authorisations,
+    /// oldest first.
+    pub entries: Vec<ProvenLeaf>,
+}
+
+/// An asset with its position among the outputs of the record that created it: its id is
+/// SHA-256 of `"terroir-asset-v1\n"`, that record's id and the position as a 32-bit big-endian
+/// integer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ShownAsset {
+    #[serde(flatten)]
+    pub asset: Asset,
+    pub output: u32,
+}
+
+/// A ledger entry with the path proving it in the evidence's checkpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProvenLeaf {
+    pub entry: LedgerEntry,
+    /// RFC 9162 inclusion path of leaf `entry.index` in the checkpoint's tree.
+    pub proof: Vec<Hash>,
+}
+
+/// A label's answer for apps: the asset's own fields, then what the buyer's page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LabelAnswer {
+    #[serde(flatten)]
+    pub asset: Asset,
+    /// Where it came from, breadth first: its parents and, for a unit packed in a lot, that
+    /// lot, then theirs.
+    pub lineage: Vec<Asset>,
+    /// Every entry that touched it or where it came from, oldest first.
+    pub journey: Vec<JourneyItem>,
+    pub parties: Vec<Party>,
+    /// The garden caps (`tea_garden`) the tea's leaves were registered against, as they stand
+    /// now; absent for goods without one. Not part of the evidence a phone checks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(required = false))]
+    pub garden_caps: Vec<Asset>,
+    pub checks: Checks,
+    /// The log's verifier key, which the page's checks are made against.
+    pub verifier_key: String,
+    /// Where the evidence to check all this is.
+    pub evidence: String,
+}
+
+/// A record of an asset's journey.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JourneyItem {
+    pub index: u64,
+    pub record_id: Hash,
+    pub record: Record,
+}
+
+/// How often a label was checked, when first and last, from which regions, and the signs of a
+/// copy that shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Checks {
+    pub count: u64,
+    /// Checks after the asset left the chain.
+    pub late: u64,
+    /// Milliseconds since the Unix epoch; absent before the first check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub first_at: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub last_at: Option<u64>,
+    /// Checks per region (`"lat,lon"`, whole degrees), for the buyers who sent one.
+    pub regions: BTreeMap<String, u64>,
+    /// Buyers who reported the label when its page warned.
+    pub reports: u64,
+    /// The units the label stands for.
+    pub units: u64,
+    pub signs: Vec<CloneSign>,
+    /// For a counted check: the token that lets this buyer add a region to it, once, within an
+    /// hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub token: Option<String>,
+}
+
+/// A sign that a label was copied, tagged by `sign`, with the figures that make it one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "sign", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum CloneSign {
+    /// Checked more than `allowed` times after the asset left the chain.
+    AfterEnd { late: u64, allowed: u64 },
+    /// Checked in more areas, each a group of regions within 500 km, than its units could reach.
+    Regions { areas: u64, allowed: u64 },
+    /// Checked more often than its units could be.
+    TooOften { count: u64, allowed: u64 },
+}
+
+/// A check the buyer's page reports.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CheckRequest {
+    /// The buyer's coarse region, `"lat,lon"` in whole degrees, worked out on the phone; only if
+    /// the buyer chose to send it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "25,102"))]
+    pub region: Option<String>,
+    /// True when this browser checked the label before: answered, not counted.
+    #[serde(default)]
+    pub again: bool,
+    /// True to report the label to the ledger's operator (its page warned the buyer); with
+    /// `token`.
+    #[serde(default)]
+    pub report: bool,
+    /// With `region` or `report`: the token the counted check was answered with. Each counts
+    /// only with the check it belongs to, once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "5f0e3a1c9b7d2e4f6a8c0b1d3e5f7a9c"))]
+    pub token: Option<String>,
+}
+
+/// The labels buyers reported.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportList {
+    pub labels: Vec<Reported>,
+}
+
+/// A label buyers reported.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Reported {
+    pub asset: AssetId,
+    /// Buyers who reported it when its page warned.
+    pub reports: u64,
+    /// When its label was last checked, in ms since the Unix epoch.
+    pub last_at: u64,
+}

@@ -1,0 +1,70 @@
+//! Submitting records: a batch's results and the problem document every error is.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Hash;
+use crate::asset::AssetId;
+use crate::log::Receipt;
+
+/// One result per submitted item, in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BatchResult {
+    pub results: Vec<BatchItem>,
+}
+
+/// The answer for one item of a batch, in the order submitted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum BatchItem {
+    /// Appended now.
+    Accepted { receipt: Receipt },
+    /// Already in the log: the receipt is for the existing entry.
+    Duplicate { receipt: Receipt },
+    /// Refused, with the problem document the single-record endpoint would have answered (its
+    /// `status` tells which).
+    Refused { problem: Problem },
+}
+
+/// An RFC 9457 problem document. `code` is stable; `type` links its entry in `/api/problems`.
+/// Its members are written in alphabetical order, as the server always wrote them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Problem {
+    /// `head_conflict` only: the asset whose head moved on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub asset: Option<AssetId>,
+    /// The stable, machine-readable code; see `/api/problems`.
+    #[cfg_attr(feature = "openapi", schema(example = "head_conflict"))]
+    pub code: String,
+    pub detail: String,
+    /// `head_conflict` only: the head the record named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub named_head: Option<Hash>,
+    /// `malformed` only: the JSON path of the offending value, e.g. `record.act.assets[0].head`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub path: Option<String>,
+    /// The HTTP status code.
+    pub status: u16,
+    pub title: String,
+    /// `/api/problems#<code>`.
+    #[cfg_attr(feature = "openapi", schema(example = "/api/problems#head_conflict"))]
+    pub r#type: String,
+    /// `head_conflict` only: the asset's current head (the record that won).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub winner: Option<Hash>,
+}
+
+impl std::fmt::Display for Problem {
+    /// The code and the detail, as a client reports a refusal.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.code, self.status, self.detail)
+    }
+}
