@@ -41,7 +41,9 @@ static SHOWN: std::sync::Once = std::sync::Once::new();
 fn status(app: State<'_, App>) -> Result<StationStatus> {
     SHOWN.call_once(|| {
         let ms = STARTED.get().map_or(0, |t| t.elapsed().as_millis());
-        tracing::info!("window ready {ms} ms after start");
+        let at =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        tracing::info!("window ready {ms} ms after start (at {at} ms since the epoch)");
     });
     app.station.status()
 }

@@ -514,8 +514,14 @@ async function start() {
   await loadParties();
   if (status && status.setUp) openTab("assets");
   let lastLanded = -1;
+  let wasEnrolled = null;
   setInterval(async () => {
     await refreshStatus();
+    // The keys card says whether the ledger has enrolled the co-op: it follows the ledger.
+    if (status && status.enrolled !== wasEnrolled) {
+      wasEnrolled = status.enrolled;
+      if (!$("#tab-station").hidden) loadStation();
+    }
     // When records settle, the queue follows (an open form is never redrawn under the clerk).
     if (status && status.counts.landed + status.counts.refused !== lastLanded) {
       lastLanded = status.counts.landed + status.counts.refused;
