@@ -12,7 +12,7 @@ use terroir_station::station::{
     AssetDetail, Done, PartyRow, Printing, PrintingChoice, Settings, Sheet, StationStatus,
 };
 use terroir_station::store::{AssetFilter, RecordState};
-use terroir_station::sync::SyncWorker;
+use terroir_station::sync::{LedgerSync, SyncStatus, SyncWorker};
 use terroir_station::verify::Verdict;
 use terroir_station::view::{AssetView, RecordView};
 use terroir_station::words::{Language, said};
@@ -21,13 +21,22 @@ use terroir_station::{Result, SetupForm, Station, StationError};
 /// The station and its background sync, shared by every command.
 struct App {
     station: Arc<Station>,
-    sync: SyncWorker,
+    sync: Arc<LedgerSync>,
+    worker: SyncWorker,
+}
+
+/// What the window's header shows: the station, and where its sync stands.
+#[derive(serde::Serialize)]
+struct Header {
+    #[serde(flatten)]
+    station: StationStatus,
+    sync: SyncStatus,
 }
 
 impl App {
     /// Runs an act and asks the sync to send it.
     fn acted<T>(&self, result: Result<T>) -> Result<T> {
-        self.sync.nudge();
+        self.worker.nudge();
         result
     }
 }
@@ -38,14 +47,14 @@ static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::n
 static SHOWN: std::sync::Once = std::sync::Once::new();
 
 #[tauri::command(async)]
-fn status(app: State<'_, App>) -> Result<StationStatus> {
+fn status(app: State<'_, App>) -> Result<Header> {
     SHOWN.call_once(|| {
         let ms = STARTED.get().map_or(0, |t| t.elapsed().as_millis());
         let at =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
         tracing::info!("window ready {ms} ms after start (at {at} ms since the epoch)");
     });
-    app.station.status()
+    Ok(Header { station: app.station.status()?, sync: app.sync.status() })
 }
 
 #[tauri::command(async)]
@@ -184,7 +193,7 @@ fn open_sheet(app: State<'_, App>, path: String) -> Result<()> {
 
 #[tauri::command(async)]
 fn sync_now(app: State<'_, App>) {
-    app.sync.nudge()
+    app.worker.nudge()
 }
 
 #[tauri::command(async)]
@@ -226,8 +235,9 @@ fn main() {
             let dir = data_dir(app)?;
             let station = Arc::new(Station::open(&dir)?);
             tracing::info!("station data in {}", dir.display());
-            let sync = SyncWorker::spawn(station.clone());
-            app.manage(App { station, sync });
+            let sync = Arc::new(LedgerSync::new(station.clone()));
+            let worker = SyncWorker::spawn(sync.clone());
+            app.manage(App { station, sync, worker });
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

@@ -118,7 +118,9 @@ fn sync_10k() {
     ledger.start().expect("start");
     ledger.enrol(&party, "Bench Co-op", &[Role::Cooperative]).expect("enrol");
     let started = Instant::now();
-    let report = s.sync_once().expect("sync");
+    let sync = terroir_station::sync::LedgerSync::new(std::sync::Arc::new(s));
+    let report = sync.once().expect("sync");
+    let s = sync.station();
     let synced = started.elapsed();
     assert_eq!((report.landed as usize, report.remaining), (RECORDS, 0));
     let tokens = s.assets(&AssetFilter { limit: Some(10), ..AssetFilter::default() }).expect("assets").len();

@@ -4,8 +4,8 @@
 //! sending one again is harmless because the server answers a resubmission with the same
 //! receipt.
 
-use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -56,6 +56,13 @@ pub struct SyncStatus {
     pub total: u64,
 }
 
+/// Sends the station's queued records to the ledger and keeps where that stands: one pass
+/// at a time (`once`), run in the background by a [`SyncWorker`].
+pub struct LedgerSync {
+    station: Arc<Station>,
+    status: Mutex<SyncStatus>,
+}
+
 /// What one pass did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -95,18 +102,31 @@ impl From<store::StoreError> for SyncError {
 /// Codes that mean "not enrolled yet" for the co-op's own records: they stay queued.
 const NOT_YET_ENROLLED: [&str; 3] = ["unknown_party", "signer_not_authorised", "unknown_device"];
 
-impl Station {
+impl LedgerSync {
+    pub fn new(station: Arc<Station>) -> Self {
+        LedgerSync { station, status: Mutex::new(SyncStatus::default()) }
+    }
+
+    pub fn station(&self) -> &Arc<Station> {
+        &self.station
+    }
+
+    /// Where the sync stands, for the window's header.
+    pub fn status(&self) -> SyncStatus {
+        self.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     fn set_sync(&self, f: impl FnOnce(&mut SyncStatus)) {
-        f(&mut self.sync_status.lock().unwrap_or_else(|p| p.into_inner()));
+        f(&mut self.status.lock().unwrap_or_else(|p| p.into_inner()));
     }
 
     /// Sends every pending record, batch by batch, and stores each answer.
-    pub fn sync_once(&self) -> Result<SyncReport, SyncError> {
-        let settings = self.settings()?;
-        let me = PartyId(self.keys()?.party.public());
+    pub fn once(&self) -> Result<SyncReport, SyncError> {
+        let settings = self.station.settings()?;
+        let me = PartyId(self.station.keys()?.party.public());
         let client = Client::new(&settings.server_url);
-        let now = self.now().millis();
-        let total = store::counts(&mut self.db())?.pending as u64;
+        let now = self.station.now().millis();
+        let total = store::counts(&mut self.station.db())?.pending as u64;
         self.set_sync(|s| {
             s.state = SyncState::Syncing;
             s.message = said(format!("sending {total} records"), format!("正在发送 {total} 条记录"));
@@ -119,7 +139,7 @@ impl Station {
         let mut refused_rows: Vec<RecordRow> = vec![];
         let mut pass = || -> Result<(), SyncError> {
             loop {
-                let batch = store::pending(&mut self.db(), BATCH)?;
+                let batch = store::pending(&mut self.station.db(), BATCH)?;
                 if batch.is_empty() {
                     return Ok(());
                 }
@@ -142,8 +162,8 @@ impl Station {
                         BatchOutcome::Refused { code, detail } => settled.push((row, Err((code, detail)))),
                     }
                 }
-                let at = self.now().millis() as i64;
-                self.db().transaction(|conn| -> Result<(), SyncError> {
+                let at = self.station.now().millis() as i64;
+                self.station.db().transaction(|conn| -> Result<(), SyncError> {
                     for (row, outcome) in &settled {
                         match outcome {
                             Ok(receipt) => {
@@ -179,8 +199,8 @@ impl Station {
         if result.is_ok() && !report.awaiting_enrolment {
             self.confirm_party(&client, &me);
         }
-        report.remaining = store::counts(&mut self.db())?.pending as u64;
-        let now = self.now().millis();
+        report.remaining = store::counts(&mut self.station.db())?.pending as u64;
+        let now = self.station.now().millis();
         match &result {
             Ok(()) => self.set_sync(|s| {
                 s.state = if report.awaiting_enrolment { SyncState::AwaitingEnrolment } else { SyncState::Idle };
@@ -222,7 +242,7 @@ impl Station {
             else {
                 continue;
             };
-            let mut conn = self.db();
+            let mut conn = self.station.db();
             for id in needs(&signed, Rules::CURRENT).creates {
                 if let Err(e) = store::remove_asset(&mut conn, &id) {
                     tracing::warn!("cannot forget asset {id}: {e}");
@@ -232,9 +252,12 @@ impl Station {
             for r in signed.body().act.touches() {
                 match crate::client::asset(client, &r.id) {
                     Ok(asset) => {
-                        if let Err(e) =
-                            store::put_asset(&mut self.db(), &asset, &asset_label(&asset).both(), row.seq)
-                        {
+                        if let Err(e) = store::put_asset(
+                            &mut self.station.db(),
+                            &asset,
+                            &asset_label(&asset).both(),
+                            row.seq,
+                        ) {
                             tracing::warn!("cannot store asset {}: {e}", r.id);
                         }
                     }
@@ -246,11 +269,11 @@ impl Station {
 
     /// Once the ledger accepted the co-op's records, its registration is confirmed.
     fn confirm_party(&self, client: &Client, me: &PartyId) {
-        if store::party(&mut self.db(), me).ok().flatten().is_some_and(|(_, confirmed)| confirmed) {
+        if store::party(&mut self.station.db(), me).ok().flatten().is_some_and(|(_, confirmed)| confirmed) {
             return;
         }
         if let Ok(view) = client.party(me)
-            && let Err(e) = store::put_party(&mut self.db(), &view.party, true)
+            && let Err(e) = store::put_party(&mut self.station.db(), &view.party, true)
         {
             tracing::warn!("cannot store the co-op's registration: {e}");
         }
@@ -285,7 +308,7 @@ pub const IDLE_WAIT: Duration = Duration::from_secs(15);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 impl SyncWorker {
-    pub fn spawn(station: Arc<Station>) -> Self {
+    pub fn spawn(sync: Arc<LedgerSync>) -> Self {
         let (tx, rx) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("sync".into())
@@ -298,9 +321,9 @@ impl SyncWorker {
                         Err(RecvTimeoutError::Disconnected) => return,
                     }
                     while rx.try_recv().is_ok() {}
-                    let pending = station.status().map(|s| (s.set_up, s.counts.pending));
+                    let pending = sync.station.status().map(|s| (s.set_up, s.counts.pending));
                     wait = match pending {
-                        Ok((true, n)) if n > 0 => match station.sync_once() {
+                        Ok((true, n)) if n > 0 => match sync.once() {
                             Ok(r) if r.awaiting_enrolment => Duration::from_secs(30),
                             Ok(_) => {
                                 backoff = Duration::from_secs(1);
@@ -318,8 +341,8 @@ impl SyncWorker {
                         },
                         _ => IDLE_WAIT,
                     };
-                    let next = station.now().millis() + wait.as_millis() as u64;
-                    station.set_sync(|s| s.next_attempt = Some(next));
+                    let next = sync.station.now().millis() + wait.as_millis() as u64;
+                    sync.set_sync(|s| s.next_attempt = Some(next));
                 }
             })
             .ok();

@@ -117,10 +117,6 @@ pub fn remove_asset(conn: &mut SqliteConnection, id: &AssetId) -> Result<(), Sto
 }
 
 pub fn asset(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Asset>, StoreError> {
-    get(conn, id)
-}
-
-pub(super) fn get(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<Asset>, StoreError> {
     let json: Option<String> =
         assets::table.filter(assets::id.eq(id.to_string())).select(assets::json).first(conn).optional()?;
     json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt("asset", e))).transpose()

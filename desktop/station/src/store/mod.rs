@@ -7,6 +7,7 @@ mod records;
 #[rustfmt::skip]
 mod schema;
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use diesel::connection::SimpleConnection;
@@ -140,32 +141,66 @@ pub fn put_attachment(
     Ok(())
 }
 
-/// Exactly the state the rules will read for `record` (see `rules::needs`), from this store.
-pub fn snapshot(conn: &mut SqliteConnection, record: &Signed<Record>) -> Result<MemoryLedger, StoreError> {
-    let wanted = needs(record, terroir_shared::rules::Rules::CURRENT);
-    terroir_shared::rules::snapshot(&mut StationState(conn), record.body(), &wanted)
+/// The store as one act reads it: each asset once, whichever step asks (the form, the garden
+/// caps, the units a split hands on, the summary, the rules' snapshot); the rest as stored.
+/// The act's transaction holds the connection, so nothing changes under it.
+pub struct Reads<'c> {
+    conn: &'c mut SqliteConnection,
+    assets: HashMap<AssetId, Option<Asset>>,
 }
 
-/// The station's view as the rules read it.
-struct StationState<'c>(&'c mut SqliteConnection);
+impl<'c> Reads<'c> {
+    pub fn new(conn: &'c mut SqliteConnection) -> Self {
+        Reads { conn, assets: HashMap::new() }
+    }
 
-impl terroir_shared::rules::StateSource for StationState<'_> {
+    pub fn asset(&mut self, id: &AssetId) -> Result<Option<Asset>, StoreError> {
+        if let Some(known) = self.assets.get(id) {
+            return Ok(known.clone());
+        }
+        let read = assets::asset(self.conn, id)?;
+        self.assets.insert(*id, read.clone());
+        Ok(read)
+    }
+
+    pub fn holder_of(&mut self, identity_key: &str) -> Result<Option<AssetId>, StoreError> {
+        assets::holder_of(self.conn, identity_key)
+    }
+
+    /// An organisation and whether the ledger confirmed it.
+    pub fn party(&mut self, id: &PartyId) -> Result<Option<(Party, bool)>, StoreError> {
+        party(self.conn, id)
+    }
+
+    /// Exactly the state the rules will read for `record` (see `rules::needs`).
+    pub fn snapshot(&mut self, record: &Signed<Record>) -> Result<MemoryLedger, StoreError> {
+        let wanted = needs(record, terroir_shared::rules::Rules::CURRENT);
+        terroir_shared::rules::snapshot(self, record.body(), &wanted)
+    }
+
+    /// The connection again, to write what the act did.
+    pub fn into_conn(self) -> &'c mut SqliteConnection {
+        self.conn
+    }
+}
+
+impl terroir_shared::rules::StateSource for Reads<'_> {
     type Error = StoreError;
 
     fn party(&mut self, id: &PartyId) -> Result<Option<Party>, StoreError> {
-        Ok(party(self.0, id)?.map(|(p, _)| p))
+        Ok(Reads::party(self, id)?.map(|(p, _)| p))
     }
 
     fn device(&mut self, key: &PublicKey) -> Result<Option<Device>, StoreError> {
-        device(self.0, key)
+        device(self.conn, key)
     }
 
     fn asset(&mut self, id: &AssetId) -> Result<Option<Asset>, StoreError> {
-        assets::get(self.0, id)
+        Reads::asset(self, id)
     }
 
     fn holder_of(&mut self, identity_key: &str) -> Result<Option<AssetId>, StoreError> {
-        assets::holder_of(self.0, identity_key)
+        Reads::holder_of(self, identity_key)
     }
 }
 

@@ -10,7 +10,7 @@ use terroir_tests::ledger::TestLedger;
 
 use crate::support::*;
 
-fn offline_station() -> (tempfile::TempDir, TestLedger, terroir_station::Station) {
+fn offline_station() -> (tempfile::TempDir, TestLedger, std::sync::Arc<terroir_station::Station>) {
     let ledger = TestLedger::new().expect("ledger");
     let dir = tempfile::tempdir().expect("dir");
     let s = station(dir.path(), &ledger, "http://127.0.0.1:9");

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use terroir_shared::party::Role;
 use terroir_station::forms::TeaBatchForm;
+use terroir_station::sync::{LedgerSync, SyncError, SyncReport};
 use terroir_station::{SetupForm, Station};
 use terroir_tests::ledger::{ORIGIN, TestLedger};
 
@@ -31,10 +32,15 @@ pub fn setup_form(server_url: &str, ledger: &TestLedger) -> SetupForm {
 /// The co-op the test stations are set up for.
 pub const COOP: &str = "Bulang Tea Co-op";
 
-pub fn station(dir: &std::path::Path, ledger: &TestLedger, server_url: &str) -> Station {
+pub fn station(dir: &std::path::Path, ledger: &TestLedger, server_url: &str) -> Arc<Station> {
     let s = Station::open(dir).expect("open station");
     s.setup(setup_form(server_url, ledger)).expect("setup");
-    s
+    Arc::new(s)
+}
+
+/// One pass of the sync, as the background sync runs it.
+pub fn sync_once(station: &Arc<Station>) -> Result<SyncReport, SyncError> {
+    LedgerSync::new(station.clone()).once()
 }
 
 /// The operator enrols the station's co-op.

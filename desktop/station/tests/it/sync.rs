@@ -13,10 +13,10 @@ use crate::support::*;
 
 /// Runs passes until nothing is pending; transient failures are retried like the worker does.
 /// Returns how many passes failed.
-fn sync_until_done(s: &terroir_station::Station) -> usize {
+fn sync_until_done(s: &std::sync::Arc<terroir_station::Station>) -> usize {
     let mut failures = 0;
     for _ in 0..500 {
-        match s.sync_once() {
+        match sync_once(s) {
             Ok(r) => {
                 if r.remaining == 0 {
                     return failures;
@@ -74,7 +74,7 @@ fn everything_lands_once_through_a_network_that_drops_connections() {
         if s.status().expect("status").enrolled {
             break;
         }
-        let _ = s.sync_once();
+        let _ = sync_once(&s);
     }
     assert!(s.status().expect("status").enrolled);
 }
@@ -86,20 +86,21 @@ fn records_wait_for_the_server_and_for_enrolment_without_loss() {
     let s = station(dir.path(), &ledger, &ledger.url.clone());
     s.register_tea(tea(30, "DOWN1")).expect("registered while the server is down");
     // Down: a transient failure, nothing settled.
-    match s.sync_once() {
+    let ledger_sync = terroir_station::sync::LedgerSync::new(s.clone());
+    match ledger_sync.once() {
         Err(SyncError::Server(e)) => assert!(e.is_transient(), "{e}"),
         other => panic!("expected the server to be unreachable, got {other:?}"),
     }
-    assert_eq!(s.status().expect("status").sync.state, terroir_station::sync::SyncState::Offline);
+    assert_eq!(ledger_sync.status().state, terroir_station::sync::SyncState::Offline);
     assert_eq!(s.status().expect("status").counts.pending, 2);
     // Up, but the co-op is not enrolled yet: everything stays queued.
     ledger.start().expect("start");
-    let r = s.sync_once().expect("pass");
+    let r = sync_once(&s).expect("pass");
     assert!(r.awaiting_enrolment);
     assert_eq!((r.landed, r.refused, r.remaining), (0, 0, 2));
     // Enrolled: everything lands.
     enrol(&ledger, &s);
-    let r = s.sync_once().expect("pass");
+    let r = sync_once(&s).expect("pass");
     assert_eq!((r.landed, r.refused, r.remaining, r.awaiting_enrolment), (2, 0, 0, false));
     // The server is stopped and started again: a new act syncs after the restart.
     ledger.stop().expect("stop");
@@ -108,9 +109,9 @@ fn records_wait_for_the_server_and_for_enrolment_without_loss() {
     .id
     .clone();
     s.act(ActForm::Split { asset: lot, parts: vec![10, 20] }).expect("split offline");
-    assert!(s.sync_once().is_err());
+    assert!(sync_once(&s).is_err());
     ledger.start().expect("restart");
-    assert_eq!(s.sync_once().expect("pass").landed, 1);
+    assert_eq!(sync_once(&s).expect("pass").landed, 1);
     assert_eq!(log_size(&ledger), 5, "the opening, the enrolment and three records");
 }
 
@@ -131,12 +132,12 @@ fn a_lot_split_elsewhere_while_offline_is_refused_with_the_reason_and_the_view_i
     // first and syncs.
     let other_dir = tempfile::tempdir().expect("dir");
     copy_station(dir.path(), other_dir.path());
-    let other = terroir_station::Station::open(other_dir.path()).expect("other");
+    let other = std::sync::Arc::new(terroir_station::Station::open(other_dir.path()).expect("other"));
     other.act(ActForm::Split { asset: lot.clone(), parts: vec![50, 50] }).expect("split there");
     sync_until_done(&other);
     // This station, unaware, splits it differently.
     let mine = s.act(ActForm::Split { asset: lot.clone(), parts: vec![70, 30] }).expect("split here");
-    let r = s.sync_once().expect("pass");
+    let r = sync_once(&s).expect("pass");
     assert_eq!((r.landed, r.refused), (0, 1));
     let refused = s.records(Some(RecordState::Refused), 10).expect("refused");
     assert_eq!(refused[0].problem_code.as_deref(), Some("head_conflict"));
@@ -177,14 +178,14 @@ fn a_trader_station_brings_a_bought_lot_from_the_ledger_and_splits_it() {
     let coop = station(coop_dir.path(), &ledger, &ledger.url.clone());
     enrol(&ledger, &coop);
     let trader_dir = tempfile::tempdir().expect("dir");
-    let trader = terroir_station::Station::open(trader_dir.path()).expect("open");
+    let trader = std::sync::Arc::new(terroir_station::Station::open(trader_dir.path()).expect("open"));
     let mut form = setup_form(&ledger.url, &ledger);
     form.coop_name = "Menghai Trading".into();
     form.roles = vec![terroir_shared::party::Role::Trader];
     trader.setup(form).expect("setup");
     let trader_key = trader.status().expect("status").party_key.expect("key");
     ledger.enrol(&trader_key, "Menghai Trading", &[terroir_shared::party::Role::Trader]).expect("enrol");
-    assert_eq!(trader.sync_once().expect("authorised").landed, 1);
+    assert_eq!(sync_once(&trader).expect("authorised").landed, 1);
 
     coop.register_tea(tea(40, "SOLD1")).expect("registered");
     coop.refresh_parties().expect("parties");
@@ -193,7 +194,7 @@ fn a_trader_station_brings_a_bought_lot_from_the_ledger_and_splits_it() {
             .id
             .clone();
     coop.act(ActForm::Transfer { assets: vec![lot.clone()], to: trader_key }).expect("sold");
-    assert_eq!(coop.sync_once().expect("sync").remaining, 0);
+    assert_eq!(sync_once(&coop).expect("sync").remaining, 0);
 
     // The trader scans the lot's label and brings it into its station.
     let uri = coop.asset(&lot).expect("lot").uri.expect("uri");
@@ -201,7 +202,7 @@ fn a_trader_station_brings_a_bought_lot_from_the_ledger_and_splits_it() {
     assert_eq!(row.id, lot);
     assert!(trader.fetch_asset("not a label").is_err());
     let split = trader.act(ActForm::Split { asset: lot.clone(), parts: vec![25, 15] }).expect("split");
-    let r = trader.sync_once().expect("sync");
+    let r = sync_once(&trader).expect("sync");
     assert_eq!((r.landed, r.refused), (1, 0));
     let part = ledger.get(&format!("/api/assets/{}", split.created[0])).expect("part");
     assert_eq!(part["quantity"]["amount"], 25);

@@ -13,7 +13,7 @@ use crate::support::*;
 fn enrolled_station_with_lot(
     cakes: u64,
     lot: &str,
-) -> (TestLedger, tempfile::TempDir, terroir_station::Station, String) {
+) -> (TestLedger, tempfile::TempDir, std::sync::Arc<terroir_station::Station>, String) {
     let mut ledger = TestLedger::new().expect("ledger");
     ledger.start().expect("start");
     let dir = tempfile::tempdir().expect("dir");
@@ -29,7 +29,7 @@ fn enrolled_station_with_lot(
 fn a_photographed_label_is_checked_against_the_pinned_ledger_key() {
     let (ledger, _dir, s, lot) = enrolled_station_with_lot(12, "VER1");
     s.act(terroir_station::forms::ActForm::Split { asset: lot, parts: vec![5, 7] }).expect("split");
-    assert_eq!(s.sync_once().expect("sync").remaining, 0);
+    assert_eq!(sync_once(&s).expect("sync").remaining, 0);
 
     let part = s
         .assets(&AssetFilter {
@@ -55,7 +55,8 @@ fn a_photographed_label_is_checked_against_the_pinned_ledger_key() {
     let other_dir = tempfile::tempdir().expect("dir");
     let mut form = setup_form(&ledger.url, &ledger);
     form.verifier_key = other_ledger.verifier_key.clone();
-    let pinned_elsewhere = terroir_station::Station::open(other_dir.path()).expect("open");
+    let pinned_elsewhere =
+        std::sync::Arc::new(terroir_station::Station::open(other_dir.path()).expect("open"));
     pinned_elsewhere.setup(form).expect("setup");
     let v = pinned_elsewhere.verify_uri(&label.uri).expect("answered");
     assert!(!v.verified);
@@ -85,7 +86,7 @@ fn a_history_with_a_record_left_out_in_between_is_refused() {
         let event = EventForm::Note { text: text.into() };
         s.act(ActForm::Event { assets: vec![lot.clone()], event, attachment: None }).expect("noted");
     }
-    assert_eq!(s.sync_once().expect("sync").remaining, 0);
+    assert_eq!(sync_once(&s).expect("sync").remaining, 0);
     let asset = s.asset(&lot).expect("the lot").row.asset;
     let chain = "The history runs from the asset's creation to its current state, nothing left out";
 

@@ -3,17 +3,23 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use serde::Serialize;
 use terroir_shared::party::Role;
 use terroir_station::forms::TeaBatchForm;
 use terroir_station::labels::{Offset, STOCKS};
 use terroir_station::station::Printing;
 use terroir_station::store::AssetFilter;
-use terroir_station::view::AssetView;
+use terroir_station::sync::LedgerSync;
 use terroir_station::words::said;
 use terroir_station::{SetupForm, Station, StationError};
+
+mod find;
+mod out;
+
+use find::find_asset;
+use out::Out;
 
 /// The co-op station, headless: set up, register, print labels, sync, verify, back up keys.
 #[derive(Parser)]
@@ -164,7 +170,7 @@ fn run(cli: &Cli) -> Result<(), StationError> {
     }
     let dir = data_dir(cli)?;
     std::fs::create_dir_all(&dir).map_err(|e| StationError::file(format!("{}: {e}", dir.display())))?;
-    let station = Station::open(&dir)?;
+    let station = Arc::new(Station::open(&dir)?);
     match &cli.command {
         Command::Setup {
             coop,
@@ -268,7 +274,7 @@ fn run(cli: &Cli) -> Result<(), StationError> {
         }
         // Listed above, without opening a station.
         Command::Stocks => {}
-        Command::Sync => sync(&station, &out)?,
+        Command::Sync => sync(LedgerSync::new(station.clone()), &out)?,
         Command::Verify { photo } => {
             let bytes =
                 std::fs::read(photo).map_err(|e| StationError::file(format!("{}: {e}", photo.display())))?;
@@ -310,10 +316,10 @@ fn run(cli: &Cli) -> Result<(), StationError> {
 }
 
 /// Sends the queue batch by batch, saying how far it got after each.
-fn sync(station: &Station, out: &Out) -> Result<(), StationError> {
+fn sync(ledger: LedgerSync, out: &Out) -> Result<(), StationError> {
     let mut total = terroir_station::sync::SyncReport::default();
     loop {
-        let report = station.sync_once().map_err(StationError::server)?;
+        let report = ledger.once().map_err(StationError::server)?;
         total.landed += report.landed;
         total.refused += report.refused;
         total.remaining = report.remaining;
@@ -336,51 +342,6 @@ fn sync(station: &Station, out: &Out) -> Result<(), StationError> {
     Ok(())
 }
 
-/// The one asset `query` names: an id, or words that find exactly one (cakes packed in a lot
-/// are left out first, so a lot number names the lot).
-fn find_asset(station: &Station, query: &str) -> Result<AssetView, StationError> {
-    let search = |hide_contained| {
-        station.assets(&AssetFilter { search: query.to_owned(), hide_contained, ..AssetFilter::default() })
-    };
-    let mut rows = search(true)?;
-    if rows.is_empty() {
-        rows = search(false)?;
-    }
-    // The asset whose id, lot or serial is exactly what was typed comes before any that only
-    // contains it (`LBZ26-L01` is not `LBZ26-L012`).
-    let exact: Vec<_> = rows
-        .iter()
-        .filter(|r| {
-            let link = r.asset.gs1.as_ref();
-            r.id == query
-                || link.is_some_and(|l| {
-                    l.serial() == Some(query) || (l.lot() == Some(query) && l.serial().is_none())
-                })
-        })
-        .collect();
-    if let [one] = exact.as_slice() {
-        return Ok((*one).clone());
-    }
-    match rows.as_slice() {
-        [one] => Ok(one.clone()),
-        [] => Err(StationError::input(
-            "asset",
-            said(format!("no asset matches `{query}`"), format!("没有货品与 `{query}` 相符")),
-        )),
-        many => {
-            let listed: Vec<String> =
-                many.iter().take(5).map(|r| format!("{} {}", &r.id[..12], r.label)).collect();
-            Err(StationError::input(
-                "asset",
-                said(
-                    format!("`{query}` matches {} assets; name one: {}", many.len(), listed.join("; ")),
-                    format!("`{query}` 与 {} 件货品相符；请指定一件：{}", many.len(), listed.join("；")),
-                ),
-            ))
-        }
-    }
-}
-
 /// `right,down` in millimetres.
 fn parse_offset(text: &str) -> Result<Offset, String> {
     let wrong = || format!("`{text}` is not an offset: right and down in millimetres, e.g. 1.5,-0.5");
@@ -401,30 +362,4 @@ fn role(name: &str) -> Result<Role, StationError> {
 
 fn read_text(path: &Path) -> Result<String, StationError> {
     std::fs::read_to_string(path).map_err(|e| StationError::file(format!("{}: {e}", path.display())))
-}
-
-/// Results as text for people or as JSON for scripts.
-struct Out {
-    json: bool,
-}
-
-impl Out {
-    fn show<T: Serialize + ?Sized>(&self, value: &T, text: impl FnOnce() -> String) {
-        if self.json {
-            match serde_json::to_string_pretty(value) {
-                Ok(json) => println!("{json}"),
-                Err(e) => eprintln!("terroir-station: {e}"),
-            }
-        } else {
-            println!("{}", text());
-        }
-    }
-
-    fn say(&self, text: &str) {
-        if self.json {
-            println!("{}", serde_json::json!({ "message": text }));
-        } else {
-            println!("{text}");
-        }
-    }
 }
