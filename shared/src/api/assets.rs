@@ -10,7 +10,7 @@ use crate::party::{Device, Party};
 
 /// An entry of an asset's history with the receipt that proves it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProvenEntry {
     pub index: u64,
@@ -23,7 +23,7 @@ pub struct ProvenEntry {
 /// An asset, every entry that touched it (each with a receipt), the latest checkpoint and the
 /// key to check them with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssetHistory {
     pub asset: Asset,
@@ -46,7 +46,6 @@ pub enum Direction {
 
 /// The assets an asset came from (`up`) or went into (`down`), breadth first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Lineage {
     pub asset: AssetId,
@@ -56,7 +55,6 @@ pub struct Lineage {
 
 /// Every registered party.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartyList {
     pub parties: Vec<Party>,
@@ -64,7 +62,6 @@ pub struct PartyList {
 
 /// A party and its devices.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartyView {
     pub party: Party,

@@ -13,7 +13,6 @@ use crate::record::Record;
 
 /// What a phone checks a label with, all against one checkpoint.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Evidence {
     /// The latest checkpoint, a C2SP signed note.
@@ -40,7 +39,6 @@ pub struct ShownAsset {
 
 /// A ledger entry with the path proving it in the evidence's checkpoint.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProvenLeaf {
     pub entry: LedgerEntry,
@@ -75,7 +73,7 @@ pub struct LabelAnswer {
 
 /// A record of an asset's journey.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JourneyItem {
     pub index: u64,
@@ -86,7 +84,7 @@ pub struct JourneyItem {
 /// How often a label was checked, when first and last, from which regions, and the signs of a
 /// copy that shows.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Checks {
     pub count: u64,
@@ -152,7 +150,6 @@ pub struct CheckRequest {
 
 /// The labels buyers reported.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportList {
     pub labels: Vec<Reported>,
@@ -160,7 +157,7 @@ pub struct ReportList {
 
 /// A label buyers reported.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Reported {
     pub asset: AssetId,

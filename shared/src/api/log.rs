@@ -10,7 +10,7 @@ use crate::rules::Rules;
 /// The log's identity and its latest checkpoint. Its members are written in alphabetical
 /// order, as the server always wrote them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogInfo {
     /// The latest checkpoint note; null while the log is empty.
@@ -33,7 +33,7 @@ pub struct LogInfo {
 
 /// An entry as the API shows it, with its leaf hash and record id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EntryView {
     pub index: u64,
@@ -44,7 +44,6 @@ pub struct EntryView {
 
 /// Entries `start ≤ index < end` (at most 1,000) of a log of `size` entries.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EntryPage {
     pub start: u64,

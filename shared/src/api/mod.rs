@@ -3,7 +3,9 @@
 //! With the `openapi` feature each type also gives its schema for the server's API
 //! description, so the document, the server and its clients are one set of types.
 //!
-//! Members are written in the order the types declare them.
+//! Members are written in the order the types declare them. A client reads an answer with
+//! members it does not know (a newer server's additions) and leaves them; a request with one is
+//! refused.
 
 mod assets;
 mod label;
@@ -42,5 +44,15 @@ mod tests {
         assert_eq!(e.path, "size", "{e}");
         let e = read::<Problem>(b"<html>bad gateway</html>").expect_err("refused");
         assert_eq!(e.to_string(), "expected value");
+    }
+
+    #[test]
+    fn an_answer_from_a_newer_server_reads_and_a_request_with_unknown_members_does_not() {
+        let parties = br#"{"parties":[],"nextPage":"abc","servedBy":"a newer server"}"#;
+        assert!(read::<PartyList>(parties).is_ok_and(|p| p.parties.is_empty()));
+        let problem = br#"{"code":"head_conflict","detail":"d","status":409,"title":"t","type":"/api/problems#head_conflict","instance":"/x","retryAfter":3}"#;
+        assert!(read::<Problem>(problem).is_ok_and(|p| p.code == "head_conflict"));
+        let check = br#"{"again":true,"surprise":1}"#;
+        assert!(read::<CheckRequest>(check).is_err());
     }
 }

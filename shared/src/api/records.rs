@@ -8,7 +8,6 @@ use crate::log::Receipt;
 
 /// One result per submitted item, in order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchResult {
     pub results: Vec<BatchItem>,
@@ -31,7 +30,7 @@ pub enum BatchItem {
 /// An RFC 9457 problem document. `code` is stable; `type` links its entry in `/api/problems`.
 /// Its members are written in alphabetical order, as the server always wrote them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// `head_conflict` only: the asset whose head moved on.
