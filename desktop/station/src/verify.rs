@@ -8,7 +8,7 @@ use serde::Serialize;
 use terroir_shared::asset::{Asset, check_chain};
 use terroir_shared::entry::LedgerEntry;
 use terroir_shared::gs1::DigitalLink;
-use terroir_shared::log::Receipt;
+use terroir_shared::log::{Receipt, ReceiptVerifier};
 use terroir_shared::record::verify_batch;
 
 use crate::client::{Client, ClientError};
@@ -114,10 +114,12 @@ impl Station {
             },
         });
 
+        // Each checkpoint's signature is checked once, however many entries it proves.
+        let mut receipts = ReceiptVerifier::new(&settings.verifier_key);
         let mut bad_proofs = 0;
         let mut largest = 0;
         for (entry, receipt) in &proven {
-            match entry.verify_receipt(receipt, &settings.verifier_key) {
+            match entry.verify_receipt_with(receipt, &mut receipts) {
                 Ok(v) => largest = largest.max(v.checkpoint.size),
                 Err(_) => bad_proofs += 1,
             }
