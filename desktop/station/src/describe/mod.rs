@@ -7,8 +7,10 @@ use terroir_shared::record::Event;
 
 use crate::words::{Said, said};
 
+mod codes;
 mod refusals;
 
+pub use codes::{ear_tag_problem, gtin_problem};
 pub use refusals::{explain, explain_code};
 
 /// One line naming an asset: kind, identifiers and origin.

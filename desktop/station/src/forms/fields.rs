@@ -7,6 +7,7 @@ use terroir_shared::gs1::Gtin;
 use terroir_shared::party::PartyId;
 
 use super::Lookup;
+use crate::describe::gtin_problem;
 use crate::error::{Result, StationError};
 use crate::words::said;
 
@@ -31,8 +32,7 @@ pub fn date(field: &str, value: &str) -> Result<Date> {
 }
 
 pub fn gtin(field: &str, value: &str) -> Result<Gtin> {
-    Gtin::parse(value.trim())
-        .map_err(|e| StationError::input(field, said("not a valid GTIN", "GTIN 无效").with_detail(e)))
+    Gtin::parse(value.trim()).map_err(|e| StationError::input(field, gtin_problem(&e)))
 }
 
 pub fn party(field: &str, value: &str) -> Result<PartyId> {

@@ -11,6 +11,7 @@ use terroir_shared::record::{NewAsset, UnitTokens};
 use super::acts::new_goods;
 use super::fields::{date, text};
 use super::{CattleForm, DEFAULT_CAKE_WEIGHT_G, GardenForm, Lookup, MAX_YIELD_G_PER_M2, TeaBatchForm};
+use crate::describe::ear_tag_problem;
 use crate::error::{Result, StationError};
 use crate::words::{Said, said};
 
@@ -29,7 +30,7 @@ pub fn cattle(form: &CattleForm, lookup: &Lookup<'_>) -> Result<NewAsset> {
             ));
         }
     }
-    .map_err(|e| StationError::input("earTag", said("not a valid ear tag", "耳标号无效").with_detail(e)))?;
+    .map_err(|e| StationError::input("earTag", ear_tag_problem(&e)))?;
     let sex = match form.sex.trim() {
         "female" => Sex::Female,
         "male" => Sex::Male,
