@@ -12,9 +12,10 @@ use terroir_shared::log::{Receipt, ReceiptVerifier};
 use terroir_shared::record::verify_batch;
 
 use crate::client::{Client, ClientError};
-use crate::describe::{act_word, asset_label, status_name};
+use crate::describe::{act_word, asset_label};
 use crate::error::{Result, StationError};
 use crate::station::Station;
+use crate::store::AssetState;
 use crate::words::{Said, said};
 
 /// One thing that was checked, and how it went.
@@ -44,7 +45,7 @@ pub struct Verdict {
     /// Every check passed.
     pub verified: bool,
     pub label: Said,
-    pub status: String,
+    pub status: AssetState,
     pub checks: Vec<Check>,
     pub history: Vec<HistoryLine>,
 }
@@ -180,7 +181,7 @@ impl Station {
             uri: uri.to_owned(),
             verified: checks.iter().all(|c| c.ok),
             label: asset_label(&asset),
-            status: status_name(&asset.status).to_owned(),
+            status: AssetState::from(&asset.status),
             checks,
             history: history_lines,
         })

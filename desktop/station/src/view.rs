@@ -5,7 +5,7 @@ use serde::Serialize;
 use terroir_shared::asset::Asset;
 
 use crate::describe::asset_label;
-use crate::store::{AssetRow, RecordRow, RecordState};
+use crate::store::{AssetRow, AssetState, RecordRow, RecordState};
 use crate::words::Said;
 
 /// One asset in the list or the detail.
@@ -15,8 +15,7 @@ pub struct AssetView {
     pub id: String,
     pub kind: String,
     pub label: Said,
-    /// `active`, `pledged`, `contained`, `consumed` or `retired`.
-    pub state: String,
+    pub state: AssetState,
     pub asset: Asset,
 }
 
@@ -26,7 +25,7 @@ impl From<AssetRow> for AssetView {
             label: asset_label(&row.asset),
             id: row.id,
             kind: row.kind,
-            state: row.state,
+            state: AssetState::from(&row.asset.status),
             asset: row.asset,
         }
     }

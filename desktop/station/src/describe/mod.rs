@@ -2,7 +2,7 @@
 //! matches), kinds, states, events and acts; and, in `refusals`, the reason a record is
 //! refused, in terms a clerk can act on.
 
-use terroir_shared::asset::{Asset, Product, Sex, Status, Unit};
+use terroir_shared::asset::{Asset, Product, Sex, Unit};
 use terroir_shared::record::Event;
 
 use crate::words::{Said, said};
@@ -141,17 +141,6 @@ pub fn kind_name(kind: &str) -> Said {
         "tea_lot" => said("tea lot", "茶叶批次"),
         "tea_garden" => said("garden cap", "茶园额度"),
         other => Said::same(other.replace('_', " ")),
-    }
-}
-
-/// An asset's state as the window names it: the state the filters and badges use.
-pub fn status_name(status: &Status) -> &'static str {
-    match status {
-        Status::Active => "active",
-        Status::Pledged { .. } => "pledged",
-        Status::Contained { .. } => "contained",
-        Status::Consumed => "consumed",
-        Status::Retired { .. } => "retired",
     }
 }
 

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use serde::{Deserialize, Serialize};
-use terroir_shared::asset::{Asset, AssetId};
+use terroir_shared::asset::{Asset, AssetId, Status};
 
 use super::schema::{assets, identities, lineage};
 use super::{StoreError, corrupt};
@@ -26,7 +26,7 @@ pub struct AssetFilter {
     /// Words in the label (ear tag, GS1 key, garden, breed...) or the start of the id.
     pub search: String,
     pub kind: Option<String>,
-    pub state: Option<String>,
+    pub state: Option<AssetState>,
     /// Hide cakes packed in a lot (they travel with it).
     pub hide_contained: bool,
     pub limit: Option<i64>,
@@ -41,7 +41,7 @@ pub fn put_asset(
 ) -> Result<(), StoreError> {
     let json = serde_json::to_string(asset).map_err(|e| corrupt("asset", e))?;
     let id = asset.id.to_string();
-    let state = state_name(asset);
+    let state = AssetState::from(&asset.status).as_str();
     diesel::insert_into(assets::table)
         .values((
             assets::id.eq(&id),
@@ -139,11 +139,11 @@ pub fn assets_of(conn: &mut SqliteConnection, filter: &AssetFilter) -> Result<Ve
     if let Some(kind) = filter.kind.as_deref().filter(|k| !k.is_empty()) {
         q = q.filter(assets::kind.eq(kind.to_owned()));
     }
-    if let Some(state) = filter.state.as_deref().filter(|s| !s.is_empty()) {
-        q = q.filter(assets::state.eq(state.to_owned()));
+    if let Some(state) = filter.state {
+        q = q.filter(assets::state.eq(state.as_str()));
     }
     if filter.hide_contained {
-        q = q.filter(assets::state.ne("contained"));
+        q = q.filter(assets::state.ne(AssetState::Contained.as_str()));
     }
     for word in filter.search.split_whitespace() {
         let pattern = format!("%{}%", word.replace(['%', '_'], ""));
@@ -153,13 +153,45 @@ pub fn assets_of(conn: &mut SqliteConnection, filter: &AssetFilter) -> Result<Ve
     rows.into_iter().map(row).collect()
 }
 
-fn state_name(asset: &Asset) -> &'static str {
-    use terroir_shared::asset::Status;
-    match asset.status {
-        Status::Active => "active",
-        Status::Pledged { .. } => "pledged",
-        Status::Contained { .. } => "contained",
-        Status::Consumed => "consumed",
-        Status::Retired { .. } => "retired",
+/// Where an asset stands, as the list's filter and badges name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssetState {
+    Active,
+    Pledged,
+    /// Packed in a lot, which it travels with.
+    Contained,
+    Consumed,
+    Retired,
+}
+
+impl From<&Status> for AssetState {
+    fn from(status: &Status) -> Self {
+        match status {
+            Status::Active => AssetState::Active,
+            Status::Pledged { .. } => AssetState::Pledged,
+            Status::Contained { .. } => AssetState::Contained,
+            Status::Consumed => AssetState::Consumed,
+            Status::Retired { .. } => AssetState::Retired,
+        }
+    }
+}
+
+impl AssetState {
+    /// As the store's `state` column and the window's filter spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssetState::Active => "active",
+            AssetState::Pledged => "pledged",
+            AssetState::Contained => "contained",
+            AssetState::Consumed => "consumed",
+            AssetState::Retired => "retired",
+        }
+    }
+}
+
+impl std::fmt::Display for AssetState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }

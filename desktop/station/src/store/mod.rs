@@ -20,7 +20,7 @@ use terroir_shared::party::{Device, Party, PartyId};
 use terroir_shared::record::{Record, Signed};
 use terroir_shared::rules::{MemoryLedger, needs};
 
-pub use assets::{AssetFilter, AssetRow};
+pub use assets::{AssetFilter, AssetRow, AssetState};
 pub use records::{RecordRow, RecordState, SyncCounts};
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");

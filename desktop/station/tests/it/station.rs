@@ -3,7 +3,7 @@
 
 use terroir_shared::asset::Status;
 use terroir_station::forms::{ActForm, CattleForm, EventForm, GardenForm};
-use terroir_station::store::{AssetFilter, RecordState};
+use terroir_station::store::{AssetFilter, AssetState, RecordState};
 use terroir_station::words::Language;
 use terroir_station::{SetupForm, Station, StationError};
 use terroir_tests::ledger::TestLedger;
@@ -32,7 +32,7 @@ fn a_tea_batch_is_a_lot_holding_one_token_per_cake_with_its_own_label() {
     let cakes =
         s.assets(&AssetFilter { kind: Some("tea_cake".into()), ..AssetFilter::default() }).expect("cakes");
     assert_eq!(cakes.len(), 50);
-    assert!(cakes.iter().all(|c| c.state == "contained"));
+    assert!(cakes.iter().all(|c| c.state == AssetState::Contained));
     let labels = s.labels_of(&lot).expect("labels");
     assert_eq!(labels.len(), 51);
     assert_eq!(labels[0].uri, format!("http://127.0.0.1:9/01/{TEA_GTIN}/10/LBZ26SP01"));
@@ -138,7 +138,7 @@ fn split_then_transfer_is_recorded_locally_with_lineage() {
     let split = s.act(ActForm::Split { asset: lot.clone(), parts: vec![12, 8] }).expect("split");
     assert_eq!(split.created.len(), 2);
     let detail = s.asset(&lot).expect("detail");
-    assert_eq!(detail.row.state, "consumed");
+    assert_eq!(detail.row.state, AssetState::Consumed);
     let parts: Vec<&str> =
         detail.children.iter().filter(|c| c.kind == "tea_lot").map(|c| c.id.as_str()).collect();
     assert_eq!(parts.len(), 2);
@@ -156,7 +156,7 @@ fn split_then_transfer_is_recorded_locally_with_lineage() {
     assert_eq!(in_first.len(), 12);
     let one = in_first[0].id.clone();
     s.act(ActForm::TakeOut { asset: one.clone() }).expect("taken out");
-    assert_eq!(s.asset(&one).expect("cake").row.state, "active");
+    assert_eq!(s.asset(&one).expect("cake").row.state, AssetState::Active);
     assert_eq!(s.asset(&split.created[0]).expect("part").row.asset.quantity.amount(), 11);
     assert_eq!(part.uri.as_deref().map(|u| u.ends_with("/10/LOT2-1")), Some(true));
     // An event with an attached certificate is stored by hash, once the rules accept it: the

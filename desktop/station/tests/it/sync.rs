@@ -5,7 +5,7 @@ use terroir_shared::entry::LedgerEntry;
 use terroir_shared::log::Receipt;
 use terroir_shared::record::{Envelope, Record};
 use terroir_station::forms::ActForm;
-use terroir_station::store::{AssetFilter, RecordState};
+use terroir_station::store::{AssetFilter, AssetState, RecordState};
 use terroir_station::sync::SyncError;
 use terroir_tests::ledger::TestLedger;
 
@@ -149,7 +149,7 @@ fn a_lot_split_elsewhere_while_offline_is_refused_with_the_reason_and_the_view_i
     );
     // The view now shows the ledger's truth: the lot consumed by the other split, and the
     // parts this station had assumed are gone.
-    assert_eq!(s.asset(&lot).expect("lot").row.state, "consumed");
+    assert_eq!(s.asset(&lot).expect("lot").row.state, AssetState::Consumed);
     assert!(s.asset(&mine.created[0]).is_err());
 }
 
@@ -207,7 +207,7 @@ fn a_trader_station_brings_a_bought_lot_from_the_ledger_and_splits_it() {
     let part = ledger.get(&format!("/api/assets/{}", split.created[0])).expect("part");
     assert_eq!(part["quantity"]["amount"], 25);
     // The co-op's view follows when it asks the ledger.
-    assert_eq!(coop.fetch_asset(&lot).expect("refreshed").state, "consumed");
+    assert_eq!(coop.fetch_asset(&lot).expect("refreshed").state, AssetState::Consumed);
 }
 
 #[test]

@@ -34,7 +34,7 @@ fn a_photographed_label_is_checked_against_the_pinned_ledger_key() {
     let part = s
         .assets(&AssetFilter {
             kind: Some("tea_lot".into()),
-            state: Some("active".into()),
+            state: Some(terroir_station::store::AssetState::Active),
             ..AssetFilter::default()
         })
         .expect("parts")[0]
