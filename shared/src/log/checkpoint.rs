@@ -160,27 +160,48 @@ pub struct VerifierKey {
 impl VerifierKey {
     /// Parses `name+hex8(keyID)+base64(0x01 ‖ public key)`, checking the key ID.
     pub fn parse(vkey: &str) -> Result<Self, CheckpointError> {
-        let (name, rest) = vkey.split_once('+').ok_or(CheckpointError::MalformedVerifierKey)?;
-        let (id_hex, key_b64) = rest.split_once('+').ok_or(CheckpointError::MalformedVerifierKey)?;
+        let parts = VkeyParts::parse(vkey).ok_or(CheckpointError::MalformedVerifierKey)?;
+        if parts.alg != ALG_ED25519 {
+            return Err(CheckpointError::UnsupportedKeyAlgorithm);
+        }
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&parts.key)
+            .map_err(|_| CheckpointError::MalformedVerifierKey)?;
+        if !parts.id_matches() {
+            return Err(CheckpointError::VerifierKeyIdMismatch);
+        }
+        Ok(Self { name: parts.name.to_owned(), key_id: parts.key_id, key })
+    }
+}
+
+/// A C2SP verifier key taken apart: `name+hex8(key ID)+base64(type ‖ 32-byte key)`.
+pub(super) struct VkeyParts<'a> {
+    pub name: &'a str,
+    pub key_id: u32,
+    pub alg: u8,
+    pub key: [u8; 32],
+}
+
+impl<'a> VkeyParts<'a> {
+    pub fn parse(vkey: &'a str) -> Option<Self> {
+        let (name, rest) = vkey.split_once('+')?;
+        let (id_hex, key_b64) = rest.split_once('+')?;
         if !signed_note::is_key_name_valid(name)
             || id_hex.len() != 8
             || !id_hex.bytes().all(|b| b.is_ascii_hexdigit())
         {
-            return Err(CheckpointError::MalformedVerifierKey);
+            return None;
         }
-        let key_id = u32::from_str_radix(id_hex, 16).map_err(|_| CheckpointError::MalformedVerifierKey)?;
-        let raw = BASE64.decode(key_b64).map_err(|_| CheckpointError::MalformedVerifierKey)?;
-        let (&alg, key) = raw.split_first().ok_or(CheckpointError::MalformedVerifierKey)?;
-        if alg != ALG_ED25519 {
-            return Err(CheckpointError::UnsupportedKeyAlgorithm);
-        }
-        let key: [u8; 32] = key.try_into().map_err(|_| CheckpointError::MalformedVerifierKey)?;
-        let key = ed25519_dalek::VerifyingKey::from_bytes(&key)
-            .map_err(|_| CheckpointError::MalformedVerifierKey)?;
-        if signed_note::key_id(name, &raw) != key_id {
-            return Err(CheckpointError::VerifierKeyIdMismatch);
-        }
-        Ok(Self { name: name.to_owned(), key_id, key })
+        let key_id = u32::from_str_radix(id_hex, 16).ok()?;
+        let raw = BASE64.decode(key_b64).ok()?;
+        let (&alg, key) = raw.split_first()?;
+        Some(Self { name, key_id, alg, key: key.try_into().ok()? })
+    }
+
+    /// Whether the key ID is the one the name, type and key give (C2SP signed-note).
+    pub fn id_matches(&self) -> bool {
+        let mut encoded = vec![self.alg];
+        encoded.extend_from_slice(&self.key);
+        signed_note::key_id(self.name, &encoded) == self.key_id
     }
 }
 

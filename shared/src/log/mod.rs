@@ -2,7 +2,9 @@
 //! abstract node store, and C2SP signed-note checkpoints.
 
 pub mod checkpoint;
+pub mod cosignature;
 pub mod frontier;
+pub mod policy;
 pub mod proof;
 pub mod receipt;
 pub mod tree;
@@ -11,7 +13,9 @@ pub use checkpoint::{
     Checkpoint, CheckpointError, LogSigner, SignedCheckpoint, VerifierKey, key_id, valid_origin,
     verify_checkpoint, verify_note,
 };
+pub use cosignature::{CosignatureError, Cosigner, WitnessKey, verify_cosignature};
 pub use frontier::Frontier;
+pub use policy::{Policy, PolicyError, PolicyVerdict};
 pub use proof::{
     ConsistencyProof, InclusionProof, ProofError, ProveError, hash_from_slice, prove_consistency,
     prove_inclusion, verify_consistency, verify_consistency_bytes, verify_inclusion,
