@@ -8,6 +8,7 @@ pub mod policy;
 pub mod proof;
 pub mod receipt;
 pub mod tree;
+pub mod witness;
 
 pub use checkpoint::{
     Checkpoint, CheckpointError, LogSigner, SignedCheckpoint, VerifierKey, key_id, valid_origin,
