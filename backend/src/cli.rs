@@ -33,6 +33,26 @@ pub enum Command {
     /// Load the sample ledger into an empty log: a tea co-op and a cattle co-op, a trader, a
     /// processor, a warehouse, a financier and a veterinary station, with a month of history.
     Demo(Common),
+    /// Run a witness for other people's ledgers (C2SP tlog-witness): it cosigns each new
+    /// checkpoint a log posts to it only if it is consistent with the last one it cosigned,
+    /// and keeps that one on disk. Prints its verifier key.
+    Witness(WitnessArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WitnessArgs {
+    /// The witness's name in its cosignatures and its key, e.g. witness.example/w1.
+    #[arg(long)]
+    pub name: String,
+    /// The verifier key of a log to witness (repeat for more logs).
+    #[arg(long = "log", required = true)]
+    pub logs: Vec<String>,
+    /// Where the witness keeps its key (witness.key, 0600) and what it cosigned.
+    #[arg(long, default_value = "./terroir-witness")]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    pub bind: SocketAddr,
 }
 
 /// Options every subcommand shares.
@@ -136,6 +156,10 @@ pub fn run() -> anyhow::Result<()> {
             };
             let settings = Settings::resolve(&over)?;
             actix_web::rt::System::new().block_on(crate::server::serve(settings, args.demo))
+        }
+        Command::Witness(args) => {
+            let witness = crate::witness::Witness::open(&args.data_dir, &args.name, &args.logs)?;
+            actix_web::rt::System::new().block_on(crate::witness::serve(witness, args.bind))
         }
         Command::Init(common) => {
             let settings = Settings::resolve(&common.overrides())?;

@@ -10,3 +10,4 @@ pub mod metrics;
 pub mod owner;
 pub mod server;
 pub mod service;
+pub mod witness;

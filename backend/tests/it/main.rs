@@ -14,3 +14,4 @@ mod startup;
 mod submit;
 mod support;
 mod wire_schema;
+mod witness;
