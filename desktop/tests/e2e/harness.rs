@@ -10,11 +10,22 @@ use crate::webdriver::Session;
 /// One display and one app at a time.
 pub static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Children are killed when their owner is dropped, even when a test fails.
+/// Children are stopped when their owner is dropped, even when a test fails: asked first
+/// (SIGTERM, so Xvfb removes its lock file and socket), killed if they linger.
 struct Owned(Child);
 
 impl Drop for Owned {
     fn drop(&mut self) {
+        let asked = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        if asked.is_ok_and(|s| s.success()) {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.0.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -42,22 +53,23 @@ pub struct Display {
 }
 
 impl Display {
+    /// Starts Xvfb on a display it finds free itself (`-displayfd`: it also clears lock files
+    /// that a display killed earlier left behind) and waits until it takes connections.
     pub fn start() -> Self {
-        let n = (90..190)
-            .find(|n| {
-                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-                    && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-            })
-            .expect("a free display number");
-        let name = format!(":{n}");
-        let xvfb = Command::new("Xvfb")
-            .args([name.as_str(), "-screen", "0", "1400x960x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
+        use std::io::BufRead as _;
+        let mut xvfb = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "1400x960x24", "-nolisten", "tcp"])
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("Xvfb is missing: run scripts/install-test-deps");
-        wait_until("Xvfb", || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists());
-        Self { _xvfb: Owned(xvfb), name }
+        let stdout = xvfb.stdout.take().expect("Xvfb's output");
+        let xvfb = Owned(xvfb);
+        // Xvfb writes its display number once it is ready.
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).expect("Xvfb's display number");
+        let n: u32 = line.trim().parse().unwrap_or_else(|_| panic!("Xvfb gave no display number: {line:?}"));
+        Self { _xvfb: xvfb, name: format!(":{n}") }
     }
 }
 
