@@ -12,6 +12,7 @@ use actix_web::http::header::ContentType;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context as _;
 use terroir_shared::Hash;
+use terroir_shared::calendar::Timestamp;
 use terroir_shared::log::witness::{AddCheckpoint, Cosigned, Refusal, add_checkpoint, origin_of};
 use terroir_shared::log::{Cosigner, VerifierKey};
 
@@ -53,23 +54,27 @@ impl Witness {
         self.cosigner.public().to_string()
     }
 
-    /// Judges one request body: the cosignature line, or the refusal.
-    pub fn add(&self, body: &str, now: u64) -> Result<String, Refusal> {
-        let request = AddCheckpoint::parse(body)?;
+    /// Judges one request body: the cosignature line, or the refusal; an error reading or
+    /// writing the witness's own state is its own failure, not the request's.
+    pub fn add(&self, body: &str, now: u64) -> Result<Result<String, Refusal>, std::io::Error> {
+        let request = match AddCheckpoint::parse(body) {
+            Ok(r) => r,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
         let origin = origin_of(&request.note).unwrap_or_default().to_owned();
-        let (_, vkey) = self
-            .logs
-            .iter()
-            .find(|(o, _)| *o == origin)
-            .ok_or_else(|| Refusal::UnknownLog(origin.clone()))?;
+        let Some((_, vkey)) = self.logs.iter().find(|(o, _)| *o == origin) else {
+            return Ok(Err(Refusal::UnknownLog(origin)));
+        };
         let _one = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let path = self.state_path(&origin);
-        let last =
-            read_state(&path).map_err(|e| Refusal::Malformed(format!("the witness's own state: {e}")))?;
-        let accepted = add_checkpoint(&self.cosigner, vkey, last.as_ref(), &request, now)?;
-        write_state(&path, &accepted.keep)
-            .map_err(|e| Refusal::Malformed(format!("the witness's own state: {e}")))?;
-        Ok(accepted.line)
+        let last = read_state(&path)?;
+        match add_checkpoint(&self.cosigner, vkey, last.as_ref(), &request, now) {
+            Ok(accepted) => {
+                write_state(&path, &accepted.keep)?;
+                Ok(Ok(accepted.line))
+            }
+            Err(refusal) => Ok(Err(refusal)),
+        }
     }
 
     fn state_path(&self, origin: &str) -> PathBuf {
@@ -110,8 +115,9 @@ fn write_state(path: &Path, state: &Cosigned) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The time, in the whole seconds cosignatures carry.
 fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    Timestamp::from_system_time(std::time::SystemTime::now()).millis() / 1000
 }
 
 async fn add_checkpoint_handler(witness: web::Data<Witness>, body: web::Bytes) -> HttpResponse {
@@ -123,17 +129,23 @@ async fn add_checkpoint_handler(witness: web::Data<Witness>, body: web::Bytes) -
     let w = witness.clone();
     let answer = web::block(move || w.add(&text, now())).await;
     match answer {
-        Ok(Ok(line)) => HttpResponse::Ok().content_type(ContentType::plaintext()).body(line),
-        Ok(Err(Refusal::WrongOldSize(size))) => {
+        Ok(Ok(Ok(line))) => HttpResponse::Ok().content_type(ContentType::plaintext()).body(line),
+        Ok(Ok(Err(Refusal::WrongOldSize(size)))) => {
             HttpResponse::Conflict().content_type("text/x.tlog.size").body(format!("{size}\n"))
         }
-        Ok(Err(refusal)) => {
+        Ok(Ok(Err(refusal))) => {
             let status = actix_web::http::StatusCode::from_u16(refusal.status())
                 .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
             if refusal.status() == 409 || refusal.status() == 422 {
                 tracing::warn!("refused a checkpoint: {refusal}");
             }
             HttpResponse::build(status).content_type(ContentType::plaintext()).body(format!("{refusal}\n"))
+        }
+        Ok(Err(e)) => {
+            tracing::error!("the witness's own state: {e}");
+            HttpResponse::InternalServerError()
+                .content_type(ContentType::plaintext())
+                .body(format!("the witness's own state cannot be read or written: {e}\n"))
         }
         Err(e) => {
             HttpResponse::InternalServerError().content_type(ContentType::plaintext()).body(format!("{e}\n"))

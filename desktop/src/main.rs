@@ -50,8 +50,7 @@ static SHOWN: std::sync::Once = std::sync::Once::new();
 fn status(app: State<'_, App>) -> Result<Header> {
     SHOWN.call_once(|| {
         let ms = STARTED.get().map_or(0, |t| t.elapsed().as_millis());
-        let at =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        let at = terroir_station::station::system_clock()().millis();
         tracing::info!("window ready {ms} ms after start (at {at} ms since the epoch)");
     });
     Ok(Header { station: app.station.status()?, sync: app.sync.status() })
@@ -208,10 +207,7 @@ fn verify_uri(app: State<'_, App>, uri: String) -> Result<Verdict> {
 
 /// Seconds since the epoch, for backup file names.
 fn chrono_free_stamp() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
+    terroir_station::station::system_clock()().millis() / 1000
 }
 
 /// `TERROIR_STATION_DIR`, or the platform's application data directory.

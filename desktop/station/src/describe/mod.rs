@@ -118,16 +118,16 @@ pub fn short(id: &impl ToString) -> String {
 
 /// The name of an event, as a clerk records it.
 pub fn event_name(e: &Event) -> Said {
-    match e {
-        Event::Vaccination { .. } => said("vaccination", "疫苗接种"),
-        Event::Weighing { .. } => said("weighing", "称重"),
-        Event::Movement { .. } => said("movement", "转运"),
-        Event::Picking { .. } => said("picking", "采摘"),
-        Event::Pressing { .. } => said("pressing", "压制"),
-        Event::Storage { .. } => said("storage", "仓储"),
-        Event::LabCertificate { .. } => said("lab certificate", "检测证书"),
-        Event::Note { .. } => said("note", "备注"),
-    }
+    event_word(match e {
+        Event::Vaccination { .. } => "vaccination",
+        Event::Weighing { .. } => "weighing",
+        Event::Movement { .. } => "movement",
+        Event::Picking { .. } => "picking",
+        Event::Pressing { .. } => "pressing",
+        Event::Storage { .. } => "storage",
+        Event::LabCertificate { .. } => "lab_certificate",
+        Event::Note { .. } => "note",
+    })
 }
 
 /// A kind of goods as the rules name it (`tea_lot`), in words.
@@ -170,11 +170,17 @@ pub(crate) fn role_name(role: &str) -> Said {
     }
 }
 
+/// An event as the ledger names it (`lab_certificate`), in words.
 pub(crate) fn event_word(event: &str) -> Said {
     match event {
         "vaccination" => said("vaccination", "疫苗接种"),
         "weighing" => said("weighing", "称重"),
+        "movement" => said("movement", "转运"),
+        "picking" => said("picking", "采摘"),
+        "pressing" => said("pressing", "压制"),
+        "storage" => said("storage", "仓储"),
         "lab_certificate" => said("lab certificate", "检测证书"),
+        "note" => said("note", "备注"),
         other => Said::same(other.replace('_', " ")),
     }
 }

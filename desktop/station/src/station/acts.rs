@@ -189,7 +189,8 @@ impl Station {
             // refuses less, never more.
             let ctx = Context { origin: &settings.origin, operator, rules: Rules::CURRENT, now };
             let mut store = reads.store.into_inner();
-            let view = store.snapshot(&signed)?;
+            let wanted = needs(&signed, Rules::CURRENT);
+            let view = store.snapshot(&signed, &wanted)?;
             let effects = rules::apply(&view, &signed, &ctx).map_err(|v| StationError::Refused {
                 code: v.code(),
                 message: explain(&v, |id| describe_from(&view, id)),
@@ -215,7 +216,7 @@ impl Station {
             if let Some((a, bytes)) = file {
                 store::put_attachment(conn, &a.sha256.to_string(), &a.name, &a.media_type, bytes)?;
             }
-            let created = needs(&signed, Rules::CURRENT).creates.iter().map(|a| a.to_string()).collect();
+            let created = wanted.creates.iter().map(|a| a.to_string()).collect();
             Ok(Done { record: id, summary, created })
         })
     }

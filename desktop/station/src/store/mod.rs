@@ -18,7 +18,7 @@ use terroir_shared::asset::{Asset, AssetId};
 use terroir_shared::crypto::PublicKey;
 use terroir_shared::party::{Device, Party, PartyId};
 use terroir_shared::record::{Record, Signed};
-use terroir_shared::rules::{MemoryLedger, needs};
+use terroir_shared::rules::{MemoryLedger, Needs};
 
 pub use assets::{AssetFilter, AssetRow, AssetState};
 pub use records::{RecordRow, RecordState, SyncCounts};
@@ -172,10 +172,10 @@ impl<'c> Reads<'c> {
         party(self.conn, id)
     }
 
-    /// Exactly the state the rules will read for `record` (see `rules::needs`).
-    pub fn snapshot(&mut self, record: &Signed<Record>) -> Result<MemoryLedger, StoreError> {
-        let wanted = needs(record, terroir_shared::rules::Rules::CURRENT);
-        terroir_shared::rules::snapshot(self, record.body(), &wanted)
+    /// Exactly the state the rules will read for `record`, whose needs are `wanted` (see
+    /// `rules::needs`).
+    pub fn snapshot(&mut self, record: &Signed<Record>, wanted: &Needs) -> Result<MemoryLedger, StoreError> {
+        terroir_shared::rules::snapshot(self, record.body(), wanted)
     }
 
     /// The connection again, to write what the act did.
