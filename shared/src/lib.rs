@@ -21,5 +21,6 @@ pub mod record;
 pub mod rules;
 #[cfg(feature = "openapi")]
 pub mod schema;
+pub mod state;
 
 pub use hash::Hash;

@@ -19,13 +19,43 @@ pub struct Checkpoint {
     pub origin: String,
     pub size: u64,
     pub root: Hash,
+    /// The root of the state map after the log's first `size` entries, from the checkpoint's
+    /// extension line `terroir-state/v1 <base64 root>`; none in checkpoints signed before the
+    /// ledger kept the map.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<Hash>,
 }
 
+/// The extension line that commits a checkpoint to the state map's root.
+pub const STATE_LINE: &str = "terroir-state/v1";
+
 impl Checkpoint {
-    /// The checkpoint body: origin, decimal size and base64 root, one per line.
+    /// The checkpoint body: origin, decimal size and base64 root, one per line, then the
+    /// state map's root in its extension line.
     pub fn body(&self) -> String {
-        format!("{}\n{}\n{}\n", self.origin, self.size, BASE64.encode(self.root.as_bytes()))
+        let mut body = format!("{}\n{}\n{}\n", self.origin, self.size, BASE64.encode(self.root.as_bytes()));
+        if let Some(state) = &self.state {
+            body.push_str(&format!("{STATE_LINE} {}\n", BASE64.encode(state.as_bytes())));
+        }
+        body
     }
+}
+
+/// The state map's root a checkpoint's extension lines name: `None` without the line; an
+/// error if it is there twice or is not one base64 hash. Other extension lines are not ours.
+fn state_of(extension: &str) -> Result<Option<Hash>, CheckpointError> {
+    let mut found = None;
+    for line in extension.lines() {
+        let Some(rest) = line.strip_prefix(STATE_LINE).and_then(|r| r.strip_prefix(' ')) else {
+            continue;
+        };
+        let bytes = BASE64.decode(rest).map_err(|_| CheckpointError::MalformedCheckpoint)?;
+        let hash = Hash(bytes.try_into().map_err(|_| CheckpointError::MalformedCheckpoint)?);
+        if found.replace(hash).is_some() {
+            return Err(CheckpointError::MalformedCheckpoint);
+        }
+    }
+    Ok(found)
 }
 
 /// Why a checkpoint or note was refused, or a signer could not be made.
@@ -119,7 +149,13 @@ impl LogSigner {
 
     /// Signs the checkpoint for the tree of `size` leaves with `root`.
     pub fn sign(&self, size: u64, root: &Hash) -> SignedCheckpoint {
-        let checkpoint = Checkpoint { origin: self.origin.clone(), size, root: *root };
+        self.sign_with_state(size, root, None)
+    }
+
+    /// Signs the checkpoint for the tree of `size` leaves with `root`, committing to the state
+    /// map's root `state` after those leaves.
+    pub fn sign_with_state(&self, size: u64, root: &Hash, state: Option<Hash>) -> SignedCheckpoint {
+        let checkpoint = Checkpoint { origin: self.origin.clone(), size, root: *root, state };
         let body = checkpoint.body();
         let line = self.signature_line(body.as_bytes());
         SignedCheckpoint { text: format!("{body}\n{line}\n"), checkpoint }
@@ -253,5 +289,6 @@ pub fn verify_checkpoint(note: &str, vkey: &str) -> Result<Checkpoint, Checkpoin
         origin: parsed.origin().to_owned(),
         size: parsed.size(),
         root: Hash::from(*parsed.hash()),
+        state: state_of(parsed.extension())?,
     })
 }

@@ -11,7 +11,7 @@ pub mod tree;
 pub mod witness;
 
 pub use checkpoint::{
-    Checkpoint, CheckpointError, LogSigner, SignedCheckpoint, VerifierKey, key_id, valid_origin,
+    Checkpoint, CheckpointError, LogSigner, STATE_LINE, SignedCheckpoint, VerifierKey, key_id, valid_origin,
     verify_checkpoint, verify_note,
 };
 pub use cosignature::{CosignatureError, Cosigner, WitnessKey, verify_cosignature};

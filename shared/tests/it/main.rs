@@ -12,5 +12,6 @@ mod mass_props;
 mod props;
 mod records;
 mod rules;
+mod state;
 mod support;
 mod units;

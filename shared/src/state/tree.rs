@@ -1,0 +1,206 @@
+//! The map's tree over any node store: one version per batch of changes, the nodes and values
+//! to write, the nodes made stale (to delete: only the latest version is ever proven), and
+//! proofs in the compact form. [`MemoryMap`] keeps it all in memory, for `audit`, a monitor and
+//! the tests; the server keeps its nodes in SQLite behind the same [`TreeReader`].
+
+use std::collections::HashMap;
+
+use borsh::BorshDeserialize;
+use jmt::storage::{LeafNode, NibblePath, Node, NodeKey, TreeReader};
+use jmt::{KeyHash, OwnedValue, Sha256Jmt, Version};
+
+use super::Change;
+use super::proof::{MapLeaf, MapProof, PLACEHOLDER, internal};
+use crate::Hash;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("state map: {0}")]
+pub struct MapError(pub String);
+
+impl MapError {
+    fn from_tree(e: anyhow::Error) -> Self {
+        Self(format!("{e:#}"))
+    }
+}
+
+/// What one version of the map writes: its root, its new nodes and values, and the nodes it
+/// made stale.
+#[derive(Debug)]
+pub struct Written {
+    pub version: Version,
+    pub root: Hash,
+    pub nodes: Vec<(NodeKey, Node)>,
+    pub stale: Vec<NodeKey>,
+    pub values: Vec<Change>,
+}
+
+/// The root of the empty map.
+pub const EMPTY_ROOT: Hash = PLACEHOLDER;
+
+/// Takes `changes` in as the version after `latest` (`None`: the map is empty). `None` when
+/// there is nothing to change: the map keeps its version and root.
+pub fn write<R: TreeReader>(
+    reader: &R,
+    latest: Option<Version>,
+    changes: Vec<Change>,
+) -> Result<Option<Written>, MapError> {
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    let version = latest.map_or(0, |v| v + 1);
+    let set = changes.iter().map(|c| (KeyHash(c.key.0), Some(c.value.clone())));
+    let (root, batch) = Sha256Jmt::new(reader).put_value_set(set, version).map_err(MapError::from_tree)?;
+    let nodes = batch.node_batch.nodes().iter().map(|(k, n)| (k.clone(), n.clone())).collect();
+    let stale = batch.stale_node_index_batch.into_iter().map(|s| s.node_key).collect();
+    Ok(Some(Written { version, root: Hash(root.0), nodes, stale, values: changes }))
+}
+
+/// The root at `version` (`None`: the empty map).
+pub fn root<R: TreeReader>(reader: &R, version: Option<Version>) -> Result<Hash, MapError> {
+    match version {
+        None => Ok(EMPTY_ROOT),
+        Some(v) => Sha256Jmt::new(reader).get_root_hash(v).map(|r| Hash(r.0)).map_err(MapError::from_tree),
+    }
+}
+
+/// The value `key` holds at `version` and the proof of it, or of its absence.
+pub fn prove<R: TreeReader>(
+    reader: &R,
+    version: Option<Version>,
+    key: &Hash,
+) -> Result<(Option<Vec<u8>>, MapProof), MapError> {
+    let Some(version) = version else {
+        return Ok((None, MapProof::empty()));
+    };
+    let (value, proof) =
+        Sha256Jmt::new(reader).get_with_proof(KeyHash(key.0), version).map_err(MapError::from_tree)?;
+    let bytes = borsh::to_vec(&proof).map_err(|e| MapError(format!("cannot encode a proof: {e}")))?;
+    Ok((value, compact(&bytes)?))
+}
+
+/// The tree's own proof (its borsh form: the leaf, then every sibling as the node it is) as
+/// leaf and sibling hashes.
+fn compact(bytes: &[u8]) -> Result<MapProof, MapError> {
+    #[derive(BorshDeserialize)]
+    struct Leaf {
+        key: [u8; 32],
+        value_hash: [u8; 32],
+    }
+    #[derive(BorshDeserialize)]
+    enum Sibling {
+        Null,
+        Internal([u8; 32], [u8; 32]),
+        Leaf(Leaf),
+    }
+    #[derive(BorshDeserialize)]
+    struct Proof {
+        leaf: Option<Leaf>,
+        siblings: Vec<Sibling>,
+    }
+    let proof: Proof = borsh::from_slice(bytes).map_err(|e| MapError(format!("cannot read a proof: {e}")))?;
+    let leaf_of = |l: &Leaf| MapLeaf { key: Hash(l.key), value_hash: Hash(l.value_hash) };
+    Ok(MapProof {
+        leaf: proof.leaf.as_ref().map(leaf_of),
+        siblings: proof
+            .siblings
+            .iter()
+            .map(|s| match s {
+                Sibling::Null => PLACEHOLDER,
+                Sibling::Internal(l, r) => internal(&Hash(*l), &Hash(*r)),
+                Sibling::Leaf(l) => leaf_of(l).hash(),
+            })
+            .collect(),
+    })
+}
+
+/// A node key as stored: the version (u64 big-endian, so a version's nodes are appended after
+/// the last one's) then the nibble path.
+pub fn node_key_bytes(key: &NodeKey) -> Vec<u8> {
+    let mut out = key.version().to_be_bytes().to_vec();
+    borsh::to_writer(&mut out, key.nibble_path()).unwrap_or_default();
+    out
+}
+
+pub fn node_key_from_bytes(bytes: &[u8]) -> Result<NodeKey, MapError> {
+    let bad = || MapError("a stored node key is malformed".into());
+    let (version, path) = bytes.split_at_checked(8).ok_or_else(bad)?;
+    let version = u64::from_be_bytes(version.try_into().map_err(|_| bad())?);
+    let path: NibblePath = borsh::from_slice(path).map_err(|_| bad())?;
+    Ok(NodeKey::new(version, path))
+}
+
+pub fn node_bytes(node: &Node) -> Vec<u8> {
+    borsh::to_vec(node).unwrap_or_default()
+}
+
+pub fn node_from_bytes(bytes: &[u8]) -> Result<Node, MapError> {
+    borsh::from_slice(bytes).map_err(|_| MapError("a stored node is malformed".into()))
+}
+
+/// The whole map in memory, its stale nodes dropped as it goes.
+#[derive(Default)]
+pub struct MemoryMap {
+    nodes: HashMap<NodeKey, Node>,
+    values: HashMap<Hash, Vec<u8>>,
+    version: Option<Version>,
+    root: Option<Hash>,
+}
+
+impl MemoryMap {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes in one batch of changes; returns the new root.
+    pub fn apply(&mut self, changes: Vec<Change>) -> Result<Hash, MapError> {
+        if let Some(w) = write(self, self.version, changes)? {
+            for k in w.stale {
+                self.nodes.remove(&k);
+            }
+            self.nodes.extend(w.nodes);
+            self.values.extend(w.values.into_iter().map(|c| (c.key, c.value)));
+            self.version = Some(w.version);
+            self.root = Some(w.root);
+        }
+        Ok(self.root())
+    }
+
+    pub fn root(&self) -> Hash {
+        self.root.unwrap_or(EMPTY_ROOT)
+    }
+
+    pub fn get(&self, key: &Hash) -> Option<&[u8]> {
+        self.values.get(key).map(Vec::as_slice)
+    }
+
+    pub fn prove(&self, key: &Hash) -> Result<(Option<Vec<u8>>, MapProof), MapError> {
+        prove(self, self.version, key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+impl TreeReader for MemoryMap {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        Ok(self.nodes.get(node_key).cloned())
+    }
+
+    /// Only the latest value of each key is kept, and only the latest version is asked for.
+    fn get_value_option(
+        &self,
+        _max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
+        Ok(self.values.get(&Hash(key_hash.0)).cloned())
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        anyhow::bail!("the state map is never restored from a stream of leaves")
+    }
+}
