@@ -370,5 +370,15 @@ pub fn audit(settings: &Settings) -> anyhow::Result<()> {
     );
     println!("root {}", report.root);
     println!("every entry replayed under rules version {}, which its entry 0 names", report.rules);
+    match report.stored_map {
+        crate::service::audit::StoredMap::Checked => println!(
+            "state map rebuilt: {} keys, root {}; every checkpoint's state line and the stored map match it",
+            report.state_keys, report.state_root
+        ),
+        crate::service::audit::StoredMap::NotBuilt { .. } => println!(
+            "state map rebuilt: {} keys, root {}; the ledger has no stored map yet (the server builds it when it next starts)",
+            report.state_keys, report.state_root
+        ),
+    }
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod derived;
 pub mod entries;
 pub mod lineage;
+pub mod map;
 pub mod nodes;
 pub mod pin;
 pub mod scans;

@@ -60,6 +60,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    map_nodes (key) {
+        key -> Binary,
+        node -> Binary,
+    }
+}
+
+diesel::table! {
+    map_tip (id) {
+        id -> Integer,
+        size -> BigInt,
+        version -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    map_values (key) {
+        key -> Binary,
+        value -> Binary,
+    }
+}
+
+diesel::table! {
     nodes (idx) {
         idx -> BigInt,
         hash -> Binary,
@@ -109,6 +131,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     devices,
     entries,
     identities,
+    map_nodes,
+    map_tip,
+    map_values,
     nodes,
     parties,
     record_index,

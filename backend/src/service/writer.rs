@@ -13,12 +13,14 @@ use terroir_shared::log::{Frontier, leaf_hash, prove_consistency, root, verify_c
 use terroir_shared::party::PartyId;
 use terroir_shared::record::{Act, OpenLedger, Record, Signed, Unsigned};
 use terroir_shared::rules::{self, Context, Effects, Needs, RuleViolation, Rules};
+use terroir_shared::state::{self, ChangeSet};
 
 use super::ServiceError;
 use super::cache::AssetCache;
 use super::group::{Group, KnownKeys, Staged};
 use super::ledger::{CheckpointInfo, Clock, Job, LogIdentity, MAX_ENTRY_BYTES, MAX_GROUP};
 use super::receipts::{Answer, Decided};
+use crate::db::map::Tip;
 use crate::db::pin::Pin;
 use crate::db::wal::Wal;
 use crate::db::{self, DbError, checkpoints::CheckpointRow, hash_from, nodes::DbNodes};
@@ -39,6 +41,9 @@ pub(super) struct Writer {
     last_leaf: Hash,
     /// The rules this ledger runs, as its first entry says.
     rules: Rules,
+    /// The state map's tip and root, at the log's size.
+    map: Tip,
+    map_root: Hash,
 }
 
 /// How long without a job counts as a lull.
@@ -75,11 +80,7 @@ impl Writer {
         state_not_ahead(&mut conn, frontier.size())?;
         // The tip must carry this log's own signature: a database from another log, or a
         // tampered checkpoint, is refused before anything is appended to it.
-        if let Some(cp) = &checkpoint {
-            verify_checkpoint(&cp.note, &identity.signer.vkey()).map_err(|e| {
-                ServiceError::Integrity(format!("the latest checkpoint does not verify: {e}"))
-            })?;
-        }
+        let committed = committed_state(&identity, checkpoint.as_ref())?;
         if let Ok(mut slot) = latest.write() {
             *slot = checkpoint;
         }
@@ -88,6 +89,10 @@ impl Writer {
             0 => Rules::CURRENT,
             _ => ledger_rules(&mut conn)?,
         };
+        if db::map::tip(&mut conn)?.size < frontier.size() {
+            build_map(&mut conn, &identity, frontier.size())?;
+        }
+        let (map, map_root) = load_map(&mut conn, frontier.size(), committed)?;
         let mut writer = Self {
             conn,
             identity,
@@ -101,6 +106,8 @@ impl Writer {
             frontier,
             last_leaf,
             rules,
+            map,
+            map_root,
         };
         if writer.frontier.size() == 0 {
             writer.open_ledger(operator)?;
@@ -189,7 +196,9 @@ impl Writer {
     }
 
     fn reload(&mut self) -> Result<(), ServiceError> {
-        let (frontier, last_leaf, _) = load_tip(&mut self.conn)?;
+        let (frontier, last_leaf, checkpoint) = load_tip(&mut self.conn)?;
+        let committed = committed_state(&self.identity, checkpoint.as_ref())?;
+        (self.map, self.map_root) = load_map(&mut self.conn, frontier.size(), committed)?;
         self.frontier = frontier;
         self.last_leaf = last_leaf;
         Ok(())
@@ -207,8 +216,10 @@ impl Writer {
         let start_size = frontier.size();
         let previous = self.latest.read().ok().and_then(|c| c.clone());
         let known_keys = &mut self.known;
+        let (mut map, mut map_root) = (self.map, self.map_root);
         let committed = self.conn.immediate_transaction(|conn| {
             let mut group = Group::default();
+            let mut changes = ChangeSet::default();
             let mut verdicts = Vec::with_capacity(records.len());
             for record in records {
                 let id = record.id();
@@ -252,6 +263,7 @@ impl Writer {
                         let leaf_hash = leaf_hash(&leaf);
                         let nodes = frontier.append(leaf_hash);
                         let staged = Staged { index, record_id: id, leaf_hash, leaf, nodes, found_by_id };
+                        changes.add(state::changes(index, &leaf_hash, &effects));
                         group.stage(staged, effects, &needs.creates);
                         last_leaf = leaf_hash;
                         verdicts.push(Verdict::Accepted(index));
@@ -260,7 +272,9 @@ impl Writer {
             }
             group.write(conn, now.millis() as i64)?;
             let signed = if frontier.size() > start_size {
-                Some(sign_checkpoint(conn, &identity, &frontier, previous.as_ref(), now.millis() as i64)?)
+                (map, map_root) = write_map(conn, map, changes, frontier.size())?;
+                let at = now.millis() as i64;
+                Some(sign_checkpoint(conn, &identity, &frontier, map_root, previous.as_ref(), at)?)
             } else {
                 None
             };
@@ -281,6 +295,7 @@ impl Writer {
         self.frontier = frontier;
         self.last_leaf = last_leaf;
         self.rules = ctx.rules;
+        (self.map, self.map_root) = (map, map_root);
         if let Some(cp) = signed
             && let Ok(mut slot) = self.latest.write()
         {
@@ -314,12 +329,100 @@ fn found_by_id(id: &Hash, needs: &Needs, effects: &Effects) -> Result<bool, Serv
     }
 }
 
+/// Writes the state map's next version from a group's `changes` (none: it keeps its version and
+/// root) and moves its tip to the log's new `size`. Returns the tip and the root, recomputed
+/// from the stored root node.
+fn write_map(
+    conn: &mut SqliteConnection,
+    tip: Tip,
+    changes: ChangeSet,
+    size: u64,
+) -> Result<(Tip, Hash), ServiceError> {
+    let version = match state::tree::write(&db::map::DbMap::new(conn), tip.version, changes.into_changes())
+        .map_err(|e| ServiceError::Integrity(e.to_string()))?
+    {
+        Some(written) => {
+            db::map::write(conn, &written)?;
+            Some(written.version)
+        }
+        None => tip.version,
+    };
+    let tip = Tip { size, version };
+    db::map::set_tip(conn, tip)?;
+    Ok((tip, db::map::root(conn, tip)?))
+}
+
+/// Builds the state map of a ledger kept from before the map, once: the whole log is audited and
+/// replayed, and the map it gives stored as one version. Its root is committed to from the next
+/// checkpoint on.
+fn build_map(conn: &mut SqliteConnection, identity: &LogIdentity, size: u64) -> Result<(), ServiceError> {
+    tracing::info!(entries = size, "building the state map from the log (once, for a ledger from before it)");
+    let vkey = identity.signer.vkey();
+    let (report, rebuilt) =
+        super::audit::rebuild(conn, &identity.origin, identity.operator, &vkey, &|_, _| {})
+            .map_err(|e| ServiceError::Integrity(format!("cannot build the state map: {e}")))?;
+    if !matches!(report.stored_map, super::audit::StoredMap::NotBuilt { .. }) {
+        return Err(ServiceError::Integrity(format!(
+            "the state map is behind the log but not empty ({:?})",
+            report.stored_map
+        )));
+    }
+    conn.immediate_transaction(|conn| {
+        let written = state::tree::write(&db::map::DbMap::new(conn), None, rebuilt.to_changes())
+            .map_err(|e| ServiceError::Integrity(e.to_string()))?;
+        if let Some(w) = &written {
+            db::map::write(conn, w)?;
+        }
+        db::map::set_tip(conn, Tip { size, version: written.map(|w| w.version) })?;
+        Ok::<_, ServiceError>(())
+    })?;
+    tracing::info!(keys = rebuilt.len(), root = %rebuilt.root(), "state map built");
+    Ok(())
+}
+
+/// The state map's tip and root at start-up. The map must have taken in exactly the log, and
+/// its root must be the one the latest checkpoint commits to (a checkpoint from before the
+/// ledger kept the map commits to none).
+fn load_map(
+    conn: &mut SqliteConnection,
+    size: u64,
+    committed: Option<Hash>,
+) -> Result<(Tip, Hash), ServiceError> {
+    let tip = db::map::tip(conn)?;
+    if tip.size != size {
+        return Err(ServiceError::Integrity(format!(
+            "the state map has taken in {} entries, the log has {size}",
+            tip.size
+        )));
+    }
+    let root = db::map::root(conn, tip)?;
+    match committed {
+        Some(c) if c != root => Err(ServiceError::Integrity(format!(
+            "the state map's root {root} is not the one the latest checkpoint commits to ({c})"
+        ))),
+        _ => Ok((tip, root)),
+    }
+}
+
+/// The state map's root the latest checkpoint commits to, its signature by this log checked.
+fn committed_state(
+    identity: &LogIdentity,
+    latest: Option<&CheckpointInfo>,
+) -> Result<Option<Hash>, ServiceError> {
+    let Some(cp) = latest else { return Ok(None) };
+    let checkpoint = verify_checkpoint(&cp.note, &identity.signer.vkey())
+        .map_err(|e| ServiceError::Integrity(format!("the latest checkpoint does not verify: {e}")))?;
+    Ok(checkpoint.state)
+}
+
 /// Invariant 6: the root signed is recomputed from the stored nodes and checked consistent
-/// with the previous checkpoint before the key touches it.
+/// with the previous checkpoint before the key touches it; the state map's root beside it was
+/// recomputed from the stored map.
 fn sign_checkpoint(
     conn: &mut SqliteConnection,
     identity: &LogIdentity,
     frontier: &Frontier,
+    state: Hash,
     previous: Option<&CheckpointInfo>,
     now: i64,
 ) -> Result<CheckpointInfo, ServiceError> {
@@ -335,7 +438,7 @@ fn sign_checkpoint(
         let proof = prove_consistency(prev.size, size, &DbNodes::new(conn))?;
         proof.verify(&prev.root, &stored_root)?;
     }
-    let signed = identity.signer.sign(size, &stored_root);
+    let signed = identity.signer.sign_with_state(size, &stored_root, Some(state));
     let note = signed.to_text();
     db::checkpoints::insert(
         conn,

@@ -546,3 +546,81 @@ fn a_server_refuses_state_ahead_of_its_log() {
     let said = refused.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(said.contains("ahead of its log"), "{said}");
 }
+
+#[test]
+fn every_checkpoint_commits_to_the_state_map_the_replay_rebuilds() {
+    use terroir_backend::service::audit::StoredMap;
+    use terroir_shared::log::verify_checkpoint;
+    let built = small();
+    let report = audit(&mut built.conn(), ORIGIN, built.operator, &built.vkey, &|_, _| {}).expect("passes");
+    assert_eq!(report.stored_map, StoredMap::Checked);
+    // Every asset, every party and each lot's GS1 identity is a key.
+    assert!(report.state_keys >= report.assets + report.parties, "{report:?}");
+    let latest: String = diesel::sql_query("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1")
+        .get_result::<Note>(&mut built.conn())
+        .expect("note")
+        .note;
+    let cp = verify_checkpoint(&latest, &built.vkey).expect("verifies");
+    assert_eq!(cp.state, Some(report.state_root));
+}
+
+#[derive(diesel::QueryableByName)]
+struct Note {
+    #[diesel(sql_type = Text)]
+    note: String,
+}
+
+#[test]
+fn a_checkpoint_signed_over_another_state_root_is_found() {
+    let built = small();
+    let size = built.checkpoint_sizes()[2];
+    let wrong = Hash([6; 32]);
+    let note = log_signer().sign_with_state(size, &root_at(&built, size), Some(wrong)).to_text();
+    diesel::sql_query("UPDATE checkpoints SET note = ? WHERE size = ?")
+        .bind::<Text, _>(&note)
+        .bind::<BigInt, _>(size as i64)
+        .execute(&mut built.conn())
+        .expect("tamper");
+    assert!(
+        matches!(built.failure(), AuditFailure::StateRootDiffers { size: s, signed, .. } if s == size && signed == wrong),
+        "{}",
+        built.failure()
+    );
+    // A checkpoint that drops the line after others carried it is found too.
+    let built = small();
+    let size = built.checkpoint_sizes()[2];
+    let note = log_signer().sign(size, &root_at(&built, size)).to_text();
+    diesel::sql_query("UPDATE checkpoints SET note = ? WHERE size = ?")
+        .bind::<Text, _>(&note)
+        .bind::<BigInt, _>(size as i64)
+        .execute(&mut built.conn())
+        .expect("tamper");
+    assert!(matches!(built.failure(), AuditFailure::StateLineMissing { size: s, .. } if s == size));
+}
+
+fn root_at(built: &Built, size: u64) -> Hash {
+    #[derive(diesel::QueryableByName)]
+    struct Root {
+        #[diesel(sql_type = Binary)]
+        root: Vec<u8>,
+    }
+    let row: Root = diesel::sql_query("SELECT root FROM checkpoints WHERE size = ?")
+        .bind::<BigInt, _>(size as i64)
+        .get_result(&mut built.conn())
+        .expect("root");
+    Hash(row.root.try_into().expect("32 bytes"))
+}
+
+#[test]
+fn a_changed_or_missing_stored_map_value_is_found() {
+    let built = small();
+    built.exec("UPDATE map_values SET value = substr(value, 1, length(value) - 1) || x'ff' WHERE key = (SELECT min(key) FROM map_values)");
+    assert!(matches!(built.failure(), AuditFailure::StoredMapDiffers { .. }), "{}", built.failure());
+    let built = small();
+    built.exec("DELETE FROM map_values WHERE key = (SELECT max(key) FROM map_values)");
+    assert!(matches!(built.failure(), AuditFailure::StoredMapDiffers { .. }), "{}", built.failure());
+    // A node of the stored tree changed: its root is no longer the one the log gives.
+    let built = small();
+    built.exec("DELETE FROM map_nodes WHERE key = (SELECT max(key) FROM map_nodes)");
+    assert!(matches!(built.failure(), AuditFailure::StoredMapDiffers { .. }), "{}", built.failure());
+}

@@ -6,8 +6,11 @@
 use std::collections::HashMap;
 
 use borsh::BorshDeserialize;
-use jmt::storage::{LeafNode, NibblePath, Node, NodeKey, TreeReader};
-use jmt::{KeyHash, OwnedValue, Sha256Jmt, Version};
+use jmt::Sha256Jmt;
+use jmt::storage::NibblePath;
+/// What a node store implements for the tree, and the types it stores.
+pub use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
+pub use jmt::{KeyHash, OwnedValue, Version};
 
 use super::Change;
 use super::proof::{MapLeaf, MapProof, PLACEHOLDER, internal};
@@ -181,6 +184,11 @@ impl MemoryMap {
         self.values.len()
     }
 
+    /// Every key's value, as changes that rebuild the map in one version elsewhere.
+    pub fn to_changes(&self) -> Vec<Change> {
+        self.values.iter().map(|(k, v)| Change { key: *k, value: v.clone() }).collect()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
@@ -202,5 +210,83 @@ impl TreeReader for MemoryMap {
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
         anyhow::bail!("the state map is never restored from a stream of leaves")
+    }
+}
+
+/// Holds a stored tree to the map rebuilt from the log, node by node: fed every stored node
+/// once, it checks each leaf against the rebuilt value, then that every child an internal node
+/// names is stored with the hash it names, that no node is left over, that the root is the
+/// rebuilt root and that there are as many leaves as keys.
+#[derive(Default)]
+pub struct StoreCheck {
+    hashes: HashMap<NodeKey, Hash>,
+    children: Vec<(NodeKey, Hash)>,
+    leaves: usize,
+}
+
+impl StoreCheck {
+    pub fn add(&mut self, key: NodeKey, node: &Node, rebuilt: &MemoryMap) -> Result<(), MapError> {
+        let hash = match node {
+            Node::Leaf(leaf) => {
+                let k = Hash(leaf.key_hash().0);
+                let Some(value) = rebuilt.get(&k) else {
+                    return Err(MapError(format!("a stored leaf holds key {k}, which the log never set")));
+                };
+                let hash = Hash(leaf.hash::<sha2::Sha256>());
+                if (MapLeaf { key: k, value_hash: Hash::sha256(value) }).hash() != hash {
+                    return Err(MapError(format!("the stored leaf of key {k} holds another value")));
+                }
+                self.leaves += 1;
+                hash
+            }
+            Node::Internal(internal) => {
+                for (nibble, child) in internal.children_sorted() {
+                    let path: NibblePath =
+                        key.nibble_path().nibbles().chain(std::iter::once(nibble)).collect();
+                    self.children.push((NodeKey::new(child.version, path), Hash(child.hash)));
+                }
+                Hash(internal.hash::<sha2::Sha256>())
+            }
+            Node::Null => EMPTY_ROOT,
+        };
+        if self.hashes.insert(key.clone(), hash).is_some() {
+            return Err(MapError(format!("node {key:?} is stored twice")));
+        }
+        Ok(())
+    }
+
+    pub fn finish(self, version: Option<Version>, rebuilt: &MemoryMap) -> Result<(), MapError> {
+        for (key, hash) in &self.children {
+            match self.hashes.get(key) {
+                Some(h) if h == hash => {}
+                Some(_) => return Err(MapError(format!("node {key:?} is not the one its parent names"))),
+                None => return Err(MapError(format!("node {key:?} is missing"))),
+            }
+        }
+        let root = match version {
+            Some(v) => *self
+                .hashes
+                .get(&NodeKey::new(v, std::iter::empty().collect()))
+                .ok_or_else(|| MapError(format!("the root of version {v} is missing")))?,
+            None => EMPTY_ROOT,
+        };
+        if root != rebuilt.root() {
+            return Err(MapError(format!("the stored root is {root}, the log gives {}", rebuilt.root())));
+        }
+        let expected = self.children.len() + usize::from(version.is_some());
+        if self.hashes.len() != expected {
+            return Err(MapError(format!(
+                "{} nodes are stored, the tree names {expected}",
+                self.hashes.len()
+            )));
+        }
+        if self.leaves != rebuilt.len() {
+            return Err(MapError(format!(
+                "{} leaves are stored, the log sets {} keys",
+                self.leaves,
+                rebuilt.len()
+            )));
+        }
+        Ok(())
     }
 }

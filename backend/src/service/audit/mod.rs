@@ -12,8 +12,10 @@
 //! entry 0 names (version 1 for a ledger that opens with anything else). Then every table the
 //! server serves from (parties, devices, assets, identity keys, lineage, the record index) is
 //! held row by row to the replay (`state`): a forged owner, a label pointed at other goods, an
-//! asset left behind by a log cut back, all fail. The first failure is reported, naming the
-//! entry (or checkpoint size, node or row) and what is wrong with it.
+//! asset left behind by a log cut back, all fail. The state map is rebuilt from the replay: the
+//! root each checkpoint commits to must be the rebuilt one at its size, and the stored map's
+//! root and every stored value must be the rebuilt ones. The first failure is reported, naming
+//! the entry (or checkpoint size, node or row) and what is wrong with it.
 
 mod state;
 
@@ -26,6 +28,7 @@ use terroir_shared::log::{
 use terroir_shared::party::PartyId;
 use terroir_shared::record::{Record, Signed, VerifyError, verify_batch};
 use terroir_shared::rules::{self, Context, MemoryLedger, RuleViolation, Rules};
+use terroir_shared::state::{self as map, ChangeSet, MemoryMap};
 
 use diesel::sqlite::SqliteConnection;
 
@@ -54,6 +57,21 @@ pub struct AuditReport {
     pub assets: usize,
     /// The rules the ledger runs, as its entry 0 says.
     pub rules: Rules,
+    /// The state map's root rebuilt from the replay, and how many keys it holds.
+    pub state_root: Hash,
+    pub state_keys: usize,
+    /// Whether the stored map was held to it; a ledger from before the map has none yet (the
+    /// server builds it at start-up).
+    pub stored_map: StoredMap,
+}
+
+/// What became of the stored state map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoredMap {
+    /// Its root and every value equal the rebuilt ones.
+    Checked,
+    /// It has taken in only the first `size` entries: it is not built yet.
+    NotBuilt { size: u64 },
 }
 
 /// The first thing found wrong in the database, and where.
@@ -108,6 +126,12 @@ pub enum AuditFailure {
     EntriesNotCheckpointed { entries: u64, checkpointed: u64 },
     #[error("the served state differs from the log: {table} row {key}: {what}")]
     StateDiffers { table: &'static str, key: String, what: String },
+    #[error("checkpoint {size}: it commits to state map root {signed}, the entries give {recomputed}")]
+    StateRootDiffers { size: u64, signed: Hash, recomputed: Hash },
+    #[error("checkpoint {size} commits to no state map root, though checkpoint {since} before it did")]
+    StateLineMissing { size: u64, since: u64 },
+    #[error("the stored state map differs from the log: {what}")]
+    StoredMapDiffers { what: String },
 }
 
 impl AuditFailure {
@@ -137,7 +161,9 @@ impl AuditFailure {
             | AuditFailure::CheckpointSizeMismatch { size, .. }
             | AuditFailure::CheckpointRootColumnMismatch { size, .. }
             | AuditFailure::CheckpointRootDiffers { size, .. }
-            | AuditFailure::CheckpointMissing { size } => Some(*size),
+            | AuditFailure::CheckpointMissing { size }
+            | AuditFailure::StateRootDiffers { size, .. }
+            | AuditFailure::StateLineMissing { size, .. } => Some(*size),
             AuditFailure::CheckpointOutOfRange { size, .. } => u64::try_from(*size).ok(),
             _ => None,
         }
@@ -182,6 +208,17 @@ pub fn audit(
     vkey: &str,
     progress: &dyn Fn(u64, u64),
 ) -> Result<AuditReport, AuditError> {
+    rebuild(conn, origin, operator, vkey, progress).map(|(report, _)| report)
+}
+
+/// [`audit`], and the state map it rebuilt.
+pub fn rebuild(
+    conn: &mut SqliteConnection,
+    origin: &str,
+    operator: PartyId,
+    vkey: &str,
+    progress: &dyn Fn(u64, u64),
+) -> Result<(AuditReport, MemoryMap), AuditError> {
     let key = VerifierKey::parse(vkey).map_err(AuditError::VerifierKey)?;
     if key.name != origin {
         return Err(AuditError::KeyNotForOrigin { key: key.name, origin: origin.to_owned() });
@@ -198,6 +235,9 @@ pub fn audit(
         last_received: None,
         last_checkpoint: 0,
         checkpoints: 0,
+        map: MemoryMap::new(),
+        changes: ChangeSet::default(),
+        stated_since: None,
     };
     progress(0, total);
     // A pipeline: while this thread replays chunk k in order, two others parse and verify
@@ -340,6 +380,11 @@ struct Replay<'a> {
     /// The size of the last checkpoint met (0 before the first).
     last_checkpoint: u64,
     checkpoints: u64,
+    /// The state map rebuilt up to the last checkpoint, and the changes since.
+    map: MemoryMap,
+    changes: ChangeSet,
+    /// The first checkpoint that committed to a state root: every later one must.
+    stated_since: Option<u64>,
 }
 
 impl Replay<'_> {
@@ -404,6 +449,7 @@ impl Replay<'_> {
                 let effects = rules::apply(&self.ledger, &signed, &ctx)
                     .map_err(|violation| AuditFailure::RuleRefused { index, violation })?;
                 self.derived.record(index, signed.id(), &effects);
+                self.changes.add(map::changes(index, &leaf, &effects));
                 self.ledger.store(effects);
             }
             let first = stored_hash_index(0, index);
@@ -456,13 +502,26 @@ impl Replay<'_> {
         if signed.root != recomputed {
             return Err(AuditFailure::CheckpointRootDiffers { size, signed: signed.root, recomputed });
         }
+        let state = self.map.apply(std::mem::take(&mut self.changes).into_changes()).map_err(|e| {
+            AuditFailure::StoredMapDiffers {
+                what: format!("the rebuilt map cannot take entry {}: {e}", size - 1),
+            }
+        })?;
+        match (signed.state, self.stated_since) {
+            (Some(signed), _) if signed != state => {
+                return Err(AuditFailure::StateRootDiffers { size, signed, recomputed: state });
+            }
+            (Some(_), None) => self.stated_since = Some(size),
+            (None, Some(since)) => return Err(AuditFailure::StateLineMissing { size, since }),
+            _ => {}
+        }
         self.last_checkpoint = size;
         self.checkpoints += 1;
         Ok(())
     }
 
     /// The checks on the whole log once every entry has been replayed.
-    fn finish(self, conn: &mut SqliteConnection, total: u64) -> Result<AuditReport, AuditError> {
+    fn finish(self, conn: &mut SqliteConnection, total: u64) -> Result<(AuditReport, MemoryMap), AuditError> {
         if let Some(c) = db::checkpoints::outside(conn, total as i64)?.first() {
             return Err(AuditFailure::CheckpointOutOfRange { size: c.size, entries: total }.into());
         }
@@ -484,7 +543,8 @@ impl Replay<'_> {
             Err(state::Compared::Differs(f)) => return Err(f.into()),
             Err(state::Compared::Db(e)) => return Err(e.into()),
         }
-        Ok(AuditReport {
+        let stored_map = state::compare_map(conn, &self.map, total)?;
+        let report = AuditReport {
             entries: total,
             checkpoints: self.checkpoints,
             nodes: expected,
@@ -492,6 +552,10 @@ impl Replay<'_> {
             parties: self.ledger.parties().count(),
             assets: self.ledger.assets().count(),
             rules: self.rules,
-        })
+            state_root: self.map.root(),
+            state_keys: self.map.len(),
+            stored_map,
+        };
+        Ok((report, self.map))
     }
 }

@@ -10,8 +10,10 @@ use diesel::sqlite::SqliteConnection;
 use terroir_shared::Hash;
 use terroir_shared::asset::AssetId;
 use terroir_shared::rules::{Effects, MemoryLedger};
+use terroir_shared::state::MemoryMap;
+use terroir_shared::state::tree::{self, StoreCheck};
 
-use super::AuditFailure;
+use super::{AuditFailure, StoredMap};
 use crate::db::{self, DbError};
 
 /// Asset rows read per round trip.
@@ -249,4 +251,65 @@ fn same_json<T: serde::Serialize>(
         None => "its stored form is not the replayed one".into(),
     };
     differs(table, key, &what)
+}
+
+/// Holds the stored state map to the one rebuilt from the log of `total` entries: its tip, its
+/// root recomputed from its stored nodes, and every stored value. A map never built (a ledger
+/// from before the map, at size 0 and empty) is reported as such.
+pub(super) fn compare_map(
+    conn: &mut SqliteConnection,
+    rebuilt: &MemoryMap,
+    total: u64,
+) -> Result<StoredMap, super::AuditError> {
+    let differs = |what: String| super::AuditError::from(AuditFailure::StoredMapDiffers { what });
+    let tip = db::map::tip(conn)?;
+    let first = db::map::rows_after(conn, db::map::Table::Values, None, 1)?;
+    if tip.size == 0 && tip.version.is_none() && first.is_empty() && total > 0 {
+        return Ok(StoredMap::NotBuilt { size: 0 });
+    }
+    if tip.size != total {
+        return Err(differs(format!("it has taken in {} entries, the log has {total}", tip.size)));
+    }
+    let mut check = StoreCheck::default();
+    each_row(conn, db::map::Table::Nodes, |key, node| {
+        let key = tree::node_key_from_bytes(&key).map_err(|e| differs(e.to_string()))?;
+        let node = tree::node_from_bytes(&node).map_err(|e| differs(e.to_string()))?;
+        check.add(key, &node, rebuilt).map_err(|e| differs(e.0))
+    })?;
+    check.finish(tip.version, rebuilt).map_err(|e| differs(e.0))?;
+    let mut seen = 0usize;
+    each_row(conn, db::map::Table::Values, |key, value| {
+        let k = Hash(key.as_slice().try_into().map_err(|_| differs("a stored key is not 32 bytes".into()))?);
+        if rebuilt.get(&k) != Some(value.as_slice()) {
+            return Err(differs(format!(
+                "key {k} holds {}, the log gives {:?}",
+                hex::encode(&value),
+                rebuilt.get(&k).map(hex::encode)
+            )));
+        }
+        seen += 1;
+        Ok(())
+    })?;
+    if seen != rebuilt.len() {
+        return Err(differs(format!("it holds {seen} values, the log gives {}", rebuilt.len())));
+    }
+    Ok(StoredMap::Checked)
+}
+
+/// Calls `f` on every row of a map table, in key order, a chunk at a time.
+fn each_row(
+    conn: &mut SqliteConnection,
+    table: db::map::Table,
+    mut f: impl FnMut(Vec<u8>, Vec<u8>) -> Result<(), super::AuditError>,
+) -> Result<(), super::AuditError> {
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let rows = db::map::rows_after(conn, table, after.as_deref(), ASSET_CHUNK)?;
+        let Some((last, _)) = rows.last() else { return Ok(()) };
+        let last = last.clone();
+        for (key, held) in rows {
+            f(key, held)?;
+        }
+        after = Some(last);
+    }
 }
