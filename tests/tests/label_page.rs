@@ -25,7 +25,7 @@ const BROWSER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/browser");
 struct Demo {
     base: String,
     database: PathBuf,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Demo {
@@ -56,7 +56,17 @@ impl Demo {
             assert!(Instant::now() < deadline, "the server did not come up");
             std::thread::sleep(Duration::from_millis(100));
         }
-        Demo { base, database, _dir: dir }
+        Demo { base, database, dir }
+    }
+
+    /// The log's own signer, from its data directory: an operator forging what the log key signs.
+    fn log_signer(&self) -> LogSigner {
+        let data = self.dir.path().join("data");
+        let key = terroir_backend::keys::load_or_create(&data, terroir_backend::keys::LOG_KEY_FILE)
+            .expect("log key");
+        let origin =
+            std::fs::read_to_string(data.join("origin")).unwrap_or_else(|_| "localhost/terroir".into());
+        LogSigner::new(origin.trim(), key.signing_key().clone()).expect("signer")
     }
 
     fn db(&self) -> SqliteConnection {
@@ -184,6 +194,13 @@ fn a_genuine_cake_shows_its_whole_lineage_and_a_verdict_its_phone_computed() {
         "{checked:?}"
     );
     assert!(checked.iter().any(|l| l.contains("signed by the log key localhost/terroir+")), "{checked:?}");
+    assert!(
+        checked
+            .iter()
+            .any(|l| l
+                .contains("the latest record of this item and of the 5 goods it came from is the one shown")),
+        "{checked:?}"
+    );
     let lineage = lines(&en, "lineage");
     // The cake, the lot it was pressed in, the two maocha batches, and the lots it travelled in:
     // the trader's sub-lot it is packed in now and the co-op's sub-lot that one came from.
@@ -652,4 +669,114 @@ fn every_label_of_the_sample_ledger_checks_out_on_the_phone() {
     assert_eq!(pages.len(), urls.len());
     let failed: Vec<&Value> = pages.iter().filter(|p| p["verdict"] != "ok").collect();
     assert!(failed.is_empty(), "{} of {} pages do not check out: {failed:?}", failed.len(), pages.len());
+}
+
+/// A server that leaves out an asset's newest record (here the pledge of a sub-lot to the credit
+/// union: its history and state rolled back in the served tables) serves a page whose records
+/// all check out; the state map the checkpoint commits to names the pledge as the lot's head.
+#[test]
+fn a_server_that_leaves_out_an_assets_latest_record_is_caught() {
+    let demo = Demo::start();
+    let url = demo.label("/10/BL26-P01-S3");
+    let answer = demo.answer(&url);
+    assert_eq!(answer["status"]["state"], "pledged", "{answer}");
+    let id = answer["id"].as_str().expect("id").to_owned();
+    let journey: Vec<u64> = answer["journey"]
+        .as_array()
+        .expect("journey")
+        .iter()
+        .filter(|j| j["record"]["act"]["pledge"].is_object())
+        .map(|j| j["index"].as_u64().expect("index"))
+        .collect();
+    let [pledge] = journey[..] else { panic!("one pledge: {answer}") };
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        history: String,
+    }
+    let mut db = demo.db();
+    let row: Row = diesel::sql_query("SELECT history FROM assets WHERE id = ?")
+        .bind::<Binary, _>(hex::decode(&id).expect("hex"))
+        .get_result(&mut db)
+        .expect("history");
+    let kept: Vec<&str> = row.history.split_whitespace().filter(|i| *i != pledge.to_string()).collect();
+    let before: i64 = kept.last().expect("an earlier entry").parse().expect("index");
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = Binary)]
+        record_id: Vec<u8>,
+    }
+    let head: Id = diesel::sql_query("SELECT record_id FROM entries WHERE idx = ?")
+        .bind::<BigInt, _>(before)
+        .get_result(&mut db)
+        .expect("record id");
+    diesel::sql_query(
+        "UPDATE assets SET history = ?, body = json_set(body, '$.status', json('{\"state\":\"active\"}'), '$.head', ?) WHERE id = ?",
+    )
+    .bind::<Text, _>(kept.iter().map(|i| format!(" {i}")).collect::<String>())
+    .bind::<Text, _>(hex::encode(&head.record_id))
+    .bind::<Binary, _>(hex::decode(&id).expect("hex"))
+    .execute(&mut db)
+    .expect("tamper");
+    let [r] =
+        <[Value; 1]>::try_from(demo.visit("withheld", json!([visit(&url, "withheld")]))).expect("one visit");
+    assert_warns(&r, &format!("a newer record of this item or of the goods it came from exists (#{pledge})"));
+    assert!(
+        lines(&r, "verdictLines").iter().any(|l| l.contains("Ed25519 signature")),
+        "what did check out is still said: {r}"
+    );
+}
+
+/// A checkpoint that commits to a station key's revocation before a record it signed: the page
+/// names the record. The log key signs the forged state map, as an operator would have to.
+#[test]
+fn a_record_signed_by_a_station_key_revoked_before_it_is_caught() {
+    use terroir_backend::db::map;
+    use terroir_shared::crypto::PublicKey;
+    use terroir_shared::party::PartyId;
+    use terroir_shared::state::{self, Change, DeviceState, MemoryMap};
+    let demo = Demo::start();
+    let url = demo.label(CAKE);
+    let answer = demo.answer(&url);
+    let mut db = demo.db();
+    // The first record of the cake's journey signed by a station key, not its party's own key.
+    let signed = answer["journey"].as_array().expect("journey").iter().find_map(|j| {
+        let (signer, party) = (&j["record"]["signer"], &j["record"]["party"]);
+        let index = j["index"].as_u64().expect("index");
+        (signer != party).then(|| {
+            (index, signer.as_str().expect("key").to_owned(), party.as_str().expect("party").to_owned())
+        })
+    });
+    let (index, signer, party) = signed.expect("a record signed by a station key");
+    let revoked_at = index - 1;
+    let device: PublicKey = signer.parse().expect("key");
+    let forged =
+        DeviceState { party: PartyId(party.parse().expect("party")), revoked: true, since: revoked_at };
+    let mut changes: Vec<Change> = map::rows_after(&mut db, map::Table::Values, None, i64::MAX)
+        .expect("values")
+        .into_iter()
+        .map(|(k, v)| Change { key: Hash(k.try_into().expect("32 bytes")), value: v })
+        .collect();
+    let key = state::device_key(&device);
+    changes.iter_mut().filter(|c| c.key == key).for_each(|c| c.value = forged.to_bytes());
+    let written = state::tree::write(&MemoryMap::new(), None, changes).expect("tree").expect("changes");
+    diesel::sql_query("DELETE FROM map_nodes").execute(&mut db).expect("tamper");
+    diesel::sql_query("DELETE FROM map_values").execute(&mut db).expect("tamper");
+    map::write(&mut db, &written).expect("tamper");
+    let log: Value =
+        ureq::get(&format!("{}/api/log", demo.base)).call().expect("log").into_json().expect("json");
+    let size = log["size"].as_u64().expect("size");
+    map::set_tip(&mut db, map::Tip { size, version: Some(written.version) }).expect("tamper");
+    let root: Hash = serde_json::from_value(log["root"].clone()).expect("root");
+    diesel::sql_query("UPDATE checkpoints SET note = ? WHERE size = ?")
+        .bind::<Text, _>(demo.log_signer().sign_with_state(size, &root, Some(written.root)).to_text())
+        .bind::<BigInt, _>(size as i64)
+        .execute(&mut db)
+        .expect("tamper");
+    let [r] = <[Value; 1]>::try_from(demo.visit("revoked-station", json!([visit(&url, "revoked-station")])))
+        .expect("one visit");
+    assert_warns(
+        &r,
+        &format!("record #{index} was signed by a station key revoked at record #{revoked_at}, before it"),
+    );
 }

@@ -125,8 +125,66 @@ pub fn rows_after(
     Ok(rows.into_iter().map(|r| (r.key, r.held)).collect())
 }
 
+/// How many keys the map holds.
+pub fn count(conn: &mut SqliteConnection) -> Result<i64, DbError> {
+    Ok(map_values::table.count().get_result(conn)?)
+}
+
 fn corrupt(e: MapError) -> DbError {
     DbError::Corrupt(e.to_string())
+}
+
+/// The tree's upper levels, kept by the writer in memory: every version rewrites them, so they
+/// are never read back from SQLite. Bounded: at most 16^0 + … + 16^4 nodes (about 70 MB).
+#[derive(Default)]
+pub struct NodeCache(std::collections::HashMap<NodeKey, Node>);
+
+/// Nodes at most this many nibbles deep are cached.
+const CACHED_DEPTH: usize = 4;
+
+impl NodeCache {
+    /// Takes in a version just written: its new upper nodes, and forgets the ones it replaced.
+    pub fn apply(&mut self, written: &Written) {
+        for k in &written.stale {
+            self.0.remove(k);
+        }
+        for (k, n) in &written.nodes {
+            if k.nibble_path().num_nibbles() <= CACHED_DEPTH {
+                self.0.insert(k.clone(), n.clone());
+            }
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+/// The stored map read through the writer's cache of its upper levels.
+pub struct CachedMap<'a> {
+    pub cache: &'a NodeCache,
+    pub db: DbMap<'a>,
+}
+
+impl TreeReader for CachedMap<'_> {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        if let Some(n) = self.cache.0.get(node_key) {
+            return Ok(Some(n.clone()));
+        }
+        self.db.get_node_option(node_key)
+    }
+
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
+        self.db.get_value_option(max_version, key_hash)
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        self.db.get_rightmost_leaf()
+    }
 }
 
 /// The stored map as the core's tree reads it.

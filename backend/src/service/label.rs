@@ -308,12 +308,49 @@ pub fn evidence(
             let proof = prove_inclusion(index, size, &nodes)?.path;
             entries.push(ProvenLeaf { entry, proof });
         }
+        let state = state_proofs(conn, &label, &entries)?;
         let assets = std::iter::once(label.asset)
             .chain(label.ancestors)
             .map(|asset| ShownAsset { output: output_position(&asset), asset })
             .collect();
-        Ok(Some(Evidence { size, answer: api::Evidence { checkpoint: checkpoint.note, assets, entries } }))
+        let answer = api::Evidence { checkpoint: checkpoint.note, assets, entries, state };
+        Ok(Some(Evidence { size, answer }))
     })
+}
+
+/// The state map's word on what a label shows, each proven at the map's tip (written in the same
+/// transaction as the latest checkpoint): the head of the asset and of each asset it came from,
+/// each station key that signed an entry shown, and the asset its GS1 code names.
+fn state_proofs(
+    conn: &mut SqliteConnection,
+    label: &Label,
+    entries: &[ProvenLeaf],
+) -> Result<Vec<api::StateProof>, ServiceError> {
+    use api::StateKind;
+    let tip = db::map::tip(conn)?;
+    let mut keys: Vec<(StateKind, String)> = std::iter::once(&label.asset)
+        .chain(&label.ancestors)
+        .map(|a| (StateKind::Asset, a.id.to_string()))
+        .collect();
+    if let Some(link) = &label.asset.gs1 {
+        keys.push((StateKind::Identity, terroir_shared::asset::gs1_identity_key(link)));
+    }
+    let devices: BTreeSet<String> = entries
+        .iter()
+        .map(|e| &e.entry.record.record)
+        .filter(|r| r.signer != r.party.0)
+        .map(|r| r.signer.to_string())
+        .collect();
+    keys.extend(devices.into_iter().map(|d| (StateKind::Device, d)));
+    keys.into_iter()
+        .map(|(kind, key)| {
+            let map_key = kind
+                .map_key(&key)
+                .ok_or_else(|| ServiceError::Integrity(format!("{key} is not a {kind:?} key")))?;
+            let (value, proof) = db::map::prove(conn, tip, &map_key)?;
+            Ok(api::StateProof { kind, key, value: value.map(hex::encode), proof })
+        })
+        .collect()
 }
 
 /// The position of `asset` among the outputs of the record that created it.

@@ -61,6 +61,13 @@ pub(super) struct Job {
     pub reply: tokio::sync::oneshot::Sender<Result<Vec<Outcome>, ServiceError>>,
 }
 
+/// Whether a ledger keeps the state map (always, but in the benchmark's baseline).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateMap {
+    Kept,
+    NotKept,
+}
+
 /// A cheap, cloneable handle to the ledger.
 #[derive(Clone)]
 pub struct Ledger {
@@ -103,6 +110,21 @@ impl Ledger {
         clock: Clock,
         metrics: Arc<Metrics>,
     ) -> Result<(Ledger, WriterThread), ServiceError> {
+        Self::open_with(path, identity, operator, clock, metrics, StateMap::Kept)
+    }
+
+    /// [`Ledger::open`], keeping the state map or not: a ledger without it signs checkpoints
+    /// that commit to no current state, which no page takes as proof; only the benchmark opens
+    /// one, to measure what the map costs. A ledger is opened one way for good: its start-up
+    /// refuses a map that has not taken in the whole log.
+    pub fn open_with(
+        path: &Path,
+        identity: LogIdentity,
+        operator: &Keypair,
+        clock: Clock,
+        metrics: Arc<Metrics>,
+        map: StateMap,
+    ) -> Result<(Ledger, WriterThread), ServiceError> {
         if identity.signer.origin() != identity.origin {
             return Err(ServiceError::Integrity(format!(
                 "the log key signs for `{}`, but the log is `{}`",
@@ -123,6 +145,7 @@ impl Ledger {
             metrics,
             cache.clone(),
             wal.clone(),
+            map,
         )?;
         let rules = writer.rules();
         // Receipts are built beside the writer, one batch of reads per group commit.

@@ -18,7 +18,7 @@ use terroir_shared::state::{self, ChangeSet};
 use super::ServiceError;
 use super::cache::AssetCache;
 use super::group::{Group, KnownKeys, Staged};
-use super::ledger::{CheckpointInfo, Clock, Job, LogIdentity, MAX_ENTRY_BYTES, MAX_GROUP};
+use super::ledger::{CheckpointInfo, Clock, Job, LogIdentity, MAX_ENTRY_BYTES, MAX_GROUP, StateMap};
 use super::receipts::{Answer, Decided};
 use crate::db::map::Tip;
 use crate::db::pin::Pin;
@@ -41,7 +41,8 @@ pub(super) struct Writer {
     last_leaf: Hash,
     /// The rules this ledger runs, as its first entry says.
     rules: Rules,
-    /// The state map's tip and root, at the log's size.
+    /// The state map's tip and root, at the log's size, if it keeps the map.
+    keeps_map: bool,
     map: Tip,
     map_root: Hash,
 }
@@ -73,6 +74,7 @@ impl Writer {
         metrics: Arc<Metrics>,
         cache: Arc<AssetCache>,
         wal: Arc<Wal>,
+        keep: StateMap,
     ) -> Result<Self, ServiceError> {
         let mut conn = db::open_writer(path)?;
         let pin = Pin::open(path);
@@ -89,10 +91,14 @@ impl Writer {
             0 => Rules::CURRENT,
             _ => ledger_rules(&mut conn)?,
         };
-        if db::map::tip(&mut conn)?.size < frontier.size() {
+        let keeps_map = keep == StateMap::Kept;
+        if keeps_map && db::map::tip(&mut conn)?.size < frontier.size() {
             build_map(&mut conn, &identity, frontier.size())?;
         }
-        let (map, map_root) = load_map(&mut conn, frontier.size(), committed)?;
+        let (map, map_root) = match keeps_map {
+            true => load_map(&mut conn, frontier.size(), committed)?,
+            false => (Tip { size: frontier.size(), version: None }, state::tree::EMPTY_ROOT),
+        };
         let mut writer = Self {
             conn,
             identity,
@@ -106,6 +112,7 @@ impl Writer {
             frontier,
             last_leaf,
             rules,
+            keeps_map,
             map,
             map_root,
         };
@@ -197,8 +204,10 @@ impl Writer {
 
     fn reload(&mut self) -> Result<(), ServiceError> {
         let (frontier, last_leaf, checkpoint) = load_tip(&mut self.conn)?;
-        let committed = committed_state(&self.identity, checkpoint.as_ref())?;
-        (self.map, self.map_root) = load_map(&mut self.conn, frontier.size(), committed)?;
+        if self.keeps_map {
+            let committed = committed_state(&self.identity, checkpoint.as_ref())?;
+            (self.map, self.map_root) = load_map(&mut self.conn, frontier.size(), committed)?;
+        }
         self.frontier = frontier;
         self.last_leaf = last_leaf;
         Ok(())
@@ -216,7 +225,7 @@ impl Writer {
         let start_size = frontier.size();
         let previous = self.latest.read().ok().and_then(|c| c.clone());
         let known_keys = &mut self.known;
-        let (mut map, mut map_root) = (self.map, self.map_root);
+        let (mut map, mut map_root, keeps_map) = (self.map, self.map_root, self.keeps_map);
         let committed = self.conn.immediate_transaction(|conn| {
             let mut group = Group::default();
             let mut changes = ChangeSet::default();
@@ -263,7 +272,9 @@ impl Writer {
                         let leaf_hash = leaf_hash(&leaf);
                         let nodes = frontier.append(leaf_hash);
                         let staged = Staged { index, record_id: id, leaf_hash, leaf, nodes, found_by_id };
-                        changes.add(state::changes(index, &leaf_hash, &effects));
+                        if keeps_map {
+                            changes.add(state::changes(index, &leaf_hash, &effects));
+                        }
                         group.stage(staged, effects, &needs.creates);
                         last_leaf = leaf_hash;
                         verdicts.push(Verdict::Accepted(index));
@@ -272,9 +283,15 @@ impl Writer {
             }
             group.write(conn, now.millis() as i64)?;
             let signed = if frontier.size() > start_size {
-                (map, map_root) = write_map(conn, map, changes, frontier.size())?;
+                let state = match keeps_map {
+                    true => {
+                        (map, map_root) = write_map(conn, map, changes, frontier.size())?;
+                        Some(map_root)
+                    }
+                    false => None,
+                };
                 let at = now.millis() as i64;
-                Some(sign_checkpoint(conn, &identity, &frontier, map_root, previous.as_ref(), at)?)
+                Some(sign_checkpoint(conn, &identity, &frontier, state, previous.as_ref(), at)?)
             } else {
                 None
             };
@@ -338,9 +355,9 @@ fn write_map(
     changes: ChangeSet,
     size: u64,
 ) -> Result<(Tip, Hash), ServiceError> {
-    let version = match state::tree::write(&db::map::DbMap::new(conn), tip.version, changes.into_changes())
-        .map_err(|e| ServiceError::Integrity(e.to_string()))?
-    {
+    let written = state::tree::write(&db::map::DbMap::new(conn), tip.version, changes.into_changes())
+        .map_err(|e| ServiceError::Integrity(e.to_string()))?;
+    let version = match written {
         Some(written) => {
             db::map::write(conn, &written)?;
             Some(written.version)
@@ -422,7 +439,7 @@ fn sign_checkpoint(
     conn: &mut SqliteConnection,
     identity: &LogIdentity,
     frontier: &Frontier,
-    state: Hash,
+    state: Option<Hash>,
     previous: Option<&CheckpointInfo>,
     now: i64,
 ) -> Result<CheckpointInfo, ServiceError> {
@@ -438,7 +455,7 @@ fn sign_checkpoint(
         let proof = prove_consistency(prev.size, size, &DbNodes::new(conn))?;
         proof.verify(&prev.root, &stored_root)?;
     }
-    let signed = identity.signer.sign_with_state(size, &stored_root, Some(state));
+    let signed = identity.signer.sign_with_state(size, &stored_root, state);
     let note = signed.to_text();
     db::checkpoints::insert(
         conn,

@@ -3,12 +3,14 @@
 //! counts with the signs of a copied label.
 
 use serde_json::{Value, json};
+use terroir_shared::api::{StateKind, StateProof};
 use terroir_shared::asset::{AssetId, AssetRef, Generic, Product};
 use terroir_shared::entry::LedgerEntry;
 use terroir_shared::gs1::DigitalLink;
 use terroir_shared::log::{InclusionProof, verify_checkpoint};
 use terroir_shared::party::Role;
 use terroir_shared::record::*;
+use terroir_shared::state::{AssetHead, DeviceState};
 
 use crate::support::*;
 
@@ -78,6 +80,37 @@ async fn the_evidence_proves_every_entry_against_one_signed_checkpoint() {
         kinds,
         ["open_ledger", "register_party", "register_party", "authorise_device", "commission", "transfer"]
     );
+    // The state map's word, proven against the root the checkpoint commits to: each asset's
+    // head is its last entry shown, the station key stands, the cake's code names the cake.
+    let state_root = checkpoint.state.expect("the checkpoint commits to the state map");
+    let proofs: Vec<StateProof> = serde_json::from_value(evidence["state"].clone()).expect("state proofs");
+    let entries: Vec<LedgerEntry> = evidence["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|i| serde_json::from_value(i["entry"].clone()).expect("entry"))
+        .collect();
+    let mut kinds: Vec<StateKind> = proofs.iter().map(|p| p.kind).collect();
+    kinds.sort_by_key(|k| *k as u8);
+    assert_eq!(kinds, [StateKind::Asset, StateKind::Asset, StateKind::Identity, StateKind::Device]);
+    for p in &proofs {
+        let value = p.value.as_ref().map(|v| hex::decode(v).expect("hex"));
+        let key = p.kind.map_key(&p.key).expect("key");
+        p.proof.verify(&state_root, &key, value.as_deref()).expect("the proof holds");
+        let value = value.expect("every key shown holds a value");
+        match p.kind {
+            StateKind::Asset => {
+                let head = AssetHead::from_bytes(&value).expect("an asset's head");
+                let asset = assets.iter().find(|a| a["id"] == json!(p.key)).expect("shown");
+                let entry = entries.iter().find(|e| e.index == head.index).expect("its head entry is shown");
+                assert_eq!(entry.leaf_hash().expect("leaf"), head.leaf);
+                assert_eq!(json!(entry.record.clone().verify().expect("signed").id()), asset["head"]);
+            }
+            StateKind::Device => assert!(!DeviceState::from_bytes(&value).expect("a device").revoked),
+            StateKind::Identity => assert_eq!(hex::encode(&value), cake.to_string()),
+            StateKind::Party => unreachable!("no party key is shown"),
+        }
+    }
     assert_eq!(get(&app, &format!("/api/assets/{}/evidence", "0".repeat(64))).await.0, 404);
 }
 

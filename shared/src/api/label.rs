@@ -23,6 +23,59 @@ pub struct Evidence {
     /// The journey's entries, the parties' registrations and the station keys' authorisations,
     /// oldest first.
     pub entries: Vec<ProvenLeaf>,
+    /// What the state map holds, proven against the root the checkpoint commits to: the head
+    /// of the asset and of each asset it came from, the standing of each station key that
+    /// signed an entry, and the asset the label's code names. Empty when the checkpoint commits
+    /// to no state (a ledger from before the map, until its next commit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(required = false))]
+    pub state: Vec<StateProof>,
+}
+
+/// One key of the state map, what it holds, and the proof (`docs/records.md`, "State map").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StateProof {
+    pub kind: StateKind,
+    /// The key as its kind spells it: an asset id or a device key in hex, an identity as the
+    /// rules spell it (`gs1:/01/…`).
+    pub key: String,
+    /// What the key holds, in hex (an asset: entry index u64 big-endian ‖ leaf hash ‖ status;
+    /// a device: party ‖ revoked 0/1 ‖ entry index; an identity: the asset id); absent when it
+    /// holds nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(required = false))]
+    pub value: Option<String>,
+    /// The compact proof, base64.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Byte))]
+    pub proof: crate::state::MapProof,
+}
+
+/// What a state map key names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum StateKind {
+    Asset,
+    Identity,
+    Device,
+    Party,
+}
+
+impl StateKind {
+    /// The map key of `key` as this kind spells it in a [`StateProof`]; `None` if it is not
+    /// spelled so (an asset id or device key that is not 64 lowercase hex digits).
+    pub fn map_key(self, key: &str) -> Option<crate::Hash> {
+        use crate::state::Kind;
+        let (kind, bytes) = match self {
+            StateKind::Identity => return Some(crate::state::key(Kind::Identity, key.as_bytes())),
+            StateKind::Asset => (Kind::Asset, key),
+            StateKind::Device => (Kind::Device, key),
+            StateKind::Party => (Kind::Party, key),
+        };
+        let hash: crate::Hash = bytes.parse().ok()?;
+        Some(crate::state::key(kind, hash.as_bytes()))
+    }
 }
 
 /// An asset with its position among the outputs of the record that created it: its id is

@@ -5,6 +5,7 @@ pub mod client;
 pub mod generate;
 pub mod inproc;
 pub mod label;
+pub mod mapcost;
 pub mod report;
 
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -12,7 +12,7 @@ use terroir_shared::record::{Envelope, Record};
 use terroir_tests::bench::client::{self, Server};
 use terroir_tests::bench::generate::{self, Target};
 use terroir_tests::bench::report::Report;
-use terroir_tests::bench::{Rng, inproc, label, now_ms};
+use terroir_tests::bench::{Rng, inproc, label, mapcost, now_ms};
 
 #[derive(Debug, Parser)]
 #[command(name = "terroir-bench", about = "Load generator for the Terroir ledger server")]
@@ -34,6 +34,10 @@ struct Args {
     /// Only measure the reads, on a ledger an earlier run left with `--keep`.
     #[arg(long, value_name = "DIR")]
     reads: Option<PathBuf>,
+    /// Only measure what the state map costs: the same `--entries` records ingested in this
+    /// process with and without it, side by side, then its proofs.
+    #[arg(long, conflicts_with_all = ["reads", "keep"])]
+    map_cost: bool,
 }
 
 /// The read targets a kept ledger is left with.
@@ -53,8 +57,14 @@ fn main() -> anyhow::Result<()> {
     // The measured ingest set; the rest of the large ledger is filled afterwards.
     let ingest_records = (entries / 2).min(if args.quick { 20_000 } else { 200_000 }) / BATCH * BATCH;
     let singles_per_client: u64 = if args.quick { 150 } else { 1_000 };
-    let bin = client::server_binary()?;
     let mut report = Report::default();
+    if args.map_cost {
+        let tmp = tempfile::Builder::new().prefix("terroir-bench-").tempdir()?;
+        println!("terroir-bench: the state map's cost, {entries} records");
+        map_cost(&mut report, tmp.path(), entries)?;
+        return finish(&report, &args, serde_json::json!({ "mapCost": entries }));
+    }
+    let bin = client::server_binary()?;
     if let Some(dir) = &args.reads {
         let targets: Targets = serde_json::from_slice(&std::fs::read(dir.join(TARGETS_FILE))?)?;
         println!("terroir-bench: reads on the ledger in {}, phases of {} s", dir.display(), phase.as_secs());
@@ -322,6 +332,9 @@ fn main() -> anyhow::Result<()> {
         None,
     );
 
+    // 10. The state map: ingest with and without it, side by side.
+    map_cost(&mut report, &tmp.path().join("map-cost"), entries)?;
+
     // 9. The buyer's label page, on the sample ledger.
     let label = label::measure(&bin, &tmp.path().join("sample"), READ_CLIENTS, phase)?;
     let first_load = (label.page_bytes + label.script_bytes) as f64 / 1024.0;
@@ -437,6 +450,42 @@ fn reads(report: &mut Report, base: &str, targets: &Targets, phase: Duration) ->
 }
 
 /// Prints the report and writes its JSON form if asked.
+/// The state map's cost, measured in this process: the writer's ingest with the map against the
+/// same ingest without it, and the map's proofs at that size.
+fn map_cost(report: &mut Report, dir: &std::path::Path, entries: u64) -> anyhow::Result<()> {
+    let cost = mapcost::measure(dir, entries)?;
+    let rate = |d: Duration| cost.records as f64 / d.as_secs_f64();
+    let (with, without) = (rate(cost.with_map), rate(cost.without_map));
+    report.row(
+        format!("writer ingest with the state map, {} records, in process", cost.records),
+        with,
+        "rec/s",
+        "the same without the map",
+        without,
+        "≥ 0.8×",
+        Some(with >= 0.8 * without),
+    );
+    report.row(
+        format!("state map proof at {} keys, mean ({:.1} siblings)", cost.keys, cost.proof_siblings_mean),
+        cost.proof_bytes_mean,
+        "B",
+        "limit",
+        2_048.0,
+        format!("max {} B < 2 KB", cost.proof_bytes_max),
+        Some(cost.proof_bytes_max < 2_048),
+    );
+    report.row(
+        "state map proof verify (native)",
+        cost.verify_us,
+        "µs",
+        "proving it (server)",
+        cost.prove_us,
+        "",
+        None,
+    );
+    Ok(())
+}
+
 fn finish(report: &Report, args: &Args, config: serde_json::Value) -> anyhow::Result<()> {
     report.print();
     if let Some(path) = &args.json {

@@ -38,6 +38,15 @@ const T = zh ? {
   signed: (v) => `签名记录为：${v}`,
   facts: (n) => `页面上 ${n} 项信息与名称均与签名记录相符`,
   server: '茶园限额的已登记量为账本数据，本机未核验',
+  current: (n, s) => `本品及其来源的 ${n} 件货品的最新记录即为所示记录，签名的工作站密钥在签名前均未被撤销：状态证明指向大小为 ${s} 的检查点`,
+  notCurrent: '检查点未承诺当前状态：无法证明是否存在更新的记录（如出售、质押或召回）',
+  withheld: (i) => `本品或其来源货品存在一条本页未显示的更新记录（#${i}）`,
+  notHead: (i) => `账本中本品的当前记录（#${i}）不在所示记录之中`,
+  noState: '账本中本品的当前状态未获证明',
+  revoked: (i, r) => `记录 #${i} 由一把在其之前（记录 #${r}）已被撤销的工作站密钥签署`,
+  noDevice: (i) => `记录 #${i}：其工作站密钥的当前状态未获证明`,
+  badIdentity: '账本未证明此编码当前对应本品',
+  dated: '记录属实，但未证明为最新',
   fields: { product: '品名', quantity: '数量', gs1: '标签', owner: '所有者', custodian: '保管方', status: '状态', head: '最新记录', parents: '来源', id: '编号' },
   record: (i) => `签名记录 #${i}`,
   scans: (n, a, b) => `本标签共被核验 ${n} 次：首次 ${a}，最近 ${b}。`,
@@ -87,6 +96,15 @@ const T = zh ? {
   signed: (v) => `signed records: ${v}`,
   facts: (n) => `all ${n} facts and names on the page match the signed records`,
   server: 'the garden cap’s issued total is the ledger’s figure, not checked on this phone',
+  current: (n, s) => `the latest record of this item and of the ${n} goods it came from is the one shown, and no station key that signed was revoked before it signed: state map proofs against the checkpoint of size ${s}`,
+  notCurrent: 'the checkpoint commits to no current state: whether a newer record exists (a sale, a pledge, a recall) is not proven',
+  withheld: (i) => `a newer record of this item or of the goods it came from exists (#${i}) that this page was not shown`,
+  notHead: (i) => `the ledger’s current record of this item (#${i}) is not among those shown`,
+  noState: 'the ledger’s current state of this item is not proven',
+  revoked: (i, r) => `record #${i} was signed by a station key revoked at record #${r}, before it`,
+  noDevice: (i) => `record #${i}: the ledger’s standing of its station key is not proven`,
+  badIdentity: 'the ledger does not prove that this code names this item now',
+  dated: 'Genuine records, but not proven to be the latest',
   fields: { product: 'product', quantity: 'quantity', gs1: 'label', owner: 'owner', custodian: 'holder', status: 'status', head: 'latest record', parents: 'origin', id: 'identity' },
   record: (i) => `signed record #${i}`,
   scans: (n, a, b) => `This label was checked ${n} times: first ${a}, last ${b}.`,
@@ -126,6 +144,36 @@ const cat = (...parts) => {
   return out;
 };
 const sha = async (...parts) => new Uint8Array(await crypto.subtle.digest('SHA-256', cat(...parts)));
+// SHA-256 (FIPS 180-4) without awaiting: a Merkle path is folded hash by hash, and awaiting
+// WebCrypto for each costs a slow phone a tenth of a millisecond per hash.
+const K256 = Uint32Array.from('428a2f98 71374491 b5c0fbcf e9b5dba5 3956c25b 59f111f1 923f82a4 ab1c5ed5 d807aa98 12835b01 243185be 550c7dc3 72be5d74 80deb1fe 9bdc06a7 c19bf174 e49b69c1 efbe4786 0fc19dc6 240ca1cc 2de92c6f 4a7484aa 5cb0a9dc 76f988da 983e5152 a831c66d b00327c8 bf597fc7 c6e00bf3 d5a79147 06ca6351 14292967 27b70a85 2e1b2138 4d2c6dfc 53380d13 650a7354 766a0abb 81c2c92e 92722c85 a2bfe8a1 a81a664b c24b8b70 c76c51a3 d192e819 d6990624 f40e3585 106aa070 19a4c116 1e376c08 2748774c 34b0bcb5 391c0cb3 4ed8aa4a 5b9cca4f 682e6ff3 748f82ee 78a5636f 84c87814 8cc70208 90befffa a4506ceb bef9a3f7 c67178f2'.split(' '), (x) => parseInt(x, 16));
+function sha256(msg) {
+  const len = msg.length, blocks = (len + 72) >> 6, w = new Uint32Array(64), h = Uint32Array.of(
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19);
+  const m = new Uint8Array(blocks * 64);
+  m.set(msg); m[len] = 0x80;
+  const dv = new DataView(m.buffer);
+  dv.setUint32(m.length - 8, Math.floor(len / 0x20000000)); dv.setUint32(m.length - 4, len << 3);
+  const r = (x, n) => (x >>> n) | (x << (32 - n));
+  for (let b = 0; b < m.length; b += 64) {
+    for (let i = 0; i < 16; i++) w[i] = dv.getUint32(b + 4 * i);
+    for (let i = 16; i < 64; i++) {
+      const a = w[i - 15], c = w[i - 2];
+      w[i] = (w[i - 16] + (r(a, 7) ^ r(a, 18) ^ (a >>> 3)) + w[i - 7] + (r(c, 17) ^ r(c, 19) ^ (c >>> 10))) | 0;
+    }
+    let [A, B, C, D, E, F, G, H] = h;
+    for (let i = 0; i < 64; i++) {
+      const t1 = (H + (r(E, 6) ^ r(E, 11) ^ r(E, 25)) + ((E & F) ^ (~E & G)) + K256[i] + w[i]) | 0;
+      const t2 = ((r(A, 2) ^ r(A, 13) ^ r(A, 22)) + ((A & B) ^ (A & C) ^ (B & C))) | 0;
+      H = G; G = F; F = E; E = (D + t1) | 0; D = C; C = B; B = A; A = (t1 + t2) | 0;
+    }
+    h[0] += A; h[1] += B; h[2] += C; h[3] += D; h[4] += E; h[5] += F; h[6] += G; h[7] += H;
+  }
+  const out = new Uint8Array(32), ov = new DataView(out.buffer);
+  for (let i = 0; i < 8; i++) ov.setUint32(4 * i, h[i]);
+  return out;
+}
+const hash = (...parts) => sha256(cat(...parts));
 const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 // RFC 8785. Records hold only strings, integers, arrays and objects: JSON.stringify writes
@@ -155,15 +203,56 @@ async function included(index, size, leaf, path, root) {
   for (const p of path) {
     if (sn === 0) return false;
     if (fn % 2 === 1 || fn === sn) {
-      r = await sha(Uint8Array.of(1), p, r);
+      r = hash(Uint8Array.of(1), p, r);
       while (fn % 2 === 0 && fn !== 0) { fn /= 2; sn = Math.floor(sn / 2); }
     } else {
-      r = await sha(Uint8Array.of(1), r, p);
+      r = hash(Uint8Array.of(1), r, p);
     }
     fn = Math.floor(fn / 2); sn = Math.floor(sn / 2);
   }
   return sn === 0 && same(r, root);
 }
+
+// The state map (docs/records.md, "State map"): a Jellyfish Merkle tree over SHA-256. A key
+// of kind 1 (asset), 2 (identity) or 3 (device) is hashed with the map's domain; a proof is a
+// flag and leaf, a sibling count, a bitmap of empty siblings and the others' hashes, folded
+// from the bottom along the key's bits.
+const MAP_KEY = enc.encode('terroir-state-v1\n');
+const EMPTY = enc.encode('SPARSE_MERKLE_PLACEHOLDER_HASH__');
+const LEAF_TAG = enc.encode('JMT::LeafNode'), NODE_TAG = enc.encode('JMT::IntrnalNode');
+const mapKey = (kind, key) => hash(MAP_KEY, Uint8Array.of(kind), kind === 2 ? enc.encode(key) : unhex(key));
+const bit = (k, i) => (k[i >> 3] >> (7 - (i & 7))) & 1;
+// Does `key` hold `value` (null: nothing) in the map whose root is `root`, as `proof` shows?
+function inMap(proof, key, value, root) {
+  let p, at = 0;
+  try { p = b64(proof); } catch { return false; }
+  const take = (n) => { if (at + n > p.length) throw new Error('short'); at += n; return p.subarray(at - n, at); };
+  try {
+    const flag = take(1)[0];
+    if (flag > 1) return false;
+    const leaf = flag ? { key: take(32), value: take(32) } : null;
+    const [hi, lo] = take(2);
+    const n = hi * 256 + lo;
+    if (n > 256) return false;
+    const bitmap = take((n + 7) >> 3);
+    const siblings = [];
+    for (let i = 0; i < n; i++) siblings.push(bitmap[i >> 3] & (0x80 >> (i & 7)) ? EMPTY : take(32));
+    if (at !== p.length) return false;
+    if (value) {
+      if (!leaf || !same(leaf.key, key) || !same(leaf.value, hash(value))) return false;
+    } else if (leaf) {
+      // Another key's leaf: this key would fall in the subtree that leaf is alone in.
+      let common = 0;
+      while (common < 256 && bit(key, common) === bit(leaf.key, common)) common++;
+      if (common >= 256 || common < n) return false;
+    }
+    let node = leaf ? hash(LEAF_TAG, leaf.key, leaf.value) : EMPTY;
+    for (let i = 0; i < n; i++) node = bit(key, n - 1 - i) ? hash(NODE_TAG, siblings[i], node) : hash(NODE_TAG, node, siblings[i]);
+    return same(node, root);
+  } catch { return false; }
+}
+const u64 = (b, at) => b.subarray(at, at + 8).reduce((n, x) => n * 256 + x, 0);
+const STATUS = ['active', 'pledged', 'contained', 'consumed', 'retired'];
 
 // C2SP signed-note verifier key: name+hex8(key id)+base64(0x01 ‖ public key).
 async function verifierKey(vkey) {
@@ -186,8 +275,13 @@ async function checkpoint(note, key) {
     const sig = m && m[1] === key.name ? b64(m[2]) : null;
     if (!sig || sig.length !== 68 || !same(sig.slice(0, 4), key.id)) continue;
     if (!(await ed25519(key.pub, sig.slice(4), enc.encode(text)))) return null;
-    const [origin, size, root] = text.split('\n');
-    return origin === key.name && /^\d+$/.test(size) ? { size: Number(size), root: b64(root), rootText: root } : null;
+    const [origin, size, root, ...extensions] = text.split('\n');
+    // The state map's root, in the checkpoint's one `terroir-state/v1` extension line.
+    const lines = extensions.filter((l) => l.startsWith('terroir-state/v1 '));
+    let state = null;
+    try { state = lines.length === 1 ? b64(lines[0].slice(17)) : null; } catch { state = null; }
+    if (lines.length > 1 || (lines.length === 1 && (!state || state.length !== 32))) return null;
+    return origin === key.name && /^\d+$/.test(size) ? { size: Number(size), root: b64(root), rootText: root, state } : null;
   }
   return null;
 }
@@ -347,7 +441,7 @@ async function verify() {
     if (sigOk) signed++; else bad.push(T.badSig(entry.index));
     if (proofOk) proven++; else if (cp) bad.push(T.badProof(entry.index));
     // A record whose signature holds is what its signer said; its proof is judged apart.
-    if (sigOk) records.set(id, { index: entry.index, id, r, text: jcs(entry.record) });
+    if (sigOk) records.set(id, { index: entry.index, id, r, leaf, text: jcs(entry.record) });
   }));
   const sorted = new Map([...records].sort((a, b) => a[1].index - b[1].index));
   for (const e of sorted.values()) {
@@ -373,6 +467,7 @@ async function verify() {
     if (s && s.gap) { statesOk = false; bad.push(T.gap); }
   }
   if (!shown.has(page.id)) { statesOk = false; bad.push(T.badState(T.fields.id)); }
+  const current = cp && cp.state ? currency(ev, cp, states, sorted, bad) : null;
   // What the page's asset is tied to by the records: its parents and the lots it is packed in.
   const reach = new Set();
   for (const queue = [page.id]; queue.length;) {
@@ -463,12 +558,56 @@ async function verify() {
     [factsOk, T.facts(facts)],
     [linesOk, T.lines(lines)],
   ].filter(([ok]) => ok);
+  if (current) checks.push([true, T.current(Math.max(0, states.size - 1), cp.size)]);
   if (engine === 'page') checks.push([null, T.byPage]);
   if (serverWord) checks.push([null, T.server]);
   const found = [...new Set(bad)];
   if (found.length > 8) found.splice(8, found.length - 8, '…');
   if (found.length) show('bad', T.bad, [...found.map((t) => [false, t]), ...checks]);
+  else if (current === null) show('dated', T.dated, [[false, T.notCurrent], ...checks]);
   else show('ok', T.ok, checks);
+}
+
+// Whether what the page shows is the current state, as the state map the checkpoint commits to
+// holds it: each asset's latest entry is the head the map names (else one was left out), each
+// station key that signed was not revoked before it signed, and the scanned code names this
+// item. What fails is added to `bad`.
+function currency(ev, cp, states, sorted, bad) {
+  const proofs = new Map((ev.state || []).map((p) => [`${p.kind}:${p.key}`, p]));
+  // What `key` holds, if its proof holds against the checkpoint: bytes, null (nothing), or
+  // undefined (no valid proof).
+  const held = (kind, code, key) => {
+    const p = proofs.get(`${kind}:${key}`);
+    if (!p) return undefined;
+    const value = p.value ? unhex(p.value) : null;
+    return inMap(p.proof, mapKey(code, key), value, cp.state) ? value : undefined;
+  };
+  let ok = true;
+  const fail = (text) => { ok = false; bad.push(text); };
+  for (const a of ev.assets) {
+    const s = states.get(a.id);
+    if (!s) continue;
+    const v = held('asset', 1, a.id);
+    if (!v || v.length !== 41) { fail(T.noState); continue; }
+    const index = u64(v, 0), head = sorted.get(s.head);
+    if (!head || head.index !== index || !same(head.leaf, v.subarray(8, 40))) {
+      fail(!head || index > head.index ? T.withheld(index) : T.notHead(index));
+    } else if (STATUS[v[40]] !== s.status.state) fail(T.badState(T.fields.status));
+  }
+  for (const e of sorted.values()) {
+    if (e.r.signer === e.r.party) continue;
+    const v = held('device', 3, e.r.signer);
+    if (!v || v.length !== 41 || hex(v.subarray(0, 32)) !== e.r.party || v[32] > 1) { fail(T.noDevice(e.index)); continue; }
+    if (v[32] === 1 && u64(v, 33) < e.index) fail(T.revoked(e.index, u64(v, 33)));
+  }
+  const page = JSON.parse($('#shown').textContent);
+  const mine = states.get(page.id);
+  if (mine && mine.gs1) {
+    const p = (ev.state || []).find((x) => x.kind === 'identity' && linkOf(x.key.slice(4)) === linkOf(mine.gs1));
+    const v = p && p.key.startsWith('gs1:') ? held('identity', 2, p.key) : undefined;
+    if (!v || hex(v) !== page.id) fail(T.badIdentity);
+  }
+  return ok;
 }
 
 // A GS1 Digital Link path as its AIs and values, decoded: `/01/…/10/…` however it was written
@@ -544,9 +683,9 @@ async function count() {
 // The first screen: one state, what the item is, how often its label was checked, and what to
 // do when it warns.
 function summarise() {
-  const state = { bad: 'failed', warn: 'unchecked' }[body.dataset.verdict]
+  const state = { bad: 'failed', warn: 'unchecked', dated: 'dated' }[body.dataset.verdict]
     || (body.dataset.clone === 'yes' ? 'copy' : 'genuine');
-  $('#summary').className = `card card-${state}`;
+  $('#summary').className = `card card-${state === 'dated' ? 'unchecked' : state}`;
   $('#s-state').textContent = T[state];
   const todo = $('#s-todo');
   todo.hidden = !(state === 'failed' || state === 'copy');

@@ -264,7 +264,10 @@ const EN: Words = Words {
     scans_pending: "The count of checks appears once this phone has checked the records.",
     checked: "What this phone checked",
     trust: "Your phone recomputes every record's hash, checks its Ed25519 signature and its \
-        inclusion proof, and checks that the checkpoint is signed by the log key below. That key \
+        inclusion proof, and checks that the checkpoint is signed by the log key below. It then \
+        checks the ledger's current state against the root the checkpoint commits to: that the \
+        newest record of this item and of what it came from is among those shown, and that no \
+        station key that signed was revoked before it signed. That key \
         came with this page: compare it with the key the log publishes at \
         /.well-known/terroir-log-key and with what witnesses and mirrors of the log report. A \
         server that lied could also send another key; a matching key is what makes the check \
@@ -346,7 +349,8 @@ const ZH: Words = Words {
     scans: "本标签的核验记录",
     scans_pending: "本机核验完成后显示核验次数。",
     checked: "本机核验了什么",
-    trust: "您的手机会重新计算每条记录的哈希，核验其 Ed25519 签名与包含证明，并核验检查点由下方的日志公钥签署。\
+    trust: "您的手机会重新计算每条记录的哈希，核验其 Ed25519 签名与包含证明，并核验检查点由下方的日志公钥签署；\
+        再依检查点承诺的状态根核验账本的当前状态：本品及其来源的最新记录均在所示记录之中，签名的工作站密钥在签名前均未被撤销。\
         该公钥随本页提供：请与日志在 /.well-known/terroir-log-key 公布的公钥以及见证方、镜像报告的公钥比对。\
         不诚实的服务器也可能提供另一把公钥；公钥一致，核验才独立于本服务器。",
     log_key: "日志公钥",
