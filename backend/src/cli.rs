@@ -88,6 +88,12 @@ pub struct ServeArgs {
     /// is ignored and every client behind a proxy counts as the proxy.
     #[arg(long, env = "TERROIR_TRUSTED_PROXIES", value_delimiter = ',', value_name = "ADDRESS")]
     pub trusted_proxy: Option<Vec<std::net::IpAddr>>,
+    /// A C2SP tlog-policy file: this log's key (`log`), its witnesses (`witness NAME VKEY URL`,
+    /// asked to cosign every checkpoint at URL/add-checkpoint), their groups and the `quorum`
+    /// label pages require. Without it checkpoints are not witnessed, and pages say that they
+    /// cannot prove everyone sees the same log.
+    #[arg(long, env = "TERROIR_POLICY", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
     /// Load the sample ledger first if the log is empty.
     #[arg(long)]
     pub demo: bool,
@@ -152,6 +158,7 @@ pub fn run() -> anyhow::Result<()> {
                 base_url: args.base_url.clone(),
                 max_body_bytes: args.max_body_bytes,
                 trusted_proxies: args.trusted_proxy.clone(),
+                policy: args.policy.clone(),
                 ..args.common.overrides()
             };
             let settings = Settings::resolve(&over)?;

@@ -17,6 +17,7 @@ pub struct FileConfig {
     pub max_body_bytes: Option<usize>,
     pub read_connections: Option<u32>,
     pub trusted_proxies: Option<Vec<IpAddr>>,
+    pub policy: Option<PathBuf>,
 }
 
 /// Effective settings.
@@ -32,6 +33,9 @@ pub struct Settings {
     pub read_connections: u32,
     /// The reverse proxies in front of the server, whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<IpAddr>,
+    /// A C2SP tlog-policy naming this log and its witnesses (with their submission URLs) and
+    /// the quorum label pages require.
+    pub policy: Option<PathBuf>,
 }
 
 pub const DEFAULT_DATA_DIR: &str = "terroir-data";
@@ -62,6 +66,7 @@ pub struct Overrides {
     pub base_url: Option<String>,
     pub max_body_bytes: Option<usize>,
     pub trusted_proxies: Option<Vec<IpAddr>>,
+    pub policy: Option<PathBuf>,
 }
 
 impl Settings {
@@ -100,6 +105,7 @@ impl Settings {
             max_body_bytes: over.max_body_bytes.or(file.max_body_bytes).unwrap_or(DEFAULT_MAX_BODY),
             read_connections: file.read_connections.unwrap_or(8),
             trusted_proxies: over.trusted_proxies.clone().or(file.trusted_proxies).unwrap_or_default(),
+            policy: over.policy.clone().or(file.policy),
         })
     }
 

@@ -191,6 +191,27 @@ fn keep_contact(settings: &Settings, row: Option<&crate::db::contacts::ContactRo
     Ok(())
 }
 
+/// Reads the witness policy, if one is set: it must name this log's key. Starts asking its
+/// witnesses to cosign; returns its text for the label pages.
+fn witness_policy(settings: &Settings, ledger: &Ledger) -> anyhow::Result<Option<String>> {
+    let Some(path) = &settings.policy else { return Ok(None) };
+    let text = std::fs::read_to_string(path).with_context(|| format!("the policy {}", path.display()))?;
+    let policy = terroir_shared::log::Policy::parse(&text)
+        .map_err(|e| anyhow::anyhow!("the policy {}: {e}", path.display()))?;
+    if !policy.logs().iter().any(|k| k == ledger.vkey()) {
+        anyhow::bail!("the policy {} does not name this log's key {}", path.display(), ledger.vkey());
+    }
+    let side = ledger.witness_side();
+    let database = settings.database();
+    let count = policy.submission().count();
+    std::thread::Builder::new()
+        .name("ledger-witnesses".into())
+        .spawn(move || crate::service::witnessing::run(side, &policy, &database))
+        .context("cannot start the witness client")?;
+    println!("  witnesses         {count} asked to cosign every checkpoint ({})", path.display());
+    Ok(Some(text))
+}
+
 pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let mut node = Node::open(&settings)?;
     if demo {
@@ -202,6 +223,7 @@ pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
             _ => println!("loaded the sample ledger: {}", node.load_demo().await?),
         }
     }
+    let policy = witness_policy(&settings, &node.ledger)?;
     let pool = crate::db::read_pool(&settings.database(), settings.read_connections)?;
     let (scans, _scan_thread) = ScanCounter::start(&settings.database(), system_clock())?;
     let state = web::Data::new(AppState {
@@ -213,6 +235,7 @@ pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         trusted_proxies: settings.trusted_proxies.clone(),
         database: settings.database(),
         scans,
+        policy,
     });
     let bound = HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes))
         .bind(settings.bind)

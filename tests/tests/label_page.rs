@@ -28,18 +28,56 @@ struct Demo {
     dir: tempfile::TempDir,
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Runs `terroir-backend witness` for the log `log_vkey` in this process; its verifier key and
+/// submission URL.
+fn start_witness(dir: &Path, name: &str, log_vkey: &str) -> (String, String) {
+    let witness =
+        terroir_backend::witness::Witness::open(dir, name, &[log_vkey.to_owned()]).expect("witness");
+    let vkey = witness.vkey();
+    let port = free_port();
+    std::thread::spawn(move || {
+        let bind = ([127, 0, 0, 1], port).into();
+        if let Err(e) = actix_web::rt::System::new().block_on(terroir_backend::witness::serve(witness, bind))
+        {
+            eprintln!("the witness stopped: {e:#}");
+        }
+    });
+    (vkey, format!("http://127.0.0.1:{port}"))
+}
+
 impl Demo {
+    /// The sample ledger's server, with two witnesses of its own process a 2-of-2 policy names.
     fn start() -> Demo {
         let dir = tempfile::tempdir().expect("temp dir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
+        let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).expect("data dir");
+        std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o700)).expect("chmod");
+        let log_key = terroir_backend::keys::load_or_create(&data, terroir_backend::keys::LOG_KEY_FILE)
+            .expect("log key");
+        let log_vkey =
+            LogSigner::new("localhost/terroir", log_key.signing_key().clone()).expect("signer").vkey();
+        let mut policy = format!("log {log_vkey}\n");
+        for name in ["w1", "w2"] {
+            let (vkey, url) =
+                start_witness(&dir.path().join(name), &format!("witness.test/{name}"), &log_vkey);
+            policy.push_str(&format!("witness {name} {vkey} {url}\n"));
+        }
+        policy.push_str("group both all w1 w2\nquorum both\n");
+        std::fs::write(dir.path().join("policy"), policy).expect("policy");
         let settings = Settings::resolve(&Overrides {
-            data_dir: Some(dir.path().join("data")),
+            data_dir: Some(data),
             bind: Some(([127, 0, 0, 1], port).into()),
             base_url: Some(base.clone()),
+            policy: Some(dir.path().join("policy")),
             ..Overrides::default()
         })
         .expect("settings");
@@ -54,6 +92,20 @@ impl Demo {
         let deadline = Instant::now() + Duration::from_secs(60);
         while ureq::get(&format!("{base}/healthz")).call().is_err() {
             assert!(Instant::now() < deadline, "the server did not come up");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // Both witnesses have cosigned the latest checkpoint.
+        let cosigned = || {
+            ureq::get(&format!("{base}/checkpoint"))
+                .call()
+                .ok()
+                .and_then(|r| r.into_string().ok())
+                .is_some_and(|note| {
+                    note.lines().filter(|l| l.starts_with("\u{2014} witness.test/")).count() == 2
+                })
+        };
+        while !cosigned() {
+            assert!(Instant::now() < deadline, "the witnesses did not cosign");
             std::thread::sleep(Duration::from_millis(100));
         }
         Demo { base, database, dir }
@@ -199,6 +251,12 @@ fn a_genuine_cake_shows_its_whole_lineage_and_a_verdict_its_phone_computed() {
             .iter()
             .any(|l| l
                 .contains("the latest record of this item and of the 5 goods it came from is the one shown")),
+        "{checked:?}"
+    );
+    assert!(
+        checked
+            .iter()
+            .any(|l| l.starts_with("witnessed: w1 (0 min ago), w2 (0 min ago) cosigned this checkpoint")),
         "{checked:?}"
     );
     let lineage = lines(&en, "lineage");

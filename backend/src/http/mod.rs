@@ -34,6 +34,8 @@ pub struct AppState {
     pub database: std::path::PathBuf,
     /// Label checks, counted beside the ledger.
     pub scans: crate::service::scans::ScanCounter,
+    /// The C2SP tlog-policy label pages require, as its file says it.
+    pub policy: Option<String>,
 }
 
 thread_local! {

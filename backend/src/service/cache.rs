@@ -22,7 +22,7 @@ pub struct CachedAsset {
     pages: RwLock<[Option<CachedPage>; PAGE_LANGUAGES]>,
     /// The evidence a phone checks the page with, and the log size of the checkpoint it is
     /// proven against: good until the log grows.
-    evidence: RwLock<Option<(u64, Bytes)>>,
+    evidence: RwLock<Option<((u64, u64), Bytes)>>,
 }
 
 /// The languages a label page is rendered in.
@@ -57,13 +57,14 @@ impl CachedAsset {
         page.built_at.is_none_or(|built| built == size).then(|| page.html.clone())
     }
 
-    /// The evidence, if it was built against the checkpoint of log size `size`.
-    pub fn evidence(&self, size: u64) -> Option<Bytes> {
+    /// The evidence, if it was built against the checkpoint of log size `size.0` with the
+    /// cosignatures of witness stamp `size.1`.
+    pub fn evidence(&self, size: (u64, u64)) -> Option<Bytes> {
         let kept = self.evidence.read().ok()?;
         kept.as_ref().filter(|(built, _)| *built == size).map(|(_, json)| json.clone())
     }
 
-    pub fn keep_evidence(&self, size: u64, json: Bytes) {
+    pub fn keep_evidence(&self, size: (u64, u64), json: Bytes) {
         if let Ok(mut kept) = self.evidence.write() {
             *kept = Some((size, json));
         }

@@ -79,6 +79,34 @@ pub struct Ledger {
     vkey: Arc<str>,
     /// The rules the ledger was opened under, for good.
     rules: Rules,
+    /// What the ledger's witnesses have cosigned of its latest checkpoints.
+    witnessed: Arc<RwLock<Witnessed>>,
+}
+
+/// The witnesses' cosignature lines on one checkpoint (kept in memory: a witness cosigns the
+/// latest checkpoint again when asked, so nothing is lost on a restart but a moment).
+#[derive(Clone, Debug, Default)]
+pub struct Witnessed {
+    pub size: u64,
+    /// Each witness's line, by the policy's name for it.
+    pub lines: std::collections::BTreeMap<String, String>,
+    /// Changes whenever a line is added or renewed: what cached answers are keyed by.
+    pub stamp: u64,
+}
+
+impl Witnessed {
+    /// `note` (the log-signed checkpoint of `size`) with the cosignatures it has.
+    pub fn cosign(&self, size: u64, note: &str) -> String {
+        if size != self.size || self.lines.is_empty() {
+            return note.to_owned();
+        }
+        let mut out = note.to_owned();
+        for line in self.lines.values() {
+            out.push_str(line);
+            out.push('\n');
+        }
+        out
+    }
 }
 
 /// The writer thread and the receipt thread behind it; join them after the last `Ledger`
@@ -176,7 +204,7 @@ impl Ledger {
             .map_err(|e| ServiceError::Integrity(format!("cannot start the writer: {e}")))?;
         let vkey = Arc::from(identity.signer.vkey());
         Ok((
-            Ledger { jobs, cache, latest, identity, vkey, rules },
+            Ledger { jobs, cache, latest, identity, vkey, rules, witnessed: Arc::default() },
             WriterThread(thread, receipts, checkpointer),
         ))
     }
@@ -200,8 +228,22 @@ impl Ledger {
         answer.await.map_err(|_| ServiceError::WriterStopped)?
     }
 
+    /// The latest checkpoint, with the cosignatures its witnesses have given it so far.
     pub fn latest_checkpoint(&self) -> Option<CheckpointInfo> {
-        self.latest.read().ok().and_then(|c| c.clone())
+        let mut cp = self.latest.read().ok().and_then(|c| c.clone())?;
+        cp.note = self.witnessed().cosign(cp.size, &cp.note);
+        Some(cp)
+    }
+
+    /// What the witnesses have cosigned so far.
+    pub fn witnessed(&self) -> Witnessed {
+        self.witnessed.read().map(|w| w.clone()).unwrap_or_default()
+    }
+
+    /// What the witness client needs: the latest checkpoint, and where cosignatures go. It
+    /// does not keep the ledger open.
+    pub fn witness_side(&self) -> WitnessSide {
+        WitnessSide { latest: self.latest.clone(), witnessed: self.witnessed.clone() }
     }
 
     /// The rules the ledger runs, as its entry 0 says.
@@ -221,5 +263,38 @@ impl Ledger {
     /// The C2SP verifier key of the log.
     pub fn vkey(&self) -> &str {
         &self.vkey
+    }
+}
+
+/// The witness client's view of the ledger.
+pub struct WitnessSide {
+    latest: Arc<RwLock<Option<CheckpointInfo>>>,
+    witnessed: Arc<RwLock<Witnessed>>,
+}
+
+impl WitnessSide {
+    /// Whether every handle of the ledger is gone.
+    pub fn is_closed(&self) -> bool {
+        Arc::strong_count(&self.witnessed) == 1
+    }
+
+    /// The latest checkpoint as the log signed it.
+    pub fn signed_checkpoint(&self) -> Option<CheckpointInfo> {
+        self.latest.read().ok().and_then(|c| c.clone())
+    }
+
+    /// Keeps witness `name`'s cosignature `line` on the checkpoint of `size`; lines on an
+    /// older checkpoint give way to the first on a newer one.
+    pub fn add_cosignature(&self, size: u64, name: &str, line: String) {
+        if let Ok(mut w) = self.witnessed.write() {
+            if size > w.size {
+                w.size = size;
+                w.lines.clear();
+            }
+            if size == w.size {
+                w.lines.insert(name.to_owned(), line);
+                w.stamp += 1;
+            }
+        }
     }
 }

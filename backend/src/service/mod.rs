@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod reads;
 mod receipts;
 pub mod scans;
+pub mod witnessing;
 mod writer;
 
 use terroir_shared::canonical::CanonicalError;

@@ -63,6 +63,7 @@ impl Harness {
             trusted_proxies: vec![[127, 0, 0, 1].into()],
             database: db.clone(),
             scans,
+            policy: None,
         });
         Self { _dir: dir, state, operator, clock: NOW - 1_000_000 }
     }

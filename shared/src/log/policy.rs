@@ -46,6 +46,8 @@ struct Group {
 pub struct Policy {
     logs: Vec<String>,
     witnesses: BTreeMap<String, WitnessKey>,
+    /// The submission URL a `witness` line gives, if any: where a log asks it to cosign.
+    urls: BTreeMap<String, String>,
     groups: BTreeMap<String, Group>,
     quorum: Option<String>,
 }
@@ -73,8 +75,13 @@ impl Policy {
     /// Parses a tlog-policy file: `log`, `witness`, `group` and exactly one `quorum` line;
     /// `#` starts a comment; a group names witnesses or groups defined above it.
     pub fn parse(text: &str) -> Result<Policy, PolicyError> {
-        let mut policy =
-            Policy { logs: vec![], witnesses: BTreeMap::new(), groups: BTreeMap::new(), quorum: None };
+        let mut policy = Policy {
+            logs: vec![],
+            witnesses: BTreeMap::new(),
+            urls: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            quorum: None,
+        };
         let mut quorum_seen = false;
         for (i, raw) in text.lines().enumerate() {
             let n = i + 1;
@@ -93,6 +100,12 @@ impl Policy {
                     }
                     let key = WitnessKey::parse(vkey).map_err(|e| line_error(n, e.to_string()))?;
                     policy.witnesses.insert((*name).to_owned(), key);
+                    if let Some(url) = words.get(3) {
+                        if !(url.starts_with("http://") || url.starts_with("https://")) {
+                            return Err(line_error(n, format!("{url}: a submission URL is http(s)://…")));
+                        }
+                        policy.urls.insert((*name).to_owned(), url.trim_end_matches('/').to_owned());
+                    }
                 }
                 ["group", name, threshold, members @ ..] if !members.is_empty() => {
                     if defined(&policy, name) {
@@ -137,6 +150,18 @@ impl Policy {
             return Err(PolicyError::NoLog);
         }
         Ok(policy)
+    }
+
+    /// The logs' verifier keys.
+    pub fn logs(&self) -> &[String] {
+        &self.logs
+    }
+
+    /// The witnesses with a submission URL: whom a log asks to cosign, by the policy's name.
+    pub fn submission(&self) -> impl Iterator<Item = (&str, &WitnessKey, &str)> {
+        self.witnesses
+            .iter()
+            .filter_map(|(name, key)| Some((name.as_str(), key, self.urls.get(name)?.as_str())))
     }
 
     /// Judges a checkpoint note at `now` (seconds since the epoch): the log's signature must

@@ -21,6 +21,10 @@ pub struct PageContext<'a> {
     pub link: &'a DigitalLink,
     pub base_url: &'a str,
     pub vkey: &'a str,
+    /// The C2SP tlog-policy the page holds the checkpoint's cosignatures to (empty: none).
+    pub policy: &'a str,
+    /// How old a cosignature may be and still vouch for the checkpoint, in seconds.
+    pub max_age: u64,
     /// The Ed25519 module the script loads where WebCrypto has no Ed25519.
     pub ed25519: &'a str,
 }
@@ -100,7 +104,7 @@ fn write_page(out: &mut String, label: &Label, cx: &PageContext<'_>) {
          <title>{title}</title><meta name=\"description\" content=\"{description}\">{FAVICON}\
          <link rel=\"preload\" href=\"/api/assets/{id}/evidence\" as=\"fetch\" crossorigin>\
          <style>{STYLE}</style></head>\
-         <body data-asset=\"{id}\" data-key=\"{key}\" data-ed=\"{ed}\"><main><h1 data-c=\"{product}\">{title}</h1>\
+         <body data-asset=\"{id}\" data-key=\"{key}\" data-policy=\"{policy}\" data-max-age=\"{max_age}\" data-ed=\"{ed}\"><main><h1 data-c=\"{product}\">{title}</h1>\
          <p class=\"k\" id=\"uri\">{uri}</p>\
          <section id=\"summary\" class=\"card\" aria-live=\"polite\"><p id=\"s-state\">{checking}</p>\
          <p id=\"s-what\">{what}</p><p id=\"s-checks\"></p><p id=\"s-todo\" hidden></p>\
@@ -111,6 +115,8 @@ fn write_page(out: &mut String, label: &Label, cx: &PageContext<'_>) {
         product = escape(&claims(&[Claim::asset(asset, "product", &asset.product)])),
         id = asset.id,
         key = escape(cx.vkey),
+        policy = escape(cx.policy),
+        max_age = cx.max_age,
         ed = cx.ed25519,
         what = summary(&facts, w),
         description = w.description,

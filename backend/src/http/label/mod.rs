@@ -130,17 +130,21 @@ pub async fn evidence(state: web::Data<AppState>, id: web::Path<String>) -> Resu
     let id = super::assets::asset_id(&id)?;
     let asset = super::assets::current(&state, id).await?;
     let size = state.ledger.latest_checkpoint().map_or(0, |c| c.size);
-    let json = match asset.evidence(size) {
+    let stamp = (size, state.ledger.witnessed().stamp);
+    let json = match asset.evidence(stamp) {
         Some(json) => json,
         None => {
             let data = state.clone();
             let found = state.read(move |conn| Ok(label::evidence(conn, &id, data.ledger.cache())?)).await?;
-            let evidence = found.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
+            let mut evidence = found.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
+            // With what the witnesses have cosigned of that checkpoint so far.
+            let witnessed = state.ledger.witnessed();
+            evidence.answer.checkpoint = witnessed.cosign(evidence.size, &evidence.answer.checkpoint);
             let json = web::Bytes::from(
                 serde_json::to_vec(&evidence.answer)
                     .map_err(|e| ApiError::Internal(ServiceError::Integrity(e.to_string())))?,
             );
-            asset.keep_evidence(evidence.size, json.clone());
+            asset.keep_evidence((evidence.size, witnessed.stamp), json.clone());
             json
         }
     };
@@ -302,6 +306,8 @@ pub(super) async fn page(
                 link: &canonical,
                 base_url: &state.base_url,
                 vkey,
+                policy: state.policy.as_deref().unwrap_or_default(),
+                max_age: crate::service::witnessing::PAGE_MAX_AGE.as_secs(),
                 ed25519: ed25519_path(),
             };
             let page = web::Bytes::from(html::render(&label, &cx));

@@ -47,6 +47,10 @@ const T = zh ? {
   noDevice: (i) => `记录 #${i}：其工作站密钥的当前状态未获证明`,
   badIdentity: '账本未证明此编码当前对应本品',
   dated: '记录属实，但未证明为最新',
+  witnessed: (list, q) => `见证：${list} 已联署此检查点，满足日志策略的法定数 ${q}`,
+  notWitnessed: (list, q) => `见证不足：近一小时内联署的见证方为 ${list || '无'}，策略要求 ${q}：无法证明所有人看到的是同一份日志`,
+  noPolicy: '本账本未指定见证方：无法证明所有人看到的是同一份日志',
+  ago: (n, m) => `${n}（${m} 分钟前）`,
   fields: { product: '品名', quantity: '数量', gs1: '标签', owner: '所有者', custodian: '保管方', status: '状态', head: '最新记录', parents: '来源', id: '编号' },
   record: (i) => `签名记录 #${i}`,
   scans: (n, a, b) => `本标签共被核验 ${n} 次：首次 ${a}，最近 ${b}。`,
@@ -105,6 +109,10 @@ const T = zh ? {
   noDevice: (i) => `record #${i}: the ledger’s standing of its station key is not proven`,
   badIdentity: 'the ledger does not prove that this code names this item now',
   dated: 'Genuine records, but not proven to be the latest',
+  witnessed: (list, q) => `witnessed: ${list} cosigned this checkpoint, which meets the quorum ${q} of the log’s policy`,
+  notWitnessed: (list, q) => `not witnessed enough: ${list || 'no witness'} vouched within the last hour, the policy needs ${q}: that everyone is shown this same log is not proven`,
+  noPolicy: 'this ledger names no witnesses: that everyone is shown this same log is not proven',
+  ago: (n, m) => `${n} (${m} min ago)`,
   fields: { product: 'product', quantity: 'quantity', gs1: 'label', owner: 'owner', custodian: 'holder', status: 'status', head: 'latest record', parents: 'origin', id: 'identity' },
   record: (i) => `signed record #${i}`,
   scans: (n, a, b) => `This label was checked ${n} times: first ${a}, last ${b}.`,
@@ -254,14 +262,15 @@ function inMap(proof, key, value, root) {
 const u64 = (b, at) => b.subarray(at, at + 8).reduce((n, x) => n * 256 + x, 0);
 const STATUS = ['active', 'pledged', 'contained', 'consumed', 'retired'];
 
-// C2SP signed-note verifier key: name+hex8(key id)+base64(0x01 ‖ public key).
-async function verifierKey(vkey) {
+// C2SP signed-note verifier key: name+hex8(key id)+base64(type ‖ public key); type 0x01 for
+// a log's Ed25519 key, 0x04 for a witness's cosignature key.
+async function verifierKey(vkey, type = 1) {
   // The name holds no '+', the base64 key may.
   const at = vkey.indexOf('+');
   const [name, id, key] = [vkey.slice(0, at), vkey.slice(at + 1, at + 9), vkey.slice(at + 10)];
   const raw = b64(key);
   const hash = await sha(enc.encode(`${name}\n`), raw);
-  if (raw.length !== 33 || raw[0] !== 1 || hex(hash.slice(0, 4)) !== id) throw new Error('bad key');
+  if (raw.length !== 33 || raw[0] !== type || hex(hash.slice(0, 4)) !== id) throw new Error('bad key');
   return { name, id: hash.slice(0, 4), pub: raw.slice(1), label: `${name}+${id}` };
 }
 
@@ -284,6 +293,46 @@ async function checkpoint(note, key) {
     return origin === key.name && /^\d+$/.test(size) ? { size: Number(size), root: b64(root), rootText: root, state } : null;
   }
   return null;
+}
+
+// The witnesses that vouched for the checkpoint `note` under the pinned C2SP tlog-policy
+// `text` (C2SP tlog-cosignature: `— name base64(key id ‖ time ‖ Ed25519 signature over
+// "cosignature/v1\ntime <t>\n" ‖ checkpoint body)`), which are fresh, and whether they meet
+// the quorum.
+async function witnessed(note, text, maxAge) {
+  const witnesses = new Map(), groups = new Map();
+  let quorum = null;
+  for (const raw of text.split('\n')) {
+    const w = raw.split('#')[0].trim().split(/\s+/).filter(Boolean);
+    try {
+      if (w[0] === 'witness') witnesses.set(w[1], await verifierKey(w[2], 4));
+    } catch { /* a key this page cannot read vouches for nothing */ }
+    if (w[0] === 'group') groups.set(w[1], { k: w[2], members: w.slice(3) });
+    if (w[0] === 'quorum') quorum = w[1];
+  }
+  const cut = note.indexOf('\n\n');
+  const body = note.slice(0, cut + 1), now = Date.now() / 1000;
+  const vouched = new Map(), stale = new Map();
+  for (const line of note.slice(cut + 2).split('\n')) {
+    const m = /^\u2014 (\S+) (\S+)$/.exec(line);
+    const key = m && [...witnesses].find(([, k]) => k.name === m[1]);
+    if (!key) continue;
+    let sig;
+    try { sig = b64(m[2]); } catch { continue; }
+    if (sig.length !== 76 || !same(sig.slice(0, 4), key[1].id)) continue;
+    const time = u64(sig, 4);
+    if (!(await ed25519(key[1].pub, sig.slice(12), enc.encode(`cosignature/v1\ntime ${time}\n${body}`)))) continue;
+    (time <= now + 60 && now - time <= maxAge ? vouched : stale).set(key[0], time);
+  }
+  const holds = (name, depth) => {
+    if (vouched.has(name)) return true;
+    const g = groups.get(name);
+    if (!g || depth > 64) return false;
+    const held = g.members.filter((x) => holds(x, depth + 1)).length;
+    return g.k === 'all' ? held === g.members.length : held >= (g.k === 'any' ? 1 : Number(g.k));
+  };
+  const list = [...vouched].map(([n, t]) => T.ago(n, Math.max(0, Math.round((now - t) / 60)))).join(', ');
+  return { quorum, met: quorum !== null && quorum !== 'none' && holds(quorum, 0), list };
 }
 
 const actOf = (r) => { const [name] = Object.keys(r.act); return [name, r.act[name]]; };
@@ -468,6 +517,8 @@ async function verify() {
   }
   if (!shown.has(page.id)) { statesOk = false; bad.push(T.badState(T.fields.id)); }
   const current = cp && cp.state ? currency(ev, cp, states, sorted, bad) : null;
+  const policy = body.dataset.policy || '';
+  const seen = cp && policy ? await witnessed(ev.checkpoint, policy, Number(body.dataset.maxAge) || 3600) : null;
   // What the page's asset is tied to by the records: its parents and the lots it is packed in.
   const reach = new Set();
   for (const queue = [page.id]; queue.length;) {
@@ -559,12 +610,18 @@ async function verify() {
     [linesOk, T.lines(lines)],
   ].filter(([ok]) => ok);
   if (current) checks.push([true, T.current(Math.max(0, states.size - 1), cp.size)]);
+  if (seen && seen.met) checks.push([true, T.witnessed(seen.list, seen.quorum)]);
+  // What keeps the page from proving it shows the current state to everyone alike.
+  const unproven = [
+    ...(current === null ? [T.notCurrent] : []),
+    ...(!policy ? [T.noPolicy] : seen && !seen.met ? [T.notWitnessed(seen.list, seen.quorum)] : []),
+  ];
   if (engine === 'page') checks.push([null, T.byPage]);
   if (serverWord) checks.push([null, T.server]);
   const found = [...new Set(bad)];
   if (found.length > 8) found.splice(8, found.length - 8, '…');
   if (found.length) show('bad', T.bad, [...found.map((t) => [false, t]), ...checks]);
-  else if (current === null) show('dated', T.dated, [[false, T.notCurrent], ...checks]);
+  else if (unproven.length) show('dated', T.dated, [...unproven.map((t) => [false, t]), ...checks]);
   else show('ok', T.ok, checks);
 }
 
