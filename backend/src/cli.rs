@@ -37,6 +37,38 @@ pub enum Command {
     /// checkpoint a log posts to it only if it is consistent with the last one it cosigned,
     /// and keeps that one on disk. Prints its verifier key.
     Witness(WitnessArgs),
+    /// Follow a ledger from outside through its checkpoints and entry bundles: verify every
+    /// checkpoint, replay every entry under the ledger's rules, rebuild the state map, and stop
+    /// with exit status 2 at the first inconsistency (a rollback, a fork, a refused entry, a
+    /// state root the entries do not give).
+    Monitor(MonitorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// The ledger's base URL, e.g. https://ledger.example.org.
+    pub url: String,
+    /// The log's verifier key (as the operator publishes it at /.well-known/terroir-log-key;
+    /// compare it out of band).
+    #[arg(long, required_unless_present = "policy")]
+    pub log_key: Option<String>,
+    /// A C2SP tlog-policy file: its log key is the ledger's, and each checkpoint's witnesses
+    /// are reported.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Seconds between polls.
+    #[arg(long, default_value_t = 10)]
+    pub interval: u64,
+    /// Where the last verified checkpoint is kept, so that a rollback across a restart of the
+    /// monitor is still seen.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Serve Prometheus metrics at http://ADDR/metrics.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_bind: Option<SocketAddr>,
+    /// Poll once and stop: exit status 0 when consistent, 1 when unreachable, 2 when not.
+    #[arg(long)]
+    pub once: bool,
 }
 
 #[derive(Debug, Args)]
@@ -167,6 +199,38 @@ pub fn run() -> anyhow::Result<()> {
         Command::Witness(args) => {
             let witness = crate::witness::Witness::open(&args.data_dir, &args.name, &args.logs)?;
             actix_web::rt::System::new().block_on(crate::witness::serve(witness, args.bind))
+        }
+        Command::Monitor(args) => {
+            let policy = match &args.policy {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)?;
+                    Some(
+                        terroir_shared::log::Policy::parse(&text)
+                            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+                    )
+                }
+                None => None,
+            };
+            let log_key = match (&args.log_key, &policy) {
+                (Some(k), _) => k.clone(),
+                (None, Some(p)) => {
+                    p.logs().first().cloned().ok_or_else(|| anyhow::anyhow!("the policy names no log"))?
+                }
+                (None, None) => anyhow::bail!("give --log-key or --policy"),
+            };
+            let monitor = crate::monitor::Monitor::new(&args.url, &log_key, policy, args.data_dir.clone())?;
+            let gauges = std::sync::Arc::new(crate::monitor::Gauges::default());
+            if let Some(bind) = args.metrics_bind {
+                crate::monitor::serve_metrics(gauges.clone(), bind)?;
+            }
+            println!("monitoring {} (log key {log_key}) every {} s", args.url, args.interval);
+            let code = crate::monitor::run(
+                monitor,
+                std::time::Duration::from_secs(args.interval),
+                args.once,
+                gauges,
+            )?;
+            std::process::exit(code)
         }
         Command::Init(common) => {
             let settings = Settings::resolve(&common.overrides())?;

@@ -7,6 +7,7 @@ pub mod db;
 pub mod http;
 pub mod keys;
 pub mod metrics;
+pub mod monitor;
 pub mod owner;
 pub mod server;
 pub mod service;

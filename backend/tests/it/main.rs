@@ -6,6 +6,7 @@ mod crash;
 mod docs;
 mod enrol;
 mod label;
+mod monitor;
 mod newcomer;
 mod old_ledger;
 mod owner;
