@@ -14,14 +14,58 @@ use crate::bench::client::{Server, free_port};
 
 pub const ORIGIN: &str = "station.test/terroir";
 
-/// One test's ledger: a data directory and a fixed port.
+/// One test's ledger: a data directory, a fixed port, and two witnesses of their own
+/// processes that a two-of-two policy names.
 pub struct TestLedger {
     pub dir: tempfile::TempDir,
     pub port: u16,
     pub url: String,
     pub verifier_key: String,
+    /// The witness policy the server asks its witnesses by and publishes.
+    pub policy: String,
     bin: PathBuf,
     server: Option<Server>,
+    witnesses: Vec<std::process::Child>,
+}
+
+impl Drop for TestLedger {
+    fn drop(&mut self) {
+        for w in &mut self.witnesses {
+            let _ = w.kill();
+            let _ = w.wait();
+        }
+    }
+}
+
+/// Starts `terroir-backend witness` for the log `log_vkey`: the process, its key and URL.
+fn start_witness(
+    bin: &Path,
+    dir: &Path,
+    name: &str,
+    log_vkey: &str,
+) -> anyhow::Result<(std::process::Child, String, String)> {
+    use std::io::BufRead as _;
+    let port = free_port()?;
+    let mut child = Command::new(bin)
+        .args(["witness", "--name", name, "--log", log_vkey, "--bind", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(dir)
+        .env("TERROIR_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let vkey = lines
+        .next()
+        .and_then(Result::ok)
+        .and_then(|l| l.strip_prefix("witness key: ").map(str::to_owned))
+        .ok_or_else(|| anyhow::anyhow!("the witness printed no key"))?;
+    let url = lines
+        .next()
+        .and_then(Result::ok)
+        .and_then(|l| l.strip_prefix("listening on ").map(str::to_owned))
+        .ok_or_else(|| anyhow::anyhow!("the witness printed no address"))?;
+    Ok((child, vkey, url))
 }
 
 /// `terroir-backend` from the target directory the running test was built in; built first if
@@ -89,14 +133,53 @@ impl TestLedger {
             .map(|v| v.trim().to_owned())
             .ok_or_else(|| anyhow::anyhow!("init printed no verifier key: {stdout}"))?;
         let port = free_port()?;
-        Ok(Self { dir, port, url: format!("http://127.0.0.1:{port}"), verifier_key, bin, server: None })
+        let mut policy = format!("log {verifier_key}\n");
+        let mut witnesses = Vec::new();
+        for name in ["w1", "w2"] {
+            let (child, vkey, url) =
+                start_witness(&bin, &dir.path().join(name), &format!("witness.test/{name}"), &verifier_key)?;
+            witnesses.push(child);
+            policy.push_str(&format!("witness {name} {vkey} {url}\n"));
+        }
+        policy.push_str("group both all w1 w2\nquorum both\n");
+        std::fs::write(dir.path().join("policy"), &policy)?;
+        Ok(Self {
+            dir,
+            port,
+            url: format!("http://127.0.0.1:{port}"),
+            verifier_key,
+            policy,
+            bin,
+            server: None,
+            witnesses,
+        })
     }
 
+    /// Starts the server, and waits until its witnesses have cosigned its latest checkpoint.
     pub fn start(&mut self) -> anyhow::Result<()> {
         if self.server.is_none() {
-            self.server = Some(Server::start_on(&self.bin, self.dir.path(), ORIGIN, self.port)?.0);
+            let policy = self.dir.path().join("policy");
+            let args = ["--policy", policy.to_str().unwrap_or_default()];
+            self.server = Some(Server::start_with(&self.bin, self.dir.path(), ORIGIN, self.port, &args)?.0);
+            self.wait_witnessed()?;
         }
         Ok(())
+    }
+
+    /// Waits (up to 30 s) until the latest checkpoint carries both witnesses' cosignatures.
+    pub fn wait_witnessed(&self) -> anyhow::Result<()> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let note =
+                ureq::get(&format!("{}/checkpoint", self.url)).call().ok().and_then(|r| r.into_string().ok());
+            if note
+                .is_some_and(|n| n.lines().filter(|l| l.starts_with("\u{2014} witness.test/")).count() == 2)
+            {
+                return Ok(());
+            }
+            anyhow::ensure!(std::time::Instant::now() < deadline, "the witnesses did not cosign within 30 s");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 
     /// Orderly stop (SIGTERM); the data stays for the next start.

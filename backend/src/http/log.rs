@@ -62,6 +62,7 @@ pub async fn info(state: web::Data<AppState>) -> HttpResponse {
         rules: state.ledger.rules(),
         size: cp.as_ref().map_or(0, |c| c.size),
         verifier_key: state.ledger.vkey().to_owned(),
+        witness_policy: state.policy.clone(),
         checkpoint: cp.map(|c| c.note),
     })
 }

@@ -121,6 +121,12 @@ impl Client {
         self.get(&format!("/api/assets/{id}/history"))
     }
 
+    /// What a phone checks the asset's label with: the cosigned checkpoint and the state map's
+    /// proofs among it.
+    pub fn evidence(&self, id: &AssetId) -> Result<terroir_shared::api::Evidence, ClientError> {
+        self.get(&format!("/api/assets/{id}/evidence"))
+    }
+
     /// What the resolver answers apps for a label's GS1 Digital Link.
     pub fn label(&self, link: &DigitalLink) -> Result<LabelAnswer, ClientError> {
         self.get(&link.to_path())

@@ -160,6 +160,7 @@ impl Station {
                 Err(e) => said("the history has a gap", "历史有断缺").with_detail(e),
             },
         });
+        checks.extend(self.currency(&client, &settings, &asset, &proven));
         let matches = asset.gs1.as_ref() == Some(&link);
         checks.push(Check {
             what: said("The label is this asset's identifier", "标签就是这件货品的标识"),
@@ -185,6 +186,131 @@ impl Station {
             checks,
             history: history_lines,
         })
+    }
+}
+
+/// How old a witness's cosignature may be and still vouch for a checkpoint: the bound label
+/// pages state too.
+pub const MAX_COSIGNATURE_AGE_S: u64 = 3_600;
+
+impl Station {
+    /// Two checks against the ledger's evidence for `asset`: that the pinned policy's witnesses
+    /// vouched for its checkpoint recently (so this is the log everyone is shown), and that the
+    /// state map it commits to names the last record of `proven` as the asset's head (so no
+    /// newer record was left out).
+    fn currency(
+        &self,
+        client: &Client,
+        settings: &crate::station::Settings,
+        asset: &Asset,
+        proven: &[(LedgerEntry, Receipt)],
+    ) -> Vec<Check> {
+        let witnessed_what = said(
+            "Independent witnesses vouch that everyone is shown this same ledger",
+            "独立见证方证明所有人看到的是同一份账本",
+        );
+        let current_what = said(
+            "The history shown is the asset's current one: no newer record left out",
+            "所示历史即货品的当前历史，没有遗漏更新的记录",
+        );
+        let evidence = match client.evidence(&asset.id) {
+            Ok(e) => e,
+            Err(e) => {
+                let detail =
+                    said("the ledger's evidence could not be read", "无法读取账本的证明").with_detail(e);
+                return vec![
+                    Check { what: witnessed_what, ok: false, detail: detail.clone() },
+                    Check { what: current_what, ok: false, detail },
+                ];
+            }
+        };
+        let now = self.now().millis() / 1000;
+        let witnessed = match settings.policy.as_deref().map(terroir_shared::log::Policy::parse) {
+            None => Check {
+                what: witnessed_what,
+                ok: false,
+                detail: said("no witness policy is pinned at this station", "本站未固定见证策略"),
+            },
+            Some(Err(e)) => Check {
+                what: witnessed_what,
+                ok: false,
+                detail: said("the pinned policy does not read", "固定的见证策略无法读取").with_detail(e),
+            },
+            Some(Ok(policy)) => match policy.judge(&evidence.checkpoint, now, MAX_COSIGNATURE_AGE_S) {
+                Ok(v) => {
+                    let names = v.vouched.keys().cloned().collect::<Vec<_>>().join(", ");
+                    let size = v.checkpoint.size;
+                    Check {
+                        what: witnessed_what,
+                        ok: v.quorum_met,
+                        detail: if v.quorum_met {
+                            said(
+                                format!(
+                                    "{names} cosigned checkpoint {size} within the last hour, which meets the policy's quorum"
+                                ),
+                                format!("{names} 在一小时内联署了检查点 {size}，满足策略的法定数"),
+                            )
+                        } else {
+                            said(
+                                format!(
+                                    "only {} vouched for checkpoint {size} within the last hour; the policy's quorum is not met",
+                                    if names.is_empty() { "no witness".into() } else { names.clone() }
+                                ),
+                                format!(
+                                    "一小时内仅 {} 为检查点 {size} 作证，未满足策略的法定数",
+                                    if names.is_empty() { "无见证方".into() } else { names }
+                                ),
+                            )
+                        },
+                    }
+                }
+                Err(e) => Check {
+                    what: witnessed_what,
+                    ok: false,
+                    detail: said("the checkpoint does not verify", "检查点未通过核验").with_detail(e),
+                },
+            },
+        };
+        let last = proven.iter().map(|(e, _)| e).max_by_key(|e| e.index);
+        let head = terroir_shared::log::verify_checkpoint(&evidence.checkpoint, &settings.verifier_key)
+            .ok()
+            .and_then(|cp| cp.state)
+            .zip(evidence.state_of(terroir_shared::api::StateKind::Asset, &asset.id.to_string()))
+            .and_then(|(root, proof)| proof.verify(&root).ok().flatten())
+            .and_then(|v| terroir_shared::state::AssetHead::from_bytes(&v));
+        let current = match (head, last) {
+            (Some(h), Some(e)) if h.index == e.index && e.leaf_hash().ok() == Some(h.leaf) => Check {
+                what: current_what,
+                ok: true,
+                detail: said(
+                    format!(
+                        "the state map the checkpoint commits to names record #{} as its latest",
+                        h.index
+                    ),
+                    format!("检查点承诺的状态映射以记录 #{} 为最新", h.index),
+                ),
+            },
+            (Some(h), _) => Check {
+                what: current_what,
+                ok: false,
+                detail: said(
+                    format!(
+                        "the state map names record #{} as its latest, which the history shown does not end with",
+                        h.index
+                    ),
+                    format!("状态映射以记录 #{} 为最新，而所示历史并非以它结尾", h.index),
+                ),
+            },
+            (None, _) => Check {
+                what: current_what,
+                ok: false,
+                detail: said(
+                    "the checkpoint commits to no state that proves it",
+                    "检查点未承诺可证明此点的状态",
+                ),
+            },
+        };
+        vec![witnessed, current]
     }
 }
 

@@ -51,6 +51,28 @@ pub struct StateProof {
     pub proof: crate::state::MapProof,
 }
 
+impl StateProof {
+    /// What the key holds, checked against the state map root `root` (a checkpoint's): the
+    /// value (none: proven absent), or why the proof fails.
+    pub fn verify(&self, root: &crate::Hash) -> Result<Option<Vec<u8>>, crate::state::MapProofError> {
+        use crate::state::MapProofError;
+        let key = self.kind.map_key(&self.key).ok_or(MapProofError::Malformed)?;
+        let value = match &self.value {
+            Some(v) => Some(hex::decode(v).map_err(|_| MapProofError::Malformed)?),
+            None => None,
+        };
+        self.proof.verify(root, &key, value.as_deref())?;
+        Ok(value)
+    }
+}
+
+impl Evidence {
+    /// The proof for `key` of this kind, if the evidence carries one.
+    pub fn state_of(&self, kind: StateKind, key: &str) -> Option<&StateProof> {
+        self.state.iter().find(|p| p.kind == kind && p.key == key)
+    }
+}
+
 /// What a state map key names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -29,6 +29,11 @@ pub struct LogInfo {
     pub size: u64,
     /// The C2SP signed-note verifier key (`<origin>+<key hash>+<base64 key>`).
     pub verifier_key: String,
+    /// The C2SP tlog-policy naming the witnesses that cosign this log's checkpoints and the
+    /// quorum its label pages require; absent when the log has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(required = false))]
+    pub witness_policy: Option<String>,
 }
 
 /// An entry as the API shows it, with its leaf hash and record id.

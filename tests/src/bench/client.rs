@@ -59,9 +59,21 @@ impl Server {
 
     /// Starts the server for the log `origin` on `port` (the same port again after a restart).
     pub fn start_on(bin: &Path, dir: &Path, origin: &str, port: u16) -> anyhow::Result<(Server, Duration)> {
+        Self::start_with(bin, dir, origin, port, &[])
+    }
+
+    /// [`Server::start_on`] with more arguments to `serve`.
+    pub fn start_with(
+        bin: &Path,
+        dir: &Path,
+        origin: &str,
+        port: u16,
+        args: &[&str],
+    ) -> anyhow::Result<(Server, Duration)> {
         let started = Instant::now();
         let child = Command::new(bin)
             .args(["serve", "--origin", origin, "--bind", &format!("127.0.0.1:{port}")])
+            .args(args)
             .arg("--data-dir")
             .arg(dir)
             .env("TERROIR_LOG", "warn")

@@ -33,6 +33,9 @@ pub struct SetupForm {
     /// server (which must then be reachable).
     pub origin: String,
     pub verifier_key: String,
+    /// The C2SP tlog-policy whose witnesses must cosign the ledger's checkpoints, as the
+    /// operator published it. Empty with a hand-entered key: none is pinned.
+    pub policy: String,
     pub tea_gtin: String,
     pub cattle_gtin: String,
     /// The window's language, `en` or `zh`; English when empty.
@@ -49,6 +52,8 @@ pub struct Settings {
     pub server_url: String,
     pub origin: String,
     pub verifier_key: String,
+    /// The witness policy pinned with the key, if any.
+    pub policy: Option<String>,
     pub operator: Option<String>,
     pub tea_gtin: Option<String>,
     pub cattle_gtin: Option<String>,
@@ -85,6 +90,7 @@ impl Station {
             server_url: take("server_url").unwrap_or_default(),
             origin,
             verifier_key: take("verifier_key").unwrap_or_default(),
+            policy: take("policy"),
             operator: take("operator"),
             tea_gtin: take("tea_gtin"),
             cattle_gtin: take("cattle_gtin"),
@@ -117,7 +123,7 @@ impl Station {
         let server_url = server_address(&form.server_url)?;
         let tea_gtin = optional_gtin("teaGtin", &form.tea_gtin)?;
         let cattle_gtin = optional_gtin("cattleGtin", &form.cattle_gtin)?;
-        let (origin, verifier_key, operator) = if form.origin.trim().is_empty()
+        let (origin, verifier_key, operator, policy) = if form.origin.trim().is_empty()
             || form.verifier_key.trim().is_empty()
         {
             let info = Client::new(&server_url).log_info().map_err(|e| {
@@ -129,7 +135,7 @@ impl Station {
                     ),
                 )
             })?;
-            (info.origin, info.verifier_key, Some(info.operator.to_string()))
+            (info.origin, info.verifier_key, Some(info.operator.to_string()), info.witness_policy)
         } else {
             let vkey = form.verifier_key.trim().to_owned();
             terroir_shared::log::VerifierKey::parse(&vkey).map_err(|e| {
@@ -138,8 +144,23 @@ impl Station {
                     said("not a verifier key", "不是有效的验证密钥").with_detail(e),
                 )
             })?;
-            (form.origin.trim().to_owned(), vkey, None)
+            let policy = Some(form.policy.trim()).filter(|p| !p.is_empty()).map(str::to_owned);
+            (form.origin.trim().to_owned(), vkey, None, policy)
         };
+        if let Some(text) = &policy {
+            let parsed = terroir_shared::log::Policy::parse(text).map_err(|e| {
+                StationError::input(
+                    "policy",
+                    said("not a witness policy", "不是有效的见证策略").with_detail(e),
+                )
+            })?;
+            if !parsed.logs().contains(&verifier_key) {
+                return Err(StationError::input(
+                    "policy",
+                    said("the witness policy is not for this ledger's key", "该见证策略不属于这个账本的密钥"),
+                ));
+            }
+        }
         if !verifier_key.starts_with(&format!("{origin}+")) {
             return Err(StationError::input(
                 "verifierKey",
@@ -176,6 +197,9 @@ impl Station {
                 store::set_setting(conn, "roles", &roles)?;
                 if let Some(op) = &operator {
                     store::set_setting(conn, "operator", op)?;
+                }
+                if let Some(p) = &policy {
+                    store::set_setting(conn, "policy", p)?;
                 }
                 if let Some(g) = &tea_gtin {
                     store::set_setting(conn, "tea_gtin", g.as_str())?;

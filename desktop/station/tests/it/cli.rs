@@ -34,13 +34,22 @@ fn refused(dir: &Path, args: &[&str]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
-/// `setup` for the Chinese co-op on `ledger`.
-fn setup_args(ledger: &TestLedger) -> Vec<&str> {
+/// `setup` for the Chinese co-op on `ledger`, its key and witness policy given by hand.
+fn setup_args(ledger: &TestLedger) -> Vec<String> {
     let co_op =
         ["setup", "--coop", "勐海老班章茶叶合作社", "--roles", "cooperative,farm", "--tea-gtin", TEA_GTIN];
-    let server =
-        ["--server", ledger.url.as_str(), "--origin", ORIGIN, "--verifier-key", ledger.verifier_key.as_str()];
-    co_op.into_iter().chain(server).collect()
+    let policy = ledger.data_dir().join("policy").to_string_lossy().into_owned();
+    let server = [
+        "--server",
+        ledger.url.as_str(),
+        "--origin",
+        ORIGIN,
+        "--verifier-key",
+        ledger.verifier_key.as_str(),
+        "--policy",
+        &policy,
+    ];
+    co_op.into_iter().chain(server).map(str::to_owned).collect()
 }
 
 fn json(text: &str) -> Value {
@@ -56,7 +65,8 @@ fn a_script_sets_up_registers_prints_syncs_verifies_and_restores() {
 
     let status = json(&ok(d, &["--json", "status"]));
     assert_eq!(status["setUp"], false);
-    let setup = ok(d, &setup_args(&ledger));
+    let args = setup_args(&ledger);
+    let setup = ok(d, &args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(setup.contains("co-op key"), "{setup}");
     let (code, err) = refused(d, &["setup", "--coop", "again", "--server", &ledger.url]);
     assert_eq!(code, 2);
@@ -139,6 +149,7 @@ fn a_script_sets_up_registers_prints_syncs_verifies_and_restores() {
         .arg(&page)
         .status();
     assert!(rendered.expect("pdftoppm").success());
+    ledger.wait_witnessed().expect("the witnesses cosign what was synced");
     let verified = ok(d, &["verify", d.join("page.png").to_str().expect("path")]);
     assert!(verified.contains("— verified") && !verified.contains('✗'), "{verified}");
 
@@ -147,6 +158,7 @@ fn a_script_sets_up_registers_prints_syncs_verifies_and_restores() {
     ok(d, &["backup", backup.to_str().expect("path")]);
     let other = tempfile::tempdir().expect("dir");
     ok(other.path(), &["restore", backup.to_str().expect("path")]);
-    ok(other.path(), &setup_args(&ledger));
+    let args = setup_args(&ledger);
+    ok(other.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(json(&ok(other.path(), &["--json", "status"]))["partyKey"], key.as_str());
 }

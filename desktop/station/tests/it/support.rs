@@ -22,6 +22,7 @@ pub fn setup_form(server_url: &str, ledger: &TestLedger) -> SetupForm {
         server_url: server_url.into(),
         origin: ORIGIN.into(),
         verifier_key: ledger.verifier_key.clone(),
+        policy: ledger.policy.clone(),
         tea_gtin: TEA_GTIN.into(),
         cattle_gtin: String::new(),
         language: "en".into(),

@@ -30,6 +30,7 @@ fn a_photographed_label_is_checked_against_the_pinned_ledger_key() {
     let (ledger, _dir, s, lot) = enrolled_station_with_lot(12, "VER1");
     s.act(terroir_station::forms::ActForm::Split { asset: lot, parts: vec![5, 7] }).expect("split");
     assert_eq!(sync_once(&s).expect("sync").remaining, 0);
+    ledger.wait_witnessed().expect("the witnesses cosign what was synced");
 
     let part = s
         .assets(&AssetFilter {
@@ -55,6 +56,7 @@ fn a_photographed_label_is_checked_against_the_pinned_ledger_key() {
     let other_dir = tempfile::tempdir().expect("dir");
     let mut form = setup_form(&ledger.url, &ledger);
     form.verifier_key = other_ledger.verifier_key.clone();
+    form.policy = other_ledger.policy.clone();
     let pinned_elsewhere =
         std::sync::Arc::new(terroir_station::Station::open(other_dir.path()).expect("open"));
     pinned_elsewhere.setup(form).expect("setup");
@@ -87,6 +89,7 @@ fn a_history_with_a_record_left_out_in_between_is_refused() {
         s.act(ActForm::Event { assets: vec![lot.clone()], event, attachment: None }).expect("noted");
     }
     assert_eq!(sync_once(&s).expect("sync").remaining, 0);
+    ledger.wait_witnessed().expect("the witnesses cosign what was synced");
     let asset = s.asset(&lot).expect("the lot").row.asset;
     let chain = "The history runs from the asset's creation to its current state, nothing left out";
 
@@ -105,4 +108,34 @@ fn a_history_with_a_record_left_out_in_between_is_refused() {
     assert!(!check.ok && check.detail.en.contains("a record is missing"), "{check:?}");
     // Everything else it was shown holds: only the chain gives the omission away.
     assert!(lied.checks.iter().filter(|c| c.what.en != chain).all(|c| c.ok), "{:#?}", lied.checks);
+}
+
+/// A station whose pinned policy asks for a witness that never cosigned: the records still
+/// check out, but the label is not verified as the ledger everyone is shown.
+#[test]
+fn a_checkpoint_without_the_pinned_quorum_is_not_taken_as_current() {
+    let (ledger, _dir, s, lot) = enrolled_station_with_lot(2, "QRM1");
+    assert_eq!(sync_once(&s).expect("sync").remaining, 0);
+    ledger.wait_witnessed().expect("cosigned");
+    let asset = s.asset(&lot).expect("the lot").row.asset;
+    let uri = label_of(&asset, &ledger.url, "Co-op").expect("label").uri;
+    let seed = terroir_shared::crypto::Keypair::from_seed(&[33; 32]);
+    let third =
+        terroir_shared::log::Cosigner::new("witness.test/w3", seed.signing_key().clone()).expect("key");
+    let policy = ledger.policy.replace(
+        "group both all w1 w2\nquorum both\n",
+        &format!(
+            "witness w3 {} http://127.0.0.1:9\ngroup three all w1 w2 w3\nquorum three\n",
+            third.public()
+        ),
+    );
+    let dir = tempfile::tempdir().expect("dir");
+    let strict = std::sync::Arc::new(terroir_station::Station::open(dir.path()).expect("open"));
+    strict.setup(terroir_station::SetupForm { policy, ..setup_form(&ledger.url, &ledger) }).expect("setup");
+    let v = strict.verify_uri(&uri).expect("answered");
+    assert!(!v.verified, "{:#?}", v.checks);
+    let failed: Vec<_> = v.checks.iter().filter(|c| !c.ok).collect();
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert!(failed[0].what.en.starts_with("Independent witnesses vouch"), "{failed:#?}");
+    assert!(failed[0].detail.en.starts_with("only w1, w2 vouched for checkpoint"), "{failed:#?}");
 }

@@ -59,6 +59,10 @@ enum Command {
         /// The log's verifier key as the operator published it (asked from the server when absent).
         #[arg(long, default_value = "")]
         verifier_key: String,
+        /// A file holding the ledger's witness policy (C2SP tlog-policy) as the operator
+        /// published it, with a hand-entered key (asked from the server when absent).
+        #[arg(long)]
+        policy: Option<std::path::PathBuf>,
         /// The co-op's GS1 GTIN for tea (14 digits).
         #[arg(long, default_value = "")]
         tea_gtin: String,
@@ -179,10 +183,16 @@ fn run(cli: &Cli) -> Result<(), StationError> {
             station_label,
             origin,
             verifier_key,
+            policy,
             tea_gtin,
             cattle_gtin,
             language,
         } => {
+            let policy = match policy {
+                Some(path) => std::fs::read_to_string(path)
+                    .map_err(|e| StationError::file(format!("{}: {e}", path.display())))?,
+                None => String::new(),
+            };
             let roles = roles.iter().map(|r| role(r)).collect::<Result<Vec<_>, _>>()?;
             let status = station.setup(SetupForm {
                 coop_name: coop.clone(),
@@ -191,6 +201,7 @@ fn run(cli: &Cli) -> Result<(), StationError> {
                 server_url: server.clone(),
                 origin: origin.clone(),
                 verifier_key: verifier_key.clone(),
+                policy,
                 tea_gtin: tea_gtin.clone(),
                 cattle_gtin: cattle_gtin.clone(),
                 language: language.clone(),
