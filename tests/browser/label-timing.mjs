@@ -70,6 +70,7 @@ async function load(url) {
     verdict: window.__verdictAt,
     paint: (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime,
     verdictState: document.body.dataset.verdict,
+    state: (performance.getEntriesByName('terroir:state-proofs')[0] || {}).duration,
   }));
   await context.close();
   return times;
@@ -108,6 +109,7 @@ try {
       paintMs: median(ours.map((t) => t.paint)),
       baselineVerdictMs: median(base.map((t) => t.verdict)),
       baselinePaintMs: median(base.map((t) => t.paint)),
+      stateMs: median(ours.map((t) => t.state)),
       verdicts: ours.map((t) => t.verdictState),
       axe: await accessibility(url),
     });

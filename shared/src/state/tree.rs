@@ -51,8 +51,12 @@ pub fn write<R: TreeReader>(
         return Ok(None);
     }
     let version = latest.map_or(0, |v| v + 1);
-    let set = changes.iter().map(|c| (KeyHash(c.key.0), Some(c.value.clone())));
-    let (root, batch) = Sha256Jmt::new(reader).put_value_set(set, version).map_err(MapError::from_tree)?;
+    // The whole batch at once, sorted: each node on the way is rewritten once per batch, not
+    // once per key (the tree's `put_value_set` walks from the root for every key).
+    let set = changes.iter().map(|c| (KeyHash(c.key.0), c.value.clone())).collect();
+    let (roots, batch) =
+        Sha256Jmt::new(reader).batch_put_value_sets(vec![set], None, version).map_err(MapError::from_tree)?;
+    let root = roots.first().ok_or_else(|| MapError("the tree gave no root".into()))?;
     let nodes = batch.node_batch.nodes().iter().map(|(k, n)| (k.clone(), n.clone())).collect();
     let stale = batch.stale_node_index_batch.into_iter().map(|s| s.node_key).collect();
     Ok(Some(Written { version, root: Hash(root.0), nodes, stale, values: changes }))

@@ -147,3 +147,12 @@ fn a_checkpoint_commits_to_the_state_root_in_its_extension_line() {
     let twice = format!("{body}\n{}\n", signer.signature_line(body.as_bytes()));
     assert!(verify_checkpoint(&twice, &signer.vkey()).is_err());
 }
+
+#[test]
+fn the_batched_tree_gives_the_root_the_tree_gives_key_by_key() {
+    let changes: Vec<Change> = (0..2_000u64).map(|n| change(n, 5)).collect();
+    let set = changes.iter().map(|c| (KeyHash(c.key.0), Some(c.value.clone())));
+    let (one_by_one, _) = Sha256Jmt::new(&MemoryMap::new()).put_value_set(set, 0).expect("tree");
+    let mut map = MemoryMap::new();
+    assert_eq!(map.apply(changes).expect("apply").0, one_by_one.0);
+}
