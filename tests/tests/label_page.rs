@@ -811,21 +811,44 @@ fn a_record_signed_by_a_station_key_revoked_before_it_is_caught() {
         })
     });
     let (index, signer, party) = signed.expect("a record signed by a station key");
-    let revoked_at = index - 1;
+    // The operator signs a state map in which the key was revoked at the entry that
+    // authorised it.
+    #[derive(QueryableByName)]
+    struct Authorised {
+        #[diesel(sql_type = Text)]
+        by: String,
+    }
     let device: PublicKey = signer.parse().expect("key");
+    let authorised: Authorised =
+        diesel::sql_query("SELECT json_extract(body, '$.authorisedBy') AS by FROM devices WHERE key = ?")
+            .bind::<Binary, _>(device.as_bytes().as_slice())
+            .get_result(&mut db)
+            .expect("device");
+    let record: Hash = authorised.by.parse().expect("hash");
+    let revoked_at = terroir_backend::db::entries::indexed(&mut db, record.as_bytes())
+        .expect("read")
+        .expect("indexed") as u64;
     let forged =
         DeviceState { party: PartyId(party.parse().expect("party")), revoked: true, since: revoked_at };
-    let mut changes: Vec<Change> = map::rows_after(&mut db, map::Table::Values, None, i64::MAX)
-        .expect("values")
-        .into_iter()
-        .map(|(k, v)| Change { key: Hash(k.try_into().expect("32 bytes")), value: v })
-        .collect();
+    let data = demo.dir.path().join("data");
+    let operator = terroir_backend::keys::load_or_create(&data, terroir_backend::keys::OPERATOR_KEY_FILE)
+        .expect("operator key");
+    let signer_of_log = demo.log_signer();
+    let (_, rebuilt) = terroir_backend::service::audit::rebuild(
+        &mut db,
+        signer_of_log.origin(),
+        PartyId(operator.public()),
+        &signer_of_log.vkey(),
+        &|_, _| {},
+    )
+    .expect("the replay");
+    let mut changes: Vec<Change> = rebuilt.to_changes();
     let key = state::device_key(&device);
     changes.iter_mut().filter(|c| c.key == key).for_each(|c| c.value = forged.to_bytes());
     let written = state::tree::write(&MemoryMap::new(), None, changes).expect("tree").expect("changes");
     diesel::sql_query("DELETE FROM map_nodes").execute(&mut db).expect("tamper");
-    diesel::sql_query("DELETE FROM map_values").execute(&mut db).expect("tamper");
-    map::write(&mut db, &written).expect("tamper");
+    diesel::sql_query("DELETE FROM map_stale").execute(&mut db).expect("tamper");
+    map::write(&mut db, &written, &Default::default()).expect("tamper");
     let log: Value =
         ureq::get(&format!("{}/api/log", demo.base)).call().expect("log").into_json().expect("json");
     let size = log["size"].as_u64().expect("size");

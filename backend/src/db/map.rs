@@ -1,6 +1,7 @@
-//! The state map's tables: its tree nodes, the latest value of each key, and its tip (how far
-//! into the log it has taken, and the tree's version). Read through the core's tree as a
-//! [`TreeReader`].
+//! The state map's tables: its tree nodes, the nodes later versions replaced (deleted while
+//! the writer is idle), and its tip (how far into the log it has taken, and the tree's
+//! version). Read through the core's tree as a [`TreeReader`]. A leaf's value is stored beside
+//! it (the tree keeps only its hash), so a proof is served with the value it proves.
 
 use std::cell::RefCell;
 
@@ -14,7 +15,7 @@ use terroir_shared::state::tree::{
 use terroir_shared::state::{MapError, MapProof, Written};
 
 use super::DbError;
-use super::schema::{map_nodes, map_tip, map_values};
+use super::schema::{map_nodes, map_stale, map_tip};
 
 /// How far the map has taken the log in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,31 +49,62 @@ struct NewNode {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = map_values)]
-struct NewValue<'a> {
-    key: &'a [u8],
-    value: &'a [u8],
+#[diesel(table_name = map_stale)]
+struct NewStale {
+    key: Vec<u8>,
 }
 
-/// Stores one version of the map: its new nodes (appended), its values, and drops the nodes
-/// it replaced.
-pub fn write(conn: &mut SqliteConnection, written: &Written) -> Result<(), DbError> {
-    let nodes: Vec<NewNode> =
-        written.nodes.iter().map(|(k, n)| NewNode { key: node_key_bytes(k), node: node_bytes(n) }).collect();
+/// Stores one version of the map: its new nodes (appended), each leaf with its value, and the
+/// nodes it replaced, listed for [`prune`]. A leaf the version only moved (deeper, beside a new
+/// key) keeps the value it had: `moved` holds the values of the leaves read while writing.
+pub fn write(
+    conn: &mut SqliteConnection,
+    written: &Written,
+    moved: &std::collections::HashMap<Hash, Vec<u8>>,
+) -> Result<(), DbError> {
+    let mut values = tree::values_by_key(written);
+    for (k, v) in moved {
+        values.entry(*k).or_insert(v.as_slice());
+    }
+    let nodes: Vec<NewNode> = written
+        .nodes
+        .iter()
+        .map(|(k, n)| match (n, tree::leaf_value(n, &values)) {
+            (Node::Leaf(_), None) => {
+                Err(DbError::Corrupt(format!("the value of a leaf at {k:?} is unknown")))
+            }
+            (_, value) => Ok(NewNode { key: node_key_bytes(k), node: node_bytes(n, value) }),
+        })
+        .collect::<Result<_, _>>()?;
     super::insert_rows!(conn, map_nodes::table, &nodes)?;
-    let stale: Vec<Vec<u8>> = written.stale.iter().map(node_key_bytes).collect();
-    for chunk in stale.chunks(10_000) {
-        diesel::delete(map_nodes::table.filter(map_nodes::key.eq_any(chunk))).execute(conn)?;
-    }
-    let values: Vec<NewValue<'_>> =
-        written.values.iter().map(|c| NewValue { key: c.key.as_bytes(), value: &c.value }).collect();
-    for chunk in values.chunks(super::ROWS_PER_INSERT) {
-        diesel::replace_into(map_values::table).values(chunk).execute(conn)?;
-    }
-    Ok(())
+    let stale: Vec<NewStale> = written.stale.iter().map(|k| NewStale { key: node_key_bytes(k) }).collect();
+    super::insert_rows!(conn, map_stale::table, &stale)
 }
 
-/// The value `key` holds and the proof of it (or of its absence) at the tip's version.
+/// Deletes up to `limit` replaced nodes, oldest first, in one transaction; how many.
+pub fn prune(conn: &mut SqliteConnection, limit: i64) -> Result<usize, DbError> {
+    conn.immediate_transaction(|conn| {
+        let batch: Vec<(i64, Vec<u8>)> = map_stale::table
+            .order(map_stale::id)
+            .select((map_stale::id, map_stale::key))
+            .limit(limit)
+            .load(conn)?;
+        let Some((last, _)) = batch.last() else { return Ok(0) };
+        let keys: Vec<&[u8]> = batch.iter().map(|(_, k)| k.as_slice()).collect();
+        for chunk in keys.chunks(10_000) {
+            diesel::delete(map_nodes::table.filter(map_nodes::key.eq_any(chunk))).execute(conn)?;
+        }
+        diesel::delete(map_stale::table.filter(map_stale::id.le(last))).execute(conn)?;
+        Ok(batch.len())
+    })
+}
+
+/// Every node key listed as replaced and not yet deleted (for the audit).
+pub fn stale_keys(conn: &mut SqliteConnection) -> Result<std::collections::HashSet<Vec<u8>>, DbError> {
+    Ok(map_stale::table.select(map_stale::key).load::<Vec<u8>>(conn)?.into_iter().collect())
+}
+
+/// The value `key` holds at the tip's version, and the proof of it (or of its absence).
 pub fn prove(
     conn: &mut SqliteConnection,
     tip: Tip,
@@ -86,139 +118,73 @@ pub fn root(conn: &mut SqliteConnection, tip: Tip) -> Result<Hash, DbError> {
     tree::root(&DbMap::new(conn), tip.version).map_err(corrupt)
 }
 
-/// A stored key and what it holds: a node, or a value.
+/// A stored node: its key and its bytes.
 pub type Row = (Vec<u8>, Vec<u8>);
 
-/// The two keyed tables of the map.
-#[derive(Clone, Copy, Debug)]
-pub enum Table {
-    Nodes,
-    Values,
-}
-
-/// Every row of `table`, by key, from `after` on (exclusive), `limit` at a time (for the
-/// audit).
-pub fn rows_after(
+/// Every stored node, by key, from `after` on (exclusive), `limit` at a time (for the audit).
+pub fn nodes_after(
     conn: &mut SqliteConnection,
-    table: Table,
     after: Option<&[u8]>,
     limit: i64,
 ) -> Result<Vec<Row>, DbError> {
-    use diesel::sql_types::{BigInt, Binary};
-    #[derive(QueryableByName)]
-    struct Stored {
-        #[diesel(sql_type = Binary)]
-        key: Vec<u8>,
-        #[diesel(sql_type = Binary)]
-        held: Vec<u8>,
-    }
-    let (name, column) = match table {
-        Table::Nodes => ("map_nodes", "node"),
-        Table::Values => ("map_values", "value"),
-    };
-    let rows: Vec<Stored> = diesel::sql_query(format!(
-        "SELECT key, {column} AS held FROM {name} WHERE key > ? ORDER BY key LIMIT ?"
-    ))
-    .bind::<Binary, _>(after.unwrap_or_default())
-    .bind::<BigInt, _>(limit)
-    .load(conn)?;
-    Ok(rows.into_iter().map(|r| (r.key, r.held)).collect())
+    let query = map_nodes::table.select((map_nodes::key, map_nodes::node)).order(map_nodes::key).limit(limit);
+    Ok(match after {
+        Some(a) => query.filter(map_nodes::key.gt(a)).load(conn)?,
+        None => query.load(conn)?,
+    })
 }
 
 /// How many keys the map holds.
-pub fn count(conn: &mut SqliteConnection) -> Result<i64, DbError> {
-    Ok(map_values::table.count().get_result(conn)?)
+pub fn count(conn: &mut SqliteConnection, tip: Tip) -> Result<usize, DbError> {
+    tree::leaf_count(&DbMap::new(conn), tip.version).map_err(corrupt)
 }
 
 fn corrupt(e: MapError) -> DbError {
     DbError::Corrupt(e.to_string())
 }
 
-/// The tree's upper levels, kept by the writer in memory: every version rewrites them, so they
-/// are never read back from SQLite. Bounded: at most 16^0 + … + 16^4 nodes (about 70 MB).
-#[derive(Default)]
-pub struct NodeCache(std::collections::HashMap<NodeKey, Node>);
-
-/// Nodes at most this many nibbles deep are cached.
-const CACHED_DEPTH: usize = 4;
-
-impl NodeCache {
-    /// Takes in a version just written: its new upper nodes, and forgets the ones it replaced.
-    pub fn apply(&mut self, written: &Written) {
-        for k in &written.stale {
-            self.0.remove(k);
-        }
-        for (k, n) in &written.nodes {
-            if k.nibble_path().num_nibbles() <= CACHED_DEPTH {
-                self.0.insert(k.clone(), n.clone());
-            }
-        }
-    }
-
-    pub fn clear(&mut self) {
-        self.0.clear();
-    }
+/// The stored map as the core's tree reads it. The values of the leaves it reads are kept: the
+/// tree asks for a key's value right after reading its leaf, and a write moves leaves it read.
+pub struct DbMap<'a> {
+    conn: RefCell<&'a mut SqliteConnection>,
+    leaves: RefCell<std::collections::HashMap<Hash, Vec<u8>>>,
 }
-
-/// The stored map read through the writer's cache of its upper levels.
-pub struct CachedMap<'a> {
-    pub cache: &'a NodeCache,
-    pub db: DbMap<'a>,
-}
-
-impl TreeReader for CachedMap<'_> {
-    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        if let Some(n) = self.cache.0.get(node_key) {
-            return Ok(Some(n.clone()));
-        }
-        self.db.get_node_option(node_key)
-    }
-
-    fn get_value_option(
-        &self,
-        max_version: Version,
-        key_hash: KeyHash,
-    ) -> anyhow::Result<Option<OwnedValue>> {
-        self.db.get_value_option(max_version, key_hash)
-    }
-
-    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-        self.db.get_rightmost_leaf()
-    }
-}
-
-/// The stored map as the core's tree reads it.
-pub struct DbMap<'a>(RefCell<&'a mut SqliteConnection>);
 
 impl<'a> DbMap<'a> {
     pub fn new(conn: &'a mut SqliteConnection) -> Self {
-        Self(RefCell::new(conn))
+        Self { conn: RefCell::new(conn), leaves: RefCell::default() }
+    }
+
+    /// The values of the leaves read, by key.
+    pub fn into_leaves(self) -> std::collections::HashMap<Hash, Vec<u8>> {
+        self.leaves.into_inner()
     }
 }
 
 impl TreeReader for DbMap<'_> {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        let mut conn = self.0.borrow_mut();
+        let mut conn = self.conn.borrow_mut();
         let bytes: Option<Vec<u8>> = map_nodes::table
             .filter(map_nodes::key.eq(node_key_bytes(node_key)))
             .select(map_nodes::node)
             .get_result(&mut **conn)
             .optional()?;
-        Ok(bytes.map(|b| node_from_bytes(&b)).transpose()?)
+        let Some(bytes) = bytes else { return Ok(None) };
+        let (node, value) = node_from_bytes(&bytes)?;
+        if let (Node::Leaf(leaf), Some(value)) = (&node, value) {
+            self.leaves.borrow_mut().insert(Hash(leaf.key_hash().0), value);
+        }
+        Ok(Some(node))
     }
 
-    /// The stored value is the latest, and only the latest version is ever read.
+    /// The value stored beside the leaf just read for this key (only the latest version is
+    /// ever read).
     fn get_value_option(
         &self,
         _max_version: Version,
         key_hash: KeyHash,
     ) -> anyhow::Result<Option<OwnedValue>> {
-        let mut conn = self.0.borrow_mut();
-        Ok(map_values::table
-            .filter(map_values::key.eq(&key_hash.0[..]))
-            .select(map_values::value)
-            .get_result(&mut **conn)
-            .optional()?)
+        Ok(self.leaves.borrow().get(&Hash(key_hash.0)).cloned())
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {

@@ -67,17 +67,17 @@ diesel::table! {
 }
 
 diesel::table! {
-    map_tip (id) {
-        id -> Integer,
-        size -> BigInt,
-        version -> Nullable<BigInt>,
+    map_stale (id) {
+        id -> BigInt,
+        key -> Binary,
     }
 }
 
 diesel::table! {
-    map_values (key) {
-        key -> Binary,
-        value -> Binary,
+    map_tip (id) {
+        id -> Integer,
+        size -> BigInt,
+        version -> Nullable<BigInt>,
     }
 }
 
@@ -132,8 +132,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     entries,
     identities,
     map_nodes,
+    map_stale,
     map_tip,
-    map_values,
     nodes,
     parties,
     record_index,

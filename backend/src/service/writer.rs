@@ -157,13 +157,17 @@ impl Writer {
             // After a lull (not a gap between two groups), let the WAL start over.
             let first = match jobs.recv_timeout(LULL) {
                 Ok(job) => job,
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    self.wal.lull();
-                    match jobs.recv() {
-                        Ok(job) => job,
-                        Err(_) => break,
+                // First the state map's replaced nodes, while nothing waits.
+                Err(mpsc::RecvTimeoutError::Timeout) => match self.prune_while_idle(&jobs) {
+                    Some(job) => job,
+                    None => {
+                        self.wal.lull();
+                        match jobs.recv() {
+                            Ok(job) => job,
+                            Err(_) => break,
+                        }
                     }
-                }
+                },
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             };
             let mut group = vec![first];
@@ -200,6 +204,28 @@ impl Writer {
         }
         self.pin.release();
         tracing::info!("ledger writer stopped");
+    }
+
+    /// Deletes the state map's replaced nodes a batch at a time until none is left or a job
+    /// arrives, which it returns.
+    fn prune_while_idle(&mut self, jobs: &mpsc::Receiver<Job>) -> Option<Job> {
+        const BATCH: i64 = 20_000;
+        self.pin.release();
+        let arrived = loop {
+            match db::map::prune(&mut self.conn, BATCH) {
+                Ok(n) if n > 0 => {}
+                Ok(_) => break None,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot prune the state map's replaced nodes");
+                    break None;
+                }
+            }
+            if let Ok(job) = jobs.try_recv() {
+                break Some(job);
+            }
+        };
+        self.pin.hold();
+        arrived
     }
 
     fn reload(&mut self) -> Result<(), ServiceError> {
@@ -355,11 +381,13 @@ fn write_map(
     changes: ChangeSet,
     size: u64,
 ) -> Result<(Tip, Hash), ServiceError> {
-    let written = state::tree::write(&db::map::DbMap::new(conn), tip.version, changes.into_changes())
+    let reader = db::map::DbMap::new(conn);
+    let written = state::tree::write(&reader, tip.version, changes.into_changes())
         .map_err(|e| ServiceError::Integrity(e.to_string()))?;
+    let moved = reader.into_leaves();
     let version = match written {
         Some(written) => {
-            db::map::write(conn, &written)?;
+            db::map::write(conn, &written, &moved)?;
             Some(written.version)
         }
         None => tip.version,
@@ -388,7 +416,7 @@ fn build_map(conn: &mut SqliteConnection, identity: &LogIdentity, size: u64) -> 
         let written = state::tree::write(&db::map::DbMap::new(conn), None, rebuilt.to_changes())
             .map_err(|e| ServiceError::Integrity(e.to_string()))?;
         if let Some(w) = &written {
-            db::map::write(conn, w)?;
+            db::map::write(conn, w, &Default::default())?;
         }
         db::map::set_tip(conn, Tip { size, version: written.map(|w| w.version) })?;
         Ok::<_, ServiceError>(())

@@ -613,13 +613,17 @@ fn root_at(built: &Built, size: u64) -> Hash {
 
 #[test]
 fn a_changed_or_missing_stored_map_value_is_found() {
+    // A live leaf of the tree (a node whose borsh tag is 2), not one a later version replaced.
+    let leaf = "(SELECT min(key) FROM map_nodes WHERE substr(node, 1, 1) = x'02' AND key NOT IN (SELECT key FROM map_stale))";
     let built = small();
-    built.exec("UPDATE map_values SET value = substr(value, 1, length(value) - 1) || x'ff' WHERE key = (SELECT min(key) FROM map_values)");
+    built.exec(&format!(
+        "UPDATE map_nodes SET node = substr(node, 1, length(node) - 1) || CASE WHEN substr(node, -1) = x'00' THEN x'01' ELSE x'00' END WHERE key = {leaf}"
+    ));
     assert!(matches!(built.failure(), AuditFailure::StoredMapDiffers { .. }), "{}", built.failure());
     let built = small();
-    built.exec("DELETE FROM map_values WHERE key = (SELECT max(key) FROM map_values)");
+    built.exec(&format!("DELETE FROM map_nodes WHERE key = {leaf}"));
     assert!(matches!(built.failure(), AuditFailure::StoredMapDiffers { .. }), "{}", built.failure());
-    // A node of the stored tree changed: its root is no longer the one the log gives.
+    // The root node of the latest version gone.
     let built = small();
     built.exec("DELETE FROM map_nodes WHERE key = (SELECT max(key) FROM map_nodes)");
     assert!(matches!(built.failure(), AuditFailure::StoredMapDiffers { .. }), "{}", built.failure());

@@ -70,6 +70,14 @@ pub fn root<R: TreeReader>(reader: &R, version: Option<Version>) -> Result<Hash,
     }
 }
 
+/// How many keys the map holds at `version`.
+pub fn leaf_count<R: TreeReader>(reader: &R, version: Option<Version>) -> Result<usize, MapError> {
+    match version {
+        None => Ok(0),
+        Some(v) => Sha256Jmt::new(reader).get_leaf_count(v).map_err(MapError::from_tree),
+    }
+}
+
 /// The value `key` holds at `version` and the proof of it, or of its absence.
 pub fn prove<R: TreeReader>(
     reader: &R,
@@ -136,12 +144,37 @@ pub fn node_key_from_bytes(bytes: &[u8]) -> Result<NodeKey, MapError> {
     Ok(NodeKey::new(version, path))
 }
 
-pub fn node_bytes(node: &Node) -> Vec<u8> {
-    borsh::to_vec(node).unwrap_or_default()
+/// A node as stored: its borsh form, then, for a leaf, the value it holds (the tree keeps only
+/// the value's hash; the value is kept beside it so a proof is served with it).
+pub fn node_bytes(node: &Node, value: Option<&[u8]>) -> Vec<u8> {
+    let mut out = borsh::to_vec(node).unwrap_or_default();
+    out.extend_from_slice(value.unwrap_or_default());
+    out
 }
 
-pub fn node_from_bytes(bytes: &[u8]) -> Result<Node, MapError> {
-    borsh::from_slice(bytes).map_err(|_| MapError("a stored node is malformed".into()))
+/// A stored node and, for a leaf, the value stored beside it.
+pub fn node_from_bytes(bytes: &[u8]) -> Result<(Node, Option<Vec<u8>>), MapError> {
+    let mut rest = bytes;
+    let node = <Node as borsh::BorshDeserialize>::deserialize(&mut rest)
+        .map_err(|_| MapError("a stored node is malformed".into()))?;
+    match &node {
+        Node::Leaf(_) => Ok((node, Some(rest.to_vec()))),
+        _ if rest.is_empty() => Ok((node, None)),
+        _ => Err(MapError("a stored internal node has bytes after it".into())),
+    }
+}
+
+/// The values `written` sets, by key, for storing them beside their leaves.
+pub fn values_by_key(written: &Written) -> HashMap<Hash, &[u8]> {
+    written.values.iter().map(|c| (c.key, c.value.as_slice())).collect()
+}
+
+/// The value a new leaf holds, from the values its version set.
+pub fn leaf_value<'a>(node: &Node, values: &HashMap<Hash, &'a [u8]>) -> Option<&'a [u8]> {
+    match node {
+        Node::Leaf(leaf) => values.get(&Hash(leaf.key_hash().0)).copied(),
+        _ => None,
+    }
 }
 
 /// The whole map in memory, its stale nodes dropped as it goes.
@@ -229,13 +262,25 @@ pub struct StoreCheck {
 }
 
 impl StoreCheck {
-    pub fn add(&mut self, key: NodeKey, node: &Node, rebuilt: &MemoryMap) -> Result<(), MapError> {
+    /// Takes in one stored node, and for a leaf the value stored beside it.
+    pub fn add(
+        &mut self,
+        key: NodeKey,
+        node: &Node,
+        stored: Option<&[u8]>,
+        rebuilt: &MemoryMap,
+    ) -> Result<(), MapError> {
         let hash = match node {
             Node::Leaf(leaf) => {
                 let k = Hash(leaf.key_hash().0);
                 let Some(value) = rebuilt.get(&k) else {
                     return Err(MapError(format!("a stored leaf holds key {k}, which the log never set")));
                 };
+                if stored != Some(value) {
+                    return Err(MapError(format!(
+                        "the value stored beside the leaf of key {k} is not the one the log gives"
+                    )));
+                }
                 let hash = Hash(leaf.hash::<sha2::Sha256>());
                 if (MapLeaf { key: k, value_hash: Hash::sha256(value) }).hash() != hash {
                     return Err(MapError(format!("the stored leaf of key {k} holds another value")));

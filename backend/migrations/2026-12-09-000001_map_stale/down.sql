@@ -1,0 +1,5 @@
+DROP TABLE map_stale;
+CREATE TABLE map_values (
+    key BINARY PRIMARY KEY NOT NULL,
+    value BINARY NOT NULL
+) WITHOUT ROWID;
