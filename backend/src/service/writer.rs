@@ -45,6 +45,8 @@ pub(super) struct Writer {
     keeps_map: bool,
     map: Tip,
     map_root: Hash,
+    /// A read connection the map's next version is worked out through, beside the writer's.
+    map_reader: SqliteConnection,
 }
 
 /// How long without a job counts as a lull.
@@ -115,6 +117,7 @@ impl Writer {
             keeps_map,
             map,
             map_root,
+            map_reader: db::open_reader(path)?,
         };
         if writer.frontier.size() == 0 {
             writer.open_ledger(operator)?;
@@ -252,6 +255,7 @@ impl Writer {
         let previous = self.latest.read().ok().and_then(|c| c.clone());
         let known_keys = &mut self.known;
         let (mut map, mut map_root, keeps_map) = (self.map, self.map_root, self.keeps_map);
+        let map_reader = &mut self.map_reader;
         let committed = self.conn.immediate_transaction(|conn| {
             let mut group = Group::default();
             let mut changes = ChangeSet::default();
@@ -307,14 +311,22 @@ impl Writer {
                     }
                 }
             }
-            group.write(conn, now.millis() as i64)?;
-            let signed = if frontier.size() > start_size {
-                let state = match keeps_map {
-                    true => {
-                        (map, map_root) = write_map(conn, map, changes, frontier.size())?;
+            // The map's next version is worked out on another thread while the group's rows are
+            // written: every node it reads is committed already.
+            let grew = frontier.size() > start_size;
+            let computed = std::thread::scope(|s| {
+                let tree = (keeps_map && grew).then(|| s.spawn(|| compute_map(map_reader, map, changes)));
+                let wrote = group.write(conn, now.millis() as i64);
+                let tree = tree.map(|t| t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+                wrote.map(|()| tree)
+            })?;
+            let signed = if grew {
+                let state = match computed {
+                    Some(tree) => {
+                        (map, map_root) = store_map(conn, map, tree?, frontier.size())?;
                         Some(map_root)
                     }
-                    false => None,
+                    None => None,
                 };
                 let at = now.millis() as i64;
                 Some(sign_checkpoint(conn, &identity, &frontier, state, previous.as_ref(), at)?)
@@ -372,19 +384,28 @@ fn found_by_id(id: &Hash, needs: &Needs, effects: &Effects) -> Result<bool, Serv
     }
 }
 
-/// Writes the state map's next version from a group's `changes` (none: it keeps its version and
-/// root) and moves its tip to the log's new `size`. Returns the tip and the root, recomputed
-/// from the stored root node.
-fn write_map(
+/// A group's next version of the map, worked out from the map as committed (read through
+/// `conn`), and the values of the leaves it moved.
+type ComputedMap = (Option<state::Written>, HashMap<Hash, Vec<u8>>);
+
+fn compute_map(
     conn: &mut SqliteConnection,
     tip: Tip,
     changes: ChangeSet,
-    size: u64,
-) -> Result<(Tip, Hash), ServiceError> {
+) -> Result<ComputedMap, ServiceError> {
     let reader = db::map::DbMap::new(conn);
     let written = state::tree::write(&reader, tip.version, changes.into_changes())
         .map_err(|e| ServiceError::Integrity(e.to_string()))?;
-    let moved = reader.into_leaves();
+    Ok((written, reader.into_leaves()))
+}
+
+/// Stores a computed version in the group's transaction and moves the tip to `size`.
+fn store_map(
+    conn: &mut SqliteConnection,
+    tip: Tip,
+    (written, moved): ComputedMap,
+    size: u64,
+) -> Result<(Tip, Hash), ServiceError> {
     let version = match written {
         Some(written) => {
             db::map::write(conn, &written, &moved)?;

@@ -36,6 +36,9 @@ struct Side {
     ledger: Ledger,
     writer: WriterThread,
     took: Duration,
+    /// Keeping the map: its replaced nodes are deleted once the writer is idle, which is timed
+    /// as part of the ingest.
+    map: Option<std::path::PathBuf>,
 }
 
 fn open(dir: &Path, map: StateMap) -> anyhow::Result<Side> {
@@ -48,7 +51,8 @@ fn open(dir: &Path, map: StateMap) -> anyhow::Result<Side> {
         Arc::new(Metrics::default()),
         map,
     )?;
-    Ok(Side { ledger, writer, took: Duration::ZERO })
+    let db = dir.join("ledger.sqlite");
+    Ok(Side { ledger, writer, took: Duration::ZERO, map: (map == StateMap::Kept).then_some(db) })
 }
 
 fn parse(items: &[String]) -> anyhow::Result<Vec<Signed<Record>>> {
@@ -77,9 +81,30 @@ fn ingest(rt: &tokio::runtime::Runtime, side: &mut Side, records: &[Signed<Recor
         }
         Ok::<_, anyhow::Error>(accepted)
     })?;
+    if let Some(db) = &side.map {
+        settle(db)?;
+    }
     side.took += started.elapsed();
     anyhow::ensure!(accepted == records.len(), "only {accepted} of {} records accepted", records.len());
     Ok(())
+}
+
+/// Waits until the writer has deleted every replaced node of the map.
+fn settle(db: &Path) -> anyhow::Result<()> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = terroir_backend::db::open_reader(db)?;
+    loop {
+        let c: Count = diesel::sql_query("SELECT count(*) AS n FROM map_stale").get_result(&mut conn)?;
+        if c.n == 0 {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
 
 /// Ingests `entries` records into two fresh ledgers under `root`, with and without the map.
