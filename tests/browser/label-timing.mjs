@@ -71,6 +71,7 @@ async function load(url) {
     paint: (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime,
     verdictState: document.body.dataset.verdict,
     state: (performance.getEntriesByName('terroir:state-proofs')[0] || {}).duration,
+    proofs: ((performance.getEntriesByName('terroir:state-proofs')[0] || {}).detail || {}).proofs,
   }));
   await context.close();
   return times;
@@ -110,6 +111,7 @@ try {
       baselineVerdictMs: median(base.map((t) => t.verdict)),
       baselinePaintMs: median(base.map((t) => t.paint)),
       stateMs: median(ours.map((t) => t.state)),
+      stateProofs: ours[0] && ours[0].proofs,
       verdicts: ours.map((t) => t.verdictState),
       axe: await accessibility(url),
     });

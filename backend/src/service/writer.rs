@@ -45,8 +45,10 @@ pub(super) struct Writer {
     keeps_map: bool,
     map: Tip,
     map_root: Hash,
-    /// A read connection the map's next version is worked out through, beside the writer's.
+    /// A read connection the map's next version is worked out through, beside the writer's,
+    /// and the tree's internal nodes.
     map_reader: SqliteConnection,
+    map_cache: db::map::NodeCache,
 }
 
 /// How long without a job counts as a lull.
@@ -118,6 +120,7 @@ impl Writer {
             map,
             map_root,
             map_reader: db::open_reader(path)?,
+            map_cache: db::map::NodeCache::default(),
         };
         if writer.frontier.size() == 0 {
             writer.open_ledger(operator)?;
@@ -256,6 +259,7 @@ impl Writer {
         let known_keys = &mut self.known;
         let (mut map, mut map_root, keeps_map) = (self.map, self.map_root, self.keeps_map);
         let map_reader = &mut self.map_reader;
+        let map_cache = &mut self.map_cache;
         let committed = self.conn.immediate_transaction(|conn| {
             let mut group = Group::default();
             let mut changes = ChangeSet::default();
@@ -315,7 +319,8 @@ impl Writer {
             // written: every node it reads is committed already.
             let grew = frontier.size() > start_size;
             let computed = std::thread::scope(|s| {
-                let tree = (keeps_map && grew).then(|| s.spawn(|| compute_map(map_reader, map, changes)));
+                let tree =
+                    (keeps_map && grew).then(|| s.spawn(|| compute_map(map_reader, map_cache, map, changes)));
                 let wrote = group.write(conn, now.millis() as i64);
                 let tree = tree.map(|t| t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
                 wrote.map(|()| tree)
@@ -342,6 +347,8 @@ impl Writer {
             Ok(c) => c,
             Err(e) => {
                 self.known.forget();
+                // The cache may hold a version that was never committed.
+                self.map_cache.clear();
                 return Err(e);
             }
         };
@@ -384,32 +391,40 @@ fn found_by_id(id: &Hash, needs: &Needs, effects: &Effects) -> Result<bool, Serv
     }
 }
 
-/// A group's next version of the map, worked out from the map as committed (read through
-/// `conn`), and the values of the leaves it moved.
-type ComputedMap = (Option<state::Written>, HashMap<Hash, Vec<u8>>);
+/// A group's next version of the map as rows to store, and its version: none when the group
+/// changed nothing.
+type ComputedMap = Option<(db::map::Rows, u64)>;
 
+/// Works out a group's next version from the map as committed (read through `conn` and the
+/// cache of internal nodes, which takes the version in).
 fn compute_map(
     conn: &mut SqliteConnection,
+    cache: &mut db::map::NodeCache,
     tip: Tip,
     changes: ChangeSet,
 ) -> Result<ComputedMap, ServiceError> {
-    let reader = db::map::DbMap::new(conn);
+    let reader = db::map::CachedMap::new(cache, conn);
     let written = state::tree::write(&reader, tip.version, changes.into_changes())
         .map_err(|e| ServiceError::Integrity(e.to_string()))?;
-    Ok((written, reader.into_leaves()))
+    let (moved, read) = reader.into_read();
+    let Some(written) = written else { return Ok(None) };
+    let rows = db::map::rows(&written, &moved)?;
+    let version = written.version;
+    cache.take_in(written, read);
+    Ok(Some((rows, version)))
 }
 
 /// Stores a computed version in the group's transaction and moves the tip to `size`.
 fn store_map(
     conn: &mut SqliteConnection,
     tip: Tip,
-    (written, moved): ComputedMap,
+    computed: ComputedMap,
     size: u64,
 ) -> Result<(Tip, Hash), ServiceError> {
-    let version = match written {
-        Some(written) => {
-            db::map::write(conn, &written, &moved)?;
-            Some(written.version)
+    let version = match computed {
+        Some((rows, version)) => {
+            db::map::write(conn, &rows)?;
+            Some(version)
         }
         None => tip.version,
     };
@@ -437,7 +452,7 @@ fn build_map(conn: &mut SqliteConnection, identity: &LogIdentity, size: u64) -> 
         let written = state::tree::write(&db::map::DbMap::new(conn), None, rebuilt.to_changes())
             .map_err(|e| ServiceError::Integrity(e.to_string()))?;
         if let Some(w) = &written {
-            db::map::write(conn, w, &Default::default())?;
+            db::map::write(conn, &db::map::rows(w, &Default::default())?)?;
         }
         db::map::set_tip(conn, Tip { size, version: written.map(|w| w.version) })?;
         Ok::<_, ServiceError>(())
