@@ -62,7 +62,7 @@ impl Node {
     /// Loads the sample ledger into an empty log; returns a summary of what was loaded.
     pub async fn load_demo(&self) -> anyhow::Result<String> {
         // A new log holds its opening (entry 0) and nothing else.
-        let size = self.ledger.latest_checkpoint().map_or(0, |c| c.size);
+        let size = self.ledger.size();
         if size > 1 {
             anyhow::bail!("the log already holds {size} entries; the sample ledger goes into an empty log");
         }
@@ -242,7 +242,7 @@ pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     // The address bound, which names the port the system chose for port 0.
     let listening = bound.addrs().first().copied().unwrap_or(settings.bind);
-    let size = node.ledger.latest_checkpoint().map_or(0, |c| c.size);
+    let size = node.ledger.size();
     println!("Terroir ledger listening on http://{listening}");
     println!("  labels resolve at {}/01/...", settings.base_url);
     println!("  log origin        {}", settings.origin);

@@ -25,15 +25,54 @@ pub struct TestLedger {
     pub policy: String,
     bin: PathBuf,
     server: Option<Server>,
-    witnesses: Vec<std::process::Child>,
+    _witnesses: Witnesses,
 }
 
-impl Drop for TestLedger {
+/// Witness processes (`terroir-backend witness`), stopped when dropped.
+pub struct Witnesses(Vec<std::process::Child>);
+
+impl Drop for Witnesses {
     fn drop(&mut self) {
-        for w in &mut self.witnesses {
+        for w in &mut self.0 {
             let _ = w.kill();
             let _ = w.wait();
         }
+    }
+}
+
+/// How many witnesses [`start_witnesses`] runs; a checkpoint is witnessed when all cosigned.
+pub const WITNESSES: usize = 2;
+
+/// Starts two witnesses of the log `log_vkey`, named `witness.test/w1` and `…/w2`, their data
+/// under `dir`; the processes, and the C2SP tlog-policy that names the log and both (two of
+/// two), written to `dir/policy` too.
+pub fn start_witnesses(bin: &Path, dir: &Path, log_vkey: &str) -> anyhow::Result<(Witnesses, String)> {
+    let mut witnesses = Witnesses(Vec::new());
+    let mut policy = format!("log {log_vkey}\n");
+    for name in ["w1", "w2"] {
+        let (child, vkey, url) =
+            start_witness(bin, &dir.join(name), &format!("witness.test/{name}"), log_vkey)?;
+        witnesses.0.push(child);
+        policy.push_str(&format!("witness {name} {vkey} {url}\n"));
+    }
+    policy.push_str("group both all w1 w2\nquorum both\n");
+    std::fs::write(dir.join("policy"), &policy)?;
+    Ok((witnesses, policy))
+}
+
+/// Waits (up to 30 s) until the checkpoint the server at `base` serves carries the
+/// cosignatures of all the witnesses [`start_witnesses`] ran.
+pub fn wait_witnessed(base: &str) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let note = ureq::get(&format!("{base}/checkpoint")).call().ok().and_then(|r| r.into_string().ok());
+        if note.is_some_and(|n| {
+            n.lines().filter(|l| l.starts_with("\u{2014} witness.test/")).count() == WITNESSES
+        }) {
+            return Ok(());
+        }
+        anyhow::ensure!(std::time::Instant::now() < deadline, "the witnesses did not cosign within 30 s");
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
 
@@ -133,16 +172,7 @@ impl TestLedger {
             .map(|v| v.trim().to_owned())
             .ok_or_else(|| anyhow::anyhow!("init printed no verifier key: {stdout}"))?;
         let port = free_port()?;
-        let mut policy = format!("log {verifier_key}\n");
-        let mut witnesses = Vec::new();
-        for name in ["w1", "w2"] {
-            let (child, vkey, url) =
-                start_witness(&bin, &dir.path().join(name), &format!("witness.test/{name}"), &verifier_key)?;
-            witnesses.push(child);
-            policy.push_str(&format!("witness {name} {vkey} {url}\n"));
-        }
-        policy.push_str("group both all w1 w2\nquorum both\n");
-        std::fs::write(dir.path().join("policy"), &policy)?;
+        let (witnesses, policy) = start_witnesses(&bin, dir.path(), &verifier_key)?;
         Ok(Self {
             dir,
             port,
@@ -151,7 +181,7 @@ impl TestLedger {
             policy,
             bin,
             server: None,
-            witnesses,
+            _witnesses: witnesses,
         })
     }
 
@@ -168,18 +198,7 @@ impl TestLedger {
 
     /// Waits (up to 30 s) until the latest checkpoint carries both witnesses' cosignatures.
     pub fn wait_witnessed(&self) -> anyhow::Result<()> {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        loop {
-            let note =
-                ureq::get(&format!("{}/checkpoint", self.url)).call().ok().and_then(|r| r.into_string().ok());
-            if note
-                .is_some_and(|n| n.lines().filter(|l| l.starts_with("\u{2014} witness.test/")).count() == 2)
-            {
-                return Ok(());
-            }
-            anyhow::ensure!(std::time::Instant::now() < deadline, "the witnesses did not cosign within 30 s");
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        wait_witnessed(&self.url)
     }
 
     /// Orderly stop (SIGTERM); the data stays for the next start.

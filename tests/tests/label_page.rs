@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 use terroir_backend::config::{Overrides, Settings};
 use terroir_shared::Hash;
 use terroir_shared::log::{LogSigner, stored_hash_index};
+use terroir_tests::bench::client::free_port;
+use terroir_tests::ledger::{Witnesses, backend_binary, start_witnesses, wait_witnessed};
 
 /// One browser at a time: the machine has two cores.
 static BROWSER: Mutex<()> = Mutex::new(());
@@ -26,37 +28,14 @@ struct Demo {
     base: String,
     database: PathBuf,
     dir: tempfile::TempDir,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// Runs `terroir-backend witness` for the log `log_vkey` in this process; its verifier key and
-/// submission URL.
-fn start_witness(dir: &Path, name: &str, log_vkey: &str) -> (String, String) {
-    let witness =
-        terroir_backend::witness::Witness::open(dir, name, &[log_vkey.to_owned()]).expect("witness");
-    let vkey = witness.vkey();
-    let port = free_port();
-    std::thread::spawn(move || {
-        let bind = ([127, 0, 0, 1], port).into();
-        if let Err(e) = actix_web::rt::System::new().block_on(terroir_backend::witness::serve(witness, bind))
-        {
-            eprintln!("the witness stopped: {e:#}");
-        }
-    });
-    (vkey, format!("http://127.0.0.1:{port}"))
+    _witnesses: Witnesses,
 }
 
 impl Demo {
-    /// The sample ledger's server, with two witnesses of its own process a 2-of-2 policy names.
+    /// The sample ledger's server, with two witness processes a two-of-two policy names.
     fn start() -> Demo {
         let dir = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
+        let port = free_port().expect("a free port");
         let base = format!("http://127.0.0.1:{port}");
         let data = dir.path().join("data");
         std::fs::create_dir(&data).expect("data dir");
@@ -65,14 +44,8 @@ impl Demo {
             .expect("log key");
         let log_vkey =
             LogSigner::new("localhost/terroir", log_key.signing_key().clone()).expect("signer").vkey();
-        let mut policy = format!("log {log_vkey}\n");
-        for name in ["w1", "w2"] {
-            let (vkey, url) =
-                start_witness(&dir.path().join(name), &format!("witness.test/{name}"), &log_vkey);
-            policy.push_str(&format!("witness {name} {vkey} {url}\n"));
-        }
-        policy.push_str("group both all w1 w2\nquorum both\n");
-        std::fs::write(dir.path().join("policy"), policy).expect("policy");
+        let bin = backend_binary().expect("the witness binary");
+        let (witnesses, _) = start_witnesses(&bin, dir.path(), &log_vkey).expect("witnesses");
         let settings = Settings::resolve(&Overrides {
             data_dir: Some(data),
             bind: Some(([127, 0, 0, 1], port).into()),
@@ -94,21 +67,8 @@ impl Demo {
             assert!(Instant::now() < deadline, "the server did not come up");
             std::thread::sleep(Duration::from_millis(100));
         }
-        // Both witnesses have cosigned the latest checkpoint.
-        let cosigned = || {
-            ureq::get(&format!("{base}/checkpoint"))
-                .call()
-                .ok()
-                .and_then(|r| r.into_string().ok())
-                .is_some_and(|note| {
-                    note.lines().filter(|l| l.starts_with("\u{2014} witness.test/")).count() == 2
-                })
-        };
-        while !cosigned() {
-            assert!(Instant::now() < deadline, "the witnesses did not cosign");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Demo { base, database, dir }
+        wait_witnessed(&base).expect("both witnesses cosign");
+        Demo { base, database, dir, _witnesses: witnesses }
     }
 
     /// The log's own signer, from its data directory: an operator forging what the log key signs.

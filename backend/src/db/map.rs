@@ -63,7 +63,7 @@ pub struct Rows {
 
 /// The rows of one version. A leaf the version only moved (deeper, beside a new key) keeps the
 /// value it had: `moved` holds the values of the leaves read while working the version out.
-pub fn rows(written: &Written, moved: &std::collections::HashMap<Hash, Vec<u8>>) -> Result<Rows, DbError> {
+pub fn rows(written: &Written, moved: &LeafValues) -> Result<Rows, DbError> {
     let mut values = tree::values_by_key(written);
     for (k, v) in moved {
         values.entry(*k).or_insert(v.as_slice());
@@ -222,7 +222,7 @@ fn corrupt(e: MapError) -> DbError {
 /// tree asks for a key's value right after reading its leaf, and a write moves leaves it read.
 pub struct DbMap<'a> {
     conn: RefCell<&'a mut SqliteConnection>,
-    leaves: RefCell<std::collections::HashMap<Hash, Vec<u8>>>,
+    leaves: RefCell<LeafValues>,
 }
 
 impl<'a> DbMap<'a> {
@@ -231,7 +231,7 @@ impl<'a> DbMap<'a> {
     }
 
     /// The values of the leaves read, by key.
-    pub fn into_leaves(self) -> std::collections::HashMap<Hash, Vec<u8>> {
+    pub fn into_leaves(self) -> LeafValues {
         self.leaves.into_inner()
     }
 }

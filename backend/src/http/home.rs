@@ -15,7 +15,7 @@ const SAMPLES: usize = 3;
 
 pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let labels = state.read(|conn| Ok(reads::sample_labels(conn, SAMPLES)?)).await?;
-    let size = state.ledger.latest_checkpoint().map_or(0, |c| c.size);
+    let size = state.ledger.size();
     let base = state.base_url.trim_end_matches('/');
     let links = [
         ("API documentation", "/api/docs"),

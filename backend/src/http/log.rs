@@ -16,7 +16,7 @@ use crate::service::reads;
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 fn size(state: &AppState) -> u64 {
-    state.ledger.latest_checkpoint().map_or(0, |c| c.size)
+    state.ledger.size()
 }
 
 #[utoipa::path(

@@ -96,16 +96,13 @@ pub struct Witnessed {
 
 impl Witnessed {
     /// `note` (the log-signed checkpoint of `size`) with the cosignatures it has.
-    pub fn cosign(&self, size: u64, note: &str) -> String {
-        if size != self.size || self.lines.is_empty() {
-            return note.to_owned();
+    pub fn cosign(&self, size: u64, note: &mut String) {
+        if size == self.size {
+            for line in self.lines.values() {
+                note.push_str(line);
+                note.push('\n');
+            }
         }
-        let mut out = note.to_owned();
-        for line in self.lines.values() {
-            out.push_str(line);
-            out.push('\n');
-        }
-        out
     }
 }
 
@@ -231,8 +228,20 @@ impl Ledger {
     /// The latest checkpoint, with the cosignatures its witnesses have given it so far.
     pub fn latest_checkpoint(&self) -> Option<CheckpointInfo> {
         let mut cp = self.latest.read().ok().and_then(|c| c.clone())?;
-        cp.note = self.witnessed().cosign(cp.size, &cp.note);
+        if let Ok(w) = self.witnessed.read() {
+            w.cosign(cp.size, &mut cp.note);
+        }
         Some(cp)
+    }
+
+    /// The size of the latest checkpoint (0 before the first), without copying its note.
+    pub fn size(&self) -> u64 {
+        self.latest.read().ok().and_then(|c| c.as_ref().map(|c| c.size)).unwrap_or(0)
+    }
+
+    /// Changes whenever a witness's line is added or renewed (what cached answers are keyed by).
+    pub fn witness_stamp(&self) -> u64 {
+        self.witnessed.read().map_or(0, |w| w.stamp)
     }
 
     /// What the witnesses have cosigned so far.

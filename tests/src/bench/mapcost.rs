@@ -43,15 +43,15 @@ struct Side {
 
 fn open(dir: &Path, map: StateMap) -> anyhow::Result<Side> {
     let (identity, operator) = inproc::identity(dir)?;
+    let db = dir.join("ledger.sqlite");
     let (ledger, writer) = Ledger::open_with(
-        &dir.join("ledger.sqlite"),
+        &db,
         identity,
         &operator,
         terroir_backend::server::system_clock(),
         Arc::new(Metrics::default()),
         map,
     )?;
-    let db = dir.join("ledger.sqlite");
     Ok(Side { ledger, writer, took: Duration::ZERO, map: (map == StateMap::Kept).then_some(db) })
 }
 

@@ -129,8 +129,8 @@ pub async fn log_key(state: web::Data<AppState>) -> HttpResponse {
 pub async fn evidence(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = super::assets::asset_id(&id)?;
     let asset = super::assets::current(&state, id).await?;
-    let size = state.ledger.latest_checkpoint().map_or(0, |c| c.size);
-    let stamp = (size, state.ledger.witnessed().stamp);
+    let size = state.ledger.size();
+    let stamp = (size, state.ledger.witness_stamp());
     let json = match asset.evidence(stamp) {
         Some(json) => json,
         None => {
@@ -139,7 +139,7 @@ pub async fn evidence(state: web::Data<AppState>, id: web::Path<String>) -> Resu
             let mut evidence = found.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
             // With what the witnesses have cosigned of that checkpoint so far.
             let witnessed = state.ledger.witnessed();
-            evidence.answer.checkpoint = witnessed.cosign(evidence.size, &evidence.answer.checkpoint);
+            witnessed.cosign(evidence.size, &mut evidence.answer.checkpoint);
             let json = web::Bytes::from(
                 serde_json::to_vec(&evidence.answer)
                     .map_err(|e| ApiError::Internal(ServiceError::Integrity(e.to_string())))?,
@@ -286,7 +286,7 @@ pub(super) async fn page(
     let header = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let lang = Lang::from_accept_language(header);
     let slot = lang as usize;
-    let size = state.ledger.latest_checkpoint().map_or(0, |c| c.size);
+    let size = state.ledger.size();
     let cache = state.ledger.cache();
     let known = cache.holder(&key);
     let cached = known.and_then(|id| cache.get(&id));
