@@ -4,7 +4,7 @@
 //
 // node label-page.mjs '{"screenshots": DIR, "visits": [{"url", "name", "locale"?,
 //   "geolocation"?: {latitude, longitude}, "shareRegion"?: bool, "report"?: bool,
-//   "withoutEd25519"?: bool}]}'
+//   "withoutEd25519"?: bool, "absent"?: bool (a code the ledger says it never issued)}]}'
 
 import { chromium } from 'playwright-core';
 
@@ -39,7 +39,8 @@ try {
     }
     const response = await page.goto(visit.url);
     await page.waitForFunction(() => document.body.dataset.verdict, null, { timeout: 30000 });
-    await page.waitForFunction(() => document.body.dataset.clone, null, { timeout: 30000 });
+    // The page for an unknown code proves its absence and counts no check.
+    if (!visit.absent) await page.waitForFunction(() => document.body.dataset.clone, null, { timeout: 30000 });
     await page.waitForFunction(() => document.body.dataset.summary, null, { timeout: 30000 });
     if (visit.report) {
       await page.click('#report');
@@ -74,7 +75,7 @@ try {
         journey: texts('#journey > li'),
         journeyChecked: document.querySelectorAll('#journey > li.ok').length,
         journeyFailed: document.querySelectorAll('#journey > li.bad').length,
-        scans: document.querySelector('#scan-text').textContent,
+        scans: document.querySelector('#scan-text')?.textContent ?? null,
         width: document.documentElement.scrollWidth,
       };
     }, { status: response.status(), errors }));

@@ -115,13 +115,18 @@ impl Demo {
 
     /// Opens each visit in its own browser context; returns what each page showed.
     fn visit(&self, test: &str, visits: Value) -> Vec<Value> {
+        self.visit_expecting(test, visits, 200)
+    }
+
+    /// Opens each visit, whose page answers `status`; returns what each page showed.
+    fn visit_expecting(&self, test: &str, visits: Value, status: u16) -> Vec<Value> {
         let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("label-page").join(test);
         std::fs::create_dir_all(&shots).expect("screenshot directory");
         let spec = json!({ "screenshots": shots, "visits": visits });
         let results: Vec<Value> = run_browser(&["label-page.mjs".into(), spec.to_string()]);
         println!("screenshots in {}", shots.display());
         for r in &results {
-            assert_eq!(r["status"], 200, "{r}");
+            assert_eq!(r["status"], status, "{r}");
             assert_eq!(r["errors"], json!([]), "no script error: {r}");
             assert!(r["width"].as_u64().is_some_and(|w| w <= 360), "nothing wider than the phone: {r}");
         }
@@ -828,4 +833,74 @@ fn a_record_signed_by_a_station_key_revoked_before_it_is_caught() {
         &r,
         &format!("record #{index} was signed by a station key revoked at record #{revoked_at}, before it"),
     );
+}
+
+/// A code this ledger never issued, however it is spelled: the phone proves from the state map
+/// that no item is registered under it, as of a checkpoint both witnesses cosigned.
+#[test]
+fn a_code_never_issued_is_proven_absent_on_the_phone() {
+    let demo = Demo::start();
+    let cake = demo.label(CAKE);
+    let (gtin, lot) = {
+        let link = terroir_shared::gs1::DigitalLink::parse(&cake).expect("a link");
+        (link.gtin().as_str().to_owned(), link.lot().expect("a lot").to_owned())
+    };
+    let absent = |url: String, name: &str, locale: &str| json!({ "url": url, "name": name, "locale": locale, "absent": true });
+    let visits = json!([
+        absent(format!("{}/01/{gtin}/10/{lot}/21/9999", demo.base), "unknown-serial", "en-GB"),
+        // GTIN-13, short names, a lot percent-encoded where it need not be.
+        absent(
+            format!("{}/01/{}/lot/%42L26-NONE/ser/0001", demo.base, &gtin[1..]),
+            "unknown-lot-spelled",
+            "en-GB"
+        ),
+        absent(format!("{}/01/{gtin}/10/{lot}/21/9999", demo.base), "unknown-serial-zh", "zh-CN"),
+    ]);
+    let results = demo.visit_expecting("never-issued", visits, 404);
+    let en = &results[0];
+    assert_eq!(en["verdict"], "absent", "{en}");
+    assert_eq!(en["verdictTitle"], "Proven: this ledger never issued this code", "{en}");
+    let proven = lines(en, "verdictLines");
+    assert!(proven.iter().any(|l| l.starts_with("no item is registered under this code")), "{en}");
+    assert!(proven.iter().any(|l| l.starts_with("witnessed: ")), "{en}");
+    assert!(proven.iter().any(|l| l.starts_with("the checkpoint is signed by the log key")), "{en}");
+    assert_eq!(results[1]["verdict"], "absent", "{}", results[1]);
+    assert_eq!(results[2]["verdict"], "absent", "{}", results[2]);
+    assert_eq!(results[2]["verdictTitle"], "已证明：本账本从未签发此编码", "{}", results[2]);
+    // The same spellings of an issued code lead to its page.
+    let spelled = format!("{}/01/{}/lot/{}/ser/0001", demo.base, &gtin[1..], lot.replace('B', "%42"));
+    let [r] =
+        <[Value; 1]>::try_from(demo.visit("issued-spelled", json!([visit(&spelled, "issued-spelled")])))
+            .expect("one visit");
+    assert_eq!(r["verdict"], "ok", "{r}");
+}
+
+/// A server that answers "never issued" for a code it did issue (its row removed from the
+/// served tables) is caught: the state map the checkpoint commits to names the item.
+#[test]
+fn a_server_that_denies_a_code_it_issued_is_caught() {
+    let demo = Demo::start();
+    let url = demo.label(CAKE);
+    let key = format!("gs1:{}", url.trim_start_matches(&demo.base));
+    // Read from the tables, not asked of the server, which would remember who holds the code.
+    #[derive(QueryableByName)]
+    struct Held {
+        #[diesel(sql_type = Text)]
+        id: String,
+    }
+    let held: Held = diesel::sql_query(
+        "SELECT lower(hex(assets.id)) AS id FROM identities JOIN assets USING (place) WHERE key = ?",
+    )
+    .bind::<Text, _>(&key)
+    .get_result(&mut demo.db())
+    .expect("the holder");
+    let id = held.id;
+    let removed = diesel::sql_query("DELETE FROM identities WHERE key = ?")
+        .bind::<Text, _>(&key)
+        .execute(&mut demo.db())
+        .expect("tamper");
+    assert_eq!(removed, 1, "{key}");
+    let visits = json!([{ "url": url, "name": "denied", "absent": true }]);
+    let [r] = <[Value; 1]>::try_from(demo.visit_expecting("denied", visits, 404)).expect("one visit");
+    assert_warns(&r, &format!("the ledger’s own state map registers item {id} under this code"));
 }

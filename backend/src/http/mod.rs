@@ -117,6 +117,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/assets/{id}/scans", web::post().to(label::count_check))
             .route("/reports", web::get().to(label::reports))
+            .route("/state/{kind}", web::get().to(label::state_proof))
             .route("/parties", web::get().to(assets::parties))
             .route("/parties/{id}", web::get().to(assets::party))
             .route("/openapi.json", web::get().to(docs::openapi))

@@ -40,6 +40,7 @@ pub async fn resolve(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
     }
     // A phone that scanned a bad or unknown label gets a page that says so, not JSON.
     match answer(&state, &req).await {
+        Err(ApiError::NotFound(_)) if wants_html(&req) => Ok(label::not_issued_page(&state, &req)),
         Err(e) if wants_html(&req) => Ok(label::error_page(&req, &e)),
         other => other,
     }

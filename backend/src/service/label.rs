@@ -353,6 +353,29 @@ fn state_proofs(
         .collect()
 }
 
+/// What the state map holds under `key` of this kind, proven at the map's tip, with the latest
+/// checkpoint (whose state line commits to that tip: both are written in one transaction and
+/// read here in one); `None` before the first checkpoint. The caller has checked that `key` is
+/// spelled as its kind asks ([`api::StateKind::map_key`]).
+pub fn state_answer(
+    conn: &mut SqliteConnection,
+    kind: api::StateKind,
+    key: &str,
+) -> Result<Option<(u64, api::StateAnswer)>, ServiceError> {
+    use diesel::Connection as _;
+    let map_key =
+        kind.map_key(key).ok_or_else(|| ServiceError::Integrity(format!("{key} is not a {kind:?} key")))?;
+    conn.transaction(|conn| {
+        let Some(checkpoint) = db::checkpoints::latest(conn)? else {
+            return Ok(None);
+        };
+        let tip = db::map::tip(conn)?;
+        let (value, proof) = db::map::prove(conn, tip, &map_key)?;
+        let proof = api::StateProof { kind, key: key.to_owned(), value: value.map(hex::encode), proof };
+        Ok(Some((checkpoint.size as u64, api::StateAnswer { checkpoint: checkpoint.note, proof })))
+    })
+}
+
 /// The position of `asset` among the outputs of the record that created it.
 fn output_position(asset: &Asset) -> u32 {
     let limit = u32::try_from(2 * terroir_shared::rules::MAX_OUTPUTS).unwrap_or(u32::MAX);

@@ -27,6 +27,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/assets/{id}/evidence"),
     ("post", "/api/assets/{id}/scans"),
     ("get", "/api/reports"),
+    ("get", "/api/state/{kind}"),
     ("get", "/api/parties"),
     ("get", "/api/parties/{id}"),
     ("get", "/api/openapi.json"),

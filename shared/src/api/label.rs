@@ -66,6 +66,17 @@ impl StateProof {
     }
 }
 
+/// One key of the state map proven against the latest checkpoint: what a phone that scanned a
+/// code this ledger does not know checks its absence with, and what a partner asks of any key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StateAnswer {
+    /// The latest checkpoint, a C2SP signed note with the cosignatures gathered so far; its
+    /// `terroir-state/v1` line is the root the proof is checked against.
+    pub checkpoint: String,
+    pub proof: StateProof,
+}
+
 impl Evidence {
     /// The proof for `key` of this kind, if the evidence carries one.
     pub fn state_of(&self, kind: StateKind, key: &str) -> Option<&StateProof> {
@@ -85,6 +96,16 @@ pub enum StateKind {
 }
 
 impl StateKind {
+    /// The kind as the API spells it (`asset`, `identity`, `device`, `party`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateKind::Asset => "asset",
+            StateKind::Identity => "identity",
+            StateKind::Device => "device",
+            StateKind::Party => "party",
+        }
+    }
+
     /// The map key of `key` as this kind spells it in a [`StateProof`]; `None` if it is not
     /// spelled so (an asset id or device key that is not 64 lowercase hex digits).
     pub fn map_key(self, key: &str) -> Option<crate::Hash> {

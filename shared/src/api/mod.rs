@@ -15,7 +15,7 @@ mod records;
 pub use assets::{AssetHistory, Direction, Lineage, PartyList, PartyView, ProvenEntry};
 pub use label::{
     CheckRequest, Checks, CloneSign, Evidence, JourneyItem, LabelAnswer, ProvenLeaf, ReportList, Reported,
-    ShownAsset, StateKind, StateProof,
+    ShownAsset, StateAnswer, StateKind, StateProof,
 };
 pub use log::{EntryPage, EntryView, LogInfo};
 pub use records::{BatchItem, BatchResult, Problem};

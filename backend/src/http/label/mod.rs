@@ -6,6 +6,7 @@
 mod html;
 pub mod words;
 
+use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use actix_web::http::header;
@@ -154,6 +155,58 @@ pub async fn evidence(state: web::Data<AppState>, id: web::Path<String>) -> Resu
         .body(json))
 }
 
+/// Which key of the state map to prove.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StateQuery {
+    /// The key as its kind spells it: an asset id, a device key or a party id in 64 lowercase
+    /// hex digits; an identity as the rules spell it, e.g. `gs1:/01/09506000134352/21/S1`
+    /// (the `gs1:` prefix, then the canonical GS1 Digital Link path: GTIN-14, AIs 22, 10, 21
+    /// in that order, values percent-encoded but for letters, digits, `-`, `.`, `_`).
+    key: String,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/state/{kind}",
+    tag = "log",
+    summary = "Prove what the state map holds under a key",
+    description = "What the state map (`docs/records.md`, \"State map\") holds under one key, with its proof \
+        against the root the latest checkpoint's `terroir-state/v1` line commits to, and that checkpoint with \
+        the cosignatures gathered so far. An answer without `value` proves the key holds nothing: for an \
+        identity, that no item was ever registered under that code as of the checkpoint. Served with \
+        `Cache-Control: no-cache`.",
+    params(
+        ("kind" = api::StateKind, Path, description = "What the key names."),
+        StateQuery,
+    ),
+    responses(
+        (status = 200, description = "The proof and the checkpoint.", body = api::StateAnswer, content_type = "application/json"),
+        (status = 400, description = "`bad_request`: an unknown kind, or a key not spelled as its kind asks.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: the log has no checkpoint yet.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn state_proof(
+    state: web::Data<AppState>,
+    kind: web::Path<api::StateKind>,
+    query: web::Query<StateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let kind = kind.into_inner();
+    let key = query.into_inner().key;
+    if kind.map_key(&key).is_none() {
+        return Err(ApiError::BadRequest(format!(
+            "the {} key {key:?} is not 64 lowercase hex digits",
+            kind.as_str()
+        )));
+    }
+    let found = state.read(move |conn| Ok(label::state_answer(conn, kind, &key)?)).await?;
+    let (size, mut answer) =
+        found.ok_or_else(|| ApiError::NotFound("a checkpoint: the log is empty".into()))?;
+    state.ledger.witnessed().cosign(size, &mut answer.checkpoint);
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-cache")).json(answer))
+}
+
 #[utoipa::path(
     post,
     path = "/api/assets/{id}/scans",
@@ -283,8 +336,7 @@ pub(super) async fn page(
     key: String,
     link: DigitalLink,
 ) -> Result<HttpResponse, ApiError> {
-    let header = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let lang = Lang::from_accept_language(header);
+    let lang = page_lang(req);
     let slot = lang as usize;
     let size = state.ledger.size();
     let cache = state.ledger.cache();
@@ -359,34 +411,83 @@ pub(super) async fn json(state: &AppState, id: AssetId) -> Result<HttpResponse, 
     Ok(HttpResponse::Ok().insert_header((header::VARY, "Accept, Accept-Language")).json(answer))
 }
 
-/// The page for a label that cannot be checked, in the buyer's language: a code this ledger
-/// never issued, a code that is not one, or a ledger that cannot answer now.
+/// The page for a label that cannot be checked, in the buyer's language: a code that is not
+/// one, or a ledger that cannot answer now. (A code this ledger never issued gets
+/// [`not_issued_page`].)
 pub(super) fn error_page(req: &HttpRequest, e: &ApiError) -> HttpResponse {
     use actix_web::ResponseError as _;
-    let header = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let lang = Lang::from_accept_language(header);
+    let lang = page_lang(req);
     let w = lang.words();
     let (title, text) = match e.status_code().as_u16() {
         404 => (w.not_found_title, w.not_found),
         400 => (w.bad_code_title, w.bad_code),
         _ => (w.unavailable_title, w.unavailable),
     };
-    let body = format!(
+    let mut body = problem_head(req, lang, title, text, "");
+    body.push_str("</main></body></html>");
+    problem_response(e.status_code(), lang, body)
+}
+
+/// The page for a code this ledger never issued: the server's word, and the page's script,
+/// which proves it on the phone from the state map (an identity key that holds nothing, against
+/// the checkpoint's state root) or says it cannot.
+pub(super) fn not_issued_page(state: &AppState, req: &HttpRequest) -> HttpResponse {
+    let lang = page_lang(req);
+    let w = lang.words();
+    let data = format!(
+        " data-absent data-key=\"{}\" data-policy=\"{}\" data-max-age=\"{}\" data-ed=\"{}\"",
+        escape(state.ledger.vkey()),
+        escape(state.policy.as_deref().unwrap_or_default()),
+        crate::service::witnessing::PAGE_MAX_AGE.as_secs(),
+        ed25519_path(),
+    );
+    let mut body = problem_head(req, lang, w.not_found_title, w.not_found, &data);
+    let _ = write!(
+        body,
+        "<section id=\"summary\" class=\"card\" aria-live=\"polite\"><p id=\"s-state\">{checking}</p>\
+         <p id=\"s-todo\" hidden></p><noscript><p>{noscript}</p></noscript><details id=\"v-detail\">\
+         <summary>{checked}</summary><p id=\"v-title\"></p><ul id=\"v-list\"></ul></details></section>\
+         <section><h2>{checked}</h2><p><small>{trust}</small></p>\
+         <p>{log_key}: <code id=\"log-key\">{key}</code></p></section></main><script type=\"module\">",
+        checking = w.checking,
+        noscript = w.no_script,
+        checked = w.checked,
+        trust = w.absent_trust,
+        log_key = w.log_key,
+        key = escape(state.ledger.vkey()),
+    );
+    body.push_str(html::SCRIPT);
+    body.push_str("</script></body></html>");
+    problem_response(actix_web::http::StatusCode::NOT_FOUND, lang, body)
+}
+
+fn page_lang(req: &HttpRequest) -> Lang {
+    let header = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    Lang::from_accept_language(header)
+}
+
+/// A problem page up to the end of its verdict: `body_data` goes in the `<body>` tag.
+fn problem_head(req: &HttpRequest, lang: Lang, title: &str, text: &str, body_data: &str) -> String {
+    format!(
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title>{}<style>{}</style></head><body><main><section class=\"v v-bad\"><h1>{title}</h1>\
-         <p>{text}</p><p><small>{}: <code>{}</code></small></p></section></main></body></html>",
+         <title>{title}</title>{}<style>{}</style></head><body{body_data}><main><section class=\"v v-bad\"><h1>{title}</h1>\
+         <p>{text}</p><p><small>{}: <code id=\"uri\">{}</code></small></p></section>",
         lang.tag(),
         html::FAVICON,
         html::STYLE,
-        w.code_scanned,
+        lang.words().code_scanned,
         escape(req.path()),
-    );
-    let mut response = HttpResponse::build(e.status_code());
+    )
+}
+
+fn problem_response(status: actix_web::http::StatusCode, lang: Lang, body: String) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
     html::page_headers(&mut response);
     response
         .content_type("text/html; charset=utf-8")
         .insert_header((header::VARY, "Accept, Accept-Language"))
+        .insert_header((header::CONTENT_LANGUAGE, lang.tag()))
         .body(body)
 }
 

@@ -47,6 +47,16 @@ const T = zh ? {
   noDevice: (i) => `记录 #${i}：其工作站密钥的当前状态未获证明`,
   badIdentity: '账本未证明此编码当前对应本品',
   dated: '记录属实，但未证明为最新',
+  absent: '已证明：本账本从未签发此编码',
+  absentDated: '本账本当时未签发此编码，但未证明这是其最新状态',
+  absentHeld: '警告：账本服务器隐瞒了以此编码登记的货品',
+  absentCheckFailed: '警告：服务器关于此编码从未签发的证明不成立',
+  absentLine: (s) => `依对大小为 ${s} 的检查点的状态映射证明，账本状态映射中没有以此编码登记的货品`,
+  absentNoState: '检查点未承诺状态映射：此编码从未签发一事未获证明',
+  absentBadProof: '状态映射证明不能导出检查点承诺的根',
+  absentHeldLine: (id) => `账本自身的状态映射以此编码登记了货品 ${id}`,
+  absentNoCode: '所扫描的编码不是本机能读取的 GS1 数字链接；未核验任何内容。',
+  absentTodo: '请勿以此标签作为产地证明：请向卖家询问货品来源，并保存本页截图。',
   witnessed: (list, q) => `见证：${list} 已联署此检查点，满足日志策略的法定数 ${q}`,
   notWitnessed: (list, q) => `见证不足：近一小时内联署的见证方为 ${list || '无'}，策略要求 ${q}：无法证明所有人看到的是同一份日志`,
   noPolicy: '本账本未指定见证方：无法证明所有人看到的是同一份日志',
@@ -109,6 +119,16 @@ const T = zh ? {
   noDevice: (i) => `record #${i}: the ledger’s standing of its station key is not proven`,
   badIdentity: 'the ledger does not prove that this code names this item now',
   dated: 'Genuine records, but not proven to be the latest',
+  absent: 'Proven: this ledger never issued this code',
+  absentDated: 'This ledger had not issued this code, but that is not proven to be its latest state',
+  absentHeld: 'Warning: the ledger’s server hides an item it registered under this code',
+  absentCheckFailed: 'Warning: the server’s proof that this code was never issued does not hold',
+  absentLine: (s) => `no item is registered under this code in the ledger’s state map at its checkpoint of size ${s}, as the state map proof against that checkpoint shows`,
+  absentNoState: 'the checkpoint commits to no state map: that this code was never issued is not proven',
+  absentBadProof: 'the state map proof does not lead to the root the checkpoint commits to',
+  absentHeldLine: (id) => `the ledger’s own state map registers item ${id} under this code`,
+  absentNoCode: 'The code scanned is not a GS1 Digital Link this phone can read; nothing was checked.',
+  absentTodo: 'Do not take this label as proof of origin: ask the seller where the item comes from, and keep a screenshot of this page.',
   witnessed: (list, q) => `witnessed: ${list} cosigned this checkpoint, which meets the quorum ${q} of the log’s policy`,
   notWitnessed: (list, q) => `not witnessed enough: ${list || 'no witness'} vouched within the last hour, the policy needs ${q}: that everyone is shown this same log is not proven`,
   noPolicy: 'this ledger names no witnesses: that everyone is shown this same log is not proven',
@@ -524,8 +544,7 @@ async function verify() {
   performance.measure('terroir:state-proofs', {
     start: stateStart, end: performance.now(), detail: { proofs: (ev.state || []).length },
   });
-  const policy = body.dataset.policy || '';
-  const seen = cp && policy ? await witnessed(ev.checkpoint, policy, Number(body.dataset.maxAge) || 3600) : null;
+  const seen = cp ? await vouched(ev.checkpoint) : { checks: [], unproven: [] };
   // What the page's asset is tied to by the records: its parents and the lots it is packed in.
   const reach = new Set();
   for (const queue = [page.id]; queue.length;) {
@@ -586,7 +605,8 @@ async function verify() {
   }
   // The code scanned is the one the signed records give this item.
   const mine = states.get(page.id);
-  if (!mine || linkOf(location.pathname) !== linkOf(mine.gs1 || '')) {
+  const scanned = codeOf(location.pathname);
+  if (!mine || !scanned || scanned !== codeOf(mine.gs1 || '')) {
     factsOk = false;
     mark($('#uri'), T.scanned(location.pathname));
     bad.push(T.badLink);
@@ -617,12 +637,9 @@ async function verify() {
     [linesOk, T.lines(lines)],
   ].filter(([ok]) => ok);
   if (current) checks.push([true, T.current(Math.max(0, states.size - 1), cp.size)]);
-  if (seen && seen.met) checks.push([true, T.witnessed(seen.list, seen.quorum)]);
+  checks.push(...seen.checks);
   // What keeps the page from proving it shows the current state to everyone alike.
-  const unproven = [
-    ...(current === null ? [T.notCurrent] : []),
-    ...(!policy ? [T.noPolicy] : seen && !seen.met ? [T.notWitnessed(seen.list, seen.quorum)] : []),
-  ];
+  const unproven = [...(current === null ? [T.notCurrent] : []), ...seen.unproven];
   if (engine === 'page') checks.push([null, T.byPage]);
   if (serverWord) checks.push([null, T.server]);
   const found = [...new Set(bad)];
@@ -630,6 +647,51 @@ async function verify() {
   if (found.length) show('bad', T.bad, [...found.map((t) => [false, t]), ...checks]);
   else if (unproven.length) show('dated', T.dated, [...unproven.map((t) => [false, t]), ...checks]);
   else show('ok', T.ok, checks);
+}
+
+// Whether the checkpoint `note` is the one everyone is shown: the witnesses of the pinned
+// policy that vouched for it, as lines that passed, and what keeps that from being proven.
+async function vouched(note) {
+  const policy = body.dataset.policy || '';
+  if (!policy) return { checks: [], unproven: [T.noPolicy] };
+  const seen = await witnessed(note, policy, Number(body.dataset.maxAge) || 3600);
+  return seen.met
+    ? { checks: [[true, T.witnessed(seen.list, seen.quorum)]], unproven: [] }
+    : { checks: [], unproven: [T.notWitnessed(seen.list, seen.quorum)] };
+}
+
+// The page for a code the server says this ledger never issued: the phone works out, from the
+// code it scanned, the key the ledger would have registered an item under, and checks the
+// state map's proof that the key holds nothing against the checkpoint's state root.
+async function verifyAbsent() {
+  if (!window.crypto || !crypto.subtle) return show('warn', T.unchecked, [[false, T.noCrypto]]);
+  const key = await verifierKey(body.dataset.key);
+  const engine = await edEngine(key.pub);
+  if (!engine) return show('warn', T.unchecked, [[false, T.noEd]]);
+  const code = codeOf(location.pathname);
+  if (!code) return show('warn', T.unchecked, [[false, T.absentNoCode]]);
+  const identity = `gs1:${code}`;
+  let answer;
+  try {
+    const res = await fetch(`/api/state/identity?key=${encodeURIComponent(identity)}`);
+    if (!res.ok) throw new Error(res.status);
+    answer = await res.json();
+  } catch { return show('warn', T.unchecked, [[false, T.fetch]]); }
+  const cp = await checkpoint(answer.checkpoint, key);
+  if (!cp) return show('bad', T.absentCheckFailed, [[false, T.badCp(key.label)]]);
+  const signedBy = [true, T.cp(key.label)];
+  if (!cp.state) return show('warn', T.unchecked, [[false, T.absentNoState], signedBy]);
+  const p = answer.proof || {};
+  const value = typeof p.value === 'string' ? unhex(p.value) : null;
+  if (p.kind !== 'identity' || p.key !== identity || !inMap(p.proof, mapKey(2, identity), value, cp.state)) {
+    return show('bad', T.absentCheckFailed, [[false, T.absentBadProof], signedBy]);
+  }
+  if (value) return show('bad', T.absentHeld, [[false, T.absentHeldLine(hex(value))], signedBy]);
+  const seen = await vouched(answer.checkpoint);
+  const checks = [[true, T.absentLine(cp.size)], signedBy, ...seen.checks];
+  if (engine === 'page') checks.push([null, T.byPage]);
+  if (seen.unproven.length) show('dated', T.absentDated, [...seen.unproven.map((t) => [false, t]), ...checks]);
+  else show('absent', T.absent, checks);
 }
 
 // Whether what the page shows is the current state, as the state map the checkpoint commits to
@@ -667,28 +729,39 @@ function currency(ev, cp, states, sorted, bad) {
   const page = JSON.parse($('#shown').textContent);
   const mine = states.get(page.id);
   if (mine && mine.gs1) {
-    const p = (ev.state || []).find((x) => x.kind === 'identity' && linkOf(x.key.slice(4)) === linkOf(mine.gs1));
-    const v = p && p.key.startsWith('gs1:') ? held('identity', 2, p.key) : undefined;
+    const code = codeOf(mine.gs1);
+    const v = code ? held('identity', 2, `gs1:${code}`) : undefined;
     if (!v || hex(v) !== page.id) fail(T.badIdentity);
   }
   return ok;
 }
 
-// A GS1 Digital Link path as its AIs and values, decoded: `/01/…/10/…` however it was written
-// (short names, percent-encoding, a GTIN-13), so the scanned code compares with the signed one.
-function linkOf(path) {
-  const names = { gtin: '01', cpv: '22', lot: '10', ser: '21' };
-  const seg = path.split('/').filter(Boolean);
-  const at = seg.findIndex((x) => x === '01' || x === 'gtin');
-  if (at < 0) return '';
-  const out = [];
-  for (let i = at; i + 1 < seg.length; i += 2) {
-    const ai = names[seg[i]] || seg[i];
+// The canonical form of a GS1 Digital Link path, as the ledger registers items under it
+// (`DigitalLink::to_path`): `/01/{GTIN-14}`, then AIs 22, 10 and 21 in that order, values
+// percent-encoded but for letters, digits, `-`, `.`, `_` and `~`, hex in upper case. Short
+// names, a GTIN-8, -12 or -13, any prefix before `/01/` and percent-encoding read as the
+// ledger reads them; anything it would refuse gives null.
+const AIS = new Map(Object.entries({ '01': '01', gtin: '01', 22: '22', cpv: '22', 10: '10', lot: '10', 21: '21', ser: '21' }));
+const RANK = ['01', '22', '10', '21'];
+const CSET82 = /^[A-Za-z0-9!"%&'()*+,\-./:;<=>?_]{1,20}$/;
+const pct = (v) => [...enc.encode(v)]
+  .map((b) => (/[A-Za-z0-9._~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${HEX[b].toUpperCase()}`)).join('');
+function codeOf(path) {
+  const seg = path.split('/');
+  if (seg.length > 2 && seg[seg.length - 1] === '') seg.pop();
+  const at = seg.findIndex((x) => AIS.get(x) === '01');
+  if (at < 0 || (at >= 2 && AIS.has(seg[at - 2])) || (seg.length - at) % 2) return null;
+  const values = new Map();
+  let last = -1;
+  for (let i = at; i < seg.length; i += 2) {
+    const ai = AIS.get(seg[i]), rank = RANK.indexOf(ai);
     let v;
-    try { v = decodeURIComponent(seg[i + 1]); } catch { return ''; }
-    out.push(`${ai}=${ai === '01' ? v.padStart(14, '0') : v}`);
+    try { v = decodeURIComponent(seg[i + 1]); } catch { return null; }
+    if (!ai || rank <= last || (ai === '01' ? !/^(\d{8}|\d{12,14})$/.test(v) : !CSET82.test(v))) return null;
+    last = rank;
+    values.set(ai, ai === '01' ? v.padStart(14, '0') : v);
   }
-  return out.join('&');
+  return RANK.filter((ai) => values.has(ai)).map((ai) => `/${ai}/${ai === '01' ? values.get(ai) : pct(values.get(ai))}`).join('');
 }
 
 const when = (ms) => new Date(ms).toLocaleString(zh ? 'zh-CN' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' });
@@ -767,4 +840,20 @@ function summarise() {
   body.dataset.summary = state;
 }
 
-verify().catch((e) => show('bad', T.bad, [[false, String(e)]])).finally(() => count().finally(summarise));
+// The first screen of the page for an unknown code: what the check proved, and what to do.
+function summariseAbsent() {
+  const verdict = body.dataset.verdict;
+  const red = verdict === 'absent' || verdict === 'bad';
+  $('#summary').className = `card card-${red ? 'failed' : 'unchecked'}`;
+  $('#s-state').textContent = $('#v-title').textContent;
+  $('#v-title').hidden = true;
+  $('#s-todo').hidden = !red;
+  $('#s-todo').textContent = verdict === 'absent' ? T.absentTodo : T.todoFailed;
+  body.dataset.summary = verdict;
+}
+
+if (body.dataset.absent !== undefined) {
+  verifyAbsent().catch((e) => show('bad', T.absentCheckFailed, [[false, String(e)]])).finally(summariseAbsent);
+} else {
+  verify().catch((e) => show('bad', T.bad, [[false, String(e)]])).finally(() => count().finally(summarise));
+}

@@ -182,6 +182,7 @@ pub struct Words {
     pub checked: &'static str,
     pub trust: &'static str,
     pub log_key: &'static str,
+    pub absent_trust: &'static str,
     pub signed_records: &'static str,
     pub unknown_party: &'static str,
 }
@@ -198,8 +199,9 @@ const EN: Words = Words {
     cap: "Garden cap",
     cap_line: "{garden}: from a garden with a registered cap of {cap} kg for {season}, {issued} kg issued",
     ledger_figure: "(the ledger's figure, not checked on this phone)",
-    not_found_title: "Unknown code: never issued by this ledger",
-    not_found: "No record in this ledger registers an item under this code. Every genuine label issued \
+    not_found_title: "Unknown code: this ledger's server knows no item under it",
+    not_found: "The ledger's server answers that no record registers an item under this code; the check below \
+        proves that on this phone, or says it cannot. Every genuine label issued \
         through this ledger leads to its item's signed records. This item may be a counterfeit, or its label \
         may come from another system: ask the seller where it comes from, and do not take this label as \
         proof of origin.",
@@ -273,6 +275,12 @@ const EN: Words = Words {
         server that lied could also send another key; a matching key is what makes the check \
         independent of this server.",
     log_key: "Log key",
+    absent_trust: "The ledger registers every item it issues under its code in a state map whose root \
+        each signed checkpoint commits to. Your phone works out from the code it scanned the key an item would \
+        be registered under, fetches the map's proof for that key, and checks that it holds nothing, against \
+        the root in the checkpoint signed by the log key below; and, when the ledger names witnesses, that \
+        enough of them cosigned that checkpoint within the last hour. Compare the key with the one the log \
+        publishes at /.well-known/terroir-log-key.",
     signed_records: "All signed records and proofs (JSON)",
     unknown_party: "party {id}",
 };
@@ -289,8 +297,8 @@ const ZH: Words = Words {
     cap: "茶园限额",
     cap_line: "{garden}：茶园{season}登记限额 {cap} 公斤，已登记 {issued} 公斤",
     ledger_figure: "（账本数据，本机未核验）",
-    not_found_title: "未知编码：本账本从未签发",
-    not_found: "本账本中没有任何记录以此编码登记货品。凡经本账本签发的正品标签，都能查到其货品的签名记录。\
+    not_found_title: "未知编码：本账本服务器查无此货品",
+    not_found: "本账本服务器答复：没有任何记录以此编码登记货品；下方的核验会在本机证明这一点，或说明无法证明。凡经本账本签发的正品标签，都能查到其货品的签名记录。\
         此货品可能是假冒品，或其标签来自其他系统：请向卖家询问来源，不要把此标签当作产地证明。",
     bad_code_title: "不是有效的商品编码",
     bad_code: "这不是有效的 GS1 商品编码（有数字错误或缺失）。标签可能已损坏或是伪造的：请向卖家询问。",
@@ -354,6 +362,9 @@ const ZH: Words = Words {
         该公钥随本页提供：请与日志在 /.well-known/terroir-log-key 公布的公钥以及见证方、镜像报告的公钥比对。\
         不诚实的服务器也可能提供另一把公钥；公钥一致，核验才独立于本服务器。",
     log_key: "日志公钥",
+    absent_trust: "账本把其签发的每件货品按编码登记在状态映射中，每个签名检查点都承诺该映射的根。\
+        您的手机根据所扫描的编码算出货品应登记的键，获取该键的映射证明，并依下方日志公钥签署的检查点中的根，核验该键下没有任何货品；\
+        账本指定了见证方时，还核验足够多的见证方在一小时内联署了该检查点。请将该公钥与日志在 /.well-known/terroir-log-key 公布的公钥比对。",
     signed_records: "全部签名记录与证明（JSON）",
     unknown_party: "参与方 {id}",
 };
