@@ -62,14 +62,16 @@ diesel::table! {
 diesel::table! {
     map_nodes (key) {
         key -> Binary,
+        version -> BigInt,
         node -> Binary,
     }
 }
 
 diesel::table! {
-    map_stale (id) {
-        id -> BigInt,
-        key -> Binary,
+    map_pending (version) {
+        version -> BigInt,
+        size -> BigInt,
+        changes -> Binary,
     }
 }
 
@@ -132,7 +134,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     entries,
     identities,
     map_nodes,
-    map_stale,
+    map_pending,
     map_tip,
     nodes,
     parties,

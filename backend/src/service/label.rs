@@ -5,6 +5,7 @@
 //! inclusion proof, and the checkpoint they are proven against.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::RwLock;
 
 use diesel::sqlite::SqliteConnection;
 use terroir_shared::Hash;
@@ -18,7 +19,8 @@ use terroir_shared::rules::Rules;
 
 use super::ServiceError;
 use super::cache::AssetCache;
-use crate::db::{self, nodes::DbNodes};
+use crate::db::map::NodeCache;
+use crate::db::{self, DbError, nodes::DbNodes};
 
 /// The most ancestors a label shows: far more than any real chain (animal → carcass → cut,
 /// maocha → lot → sub-lot → cake), few enough to keep a page light.
@@ -260,11 +262,34 @@ pub struct Evidence {
 }
 
 /// The label of `id` with its evidence, read in one transaction so that every entry lies
-/// inside the checkpoint read with it.
+/// inside the checkpoint read with it; the state map's nodes not written back yet are read
+/// from `map_nodes`.
 pub fn evidence(
     conn: &mut SqliteConnection,
     id: &AssetId,
     cache: &AssetCache,
+    map_nodes: &RwLock<NodeCache>,
+) -> Result<Option<Evidence>, ServiceError> {
+    map_retry(|| evidence_once(conn, id, cache, map_nodes))
+}
+
+/// A proof from the state map can miss a node the writer replaced (and, not having written it
+/// back, forgot) after the reader's transaction began; read again, it finds the newer tree.
+fn map_retry<T>(mut read: impl FnMut() -> Result<T, ServiceError>) -> Result<T, ServiceError> {
+    for _ in 0..3 {
+        match read() {
+            Err(ServiceError::Db(DbError::Corrupt(_))) => std::thread::yield_now(),
+            other => return other,
+        }
+    }
+    read()
+}
+
+fn evidence_once(
+    conn: &mut SqliteConnection,
+    id: &AssetId,
+    cache: &AssetCache,
+    map_nodes: &RwLock<NodeCache>,
 ) -> Result<Option<Evidence>, ServiceError> {
     use diesel::Connection as _;
     conn.transaction(|conn| {
@@ -308,7 +333,7 @@ pub fn evidence(
             let proof = prove_inclusion(index, size, &nodes)?.path;
             entries.push(ProvenLeaf { entry, proof });
         }
-        let state = state_proofs(conn, &label, &entries)?;
+        let state = state_proofs(conn, map_nodes, &label, &entries)?;
         let assets = std::iter::once(label.asset)
             .chain(label.ancestors)
             .map(|asset| ShownAsset { output: output_position(&asset), asset })
@@ -323,11 +348,13 @@ pub fn evidence(
 /// each station key that signed an entry shown, and the asset its GS1 code names.
 fn state_proofs(
     conn: &mut SqliteConnection,
+    map_nodes: &RwLock<NodeCache>,
     label: &Label,
     entries: &[ProvenLeaf],
 ) -> Result<Vec<api::StateProof>, ServiceError> {
     use api::StateKind;
     let tip = db::map::tip(conn)?;
+    let map_nodes = map_nodes.read().unwrap_or_else(|e| e.into_inner());
     let mut keys: Vec<(StateKind, String)> = std::iter::once(&label.asset)
         .chain(&label.ancestors)
         .map(|a| (StateKind::Asset, a.id.to_string()))
@@ -347,7 +374,7 @@ fn state_proofs(
             let map_key = kind
                 .map_key(&key)
                 .ok_or_else(|| ServiceError::Integrity(format!("{key} is not a {kind:?} key")))?;
-            let (value, proof) = db::map::prove(conn, tip, &map_key)?;
+            let (value, proof) = db::map::prove(conn, &map_nodes, tip, &map_key)?;
             Ok(api::StateProof { kind, key, value: value.map(hex::encode), proof })
         })
         .collect()
@@ -359,20 +386,24 @@ fn state_proofs(
 /// spelled as its kind asks ([`api::StateKind::map_key`]).
 pub fn state_answer(
     conn: &mut SqliteConnection,
+    map_nodes: &RwLock<NodeCache>,
     kind: api::StateKind,
     key: &str,
 ) -> Result<Option<(u64, api::StateAnswer)>, ServiceError> {
     use diesel::Connection as _;
     let map_key =
         kind.map_key(key).ok_or_else(|| ServiceError::Integrity(format!("{key} is not a {kind:?} key")))?;
-    conn.transaction(|conn| {
-        let Some(checkpoint) = db::checkpoints::latest(conn)? else {
-            return Ok(None);
-        };
-        let tip = db::map::tip(conn)?;
-        let (value, proof) = db::map::prove(conn, tip, &map_key)?;
-        let proof = api::StateProof { kind, key: key.to_owned(), value: value.map(hex::encode), proof };
-        Ok(Some((checkpoint.size as u64, api::StateAnswer { checkpoint: checkpoint.note, proof })))
+    map_retry(|| {
+        conn.transaction(|conn| {
+            let Some(checkpoint) = db::checkpoints::latest(conn)? else {
+                return Ok(None);
+            };
+            let tip = db::map::tip(conn)?;
+            let map_nodes = map_nodes.read().unwrap_or_else(|e| e.into_inner());
+            let (value, proof) = db::map::prove(conn, &map_nodes, tip, &map_key)?;
+            let proof = api::StateProof { kind, key: key.to_owned(), value: value.map(hex::encode), proof };
+            Ok(Some((checkpoint.size as u64, api::StateAnswer { checkpoint: checkpoint.note, proof })))
+        })
     })
 }
 

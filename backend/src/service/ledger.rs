@@ -73,6 +73,8 @@ pub enum StateMap {
 pub struct Ledger {
     jobs: mpsc::SyncSender<Job>,
     cache: Arc<AssetCache>,
+    /// The state map's nodes the writer has not written back yet (and its internal nodes).
+    map_nodes: Arc<RwLock<db::map::NodeCache>>,
     latest: Arc<RwLock<Option<CheckpointInfo>>>,
     identity: Arc<LogIdentity>,
     /// The verifier key, written once: every label page names it.
@@ -161,6 +163,7 @@ impl Ledger {
         let latest = Arc::new(RwLock::new(None));
         let cache = Arc::new(AssetCache::default());
         let wal = Arc::new(db::wal::Wal::default());
+        let map_nodes = Arc::new(RwLock::new(db::map::NodeCache::default()));
         let writer = Writer::load(
             path,
             identity.clone(),
@@ -171,6 +174,7 @@ impl Ledger {
             cache.clone(),
             wal.clone(),
             map,
+            map_nodes.clone(),
         )?;
         let rules = writer.rules();
         // Receipts are built beside the writer, one batch of reads per group commit.
@@ -201,7 +205,7 @@ impl Ledger {
             .map_err(|e| ServiceError::Integrity(format!("cannot start the writer: {e}")))?;
         let vkey = Arc::from(identity.signer.vkey());
         Ok((
-            Ledger { jobs, cache, latest, identity, vkey, rules, witnessed: Arc::default() },
+            Ledger { jobs, cache, map_nodes, latest, identity, vkey, rules, witnessed: Arc::default() },
             WriterThread(thread, receipts, checkpointer),
         ))
     }
@@ -267,6 +271,11 @@ impl Ledger {
     /// Current assets, invalidated by the writer.
     pub fn cache(&self) -> &AssetCache {
         &self.cache
+    }
+
+    /// The state map's nodes not in the database yet, for proofs at the latest checkpoint.
+    pub fn map_nodes(&self) -> &RwLock<db::map::NodeCache> {
+        &self.map_nodes
     }
 
     /// The C2SP verifier key of the log.

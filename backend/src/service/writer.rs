@@ -46,13 +46,23 @@ pub(super) struct Writer {
     map: Tip,
     map_root: Hash,
     /// A read connection the map's next version is worked out through, beside the writer's,
-    /// and the tree's internal nodes.
+    /// and the tree's nodes not written back yet (shared with the readers).
     map_reader: SqliteConnection,
-    map_cache: db::map::NodeCache,
+    map_cache: Arc<RwLock<db::map::NodeCache>>,
 }
 
 /// How long without a job counts as a lull.
 const LULL: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// The state map is written back once this many changes are logged, or as many as it has keys
+/// if that is more: each write-back costs about one row per key changed since the last, so
+/// writing back rarely lets the tree's upper nodes, and keys changed again, be written once.
+/// A crash replays at most that many changes at start-up.
+const WRITE_BACK_AT: usize = 250_000;
+
+/// Idle this long, the writer writes the map back whatever its backlog, so that a server at rest
+/// starts without replaying anything.
+const WRITE_BACK_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What the writer decided for one record; receipts are built by the submitter afterwards, off
 /// this thread.
@@ -79,6 +89,7 @@ impl Writer {
         cache: Arc<AssetCache>,
         wal: Arc<Wal>,
         keep: StateMap,
+        map_cache: Arc<RwLock<db::map::NodeCache>>,
     ) -> Result<Self, ServiceError> {
         let mut conn = db::open_writer(path)?;
         let pin = Pin::open(path);
@@ -100,7 +111,7 @@ impl Writer {
             build_map(&mut conn, &identity, frontier.size())?;
         }
         let (map, map_root) = match keeps_map {
-            true => load_map(&mut conn, frontier.size(), committed)?,
+            true => load_map(&mut conn, &map_cache, frontier.size(), committed)?,
             false => (Tip { size: frontier.size(), version: None }, state::tree::EMPTY_ROOT),
         };
         let mut writer = Self {
@@ -120,7 +131,7 @@ impl Writer {
             map,
             map_root,
             map_reader: db::open_reader(path)?,
-            map_cache: db::map::NodeCache::default(),
+            map_cache,
         };
         if writer.frontier.size() == 0 {
             writer.open_ledger(operator)?;
@@ -163,17 +174,13 @@ impl Writer {
             // After a lull (not a gap between two groups), let the WAL start over.
             let first = match jobs.recv_timeout(LULL) {
                 Ok(job) => job,
-                // First the state map's replaced nodes, while nothing waits.
-                Err(mpsc::RecvTimeoutError::Timeout) => match self.prune_while_idle(&jobs) {
-                    Some(job) => job,
-                    None => {
-                        self.wal.lull();
-                        match jobs.recv() {
-                            Ok(job) => job,
-                            Err(_) => break,
-                        }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    self.wal.lull();
+                    match self.idle(&jobs) {
+                        Some(job) => job,
+                        None => break,
                     }
-                },
+                }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             };
             let mut group = vec![first];
@@ -207,38 +214,70 @@ impl Writer {
             }
             // While the receipts are built: keep the WAL from growing without end.
             self.wal.settle();
+            if self.keeps_map && self.map_cache().pending() >= WRITE_BACK_AT.max(self.map_keys()) {
+                self.write_back();
+            }
+        }
+        if self.keeps_map {
+            self.write_back();
         }
         self.pin.release();
         tracing::info!("ledger writer stopped");
     }
 
-    /// Deletes the state map's replaced nodes a batch at a time until none is left or a job
-    /// arrives, which it returns.
-    fn prune_while_idle(&mut self, jobs: &mpsc::Receiver<Job>) -> Option<Job> {
-        const BATCH: i64 = 20_000;
+    /// Waits for the next job (`None`: no more will come); idle long enough, writes the state
+    /// map back first.
+    fn idle(&mut self, jobs: &mpsc::Receiver<Job>) -> Option<Job> {
+        if self.keeps_map && self.map_cache().pending() > 0 {
+            match jobs.recv_timeout(WRITE_BACK_IDLE) {
+                Ok(job) => return Some(job),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+                Err(mpsc::RecvTimeoutError::Timeout) => self.write_back(),
+            }
+        }
+        jobs.recv().ok()
+    }
+
+    fn map_cache(&self) -> std::sync::RwLockReadGuard<'_, db::map::NodeCache> {
+        self.map_cache.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many keys the map holds (from its root node, in memory).
+    fn map_keys(&self) -> usize {
+        let cache = self.map_cache();
+        cache.leaf_count(self.map.version).unwrap_or(0)
+    }
+
+    /// Writes the versions the map has taken in since the last write-back to the database, in
+    /// one transaction; on failure they stay logged and cached, and are tried again later.
+    fn write_back(&mut self) {
+        let Some(through) = self.map.version else { return };
+        if self.map_cache().pending() == 0 {
+            return;
+        }
+        let started = std::time::Instant::now();
         self.pin.release();
-        let arrived = loop {
-            match db::map::prune(&mut self.conn, BATCH) {
-                Ok(n) if n > 0 => {}
-                Ok(_) => break None,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot prune the state map's replaced nodes");
-                    break None;
-                }
-            }
-            if let Ok(job) = jobs.try_recv() {
-                break Some(job);
-            }
+        let cache = self.map_cache.clone();
+        let written = {
+            let cache = cache.read().unwrap_or_else(|e| e.into_inner());
+            self.conn.immediate_transaction(|conn| db::map::write_back(conn, &cache, through))
         };
         self.pin.hold();
-        arrived
+        match written {
+            Ok(()) => {
+                self.map_cache.write().unwrap_or_else(|e| e.into_inner()).written_back();
+                tracing::debug!(version = through, took = ?started.elapsed(), "state map written back");
+            }
+            Err(e) => tracing::error!(error = %e, "cannot write the state map back; its changes stay logged"),
+        }
     }
 
     fn reload(&mut self) -> Result<(), ServiceError> {
         let (frontier, last_leaf, checkpoint) = load_tip(&mut self.conn)?;
         if self.keeps_map {
             let committed = committed_state(&self.identity, checkpoint.as_ref())?;
-            (self.map, self.map_root) = load_map(&mut self.conn, frontier.size(), committed)?;
+            (self.map, self.map_root) =
+                load_map(&mut self.conn, &self.map_cache, frontier.size(), committed)?;
         }
         self.frontier = frontier;
         self.last_leaf = last_leaf;
@@ -259,7 +298,7 @@ impl Writer {
         let known_keys = &mut self.known;
         let (mut map, mut map_root, keeps_map) = (self.map, self.map_root, self.keeps_map);
         let map_reader = &mut self.map_reader;
-        let map_cache = &mut self.map_cache;
+        let map_cache = &*self.map_cache;
         let committed = self.conn.immediate_transaction(|conn| {
             let mut group = Group::default();
             let mut changes = ChangeSet::default();
@@ -319,16 +358,23 @@ impl Writer {
             // written: every node it reads is committed already.
             let grew = frontier.size() > start_size;
             let computed = std::thread::scope(|s| {
-                let tree =
-                    (keeps_map && grew).then(|| s.spawn(|| compute_map(map_reader, map_cache, map, changes)));
+                let tree = (keeps_map && grew)
+                    .then(|| {
+                        std::thread::Builder::new()
+                            .name("ledger-map".into())
+                            .spawn_scoped(s, || compute_map(map_reader, map_cache, map, changes))
+                    })
+                    .transpose()
+                    .map_err(|e| ServiceError::Integrity(format!("cannot start the map's thread: {e}")))?;
                 let wrote = group.write(conn, now.millis() as i64);
                 let tree = tree.map(|t| t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
-                wrote.map(|()| tree)
+                wrote.map(|()| tree).map_err(ServiceError::from)
             })?;
+            let mut replaced = Vec::new();
             let signed = if grew {
                 let state = match computed {
                     Some(tree) => {
-                        (map, map_root) = store_map(conn, map, tree?, frontier.size())?;
+                        (map, map_root, replaced) = store_map(conn, map_cache, map, tree?, frontier.size())?;
                         Some(map_root)
                     }
                     None => None,
@@ -341,17 +387,28 @@ impl Writer {
             let leaves = group.staged.iter().map(|s| (s.index, s.leaf_hash));
             let leaves: HashMap<u64, Hash> =
                 start_size.checked_sub(1).map(|i| (i, linked)).into_iter().chain(leaves).collect();
-            Ok::<_, ServiceError>((verdicts, leaves, signed, group.changed_assets(), group.keys_changed()))
+            Ok::<_, ServiceError>((
+                verdicts,
+                leaves,
+                signed,
+                group.changed_assets(),
+                group.keys_changed(),
+                replaced,
+            ))
         });
-        let (verdicts, leaves, signed, changed, (parties, devices)) = match committed {
+        let (verdicts, leaves, signed, changed, (parties, devices), replaced) = match committed {
             Ok(c) => c,
             Err(e) => {
                 self.known.forget();
-                // The cache may hold a version that was never committed.
-                self.map_cache.clear();
+                // The cache may hold a version that was never committed: the caller reloads
+                // the map from the database and its log of changes.
                 return Err(e);
             }
         };
+        if !replaced.is_empty() {
+            // Now that the version is committed, no reader needs what it replaced.
+            self.map_cache.write().unwrap_or_else(|e| e.into_inner()).retire(&replaced);
+        }
         self.cache.invalidate(changed, &parties);
         self.known.learn(parties, devices);
         self.frontier = frontier;
@@ -391,46 +448,48 @@ fn found_by_id(id: &Hash, needs: &Needs, effects: &Effects) -> Result<bool, Serv
     }
 }
 
-/// A group's next version of the map as rows to store, and its version: none when the group
-/// changed nothing.
-type ComputedMap = Option<(db::map::Rows, u64)>;
+/// A group's next version of the map, with the values of the leaves and the nodes read from
+/// the database to work it out: none when the group changed nothing.
+type ComputedMap =
+    Option<(state::Written, db::map::LeafValues, Vec<(state::tree::NodeKey, state::tree::Node)>)>;
 
-/// Works out a group's next version from the map as committed (read through `conn` and the
-/// cache of internal nodes, which takes the version in).
+/// Works out a group's next version from the map as committed (read through the writer's
+/// cache, then `conn`).
 fn compute_map(
     conn: &mut SqliteConnection,
-    cache: &mut db::map::NodeCache,
+    cache: &RwLock<db::map::NodeCache>,
     tip: Tip,
     changes: ChangeSet,
 ) -> Result<ComputedMap, ServiceError> {
-    let reader = db::map::CachedMap::new(cache, conn);
+    let cache = cache.read().unwrap_or_else(|e| e.into_inner());
+    let reader = db::map::CachedMap::new(&cache, conn);
     let written = state::tree::write(&reader, tip.version, changes.into_changes())
         .map_err(|e| ServiceError::Integrity(e.to_string()))?;
     let (moved, read) = reader.into_read();
-    let Some(written) = written else { return Ok(None) };
-    let rows = db::map::rows(&written, &moved)?;
-    let version = written.version;
-    cache.take_in(written, read);
-    Ok(Some((rows, version)))
+    Ok(written.map(|w| (w, moved, read)))
 }
 
-/// Stores a computed version in the group's transaction and moves the tip to `size`.
+/// Logs a computed version's changes in the group's transaction, moves the tip to `size`, and
+/// adds the version's nodes to the cache; returns the tip, the root, and the nodes the version
+/// replaced (to drop from the cache once the transaction commits).
 fn store_map(
     conn: &mut SqliteConnection,
+    cache: &RwLock<db::map::NodeCache>,
     tip: Tip,
     computed: ComputedMap,
     size: u64,
-) -> Result<(Tip, Hash), ServiceError> {
-    let version = match computed {
-        Some((rows, version)) => {
-            db::map::write(conn, &rows)?;
-            Some(version)
-        }
-        None => tip.version,
+) -> Result<(Tip, Hash, Vec<state::tree::NodeKey>), ServiceError> {
+    let Some((written, moved, read)) = computed else {
+        let tip = Tip { size, version: tip.version };
+        db::map::set_tip(conn, tip)?;
+        let cache = cache.read().unwrap_or_else(|e| e.into_inner());
+        return Ok((tip, db::map::root(conn, &cache, tip)?, Vec::new()));
     };
-    let tip = Tip { size, version };
+    db::map::log_version(conn, written.version, size, &written.values)?;
+    let tip = Tip { size, version: Some(written.version) };
     db::map::set_tip(conn, tip)?;
-    Ok((tip, db::map::root(conn, tip)?))
+    cache.write().unwrap_or_else(|e| e.into_inner()).take_in(&written, read, &moved);
+    Ok((tip, written.root, written.stale))
 }
 
 /// Builds the state map of a ledger kept from before the map, once: the whole log is audited and
@@ -466,6 +525,7 @@ fn build_map(conn: &mut SqliteConnection, identity: &LogIdentity, size: u64) -> 
 /// ledger kept the map commits to none).
 fn load_map(
     conn: &mut SqliteConnection,
+    cache: &RwLock<db::map::NodeCache>,
     size: u64,
     committed: Option<Hash>,
 ) -> Result<(Tip, Hash), ServiceError> {
@@ -476,7 +536,13 @@ fn load_map(
             tip.size
         )));
     }
-    let root = db::map::root(conn, tip)?;
+    let mut cache = cache.write().unwrap_or_else(|e| e.into_inner());
+    // The versions not written back are replayed from their logged changes.
+    let replayed = db::map::replay(conn, &mut cache, tip)?;
+    if replayed > 0 {
+        tracing::info!(changes = replayed, "replayed the state map's changes not written back");
+    }
+    let root = db::map::root(conn, &cache, tip)?;
     match committed {
         Some(c) if c != root => Err(ServiceError::Integrity(format!(
             "the state map's root {root} is not the one the latest checkpoint commits to ({c})"

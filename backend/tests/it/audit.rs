@@ -613,8 +613,8 @@ fn root_at(built: &Built, size: u64) -> Hash {
 
 #[test]
 fn a_changed_or_missing_stored_map_value_is_found() {
-    // A live leaf of the tree (a node whose borsh tag is 2), not one a later version replaced.
-    let leaf = "(SELECT min(key) FROM map_nodes WHERE substr(node, 1, 1) = x'02' AND key NOT IN (SELECT key FROM map_stale))";
+    // A leaf of the tree (a node whose borsh tag is 2).
+    let leaf = "(SELECT min(key) FROM map_nodes WHERE substr(node, 1, 1) = x'02')";
     let built = small();
     built.exec(&format!(
         "UPDATE map_nodes SET node = substr(node, 1, length(node) - 1) || CASE WHEN substr(node, -1) = x'00' THEN x'01' ELSE x'00' END WHERE key = {leaf}"
@@ -623,8 +623,14 @@ fn a_changed_or_missing_stored_map_value_is_found() {
     let built = small();
     built.exec(&format!("DELETE FROM map_nodes WHERE key = {leaf}"));
     assert!(matches!(built.failure(), AuditFailure::StoredMapDiffers { .. }), "{}", built.failure());
-    // The root node of the latest version gone.
+    // The root node gone (the empty path: the shortest key).
     let built = small();
-    built.exec("DELETE FROM map_nodes WHERE key = (SELECT max(key) FROM map_nodes)");
+    built.exec(
+        "DELETE FROM map_nodes WHERE key = (SELECT key FROM map_nodes ORDER BY length(key), key LIMIT 1)",
+    );
+    assert!(matches!(built.failure(), AuditFailure::StoredMapDiffers { .. }), "{}", built.failure());
+    // A version logged but not written back that does not lead to the tip.
+    let built = small();
+    built.exec("INSERT INTO map_pending (version, size, changes) SELECT version + 1, size, x'' FROM map_tip");
     assert!(matches!(built.failure(), AuditFailure::StoredMapDiffers { .. }), "{}", built.failure());
 }

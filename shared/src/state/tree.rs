@@ -136,6 +136,11 @@ pub fn node_key_bytes(key: &NodeKey) -> Vec<u8> {
     out
 }
 
+/// A node key's nibble path alone, as stored (borsh).
+pub fn path_bytes(key: &NodeKey) -> Vec<u8> {
+    borsh::to_vec(key.nibble_path()).unwrap_or_default()
+}
+
 pub fn node_key_from_bytes(bytes: &[u8]) -> Result<NodeKey, MapError> {
     let bad = || MapError("a stored node key is malformed".into());
     let (version, path) = bytes.split_at_checked(8).ok_or_else(bad)?;

@@ -36,9 +36,6 @@ struct Side {
     ledger: Ledger,
     writer: WriterThread,
     took: Duration,
-    /// Keeping the map: its replaced nodes are deleted once the writer is idle, which is timed
-    /// as part of the ingest.
-    map: Option<std::path::PathBuf>,
 }
 
 fn open(dir: &Path, map: StateMap) -> anyhow::Result<Side> {
@@ -52,7 +49,7 @@ fn open(dir: &Path, map: StateMap) -> anyhow::Result<Side> {
         Arc::new(Metrics::default()),
         map,
     )?;
-    Ok(Side { ledger, writer, took: Duration::ZERO, map: (map == StateMap::Kept).then_some(db) })
+    Ok(Side { ledger, writer, took: Duration::ZERO })
 }
 
 fn parse(items: &[String]) -> anyhow::Result<Vec<Signed<Record>>> {
@@ -81,30 +78,9 @@ fn ingest(rt: &tokio::runtime::Runtime, side: &mut Side, records: &[Signed<Recor
         }
         Ok::<_, anyhow::Error>(accepted)
     })?;
-    if let Some(db) = &side.map {
-        settle(db)?;
-    }
     side.took += started.elapsed();
     anyhow::ensure!(accepted == records.len(), "only {accepted} of {} records accepted", records.len());
     Ok(())
-}
-
-/// Waits until the writer has deleted every replaced node of the map.
-fn settle(db: &Path) -> anyhow::Result<()> {
-    use diesel::prelude::*;
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut conn = terroir_backend::db::open_reader(db)?;
-    loop {
-        let c: Count = diesel::sql_query("SELECT count(*) AS n FROM map_stale").get_result(&mut conn)?;
-        if c.n == 0 {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
 }
 
 /// Ingests `entries` records into two fresh ledgers under `root`, with and without the map.
@@ -145,11 +121,15 @@ pub fn measure(root: &Path, entries: u64) -> anyhow::Result<MapCost> {
             );
         }
     }
-    let (with_map, without_map) = (with.took, without.took);
-    drop(with.ledger);
-    with.writer.join();
-    drop(without.ledger);
-    without.writer.join();
+    // Stopping writes the map back (and each ledger's last WAL pass): part of the cost.
+    let finish = |side: Side| {
+        let started = Instant::now();
+        let Side { ledger, writer, took, .. } = side;
+        drop(ledger);
+        writer.join();
+        took + started.elapsed()
+    };
+    let (with_map, without_map) = (finish(with), finish(without));
     let mut cost = proofs(&with_dir)?;
     (cost.records, cost.with_map, cost.without_map) = (done, with_map, without_map);
     Ok(cost)
@@ -166,7 +146,8 @@ fn proofs(dir: &Path) -> anyhow::Result<MapCost> {
     }
     let mut conn = terroir_backend::db::open_writer(&dir.join("ledger.sqlite"))?;
     let tip = terroir_backend::db::map::tip(&mut conn)?;
-    let root = terroir_backend::db::map::root(&mut conn, tip)?;
+    let written = terroir_backend::db::map::NodeCache::default();
+    let root = terroir_backend::db::map::root(&mut conn, &written, tip)?;
     let assets: Vec<Id> =
         diesel::sql_query("SELECT id FROM assets WHERE place % 7919 = 0 LIMIT 1000").load(&mut conn)?;
     let mut rng = Rng::new(0x57a7e);
@@ -180,7 +161,7 @@ fn proofs(dir: &Path) -> anyhow::Result<MapCost> {
             Hash::sha256(&rng.next_u64().to_be_bytes())
         };
         let t = Instant::now();
-        let (value, proof) = terroir_backend::db::map::prove(&mut conn, tip, &key)?;
+        let (value, proof) = terroir_backend::db::map::prove(&mut conn, &written, tip, &key)?;
         prove += t.elapsed();
         anyhow::ensure!(value.is_some() == (i % 2 == 0), "asset keys are held, random keys are not");
         let t = Instant::now();
@@ -189,7 +170,7 @@ fn proofs(dir: &Path) -> anyhow::Result<MapCost> {
         let size = proof.to_bytes().len();
         (bytes, max, siblings, n) = (bytes + size, max.max(size), siblings + proof.siblings.len(), n + 1);
     }
-    let count = terroir_backend::db::map::count(&mut conn, tip)?;
+    let count = terroir_backend::db::map::count(&mut conn, &written, tip)?;
     let per = |d: Duration| d.as_secs_f64() * 1e6 / n.max(1) as f64;
     Ok(MapCost {
         records: 0,

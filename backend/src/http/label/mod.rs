@@ -136,7 +136,11 @@ pub async fn evidence(state: web::Data<AppState>, id: web::Path<String>) -> Resu
         Some(json) => json,
         None => {
             let data = state.clone();
-            let found = state.read(move |conn| Ok(label::evidence(conn, &id, data.ledger.cache())?)).await?;
+            let found = state
+                .read(move |conn| {
+                    Ok(label::evidence(conn, &id, data.ledger.cache(), data.ledger.map_nodes())?)
+                })
+                .await?;
             let mut evidence = found.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
             // With what the witnesses have cosigned of that checkpoint so far.
             let witnessed = state.ledger.witnessed();
@@ -200,7 +204,9 @@ pub async fn state_proof(
             kind.as_str()
         )));
     }
-    let found = state.read(move |conn| Ok(label::state_answer(conn, kind, &key)?)).await?;
+    let data = state.clone();
+    let found =
+        state.read(move |conn| Ok(label::state_answer(conn, data.ledger.map_nodes(), kind, &key)?)).await?;
     let (size, mut answer) =
         found.ok_or_else(|| ApiError::NotFound("a checkpoint: the log is empty".into()))?;
     state.ledger.witnessed().cosign(size, &mut answer.checkpoint);

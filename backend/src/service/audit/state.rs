@@ -255,8 +255,8 @@ fn same_json<T: serde::Serialize>(
 
 /// Holds the stored state map to the one rebuilt from the log of `total` entries: its tip, and
 /// its tree node by node (every leaf holds the rebuilt value's hash, every node is where its
-/// parent says, nothing is left over, the root is the rebuilt root). Replaced nodes the writer
-/// has not deleted yet are skipped. A map never built (a ledger from before the map, at size
+/// parent says, nothing is left over, the root is the rebuilt root), the versions not written
+/// back replayed from their logged changes. A map never built (a ledger from before the map, at size
 /// 0 and empty) is reported as such.
 pub(super) fn compare_map(
     conn: &mut SqliteConnection,
@@ -265,22 +265,28 @@ pub(super) fn compare_map(
 ) -> Result<StoredMap, super::AuditError> {
     let differs = |what: String| super::AuditError::from(AuditFailure::StoredMapDiffers { what });
     let tip = db::map::tip(conn)?;
-    let empty = db::map::nodes_after(conn, None, 1)?.is_empty();
+    let empty = db::map::nodes_after(conn, None, 1)?.0.is_empty();
     if tip.size == 0 && tip.version.is_none() && empty && total > 0 {
         return Ok(StoredMap::NotBuilt { size: 0 });
     }
     if tip.size != total {
         return Err(differs(format!("it has taken in {} entries, the log has {total}", tip.size)));
     }
-    let stale = db::map::stale_keys(conn)?;
+    // The versions not written back yet, replayed from their logged changes on top of the
+    // stored tree: the nodes they made stand over the stored ones at their paths.
+    let mut pending = db::map::NodeCache::default();
+    db::map::replay(conn, &mut pending, tip).map_err(|e| differs(e.to_string()))?;
     let mut check = StoreCheck::default();
+    let mut newer = std::collections::HashSet::new();
+    for (key, node, value) in pending.dirty() {
+        newer.insert(db::map::path_bytes(key));
+        check.add(key.clone(), node, value, rebuilt).map_err(|e| differs(e.0))?;
+    }
     let mut after: Option<Vec<u8>> = None;
     loop {
-        let rows = db::map::nodes_after(conn, after.as_deref(), ASSET_CHUNK)?;
-        let Some((last, _)) = rows.last() else { break };
-        let last = last.clone();
-        for (key, node) in rows.into_iter().filter(|(k, _)| !stale.contains(k)) {
-            let key = tree::node_key_from_bytes(&key).map_err(|e| differs(e.to_string()))?;
+        let (rows, last) = db::map::nodes_after(conn, after.as_deref(), ASSET_CHUNK)?;
+        let Some(last) = last else { break };
+        for (key, node) in rows.into_iter().filter(|(k, _)| !newer.contains(&db::map::path_bytes(k))) {
             let (node, value) = tree::node_from_bytes(&node).map_err(|e| differs(e.to_string()))?;
             check.add(key, &node, value.as_deref(), rebuilt).map_err(|e| differs(e.0))?;
         }
