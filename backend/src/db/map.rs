@@ -402,35 +402,25 @@ pub fn pending(conn: &mut SqliteConnection) -> Result<Vec<Pending>, DbError> {
 
 /// Writes the versions `cache` took in back, up to `through`: every node not written back that
 /// is still in the tree, over the node at its path, in path order (each page of the table is
-/// visited once), a statement of [`super::ROWS_PER_INSERT`] rows at a time, built as it goes;
-/// then forgets the versions' logged changes. In the caller's transaction.
+/// visited once), one prepared statement per row, rows built as it goes; then forgets the
+/// versions' logged changes. In the caller's transaction.
 pub fn write_back(conn: &mut SqliteConnection, cache: &NodeCache, through: Version) -> Result<(), DbError> {
     let mut keys: Vec<(Vec<u8>, &NodeKey)> = cache.dirty.iter().map(|k| (path_bytes(k), k)).collect();
     keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut batch = Vec::with_capacity(super::ROWS_PER_INSERT);
-    for chunk in keys.chunks_mut(super::ROWS_PER_INSERT) {
-        batch.clear();
-        for (path, k) in chunk {
-            let (n, value) = cache
-                .nodes
-                .get(*k)
-                .ok_or_else(|| DbError::Corrupt(format!("a node of the state map at {k:?} is lost")))?;
-            if matches!(n, Node::Leaf(_)) && value.is_none() {
-                return Err(DbError::Corrupt(format!("the value of a leaf at {k:?} is unknown")));
-            }
-            let node = node_bytes(n, value.as_deref());
-            batch.push(NewNode { key: std::mem::take(path), version: k.version() as i64, node });
+    for (path, k) in &mut keys {
+        let (n, value) = cache
+            .nodes
+            .get(*k)
+            .ok_or_else(|| DbError::Corrupt(format!("a node of the state map at {k:?} is lost")))?;
+        if matches!(n, Node::Leaf(_)) && value.is_none() {
+            return Err(DbError::Corrupt(format!("the value of a leaf at {k:?} is unknown")));
         }
-        match <&[NewNode; super::ROWS_PER_INSERT]>::try_from(batch.as_slice()) {
-            Ok(full) => {
-                diesel::replace_into(map_nodes::table).values(full).execute(conn)?;
-            }
-            Err(_) => {
-                for row in &batch {
-                    diesel::replace_into(map_nodes::table).values(row).execute(conn)?;
-                }
-            }
-        }
+        let row = NewNode {
+            key: std::mem::take(path),
+            version: k.version() as i64,
+            node: node_bytes(n, value.as_deref()),
+        };
+        diesel::replace_into(map_nodes::table).values(&row).execute(conn)?;
     }
     diesel::delete(map_pending::table.filter(map_pending::version.le(through as i64))).execute(conn)?;
     Ok(())
