@@ -4,6 +4,8 @@
 -- grown to about the map's size, when the writer has been idle a while, and when it stops),
 -- after which the versions written back are deleted here. `map_nodes` holds the tree at the
 -- version before the first row here; at start-up the server replays these rows on top of it.
+-- `size` is the log's size once the version had taken its entries in, for whoever reads the
+-- table; the replay needs only the versions and their changes.
 CREATE TABLE map_pending (
     version BIGINT PRIMARY KEY NOT NULL,
     size BIGINT NOT NULL,

@@ -16,9 +16,7 @@ use terroir_shared::Hash;
 use terroir_shared::state::tree::{
     self, KeyHash, LeafNode, Node, NodeKey, OwnedValue, TreeReader, Version, node_bytes, node_from_bytes,
 };
-use terroir_shared::state::{MapError, MapProof, Written};
-
-use terroir_shared::state::Change;
+use terroir_shared::state::{Change, MapError, MapProof, Written};
 
 use super::DbError;
 use super::schema::{map_nodes, map_pending, map_tip};
@@ -56,8 +54,12 @@ struct NewNode {
 }
 
 impl NewNode {
-    fn of(key: &NodeKey, node: &Node, value: Option<&[u8]>) -> Self {
-        Self { key: path_bytes(key), version: key.version() as i64, node: node_bytes(node, value) }
+    /// The row of `node` at `key`; a leaf must come with its value.
+    fn of(key: &NodeKey, node: &Node, value: Option<&[u8]>) -> Result<Self, DbError> {
+        if matches!(node, Node::Leaf(_)) && value.is_none() {
+            return Err(DbError::Corrupt(format!("the value of a leaf at {key:?} is unknown")));
+        }
+        Ok(Self { key: path_bytes(key), version: key.version() as i64, node: node_bytes(node, value) })
     }
 }
 
@@ -83,12 +85,7 @@ pub fn rows(written: &Written, moved: &LeafValues) -> Result<Rows, DbError> {
     let nodes = written
         .nodes
         .iter()
-        .map(|(k, n)| match (n, tree::leaf_value(n, &values)) {
-            (Node::Leaf(_), None) => {
-                Err(DbError::Corrupt(format!("the value of a leaf at {k:?} is unknown")))
-            }
-            (_, value) => Ok(NewNode::of(k, n, value)),
-        })
+        .map(|(k, n)| NewNode::of(k, n, tree::leaf_value(n, &values)))
         .collect::<Result<_, _>>()?;
     Ok(Rows { nodes })
 }
@@ -249,34 +246,22 @@ pub struct CachedMap<'a> {
     cache: &'a NodeCache,
     db: DbMap<'a>,
     read: RefCell<Vec<(NodeKey, Node)>>,
-    /// The values of the leaves found in the cache.
-    leaves: RefCell<LeafValues>,
 }
 
 impl<'a> CachedMap<'a> {
     pub fn new(cache: &'a NodeCache, conn: &'a mut SqliteConnection) -> Self {
-        Self { cache, db: DbMap::new(conn), read: RefCell::default(), leaves: RefCell::default() }
+        Self { cache, db: DbMap::new(conn), read: RefCell::default() }
     }
 
     /// The values of the leaves read, and the nodes read from the database.
     pub fn into_read(self) -> (LeafValues, Vec<(NodeKey, Node)>) {
-        let mut leaves = self.db.into_leaves();
-        leaves.extend(self.leaves.into_inner());
-        (leaves, self.read.into_inner())
-    }
-
-    fn cached(&self, node_key: &NodeKey) -> Option<Node> {
-        let (n, value) = self.cache.nodes.get(node_key)?;
-        if let (Node::Leaf(leaf), Some(value)) = (n, value) {
-            self.leaves.borrow_mut().insert(Hash(leaf.key_hash().0), value.to_vec());
-        }
-        Some(n.clone())
+        (self.db.into_leaves(), self.read.into_inner())
     }
 }
 
 impl TreeReader for CachedMap<'_> {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        if let Some(n) = self.cached(node_key) {
+        if let Some(n) = self.db.cached(self.cache, node_key) {
             return Ok(Some(n));
         }
         let node = self.db.get_node_option(node_key)?;
@@ -291,9 +276,6 @@ impl TreeReader for CachedMap<'_> {
         max_version: Version,
         key_hash: KeyHash,
     ) -> anyhow::Result<Option<OwnedValue>> {
-        if let Some(v) = self.leaves.borrow().get(&Hash(key_hash.0)) {
-            return Ok(Some(v.clone()));
-        }
         self.db.get_value_option(max_version, key_hash)
     }
 
@@ -313,14 +295,10 @@ struct ReadMap<'a> {
 
 impl TreeReader for ReadMap<'_> {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        if let Some(n) = self.db.get_node_option(node_key)? {
-            return Ok(Some(n));
+        match self.db.get_node_option(node_key)? {
+            Some(n) => Ok(Some(n)),
+            None => Ok(self.db.cached(self.cache, node_key)),
         }
-        let Some((n, value)) = self.cache.nodes.get(node_key) else { return Ok(None) };
-        if let (Node::Leaf(leaf), Some(value)) = (n, value) {
-            self.db.leaves.borrow_mut().insert(Hash(leaf.key_hash().0), value.to_vec());
-        }
-        Ok(Some(n.clone()))
     }
 
     fn get_value_option(
@@ -340,8 +318,6 @@ impl TreeReader for ReadMap<'_> {
 #[derive(Debug)]
 pub struct Pending {
     pub version: Version,
-    /// The log's size once the version had taken its entries in.
-    pub size: u64,
     pub changes: Vec<Change>,
 }
 
@@ -376,12 +352,12 @@ pub fn log_version(
 
 /// The versions not written back, oldest first.
 pub fn pending(conn: &mut SqliteConnection) -> Result<Vec<Pending>, DbError> {
-    let rows: Vec<(i64, i64, Vec<u8>)> = map_pending::table
+    let rows: Vec<(i64, Vec<u8>)> = map_pending::table
         .order(map_pending::version)
-        .select((map_pending::version, map_pending::size, map_pending::changes))
+        .select((map_pending::version, map_pending::changes))
         .load(conn)?;
     rows.into_iter()
-        .map(|(version, size, bytes)| {
+        .map(|(version, bytes)| {
             let bad = || {
                 DbError::Corrupt(format!("the logged changes of state map version {version} are malformed"))
             };
@@ -395,7 +371,7 @@ pub fn pending(conn: &mut SqliteConnection) -> Result<Vec<Pending>, DbError> {
                 changes.push(Change { key: Hash(key), value: value.to_vec() });
                 rest = after;
             }
-            Ok(Pending { version: version as u64, size: size as u64, changes })
+            Ok(Pending { version: version as u64, changes })
         })
         .collect()
 }
@@ -407,19 +383,12 @@ pub fn pending(conn: &mut SqliteConnection) -> Result<Vec<Pending>, DbError> {
 pub fn write_back(conn: &mut SqliteConnection, cache: &NodeCache, through: Version) -> Result<(), DbError> {
     let mut keys: Vec<(Vec<u8>, &NodeKey)> = cache.dirty.iter().map(|k| (path_bytes(k), k)).collect();
     keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for (path, k) in &mut keys {
+    for (_, k) in keys {
         let (n, value) = cache
             .nodes
-            .get(*k)
+            .get(k)
             .ok_or_else(|| DbError::Corrupt(format!("a node of the state map at {k:?} is lost")))?;
-        if matches!(n, Node::Leaf(_)) && value.is_none() {
-            return Err(DbError::Corrupt(format!("the value of a leaf at {k:?} is unknown")));
-        }
-        let row = NewNode {
-            key: std::mem::take(path),
-            version: k.version() as i64,
-            node: node_bytes(n, value.as_deref()),
-        };
+        let row = NewNode::of(k, n, value.as_deref())?;
         diesel::replace_into(map_nodes::table).values(&row).execute(conn)?;
     }
     diesel::delete(map_pending::table.filter(map_pending::version.le(through as i64))).execute(conn)?;
@@ -497,6 +466,22 @@ impl<'a> DbMap<'a> {
     pub fn into_leaves(self) -> LeafValues {
         self.leaves.into_inner()
     }
+
+    /// Keeps a leaf's value, read from the table or the cache, for the tree to ask for next.
+    fn note_value(&self, node: &Node, value: &[u8]) {
+        if let Node::Leaf(leaf) = node {
+            self.leaves.borrow_mut().insert(Hash(leaf.key_hash().0), value.to_vec());
+        }
+    }
+
+    /// The node at `node_key` in `cache`, its value noted like one read from the table.
+    fn cached(&self, cache: &NodeCache, node_key: &NodeKey) -> Option<Node> {
+        let (n, value) = cache.nodes.get(node_key)?;
+        if let Some(value) = value {
+            self.note_value(n, value);
+        }
+        Some(n.clone())
+    }
 }
 
 impl TreeReader for DbMap<'_> {
@@ -510,8 +495,8 @@ impl TreeReader for DbMap<'_> {
         // A newer node at the path: the one asked for was replaced.
         let Some((_, bytes)) = row.filter(|(v, _)| *v as u64 == node_key.version()) else { return Ok(None) };
         let (node, value) = node_from_bytes(&bytes)?;
-        if let (Node::Leaf(leaf), Some(value)) = (&node, value) {
-            self.leaves.borrow_mut().insert(Hash(leaf.key_hash().0), value);
+        if let Some(value) = value {
+            self.note_value(&node, &value);
         }
         Ok(Some(node))
     }

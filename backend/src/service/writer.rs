@@ -374,7 +374,8 @@ impl Writer {
             let signed = if grew {
                 let state = match computed {
                     Some(tree) => {
-                        (map, map_root, replaced) = store_map(conn, map_cache, map, tree?, frontier.size())?;
+                        (map, map_root, replaced) =
+                            store_map(conn, map_cache, (map, map_root), tree?, frontier.size())?;
                         Some(map_root)
                     }
                     None => None,
@@ -469,21 +470,21 @@ fn compute_map(
     Ok(written.map(|w| (w, moved, read)))
 }
 
-/// Logs a computed version's changes in the group's transaction, moves the tip to `size`, and
-/// adds the version's nodes to the cache; returns the tip, the root, and the nodes the version
-/// replaced (to drop from the cache once the transaction commits).
+/// Logs a computed version's changes in the group's transaction, moves the tip (at `root`) to
+/// `size`, and adds the version's nodes to the cache; returns the tip, the root, and the nodes
+/// the version replaced (to drop from the cache once the transaction commits). A group that
+/// changed nothing in the map keeps its version and root.
 fn store_map(
     conn: &mut SqliteConnection,
     cache: &RwLock<db::map::NodeCache>,
-    tip: Tip,
+    (tip, root): (Tip, Hash),
     computed: ComputedMap,
     size: u64,
 ) -> Result<(Tip, Hash, Vec<state::tree::NodeKey>), ServiceError> {
     let Some((written, moved, read)) = computed else {
         let tip = Tip { size, version: tip.version };
         db::map::set_tip(conn, tip)?;
-        let cache = cache.read().unwrap_or_else(|e| e.into_inner());
-        return Ok((tip, db::map::root(conn, &cache, tip)?, Vec::new()));
+        return Ok((tip, root, Vec::new()));
     };
     db::map::log_version(conn, written.version, size, &written.values)?;
     let tip = Tip { size, version: Some(written.version) };

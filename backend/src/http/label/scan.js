@@ -485,17 +485,31 @@ function show(state, title, lines) {
   body.dataset.verdict = state;
 }
 
-async function verify() {
-  if (!window.crypto || !crypto.subtle) return show('warn', T.unchecked, [[false, T.noCrypto]]);
+// The pinned log key and a way to check Ed25519 here; null (the page saying why nothing was
+// checked) when this browser has neither cryptography nor a verifier.
+async function verifier() {
+  if (!window.crypto || !crypto.subtle) return show('warn', T.unchecked, [[false, T.noCrypto]]), null;
   const key = await verifierKey(body.dataset.key);
   const engine = await edEngine(key.pub);
-  if (!engine) return show('warn', T.unchecked, [[false, T.noEd]]);
-  let ev;
+  if (!engine) return show('warn', T.unchecked, [[false, T.noEd]]), null;
+  return { key, engine };
+}
+
+// The JSON at `url`; null (the page saying nothing was checked) when it cannot be fetched.
+async function fetched(url) {
   try {
-    const res = await fetch(`/api/assets/${body.dataset.asset}/evidence`);
+    const res = await fetch(url);
     if (!res.ok) throw new Error(res.status);
-    ev = await res.json();
-  } catch { return show('warn', T.unchecked, [[false, T.fetch]]); }
+    return await res.json();
+  } catch { return show('warn', T.unchecked, [[false, T.fetch]]), null; }
+}
+
+async function verify() {
+  const ready = await verifier();
+  if (!ready) return;
+  const { key, engine } = ready;
+  const ev = await fetched(`/api/assets/${body.dataset.asset}/evidence`);
+  if (!ev) return;
   const bad = [];
   const cp = await checkpoint(ev.checkpoint, key);
   if (!cp) bad.push(T.badCp(key.label));
@@ -664,19 +678,14 @@ async function vouched(note) {
 // code it scanned, the key the ledger would have registered an item under, and checks the
 // state map's proof that the key holds nothing against the checkpoint's state root.
 async function verifyAbsent() {
-  if (!window.crypto || !crypto.subtle) return show('warn', T.unchecked, [[false, T.noCrypto]]);
-  const key = await verifierKey(body.dataset.key);
-  const engine = await edEngine(key.pub);
-  if (!engine) return show('warn', T.unchecked, [[false, T.noEd]]);
+  const ready = await verifier();
+  if (!ready) return;
+  const { key, engine } = ready;
   const code = codeOf(location.pathname);
   if (!code) return show('warn', T.unchecked, [[false, T.absentNoCode]]);
   const identity = `gs1:${code}`;
-  let answer;
-  try {
-    const res = await fetch(`/api/state/identity?key=${encodeURIComponent(identity)}`);
-    if (!res.ok) throw new Error(res.status);
-    answer = await res.json();
-  } catch { return show('warn', T.unchecked, [[false, T.fetch]]); }
+  const answer = await fetched(`/api/state/identity?key=${encodeURIComponent(identity)}`);
+  if (!answer) return;
   const cp = await checkpoint(answer.checkpoint, key);
   if (!cp) return show('bad', T.absentCheckFailed, [[false, T.badCp(key.label)]]);
   const signedBy = [true, T.cp(key.label)];
