@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Overrides, Settings};
+use crate::server::system_clock;
+use crate::service::personal::Whose;
 
 /// Terroir's ledger server: a public, append-only Merkle-tree log of signed farm-produce records.
 #[derive(Debug, Parser)]
@@ -25,11 +27,24 @@ pub enum Command {
     /// Re-verify the whole ledger from scratch: signatures, rules, hash links, tree, checkpoints.
     Audit(Common),
     /// Register an organisation, signed with the operator key. Its contact person's name and
-    /// phone enter the ledger only as a salted commitment; the clear data stays off-ledger.
+    /// phone, taken only with their recorded consent, enter the ledger only as a salted
+    /// commitment; the clear data stays off-ledger, in personal.sqlite.
     /// Beside a running server, the registration goes through that server.
     Enrol(EnrolArgs),
-    /// Erase the clear contact data behind a party's commitment (the ledger is unchanged).
+    /// Erase the contact data behind a party's commitment: from personal.sqlite (no byte left in
+    /// any file of the data directory) and from every backup `backup` wrote that can be reached.
+    /// The ledger is unchanged and every proof still verifies. Runs beside a server.
     EraseContact(EraseArgs),
+    /// Print, as JSON, all that is kept about a contact person: the data, the consent, when it
+    /// was collected, whether and when it was erased, and what proves it against the commitment
+    /// in the party's registration.
+    Contact(ContactArgs),
+    /// Write a snapshot of the data directory (ledger, personal data, keys) into DEST/<time>/,
+    /// beside DEST's register of erasures; later erasures reach it. Runs beside a server.
+    Backup(BackupArgs),
+    /// Put a snapshot written by `backup` into the data directory, erasing again any contact
+    /// data that was erased after the snapshot was taken. No server may run on the directory.
+    Restore(RestoreArgs),
     /// Load the sample ledger into an empty log: a tea co-op and a cattle co-op, a trader, a
     /// processor, a warehouse, a financier and a veterinary station, with a month of history.
     Demo(Common),
@@ -145,12 +160,60 @@ pub struct EnrolArgs {
     /// veterinarian, inspector, regulator.
     #[arg(long, value_delimiter = ',', required = true)]
     pub roles: Vec<String>,
-    /// The contact person's name (kept off-ledger).
-    #[arg(long)]
+    /// The contact person's name (kept off-ledger; needs their consent, below).
+    #[arg(long, requires_all = ["consent_purpose", "consent_collected_by"])]
     pub contact_name: Option<String>,
     /// The contact person's phone (kept off-ledger).
     #[arg(long, requires = "contact_name")]
     pub contact_phone: Option<String>,
+    /// What the contact person agreed their data may be used for.
+    #[arg(long, requires = "contact_name")]
+    pub consent_purpose: Option<String>,
+    /// Who took the consent (an office or a role, not a person's name).
+    #[arg(long, requires = "contact_name")]
+    pub consent_collected_by: Option<String>,
+    /// The day consent was given, YYYY-MM-DD [default: today, UTC].
+    #[arg(long, requires = "contact_name")]
+    pub consent_given_on: Option<String>,
+    /// Where the signed form or note of the consent is kept.
+    #[arg(long, requires = "contact_name")]
+    pub consent_record: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("whose").required(true).args(["commitment", "party"])))]
+pub struct ContactArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The contact commitment (64 hex digits), as the party's registration shows it.
+    #[arg(long)]
+    pub commitment: Option<String>,
+    /// The party's key: everything kept about its contact persons.
+    #[arg(long)]
+    pub party: Option<String>,
+    /// Leave the data and its salt out: what remains proves the consent alone.
+    #[arg(long)]
+    pub consent_only: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The destination directory (created 0700 if absent); each run adds a snapshot.
+    pub dest: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// A snapshot directory, DEST/<time>, as `backup` wrote it.
+    pub snapshot: PathBuf,
+    /// Set the data directory's ledger aside (in replaced-<time>/) and put the snapshot's in
+    /// its place.
+    #[arg(long)]
+    pub replace: bool,
 }
 
 #[derive(Debug, Args)]
@@ -250,16 +313,67 @@ pub fn run() -> anyhow::Result<()> {
         }
         Command::EraseContact(args) => {
             let settings = Settings::resolve(&args.common.overrides())?;
-            let commitment = args
-                .commitment
-                .parse()
-                .map_err(|_| anyhow::anyhow!("--commitment: 64 lowercase hex digits"))?;
-            let mut conn = crate::db::open_writer(&settings.database())?;
-            let commitment = terroir_shared::commitment::Commitment(commitment);
-            match crate::service::enrol::erase_contact(&mut conn, &commitment)? {
-                true => println!("erased the contact data behind {}", commitment.0),
-                false => println!("no contact data is kept for {}", commitment.0),
+            let commitment = commitment(&args.commitment)?;
+            erase_contact(&settings, &commitment)
+        }
+        Command::Contact(args) => {
+            let settings = Settings::resolve(&args.common.overrides())?;
+            let whose = match (&args.commitment, &args.party) {
+                (Some(c), _) => Whose::Commitment(commitment(c)?),
+                (None, Some(p)) => Whose::Party(terroir_shared::party::PartyId(
+                    p.parse().map_err(|e| anyhow::anyhow!("--party: {e}"))?,
+                )),
+                (None, None) => anyhow::bail!("give --commitment or --party"),
+            };
+            let held = crate::service::personal::access(&settings.data_dir, whose, args.consent_only)?;
+            if held.is_empty() {
+                anyhow::bail!("nothing is kept about that contact in {}", settings.data_dir.display());
             }
+            println!("{}", serde_json::to_string_pretty(&held)?);
+            Ok(())
+        }
+        Command::Backup(args) => {
+            let settings = Settings::resolve(&args.common.overrides())?;
+            let snapshot =
+                crate::service::backup::backup(&settings.data_dir, &args.dest, (system_clock())())?;
+            println!(
+                "wrote {} (ledger {} bytes, personal data {} bytes)",
+                snapshot.dir.display(),
+                snapshot.ledger_bytes,
+                snapshot.personal_bytes
+            );
+            if snapshot.purged > 0 {
+                println!(
+                    "erased {} item(s) of erased contact data from older snapshots there",
+                    snapshot.purged
+                );
+            }
+            Ok(())
+        }
+        Command::Restore(args) => {
+            let settings = Settings::resolve(&args.common.overrides())?;
+            crate::server::create_private_dir(&settings.data_dir)?;
+            let owner = crate::owner::Owner::require(&settings.data_dir)?;
+            let restored = crate::service::backup::restore(
+                &settings.data_dir,
+                &args.snapshot,
+                args.replace,
+                (system_clock())(),
+            )?;
+            drop(owner);
+            if let Some(aside) = &restored.replaced {
+                println!("the ledger that was here is in {}", aside.display());
+            }
+            println!(
+                "restored {} into {} ({} contact record(s) added from it)",
+                args.snapshot.display(),
+                settings.data_dir.display(),
+                restored.merged
+            );
+            for c in &restored.erased_again {
+                println!("erased again: {c} (erased after the snapshot was taken)");
+            }
+            println!("{} erasure(s) on the register", restored.erasures);
             Ok(())
         }
         Command::Demo(common) => {
@@ -288,9 +402,71 @@ fn enrolment(args: &EnrolArgs) -> anyhow::Result<crate::service::enrol::Enrolmen
                 .map_err(|_| anyhow::anyhow!("unknown role `{r}`"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let contact = args
-        .contact_name
-        .clone()
-        .map(|name| terroir_shared::commitment::PersonalData { name, phone: args.contact_phone.clone() });
+    let contact = match &args.contact_name {
+        Some(name) => {
+            let given_on = match &args.consent_given_on {
+                Some(day) => day.parse().map_err(|e| anyhow::anyhow!("--consent-given-on: {e}"))?,
+                None => terroir_shared::calendar::Date::of((system_clock())()),
+            };
+            let consent = terroir_shared::commitment::Consent {
+                purpose: nonempty("--consent-purpose", &args.consent_purpose)?,
+                given_on,
+                collected_by: nonempty("--consent-collected-by", &args.consent_collected_by)?,
+                record: args.consent_record.clone().filter(|r| !r.trim().is_empty()),
+            };
+            let data = terroir_shared::commitment::PersonalData {
+                name: nonempty("--contact-name", &Some(name.clone()))?,
+                phone: args.contact_phone.clone().filter(|p| !p.trim().is_empty()),
+            };
+            Some(crate::service::personal::Given { data, consent })
+        }
+        None => None,
+    };
     Ok(crate::service::enrol::Enrolment { key, name: args.name.clone(), roles, contact })
+}
+
+fn nonempty(flag: &str, value: &Option<String>) -> anyhow::Result<String> {
+    match value.as_deref().map(str::trim) {
+        Some(v) if !v.is_empty() => Ok(v.to_owned()),
+        _ => anyhow::bail!("{flag} must not be empty"),
+    }
+}
+
+fn commitment(hex: &str) -> anyhow::Result<terroir_shared::commitment::Commitment> {
+    let hash = hex.parse().map_err(|_| anyhow::anyhow!("--commitment: 64 lowercase hex digits"))?;
+    Ok(terroir_shared::commitment::Commitment(hash))
+}
+
+/// Erases, and says what it reached and what it did not.
+fn erase_contact(
+    settings: &Settings,
+    commitment: &terroir_shared::commitment::Commitment,
+) -> anyhow::Result<()> {
+    use crate::db::personal::Erased;
+    let erasure = crate::service::personal::erase(&settings.data_dir, commitment, (system_clock())())?;
+    match erasure.outcome {
+        Erased::Now => println!("erased the contact data behind {}", commitment.0),
+        Erased::Before(_) => println!("the contact data behind {} was erased before", commitment.0),
+        Erased::Unknown => {
+            println!("no contact data is kept for {}", commitment.0);
+            return Ok(());
+        }
+    }
+    let mut unreached = 0;
+    for reach in &erasure.backups {
+        match &reach.result {
+            Ok(n) => println!("backups in {}: erased from {n} snapshot(s)", reach.dest.display()),
+            Err(e) => {
+                unreached += 1;
+                eprintln!("backups in {}: NOT reached ({e})", reach.dest.display());
+            }
+        }
+    }
+    if unreached > 0 {
+        anyhow::bail!(
+            "{unreached} backup destination(s) not reached: run erase-contact again when they are, \
+             or restore them only with `restore`, which erases again what the register lists"
+        );
+    }
+    Ok(())
 }

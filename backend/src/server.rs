@@ -56,6 +56,13 @@ impl Node {
         let (ledger, writer) =
             Ledger::open(&settings.database(), identity, &operator, system_clock(), metrics.clone())
                 .with_context(|| format!("opening {}", settings.database().display()))?;
+        // Contact data erased before and brought back by a restored copy goes again.
+        for commitment in crate::service::personal::reapply(&settings.data_dir)? {
+            tracing::warn!(
+                %commitment,
+                "contact data erased earlier was back (a restored copy?): erased again"
+            );
+        }
         Ok(Self { ledger, operator, metrics, writer, owner })
     }
 
@@ -183,10 +190,9 @@ fn enrolment_party(prepared: &enrol::Prepared) -> String {
 }
 
 /// Keeps the clear contact data of a registration now in the log.
-fn keep_contact(settings: &Settings, row: Option<&crate::db::contacts::ContactRow>) -> anyhow::Result<()> {
-    if let Some(row) = row {
-        let mut conn = crate::db::open_writer(&settings.database())?;
-        enrol::keep_contact(&mut conn, row)?;
+fn keep_contact(settings: &Settings, taken: Option<&crate::service::personal::Taken>) -> anyhow::Result<()> {
+    if let Some(taken) = taken {
+        crate::service::personal::keep(&settings.data_dir, taken)?;
     }
     Ok(())
 }
@@ -300,7 +306,7 @@ async fn stop_signal() -> std::io::Result<&'static str> {
     }
 }
 
-fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+pub(crate) fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     if !dir.exists() {
         std::fs::DirBuilder::new()

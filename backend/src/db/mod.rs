@@ -2,12 +2,12 @@
 //! one module per table group. Nothing outside `db/` touches `schema::`.
 
 pub mod checkpoints;
-pub mod contacts;
 pub mod derived;
 pub mod entries;
 pub mod lineage;
 pub mod map;
 pub mod nodes;
+pub mod personal;
 pub mod pin;
 pub mod scans;
 #[rustfmt::skip]
@@ -56,11 +56,22 @@ const PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
     PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -1048576; \
     PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 1073741824;";
 
-/// Opens the writer's connection and brings the schema up to date.
+/// Opens the writer's connection and brings the schema up to date. A ledger that still keeps
+/// contact data in its own database has it moved to the personal store first; the table is
+/// then dropped and the database vacuumed once, so that no byte of it stays in its free pages
+/// or its WAL.
 pub fn open_writer(path: &Path) -> Result<SqliteConnection, DbError> {
     let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
     conn.batch_execute(PRAGMAS)?;
+    let legacy = personal::has_legacy_table(&mut conn)?;
+    if legacy {
+        let moved = personal::move_out_of(&mut conn, path)?;
+        tracing::info!(moved, "contact data moved to {}; vacuuming the ledger once", personal::FILE);
+    }
     conn.run_pending_migrations(MIGRATIONS).map_err(|e| DbError::Migration(e.to_string()))?;
+    if legacy {
+        conn.batch_execute("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
+    }
     Ok(conn)
 }
 
@@ -77,6 +88,24 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ReadPragmas 
 /// `.cargo/config.toml`): a page already in the OS cache is then read in place instead of
 /// copied by a system call.
 const READ_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536; PRAGMA mmap_size = 68719476736; PRAGMA query_only = ON;";
+
+/// A connection without the writer's pragmas or migrations, for copying a database beside the
+/// process that keeps it.
+pub fn open_for_copy(path: &Path) -> Result<SqliteConnection, DbError> {
+    let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+    conn.batch_execute("PRAGMA busy_timeout = 10000;")?;
+    Ok(conn)
+}
+
+/// `VACUUM INTO`: a consistent copy of the database holding its live rows only, written to
+/// `dest`, a new file. Freed pages, and whatever they held, stay behind.
+pub fn copy_into(conn: &mut SqliteConnection, dest: &Path) -> Result<(), DbError> {
+    use diesel::RunQueryDsl as _;
+    diesel::sql_query("VACUUM INTO ?")
+        .bind::<diesel::sql_types::Text, _>(dest.to_string_lossy())
+        .execute(conn)?;
+    Ok(())
+}
 
 /// One read-only connection, for a thread that keeps its own.
 pub fn open_reader(path: &Path) -> Result<SqliteConnection, DbError> {
@@ -263,6 +292,51 @@ mod tests {
         .load(&mut conn)
         .expect("identities");
         assert_eq!(back, [2, 2, 1].map(|a| Touch { asset: vec![a], idx: 32 }));
+    }
+
+    #[test]
+    fn an_older_ledgers_contacts_move_out_and_no_byte_of_them_stays_behind() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("ledger.sqlite");
+        let mut conn = SqliteConnection::establish(&path.to_string_lossy()).expect("open");
+        conn.batch_execute(PRAGMAS).expect("pragmas");
+        // Every migration before the one that drops the table, as an older server left them.
+        while conn.pending_migrations(MIGRATIONS).expect("pending").len() > 1 {
+            conn.run_next_migration(MIGRATIONS).expect("migrate");
+        }
+        let (kept, erased) = ("ab".repeat(32), "cd".repeat(32));
+        let party = "11".repeat(32);
+        conn.batch_execute(&format!(
+            "INSERT INTO parties VALUES (x'{party}', '{{\"contact\":\"{kept}\",\"name\":\"Co-op\"}}');
+             INSERT INTO contacts VALUES (x'{kept}', 'Kept Person', '+86 100', x'{party}'),
+                                         (x'{erased}', 'Erased Person', '+86 200', x'{party}');
+             DELETE FROM contacts WHERE commitment = x'{erased}';
+             PRAGMA wal_checkpoint(PASSIVE);"
+        ))
+        .expect("old rows");
+        drop(conn);
+        let holding = |needle: &str| {
+            std::fs::read_dir(dir.path())
+                .expect("dir")
+                .map(|e| e.expect("entry").path())
+                .filter(|p| {
+                    std::fs::read(p).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+                })
+                .map(|p| p.file_name().expect("name").to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+        };
+        assert!(!holding("Erased Person").is_empty(), "SQLite left the deleted row's bytes behind");
+
+        let conn = open_writer(&path).expect("open and migrate");
+        drop(conn);
+        assert_eq!(holding("Kept Person"), vec![personal::FILE.to_owned()]);
+        assert!(holding("Erased Person").is_empty(), "{:?}", holding("Erased Person"));
+        let mut store = personal::open(&personal::beside(&path)).expect("store");
+        let (subject, contact) =
+            personal::get(&mut store, &hex::decode(&kept).expect("hex")).expect("read").expect("moved");
+        assert_eq!((subject.version, subject.party), (1, Some(hex::decode(&party).expect("hex"))));
+        assert_eq!(contact.map(|c| (c.name, c.phone)), Some(("Kept Person".into(), Some("+86 100".into()))));
+        assert_eq!(personal::held(&mut store).expect("held").len(), 1);
     }
 
     #[derive(QueryableByName)]

@@ -26,15 +26,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    contacts (commitment) {
-        commitment -> Binary,
-        name -> Text,
-        phone -> Nullable<Text>,
-        salt -> Binary,
-    }
-}
-
-diesel::table! {
     devices (key) {
         key -> Binary,
         party -> Binary,
@@ -129,7 +120,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     asset_parents,
     assets,
     checkpoints,
-    contacts,
     devices,
     entries,
     identities,

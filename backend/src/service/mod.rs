@@ -2,6 +2,7 @@
 //! log proves. Handlers call these; these call `db/` and the core's rules and proofs.
 
 pub mod audit;
+pub mod backup;
 pub mod cache;
 pub mod clones;
 pub mod demo;
@@ -9,6 +10,7 @@ pub mod enrol;
 mod group;
 pub mod label;
 pub mod ledger;
+pub mod personal;
 pub mod reads;
 mod receipts;
 pub mod scans;
@@ -35,6 +37,8 @@ pub enum ServiceError {
     Canonical(#[from] CanonicalError),
     #[error("the ledger writer has stopped")]
     WriterStopped,
+    #[error("{0}")]
+    Files(String),
 }
 
 impl From<ProofError> for ServiceError {

@@ -60,12 +60,17 @@ pub(crate) fn serve(dir: &Path, port: u16, args: &[&str]) -> Child {
         .stdout(Stdio::null())
         .spawn()
         .expect("server starts");
+    wait_up(port);
+    child
+}
+
+/// Returns once a server answers on `port`, within 30 s.
+pub(crate) fn wait_up(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while ureq::get(&format!("http://127.0.0.1:{port}/healthz")).call().is_err() {
         assert!(Instant::now() < deadline, "the server did not come up");
         std::thread::sleep(Duration::from_millis(50));
     }
-    child
 }
 
 fn sign(key: &Keypair, party: PartyId, at: u64, act: Act) -> Signed<Record> {

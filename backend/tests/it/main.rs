@@ -10,6 +10,7 @@ mod monitor;
 mod newcomer;
 mod old_ledger;
 mod owner;
+mod personal;
 mod race;
 mod startup;
 mod submit;

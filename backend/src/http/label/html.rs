@@ -135,13 +135,15 @@ fn write_page(out: &mut String, label: &Label, cx: &PageContext<'_>) {
     journey(out, label, &names);
     let _ = write!(
         out,
-        "<section id=\"scans\"><h2>{scans}</h2><p id=\"scan-text\">{pending}</p></section>\
+        "<section id=\"scans\"><h2>{scans}</h2><p id=\"scan-text\">{pending}</p>\
+         <p id=\"privacy\"><small>{privacy}</small></p></section>\
          <section><h2>{checked}</h2><p><small>{trust}</small></p>\
          <p>{log_key}: <code id=\"log-key\">{key}</code></p></section>\
          <p><a href=\"/api/assets/{id}/evidence\">{records}</a></p>\
          <script type=\"application/json\" id=\"shown\">",
         scans = w.scans,
         pending = w.scans_pending,
+        privacy = w.privacy,
         checked = w.checked,
         trust = w.trust,
         log_key = w.log_key,

@@ -179,6 +179,7 @@ pub struct Words {
     pub unpacked: &'static str,
     pub scans: &'static str,
     pub scans_pending: &'static str,
+    pub privacy: &'static str,
     pub checked: &'static str,
     pub trust: &'static str,
     pub log_key: &'static str,
@@ -264,6 +265,9 @@ const EN: Words = Words {
     unpacked: "{count} taken out of the lot to be sold alone",
     scans: "Checks of this label",
     scans_pending: "The count of checks appears once this phone has checked the records.",
+    privacy: "This page collects nothing about you: no account, no cookie, no address kept. The server \
+        counts a check of this label; this phone remembers, for itself, that it was counted. Your region \
+        (about 100 km wide, worked out on this phone) is sent only if you tap to add it.",
     checked: "What this phone checked",
     trust: "Your phone recomputes every record's hash, checks its Ed25519 signature and its \
         inclusion proof, and checks that the checkpoint is signed by the log key below. It then \
@@ -356,6 +360,8 @@ const ZH: Words = Words {
     unpacked: "从本批取出 {count} 件单独出售",
     scans: "本标签的核验记录",
     scans_pending: "本机核验完成后显示核验次数。",
+    privacy: "本页面不收集您的任何个人信息：无需账号，不使用 Cookie，不保存地址。服务器只记录本标签被核验了一次；\
+        本机自行记住已计数。只有在您点按添加时，才会发送您所在的大致地区（约 100 公里范围，由本机算出）。",
     checked: "本机核验了什么",
     trust: "您的手机会重新计算每条记录的哈希，核验其 Ed25519 签名与包含证明，并核验检查点由下方的日志公钥签署；\
         再依检查点承诺的状态根核验账本的当前状态：本品及其来源的最新记录均在所示记录之中，签名的工作站密钥在签名前均未被撤销。\

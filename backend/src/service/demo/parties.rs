@@ -1,7 +1,7 @@
 //! Day 0 of the story: the operator enrols every party and each party authorises its station.
 
 use terroir_shared::Hash;
-use terroir_shared::commitment::{Commitment, PersonalData};
+use terroir_shared::commitment::{Commitment, Consent, PersonalData};
 use terroir_shared::party::{PartyId, Role};
 use terroir_shared::record::{Act, AuthoriseDevice, RegisterParty};
 
@@ -13,11 +13,21 @@ type Enrolment<'k> = (&'k Member, &'static str, &'static [Role], Option<Commitme
 
 /// Day 0: the operator enrols every party; each party authorises its station.
 pub(super) fn register(story: &mut Story<'_>, k: &DemoKeys, seed: &[u8; 32]) -> Result<(), DemoError> {
-    story.day(0);
+    let enrolled_on = story.day(0);
+    // Each co-op's contact person agreed, on the day it was enrolled, to be called about its
+    // lots; the sample ledger keeps only the commitments, not the data.
     let contact = |label: &str, name: &str, phone: &str| {
-        let salt = Hash::sha256_parts(&[seed, format!("{KEY_LABEL_PREFIX}salt/{label}").as_bytes()]);
+        let salt = |half: &str| {
+            Hash::sha256_parts(&[seed, format!("{KEY_LABEL_PREFIX}salt/{label}/{half}").as_bytes()])
+        };
         let data = PersonalData { name: name.into(), phone: Some(phone.into()) };
-        Commitment::commit(&data, salt.as_bytes())
+        let consent = Consent {
+            purpose: "to be called by the ledger's operator and the co-op's buyers about its lots".into(),
+            given_on: enrolled_on,
+            collected_by: "the operator's enrolment desk".into(),
+            record: None,
+        };
+        Commitment::to_contact(&data, salt("data").as_bytes(), &consent, salt("consent").as_bytes())
     };
     let parties: [Enrolment<'_>; 8] = [
         (

@@ -232,7 +232,7 @@ fn the_ledger_for_a_fixed_seed_and_start_is_pinned() {
     assert_eq!(ids.len(), 82);
     assert_eq!(
         ids.first().map(String::as_str),
-        Some("1ba92f81a61485d0380874d99abe67a74d4b0d0879facf5432ac31f8476e0851")
+        Some("10945d4e7a3311721c87db76ee2cdb1cfc6664d681f3966a0c089e2375772911")
     );
     assert_eq!(
         ids.last().map(String::as_str),

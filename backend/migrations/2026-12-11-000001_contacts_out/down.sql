@@ -1,0 +1,6 @@
+CREATE TABLE contacts (
+    commitment BINARY PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    phone TEXT,
+    salt BINARY NOT NULL
+) WITHOUT ROWID;

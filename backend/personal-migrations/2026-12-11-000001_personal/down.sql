@@ -1,0 +1,3 @@
+DROP TABLE contacts;
+DROP INDEX subjects_party;
+DROP TABLE subjects;
