@@ -76,6 +76,7 @@ try {
         journeyChecked: document.querySelectorAll('#journey > li.ok').length,
         journeyFailed: document.querySelectorAll('#journey > li.bad').length,
         scans: document.querySelector('#scan-text')?.textContent ?? null,
+        privacy: document.querySelector('#privacy')?.textContent ?? null,
         width: document.documentElement.scrollWidth,
       };
     }, { status: response.status(), errors }));

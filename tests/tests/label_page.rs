@@ -266,6 +266,11 @@ fn a_genuine_cake_shows_its_whole_lineage_and_a_verdict_its_phone_computed() {
     );
     assert_eq!(card[2], "This is the first check of this label.", "{card:?}");
     assert!(en["scans"].as_str().is_some_and(|s| s.contains("first check")), "{en}");
+    // The page says what it collects: nothing personal.
+    assert!(
+        en["privacy"].as_str().is_some_and(|s| s.starts_with("This page collects nothing about you")),
+        "{en}"
+    );
 
     // A cake in the lot pledged to the credit union is pledged with it, and the phone proves it:
     // the lot's state and its pledge are among what it recomputed.
@@ -280,6 +285,7 @@ fn a_genuine_cake_shows_its_whole_lineage_and_a_verdict_its_phone_computed() {
     assert!(zh["title"].as_str().is_some_and(|t| t.starts_with("普洱茶饼")), "{zh}");
     assert!(zh["verdictTitle"].as_str().is_some_and(|t| t.starts_with("本机已核验")), "{zh}");
     assert!(zh["scans"].as_str().is_some_and(|s| s.contains("2 次")), "the second check: {zh}");
+    assert!(zh["privacy"].as_str().is_some_and(|s| s.starts_with("本页面不收集您的任何个人信息")), "{zh}");
 }
 
 #[test]
