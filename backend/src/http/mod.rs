@@ -86,49 +86,89 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::QueryConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()),
     )
     .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()));
-    // Labels first: the scan is the most frequent request, and a scope's prefix is matched
-    // without the regular expression a tail pattern needs (the resolver reads the whole path).
-    // The buyer's page and its evidence are compressed (a phone on a slow network); the
-    // scripts are served gzipped as stored.
+    // Every path: a problem document for one nothing is routed to.
     cfg.service(
-        web::scope("/01")
-            .wrap(actix_web::middleware::Compress::default())
-            .default_service(web::to(resolver::resolve)),
-    )
-    .route("/checkpoint", web::get().to(log::checkpoint))
-    .route("/tile/entries/{path:.*}", web::get().to(log::entry_bundle))
-    .route("/tile/{level}/{path:.*}", web::get().to(log::tile))
-    .service(
-        web::scope("/api")
-            .route("/records", web::post().to(records::submit_one))
-            .route("/records/batch", web::post().to(records::submit_batch))
-            .route("/log", web::get().to(log::info))
-            .route("/entries", web::get().to(log::entries))
-            .route("/entries/{index}", web::get().to(log::entry))
-            .route("/proofs/inclusion", web::get().to(log::inclusion))
-            .route("/proofs/consistency", web::get().to(log::consistency))
-            .route("/assets/{id}", web::get().to(assets::asset))
-            .route("/assets/{id}/history", web::get().to(assets::history))
-            .route("/assets/{id}/lineage", web::get().to(assets::lineage))
+        web::scope("")
+            // Labels first: the scan is the most frequent request, and a scope's prefix is
+            // matched without the regular expression a tail pattern needs (the resolver reads
+            // the whole path). The buyer's page and its evidence are compressed (a phone on a
+            // slow network); the scripts are served gzipped as stored.
             .service(
-                web::resource("/assets/{id}/evidence")
+                web::scope("/01")
                     .wrap(actix_web::middleware::Compress::default())
-                    .route(web::get().to(label::evidence)),
+                    .default_service(web::to(resolver::resolve)),
             )
-            .route("/assets/{id}/scans", web::post().to(label::count_check))
-            .route("/reports", web::get().to(label::reports))
-            .route("/state/{kind}", web::get().to(label::state_proof))
-            .route("/parties", web::get().to(assets::parties))
-            .route("/parties/{id}", web::get().to(assets::party))
-            .route("/openapi.json", web::get().to(docs::openapi))
-            .route("/docs", web::get().to(docs::page))
-            .route("/problems", web::get().to(docs::problems)),
-    )
-    .route("/", web::get().to(home::home))
-    .route("/metrics", web::get().to(metrics))
-    .route("/healthz", web::get().to(healthz))
-    .route("/.well-known/terroir-log-key", web::get().to(label::log_key))
-    .route("/static/{name}", web::get().to(label::script));
+            .service(get("/checkpoint", log::checkpoint))
+            .service(get("/tile/entries/{path:.*}", log::entry_bundle))
+            .service(get("/tile/{level}/{path:.*}", log::tile))
+            .service(
+                web::scope("/api")
+                    .service(post("/records", records::submit_one))
+                    .service(post("/records/batch", records::submit_batch))
+                    .service(get("/log", log::info))
+                    .service(get("/entries", log::entries))
+                    .service(get("/entries/{index}", log::entry))
+                    .service(get("/proofs/inclusion", log::inclusion))
+                    .service(get("/proofs/consistency", log::consistency))
+                    .service(get("/assets/{id}", assets::asset))
+                    .service(get("/assets/{id}/history", assets::history))
+                    .service(get("/assets/{id}/lineage", assets::lineage))
+                    .service(
+                        get("/assets/{id}/evidence", label::evidence)
+                            .wrap(actix_web::middleware::Compress::default()),
+                    )
+                    .service(post("/assets/{id}/scans", label::count_check))
+                    .service(get("/reports", label::reports))
+                    .service(get("/state/{kind}", label::state_proof))
+                    .service(get("/parties", assets::parties))
+                    .service(get("/parties/{id}", assets::party))
+                    .service(get("/openapi.json", docs::openapi))
+                    .service(get("/docs", docs::page))
+                    .service(get("/problems", docs::problems))
+                    .default_service(web::to(unrouted)),
+            )
+            .service(get("/", home::home))
+            .service(get("/metrics", metrics))
+            .service(get("/healthz", healthz))
+            .service(get("/.well-known/terroir-log-key", label::log_key))
+            .service(get("/static/{name}", label::script))
+            .default_service(web::to(unrouted)),
+    );
+}
+
+/// A resource that answers GET and HEAD (the same answer without its body); any other method
+/// is a 405 problem with `Allow`.
+fn get<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    let get_or_head = actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head());
+    web::resource(path)
+        .route(web::route().guard(get_or_head).to(handler))
+        .default_service(web::to(|req: actix_web::HttpRequest| async move { not_allowed(&req, "GET, HEAD") }))
+}
+
+/// A resource that answers POST alone; any other method is a 405 problem with `Allow`.
+fn post<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::post().to(handler))
+        .default_service(web::to(|req: actix_web::HttpRequest| async move { not_allowed(&req, "POST") }))
+}
+
+fn not_allowed(req: &actix_web::HttpRequest, allow: &'static str) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed { method: req.method().to_string(), allow })
+}
+
+/// A path nothing is routed to.
+async fn unrouted(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!("a resource at {}", req.path())))
 }
 
 #[utoipa::path(

@@ -30,6 +30,8 @@ pub enum ApiError {
     BatchTooLarge { limit: usize, found: usize },
     #[error("{0} not found")]
     NotFound(String),
+    #[error("{method} is not allowed here; this resource answers {allow}")]
+    MethodNotAllowed { method: String, allow: &'static str },
     #[error("the ledger is shutting down")]
     Unavailable,
     #[error("internal error")]
@@ -48,6 +50,7 @@ impl ApiError {
             ApiError::BatchTooLarge { .. } => "batch_too_large",
             ApiError::EntryTooLarge { .. } => "entry_too_large",
             ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Unavailable => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -68,6 +71,7 @@ impl ApiError {
                 "The request is too large"
             }
             ApiError::NotFound(_) => "Not found",
+            ApiError::MethodNotAllowed { .. } => "This method is not allowed here",
             ApiError::Unavailable => "The ledger is not accepting records",
             ApiError::Internal(_) => "Internal error",
         }
@@ -121,15 +125,18 @@ impl ResponseError for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code())
-            .content_type("application/problem+json")
-            .json(self.to_problem())
+        let mut answer = HttpResponse::build(self.status_code());
+        if let ApiError::MethodNotAllowed { allow, .. } = self {
+            answer.insert_header((actix_web::http::header::ALLOW, *allow));
+        }
+        answer.content_type("application/problem+json").json(self.to_problem())
     }
 }
 
@@ -245,6 +252,7 @@ pub fn catalogue() -> Vec<ApiError> {
         ApiError::EntryTooLarge { size: 70_000, limit: 65_535 },
         ApiError::BatchTooLarge { limit: 10_000, found: 10_001 },
         ApiError::NotFound("asset".into()),
+        ApiError::MethodNotAllowed { method: "DELETE".into(), allow: "GET, HEAD" },
         ApiError::Unavailable,
         ApiError::Internal(ServiceError::WriterStopped),
     ]);
@@ -253,7 +261,7 @@ pub fn catalogue() -> Vec<ApiError> {
 
 /// How many variants [`ordinal`] tells apart: every `ApiError` but `Refused`, and every
 /// `RuleViolation`.
-pub const VARIANTS: usize = 9 + 50;
+pub const VARIANTS: usize = 10 + 50;
 
 /// A distinct number for each variant, `Refused` counted per rule violation. Both matches are
 /// exhaustive on purpose: a new variant does not compile until it is numbered here, and then
@@ -269,8 +277,9 @@ pub fn ordinal(e: &ApiError) -> usize {
         ApiError::NotFound(_) => 6,
         ApiError::Unavailable => 7,
         ApiError::Internal(_) => 8,
+        ApiError::MethodNotAllowed { .. } => 9,
         ApiError::Refused(v) => {
-            9 + match v {
+            10 + match v {
                 RuleViolation::WrongLog { .. } => 0,
                 RuleViolation::FromTheFuture { .. } => 1,
                 RuleViolation::UnknownParty(_) => 2,

@@ -6,6 +6,7 @@ mod crash;
 mod docs;
 mod enrol;
 mod label;
+mod methods;
 mod monitor;
 mod newcomer;
 mod old_ledger;
