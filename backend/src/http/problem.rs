@@ -115,7 +115,10 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Malformed(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::BadSignature(_) => StatusCode::UNAUTHORIZED,
+            // The signature is part of the record, not a credential of the request: a record
+            // that does not verify is content the server cannot take, not a 401 (which asks for
+            // HTTP authentication and needs `WWW-Authenticate`).
+            ApiError::BadSignature(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Refused(v) => match v.class() {
                 ViolationClass::Forbidden => StatusCode::FORBIDDEN,
                 ViolationClass::Conflict => StatusCode::CONFLICT,

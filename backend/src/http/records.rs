@@ -34,11 +34,10 @@ pub const MAX_BATCH: usize = 10_000;
         (status = 201, description = "Accepted: appended to the log.", body = Receipt, content_type = "application/json"),
         (status = 200, description = "Duplicate: the record is already in the log; the receipt is for its entry.", body = Receipt, content_type = "application/json"),
         (status = 400, description = "`malformed`: the body is not a valid Terroir record (`path` names the offending value); `bad_request`: the body could not be read.", body = api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`bad_signature`: the signature does not verify with the signer's key.", body = api::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The signer may not do this act.", body = api::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The record names an asset head that is no longer current: another record won. The problem carries `asset`, `namedHead` and `winner`.", body = api::Problem, content_type = "application/problem+json"),
         (status = 413, description = "`too_large`: the body exceeds the server's limit; `entry_too_large`: the ledger entry would exceed the largest entry a log holds.", body = api::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The record breaks a ledger rule.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The record breaks a ledger rule, or (`bad_signature`) its signature does not verify with the signer's key.", body = api::Problem, content_type = "application/problem+json"),
         (status = 500, description = "`internal`: the server could not complete the request; details are logged, not returned.", body = api::Problem, content_type = "application/problem+json"),
         (status = 503, description = "`unavailable`: the ledger is shutting down and accepts no records.", body = api::Problem, content_type = "application/problem+json"),
     )

@@ -250,13 +250,13 @@ async fn every_error_has_its_status_and_code() {
     assert_eq!((status, p["code"].as_str()), (400, Some("malformed")));
     assert_eq!(p["path"], "record.origin");
     assert_eq!(p["type"], "/api/problems#malformed");
-    // 401: the signature does not verify.
+    // 422: the signature does not verify (the record's, not the request's: no 401).
     let mut forged =
         serde_json::to_value(h.own(&coop, Act::Retire(Retire { asset: lot, reason: "x".into() })))
             .expect("json");
     forged["record"]["act"]["retire"]["reason"] = json!("y");
     let (status, p) = post(&app, "/api/records", &forged).await;
-    assert_eq!((status, p["code"].as_str()), (401, Some("bad_signature")));
+    assert_eq!((status, p["code"].as_str()), (422, Some("bad_signature")));
     // 403: only the owner may transfer.
     let steal = h.own(&trader, Act::Transfer(Transfer { assets: vec![lot], to: party(&trader) }));
     let (status, p) = post(&app, "/api/records", &steal).await;
@@ -467,7 +467,7 @@ async fn a_signature_browsers_refuse_is_refused() {
     assert_eq!(&bytes[..<terroir_shared::record::Record as Signable>::DOMAIN.len()], b"terroir-record-v1\n");
     let forged = Envelope { record: honest.body().clone(), signature: Signature(sig) };
     let (status, problem) = post(&app, "/api/records", &forged).await;
-    assert_eq!((status, problem["code"].as_str()), (401, Some("bad_signature")), "{problem}");
+    assert_eq!((status, problem["code"].as_str()), (422, Some("bad_signature")), "{problem}");
     let batch: Vec<serde_json::Value> = (0..60)
         .map(|i| {
             let lot =
