@@ -1,7 +1,6 @@
 //! The server's root: where a newcomer finds the API documentation, the log and, when the
 //! ledger has labelled goods, a few labels to open. HTML for a browser, JSON by `Accept`.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
@@ -26,11 +25,7 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         ("the log's verifier key", "/.well-known/terroir-log-key"),
         ("metrics", "/metrics"),
     ];
-    let wants_json = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"));
+    let wants_json = !super::prefers_html(&req, true);
     if wants_json {
         return Ok(HttpResponse::Ok().json(json!({
             "name": "Terroir ledger",

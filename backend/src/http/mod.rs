@@ -166,6 +166,45 @@ fn not_allowed(req: &actix_web::HttpRequest, allow: &'static str) -> Result<Http
     Err(ApiError::MethodNotAllowed { method: req.method().to_string(), allow })
 }
 
+/// Whether the request's `Accept` ranks HTML above JSON. As RFC 9110 (section 12.5.1) has it,
+/// a type takes the quality of the most specific range that matches it (`text/html`, then
+/// `text/*`, then `*/*`). At equal quality a type the client named beats one it reached only
+/// through a wildcard, and of two it named the first wins; a tie through wildcards alone,
+/// neither type acceptable, or no `Accept`, goes to `default_html`.
+pub(crate) fn prefers_html(req: &actix_web::HttpRequest, default_html: bool) -> bool {
+    use actix_web::http::header::{Accept, Header as _, Quality};
+    let Ok(Accept(ranges)) = Accept::parse(req) else { return default_html };
+    // (specificity, quality, position) of the range that decides for a type.
+    let rate = |ty: &str, sub: &str| {
+        ranges
+            .iter()
+            .enumerate()
+            .filter_map(|(i, range)| {
+                let (t, s) = (range.item.type_().as_str(), range.item.subtype().as_str());
+                let specificity = match (t == ty, s == sub, t == "*" && s == "*", s == "*") {
+                    (true, true, _, _) => 2,
+                    (true, false, _, true) => 1,
+                    (_, _, true, _) => 0,
+                    _ => return None,
+                };
+                Some((specificity, range.quality, i))
+            })
+            .max_by_key(|(specificity, _, _)| *specificity)
+    };
+    let (html, json) = (rate("text", "html"), rate("application", "json"));
+    let quality = |r: Option<(u8, Quality, usize)>| r.map_or(Quality::ZERO, |(_, q, _)| q);
+    let (qh, qj) = (quality(html), quality(json));
+    if qh != qj {
+        return qh > qj;
+    }
+    match (html, json) {
+        (Some((2, _, h)), Some((2, _, j))) if qh > Quality::ZERO => h < j,
+        (Some((2, _, _)), _) if qh > Quality::ZERO => true,
+        (_, Some((2, _, _))) if qj > Quality::ZERO => false,
+        _ => default_html,
+    }
+}
+
 /// A path nothing is routed to.
 async fn unrouted(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound(format!("a resource at {}", req.path())))
@@ -199,4 +238,39 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 )]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefers_html;
+
+    #[test]
+    fn accept_is_ranked_by_quality_then_by_what_was_named() {
+        let html = |accept: Option<&str>, default_html| {
+            let mut req = actix_web::test::TestRequest::default();
+            if let Some(a) = accept {
+                req = req.insert_header(("accept", a));
+            }
+            prefers_html(&req.to_http_request(), default_html)
+        };
+        let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        for (accept, default_html, expected) in [
+            (Some(browser), false, true),
+            (Some("application/json;q=0.1, text/html;q=0.9"), false, true),
+            (Some("text/html;q=0.2, application/json"), false, false),
+            (Some("application/json, text/html"), true, false),
+            (Some("text/html, application/json"), false, true),
+            (Some("text/html, */*"), false, true),
+            (Some("application/json, */*"), true, false),
+            (Some("text/*;q=0.5, application/*;q=0.4"), false, true),
+            (Some("text/html;q=0, */*"), true, false),
+            (Some("*/*"), false, false),
+            (Some("*/*"), true, true),
+            (Some("image/png"), true, true),
+            (None, false, false),
+            (None, true, true),
+        ] {
+            assert_eq!(html(accept, default_html), expected, "{accept:?} (default html: {default_html})");
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! page for a phone's browser, the same answer as JSON for apps (content negotiation on
 //! `Accept`).
 
-use actix_web::http::{Method, header};
+use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 use terroir_shared::asset::gs1_identity_key;
 use terroir_shared::gs1::DigitalLink;
@@ -20,8 +20,8 @@ use terroir_shared::api;
     description = "The path a label's QR code encodes, `/01/{gtin}` optionally followed by `/22/{cpv}`, \
         `/10/{lot}` and `/21/{serial}` (numeric AIs or their short names). Answers the asset it identifies: \
         the buyer's page (in English or Chinese after `Accept-Language`, with a script that checks every \
-        record, proof and checkpoint in the browser) when the `Accept` header names `text/html` before \
-        `application/json`, or without it; otherwise JSON: the asset's fields, its lineage, the journey \
+        record, proof and checkpoint in the browser) when the `Accept` header ranks `text/html` above \
+        `application/json` (by quality, then by order), or accepts it without JSON; otherwise JSON: the asset's fields, its lineage, the journey \
         of signed records, the parties named and the label's check counts with the signs of a copy. \
         Successful answers carry `Vary: Accept, Accept-Language`.",
     params(
@@ -36,7 +36,7 @@ use terroir_shared::api;
 )]
 pub async fn resolve(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
-        return Ok(HttpResponse::MethodNotAllowed().insert_header((header::ALLOW, "GET, HEAD")).finish());
+        return Err(ApiError::MethodNotAllowed { method: req.method().to_string(), allow: "GET, HEAD" });
     }
     // A phone that scanned a bad or unknown label gets a page that says so, not JSON.
     match answer(&state, &req).await {
@@ -68,14 +68,7 @@ async fn answer(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Api
     label::json(state, id).await
 }
 
-/// A browser asks for text/html before JSON; API clients ask for JSON or anything.
+/// A browser ranks text/html above JSON; API clients ask for JSON or anything.
 fn wants_html(req: &HttpRequest) -> bool {
-    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let html = accept.find("text/html");
-    let json = accept.find("application/json");
-    match (html, json) {
-        (Some(h), Some(j)) => h < j,
-        (Some(_), None) => true,
-        _ => false,
-    }
+    super::prefers_html(req, false)
 }

@@ -19,6 +19,7 @@ async fn unrouted_paths_and_wrong_methods_answer_with_problem_documents() {
         ("POST", "/api/assets/00/history", 405, Some("GET, HEAD")),
         ("GET", "/api/records", 405, Some("POST")),
         ("PUT", "/api/records/batch", 405, Some("POST")),
+        ("POST", "/01/09506000134352/10/BL26", 405, Some("GET, HEAD")),
     ] {
         let req =
             web_test::TestRequest::default().method(method.parse().expect("method")).uri(path).to_request();
