@@ -9,6 +9,7 @@ pub mod keys;
 pub mod metrics;
 pub mod monitor;
 pub mod owner;
+pub mod private;
 pub mod server;
 pub mod service;
 pub mod witness;

@@ -307,28 +307,13 @@ async fn stop_signal() -> std::io::Result<&'static str> {
 }
 
 pub(crate) fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    if !dir.exists() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .with_context(|| format!("creating {}", dir.display()))?;
-    }
-    Ok(())
+    crate::private::dir(dir).with_context(|| format!("creating {}", dir.display()))
 }
 
-/// The database readable by its owner alone (SQLite gives its WAL and shared-memory files the
-/// same mode): created so before SQLite first opens it, and made so if an older version left
-/// it readable by others.
+/// The database readable by its owner alone: created so before SQLite first opens it, and made
+/// so if an older version left it readable by others.
 fn private_file(path: &std::path::Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    if path.exists() {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-    } else {
-        std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map(drop)
-    }
-    .with_context(|| format!("making {} private (0600)", path.display()))
+    crate::private::file(path).with_context(|| format!("making {} private (0600)", path.display()))
 }
 
 /// A log keeps its origin for life: it is inside every checkpoint and every signed record.

@@ -78,21 +78,13 @@ pub fn beside(ledger: &Path) -> PathBuf {
 
 /// Opens the store (creating it readable by its owner alone) and brings its schema up to date.
 pub fn open(path: &Path) -> Result<SqliteConnection, DbError> {
-    create_private(path)?;
+    // SQLite gives its journal the database's mode, so the journal is private too.
+    crate::private::file(path)
+        .map_err(|e| DbError::Corrupt(format!("cannot create {}: {e}", path.display())))?;
     let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
     conn.batch_execute(PRAGMAS)?;
     conn.run_pending_migrations(MIGRATIONS).map_err(|e| DbError::Migration(e.to_string()))?;
     Ok(conn)
-}
-
-/// SQLite gives its journal the database's mode, so the journal is private too.
-fn create_private(path: &Path) -> Result<(), DbError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(DbError::Corrupt(format!("cannot create {}: {e}", path.display()))),
-    }
 }
 
 /// Keeps a subject and its data, in one transaction.

@@ -235,29 +235,17 @@ fn stamp(at: Timestamp) -> String {
 }
 
 fn private_dir(dir: &Path) -> Result<(), ServiceError> {
-    use std::os::unix::fs::DirBuilderExt;
-    if dir.is_dir() {
-        return Ok(());
-    }
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|e| io(dir, e))
+    crate::private::dir(dir).map_err(|e| io(dir, e))
 }
 
 fn private_file(path: &Path) -> Result<(), ServiceError> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| io(path, e))
+    crate::private::file(path).map_err(|e| io(path, e))
 }
 
 /// Copies a file readable by its owner alone, durably.
 fn copy_private(from: &Path, to: &Path) -> Result<(), ServiceError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut source = std::fs::File::open(from).map_err(|e| io(from, e))?;
-    let mut target = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(to)
-        .map_err(|e| io(to, e))?;
-    std::io::copy(&mut source, &mut target).and_then(|_| target.sync_all()).map_err(|e| io(to, e))
+    crate::private::copy(from, to)
+        .map_err(|e| ServiceError::Files(format!("copying {} to {}: {e}", from.display(), to.display())))
 }
 
 fn fsync(path: &Path) -> Result<(), ServiceError> {
