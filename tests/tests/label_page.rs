@@ -822,7 +822,7 @@ fn a_record_signed_by_a_station_key_revoked_before_it_is_caught() {
     let written = state::tree::write(&MemoryMap::new(), None, changes).expect("tree").expect("changes");
     diesel::sql_query("DELETE FROM map_nodes").execute(&mut db).expect("tamper");
     diesel::sql_query("DELETE FROM map_pending").execute(&mut db).expect("tamper");
-    map::write(&mut db, &map::rows(&written, &Default::default()).expect("rows")).expect("tamper");
+    map::write_version(&mut db, &written).expect("tamper");
     let log: Value =
         ureq::get(&format!("{}/api/log", demo.base)).call().expect("log").into_json().expect("json");
     let size = log["size"].as_u64().expect("size");

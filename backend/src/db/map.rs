@@ -1,9 +1,13 @@
-//! The state map's tables: its tree as last written back (one node per nibble path, the newest,
-//! with the version that made it: a node that replaces another is written over it), the changes
+//! The state map's tables: its tree as last written back (one row per internal node, at its
+//! nibble path, with the version that made it, and beside it the leaves among its children: a
+//! node that replaces another is written over it; only a root that is a leaf has a row of its
+//! own), the changes
 //! of the versions not written back yet, and its tip (how far into the log it has taken, and
 //! the tree's version). Read through the core's tree as a [`TreeReader`]. A leaf's value is
 //! stored beside it (the tree keeps only its hash), so a proof is served with the value it
-//! proves.
+//! proves. Leaves ride in their parents' rows because a leaf never changes without its parent
+//! being rewritten: a write-back writes a quarter of the rows it would write with a row for each
+//! node, and a reader finds a leaf in the row it has just read its parent from.
 //!
 //! The writer keeps the nodes of the versions not written back in a [`NodeCache`] shared with
 //! the readers, who look in the database first and there second ([`prove`]).
@@ -14,7 +18,8 @@ use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use terroir_shared::Hash;
 use terroir_shared::state::tree::{
-    self, KeyHash, LeafNode, Node, NodeKey, OwnedValue, TreeReader, Version, node_bytes, node_from_bytes,
+    self, KeyHash, LeafNode, NibblePath, Node, NodeKey, OwnedValue, TreeReader, Version, node_bytes,
+    node_from_bytes,
 };
 use terroir_shared::state::{Change, MapError, MapProof, Written};
 
@@ -47,20 +52,11 @@ pub fn set_tip(conn: &mut SqliteConnection, tip: Tip) -> Result<(), DbError> {
 
 #[derive(Insertable)]
 #[diesel(table_name = map_nodes)]
-struct NewNode {
-    key: Vec<u8>,
+struct NewRow<'a> {
+    key: &'a [u8],
     version: i64,
     node: Vec<u8>,
-}
-
-impl NewNode {
-    /// The row of `node` at `key`; a leaf must come with its value.
-    fn of(key: &NodeKey, node: &Node, value: Option<&[u8]>) -> Result<Self, DbError> {
-        if matches!(node, Node::Leaf(_)) && value.is_none() {
-            return Err(DbError::Corrupt(format!("the value of a leaf at {key:?} is unknown")));
-        }
-        Ok(Self { key: path_bytes(key), version: key.version() as i64, node: node_bytes(node, value) })
-    }
+    leaves: Vec<u8>,
 }
 
 /// A node's row key: its nibble path alone. Versions never reuse a path for anything but the
@@ -70,39 +66,128 @@ pub fn path_bytes(key: &NodeKey) -> Vec<u8> {
     tree::path_bytes(key)
 }
 
-/// The nodes to write, each over the one at its path.
-pub struct Rows {
-    nodes: Vec<NewNode>,
+/// A row's leaves: for each leaf child of its node, in nibble order, the nibble, the length of
+/// the stored leaf (u16, big-endian) and the stored leaf (its node and value, as
+/// [`node_bytes`]). A leaf's version is the one its parent names.
+fn leaf_entries(leaves: &[u8]) -> Result<Vec<(u8, &[u8])>, DbError> {
+    let bad = || DbError::Corrupt("the leaves stored beside a state map node are malformed".into());
+    let mut out = Vec::new();
+    let mut rest = leaves;
+    while let [nibble, a, b, after @ ..] = rest {
+        let (leaf, after) =
+            after.split_at_checked(usize::from(u16::from_be_bytes([*a, *b]))).ok_or_else(bad)?;
+        out.push((*nibble, leaf));
+        rest = after;
+    }
+    if rest.is_empty() { Ok(out) } else { Err(bad()) }
 }
 
-/// The rows of one version. A leaf the version only moved (deeper, beside a new key) keeps the
-/// value it had: `moved` holds the values of the leaves read while working the version out.
-pub fn rows(written: &Written, moved: &LeafValues) -> Result<Rows, DbError> {
-    let mut values = tree::values_by_key(written);
-    for (k, v) in moved {
-        values.entry(*k).or_insert(v.as_slice());
-    }
-    let nodes = written
-        .nodes
-        .iter()
-        .map(|(k, n)| NewNode::of(k, n, tree::leaf_value(n, &values)))
-        .collect::<Result<_, _>>()?;
-    Ok(Rows { nodes })
-}
-
-/// Writes nodes, each over the one at its path, in statements of
-/// [`super::ROWS_PER_INSERT`] rows (arrays, so that each statement is prepared once).
-pub fn write(conn: &mut SqliteConnection, rows: &Rows) -> Result<(), DbError> {
-    let mut batches = rows.nodes.chunks_exact(super::ROWS_PER_INSERT);
-    for batch in &mut batches {
-        let batch: &[NewNode; super::ROWS_PER_INSERT] =
-            batch.try_into().map_err(|_| DbError::Corrupt("a batch of rows changed length".into()))?;
-        diesel::replace_into(map_nodes::table).values(batch).execute(conn)?;
-    }
-    for row in batches.remainder() {
-        diesel::replace_into(map_nodes::table).values(row).execute(conn)?;
-    }
+fn push_leaf(leaves: &mut Vec<u8>, nibble: u8, stored: &[u8]) -> Result<(), DbError> {
+    let len = u16::try_from(stored.len())
+        .map_err(|_| DbError::Corrupt(format!("a state map leaf of {} bytes", stored.len())))?;
+    leaves.push(nibble);
+    leaves.extend_from_slice(&len.to_be_bytes());
+    leaves.extend_from_slice(stored);
     Ok(())
+}
+
+/// A row as selected: its key (the path), version, node and leaves.
+type RawRow = (Vec<u8>, i64, Vec<u8>, Vec<u8>);
+
+/// A stored row read back: the node at the row's path, its value if a leaf, its leaves.
+struct StoredRow {
+    version: Version,
+    node: Node,
+    value: Option<Vec<u8>>,
+    leaves: Vec<u8>,
+}
+
+impl StoredRow {
+    fn decode(version: i64, node: &[u8], leaves: Vec<u8>) -> Result<Self, DbError> {
+        let (node, value) = node_from_bytes(node).map_err(corrupt)?;
+        if matches!(node, Node::Leaf(_)) && !leaves.is_empty() {
+            return Err(DbError::Corrupt("a state map leaf is stored with leaves beside it".into()));
+        }
+        Ok(Self { version: version as u64, node, value, leaves })
+    }
+
+    /// The leaf child at `nibble`, if the node has one at `version`: its node and value.
+    fn leaf(&self, nibble: u8, version: Version) -> Result<Option<(Node, Vec<u8>)>, DbError> {
+        let Node::Internal(internal) = &self.node else { return Ok(None) };
+        match internal.child(nibble.into()) {
+            Some(c) if c.is_leaf() && c.version == version => {}
+            _ => return Ok(None),
+        }
+        let (_, stored) =
+            leaf_entries(&self.leaves)?.into_iter().find(|(n, _)| *n == nibble).ok_or_else(|| {
+                DbError::Corrupt(format!(
+                    "a state map node names a leaf at nibble {nibble} it does not store"
+                ))
+            })?;
+        match node_from_bytes(stored).map_err(corrupt)? {
+            (leaf @ Node::Leaf(_), Some(value)) => Ok(Some((leaf, value))),
+            _ => Err(DbError::Corrupt("a state map node stores a non-leaf among its leaves".into())),
+        }
+    }
+
+    /// The row's nodes, each with its key and, for a leaf, its value: the node at `path`, then
+    /// its leaves (checked to be exactly the leaf children it names).
+    fn nodes(self, path: &NibblePath) -> Result<Vec<StoredNode>, DbError> {
+        let mut out = Vec::new();
+        if let Node::Internal(internal) = &self.node {
+            let entries = leaf_entries(&self.leaves)?;
+            let named: Vec<(u8, Version)> = internal
+                .children_sorted()
+                .filter(|(_, c)| c.is_leaf())
+                .map(|(n, c)| (u8::from(n), c.version))
+                .collect();
+            if entries.len() != named.len() || entries.iter().zip(&named).any(|((a, _), (b, _))| a != b) {
+                return Err(DbError::Corrupt(format!(
+                    "the state map node at {} stores other leaves than the ones it names",
+                    shown(path)
+                )));
+            }
+            for ((nibble, stored), (_, version)) in entries.into_iter().zip(named) {
+                let (leaf, value) = node_from_bytes(stored).map_err(corrupt)?;
+                out.push((
+                    NodeKey::new(version, tree::child_path(path, nibble).map_err(corrupt)?),
+                    leaf,
+                    value,
+                ));
+            }
+        }
+        out.insert(0, (NodeKey::new(self.version, path.clone()), self.node, self.value));
+        Ok(out)
+    }
+}
+
+/// A path as people read it: its nibbles in hex, or "the root".
+fn shown(path: &NibblePath) -> String {
+    if path.num_nibbles() == 0 {
+        return "the root".into();
+    }
+    let hex: String = path.nibbles().map(|n| format!("{:x}", u8::from(n))).collect();
+    format!("path {hex}")
+}
+
+/// A node's place as people read it.
+fn shown_key(key: &NodeKey) -> String {
+    format!("{}, version {}", shown(key.nibble_path()), key.version())
+}
+
+/// Whether no node is stored.
+pub fn is_empty(conn: &mut SqliteConnection) -> Result<bool, DbError> {
+    Ok(map_nodes::table.select(map_nodes::key).first::<Vec<u8>>(conn).optional()?.is_none())
+}
+
+/// The row at `path`, if any.
+fn row_at(conn: &mut SqliteConnection, path: &[u8]) -> Result<Option<StoredRow>, DbError> {
+    let row: Option<(i64, Vec<u8>, Vec<u8>)> = map_nodes::table
+        .filter(map_nodes::key.eq(path))
+        .select((map_nodes::version, map_nodes::node, map_nodes::leaves))
+        .get_result(conn)
+        .optional()?;
+    row.map(|(v, n, l)| StoredRow::decode(v, &n, l)).transpose()
 }
 
 /// The values of leaves, by key.
@@ -376,23 +461,79 @@ pub fn pending(conn: &mut SqliteConnection) -> Result<Vec<Pending>, DbError> {
         .collect()
 }
 
-/// Writes the versions `cache` took in back, up to `through`: every node not written back that
-/// is still in the tree, over the node at its path, in path order (each page of the table is
-/// visited once), one prepared statement per row, rows built as it goes; then forgets the
-/// versions' logged changes. In the caller's transaction.
+/// Writes the versions `cache` took in back, up to `through`: every internal node not written
+/// back that is still in the tree, over the row at its path, with the leaves among its
+/// children (new ones from the cache, older ones from the row it replaces), in path order (each
+/// page of the table is visited once), one prepared statement per row; a root that is a leaf
+/// in a row of its own. Then forgets the versions' logged changes. In the caller's transaction.
 pub fn write_back(conn: &mut SqliteConnection, cache: &NodeCache, through: Version) -> Result<(), DbError> {
-    let mut keys: Vec<(Vec<u8>, &NodeKey)> = cache.dirty.iter().map(|k| (path_bytes(k), k)).collect();
-    keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for (_, k) in keys {
-        let (n, value) = cache
-            .nodes
-            .get(k)
-            .ok_or_else(|| DbError::Corrupt(format!("a node of the state map at {k:?} is lost")))?;
-        let row = NewNode::of(k, n, value.as_deref())?;
+    let lost = |k: &NodeKey| DbError::Corrupt(format!("a node of the state map at {} is lost", shown_key(k)));
+    let mut rows: Vec<(Vec<u8>, &NodeKey)> = Vec::new();
+    for k in &cache.dirty {
+        let (node, _) = cache.nodes.get(k).ok_or_else(|| lost(k))?;
+        let root = k.nibble_path().num_nibbles() == 0;
+        match node {
+            Node::Internal(_) => rows.push((path_bytes(k), k)),
+            Node::Leaf(_) if root => rows.push((path_bytes(k), k)),
+            // A leaf below the root is written with its parent, which its version rewrote.
+            Node::Leaf(_) => {}
+            Node::Null => return Err(DbError::Corrupt(format!("a null state map node at {}", shown_key(k)))),
+        }
+    }
+    rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (path, k) in rows {
+        let (node, value) = cache.nodes.get(k).ok_or_else(|| lost(k))?;
+        let mut leaves = Vec::new();
+        if let Node::Internal(internal) = node {
+            let mut replaced: Option<Option<StoredRow>> = None;
+            for (nibble, child) in internal.children_sorted().filter(|(_, c)| c.is_leaf()) {
+                let nibble = u8::from(nibble);
+                let key =
+                    NodeKey::new(child.version, tree::child_path(k.nibble_path(), nibble).map_err(corrupt)?);
+                let stored = match cache.nodes.get(&key) {
+                    Some((leaf, Some(value))) => node_bytes(leaf, Some(value)),
+                    Some((_, None)) => {
+                        return Err(DbError::Corrupt(format!(
+                            "the value of a leaf at {} is unknown",
+                            shown_key(&key)
+                        )));
+                    }
+                    None => {
+                        let old = match &replaced {
+                            Some(old) => old,
+                            None => replaced.insert(row_at(conn, &path)?),
+                        };
+                        let (leaf, value) = old
+                            .as_ref()
+                            .map(|r| r.leaf(nibble, child.version))
+                            .transpose()?
+                            .flatten()
+                            .ok_or_else(|| lost(&key))?;
+                        node_bytes(&leaf, Some(&value))
+                    }
+                };
+                push_leaf(&mut leaves, nibble, &stored)?;
+            }
+        } else if value.is_none() {
+            return Err(DbError::Corrupt(format!("the value of a leaf at {} is unknown", shown_key(k))));
+        }
+        let row = NewRow {
+            key: &path,
+            version: k.version() as i64,
+            node: node_bytes(node, value.as_deref()),
+            leaves,
+        };
         diesel::replace_into(map_nodes::table).values(&row).execute(conn)?;
     }
     diesel::delete(map_pending::table.filter(map_pending::version.le(through as i64))).execute(conn)?;
     Ok(())
+}
+
+/// Writes one whole version at once (a map built in one go): its nodes, as [`write_back`] does.
+pub fn write_version(conn: &mut SqliteConnection, written: &Written) -> Result<(), DbError> {
+    let mut cache = NodeCache::default();
+    cache.take_in(written, Vec::new(), &LeafValues::default());
+    write_back(conn, &cache, written.version)
 }
 
 /// The value `key` holds at the tip's version, and the proof of it (or of its absence), read
@@ -411,34 +552,32 @@ pub fn root(conn: &mut SqliteConnection, cache: &NodeCache, tip: Tip) -> Result<
     tree::root(&ReadMap { db: DbMap::new(conn), cache }, tip.version).map_err(corrupt)
 }
 
-/// A stored node: its key (the version and the path) and its bytes.
-pub type Row = (NodeKey, Vec<u8>);
+/// A stored node: its key (the version and the path), the node, and its value if a leaf.
+pub type StoredNode = (NodeKey, Node, Option<Vec<u8>>);
 
-/// Every stored node, by path, from `after` on (exclusive; a path as [`path_bytes`] writes
-/// it), `limit` at a time (for the audit).
+/// Every stored node, row by row by path, from the row after `after` on (a row key as
+/// [`path_bytes`] writes it), `limit` rows at a time (for the audit): each row's node, then
+/// the leaves stored beside it. The last row's key, to go on from.
 pub fn nodes_after(
     conn: &mut SqliteConnection,
     after: Option<&[u8]>,
     limit: i64,
-) -> Result<(Vec<Row>, Option<Vec<u8>>), DbError> {
+) -> Result<(Vec<StoredNode>, Option<Vec<u8>>), DbError> {
     let query = map_nodes::table
-        .select((map_nodes::key, map_nodes::version, map_nodes::node))
+        .select((map_nodes::key, map_nodes::version, map_nodes::node, map_nodes::leaves))
         .order(map_nodes::key)
         .limit(limit);
-    let rows: Vec<(Vec<u8>, i64, Vec<u8>)> = match after {
+    let rows: Vec<RawRow> = match after {
         Some(a) => query.filter(map_nodes::key.gt(a)).load(conn)?,
         None => query.load(conn)?,
     };
-    let last = rows.last().map(|(k, _, _)| k.clone());
-    let rows = rows
-        .into_iter()
-        .map(|(path, version, node)| {
-            let mut key = (version as u64).to_be_bytes().to_vec();
-            key.extend_from_slice(&path);
-            Ok((tree::node_key_from_bytes(&key).map_err(corrupt)?, node))
-        })
-        .collect::<Result<_, DbError>>()?;
-    Ok((rows, last))
+    let last = rows.last().map(|(k, _, _, _)| k.clone());
+    let mut nodes = Vec::new();
+    for (path, version, node, leaves) in rows {
+        let path = tree::path_from_stored(&path).map_err(corrupt)?;
+        nodes.extend(StoredRow::decode(version, &node, leaves)?.nodes(&path)?);
+    }
+    Ok((nodes, last))
 }
 
 /// How many keys the map holds.
@@ -452,14 +591,16 @@ fn corrupt(e: MapError) -> DbError {
 
 /// The stored map as the core's tree reads it. The values of the leaves it reads are kept: the
 /// tree asks for a key's value right after reading its leaf, and a write moves leaves it read.
+/// So is the last row read: the tree reads a leaf right after its parent, whose row holds it.
 pub struct DbMap<'a> {
     conn: RefCell<&'a mut SqliteConnection>,
     leaves: RefCell<LeafValues>,
+    last: RefCell<Option<(NibblePath, StoredRow)>>,
 }
 
 impl<'a> DbMap<'a> {
     pub fn new(conn: &'a mut SqliteConnection) -> Self {
-        Self { conn: RefCell::new(conn), leaves: RefCell::default() }
+        Self { conn: RefCell::new(conn), leaves: RefCell::default(), last: RefCell::default() }
     }
 
     /// The values of the leaves read, by key.
@@ -482,23 +623,70 @@ impl<'a> DbMap<'a> {
         }
         Some(n.clone())
     }
+
+    /// The leaf at `nibble` below the row at `parent`, at `version`, from the row last read.
+    fn leaf_in_last(
+        &self,
+        parent: &NibblePath,
+        nibble: u8,
+        version: Version,
+    ) -> Result<Option<Node>, DbError> {
+        let last = self.last.borrow();
+        let Some((_, row)) = last.as_ref().filter(|(p, _)| p == parent) else { return Ok(None) };
+        let Some((leaf, value)) = row.leaf(nibble, version)? else { return Ok(None) };
+        self.note_value(&leaf, &value);
+        Ok(Some(leaf))
+    }
+
+    /// The node at `node_key`: in a row of its own (an internal node, or a root that is a
+    /// leaf), or a leaf among its parent's, both rows read in one statement.
+    fn read(&self, node_key: &NodeKey) -> Result<Option<Node>, DbError> {
+        let path = node_key.nibble_path();
+        let parent = tree::parent_path(path).map_err(corrupt)?;
+        if let Some((p, nibble)) = &parent
+            && let Some(leaf) = self.leaf_in_last(p, *nibble, node_key.version())?
+        {
+            return Ok(Some(leaf));
+        }
+        let own = path_bytes(node_key);
+        let above = parent.as_ref().map(|(p, _)| tree::stored_path(p)).unwrap_or_else(|| own.clone());
+        let rows: Vec<RawRow> = {
+            let mut conn = self.conn.borrow_mut();
+            map_nodes::table
+                .filter(map_nodes::key.eq(&own).or(map_nodes::key.eq(&above)))
+                .select((map_nodes::key, map_nodes::version, map_nodes::node, map_nodes::leaves))
+                .load(&mut **conn)?
+        };
+        for (key, version, node, leaves) in rows {
+            let row = StoredRow::decode(version, &node, leaves)?;
+            if key == own {
+                // A newer node at the path: the one asked for was replaced.
+                if row.version != node_key.version() {
+                    return Ok(None);
+                }
+                if let Some(value) = &row.value {
+                    self.note_value(&row.node, value);
+                }
+                let node = row.node.clone();
+                if matches!(node, Node::Internal(_)) {
+                    *self.last.borrow_mut() = Some((path.clone(), row));
+                }
+                return Ok(Some(node));
+            }
+            if let Some((p, _)) = parent.clone() {
+                *self.last.borrow_mut() = Some((p, row));
+            }
+        }
+        match &parent {
+            Some((p, nibble)) => self.leaf_in_last(p, *nibble, node_key.version()),
+            None => Ok(None),
+        }
+    }
 }
 
 impl TreeReader for DbMap<'_> {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        let mut conn = self.conn.borrow_mut();
-        let row: Option<(i64, Vec<u8>)> = map_nodes::table
-            .filter(map_nodes::key.eq(path_bytes(node_key)))
-            .select((map_nodes::version, map_nodes::node))
-            .get_result(&mut **conn)
-            .optional()?;
-        // A newer node at the path: the one asked for was replaced.
-        let Some((_, bytes)) = row.filter(|(v, _)| *v as u64 == node_key.version()) else { return Ok(None) };
-        let (node, value) = node_from_bytes(&bytes)?;
-        if let Some(value) = value {
-            self.note_value(&node, &value);
-        }
-        Ok(Some(node))
+        Ok(self.read(node_key)?)
     }
 
     /// The value stored beside the leaf just read for this key (only the latest version is
@@ -513,5 +701,85 @@ impl TreeReader for DbMap<'_> {
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
         anyhow::bail!("the state map is never restored from a stream of leaves")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use terroir_shared::state::MemoryMap;
+
+    use super::*;
+
+    fn change(n: u64, round: u8) -> Change {
+        Change { key: Hash::sha256(&n.to_be_bytes()), value: vec![round; 1 + (n % 23) as usize] }
+    }
+
+    /// Every key's value and proof, present and absent, and the root and count, read through
+    /// `cache` (and the database under it) are the ones the map kept in memory gives.
+    fn reads_as(conn: &mut SqliteConnection, cache: &NodeCache, tip: Tip, memory: &MemoryMap, keys: u64) {
+        assert_eq!(root(conn, cache, tip).expect("root"), memory.root());
+        assert_eq!(count(conn, cache, tip).expect("count"), memory.len());
+        for n in (0..keys + 500).step_by(7) {
+            let key = Hash::sha256(&n.to_be_bytes());
+            assert_eq!(
+                prove(conn, cache, tip, &key).expect("prove"),
+                memory.prove(&key).expect("prove"),
+                "key {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_map_written_back_in_rounds_reads_as_the_map_kept_in_memory() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut conn = super::super::open_writer(&dir.path().join("ledger.sqlite")).expect("open");
+        let (mut cache, mut memory, mut version, mut keys) =
+            (NodeCache::default(), MemoryMap::new(), None, 0);
+        for round in 1..=4u8 {
+            for _ in 0..5 {
+                // New keys (some land on a leaf and move it down), and older keys changed.
+                let mut changes: Vec<Change> = (keys..keys + 300).map(|n| change(n, round)).collect();
+                changes.extend((0..keys).filter(|n| n % 11 == u64::from(round)).map(|n| change(n, round)));
+                keys += 300;
+                let reader = CachedMap::new(&cache, &mut conn);
+                let written =
+                    tree::write(&reader, version, changes.clone()).expect("write").expect("a version");
+                let (moved, read) = reader.into_read();
+                cache.take_in(&written, read, &moved);
+                cache.retire(&written.stale);
+                version = Some(written.version);
+                memory.apply(changes).expect("apply");
+            }
+            let tip = Tip { size: keys, version };
+            // Before the write-back: the database's older rows under the cache's newer nodes.
+            reads_as(&mut conn, &cache, tip, &memory, keys);
+            conn.immediate_transaction(|c| write_back(c, &cache, version.expect("a version")))
+                .expect("write back");
+            cache.written_back();
+            reads_as(&mut conn, &cache, tip, &memory, keys);
+            // The database alone, row by row: one row per internal node, every leaf beside
+            // its parent.
+            reads_as(&mut conn, &NodeCache::default(), tip, &memory, keys);
+            let (nodes, _) = nodes_after(&mut conn, None, i64::MAX).expect("nodes");
+            let leaves = nodes.iter().filter(|(_, n, _)| matches!(n, Node::Leaf(_))).count();
+            assert_eq!(leaves, memory.len());
+            let rows: i64 = map_nodes::table.count().get_result(&mut conn).expect("rows");
+            assert_eq!(rows as usize, nodes.len() - leaves, "round {round}");
+        }
+    }
+
+    #[test]
+    fn a_map_of_one_key_keeps_its_root_leaf_in_a_row_of_its_own() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut conn = super::super::open_writer(&dir.path().join("ledger.sqlite")).expect("open");
+        let mut memory = MemoryMap::new();
+        memory.apply(vec![change(1, 1)]).expect("apply");
+        let written =
+            tree::write(&DbMap::new(&mut conn), None, vec![change(1, 1)]).expect("write").expect("a version");
+        conn.immediate_transaction(|c| write_version(c, &written)).expect("write");
+        reads_as(&mut conn, &NodeCache::default(), Tip { size: 1, version: Some(0) }, &memory, 1);
+        let rows: Vec<(i64, Vec<u8>)> =
+            map_nodes::table.select((map_nodes::version, map_nodes::leaves)).load(&mut conn).expect("rows");
+        assert_eq!(rows, [(0, Vec::new())]);
     }
 }

@@ -301,7 +301,16 @@ mod tests {
         let mut conn = SqliteConnection::establish(&path.to_string_lossy()).expect("open");
         conn.batch_execute(PRAGMAS).expect("pragmas");
         // Every migration before the one that drops the table, as an older server left them.
-        while conn.pending_migrations(MIGRATIONS).expect("pending").len() > 1 {
+        let drops_it = |conn: &mut SqliteConnection| {
+            let pending = conn.pending_migrations(MIGRATIONS).expect("pending");
+            pending
+                .first()
+                .expect("the migration that drops it")
+                .name()
+                .to_string()
+                .ends_with("_contacts_out")
+        };
+        while !drops_it(&mut conn) {
             conn.run_next_migration(MIGRATIONS).expect("migrate");
         }
         let (kept, erased) = ("ab".repeat(32), "cd".repeat(32));

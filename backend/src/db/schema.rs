@@ -55,6 +55,7 @@ diesel::table! {
         key -> Binary,
         version -> BigInt,
         node -> Binary,
+        leaves -> Binary,
     }
 }
 

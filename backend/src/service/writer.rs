@@ -512,7 +512,7 @@ fn build_map(conn: &mut SqliteConnection, identity: &LogIdentity, size: u64) -> 
         let written = state::tree::write(&db::map::DbMap::new(conn), None, rebuilt.to_changes())
             .map_err(|e| ServiceError::Integrity(e.to_string()))?;
         if let Some(w) = &written {
-            db::map::write(conn, &db::map::rows(w, &Default::default())?)?;
+            db::map::write_version(conn, w)?;
         }
         db::map::set_tip(conn, Tip { size, version: written.map(|w| w.version) })?;
         Ok::<_, ServiceError>(())

@@ -613,16 +613,19 @@ fn root_at(built: &Built, size: u64) -> Hash {
 
 #[test]
 fn a_changed_or_missing_stored_map_value_is_found() {
-    // A leaf of the tree (a node whose borsh tag is 2).
-    let leaf = "(SELECT min(key) FROM map_nodes WHERE substr(node, 1, 1) = x'02')";
+    // A row with leaves beside its node (the last byte of its leaves is a value's).
+    let leaves = "(SELECT min(key) FROM map_nodes WHERE length(leaves) > 0)";
     let built = small();
     built.exec(&format!(
-        "UPDATE map_nodes SET node = substr(node, 1, length(node) - 1) || CASE WHEN substr(node, -1) = x'00' THEN x'01' ELSE x'00' END WHERE key = {leaf}"
+        "UPDATE map_nodes SET leaves = substr(leaves, 1, length(leaves) - 1) || CASE WHEN substr(leaves, -1) = x'00' THEN x'01' ELSE x'00' END WHERE key = {leaves}"
     ));
     assert!(matches!(built.failure(), AuditFailure::StoredMapDiffers { .. }), "{}", built.failure());
-    let built = small();
-    built.exec(&format!("DELETE FROM map_nodes WHERE key = {leaf}"));
-    assert!(matches!(built.failure(), AuditFailure::StoredMapDiffers { .. }), "{}", built.failure());
+    // Its leaves gone, or cut short by a byte.
+    for tamper in ["x''", "substr(leaves, 1, length(leaves) - 1)"] {
+        let built = small();
+        built.exec(&format!("UPDATE map_nodes SET leaves = {tamper} WHERE key = {leaves}"));
+        assert!(matches!(built.failure(), AuditFailure::StoredMapDiffers { .. }), "{}", built.failure());
+    }
     // The root node gone (the empty path: the shortest key).
     let built = small();
     built.exec(

@@ -7,9 +7,8 @@ use std::collections::HashMap;
 
 use borsh::BorshDeserialize;
 use jmt::Sha256Jmt;
-use jmt::storage::NibblePath;
 /// What a node store implements for the tree, and the types it stores.
-pub use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
+pub use jmt::storage::{LeafNode, NibblePath, Node, NodeKey, TreeReader};
 pub use jmt::{KeyHash, OwnedValue, Version};
 
 use super::Change;
@@ -136,9 +135,51 @@ pub fn node_key_bytes(key: &NodeKey) -> Vec<u8> {
     out
 }
 
-/// A node key's nibble path alone, as stored (borsh).
+/// A node key's nibble path alone, as stored.
 pub fn path_bytes(key: &NodeKey) -> Vec<u8> {
-    borsh::to_vec(key.nibble_path()).unwrap_or_default()
+    stored_path(key.nibble_path())
+}
+
+/// A nibble path as stored (borsh: the count of nibbles, u64 little-endian, then the bytes
+/// with their length, u32 little-endian).
+pub fn stored_path(path: &NibblePath) -> Vec<u8> {
+    borsh::to_vec(path).unwrap_or_default()
+}
+
+pub fn path_from_stored(bytes: &[u8]) -> Result<NibblePath, MapError> {
+    NibblePath::try_from_slice(bytes).map_err(|_| MapError("a stored nibble path is malformed".into()))
+}
+
+/// The path one nibble below `path`: where a child of the node at `path` sits.
+pub fn child_path(path: &NibblePath, nibble: u8) -> Result<NibblePath, MapError> {
+    let mut nibbles: Vec<u8> = path.nibbles().map(u8::from).collect();
+    nibbles.push(nibble);
+    path_of(&nibbles)
+}
+
+/// The path one nibble up from `path`, and the nibble `path` takes below it; `None` at the
+/// root.
+pub fn parent_path(path: &NibblePath) -> Result<Option<(NibblePath, u8)>, MapError> {
+    let mut nibbles: Vec<u8> = path.nibbles().map(u8::from).collect();
+    let Some(last) = nibbles.pop() else { return Ok(None) };
+    Ok(Some((path_of(&nibbles)?, last)))
+}
+
+/// The path of `nibbles`, built through its stored form (the tree builds paths only for
+/// itself): the nibbles two to a byte, high first, the count in front.
+fn path_of(nibbles: &[u8]) -> Result<NibblePath, MapError> {
+    if nibbles.len() > 64 || nibbles.iter().any(|n| *n > 0x0f) {
+        return Err(MapError(format!("no path of nibbles {nibbles:?}")));
+    }
+    let mut packed = vec![0u8; nibbles.len().div_ceil(2)];
+    for (i, n) in nibbles.iter().enumerate() {
+        packed[i / 2] |= if i % 2 == 0 { n << 4 } else { *n };
+    }
+    let mut bytes = (nibbles.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(&(packed.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&packed);
+    NibblePath::try_from_slice(&bytes)
+        .map_err(|e| MapError(format!("a path of {} nibbles: {e}", nibbles.len())))
 }
 
 pub fn node_key_from_bytes(bytes: &[u8]) -> Result<NodeKey, MapError> {

@@ -156,3 +156,36 @@ fn the_batched_tree_gives_the_root_the_tree_gives_key_by_key() {
     let mut map = MemoryMap::new();
     assert_eq!(map.apply(changes).expect("apply").0, one_by_one.0);
 }
+
+#[test]
+fn child_and_parent_paths_are_the_ones_the_tree_makes() {
+    let changes: Vec<Change> = (0..2_000).map(|n| change(n, 3)).collect();
+    let written = tree::write(&MemoryMap::new(), None, changes).expect("write").expect("a version");
+    let keys: std::collections::HashSet<_> = written.nodes.iter().map(|(k, _)| k.clone()).collect();
+    let mut children = 0;
+    for (key, node) in &written.nodes {
+        match tree::parent_path(key.nibble_path()).expect("parent") {
+            None => assert_eq!(key.nibble_path().num_nibbles(), 0),
+            Some((parent, nibble)) => {
+                assert_eq!(parent.num_nibbles() + 1, key.nibble_path().num_nibbles());
+                assert_eq!(tree::child_path(&parent, nibble).expect("child"), *key.nibble_path());
+            }
+        }
+        if let tree::Node::Internal(internal) = node {
+            for (nibble, child) in internal.children_sorted() {
+                let path = tree::child_path(key.nibble_path(), u8::from(nibble)).expect("child");
+                assert!(keys.contains(&tree::NodeKey::new(child.version, path)), "a child of {key:?}");
+                children += 1;
+            }
+        }
+    }
+    assert_eq!(children + 1, written.nodes.len(), "every node but the root is some node's child");
+    let root =
+        written.nodes.iter().find(|(k, _)| k.nibble_path().num_nibbles() == 0).expect("a root").0.clone();
+    let mut path = root.nibble_path().clone();
+    for _ in 0..64 {
+        path = tree::child_path(&path, 0xa).expect("a path of up to 64 nibbles");
+    }
+    assert!(tree::child_path(&path, 0xa).is_err(), "no path below 64 nibbles");
+    assert!(tree::child_path(root.nibble_path(), 16).is_err(), "no nibble of 16");
+}

@@ -11,7 +11,7 @@ use terroir_shared::Hash;
 use terroir_shared::asset::AssetId;
 use terroir_shared::rules::{Effects, MemoryLedger};
 use terroir_shared::state::MemoryMap;
-use terroir_shared::state::tree::{self, StoreCheck};
+use terroir_shared::state::tree::StoreCheck;
 
 use super::{AuditFailure, StoredMap};
 use crate::db::{self, DbError};
@@ -265,7 +265,7 @@ pub(super) fn compare_map(
 ) -> Result<StoredMap, super::AuditError> {
     let differs = |what: String| super::AuditError::from(AuditFailure::StoredMapDiffers { what });
     let tip = db::map::tip(conn)?;
-    let empty = db::map::nodes_after(conn, None, 1)?.0.is_empty();
+    let empty = db::map::is_empty(conn)?;
     if tip.size == 0 && tip.version.is_none() && empty && total > 0 {
         return Ok(StoredMap::NotBuilt { size: 0 });
     }
@@ -284,10 +284,15 @@ pub(super) fn compare_map(
     }
     let mut after: Option<Vec<u8>> = None;
     loop {
-        let (rows, last) = db::map::nodes_after(conn, after.as_deref(), ASSET_CHUNK)?;
+        let (rows, last) =
+            db::map::nodes_after(conn, after.as_deref(), ASSET_CHUNK).map_err(|e| match e {
+                db::DbError::Corrupt(what) => differs(what),
+                e => e.into(),
+            })?;
         let Some(last) = last else { break };
-        for (key, node) in rows.into_iter().filter(|(k, _)| !newer.contains(&db::map::path_bytes(k))) {
-            let (node, value) = tree::node_from_bytes(&node).map_err(|e| differs(e.to_string()))?;
+        for (key, node, value) in
+            rows.into_iter().filter(|(k, _, _)| !newer.contains(&db::map::path_bytes(k)))
+        {
             check.add(key, &node, value.as_deref(), rebuilt).map_err(|e| differs(e.0))?;
         }
         after = Some(last);
