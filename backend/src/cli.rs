@@ -111,8 +111,9 @@ pub struct Common {
     /// Where the database and the key files live [default: ./terroir-data].
     #[arg(long, env = "TERROIR_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// The log's origin (host/path, no scheme), named in every checkpoint and record
-    /// [default: the one the data directory's log was made with, else localhost/terroir].
+    /// The log's origin (host/path, no scheme), named in every checkpoint and record for good
+    /// [default: the one the data directory's log was made with; for a new log, the host and
+    /// path of --base-url; localhost/terroir only with serve --demo].
     #[arg(long, env = "TERROIR_ORIGIN")]
     pub origin: Option<String>,
 }
@@ -254,6 +255,7 @@ pub fn run() -> anyhow::Result<()> {
                 max_body_bytes: args.max_body_bytes,
                 trusted_proxies: args.trusted_proxy.clone(),
                 policy: args.policy.clone(),
+                demo: args.demo,
                 ..args.common.overrides()
             };
             let settings = Settings::resolve(&over)?;

@@ -26,6 +26,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// The log's name, in every checkpoint and every signed record: `host/path`, no scheme.
     pub origin: String,
+    /// Where the origin came from: a new log is not started on the default outside demo mode.
+    pub origin_from: OriginFrom,
     pub bind: SocketAddr,
     /// Where labels point: the Digital Link URIs are built on it.
     pub base_url: String,
@@ -36,6 +38,22 @@ pub struct Settings {
     /// A C2SP tlog-policy naming this log and its witnesses (with their submission URLs) and
     /// the quorum label pages require.
     pub policy: Option<PathBuf>,
+    /// Demo mode: a new log may take the default origin.
+    pub demo: bool,
+}
+
+/// Where a log's origin came from, in order of precedence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OriginFrom {
+    /// `--origin`, `TERROIR_ORIGIN` or the file's `origin`.
+    Told,
+    /// The data directory's log was made with it.
+    Stored,
+    /// The public base URL's host and path (`--base-url https://ledger.example.org/tea` gives
+    /// `ledger.example.org/tea`).
+    BaseUrl,
+    /// [`DEFAULT_ORIGIN`], shared by every deployment that keeps it: for demos only.
+    Default,
 }
 
 pub const DEFAULT_DATA_DIR: &str = "terroir-data";
@@ -54,6 +72,8 @@ pub enum ConfigError {
         "origin `{0}` cannot name a log: use host/path without a scheme, spaces or `+`, e.g. ledger.example.org/terroir"
     )]
     Origin(String),
+    #[error("base URL `{0}` is not an http:// or https:// URL with a host")]
+    BaseUrl(String),
 }
 
 /// What the command line (flags or environment) said; `None` where it said nothing.
@@ -67,6 +87,8 @@ pub struct Overrides {
     pub max_body_bytes: Option<usize>,
     pub trusted_proxies: Option<Vec<IpAddr>>,
     pub policy: Option<PathBuf>,
+    /// Demo mode (`serve --demo`): a new log may take the default origin.
+    pub demo: bool,
 }
 
 impl Settings {
@@ -81,37 +103,51 @@ impl Settings {
             .unwrap_or_else(|| DEFAULT_BIND.parse().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))));
         let data_dir = over.data_dir.clone().or(file.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into());
         // A log keeps its origin for life: unless told otherwise, serve the one it was made with.
-        let origin = over
-            .origin
-            .clone()
-            .or(file.origin)
-            .or_else(|| stored_origin(&data_dir))
-            .unwrap_or_else(|| DEFAULT_ORIGIN.into());
+        let told_base_url =
+            over.base_url.clone().or(file.base_url).map(|u| u.trim_end_matches('/').to_owned());
+        let derived = told_base_url.as_deref().map(origin_of_url).transpose()?;
+        let (origin, origin_from) =
+            match (over.origin.clone().or(file.origin), stored_origin(&data_dir), derived) {
+                (Some(told), _, _) => (told, OriginFrom::Told),
+                (None, Some(stored), _) => (stored, OriginFrom::Stored),
+                (None, None, Some(derived)) => (derived, OriginFrom::BaseUrl),
+                (None, None, None) => (DEFAULT_ORIGIN.into(), OriginFrom::Default),
+            };
         if origin.contains("://") || !terroir_shared::log::valid_origin(&origin) {
             return Err(ConfigError::Origin(origin));
         }
-        let base_url = over
-            .base_url
-            .clone()
-            .or(file.base_url)
-            .unwrap_or_else(|| format!("http://{bind}"))
-            .trim_end_matches('/')
-            .to_owned();
+        let base_url = told_base_url.unwrap_or_else(|| format!("http://{bind}"));
         Ok(Self {
             data_dir,
             origin,
+            origin_from,
             bind,
             base_url,
             max_body_bytes: over.max_body_bytes.or(file.max_body_bytes).unwrap_or(DEFAULT_MAX_BODY),
             read_connections: file.read_connections.unwrap_or(8),
             trusted_proxies: over.trusted_proxies.clone().or(file.trusted_proxies).unwrap_or_default(),
             policy: over.policy.clone().or(file.policy),
+            demo: over.demo,
         })
     }
 
     pub fn database(&self) -> PathBuf {
         self.data_dir.join("ledger.sqlite")
     }
+}
+
+/// The origin a public base URL gives a new log: its host (and port) and path, without the
+/// scheme, as C2SP tlog-checkpoint suggests (`https://ledger.example.org/tea/` gives
+/// `ledger.example.org/tea`).
+fn origin_of_url(url: &str) -> Result<String, ConfigError> {
+    let bad = || ConfigError::BaseUrl(url.to_owned());
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).ok_or_else(bad)?;
+    let rest = rest.split(['?', '#']).next().unwrap_or_default().trim_end_matches('/');
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || host.contains('@') {
+        return Err(bad());
+    }
+    Ok(format!("{}{}", host.to_ascii_lowercase(), &rest[host.len()..]))
 }
 
 /// The origin a data directory's log was made with, if it holds one.
@@ -159,6 +195,34 @@ mod tests {
         let bad = Overrides { origin: Some("https://x/y".into()), ..Overrides::default() };
         assert!(matches!(Settings::resolve(&bad), Err(ConfigError::Origin(_))));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_new_log_takes_its_origin_from_the_base_url_when_not_told() {
+        let dir = std::env::temp_dir().join(format!("terroir-config-url-{}", std::process::id()));
+        let at = |url: &str| {
+            let over =
+                Overrides { data_dir: Some(dir.clone()), base_url: Some(url.into()), ..Overrides::default() };
+            Settings::resolve(&over).map(|s| (s.origin, s.origin_from, s.base_url))
+        };
+        let (origin, from, base) = at("https://Ledger.Example.org/tea/").expect("ok");
+        assert_eq!(
+            (origin.as_str(), from, base.as_str()),
+            ("ledger.example.org/tea", OriginFrom::BaseUrl, "https://Ledger.Example.org/tea")
+        );
+        assert_eq!(at("http://10.0.0.5:8080").expect("ok").0, "10.0.0.5:8080");
+        assert_eq!(at("https://ledger.example.org/?x=1").expect("ok").0, "ledger.example.org");
+        for bad in ["ledger.example.org", "ftp://x/y", "https://", "https://user@x/"] {
+            assert!(matches!(at(bad), Err(ConfigError::BaseUrl(_))), "{bad}");
+        }
+        let plain = Overrides { data_dir: Some(dir.clone()), ..Overrides::default() };
+        assert_eq!(Settings::resolve(&plain).expect("ok").origin_from, OriginFrom::Default);
+        let told = Overrides {
+            origin: Some("told.example/log".into()),
+            base_url: Some("https://x.example".into()),
+            ..plain
+        };
+        assert_eq!(Settings::resolve(&told).expect("ok").origin, "told.example/log", "--origin wins");
     }
 
     #[test]

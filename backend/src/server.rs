@@ -231,7 +231,9 @@ pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     }
     let policy = witness_policy(&settings, &node.ledger)?;
     let pool = crate::db::read_pool(&settings.database(), settings.read_connections)?;
-    let (scans, _scan_thread) = ScanCounter::start(&settings.database(), system_clock())?;
+    let (scans, _scan_thread) =
+        ScanCounter::start(&settings.database(), system_clock(), node.metrics.clone())?;
+    crate::http::problem::set_base_url(&settings.base_url);
     let state = web::Data::new(AppState {
         ledger: node.ledger.clone(),
         pool,
@@ -316,10 +318,24 @@ fn private_file(path: &std::path::Path) -> anyhow::Result<()> {
     crate::private::file(path).with_context(|| format!("making {} private (0600)", path.display()))
 }
 
-/// A log keeps its origin for life: it is inside every checkpoint and every signed record.
+/// A log keeps its origin for life: it is inside every checkpoint and every signed record. A
+/// new log is not started on the default origin, which every deployment that kept it would
+/// share, outside demo mode.
 fn check_origin(settings: &Settings) -> anyhow::Result<()> {
     let path = settings.data_dir.join("origin");
     match std::fs::read_to_string(&path) {
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                && settings.origin_from == crate::config::OriginFrom::Default
+                && !settings.demo =>
+        {
+            anyhow::bail!(
+                "a new ledger needs a name of its own, its origin, which goes into every checkpoint and record for \
+                 good: pass --origin (for example --origin ledger.example.org/terroir), or --base-url with the public \
+                 URL labels will point to (the origin is then its host and path); `{}` is for `serve --demo` only",
+                settings.origin
+            )
+        }
         Ok(stored) if stored.trim() == settings.origin => Ok(()),
         Ok(stored) => anyhow::bail!(
             "this data directory holds the log `{}`; it cannot be served as `{}`",

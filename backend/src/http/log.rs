@@ -68,7 +68,9 @@ pub async fn info(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// `N` or `N.p/W` after the level: the tile index (in groups of three digits, each but the last
-/// prefixed `x`) and an optional partial width.
+/// prefixed `x`) and an optional partial width. Only the canonical form is a tile path (as
+/// Go's `tlog.ParseTilePath` holds it: parsed, formatted again, and compared), so each tile has
+/// one URL: no leading `x000/` groups, no `.p/` with a leading zero.
 fn parse_tile_path(path: &str) -> Result<(u64, u64), ApiError> {
     let bad = || ApiError::BadRequest(format!("`{path}` is not a tile path (x001/x234/067[.p/W])"));
     let (index_part, width) = match path.split_once(".p/") {
@@ -92,7 +94,36 @@ fn parse_tile_path(path: &str) -> Result<(u64, u64), ApiError> {
         let d: u64 = digits.parse().map_err(|_| bad())?;
         n = n.checked_mul(1000).and_then(|n| n.checked_add(d)).ok_or_else(bad)?;
     }
+    if tile_path(n, width) != path {
+        return Err(bad());
+    }
     Ok((n, width))
+}
+
+/// The canonical path of tile `n` of width `width` (C2SP tlog-tiles).
+fn tile_path(n: u64, width: u64) -> String {
+    let mut groups = vec![format!("{:03}", n % 1000)];
+    let mut rest = n / 1000;
+    while rest > 0 {
+        groups.push(format!("x{:03}", rest % 1000));
+        rest /= 1000;
+    }
+    groups.reverse();
+    let index = groups.join("/");
+    match width {
+        256 => index,
+        w => format!("{index}.p/{w}"),
+    }
+}
+
+/// A tile level: a decimal 0–63 without leading zeros. Levels the tree cannot reach yet are
+/// valid (their tiles are not found).
+fn parse_level(level: &str) -> Result<u8, ApiError> {
+    level
+        .parse::<u8>()
+        .ok()
+        .filter(|l| *l < 64 && l.to_string() == level)
+        .ok_or_else(|| ApiError::BadRequest(format!("bad tile level `{level}` (0–63, no leading zeros)")))
 }
 
 #[utoipa::path(
@@ -103,12 +134,13 @@ fn parse_tile_path(path: &str) -> Result<(u64, u64), ApiError> {
     description = "A C2SP tlog-tiles hash tile: the concatenated 32-byte hashes of the subtrees of height 8·level \
         at indexes n·256 … n·256 + W. Immutable once served (`Cache-Control: immutable`).",
     params(
-        ("level" = u8, Path, description = "The tile level, 0–7.", minimum = 0, maximum = 7),
+        ("level" = u8, Path, description = "The tile level, 0–63, without leading zeros.", minimum = 0, maximum = 63),
         (
             "path" = String,
             Path,
             description = "The tile index in groups of three digits, each but the last prefixed `x` (`x001/x234/067`), \
-                optionally followed by `.p/W` for a partial tile of width W (1–255). May contain `/`.",
+                optionally followed by `.p/W` for a partial tile of width W (1–255, no leading zeros). Only the \
+                canonical form is served (no leading `x000/` group). May contain `/`.",
             example = "x001/234"
         ),
     ),
@@ -124,13 +156,9 @@ pub async fn tile(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (level, rest) = path.into_inner();
-    let level: u8 = level
-        .parse()
-        .ok()
-        .filter(|l| *l < 8)
-        .ok_or_else(|| ApiError::BadRequest(format!("bad tile level `{level}`")))?;
+    let level = parse_level(&level)?;
     let (n, width) = parse_tile_path(&rest)?;
-    let available = size(&state) >> (8 * u32::from(level));
+    let available = size(&state).checked_shr(8 * u32::from(level)).unwrap_or(0);
     if n.saturating_mul(256).saturating_add(width) > available {
         return Err(ApiError::NotFound(format!("tile {level}/{rest}")));
     }
@@ -153,7 +181,8 @@ pub async fn tile(
             "path" = String,
             Path,
             description = "The tile index in groups of three digits, each but the last prefixed `x` (`x001/x234/067`), \
-                optionally followed by `.p/W` for a partial tile of width W (1–255). May contain `/`.",
+                optionally followed by `.p/W` for a partial tile of width W (1–255, no leading zeros). Only the \
+                canonical form is served (no leading `x000/` group). May contain `/`.",
             example = "x001/234"
         ),
     ),
@@ -331,15 +360,43 @@ pub async fn consistency(
 
 #[cfg(test)]
 mod tests {
-    use super::parse_tile_path;
+    use super::{parse_level, parse_tile_path, tile_path};
+
+    #[test]
+    fn tile_levels() {
+        assert_eq!(parse_level("0").ok(), Some(0));
+        assert_eq!(parse_level("63").ok(), Some(63));
+        for bad in ["00", "01", "64", "-1", "+1", "", "x"] {
+            assert!(parse_level(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn tile_paths() {
         assert_eq!(parse_tile_path("000").ok(), Some((0, 256)));
         assert_eq!(parse_tile_path("x001/x234/067").ok(), Some((1_234_067, 256)));
         assert_eq!(parse_tile_path("005.p/17").ok(), Some((5, 17)));
-        for bad in ["5", "0005", "x1/000", "001/000", "000.p/0", "000.p/256", "abc"] {
+        assert_eq!(parse_tile_path("x001/000").ok(), Some((1_000, 256)));
+        for bad in [
+            "5",
+            "0005",
+            "x1/000",
+            "001/000",
+            "000.p/0",
+            "000.p/256",
+            "abc",
+            "000.p/017",
+            "x000/001",
+            "x000/x001/000",
+            "000.p/+17",
+            "",
+        ] {
             assert!(parse_tile_path(bad).is_err(), "{bad}");
+        }
+        for n in [0, 1, 999, 1_000, 1_234_067, u64::MAX / 256] {
+            for w in [1, 17, 255, 256] {
+                assert_eq!(parse_tile_path(&tile_path(n, w)).ok(), Some((n, w)), "{n} {w}");
+            }
         }
     }
 }

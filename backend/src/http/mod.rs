@@ -89,6 +89,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     // Every path: a problem document for one nothing is routed to.
     cfg.service(
         web::scope("")
+            .wrap(actix_web::middleware::from_fn(observe))
             // Labels first: the scan is the most frequent request, and a scope's prefix is
             // matched without the regular expression a tail pattern needs (the resolver reads
             // the whole path). The buyer's page and its evidence are compressed (a phone on a
@@ -99,7 +100,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(resolver::resolve)),
             )
             .service(get("/checkpoint", log::checkpoint))
-            .service(get("/tile/entries/{path:.*}", log::entry_bundle))
+            // Entry bundles are JSON and shrink about fivefold; hash tiles are random bytes.
+            .service(
+                get("/tile/entries/{path:.*}", log::entry_bundle)
+                    .wrap(actix_web::middleware::Compress::default()),
+            )
             .service(get("/tile/{level}/{path:.*}", log::tile))
             .service(
                 web::scope("/api")
@@ -166,14 +171,14 @@ fn not_allowed(req: &actix_web::HttpRequest, allow: &'static str) -> Result<Http
     Err(ApiError::MethodNotAllowed { method: req.method().to_string(), allow })
 }
 
-/// Whether the request's `Accept` ranks HTML above JSON. As RFC 9110 (section 12.5.1) has it,
-/// a type takes the quality of the most specific range that matches it (`text/html`, then
-/// `text/*`, then `*/*`). At equal quality a type the client named beats one it reached only
-/// through a wildcard, and of two it named the first wins; a tie through wildcards alone,
-/// neither type acceptable, or no `Accept`, goes to `default_html`.
-pub(crate) fn prefers_html(req: &actix_web::HttpRequest, default_html: bool) -> bool {
+/// Which of the `offered` media types (type, subtype) the request's `Accept` ranks first. As
+/// RFC 9110 (section 12.5.1) has it, a type takes the quality of the most specific range that
+/// matches it (`text/html`, then `text/*`, then `*/*`). At equal quality a type the client
+/// named beats one it reached only through a wildcard, and of two it named the first wins; a
+/// tie through wildcards alone, no type acceptable, or no `Accept`, goes to `default`.
+pub(crate) fn preferred(req: &actix_web::HttpRequest, offered: &[(&str, &str)], default: usize) -> usize {
     use actix_web::http::header::{Accept, Header as _, Quality};
-    let Ok(Accept(ranges)) = Accept::parse(req) else { return default_html };
+    let Ok(Accept(ranges)) = Accept::parse(req) else { return default };
     // (specificity, quality, position) of the range that decides for a type.
     let rate = |ty: &str, sub: &str| {
         ranges
@@ -191,18 +196,27 @@ pub(crate) fn prefers_html(req: &actix_web::HttpRequest, default_html: bool) -> 
             })
             .max_by_key(|(specificity, _, _)| *specificity)
     };
-    let (html, json) = (rate("text", "html"), rate("application", "json"));
-    let quality = |r: Option<(u8, Quality, usize)>| r.map_or(Quality::ZERO, |(_, q, _)| q);
-    let (qh, qj) = (quality(html), quality(json));
-    if qh != qj {
-        return qh > qj;
+    let rated: Vec<(usize, u8, Quality, usize)> = offered
+        .iter()
+        .enumerate()
+        .filter_map(|(n, (ty, sub))| rate(ty, sub).map(|(s, q, i)| (n, s, q, i)))
+        .filter(|(_, _, q, _)| *q > Quality::ZERO)
+        .collect();
+    let Some(best) = rated.iter().map(|(_, _, q, _)| *q).max() else { return default };
+    let top: Vec<&(usize, u8, Quality, usize)> = rated.iter().filter(|(_, _, q, _)| *q == best).collect();
+    match top.as_slice() {
+        [(n, ..)] => *n,
+        tied => tied
+            .iter()
+            .filter(|(_, s, _, _)| *s == 2)
+            .min_by_key(|(_, _, _, i)| *i)
+            .map_or(default, |(n, ..)| *n),
     }
-    match (html, json) {
-        (Some((2, _, h)), Some((2, _, j))) if qh > Quality::ZERO => h < j,
-        (Some((2, _, _)), _) if qh > Quality::ZERO => true,
-        (_, Some((2, _, _))) if qj > Quality::ZERO => false,
-        _ => default_html,
-    }
+}
+
+/// Whether the request's `Accept` ranks HTML above JSON ([`preferred`]).
+pub(crate) fn prefers_html(req: &actix_web::HttpRequest, default_html: bool) -> bool {
+    preferred(req, &[("text", "html"), ("application", "json")], usize::from(!default_html)) == 0
 }
 
 /// A path nothing is routed to.
@@ -215,15 +229,42 @@ async fn unrouted(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError>
     path = "/metrics",
     tag = "operations",
     summary = "Metrics",
-    description = "Counters and histograms in the OpenMetrics text format, for Prometheus.",
+    description = "Records, group commits, HTTP requests by route and status with their latency, label checks, \
+        the process and the build, for Prometheus: the text format 0.0.4 unless `Accept` ranks OpenMetrics \
+        (`application/openmetrics-text`) higher, as Prometheus's own scrapes do.",
     responses(
-        (status = 200, description = "The metrics.", body = String, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        (status = 200, description = "The metrics.", body = String, content_type = "text/plain; version=0.0.4; charset=utf-8"),
     )
 )]
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
-        .body(state.metrics.render())
+async fn metrics(req: actix_web::HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    use crate::metrics::Format;
+    let format = match preferred(&req, &[("application", "openmetrics-text"), ("text", "plain")], 1) {
+        0 => Format::OpenMetrics,
+        _ => Format::Text,
+    };
+    HttpResponse::Ok().content_type(format.content_type()).body(state.metrics.render(format))
+}
+
+/// Counts every request by method, route pattern and status, with its latency.
+async fn observe(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
+    // Methods as HTTP defines them; anything else one label, so that no client can mint series.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "PATCH" | "OPTIONS" | "TRACE" | "CONNECT") => {
+            m.to_owned()
+        }
+        _ => "other".to_owned(),
+    };
+    let res = next.call(req).await?;
+    if let Some(metrics) = metrics {
+        let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+        metrics.request(&method, &route, res.status().as_u16(), started.elapsed().as_secs_f64());
+    }
+    Ok(res)
 }
 
 #[utoipa::path(

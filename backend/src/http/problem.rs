@@ -9,6 +9,21 @@ use terroir_shared::rules::{RuleViolation, ViolationClass};
 
 use crate::service::ServiceError;
 
+/// The public base URL the server answers at: problem `type`s are absolute URIs under it
+/// (RFC 9457 recommends absolute ones), each naming its entry in `/api/problems`. Set once, at
+/// start-up; until then the default base URL.
+static BASE_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+pub fn set_base_url(base_url: &str) {
+    let _ = BASE_URL.set(base_url.trim_end_matches('/').to_owned());
+}
+
+/// The absolute URI of the problem type `code`.
+pub fn type_uri(code: &str) -> String {
+    let base = BASE_URL.get().map_or_else(|| format!("http://{}", crate::config::DEFAULT_BIND), Clone::clone);
+    format!("{base}/api/problems#{code}")
+}
+
 /// Everything that can go wrong in a request.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -95,7 +110,7 @@ impl ApiError {
             path: None,
             status: self.status_code().as_u16(),
             title: self.title().to_owned(),
-            r#type: format!("/api/problems#{}", self.code()),
+            r#type: type_uri(self.code()),
             winner: None,
         };
         match self {

@@ -44,10 +44,10 @@ pub const MAX_BATCH: usize = 10_000;
 )]
 pub async fn submit_one(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let body = body::read(payload, state.max_body_bytes).await?;
-    let signed =
-        web::block(move || -> Result<Signed<Record>, ApiError> { Ok(parse(&body)?.verify()?) }).await??;
+    let signed = web::block(move || -> Result<Signed<Record>, ApiError> { Ok(parse(&body)?.verify()?) })
+        .await?
+        .inspect_err(|e| state.metrics.refused_with(e.code()))?;
     let outcome = state.ledger.submit(vec![signed]).await.map_err(from_service)?.pop();
-    state.metrics.count(outcome.as_ref());
     match outcome {
         Some(Outcome::Accepted(receipt)) => Ok(HttpResponse::Created().json(receipt)),
         Some(Outcome::Duplicate(receipt)) => Ok(HttpResponse::Ok().json(receipt)),
@@ -100,7 +100,6 @@ pub async fn submit_batch(
                 }
                 Ok(_) => {
                     let outcome = outcomes.next();
-                    state.metrics.count(outcome.as_ref());
                     match outcome {
                         Some(Outcome::Accepted(receipt)) => BatchItem::Accepted { receipt },
                         Some(Outcome::Duplicate(receipt)) => BatchItem::Duplicate { receipt },

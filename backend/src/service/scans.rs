@@ -24,6 +24,7 @@ use terroir_shared::asset::AssetId;
 use super::ServiceError;
 use super::ledger::Clock;
 use crate::db::{self, DbError};
+use crate::metrics::{LabelCheck, Metrics};
 
 /// How often the book's new checks are written.
 const FLUSH_EVERY: Duration = Duration::from_millis(500);
@@ -179,11 +180,16 @@ pub struct ScanCounter {
     secret: [u8; 32],
     /// Dropping the last handle stops the thread after a last write.
     _stop: Arc<mpsc::Sender<()>>,
+    metrics: Arc<Metrics>,
 }
 
 impl ScanCounter {
     /// Starts the thread that writes checks to the database at `path` (already migrated).
-    pub fn start(path: &Path, clock: Clock) -> Result<(ScanCounter, JoinHandle<()>), ServiceError> {
+    pub fn start(
+        path: &Path,
+        clock: Clock,
+        metrics: Arc<Metrics>,
+    ) -> Result<(ScanCounter, JoinHandle<()>), ServiceError> {
         let mut conn = db::open_reader(path)?;
         // Counts are not ledger data: a power cut may lose the last half second of them, so
         // their commits skip the fsync the ledger's need.
@@ -197,7 +203,7 @@ impl ScanCounter {
             .map_err(|e| ServiceError::Integrity(format!("cannot start the scan counter: {e}")))?;
         let mut secret = [0u8; 32];
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut secret);
-        Ok((ScanCounter { book, clock, secret, _stop: Arc::new(stop) }, thread))
+        Ok((ScanCounter { book, clock, secret, _stop: Arc::new(stop), metrics }, thread))
     }
 
     /// Whether the book already knows this label (else load it with [`ScanCounter::load`]).
@@ -259,6 +265,11 @@ impl ScanCounter {
             *count += 1;
             check.counted = *count <= CHECKS_PER_CLIENT_HOUR;
         }
+        self.metrics.label_check(match (check.counted, check.late) {
+            (true, false) => LabelCheck::Counted,
+            (true, true) => LabelCheck::Late,
+            (false, _) => LabelCheck::NotCounted,
+        });
         let token = check.counted.then(|| {
             make_room(&mut book.tokens, |t| t.expires > at);
             let mut bytes = [0u8; 16];
@@ -295,6 +306,10 @@ impl ScanCounter {
         if std::mem::replace(used, true) {
             return Err(NoSuchToken);
         }
+        self.metrics.label_check(match addition {
+            Addition::Region(_) => LabelCheck::Region,
+            Addition::Report => LabelCheck::Report,
+        });
         Ok(Self::record(&mut book, asset, Seen::Added(addition), at))
     }
 

@@ -202,6 +202,16 @@ impl Writer {
             self.metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
             self.metrics.group_records.observe(records.len() as f64);
             self.metrics.log_size.set(self.frontier.size());
+            if let Ok(decided) = &result {
+                for verdict in &decided.verdicts {
+                    match verdict {
+                        Verdict::Accepted(_) => self.metrics.accepted(),
+                        Verdict::Duplicate(_) => self.metrics.duplicate(),
+                        Verdict::Refused(v) => self.metrics.refused_with(v.code()),
+                        Verdict::TooLarge(_) => self.metrics.refused_with("entry_too_large"),
+                    }
+                }
+            }
             if let Err(e) = &result {
                 tracing::error!(error = %e, "group commit failed; nothing of it was stored");
                 if let Err(e) = self.reload() {

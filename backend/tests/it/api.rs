@@ -76,6 +76,36 @@ async fn what_the_server_serves_verifies_with_the_core() {
     assert_eq!(at, bundle.len());
     assert_eq!(get_bytes(&app, "/tile/0/000.p/7", "*/*").await.0, 404, "not beyond the checkpoint");
     assert_eq!(get_bytes(&app, "/tile/0/000", "*/*").await.0, 404, "no full tile yet");
+    // One URL per tile, as C2SP tlog-tiles and Go's ParseTilePath have it: other spellings of
+    // the same tile are not tile paths; a level the tree cannot reach yet is valid, not found.
+    for other in [
+        "/tile/0/000.p/06",
+        "/tile/00/000.p/6",
+        "/tile/0/x000/000.p/6",
+        "/tile/entries/x000/000.p/6",
+        "/tile/0/000.p/+6",
+        "/tile/64/000",
+        "/tile/-1/000",
+    ] {
+        assert_eq!(get_bytes(&app, other, "*/*").await.0, 400, "{other}");
+    }
+    for level in [8, 9, 63] {
+        assert_eq!(get_bytes(&app, &format!("/tile/{level}/000.p/1"), "*/*").await.0, 404, "level {level}");
+    }
+    // Entry bundles are compressed for a client that takes gzip, and come back the same.
+    let req = actix_web::test::TestRequest::get()
+        .uri("/tile/entries/000.p/6")
+        .insert_header(("accept-encoding", "gzip"))
+        .to_request();
+    let resp = actix_web::test::call_service(&app, req).await;
+    let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    assert_eq!(header("content-encoding").as_deref(), Some("gzip"));
+    assert!(header("vary").is_some_and(|v| v.to_ascii_lowercase().contains("accept-encoding")));
+    let gzipped = actix_web::test::read_body(resp).await;
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gzipped[..]), &mut unzipped).expect("gzip");
+    assert_eq!(unzipped, bundle);
+    assert!(gzipped.len() < bundle.len(), "{} of {} bytes", gzipped.len(), bundle.len());
 
     // History with receipts, lineage both ways.
     let (_, history) = get(&app, &format!("/api/assets/{}/history", child.id)).await;

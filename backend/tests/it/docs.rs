@@ -183,7 +183,9 @@ async fn the_pages_list_every_path_and_code() {
         assert!(page.contains(&format!("<code>&quot;{}&quot;</code>", e.code())), "{}", e.code());
     }
     assert!(!page.contains("<script"), "self-contained, no scripts");
-    assert!(!page.contains("http://") && !page.contains("https://"), "nothing external");
+    for external in ["src=\"http", "href=\"http", "url(http", "@import"] {
+        assert!(!page.contains(external), "nothing external is loaded ({external})");
+    }
 
     let (status, page) = get_bytes(&app, "/api/problems", "text/html").await;
     assert_eq!(status, 200);

@@ -319,6 +319,15 @@ async fn one_client_posting_checks_counts_a_few_times_an_hour() {
     assert!(last.get("token").is_none(), "an uncounted check gets no token");
     let (_, other) = check_from(&app, &path, [10, 0, 0, 10], json!({})).await;
     assert_eq!(other["count"].as_u64(), Some(u64::from(CHECKS_PER_CLIENT_HOUR) + 1), "another client counts");
+    // The operator sees the same in the metrics.
+    let metrics = String::from_utf8(get_bytes(&app, "/metrics", "text/plain").await.1).expect("text");
+    let counted = CHECKS_PER_CLIENT_HOUR + 1;
+    for line in [
+        format!("terroir_label_checks_total{{result=\"counted\"}} {counted}"),
+        format!("terroir_label_checks_total{{result=\"not_counted\"}} {}", 21 - CHECKS_PER_CLIENT_HOUR),
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+    }
 
     // Behind the trusted proxy (127.0.0.1 here), clients are told apart by the address it
     // forwards; a header from anyone else changes nothing.
@@ -380,7 +389,7 @@ fn counts_are_written_beside_the_ledger_and_read_back_after_a_restart() {
     let db = h.state.database.clone();
     let asset = AssetId(Hash::sha256(b"a label"));
     let clock = Arc::new(|| Timestamp(NOW));
-    let (counter, thread) = ScanCounter::start(&db, clock.clone()).expect("start");
+    let (counter, thread) = ScanCounter::start(&db, clock.clone(), Default::default()).expect("start");
     let region = Region::parse("25,102").expect("region");
     let client = counter.client(None);
     let check = |late| Check { counted: true, late };
@@ -392,7 +401,7 @@ fn counts_are_written_beside_the_ledger_and_read_back_after_a_restart() {
     drop(counter);
     thread.join().expect("the last counts are written when the counter stops");
 
-    let (counter, _) = ScanCounter::start(&db, clock).expect("restart");
+    let (counter, _) = ScanCounter::start(&db, clock, Default::default()).expect("restart");
     let mut conn = terroir_backend::db::open_reader(&db).expect("reader");
     counter.load(&mut conn, &asset).expect("load");
     let tally = counter.tally(&asset).expect("known");

@@ -7,6 +7,7 @@ mod docs;
 mod enrol;
 mod label;
 mod methods;
+mod metrics;
 mod monitor;
 mod newcomer;
 mod old_ledger;

@@ -34,6 +34,33 @@ fn a_bad_origin_writes_nothing_and_a_good_one_makes_private_files() {
     }
 }
 
+/// The default origin would be shared by every deployment that kept it: a new log outside demo
+/// mode must be named, or take its name from the base URL labels point to.
+#[test]
+fn a_new_log_is_named_by_its_operator_or_its_base_url_never_by_default() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("ledger");
+    let (ok, said) = crate::crash::run_bin(&data, &["init"]);
+    assert!(!ok && said.contains("--origin") && said.contains("--base-url"), "{said}");
+    assert!(!data.join("ledger.sqlite").exists() && !data.join("origin").exists(), "nothing made");
+    let (ok, said) = crate::crash::run_bin(&data, &["serve", "--bind", "127.0.0.1:1"]);
+    assert!(!ok && said.contains("serve --demo"), "{said}");
+
+    let port = crate::crash::free_port();
+    let mut server = crate::crash::serve(&data, port, &["--base-url", "https://Ledger.Example.org/tea/"]);
+    let log: Value = ureq::get(&format!("http://127.0.0.1:{port}/api/log"))
+        .call()
+        .expect("log")
+        .into_json()
+        .expect("json");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(log["origin"], "ledger.example.org/tea", "{log}");
+    // From then on the log keeps it, whatever the base URL.
+    let (ok, said) = crate::crash::run_bin(&data, &["init"]);
+    assert!(ok && said.contains("ledger.example.org/tea"), "{said}");
+}
+
 #[test]
 fn enrol_names_why_a_key_is_refused() {
     let dir = tempfile::tempdir().expect("dir");

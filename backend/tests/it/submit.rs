@@ -249,7 +249,7 @@ async fn every_error_has_its_status_and_code() {
     let (status, p) = post(&app, "/api/records", &json!({"record": {"origin": 5}, "signature": "00"})).await;
     assert_eq!((status, p["code"].as_str()), (400, Some("malformed")));
     assert_eq!(p["path"], "record.origin");
-    assert_eq!(p["type"], "/api/problems#malformed");
+    assert_eq!(p["type"], "http://labels.test/api/problems#malformed", "an absolute URI");
     // 422: the signature does not verify (the record's, not the request's: no 401).
     let mut forged =
         serde_json::to_value(h.own(&coop, Act::Retire(Retire { asset: lot, reason: "x".into() })))
@@ -405,7 +405,7 @@ async fn a_commission_over_its_gardens_cap_is_refused_with_422() {
     );
     let (status, p) = post(&app, "/api/records", &three).await;
     assert_eq!((status, p["code"].as_str()), (422, Some("issuance_cap_exceeded")), "{p}");
-    assert_eq!(p["type"], "/api/problems#issuance_cap_exceeded");
+    assert_eq!(p["type"], "http://labels.test/api/problems#issuance_cap_exceeded");
     let detail = p["detail"].as_str().unwrap_or_default();
     assert!(
         detail.contains("Laobanzhang") && detail.contains("1000 g") && detail.contains("357 g"),

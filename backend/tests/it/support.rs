@@ -53,7 +53,9 @@ impl Harness {
             Ledger::open(&db, identity, &operator, Arc::new(|| Timestamp(NOW)), metrics.clone())
                 .expect("open ledger");
         let pool = terroir_backend::db::read_pool(&db, 4).expect("pool");
-        let (scans, _) = ScanCounter::start(&db, Arc::new(|| Timestamp(NOW))).expect("scan counter");
+        let (scans, _) =
+            ScanCounter::start(&db, Arc::new(|| Timestamp(NOW)), metrics.clone()).expect("scan counter");
+        terroir_backend::http::problem::set_base_url("http://labels.test");
         let state = web::Data::new(AppState {
             ledger,
             pool,

@@ -52,8 +52,12 @@ pub struct Problem {
     /// The HTTP status code.
     pub status: u16,
     pub title: String,
-    /// `/api/problems#<code>`.
-    #[cfg_attr(feature = "openapi", schema(example = "/api/problems#head_conflict"))]
+    /// The code's entry in the server's problem catalogue, an absolute URI:
+    /// `<base URL>/api/problems#<code>`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = "uri", example = "https://ledger.example.org/api/problems#head_conflict")
+    )]
     pub r#type: String,
     /// `head_conflict` only: the asset's current head (the record that won).
     #[serde(default, skip_serializing_if = "Option::is_none")]
