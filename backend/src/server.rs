@@ -218,7 +218,8 @@ fn witness_policy(settings: &Settings, ledger: &Ledger) -> anyhow::Result<Option
     Ok(Some(text))
 }
 
-pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
+pub async fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
+    settings.demo |= demo;
     let mut node = Node::open(&settings)?;
     if demo {
         // A new log holds only its opening (entry 0).

@@ -33,6 +33,13 @@ impl Timestamp {
         Self(u64::try_from(ms).unwrap_or(u64::MAX))
     }
 
+    /// An RFC 3339 time with its offset (as EPCIS and HTTP APIs write them), to the
+    /// millisecond; `None` for text that is not one or a time before 1970.
+    pub fn parse_rfc3339(text: &str) -> Option<Self> {
+        let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+        u64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok().map(Self)
+    }
+
     /// RFC 3339 in UTC, for people and for EPCIS.
     pub fn to_rfc3339(self) -> String {
         let nanos = i128::from(self.0) * 1_000_000;

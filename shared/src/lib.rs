@@ -12,6 +12,7 @@ pub mod commitment;
 pub mod crypto;
 pub mod ear_tag;
 pub mod entry;
+pub mod epcis;
 pub mod gs1;
 pub mod hash;
 pub mod log;

@@ -48,6 +48,7 @@ impl Demo {
         let (witnesses, _) = start_witnesses(&bin, dir.path(), &log_vkey).expect("witnesses");
         let settings = Settings::resolve(&Overrides {
             data_dir: Some(data),
+            origin: Some("localhost/terroir".into()),
             bind: Some(([127, 0, 0, 1], port).into()),
             base_url: Some(base.clone()),
             policy: Some(dir.path().join("policy")),

@@ -295,6 +295,34 @@ pub fn holder_of(conn: &mut SqliteConnection, key: &str) -> Result<Option<AssetI
     asset.map(|a| super::hash_from(&a).map(AssetId)).transpose()
 }
 
+/// The GS1 identities under `gtin_prefix` (`gs1:/01/<gtin>/`) that end in `serial_suffix`
+/// (`/21/<serial>`, as the canonical path writes it), whatever their CPV and lot, with their
+/// assets: at most `limit`. A GTIN and a serial name one item whichever lot it is in.
+pub fn holders_ending(
+    conn: &mut SqliteConnection,
+    gtin_prefix: &str,
+    serial_suffix: &str,
+    limit: i64,
+) -> Result<Vec<(String, AssetId)>, DbError> {
+    // The keys of one GTIN are one range of the primary key: from its prefix to the prefix with
+    // its last character (`/`) one higher.
+    let end = format!("{}0", gtin_prefix.trim_end_matches('/'));
+    let rows: Vec<(String, Vec<u8>)> = identities::table
+        .inner_join(assets::table.on(assets::place.eq(identities::place)))
+        .filter(identities::key.ge(gtin_prefix))
+        .filter(identities::key.lt(&end))
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("substr(identities.key, -")
+                .bind::<diesel::sql_types::BigInt, _>(serial_suffix.len() as i64)
+                .sql(") = ")
+                .bind::<diesel::sql_types::Text, _>(serial_suffix),
+        )
+        .select((identities::key, assets::id))
+        .limit(limit)
+        .load(conn)?;
+    rows.into_iter().map(|(k, a)| Ok((k, AssetId(super::hash_from(&a)?)))).collect()
+}
+
 /// Up to `n` GS1 paths that labels of this ledger carry, oldest first: one of a single item
 /// (with a serial) and one of a lot, when there are such, then others.
 pub fn sample_labels(conn: &mut SqliteConnection, n: usize) -> Result<Vec<String>, DbError> {

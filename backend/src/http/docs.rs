@@ -17,7 +17,7 @@ use terroir_shared::log::{ConsistencyProof, InclusionProof, Receipt};
 
 use super::label::escape;
 use super::problem::{self, ApiError};
-use super::{AppState, assets, label, log, records, resolver};
+use super::{AppState, assets, epcis, label, log, records, resolver};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -46,6 +46,10 @@ use super::{AppState, assets, label, log, records, resolver};
         assets::parties,
         assets::party,
         resolver::resolve,
+        resolver::short_names,
+        resolver::description,
+        epcis::events,
+        epcis::object_events,
         label::script,
         label::log_key,
         log::checkpoint,
@@ -90,7 +94,8 @@ use super::{AppState, assets, label, log, records, resolver};
         (name = "log", description = "The log as JSON: its identity, entries and proofs between any two sizes."),
         (name = "assets", description = "Assets: current state, history with proofs, lineage."),
         (name = "parties", description = "Registered organisations and their device keys."),
-        (name = "resolver", description = "GS1 Digital Link paths, as printed on labels."),
+        (name = "resolver", description = "GS1 Digital Link paths, as printed on labels: a GS1-conformant resolver."),
+        (name = "epcis", description = "The ledger's history as GS1 EPCIS 2.0 events, through the EPCIS REST binding's queries."),
         (name = "tlog-tiles", description = "The C2SP tlog-tiles API, for mirrors and witnesses."),
         (name = "operations", description = "Health and metrics."),
         (name = "docs", description = "This description, its page and the problem codes."),

@@ -4,6 +4,7 @@
 mod assets;
 mod body;
 mod docs;
+mod epcis;
 mod home;
 mod label;
 mod log;
@@ -90,6 +91,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("")
             .wrap(actix_web::middleware::from_fn(observe))
+            .wrap(read_cors())
             // Labels first: the scan is the most frequent request, and a scope's prefix is
             // matched without the regular expression a tail pattern needs (the resolver reads
             // the whole path). The buyer's page and its evidence are compressed (a phone on a
@@ -136,9 +138,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(get("/metrics", metrics))
             .service(get("/healthz", healthz))
             .service(get("/.well-known/terroir-log-key", label::log_key))
+            .service(get("/.well-known/gs1resolver", resolver::description))
+            .service(get("/gtin/{rest:.*}", resolver::short_names))
+            .service(get("/events", epcis::events).wrap(actix_web::middleware::Compress::default()))
+            .service(
+                get("/epcs/{epc}/events", epcis::object_events)
+                    .wrap(actix_web::middleware::Compress::default()),
+            )
             .service(get("/static/{name}", label::script))
             .default_service(web::to(unrouted)),
     );
+}
+
+/// Any web page may read what the server answers (labels, evidence, the log, the API's
+/// reads): nothing it serves is private, and what matters is proven, not trusted. Writes are
+/// left to clients that are not browsers on another site (a preflight for POST is refused).
+fn read_cors() -> actix_cors::Cors {
+    actix_cors::Cors::default()
+        .allow_any_origin()
+        .send_wildcard()
+        .allowed_methods(["GET", "HEAD"])
+        .allowed_headers([actix_web::http::header::ACCEPT, actix_web::http::header::ACCEPT_LANGUAGE])
+        .expose_headers([actix_web::http::header::LINK, actix_web::http::header::LOCATION])
+        .max_age(86_400)
 }
 
 /// A resource that answers GET and HEAD (the same answer without its body); any other method
@@ -185,7 +207,13 @@ pub(crate) fn preferred(req: &actix_web::HttpRequest, offered: &[(&str, &str)], 
             .iter()
             .enumerate()
             .filter_map(|(i, range)| {
-                let (t, s) = (range.item.type_().as_str(), range.item.subtype().as_str());
+                // `linkset+json`: the subtype with its structured-syntax suffix.
+                let t = range.item.type_().as_str();
+                let full = match range.item.suffix() {
+                    Some(suffix) => format!("{}+{}", range.item.subtype().as_str(), suffix.as_str()),
+                    None => range.item.subtype().as_str().to_owned(),
+                };
+                let s = full.as_str();
                 let specificity = match (t == ty, s == sub, t == "*" && s == "*", s == "*") {
                     (true, true, _, _) => 2,
                     (true, false, _, true) => 1,

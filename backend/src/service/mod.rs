@@ -7,6 +7,7 @@ pub mod cache;
 pub mod clones;
 pub mod demo;
 pub mod enrol;
+pub mod epcis;
 mod group;
 pub mod label;
 pub mod ledger;

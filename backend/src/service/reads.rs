@@ -119,6 +119,21 @@ pub fn holder_of(conn: &mut SqliteConnection, key: &str) -> Result<Option<AssetI
     Ok(db::state::holder_of(conn, key)?)
 }
 
+/// The GS1 identities (and their assets) that name the item `link` names by its GTIN and
+/// serial, whatever their CPV and lot: at most two, enough to tell one from many.
+pub fn holders_of_serial(
+    conn: &mut SqliteConnection,
+    link: &terroir_shared::gs1::DigitalLink,
+) -> Result<Vec<(String, AssetId)>, ServiceError> {
+    let Some(serial) = link.serial() else { return Ok(Vec::new()) };
+    let bare = terroir_shared::gs1::DigitalLink::for_gtin(*link.gtin());
+    let item = terroir_shared::gs1::DigitalLink::new(*link.gtin(), None, None, Some(serial))
+        .map_err(|e| ServiceError::Integrity(e.to_string()))?;
+    let prefix = format!("{}/", terroir_shared::asset::gs1_identity_key(&bare));
+    let suffix = item.to_path()[bare.to_path().len()..].to_owned();
+    Ok(db::state::holders_ending(conn, &prefix, &suffix, 2)?)
+}
+
 /// The asset and every entry that touched it, each with its receipt.
 pub fn history(
     conn: &mut SqliteConnection,

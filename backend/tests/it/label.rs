@@ -19,7 +19,7 @@ const CAKE: &str = "/01/09506000134352/10/BL-1/21/007";
 
 /// A co-op commissions a lot of 10 cakes (one token per cake) through its station, then sells
 /// the lot to a trader. Returns the cake's and the lot's ids.
-async fn cakes<S>(h: &mut Harness, app: &S) -> (AssetId, AssetId)
+pub(crate) async fn cakes<S>(h: &mut Harness, app: &S) -> (AssetId, AssetId)
 where
     S: actix_web::dev::Service<
             actix_http::Request,
@@ -451,20 +451,9 @@ async fn a_cakes_page_shows_the_cap_its_garden_was_registered_within() {
 async fn a_label_read_the_short_way_is_the_label_read_whole() {
     use diesel::prelude::*;
     use terroir_backend::db::schema::{assets, identities};
-    use terroir_backend::service::demo::{demo_end, demo_records};
     use terroir_backend::service::label;
 
-    let h = Harness::new();
-    let app = app(h.state.clone()).await;
-    let start = terroir_shared::calendar::Timestamp(NOW - 400 * 86_400_000);
-    let records = demo_records(ORIGIN, &h.operator, [9; 32], start).expect("demo");
-    assert!(demo_end(&records).is_some_and(|end| end.0 <= NOW), "the demo ends before the clock");
-    for chunk in records.chunks(500) {
-        let (status, answer) = post(&app, "/api/records/batch", &chunk).await;
-        assert_eq!(status, 200);
-        let results = answer["results"].as_array().expect("results");
-        assert!(results.iter().all(|r| r["outcome"] == "accepted"), "{answer}");
-    }
+    let h = sample_ledger().await;
     let mut conn = terroir_backend::db::open_reader(&h.state.database).expect("reader");
     let cache = h.state.ledger.cache();
     let ids: Vec<Vec<u8>> = assets::table.select(assets::id).load(&mut conn).expect("ids");

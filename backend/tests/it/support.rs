@@ -175,3 +175,20 @@ pub fn garden_cap(garden: &str, area_m2: u64, yield_g_per_m2: u64) -> NewAsset {
         units: None,
     }
 }
+
+/// A harness holding the sample ledger (a year and more of it, ending before the clock).
+pub async fn sample_ledger() -> Harness {
+    let h = Harness::new();
+    let app = app(h.state.clone()).await;
+    let start = terroir_shared::calendar::Timestamp(NOW - 400 * 86_400_000);
+    let records =
+        terroir_backend::service::demo::demo_records(ORIGIN, &h.operator, [9; 32], start).expect("demo");
+    assert!(terroir_backend::service::demo::demo_end(&records).is_some_and(|end| end.0 <= NOW));
+    for chunk in records.chunks(500) {
+        let (status, answer) = post(&app, "/api/records/batch", &chunk).await;
+        assert_eq!(status, 200);
+        let results = answer["results"].as_array().expect("results");
+        assert!(results.iter().all(|r| r["outcome"] == "accepted"), "{answer}");
+    }
+    h
+}

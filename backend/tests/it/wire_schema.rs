@@ -10,7 +10,6 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use terroir_backend::service::demo::{demo_end, demo_records};
 use terroir_shared::api;
 
 use crate::support::*;
@@ -67,16 +66,8 @@ fn show(bytes: &[u8]) -> &str {
 
 /// A harness holding the sample ledger, and its OpenAPI document.
 async fn sample_ledger() -> (Harness, Value) {
-    let h = Harness::new();
+    let h = crate::support::sample_ledger().await;
     let app = app(h.state.clone()).await;
-    let start = terroir_shared::calendar::Timestamp(NOW - 400 * 86_400_000);
-    let records = demo_records(ORIGIN, &h.operator, [9; 32], start).expect("demo");
-    assert!(demo_end(&records).is_some_and(|end| end.0 <= NOW));
-    for chunk in records.chunks(500) {
-        let (status, answer) = post(&app, "/api/records/batch", &chunk).await;
-        assert_eq!(status, 200);
-        assert!(answer["results"].as_array().expect("results").iter().all(|r| r["outcome"] == "accepted"));
-    }
     let (status, doc) = get(&app, "/api/openapi.json").await;
     assert_eq!(status, 200);
     (h, doc)

@@ -2,6 +2,7 @@
 
 mod digital_link;
 mod gtin;
+pub mod links;
 
 pub use digital_link::{Ai, DigitalLink, DigitalLinkError, MAX_VALUE_LEN, is_cset82};
 pub use gtin::{Gtin, GtinError, gs1_check_digit};

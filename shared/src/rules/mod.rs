@@ -26,6 +26,7 @@ use crate::record::{Act, Record, Signed};
 pub use issuance::{NewTea, new_tea};
 pub use memory::MemoryLedger;
 pub use needs::{Needs, needs};
+pub use outputs::expand as expand_outputs;
 pub use roles::may_commission;
 pub use snapshot::{StateSource, snapshot};
 pub use units::unit_needs;

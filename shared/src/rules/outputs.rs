@@ -133,7 +133,7 @@ fn check_names(product: &Product) -> Result<(), RuleViolation> {
 
 /// The outputs with every lot's generated cake tokens appended after the listed outputs, in
 /// order: lot by lot, serial 1 first.
-pub(super) fn expand(outputs: &[NewAsset]) -> Result<Cow<'_, [NewAsset]>, RuleViolation> {
+pub fn expand(outputs: &[NewAsset]) -> Result<Cow<'_, [NewAsset]>, RuleViolation> {
     if outputs.iter().all(|o| o.units.is_none()) {
         return Ok(Cow::Borrowed(outputs));
     }
