@@ -176,15 +176,6 @@ async fn answer(state: &AppState, req: &HttpRequest, query: Query) -> Result<Htt
 
 /// `k=v&…`, each part percent-encoded as a query component.
 fn url_encode(pairs: &[(String, String)]) -> String {
-    let encode = |s: &str| {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect::<String>()
-    };
+    let encode = super::uri_component;
     pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
 }

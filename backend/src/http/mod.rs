@@ -247,6 +247,17 @@ pub(crate) fn prefers_html(req: &actix_web::HttpRequest, default_html: bool) -> 
     preferred(req, &[("text", "html"), ("application", "json")], usize::from(!default_html)) == 0
 }
 
+/// `s` percent-encoded as a URI path segment or query component (RFC 3986: all but the
+/// unreserved characters).
+pub(crate) fn uri_component(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A path nothing is routed to.
 async fn unrouted(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound(format!("a resource at {}", req.path())))

@@ -30,12 +30,12 @@ use crate::service::reads;
         ranks `application/linkset+json` first or `linkType` is `linkset` or `all`; otherwise JSON: the \
         asset's fields, its lineage, the journey of signed records, the parties named and the label's \
         check counts with the signs of a copy. `linkType=gs1:pip` or `gs1:defaultLink` answers the page, \
-        `gs1:traceability` redirects (307) to the signed history. A GTIN and a serial without the lot \
+        `gs1:traceability` redirects (307) to the signed history, `gs1:epcis` to its EPCIS 2.0 events. A GTIN and a serial without the lot \
         redirect (307) to the item's full path. Every answer about an item carries a `Link` header \
         (its linkset and each link) and `Vary: Accept, Accept-Language`.",
     params(
         ("rest" = String, Path, description = "The GTIN and any qualifiers after `/01/`; may contain `/`.", example = "09506000134352/10/ABC123"),
-        ("linkType" = Option<String>, Query, description = "`linkset` or `all` for the linkset; a GS1 link type (`gs1:pip`, `gs1:defaultLink`, `gs1:traceability`, as a CURIE or its URI) for that link."),
+        ("linkType" = Option<String>, Query, description = "`linkset` or `all` for the linkset; a GS1 link type (`gs1:pip`, `gs1:defaultLink`, `gs1:traceability`, `gs1:epcis`, as a CURIE or its URI) for that link."),
     ),
     responses(
         (status = 200, description = "The asset the link identifies, or its linkset.", content((api::LabelAnswer = "application/json"), (String = "text/html"), (serde_json::Value = "application/linkset+json"))),
@@ -186,8 +186,8 @@ fn redirect(status: StatusCode, to: &str) -> HttpResponse {
 }
 
 /// The link types every item here offers.
-fn offered() -> [LinkType; 3] {
-    [LinkType::DefaultLink, LinkType::Pip, LinkType::Traceability]
+fn offered() -> [LinkType; 4] {
+    [LinkType::DefaultLink, LinkType::Pip, LinkType::Traceability, LinkType::Epcis]
 }
 
 /// The links asset `id`, labelled `link`, offers.
@@ -196,22 +196,28 @@ fn links_of(state: &AppState, link: &DigitalLink, id: &AssetId) -> Vec<Link> {
     let base = state.base_url.trim_end_matches('/');
     offered()
         .into_iter()
-        .filter_map(|rel| match rel {
-            LinkType::DefaultLink | LinkType::Pip => Some(Link {
+        .map(|rel| match rel {
+            LinkType::DefaultLink | LinkType::Pip => Link {
                 rel,
                 href: page.clone(),
                 title: "What this label's item is and where it has been, proven on the phone".into(),
                 media_type: "text/html",
                 hreflang: &["en", "zh"],
-            }),
-            LinkType::Traceability => Some(Link {
+            },
+            LinkType::Traceability => Link {
                 rel,
                 href: format!("{base}/api/assets/{id}/history"),
                 title: "The item's signed records, each with its receipt from the log".into(),
                 media_type: "application/json",
                 hreflang: &["en"],
-            }),
-            LinkType::Epcis => None,
+            },
+            LinkType::Epcis => Link {
+                rel,
+                href: format!("{base}/epcs/{}/events", super::uri_component(&page)),
+                title: "The item's events as GS1 EPCIS 2.0".into(),
+                media_type: "application/ld+json",
+                hreflang: &["en"],
+            },
         })
         .collect()
 }

@@ -99,6 +99,18 @@ async fn an_item_answers_its_linkset_its_links_and_a_link_header() {
     }
     let answer = call(&app, get_with(&format!("{CAKE}?linkType=gs1:traceability"), "*/*")).await;
     assert_eq!((answer.status, answer.header("location")), (307, Some(history.as_str())));
+    // The item's EPCIS events, each naming it.
+    let answer = call(&app, get_with(&format!("{CAKE}?linkType=gs1:epcis"), "*/*")).await;
+    assert_eq!(answer.status, 307);
+    let events = answer.header("location").expect("location").strip_prefix(BASE).expect("here").to_owned();
+    let (status, document) = get(&app, &events).await;
+    let list =
+        document["epcisBody"]["queryResults"]["resultsBody"]["eventList"].as_array().expect("events").clone();
+    assert_eq!(status, 200);
+    assert!(
+        !list.is_empty() && list.iter().all(|e| terroir_shared::epcis::named(e).contains(&anchor.as_str())),
+        "{document}"
+    );
     let (status, followed) = get(&app, &format!("/api/assets/{cake}/history")).await;
     assert_eq!((status, followed["asset"]["id"].as_str()), (200, Some(cake.to_string().as_str())));
     // A link type it does not offer, and one nobody defined.
