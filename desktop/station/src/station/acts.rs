@@ -223,7 +223,7 @@ impl Station {
 }
 
 /// What an act does, in the clerk's words: "Split into 30 + 20: Tea lot of 50 cakes …".
-fn summary(act: &Act, reads: &ActReads<'_>) -> Result<Said> {
+pub(super) fn summary(act: &Act, reads: &ActReads<'_>) -> Result<Said> {
     let mut names = Vec::new();
     for r in act.touches() {
         names.push(reads.asset(&r.id)?.map(|a| asset_label(&a)).unwrap_or_else(|| Said::same(short(&r.id))));

@@ -8,6 +8,7 @@
 //! - `reads`: the asset list, an asset's detail, the record queue, organisations, assets read
 //!   from the ledger
 //! - `printing`: label stocks, previews and sheets
+//! - `epcis`: a partner's EPCIS 2.0 document, imported event by event
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -24,10 +25,12 @@ use crate::store::{self, RecordRow, SyncCounts};
 use crate::words::Said;
 
 mod acts;
+mod epcis;
 mod printing;
 mod reads;
 mod setup;
 
+pub use epcis::ImportedEvent;
 pub use printing::{Printing, PrintingChoice, Sheet};
 pub use reads::{AssetDetail, PartyRow};
 pub use setup::{Settings, SetupForm};

@@ -162,3 +162,47 @@ fn a_script_sets_up_registers_prints_syncs_verifies_and_restores() {
     ok(other.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(json(&ok(other.path(), &["--json", "status"]))["partyKey"], key.as_str());
 }
+
+#[test]
+fn import_epcis_says_what_became_of_each_event() {
+    let ledger = TestLedger::new().expect("ledger");
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    let args = setup_args(&ledger);
+    ok(d, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    let file = d.join("partner.jsonld");
+    let document = terroir_shared::epcis::document(serde_json::json!([
+            { "type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning", "eventID": "urn:uuid:1",
+              "eventTime": "2026-12-01T08:00:00Z", "eventTimeZoneOffset": "+00:00",
+              "quantityList": [{ "epcClass": format!("https://id.gs1.org/01/{TEA_GTIN}/10/MAOCHA7"), "quantity": 2.5, "uom": "KGM" }] },
+            { "type": "TransactionEvent", "action": "ADD", "eventTime": "2026-12-01T08:00:00Z", "eventTimeZoneOffset": "+00:00",
+              "bizTransactionList": [{ "bizTransaction": "urn:epcglobal:cbv:bt:0614141000005:PO-1" }], "epcList": [] }
+        ])
+        .as_array()
+        .cloned()
+        .unwrap_or_default(),
+        "2026-12-01T08:00:00Z",
+    );
+    std::fs::write(&file, document.to_string()).expect("write");
+    let text = ok(d, &["import-epcis", file.to_str().expect("path")]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("event 1 (ObjectEvent, urn:uuid:1): recorded "), "{text}");
+    assert!(
+        lines[1]
+            .starts_with("event 2 (TransactionEvent): not recorded: the ledger has no business transactions"),
+        "{text}"
+    );
+    assert_eq!(
+        lines[2], "2 events: 1 recorded, 0 already in the ledger, 1 not (or not wholly) recorded",
+        "{text}"
+    );
+    let found = ok(d, &["assets", "--search", "MAOCHA7"]);
+    assert_eq!(found.lines().count(), 1, "{found}");
+    assert!(found.contains("MAOCHA7"), "{found}");
+    let (_, err) = refused(d, &["import-epcis", d.join("nothing.jsonld").to_str().expect("path")]);
+    assert!(err.contains("nothing.jsonld"), "{err}");
+    std::fs::write(&file, "{\"type\": \"EPCISDocument\"}").expect("write");
+    let (code, err) = refused(d, &["import-epcis", file.to_str().expect("path")]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no epcisBody event list"), "{err}");
+}

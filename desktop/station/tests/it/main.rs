@@ -1,6 +1,7 @@
 //! The station, driven through its public API against a real ledger server.
 
 mod cli;
+mod epcis;
 mod labels;
 mod station;
 mod support;

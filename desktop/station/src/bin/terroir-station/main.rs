@@ -105,6 +105,14 @@ enum Command {
         /// The CSV file.
         csv: PathBuf,
     },
+    /// Import a partner's EPCIS 2.0 document (JSON-LD): each event the ledger's rules can
+    /// express is signed and queued as its act (commissioning, transformations, splits and
+    /// merges, transfers and custody, observations, unpacking, retirement); for each other event
+    /// it says why not. Prints what became of every event.
+    ImportEpcis {
+        /// The EPCIS 2.0 document (an EPCISDocument, or an EPCISQueryDocument).
+        file: PathBuf,
+    },
     /// List assets, newest first.
     Assets {
         /// Words in the label, or the start of an id.
@@ -249,6 +257,34 @@ fn run(cli: &Cli) -> Result<(), StationError> {
             let text = read_text(csv)?;
             let done = station.import_cattle_csv(&text)?;
             out.show(&done, || format!("{} ({} animals)", done.summary, done.created.len()));
+        }
+        Command::ImportEpcis { file } => {
+            let text = read_text(file)?;
+            let lines = station.import_epcis(&text)?;
+            out.show(&lines, || {
+                let mut text: Vec<String> = lines
+                    .iter()
+                    .map(|l| {
+                        let what = format!("event {} ({}{})", l.n, l.kind, l.event_id.as_deref().map(|id| format!(", {id}")).unwrap_or_default());
+                        let mut said: Vec<String> = l.records.iter().map(|(id, s)| format!("recorded {}: {}", &id[..12.min(id.len())], s.en)).collect();
+                        if let Some(a) = &l.already {
+                            said.push(format!("already in the ledger: {}", a.en));
+                        }
+                        if let Some(r) = &l.refused {
+                            said.push(format!("not recorded: {}", r.en));
+                        }
+                        format!("{what}: {}", said.join("; "))
+                    })
+                    .collect();
+                let recorded = lines.iter().filter(|l| !l.records.is_empty() && l.refused.is_none()).count();
+                let refused = lines.iter().filter(|l| l.refused.is_some()).count();
+                text.push(format!(
+                    "{} events: {recorded} recorded, {} already in the ledger, {refused} not (or not wholly) recorded",
+                    lines.len(),
+                    lines.iter().filter(|l| l.already.is_some()).count()
+                ));
+                text.join("\n")
+            });
         }
         Command::Assets { search } => {
             let rows = station.assets(&AssetFilter { search: search.clone(), ..AssetFilter::default() })?;

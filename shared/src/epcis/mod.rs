@@ -16,11 +16,15 @@
 //!
 //! An asset's EPC is its GS1 Digital Link URI under the ledger's base URL: an instance (with a
 //! serial) in an EPC list, a lot (without one) as a class in a quantity list with its amount
-//! (`GRM` grams, `H87` pieces and head); an asset without a GS1 key is named by its API URL.
+//! (`GRM` grams, `H87` pieces and head); an asset without a GS1 key is named by its API URL,
+//! as an object when it is one piece or animal, else as a class with its amount.
 //! Every event carries `terroir:recordId` and `terroir:entryIndex`, the record and the log entry
 //! it can be checked against, and is identified by that entry's URL.
 
 use serde_json::{Map, Value, json};
+
+mod import;
+pub use import::{Expressed, Found, Imported, act_of};
 
 use crate::Hash;
 use crate::asset::{Asset, AssetId, AssetRef, Quantity, Unit};
@@ -52,8 +56,8 @@ pub struct Lookup<'a> {
 enum Epc {
     /// One object: an EPC list's entry.
     Instance(String),
-    /// An amount of a class (a lot): a quantity list's entry.
-    Class { class: String, quantity: u64, uom: &'static str },
+    /// A class (a lot): a quantity list's entry, with its amount where the event makes it.
+    Class { class: String, amount: Option<Quantity> },
 }
 
 fn uom(unit: Unit) -> &'static str {
@@ -68,23 +72,37 @@ impl Lookup<'_> {
         self.base_url.trim_end_matches('/')
     }
 
-    fn epc(&self, id: &AssetId, gs1: Option<&DigitalLink>, quantity: Quantity) -> Epc {
+    /// An asset's EPC. `amount` is given for an asset the event makes (its quantity is in the
+    /// record); an asset it only names appears without one, so that the event says the same
+    /// whatever happens to the asset later (a lot's cakes taken out).
+    fn epc(&self, id: &AssetId, gs1: Option<&DigitalLink>, unit: Unit, amount: Option<Quantity>) -> Epc {
         match gs1 {
             Some(link) if link.serial().is_some() => Epc::Instance(link.to_uri(self.base())),
-            Some(link) => Epc::Class {
-                class: link.to_uri(self.base()),
-                quantity: quantity.amount(),
-                uom: uom(quantity.unit()),
-            },
-            None => Epc::Instance(self.asset_uri(id)),
+            Some(link) => Epc::Class { class: link.to_uri(self.base()), amount },
+            // Without a GS1 key: an animal is an object; goods counted in pieces or grams (a
+            // part of a split lot, grams of leaf) are that asset taken as a class.
+            None if unit == Unit::Head => Epc::Instance(self.asset_uri(id)),
+            None => Epc::Class { class: self.asset_uri(id), amount },
         }
+    }
+
+    /// The EPC of an asset the event makes.
+    fn made(&self, id: &AssetId, gs1: Option<&DigitalLink>, quantity: Quantity) -> Epc {
+        self.epc(id, gs1, quantity.unit(), Some(quantity))
     }
 
     /// The EPC of an asset already in the ledger; one it does not know, by its API URL.
     fn known(&self, id: &AssetId) -> Epc {
         match (self.asset)(id) {
-            Some(a) => self.epc(id, a.gs1.as_ref(), a.quantity),
+            Some(a) => self.epc(id, a.gs1.as_ref(), a.quantity.unit(), None),
             None => Epc::Instance(self.asset_uri(id)),
+        }
+    }
+
+    /// An EPC as a URI: an object's, or a class's.
+    fn uri(epc: Epc) -> String {
+        match epc {
+            Epc::Instance(uri) | Epc::Class { class: uri, .. } => uri,
         }
     }
 
@@ -111,9 +129,10 @@ fn sort(epcs: impl IntoIterator<Item = Epc>) -> (Vec<Value>, Vec<Value>) {
                     instances.push(Value::String(uri));
                 }
             }
-            Epc::Class { class, quantity, uom } => {
-                classes.push(json!({ "epcClass": class, "quantity": quantity, "uom": uom }));
+            Epc::Class { class, amount: Some(q) } => {
+                classes.push(json!({ "epcClass": class, "quantity": q.amount(), "uom": uom(q.unit()) }));
             }
+            Epc::Class { class, amount: None } => classes.push(json!({ "epcClass": class })),
         }
     }
     (instances, classes)
@@ -205,7 +224,7 @@ fn drafts(id: &Hash, record: &Record, lookup: &Lookup) -> Vec<Draft> {
         Act::Commission(c) => {
             let outputs = outputs(&c.assets);
             let epcs =
-                outputs.iter().enumerate().map(|(n, o)| lookup.epc(&created(n), o.gs1.as_ref(), o.quantity));
+                outputs.iter().enumerate().map(|(n, o)| lookup.made(&created(n), o.gs1.as_ref(), o.quantity));
             let commissioning = Draft::new("ObjectEvent")
                 .set("action", json!("ADD"))
                 .objects(epcs.collect(), ("epcList", "quantityList"), true)
@@ -217,7 +236,7 @@ fn drafts(id: &Hash, record: &Record, lookup: &Lookup) -> Vec<Draft> {
         Act::Transform(t) => {
             let outputs = outputs(&t.outputs);
             let made =
-                outputs.iter().enumerate().map(|(n, o)| lookup.epc(&created(n), o.gs1.as_ref(), o.quantity));
+                outputs.iter().enumerate().map(|(n, o)| lookup.made(&created(n), o.gs1.as_ref(), o.quantity));
             let transform = Draft::new("TransformationEvent")
                 .objects(known(lookup, &t.inputs), ("inputEPCList", "inputQuantityList"), false)
                 .objects(made.collect(), ("outputEPCList", "outputQuantityList"), false)
@@ -231,7 +250,7 @@ fn drafts(id: &Hash, record: &Record, lookup: &Lookup) -> Vec<Draft> {
             let whole = (lookup.asset)(&s.asset.id);
             let unit = whole.as_ref().map_or(Unit::Piece, |a| a.quantity.unit());
             let parts = s.parts.iter().enumerate().map(|(n, p)| match Quantity::new(p.amount, unit) {
-                Ok(q) => lookup.epc(&created(n), p.gs1.as_ref(), q),
+                Ok(q) => lookup.made(&created(n), p.gs1.as_ref(), q),
                 Err(_) => Epc::Instance(lookup.asset_uri(&created(n))),
             });
             vec![
@@ -257,7 +276,7 @@ fn drafts(id: &Hash, record: &Record, lookup: &Lookup) -> Vec<Draft> {
                 })
                 .flatten();
             let output = match total {
-                Some(q) => lookup.epc(&created(0), m.gs1.as_ref(), q),
+                Some(q) => lookup.made(&created(0), m.gs1.as_ref(), q),
                 None => Epc::Instance(lookup.asset_uri(&created(0))),
             };
             vec![
@@ -271,9 +290,7 @@ fn drafts(id: &Hash, record: &Record, lookup: &Lookup) -> Vec<Draft> {
         Act::Custody(c) => vec![handing_on(lookup, &c.assets, record.party, c.to, "possessing_party")],
         Act::Observe(o) => vec![observation(lookup, &o.assets, &o.event, o)],
         Act::Unpack(u) => {
-            let parent = match lookup.known(&u.holder.id) {
-                Epc::Instance(uri) | Epc::Class { class: uri, .. } => uri,
-            };
+            let parent = Lookup::uri(lookup.known(&u.holder.id));
             vec![
                 Draft::new("AggregationEvent")
                     .set("action", json!("DELETE"))
@@ -320,10 +337,21 @@ fn products(listed: &[NewAsset], lookup: &Lookup, created: &dyn Fn(usize) -> Ass
         .iter()
         .enumerate()
         .map(|(n, o)| {
-            let epc = match lookup.epc(&created(n), o.gs1.as_ref(), o.quantity) {
+            let epc = match lookup.made(&created(n), o.gs1.as_ref(), o.quantity) {
                 Epc::Instance(uri) | Epc::Class { class: uri, .. } => uri,
             };
-            json!({ "epc": epc, "asset": created(n).to_string(), "product": o.product })
+            let mut entry = json!({ "epc": epc, "asset": created(n).to_string(), "product": o.product });
+            if let Some(units) = o.units {
+                entry["units"] = json!(units);
+            }
+            if let Some(holder) = o.part_of.and_then(|h| listed.get(h as usize).map(|l| (h, l))) {
+                entry["partOf"] = json!(Lookup::uri(lookup.made(
+                    &created(holder.0 as usize),
+                    holder.1.gs1.as_ref(),
+                    holder.1.quantity
+                )));
+            }
+            entry
         })
         .collect();
     json!({ format!("{PREFIX}:products"): described })
@@ -338,14 +366,12 @@ fn packing(outputs: &[NewAsset], lookup: &Lookup, created: &dyn Fn(usize) -> Ass
         .into_iter()
         .filter_map(|h| {
             let holder = outputs.get(h as usize)?;
-            let parent = match lookup.epc(&created(h as usize), holder.gs1.as_ref(), holder.quantity) {
-                Epc::Instance(uri) | Epc::Class { class: uri, .. } => uri,
-            };
+            let parent = Lookup::uri(lookup.made(&created(h as usize), holder.gs1.as_ref(), holder.quantity));
             let children = outputs
                 .iter()
                 .enumerate()
                 .filter(|(_, o)| o.part_of == Some(h))
-                .map(|(n, o)| lookup.epc(&created(n), o.gs1.as_ref(), o.quantity));
+                .map(|(n, o)| lookup.made(&created(n), o.gs1.as_ref(), o.quantity));
             Some(
                 Draft::new("AggregationEvent")
                     .set("action", json!("ADD"))
