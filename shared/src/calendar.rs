@@ -34,10 +34,10 @@ impl Timestamp {
     }
 
     /// An RFC 3339 time with its offset (as EPCIS and HTTP APIs write them), to the
-    /// millisecond; `None` for text that is not one or a time before 1970.
+    /// millisecond; `None` for text that is not one. A time before 1970 reads as 0.
     pub fn parse_rfc3339(text: &str) -> Option<Self> {
         let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
-        u64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok().map(Self)
+        Some(Self(u64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)))
     }
 
     /// RFC 3339 in UTC, for people and for EPCIS.

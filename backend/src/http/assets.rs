@@ -163,13 +163,22 @@ pub async fn parties(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
     ),
     responses(
         (status = 200, description = "The party and its device keys, revoked ones included.", body = api::PartyView, content_type = "application/json"),
-        (status = 400, description = "`bad_request`: the id is not a valid public key.", body = api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such party.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`bad_request`: the id is not 64 lowercase hex digits.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such party (or no usable key).", body = api::Problem, content_type = "application/problem+json"),
         (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn party(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let key = id.parse().map_err(|_| ApiError::BadRequest(format!("`{id}` is not a party key")))?;
+    // 64 hex digits that are no usable Ed25519 key name no party.
+    let key = match id.parse() {
+        Ok(key) => key,
+        Err(_) if id.len() == 64 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) => {
+            return Err(ApiError::NotFound(format!(
+                "party {id}: no party has this key, which is no usable Ed25519 key"
+            )));
+        }
+        Err(_) => return Err(ApiError::BadRequest(format!("`{id}` is not a party key"))),
+    };
     let id = PartyId(key);
     let found = state.read(move |conn| Ok(reads::party(conn, &id)?)).await?;
     Ok(HttpResponse::Ok().json(found.ok_or_else(|| ApiError::NotFound(format!("party {id}")))?))

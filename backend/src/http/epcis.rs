@@ -29,7 +29,7 @@ fn bad(what: String) -> ApiError {
 
 fn time(name: &str, value: &str) -> Result<Timestamp, ApiError> {
     Timestamp::parse_rfc3339(value)
-        .ok_or_else(|| bad(format!("{name} `{value}` is not an RFC 3339 time with its offset, from 1970 on")))
+        .ok_or_else(|| bad(format!("{name} `{value}` is not an RFC 3339 time with its offset")))
 }
 
 /// The query a request's parameters make.
@@ -44,6 +44,9 @@ fn parse(query_string: &str) -> Result<Query, ApiError> {
     for (name, value) in pairs {
         match name.as_str() {
             "eventType" => {
+                if list(&value).is_empty() {
+                    return Err(bad("eventType names no event type".into()));
+                }
                 for t in list(&value) {
                     if !EVENT_TYPES.contains(&t.as_str()) {
                         return Err(bad(format!(
@@ -95,14 +98,14 @@ fn parse(query_string: &str) -> Result<Query, ApiError> {
         to check it against. A page holds at most `perPage` events; `Link: <…>; rel=\"next\"` continues. \
         Without an EPC a request reads at most 10,000 entries, so a page may be short before the end.",
     params(
-        ("eventType" = Option<String>, Query, description = "Comma-separated EPCIS event types."),
-        ("GE_eventTime" = Option<String>, Query, description = "Events at or after this RFC 3339 time."),
-        ("LT_eventTime" = Option<String>, Query, description = "Events before this RFC 3339 time."),
+        ("eventType" = Option<String>, Query, description = "Comma-separated EPCIS event types.", pattern = "^(ObjectEvent|AggregationEvent|TransactionEvent|TransformationEvent|AssociationEvent)(,(ObjectEvent|AggregationEvent|TransactionEvent|TransformationEvent|AssociationEvent))*$"),
+        ("GE_eventTime" = Option<String>, Query, description = "Events at or after this RFC 3339 time (with its offset).", format = DateTime),
+        ("LT_eventTime" = Option<String>, Query, description = "Events before this RFC 3339 time (with its offset).", format = DateTime),
         ("EQ_bizStep" = Option<String>, Query, description = "Comma-separated business steps (CBV names or URIs, or `terroir:` steps)."),
         ("MATCH_epc" = Option<String>, Query, description = "Comma-separated EPCs (GS1 Digital Link URIs, any domain, or asset URLs): events naming any, as an object, a class or a parent."),
         ("MATCH_anyEPC" = Option<String>, Query, description = "As `MATCH_epc`."),
         ("perPage" = Option<u32>, Query, description = "Events per page, 1–1,000 (default 30).", minimum = 1, maximum = 1000),
-        ("nextPageToken" = Option<String>, Query, description = "From a previous page's `Link: rel=\"next\"`."),
+        ("nextPageToken" = Option<String>, Query, description = "From a previous page's `Link: rel=\"next\"`.", pattern = "^[0-9]{1,19}(\\.[0-9]{1,9})?$"),
     ),
     responses(
         (status = 200, description = "An EPCISQueryDocument.", body = serde_json::Value, content_type = "application/ld+json"),

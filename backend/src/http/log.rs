@@ -214,10 +214,29 @@ pub async fn entry_bundle(
 #[into_params(parameter_in = Query)]
 pub struct Range {
     /// The first index (default 0).
+    #[serde(default, deserialize_with = "safe_option")]
+    #[param(maximum = 9_007_199_254_740_991.0)]
     start: Option<u64>,
     /// One past the last index (default and cap: the log's size; at most 1,000 entries are
     /// returned).
+    #[serde(default, deserialize_with = "safe_option")]
+    #[param(maximum = 9_007_199_254_740_991.0)]
     end: Option<u64>,
+}
+
+/// The largest integer every JSON reader agrees on (2^53 − 1): no index or size goes above it.
+const MAX_SAFE: u64 = (1 << 53) - 1;
+
+fn safe<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let v = u64::deserialize(d)?;
+    if v > MAX_SAFE {
+        return Err(serde::de::Error::custom(format!("{v} is above 2^53 − 1, the largest index or size")));
+    }
+    Ok(v)
+}
+
+fn safe_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    safe(d).map(Some)
 }
 
 #[utoipa::path(
@@ -225,22 +244,21 @@ pub struct Range {
     path = "/api/entries",
     tag = "log",
     summary = "A range of entries",
-    description = "Entries `start ≤ index < end`, at most 1,000, with their leaf hashes and record ids.",
+    description = "Entries `start ≤ index < end`, at most 1,000, with their leaf hashes and record ids. A range beyond \
+        the log, or with `end` before `start`, is an empty page.",
     params(Range),
     responses(
         (status = 200, description = "The entries.", body = api::EntryPage, content_type = "application/json"),
-        (status = 400, description = "`bad_request`: the query string does not parse (an unknown parameter, a value that is not a number) or the values do not fit the log.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`bad_request`: the query string does not parse (an unknown parameter, a value that is not a number).", body = api::Problem, content_type = "application/problem+json"),
         (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn entries(state: web::Data<AppState>, q: web::Query<Range>) -> Result<HttpResponse, ApiError> {
     let size = size(&state);
     let start = q.start.unwrap_or(0);
-    if q.end.is_some_and(|end| end < start) {
-        return Err(ApiError::BadRequest(format!("start {start} is after end {}", q.end.unwrap_or(0))));
-    }
-    // Past the end of the log the page is simply empty.
+    // Past the end of the log, or with `end` before `start`, the page is simply empty.
     let end = q.end.unwrap_or(size).min(size).min(start.saturating_add(1_000)).max(start.min(size));
+    let end = if q.end.is_some_and(|e| e < start) { start.min(size) } else { end };
     let start = start.min(end);
     let entries = state.read(move |conn| Ok(reads::entries(conn, start, end)?)).await?;
     Ok(HttpResponse::Ok().json(EntryPage { end, entries, size, start }))
@@ -287,8 +305,12 @@ fn canonical_index(text: &str) -> Result<u64, ApiError> {
 #[into_params(parameter_in = Query)]
 pub struct InclusionQuery {
     /// The leaf's index.
+    #[serde(deserialize_with = "safe")]
+    #[param(maximum = 9_007_199_254_740_991.0)]
     index: u64,
     /// The size of the tree to prove inclusion in (default: the latest).
+    #[serde(default, deserialize_with = "safe_option")]
+    #[param(maximum = 9_007_199_254_740_991.0)]
     size: Option<u64>,
 }
 
@@ -301,7 +323,8 @@ pub struct InclusionQuery {
     params(InclusionQuery),
     responses(
         (status = 200, description = "The proof.", body = InclusionProof, content_type = "application/json"),
-        (status = 400, description = "`bad_request`: the query string does not parse (an unknown parameter, a value that is not a number) or the values do not fit the log.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`bad_request`: the query string does not parse (an unknown parameter, a value that is not a number).", body = api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: the log cannot give this proof (yet): `size` is beyond the log, or `index` is not below it.", body = api::Problem, content_type = "application/problem+json"),
         (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -312,9 +335,10 @@ pub async fn inclusion(
     let latest = size(&state);
     let tree = q.size.unwrap_or(latest);
     let index = q.index;
+    // A proof the log cannot give (yet) is not found.
     if tree > latest || index >= tree {
-        return Err(ApiError::BadRequest(format!(
-            "need index < size ≤ {latest}; got index {index}, size {tree}"
+        return Err(ApiError::NotFound(format!(
+            "a proof of leaf {index} in a tree of {tree}: the log has {latest} entries, and a tree has leaves 0 to its size − 1"
         )));
     }
     let proof = state.read(move |conn| Ok(reads::inclusion(conn, index, tree)?)).await?;
@@ -326,8 +350,12 @@ pub async fn inclusion(
 #[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
     /// The older tree's size, at least 1.
+    #[serde(deserialize_with = "safe")]
+    #[param(minimum = 1, maximum = 9_007_199_254_740_991.0)]
     from: u64,
     /// The newer tree's size (default: the latest).
+    #[serde(default, deserialize_with = "safe_option")]
+    #[param(maximum = 9_007_199_254_740_991.0)]
     to: Option<u64>,
 }
 
@@ -341,7 +369,8 @@ pub struct ConsistencyQuery {
     params(ConsistencyQuery),
     responses(
         (status = 200, description = "The proof.", body = ConsistencyProof, content_type = "application/json"),
-        (status = 400, description = "`bad_request`: the query string does not parse (an unknown parameter, a value that is not a number) or the values do not fit the log.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`bad_request`: the query string does not parse (an unknown parameter, a value that is not a number), or `from` is 0.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: the log cannot give this proof (yet): `to` is beyond the log, or `from` is above `to`.", body = api::Problem, content_type = "application/problem+json"),
         (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -351,8 +380,14 @@ pub async fn consistency(
 ) -> Result<HttpResponse, ApiError> {
     let latest = size(&state);
     let (old, new) = (q.from, q.to.unwrap_or(latest));
-    if old == 0 || old > new || new > latest {
-        return Err(ApiError::BadRequest(format!("need 0 < from ≤ to ≤ {latest}; got from {old}, to {new}")));
+    if old == 0 {
+        return Err(ApiError::BadRequest("from is at least 1: no proof starts from the empty tree".into()));
+    }
+    // A proof the log cannot give (yet) is not found.
+    if old > new || new > latest {
+        return Err(ApiError::NotFound(format!(
+            "a proof from {old} to {new} entries: the log has {latest}, and a proof goes from a smaller tree to a larger"
+        )));
     }
     let proof = state.read(move |conn| Ok(reads::consistency(conn, old, new)?)).await?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, IMMUTABLE)).json(proof))

@@ -69,9 +69,11 @@ pub async fn submit_one(state: web::Data<AppState>, payload: web::Payload) -> Re
         in order: `accepted` or `duplicate` with a receipt, or `refused` with the problem document the \
         single-record endpoint would have answered (its `status` tells which).",
     request_body(
-        content = Vec<EnvelopeSchema>,
+        content = Vec<serde_json::Value>,
         content_type = "application/json",
-        description = "A JSON array of signed records, read whatever its declared content type, up to the server's body limit."
+        description = "A JSON array of signed records (each an `Envelope`), read whatever its declared content type, up to \
+            the server's body limit. Any item is taken: one that is not a signed record is refused on its own, in the \
+            answer, with the problem the single-record endpoint would give it."
     ),
     responses(
         (status = 200, description = "One result per item, in order.", body = api::BatchResult, content_type = "application/json"),

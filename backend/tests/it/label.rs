@@ -560,10 +560,13 @@ async fn the_state_map_proves_a_code_never_issued_absent_and_an_issued_one_prese
         terroir_shared::state::StatusCode::Active
     );
     assert_eq!(prove("asset", "0".repeat(64)).await, None);
-    for bad in ["/api/state/asset?key=BL-1", "/api/state/thing?key=x", "/api/state/identity"] {
+    for bad in ["/api/state/thing?key=x", "/api/state/identity"] {
         let (status, problem) = get(&app, bad).await;
         assert_eq!((status, problem["code"].as_str()), (400, Some("bad_request")), "{bad}: {problem}");
     }
+    // A key not spelled as its kind asks names nothing the map could hold.
+    let (status, problem) = get(&app, "/api/state/asset?key=BL-1").await;
+    assert_eq!((status, problem["code"].as_str()), (404, Some("not_found")), "{problem}");
     // The page for an unknown code carries the log key and the script that asks for the proof.
     let req = actix_web::test::TestRequest::get()
         .uri("/01/09506000134352/10/BL-1/21/999")

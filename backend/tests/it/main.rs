@@ -12,6 +12,7 @@ mod metrics;
 mod monitor;
 mod newcomer;
 mod old_ledger;
+mod openapi_fuzz;
 mod owner;
 mod personal;
 mod race;

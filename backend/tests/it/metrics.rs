@@ -69,7 +69,7 @@ async fn metrics_count_requests_by_route_and_speak_both_formats() {
     }
 
     // Prometheus's own checker takes the text format without a complaint.
-    let promtool = promtool();
+    let promtool = tool("TERROIR_PROMTOOL", "promtool");
     let mut child = std::process::Command::new(&promtool)
         .args(["check", "metrics"])
         .stdin(std::process::Stdio::piped())
@@ -81,18 +81,4 @@ async fn metrics_count_requests_by_route_and_speak_both_formats() {
     let out = child.wait_with_output().expect("promtool");
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success() && said.trim().is_empty(), "promtool check metrics:\n{said}\non\n{text}");
-}
-
-/// Prometheus's `promtool`: `TERROIR_PROMTOOL`, else on the PATH. scripts/install-test-deps
-/// unpacks it from Debian's prometheus package.
-fn promtool() -> std::path::PathBuf {
-    if let Some(path) = std::env::var_os("TERROIR_PROMTOOL") {
-        return path.into();
-    }
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join("promtool"))
-        .find(|p| p.is_file())
-        .expect("promtool is needed: run scripts/install-test-deps, or set TERROIR_PROMTOOL")
 }

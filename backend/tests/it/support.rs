@@ -192,3 +192,17 @@ pub async fn sample_ledger() -> Harness {
     }
     h
 }
+
+/// A tool the tests run: the path in `env`, else `name` on the PATH.
+/// scripts/install-test-deps installs each into the target directory.
+pub fn tool(env: &str, name: &str) -> std::path::PathBuf {
+    if let Some(path) = std::env::var_os(env) {
+        return path.into();
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{name} is needed: run scripts/install-test-deps, or set {env}"))
+}

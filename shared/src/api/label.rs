@@ -228,7 +228,13 @@ pub struct CheckRequest {
     /// The buyer's coarse region, `"lat,lon"` in whole degrees, worked out on the phone; only if
     /// the buyer chose to send it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(example = "25,102"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "25,102",
+            pattern = "^-?([0-9]|[1-8][0-9]|90),-?([0-9]|[1-9][0-9]|1[0-7][0-9]|180)$"
+        )
+    )]
     pub region: Option<String>,
     /// True when this browser checked the label before: answered, not counted.
     #[serde(default)]
@@ -240,7 +246,10 @@ pub struct CheckRequest {
     /// With `region` or `report`: the token the counted check was answered with. Each counts
     /// only with the check it belongs to, once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(example = "5f0e3a1c9b7d2e4f6a8c0b1d3e5f7a9c"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "5f0e3a1c9b7d2e4f6a8c0b1d3e5f7a9c", pattern = "^[0-9a-f]{32}$")
+    )]
     pub token: Option<String>,
 }
 

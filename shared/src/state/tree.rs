@@ -86,8 +86,14 @@ pub fn prove<R: TreeReader>(
     let Some(version) = version else {
         return Ok((None, MapProof::empty()));
     };
-    let (value, proof) =
-        Sha256Jmt::new(reader).get_with_proof(KeyHash(key.0), version).map_err(MapError::from_tree)?;
+    // The tree panics when a node its reader cannot give sits where it folds a lone child
+    // upward (a reader behind a concurrent write sees its nodes replaced); that is an error
+    // like any missing node, and the caller may try again on a fresh view.
+    let proved = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Sha256Jmt::new(reader).get_with_proof(KeyHash(key.0), version)
+    }))
+    .map_err(|_| MapError("a node of the map changed while it was being proven".into()))?;
+    let (value, proof) = proved.map_err(MapError::from_tree)?;
     let bytes = borsh::to_vec(&proof).map_err(|e| MapError(format!("cannot encode a proof: {e}")))?;
     Ok((value, compact(&bytes)?))
 }

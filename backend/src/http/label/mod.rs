@@ -186,8 +186,8 @@ pub struct StateQuery {
     ),
     responses(
         (status = 200, description = "The proof and the checkpoint.", body = api::StateAnswer, content_type = "application/json"),
-        (status = 400, description = "`bad_request`: an unknown kind, or a key not spelled as its kind asks.", body = api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: the log has no checkpoint yet.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`bad_request`: an unknown kind, or no key.", body = api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: the log has no checkpoint yet, or the key is not spelled as its kind asks (so nothing can be held under it).", body = api::Problem, content_type = "application/problem+json"),
         (status = 500, description = "`internal`: the server could not complete the request.", body = api::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -198,9 +198,10 @@ pub async fn state_proof(
 ) -> Result<HttpResponse, ApiError> {
     let kind = kind.into_inner();
     let key = query.into_inner().key;
+    // A key not spelled as its kind asks names nothing the map could hold.
     if kind.map_key(&key).is_none() {
-        return Err(ApiError::BadRequest(format!(
-            "the {} key {key:?} is not 64 lowercase hex digits",
+        return Err(ApiError::NotFound(format!(
+            "a state proof for {key:?} (a {} key is 64 lowercase hex digits)",
             kind.as_str()
         )));
     }
