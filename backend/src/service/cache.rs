@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
-use actix_web::web::Bytes;
+use bytes::Bytes;
 use terroir_shared::asset::{Asset, AssetId};
 use terroir_shared::party::{Party, PartyId};
 

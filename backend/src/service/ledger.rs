@@ -6,67 +6,18 @@ use std::path::Path;
 use std::sync::{Arc, RwLock, mpsc};
 use std::thread::JoinHandle;
 
-use terroir_shared::Hash;
 use terroir_shared::crypto::Keypair;
-use terroir_shared::log::{LogSigner, Receipt};
-use terroir_shared::party::PartyId;
 use terroir_shared::record::{Record, Signed};
-use terroir_shared::rules::{RuleViolation, Rules};
+use terroir_shared::rules::Rules;
 
 use super::ServiceError;
 use super::cache::AssetCache;
-use super::receipts::{self, Answer};
+use super::commit::{Answer, Job};
+pub use super::commit::{CheckpointInfo, Clock, LogIdentity, MAX_ENTRY_BYTES, MAX_GROUP, Outcome, StateMap};
+use super::receipts;
 use super::writer::Writer;
 use crate::db;
 use crate::metrics::Metrics;
-
-/// Who this log is: its origin (the checkpoint key name), its operator and its signing key.
-pub struct LogIdentity {
-    pub origin: String,
-    pub operator: PartyId,
-    pub signer: LogSigner,
-}
-
-/// The clock the rules are judged against. Passed in so tests can fix it.
-pub use terroir_shared::calendar::Clock;
-
-/// The log's latest signed checkpoint, as served at `/checkpoint`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CheckpointInfo {
-    pub size: u64,
-    pub root: Hash,
-    pub note: String,
-}
-
-/// What became of one submitted record.
-#[derive(Debug)]
-pub enum Outcome {
-    Accepted(Receipt),
-    /// Already in the log: the same receipt as when it was accepted.
-    Duplicate(Receipt),
-    Refused(RuleViolation),
-    /// Valid, but its entry would exceed [`MAX_ENTRY_BYTES`]; split it into smaller records.
-    TooLarge(usize),
-}
-
-/// Group-commit limits: how many records one transaction takes at most.
-pub const MAX_GROUP: usize = 8_192;
-
-/// The largest entry the log takes: C2SP tlog-tiles entry bundles prefix each entry with a
-/// 16-bit length.
-pub const MAX_ENTRY_BYTES: usize = 65_535;
-
-pub(super) struct Job {
-    pub records: Vec<Signed<Record>>,
-    pub reply: tokio::sync::oneshot::Sender<Result<Vec<Outcome>, ServiceError>>,
-}
-
-/// Whether a ledger keeps the state map (always, but in the benchmark's baseline).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StateMap {
-    Kept,
-    NotKept,
-}
 
 /// A cheap, cloneable handle to the ledger.
 #[derive(Clone)]

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod backup;
 pub mod cache;
 pub mod clones;
+mod commit;
 pub mod demo;
 pub mod enrol;
 pub mod epcis;

@@ -9,22 +9,8 @@ use terroir_shared::Hash;
 use terroir_shared::log::{InclusionProof, NodeStore, Receipt, StoreError, prove_inclusion};
 
 use super::ServiceError;
-use super::ledger::{Job, Outcome};
-use super::writer::Verdict;
+use super::commit::{Answer, Decided, Outcome, Verdict};
 use crate::db::{self, hash_from};
-
-/// A committed group on its way to its submitters: the jobs and what the writer decided.
-pub(super) struct Answer {
-    pub jobs: Vec<Job>,
-    pub result: Result<Decided, ServiceError>,
-}
-
-/// The writer's verdicts for a group, and the leaf hashes it appended (with the one before
-/// them): the receipts need them and need not read them back.
-pub(super) struct Decided {
-    pub verdicts: Vec<Verdict>,
-    pub leaves: HashMap<u64, Hash>,
-}
 
 /// The receipt thread: for each group, one batch of reads builds every receipt, then each job
 /// gets its outcomes.

@@ -22,7 +22,7 @@ use diesel::sqlite::SqliteConnection;
 use terroir_shared::asset::AssetId;
 
 use super::ServiceError;
-use super::ledger::Clock;
+use super::commit::Clock;
 use crate::db::{self, DbError};
 use crate::metrics::{LabelCheck, Metrics};
 

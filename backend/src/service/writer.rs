@@ -12,14 +12,15 @@ use terroir_shared::entry::LedgerEntry;
 use terroir_shared::log::{Frontier, leaf_hash, prove_consistency, root, verify_checkpoint};
 use terroir_shared::party::PartyId;
 use terroir_shared::record::{Act, OpenLedger, Record, Signed, Unsigned};
-use terroir_shared::rules::{self, Context, Effects, Needs, RuleViolation, Rules};
+use terroir_shared::rules::{self, Context, Effects, Needs, Rules};
 use terroir_shared::state::{self, ChangeSet};
 
 use super::ServiceError;
 use super::cache::AssetCache;
+use super::commit::{
+    Answer, CheckpointInfo, Clock, Decided, Job, LogIdentity, MAX_ENTRY_BYTES, MAX_GROUP, StateMap, Verdict,
+};
 use super::group::{Group, KnownKeys, Staged};
-use super::ledger::{CheckpointInfo, Clock, Job, LogIdentity, MAX_ENTRY_BYTES, MAX_GROUP, StateMap};
-use super::receipts::{Answer, Decided};
 use crate::db::map::Tip;
 use crate::db::pin::Pin;
 use crate::db::wal::Wal;
@@ -63,16 +64,6 @@ const WRITE_BACK_AT: usize = 250_000;
 /// Idle this long, the writer writes the map back whatever its backlog, so that a server at rest
 /// starts without replaying anything.
 const WRITE_BACK_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// What the writer decided for one record; receipts are built by the submitter afterwards, off
-/// this thread.
-#[derive(Debug)]
-pub(super) enum Verdict {
-    Accepted(u64),
-    Duplicate(u64),
-    Refused(RuleViolation),
-    TooLarge(usize),
-}
 
 impl Writer {
     /// Opens the database at `path` to write (and a [`Pin`] beside it) and loads the log's tip.
