@@ -445,7 +445,8 @@ fn erase_contact(
     commitment: &terroir_shared::commitment::Commitment,
 ) -> anyhow::Result<()> {
     use crate::db::personal::Erased;
-    let erasure = crate::service::personal::erase(&settings.data_dir, commitment, (system_clock())())?;
+    let erasure =
+        crate::service::backup::erase_everywhere(&settings.data_dir, commitment, (system_clock())())?;
     match erasure.outcome {
         Erased::Now => println!("erased the contact data behind {}", commitment.0),
         Erased::Before(_) => println!("the contact data behind {} was erased before", commitment.0),

@@ -14,6 +14,7 @@ use terroir_shared::calendar::Timestamp;
 use super::ServiceError;
 use super::personal::{Erasures, REGISTER_FILE, Register, io, reapply_to, sync_dir};
 use crate::db;
+use crate::db::personal::Erased;
 
 /// The data directory's list of backup destinations, one absolute path per line.
 pub const BACKUPS_FILE: &str = "backups";
@@ -112,6 +113,28 @@ fn remember(data_dir: &Path, dest: &Path) -> Result<(), ServiceError> {
     file.write_all(format!("{}\n", dest.display()).as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(|e| io(&path, e))
+}
+
+/// What an erasure did: in the store, and in each backup this ledger made.
+#[derive(Debug)]
+pub struct Erasure {
+    pub outcome: Erased,
+    pub backups: Vec<Reach>,
+}
+
+/// Erases the data behind a commitment from the store (recording it in the register), then
+/// from every backup this ledger made that can be reached.
+pub fn erase_everywhere(
+    data_dir: &Path,
+    commitment: &terroir_shared::commitment::Commitment,
+    at: terroir_shared::calendar::Timestamp,
+) -> Result<Erasure, ServiceError> {
+    let outcome = super::personal::erase(data_dir, commitment, at)?;
+    let backups = match outcome {
+        Erased::Unknown => Vec::new(),
+        _ => reach_all(data_dir, &Register::in_dir(data_dir).read()?)?,
+    };
+    Ok(Erasure { outcome, backups })
 }
 
 /// Carries the register to every remembered destination, and erases from their snapshots.

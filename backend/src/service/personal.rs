@@ -170,26 +170,17 @@ pub(crate) fn sync_dir(path: &Path) -> Result<(), ServiceError> {
     std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, e))
 }
 
-/// What an erasure did: in the store, and in each backup this ledger made.
-#[derive(Debug)]
-pub struct Erasure {
-    pub outcome: Erased,
-    pub backups: Vec<super::backup::Reach>,
-}
-
-/// Erases the data behind a commitment from the store and records it in the register, then
-/// from every backup this ledger made that can be reached.
-pub fn erase(data_dir: &Path, commitment: &Commitment, at: Timestamp) -> Result<Erasure, ServiceError> {
+/// Erases the data behind a commitment from the store and records it in the register (the
+/// backups are reached by [`super::backup::erase_everywhere`]).
+pub fn erase(data_dir: &Path, commitment: &Commitment, at: Timestamp) -> Result<Erased, ServiceError> {
     let outcome = db::personal::erase(&mut store(data_dir)?, commitment.0.as_bytes(), millis(at))?;
     let when = match outcome {
-        Erased::Unknown => return Ok(Erasure { outcome, backups: Vec::new() }),
+        Erased::Unknown => return Ok(outcome),
         Erased::Now | Erased::Before(None) => at,
         Erased::Before(Some(ms)) => timestamp(ms),
     };
-    let register = Register::in_dir(data_dir);
-    register.add(&Erasures::from([(commitment.0, when)]))?;
-    let backups = super::backup::reach_all(data_dir, &register.read()?)?;
-    Ok(Erasure { outcome, backups })
+    Register::in_dir(data_dir).add(&Erasures::from([(commitment.0, when)]))?;
+    Ok(outcome)
 }
 
 /// Holds the store to the register: data that a restored copy brought back is erased again.

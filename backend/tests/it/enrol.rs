@@ -69,9 +69,9 @@ async fn contact_data_is_committed_with_its_consent_kept_apart_and_erasable() {
     assert!(by_party[0].data.is_none() && by_party[0].proof.as_ref().expect("proof").data.is_none());
 
     let erased = personal::erase(dir.path(), &commitment, Timestamp(NOW)).expect("erase");
-    assert_eq!(erased.outcome, Erased::Now);
+    assert_eq!(erased, Erased::Now);
     assert_eq!(
-        personal::erase(dir.path(), &commitment, Timestamp(NOW + 1)).expect("again").outcome,
+        personal::erase(dir.path(), &commitment, Timestamp(NOW + 1)).expect("again"),
         Erased::Before(Some(NOW as i64))
     );
     let after = personal::access(dir.path(), Whose::Commitment(commitment), false).expect("access").remove(0);
