@@ -59,7 +59,7 @@ fn parse(query_string: &str) -> Result<Query, ApiError> {
             }
             "GE_eventTime" => q.from = Some(time(&name, &value)?),
             "LT_eventTime" => q.before = Some(time(&name, &value)?),
-            "EQ_bizStep" => q.biz_steps.extend(list(&value)),
+            "EQ_bizStep" => q.biz_steps.extend(list(&value).iter().map(|s| epcis::bare_step(s))),
             "MATCH_epc" | "MATCH_anyEPC" => q.any_epc.extend(list(&value)),
             "perPage" => {
                 q.per_page =

@@ -201,20 +201,17 @@ fn not_allowed(req: &actix_web::HttpRequest, allow: &'static str) -> Result<Http
 pub(crate) fn preferred(req: &actix_web::HttpRequest, offered: &[(&str, &str)], default: usize) -> usize {
     use actix_web::http::header::{Accept, Header as _, Quality};
     let Ok(Accept(ranges)) = Accept::parse(req) else { return default };
-    // (specificity, quality, position) of the range that decides for a type.
+    // (specificity, quality, position) of the range that decides for a type. A subtype may
+    // carry a structured-syntax suffix (`linkset+json`), which must match too.
     let rate = |ty: &str, sub: &str| {
+        let (base, suffix) = sub.split_once('+').map_or((sub, None), |(b, s)| (b, Some(s)));
         ranges
             .iter()
             .enumerate()
             .filter_map(|(i, range)| {
-                // `linkset+json`: the subtype with its structured-syntax suffix.
-                let t = range.item.type_().as_str();
-                let full = match range.item.suffix() {
-                    Some(suffix) => format!("{}+{}", range.item.subtype().as_str(), suffix.as_str()),
-                    None => range.item.subtype().as_str().to_owned(),
-                };
-                let s = full.as_str();
-                let specificity = match (t == ty, s == sub, t == "*" && s == "*", s == "*") {
+                let (t, s) = (range.item.type_().as_str(), range.item.subtype().as_str());
+                let same = s == base && range.item.suffix().map(|x| x.as_str()) == suffix;
+                let specificity = match (t == ty, same, t == "*" && s == "*", s == "*") {
                     (true, true, _, _) => 2,
                     (true, false, _, true) => 1,
                     (_, _, true, _) => 0,

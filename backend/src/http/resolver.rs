@@ -49,16 +49,16 @@ pub async fn resolve(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         return Err(ApiError::MethodNotAllowed { method: req.method().to_string(), allow: "GET, HEAD" });
     }
-    if let Err(asked) = link_type(&req) {
-        return Err(ApiError::NotFound(format!(
+    let wanted = wants(&req).map_err(|asked| {
+        ApiError::NotFound(format!(
             "a link of type `{asked}`: this resolver offers {}, `linkset` and `all`",
             offered().iter().map(|t| format!("`{}`", t.curie())).collect::<Vec<_>>().join(", ")
-        )));
-    }
+        ))
+    })?;
     // A phone that scanned a bad or unknown label gets a page that says so, not JSON.
-    match answer(&state, &req).await {
-        Err(ApiError::NotFound(_)) if wants(&req) == Wanted::Page => Ok(label::not_issued_page(&state, &req)),
-        Err(e) if wants(&req) == Wanted::Page => Ok(label::error_page(&req, &e)),
+    match answer(&state, &req, wanted).await {
+        Err(ApiError::NotFound(_)) if wanted == Wanted::Page => Ok(label::not_issued_page(&state, &req)),
+        Err(e) if wanted == Wanted::Page => Ok(label::error_page(&req, &e)),
         other => other,
     }
 }
@@ -86,26 +86,27 @@ fn link_type(req: &HttpRequest) -> Result<Option<Wanted>, String> {
 }
 
 /// `linkType` first, then `Accept`: HTML for a browser, a linkset for a client that ranks it
-/// first, JSON for apps and anything else.
-fn wants(req: &HttpRequest) -> Wanted {
-    if let Ok(Some(w)) = link_type(req) {
-        return w;
+/// first, JSON for apps and anything else. `Err` names a link type this resolver does not know.
+fn wants(req: &HttpRequest) -> Result<Wanted, String> {
+    if let Some(w) = link_type(req)? {
+        return Ok(w);
     }
-    match super::preferred(
-        req,
-        &[("text", "html"), ("application", "json"), ("application", "linkset+json")],
-        1,
-    ) {
-        0 => Wanted::Page,
-        2 => Wanted::Linkset,
-        _ => Wanted::Json,
-    }
+    Ok(
+        match super::preferred(
+            req,
+            &[("text", "html"), ("application", "json"), ("application", "linkset+json")],
+            1,
+        ) {
+            0 => Wanted::Page,
+            2 => Wanted::Linkset,
+            _ => Wanted::Json,
+        },
+    )
 }
 
-async fn answer(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, ApiError> {
+async fn answer(state: &AppState, req: &HttpRequest, wanted: Wanted) -> Result<HttpResponse, ApiError> {
     let link = DigitalLink::parse(req.path())
         .map_err(|e| ApiError::BadRequest(format!("not a GS1 Digital Link: {e}")))?;
-    let wanted = wants(req);
     let key = gs1_identity_key(&link);
     let id = match holder(state, &key)? {
         Some(id) => id,

@@ -35,7 +35,7 @@ pub struct Query {
     /// `GE_eventTime`, `LT_eventTime`.
     pub from: Option<Timestamp>,
     pub before: Option<Timestamp>,
-    /// `EQ_bizStep`: any of these (all when empty); a CBV step by its bare name or its URI.
+    /// `EQ_bizStep`: any of these (all when empty), each as [`epcis::bare_step`] writes it.
     pub biz_steps: Vec<String>,
     /// `MATCH_anyEPC` (and `MATCH_epc`): events naming any of these, as an EPC, a class or a
     /// parent.
@@ -75,15 +75,6 @@ pub struct Page {
     pub next: Option<Resume>,
 }
 
-/// A CBV business step's bare name (`urn:epcglobal:cbv:bizstep:shipping` and
-/// `https://ref.gs1.org/cbv/BizStep-shipping` are `shipping`).
-fn bare_step(step: &str) -> &str {
-    step.strip_prefix("urn:epcglobal:cbv:bizstep:")
-        .or_else(|| step.strip_prefix("https://ref.gs1.org/cbv/BizStep-"))
-        .or_else(|| step.strip_prefix("https://gs1.org/voc/Bizstep-"))
-        .unwrap_or(step)
-}
-
 impl Query {
     fn keeps(&self, event: &Value, epcs: &BTreeSet<String>) -> bool {
         let kind = event["type"].as_str().unwrap_or_default();
@@ -101,8 +92,8 @@ impl Query {
         {
             return false;
         }
-        let step = event["bizStep"].as_str().map(bare_step);
-        if !self.biz_steps.is_empty() && !self.biz_steps.iter().any(|s| Some(bare_step(s)) == step) {
+        let step = event["bizStep"].as_str().map(epcis::bare_step);
+        if !self.biz_steps.is_empty() && !self.biz_steps.iter().any(|s| Some(s) == step.as_ref()) {
             return false;
         }
         epcs.is_empty() || epcis::named(event).iter().any(|n| epcs.contains(*n))

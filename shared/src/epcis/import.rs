@@ -58,26 +58,8 @@ pub enum Expressed {
 
 type Why = String;
 
-fn field<'a>(event: &'a Value, name: &str) -> Option<&'a Value> {
-    event.get(name).or_else(|| event.get(format!("{PREFIX}:{name}")))
-}
-
 fn own<'a>(event: &'a Value, name: &str) -> Option<&'a str> {
     event.get(format!("{PREFIX}:{name}")).and_then(Value::as_str)
-}
-
-/// A CBV step by its bare name (`urn:epcglobal:cbv:bizstep:shipping` and
-/// `https://ref.gs1.org/cbv/BizStep-shipping` are `shipping`); Terroir's own by their compact
-/// name, however written (`urn:terroir:epcis:splitting` is `terroir:splitting`).
-fn bare(value: &str) -> String {
-    if let Some(name) = value.strip_prefix(super::NAMESPACE) {
-        return format!("{PREFIX}:{name}");
-    }
-    ["urn:epcglobal:cbv:bizstep:", "https://ref.gs1.org/cbv/BizStep-", "https://gs1.org/voc/Bizstep-"]
-        .iter()
-        .find_map(|p| value.strip_prefix(p))
-        .unwrap_or(value)
-        .to_owned()
 }
 
 fn strings(event: &Value, name: &str) -> Vec<String> {
@@ -249,7 +231,7 @@ fn made(act: Act) -> Imported {
 /// The acts `event` means to this ledger, or why it cannot express it.
 pub fn act_of(event: &Value, found: &Found) -> Result<Expressed, Why> {
     let kind = event["type"].as_str().ok_or("an event without its type")?;
-    let step = event["bizStep"].as_str().map(bare).unwrap_or_default();
+    let step = event["bizStep"].as_str().map(super::bare_step).unwrap_or_default();
     let step = step.as_str();
     let acts = match kind {
         "ObjectEvent" => match event["action"].as_str() {
@@ -388,9 +370,7 @@ fn observed(event: &Value, step: &str, found: &Found) -> Result<Act, Why> {
         },
         "storing" => Event::Storage {
             location: need(
-                text("location").or_else(|| {
-                    field(event, "bizLocation").and_then(|l| l["id"].as_str()).map(str::to_owned)
-                }),
+                text("location").or_else(|| event["bizLocation"]["id"].as_str().map(str::to_owned)),
                 "location",
             )?,
         },

@@ -44,6 +44,21 @@ pub fn context() -> Value {
     json!([EPCIS_CONTEXT, { PREFIX: NAMESPACE }])
 }
 
+/// A business step by the name this mapping compares it by: a CBV step bare
+/// (`urn:epcglobal:cbv:bizstep:shipping` and `https://ref.gs1.org/cbv/BizStep-shipping` are
+/// `shipping`), Terroir's own compact however written (`urn:terroir:epcis:splitting` is
+/// `terroir:splitting`).
+pub fn bare_step(value: &str) -> String {
+    if let Some(name) = value.strip_prefix(NAMESPACE) {
+        return format!("{PREFIX}:{name}");
+    }
+    ["urn:epcglobal:cbv:bizstep:", "https://ref.gs1.org/cbv/BizStep-", "https://gs1.org/voc/Bizstep-"]
+        .iter()
+        .find_map(|p| value.strip_prefix(p))
+        .unwrap_or(value)
+        .to_owned()
+}
+
 /// What the mapping needs from outside the record: the ledger's base URL and the assets it
 /// names (as they are now: an asset's GS1 key and quantity never change).
 pub struct Lookup<'a> {
