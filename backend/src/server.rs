@@ -12,11 +12,12 @@ use terroir_shared::log::LogSigner;
 use terroir_shared::party::PartyId;
 
 use crate::config::Settings;
-use crate::http::{self, AppState};
+use crate::http::{self, AppState, Setup};
 use crate::keys;
 use crate::metrics::Metrics;
 use crate::owner::Owner;
 use crate::service::ledger::{Clock, Ledger, LogIdentity, Outcome, WriterThread};
+use crate::service::reader::Reader;
 use crate::service::scans::ScanCounter;
 use crate::service::{demo, enrol};
 
@@ -231,21 +232,18 @@ pub async fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
         }
     }
     let policy = witness_policy(&settings, &node.ledger)?;
-    let pool = crate::db::read_pool(&settings.database(), settings.read_connections)?;
+    let reader = Reader::open(settings.database(), settings.read_connections)?;
     let (scans, _scan_thread) =
         ScanCounter::start(&settings.database(), system_clock(), node.metrics.clone())?;
     crate::http::problem::set_base_url(&settings.base_url);
-    let state = web::Data::new(AppState {
-        ledger: node.ledger.clone(),
-        pool,
-        metrics: node.metrics.clone(),
+    let setup = Setup {
         base_url: settings.base_url.clone(),
         max_body_bytes: settings.max_body_bytes,
         trusted_proxies: settings.trusted_proxies.clone(),
-        database: settings.database(),
-        scans,
         policy,
-    });
+    };
+    let state =
+        web::Data::new(AppState::new(node.ledger.clone(), reader, scans, node.metrics.clone(), setup));
     let bound = HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes))
         .bind(settings.bind)
         .with_context(|| format!("cannot listen on {}", settings.bind))?;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tauri::{Manager, State};
 use terroir_station::forms::{ActForm, CattleForm, GardenForm, TeaBatchForm};
 use terroir_station::station::{
-    AssetDetail, Done, PartyRow, Printing, PrintingChoice, Settings, Sheet, StationStatus,
+    AssetDetail, Done, ImportedEvent, PartyRow, Printing, PrintingChoice, Settings, Sheet, StationStatus,
 };
 use terroir_station::store::{AssetFilter, RecordState};
 use terroir_station::sync::{LedgerSync, SyncStatus, SyncWorker};
@@ -95,6 +95,11 @@ fn register_cattle(app: State<'_, App>, form: CattleForm) -> Result<Done> {
 #[tauri::command(async)]
 fn import_cattle_csv(app: State<'_, App>, csv: String) -> Result<Done> {
     app.acted(app.station.import_cattle_csv(&csv))
+}
+
+#[tauri::command(async)]
+fn import_epcis(app: State<'_, App>, document: String) -> Result<Vec<ImportedEvent>> {
+    app.acted(app.station.import_epcis(&document))
 }
 
 #[tauri::command(async)]
@@ -246,6 +251,7 @@ fn main() {
             set_language,
             register_cattle,
             import_cattle_csv,
+            import_epcis,
             register_tea,
             register_garden,
             act,

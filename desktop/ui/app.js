@@ -354,6 +354,42 @@ async function importCsv(event) {
   });
 }
 
+async function importEpcis(event) {
+  event.preventDefault();
+  const form = event.target;
+  clearErrors(form);
+  const file = form.epcis.files[0];
+  if (!file) return;
+  const summary = $("#epcis-summary");
+  const list = $("#epcis-result");
+  await submitting(form, async () => {
+    const lines = await call("import_epcis", { document: await fileAsText(file) });
+    clear(list);
+    for (const line of lines) list.append(epcisLine(line));
+    const recorded = lines.filter((l) => l.records.length > 0 && !l.refused).length;
+    const already = lines.filter((l) => l.already).length;
+    const refused = lines.filter((l) => l.refused).length;
+    summary.textContent = t(
+      `${lines.length} events: ${recorded} recorded, ${already} already in the ledger, ${refused} not (or not wholly) recorded`,
+      `${lines.length} 个事件：已登记 ${recorded} 个，账本中已有 ${already} 个，未登记（或未全部登记）${refused} 个`);
+    show(summary, true);
+    show(list, lines.length > 0);
+    toast(summary.textContent);
+    form.epcis.value = "";
+    await Promise.all([loadAssets(), refreshStatus()]);
+  });
+}
+
+/// One event of an imported document (the list numbers them as the document orders them): what
+/// it became, or why it did not.
+function epcisLine(line) {
+  const name = `${line.kind}${line.eventId ? ` (${line.eventId})` : ""}`;
+  const said = line.records.map(([id, words]) => `${t("recorded", "已登记")} ${shortId(id)}: ${say(words)}`);
+  if (line.already) said.push(`${t("already in the ledger", "账本中已有")}: ${say(line.already)}`);
+  if (line.refused) said.push(`${t("not recorded", "未登记")}: ${say(line.refused)}`);
+  return h("li", { class: line.refused ? "refused" : null }, h("strong", {}, name), " — ", said.join("; "));
+}
+
 async function submitting(form, work) {
   const buttons = form.querySelectorAll("button");
   buttons.forEach((b) => (b.disabled = true));
@@ -467,6 +503,7 @@ function wire() {
   $("#garden-form").addEventListener("submit", registerGarden);
   $("#cattle-form").addEventListener("submit", registerCattle);
   $("#csv-form").addEventListener("submit", importCsv);
+  $("#epcis-form").addEventListener("submit", importEpcis);
   $("#verify-form").addEventListener("submit", verify);
   $("#fetch-form").addEventListener("submit", fetchAsset);
   $("#settings-form").addEventListener("submit", saveSettings);

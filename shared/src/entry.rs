@@ -62,6 +62,14 @@ impl LedgerEntry {
     /// Parses leaf bytes strictly: they must be exactly the entry's canonical bytes, so the
     /// leaf hash a client computes over them is the one in the tree.
     pub fn from_leaf_bytes(bytes: &[u8]) -> Result<Self, ParseError> {
+        // Bytes that are exactly the canonical form of the entry they parse to (every stored
+        // leaf) need no value-by-value look: nothing can differ. Anything else takes the strict
+        // path, which names what is wrong.
+        if let Ok(entry) = serde_json::from_slice::<Self>(bytes)
+            && entry.leaf_bytes().is_ok_and(|canonical| canonical == bytes)
+        {
+            return Ok(entry);
+        }
         let entry: Self = crate::record::parse_strict(bytes)?;
         match entry.leaf_bytes() {
             Ok(canonical) if canonical == bytes => Ok(entry),
@@ -168,6 +176,39 @@ mod tests {
             let canonical = entry.leaf_bytes().expect("canonical");
             assert_eq!(LedgerEntry::leaf_bytes_of(index, &prev, signed), canonical);
             prev = leaf_hash(&canonical);
+        }
+    }
+
+    #[test]
+    fn leaf_bytes_are_taken_only_in_their_canonical_form() {
+        let operator = Keypair::from_seed(&[7; 32]);
+        let body = Record {
+            origin: "ledger.example/terroir".into(),
+            party: PartyId(operator.public()),
+            signer: operator.public(),
+            at: Timestamp(1_700_000_000_000),
+            act: Act::OpenLedger(OpenLedger { rules: Rules::CURRENT }),
+        };
+        let signed = Unsigned::new(body).sign(&operator).expect("signed");
+        let entry = LedgerEntry { index: 3, prev: Hash::sha256(b"before"), record: signed.envelope() };
+        let leaf = entry.leaf_bytes().expect("canonical");
+        assert_eq!(LedgerEntry::from_leaf_bytes(&leaf).as_ref(), Ok(&entry));
+        let text = String::from_utf8(leaf).expect("utf-8");
+        for altered in [
+            format!("{text} "),
+            format!(" {text}"),
+            text.replacen("{\"index\"", "{ \"index\"", 1),
+            format!(
+                "{},\"index\":3}}",
+                text.replacen("\"index\":3,", "", 1).strip_suffix('}').unwrap_or_default()
+            ),
+            text.replacen("\"index\":3,", "\"index\":3,\"index\":3,", 1),
+            text.replacen("\"index\":3,", "\"index\":3,\"extra\":1,", 1),
+            text.replacen("\"index\":3,", "\"index\":3.0,", 1),
+            text.replacen("\"prev\":", "\"prev\" :", 1),
+        ] {
+            assert_ne!(altered, text);
+            assert!(LedgerEntry::from_leaf_bytes(altered.as_bytes()).is_err(), "{altered}");
         }
     }
 }

@@ -1,7 +1,5 @@
 //! Assets (current state, history with proofs, lineage) and parties.
 
-use std::sync::Arc;
-
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use terroir_shared::api::{self, AssetHistory, Direction, Lineage, PartyList};
@@ -11,8 +9,6 @@ use utoipa::IntoParams;
 
 use super::AppState;
 use super::problem::ApiError;
-use crate::service::cache::CachedAsset;
-use crate::service::reads;
 
 pub(super) fn asset_id(s: &str) -> Result<AssetId, ApiError> {
     s.parse().map_err(|_| ApiError::BadRequest(format!("`{s}` is not an asset id (64 lowercase hex digits)")))
@@ -34,28 +30,8 @@ pub(super) fn asset_id(s: &str) -> Result<AssetId, ApiError> {
     )
 )]
 pub async fn asset(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = asset_id(&id)?;
-    // The stored JSON is the answer as it is: a miss is one point read, nothing parsed.
-    let json = match state.ledger.cache().get(&id) {
-        Some(hit) => hit.json(),
-        None => state
-            .read_now(|conn| Ok(reads::asset_json(conn, &id)?))?
-            .map(web::Bytes::from)
-            .ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?,
-    };
+    let json = state.reads.asset_json(asset_id(&id)?)?;
     Ok(HttpResponse::Ok().content_type("application/json").body(json))
-}
-
-/// The asset's current state: from the cache, or read and cached.
-pub(super) async fn current(state: &AppState, id: AssetId) -> Result<Arc<CachedAsset>, ApiError> {
-    let cache = state.ledger.cache();
-    if let Some(hit) = cache.get(&id) {
-        return Ok(hit);
-    }
-    let generation = cache.generation();
-    let found = state.read_now(|conn| Ok(reads::asset(conn, &id)?))?;
-    let asset = found.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
-    Ok(state.ledger.cache().fill(generation, asset))
 }
 
 #[utoipa::path(
@@ -76,15 +52,7 @@ pub(super) async fn current(state: &AppState, id: AssetId) -> Result<Arc<CachedA
     )
 )]
 pub async fn history(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = asset_id(&id)?;
-    let found = state.read(move |conn| Ok(reads::history(conn, &id)?)).await?;
-    let (asset, entries) = found.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
-    Ok(HttpResponse::Ok().json(AssetHistory {
-        asset,
-        checkpoint: state.ledger.latest_checkpoint().map(|c| c.note),
-        entries,
-        verifier_key: state.ledger.vkey().to_owned(),
-    }))
+    Ok(HttpResponse::Ok().json(state.reads.history(asset_id(&id)?).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -124,18 +92,8 @@ pub async fn lineage(
     q: web::Query<LineageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = asset_id(&id)?;
-    let limit = q.limit.unwrap_or(1_000).min(10_000);
-    let direction = q.direction.unwrap_or(Direction::Up);
-    let up = direction == Direction::Up;
-    let assets = state
-        .read(move |conn| {
-            if reads::asset(conn, &id)?.is_none() {
-                return Err(ApiError::NotFound(format!("asset {id}")));
-            }
-            Ok(if up { reads::ancestors(conn, &id, limit)? } else { reads::descendants(conn, &id, limit)? })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(Lineage { asset: id, assets, direction }))
+    let lineage = state.reads.lineage(id, q.direction.unwrap_or(Direction::Up), q.limit).await?;
+    Ok(HttpResponse::Ok().json(lineage))
 }
 
 #[utoipa::path(
@@ -149,8 +107,7 @@ pub async fn lineage(
     )
 )]
 pub async fn parties(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let parties = state.read(|conn| Ok(reads::parties(conn)?)).await?;
-    Ok(HttpResponse::Ok().json(PartyList { parties }))
+    Ok(HttpResponse::Ok().json(PartyList { parties: state.reads.parties().await? }))
 }
 
 #[utoipa::path(
@@ -179,7 +136,5 @@ pub async fn party(state: web::Data<AppState>, id: web::Path<String>) -> Result<
         }
         Err(_) => return Err(ApiError::BadRequest(format!("`{id}` is not a party key"))),
     };
-    let id = PartyId(key);
-    let found = state.read(move |conn| Ok(reads::party(conn, &id)?)).await?;
-    Ok(HttpResponse::Ok().json(found.ok_or_else(|| ApiError::NotFound(format!("party {id}")))?))
+    Ok(HttpResponse::Ok().json(state.reads.party(PartyId(key)).await?))
 }

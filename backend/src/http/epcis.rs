@@ -144,10 +144,7 @@ pub async fn object_events(
 }
 
 async fn answer(state: &AppState, req: &HttpRequest, query: Query) -> Result<HttpResponse, ApiError> {
-    let base = state.base_url.clone();
-    let size = state.ledger.size();
-    let asked = query.clone();
-    let page = state.read(move |conn| Ok(crate::service::epcis::query(conn, &base, size, &asked)?)).await?;
+    let page = state.events.page(state.base_url.clone(), query).await?;
     let created = Timestamp::from_system_time(std::time::SystemTime::now()).to_rfc3339();
     let mut response = HttpResponse::Ok();
     response

@@ -7,13 +7,12 @@ use serde_json::json;
 use super::AppState;
 use super::label::escape;
 use super::problem::ApiError;
-use crate::service::reads;
 
 /// Labels shown on the root page.
 const SAMPLES: usize = 3;
 
 pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let labels = state.read(|conn| Ok(reads::sample_labels(conn, SAMPLES)?)).await?;
+    let labels = state.reads.sample_labels(SAMPLES).await?;
     let size = state.ledger.size();
     let base = state.base_url.trim_end_matches('/');
     let links = [

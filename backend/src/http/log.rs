@@ -4,20 +4,15 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use terroir_shared::api::{self, EntryPage, LogInfo};
+use terroir_shared::api::{self, LogInfo};
 use terroir_shared::log::{ConsistencyProof, InclusionProof};
 use utoipa::IntoParams;
 
 use super::AppState;
 use super::problem::ApiError;
-use crate::service::reads;
 
 /// Tiles, bundles, entries and proofs for a fixed size never change.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-
-fn size(state: &AppState) -> u64 {
-    state.ledger.size()
-}
 
 #[utoipa::path(
     get,
@@ -158,11 +153,7 @@ pub async fn tile(
     let (level, rest) = path.into_inner();
     let level = parse_level(&level)?;
     let (n, width) = parse_tile_path(&rest)?;
-    let available = size(&state).checked_shr(8 * u32::from(level)).unwrap_or(0);
-    if n.saturating_mul(256).saturating_add(width) > available {
-        return Err(ApiError::NotFound(format!("tile {level}/{rest}")));
-    }
-    let bytes = state.read(move |conn| Ok(reads::tile(conn, level, n, width)?)).await?;
+    let bytes = state.reads.tile(level, n, width).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/octet-stream")
         .insert_header((header::CACHE_CONTROL, IMMUTABLE))
@@ -199,10 +190,7 @@ pub async fn entry_bundle(
 ) -> Result<HttpResponse, ApiError> {
     let rest = path.into_inner();
     let (n, width) = parse_tile_path(&rest)?;
-    if n.saturating_mul(256).saturating_add(width) > size(&state) {
-        return Err(ApiError::NotFound(format!("entry bundle {rest}")));
-    }
-    let bytes = state.read(move |conn| Ok(reads::entry_bundle(conn, n, width)?)).await?;
+    let bytes = state.reads.entry_bundle(n, width).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/octet-stream")
         .insert_header((header::CACHE_CONTROL, IMMUTABLE))
@@ -254,14 +242,7 @@ fn safe_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D:
     )
 )]
 pub async fn entries(state: web::Data<AppState>, q: web::Query<Range>) -> Result<HttpResponse, ApiError> {
-    let size = size(&state);
-    let start = q.start.unwrap_or(0);
-    // Past the end of the log, or with `end` before `start`, the page is simply empty.
-    let end = q.end.unwrap_or(size).min(size).min(start.saturating_add(1_000)).max(start.min(size));
-    let end = if q.end.is_some_and(|e| e < start) { start.min(size) } else { end };
-    let start = start.min(end);
-    let entries = state.read(move |conn| Ok(reads::entries(conn, start, end)?)).await?;
-    Ok(HttpResponse::Ok().json(EntryPage { end, entries, size, start }))
+    Ok(HttpResponse::Ok().json(state.reads.entries(q.start, q.end).await?))
 }
 
 #[utoipa::path(
@@ -282,8 +263,7 @@ pub async fn entries(state: web::Data<AppState>, q: web::Query<Range>) -> Result
 )]
 pub async fn entry(state: web::Data<AppState>, index: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let index = canonical_index(&index)?;
-    let found = state.read(move |conn| Ok(reads::entry(conn, index)?)).await?;
-    let entry = found.ok_or_else(|| ApiError::NotFound(format!("entry {index}")))?;
+    let entry = state.reads.entry(index).await?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, IMMUTABLE)).json(entry))
 }
 
@@ -332,16 +312,7 @@ pub async fn inclusion(
     state: web::Data<AppState>,
     q: web::Query<InclusionQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let latest = size(&state);
-    let tree = q.size.unwrap_or(latest);
-    let index = q.index;
-    // A proof the log cannot give (yet) is not found.
-    if tree > latest || index >= tree {
-        return Err(ApiError::NotFound(format!(
-            "a proof of leaf {index} in a tree of {tree}: the log has {latest} entries, and a tree has leaves 0 to its size − 1"
-        )));
-    }
-    let proof = state.read(move |conn| Ok(reads::inclusion(conn, index, tree)?)).await?;
+    let proof = state.reads.inclusion(q.index, q.size).await?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, IMMUTABLE)).json(proof))
 }
 
@@ -378,18 +349,7 @@ pub async fn consistency(
     state: web::Data<AppState>,
     q: web::Query<ConsistencyQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let latest = size(&state);
-    let (old, new) = (q.from, q.to.unwrap_or(latest));
-    if old == 0 {
-        return Err(ApiError::BadRequest("from is at least 1: no proof starts from the empty tree".into()));
-    }
-    // A proof the log cannot give (yet) is not found.
-    if old > new || new > latest {
-        return Err(ApiError::NotFound(format!(
-            "a proof from {old} to {new} entries: the log has {latest}, and a proof goes from a smaller tree to a larger"
-        )));
-    }
-    let proof = state.read(move |conn| Ok(reads::consistency(conn, old, new)?)).await?;
+    let proof = state.reads.consistency(q.from, q.to).await?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, IMMUTABLE)).json(proof))
 }
 

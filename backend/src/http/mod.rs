@@ -15,69 +15,63 @@ mod resolver;
 use std::sync::Arc;
 
 use actix_web::{HttpResponse, web};
-use diesel::sqlite::SqliteConnection;
 
-use crate::db::ReadPool;
 use crate::metrics::Metrics;
+use crate::service::epcis::Events;
+use crate::service::intake::Intake;
+use crate::service::labels::Labels;
 use crate::service::ledger::Ledger;
+use crate::service::reader::Reader;
+use crate::service::reads::Reads;
+use crate::service::scans::ScanCounter;
 use problem::ApiError;
 
-/// What every handler can reach.
+/// What every handler can reach: the services it calls and how the server is set up.
 pub struct AppState {
     pub ledger: Ledger,
-    pub pool: ReadPool,
+    pub reads: Reads,
+    pub labels: Labels,
+    pub events: Events,
+    pub intake: Intake,
     pub metrics: Arc<Metrics>,
     pub base_url: String,
     pub max_body_bytes: usize,
     /// The reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
-    /// The database file, for the workers' own read connections.
-    pub database: std::path::PathBuf,
-    /// Label checks, counted beside the ledger.
-    pub scans: crate::service::scans::ScanCounter,
     /// The C2SP tlog-policy label pages require, as its file says it.
     pub policy: Option<String>,
 }
 
-thread_local! {
-    /// Each HTTP worker's own read connection, for point reads too small to send to the
-    /// blocking pool (a hop costs more than the read).
-    static READER: std::cell::RefCell<Option<(std::path::PathBuf, SqliteConnection)>> =
-        const { std::cell::RefCell::new(None) };
+/// How the server answers, beside its services.
+pub struct Setup {
+    pub base_url: String,
+    pub max_body_bytes: usize,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub policy: Option<String>,
 }
 
 impl AppState {
-    /// Runs a short read (a few point lookups) right here on the worker's own connection.
-    pub fn read_now<T>(
-        &self,
-        f: impl FnOnce(&mut SqliteConnection) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
-        READER.with(|cell| {
-            let mut slot = cell.borrow_mut();
-            if slot.as_ref().is_none_or(|(path, _)| *path != self.database) {
-                let conn =
-                    crate::db::open_reader(&self.database).map_err(|e| ApiError::Internal(e.into()))?;
-                *slot = Some((self.database.clone(), conn));
-            }
-            match slot.as_mut() {
-                Some((_, conn)) => f(conn),
-                None => Err(ApiError::Unavailable),
-            }
-        })
-    }
-
-    /// Runs `f` with a read connection on the blocking pool.
-    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut SqliteConnection) -> Result<T, ApiError> + Send + 'static,
-    {
-        let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get().map_err(|e| ApiError::Internal(crate::db::DbError::from(e).into()))?;
-            f(&mut conn)
-        })
-        .await?
+    /// The services over one ledger, reading its database through `reader`.
+    pub fn new(
+        ledger: Ledger,
+        reader: Reader,
+        scans: ScanCounter,
+        metrics: Arc<Metrics>,
+        setup: Setup,
+    ) -> Self {
+        let reads = Reads::new(ledger.clone(), reader.clone());
+        Self {
+            labels: Labels::new(reads.clone(), scans),
+            events: Events::new(ledger.clone(), reader),
+            intake: Intake::new(ledger.clone(), metrics.clone()),
+            reads,
+            ledger,
+            metrics,
+            base_url: setup.base_url,
+            max_body_bytes: setup.max_body_bytes,
+            trusted_proxies: setup.trusted_proxies,
+            policy: setup.policy,
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use terroir_shared::record::{ParseError, VerifyError};
 use terroir_shared::rules::{RuleViolation, ViolationClass};
 
 use crate::service::ServiceError;
+use crate::service::intake::{BatchError, Unreadable};
 
 /// The public base URL the server answers at: problem `type`s are absolute URIs under it
 /// (RFC 9457 recommends absolute ones), each naming its entry in `/api/problems`. Set once, at
@@ -50,7 +51,39 @@ pub enum ApiError {
     #[error("the ledger is shutting down")]
     Unavailable,
     #[error("internal error")]
-    Internal(#[from] ServiceError),
+    Internal(ServiceError),
+}
+
+impl From<Unreadable> for ApiError {
+    fn from(e: Unreadable) -> Self {
+        match e {
+            Unreadable::Malformed(e) => ApiError::Malformed(e),
+            Unreadable::BadSignature(e) => ApiError::BadSignature(e),
+        }
+    }
+}
+
+impl From<BatchError> for ApiError {
+    fn from(e: BatchError) -> Self {
+        match e {
+            BatchError::NotAnArray(why) => {
+                ApiError::BadRequest(format!("a batch is a JSON array of signed records: {why}"))
+            }
+            BatchError::TooMany { limit, found } => ApiError::BatchTooLarge { limit, found },
+            BatchError::Service(e) => e.into(),
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound(what) => ApiError::NotFound(what),
+            ServiceError::Invalid(why) => ApiError::BadRequest(why),
+            ServiceError::WriterStopped | ServiceError::Interrupted => ApiError::Unavailable,
+            other => ApiError::Internal(other),
+        }
+    }
 }
 
 impl ApiError {
@@ -380,6 +413,22 @@ mod tests {
         }
         for e in &all {
             assert!(e.status_code().is_client_error() || e.status_code().is_server_error());
+        }
+    }
+
+    #[test]
+    fn an_unreadable_item_is_counted_under_the_code_it_is_answered_with() {
+        use crate::service::intake::Unreadable;
+        use terroir_shared::record::{ParseError, VerifyError};
+        let malformed = ParseError { path: "record.at".into(), reason: "not a number".into() };
+        for unreadable in [
+            Unreadable::Malformed(malformed),
+            Unreadable::BadSignature(VerifyError::BadSignature(
+                terroir_shared::crypto::Keypair::from_seed(&[1; 32]).public(),
+            )),
+        ] {
+            let code = unreadable.code();
+            assert_eq!(super::ApiError::from(unreadable).code(), code);
         }
     }
 }

@@ -1,21 +1,16 @@
-//! Submitting signed records, one or a batch: parse strictly, verify signatures off the async
-//! executor (batches with batch verification), hand to the ledger, answer receipts or problems.
+//! Submitting signed records, one or a batch: the body read within its limit, handed to the
+//! intake, and each verdict answered as a receipt or a problem.
 
 use actix_web::{HttpResponse, web};
-use serde_json::value::RawValue;
 use terroir_shared::api::{self, BatchItem, BatchResult};
 use terroir_shared::log::Receipt;
-use terroir_shared::record::{Envelope, ParseError, Prepared, Record, Signed, verify_each};
 use terroir_shared::schema::EnvelopeSchema;
 
 use super::problem::ApiError;
 use super::{AppState, body};
-use crate::service::ServiceError;
 use crate::service::ledger::{MAX_ENTRY_BYTES, Outcome};
 
 /// The most records one batch may carry.
-pub const MAX_BATCH: usize = 10_000;
-
 #[utoipa::path(
     post,
     path = "/api/records",
@@ -44,21 +39,12 @@ pub const MAX_BATCH: usize = 10_000;
 )]
 pub async fn submit_one(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let body = body::read(payload, state.max_body_bytes).await?;
-    let signed = web::block(move || -> Result<Signed<Record>, ApiError> { Ok(parse(&body)?.verify()?) })
-        .await?
-        .inspect_err(|e| state.metrics.refused_with(e.code()))?;
-    let outcome = state.ledger.submit(vec![signed]).await.map_err(from_service)?.pop();
-    match outcome {
-        Some(Outcome::Accepted(receipt)) => Ok(HttpResponse::Created().json(receipt)),
-        Some(Outcome::Duplicate(receipt)) => Ok(HttpResponse::Ok().json(receipt)),
-        Some(Outcome::Refused(violation)) => Err(violation.into()),
-        Some(Outcome::TooLarge(size)) => Err(ApiError::EntryTooLarge { size, limit: MAX_ENTRY_BYTES }),
-        None => Err(ApiError::Unavailable),
+    match state.intake.one(body).await?.map_err(ApiError::from).and_then(receipt)? {
+        (receipt, New::Entry) => Ok(HttpResponse::Created().json(receipt)),
+        (receipt, New::Not) => Ok(HttpResponse::Ok().json(receipt)),
     }
 }
 
-/// A JSON array of envelopes in, `{"results": [...]}` out, one result per item in order.
-/// Items are judged in order, each against the state the earlier ones left.
 #[utoipa::path(
     post,
     path = "/api/records/batch",
@@ -88,112 +74,32 @@ pub async fn submit_batch(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let body = body::read(payload, state.max_body_bytes).await?;
-    let checked = web::block(move || parse_and_verify(&body)).await??;
-    let valid: Vec<Signed<Record>> = checked.iter().filter_map(|c| c.as_ref().ok().cloned()).collect();
-    let mut outcomes = state.ledger.submit(valid).await.map_err(from_service)?.into_iter();
-    let results: Vec<BatchItem> = checked
+    let results = state
+        .intake
+        .batch(body)
+        .await?
         .into_iter()
-        .map(|c| {
-            let refused = |e: ApiError| BatchItem::Refused { problem: e.to_problem() };
-            match c {
-                Err(problem) => {
-                    state.metrics.refused_with(problem.code());
-                    refused(problem)
-                }
-                Ok(_) => {
-                    let outcome = outcomes.next();
-                    match outcome {
-                        Some(Outcome::Accepted(receipt)) => BatchItem::Accepted { receipt },
-                        Some(Outcome::Duplicate(receipt)) => BatchItem::Duplicate { receipt },
-                        Some(Outcome::Refused(v)) => refused(v.into()),
-                        Some(Outcome::TooLarge(size)) => {
-                            refused(ApiError::EntryTooLarge { size, limit: MAX_ENTRY_BYTES })
-                        }
-                        None => refused(ApiError::Unavailable),
-                    }
-                }
-            }
+        .map(|verdict| match verdict.map_err(ApiError::from).and_then(receipt) {
+            Ok((receipt, New::Entry)) => BatchItem::Accepted { receipt },
+            Ok((receipt, New::Not)) => BatchItem::Duplicate { receipt },
+            Err(problem) => BatchItem::Refused { problem: problem.to_problem() },
         })
         .collect();
     Ok(HttpResponse::Ok().json(BatchResult { results }))
 }
 
-fn parse_and_verify(body: &[u8]) -> Result<Vec<Result<Signed<Record>, ApiError>>, ApiError> {
-    let items: Vec<&RawValue> = serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(format!("a batch is a JSON array of signed records: {e}")))?;
-    if items.len() > MAX_BATCH {
-        return Err(ApiError::BatchTooLarge { limit: MAX_BATCH, found: items.len() });
-    }
-    Ok(verify_each(items.iter().map(|raw| parse(raw.get().as_bytes()).map_err(ApiError::from)).collect()))
+/// Whether a receipt is for a new entry or for the one the record already had.
+enum New {
+    Entry,
+    Not,
 }
 
-/// Parses an envelope as strictly as [`Envelope::from_json`], with the bytes its signature
-/// covers. When the bytes are exactly what the parsed envelope serialises to (as any client
-/// serialising these types writes them), nothing can have been lost or spelled another way,
-/// and the value-by-value comparison is skipped; anything else takes the strict path, which
-/// also names what is wrong.
-fn parse(bytes: &[u8]) -> Result<Prepared<Record>, ParseError> {
-    if let Ok(envelope) = serde_json::from_slice::<Envelope<Record>>(bytes)
-        && serde_json::to_vec(&envelope).is_ok_and(|again| again == bytes)
-        && let Ok(prepared) = envelope.prepare()
-    {
-        return Ok(prepared);
-    }
-    Prepared::from_json(bytes)
-}
-
-pub(super) fn from_service(e: ServiceError) -> ApiError {
-    match e {
-        ServiceError::WriterStopped => ApiError::Unavailable,
-        other => ApiError::Internal(other),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::Value;
-    use terroir_shared::calendar::Timestamp;
-    use terroir_shared::crypto::Keypair;
-
-    /// The envelope's JSON with `edit` applied to its record.
-    fn edited(envelope: &str, edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> String {
-        let mut value: Value = serde_json::from_str(envelope).expect("json");
-        if let Some(record) = value["record"].as_object_mut() {
-            edit(record);
-        }
-        value.to_string()
-    }
-
-    #[test]
-    fn the_quick_parse_accepts_and_refuses_exactly_what_the_strict_one_does() {
-        let operator = Keypair::from_seed(&[9; 32]);
-        let records =
-            crate::service::demo::demo_records("t/terroir", &operator, [3; 32], Timestamp(1_700_000_000_000))
-                .expect("sample records");
-        for signed in [&records[0], &records[records.len() / 2], &records[records.len() - 1]] {
-            let record = serde_json::to_string(signed).expect("json");
-            let variants = [
-                record.clone(),
-                // Keys sorted rather than in declaration order, and spaced out.
-                edited(&record, |_| {}),
-                format!(" {record}\n"),
-                edited(&record, |r| drop(r.insert("note".into(), Value::Null))),
-                edited(&record, |r| drop(r.insert("extra".into(), 1.into()))),
-                edited(&record, |r| drop(r.insert("at".into(), 9_007_199_254_740_993u64.into()))),
-                edited(&record, |r| drop(r.insert("at".into(), 1.5.into()))),
-                format!("{record}{record}"),
-            ];
-            for v in variants {
-                let strict = Envelope::<Record>::from_json(v.as_bytes()).map_err(|e| e.to_string());
-                let quick = parse(v.as_bytes()).map_err(|e| e.to_string());
-                assert_eq!(quick.as_ref().map(|p| p.envelope()), strict.as_ref(), "{v}");
-                // The bytes handed on to verification are the ones the signature covers.
-                if let Ok(prepared) = quick {
-                    assert_eq!(prepared.verify().map(|s| s.id()), Ok(signed.id()), "{v}");
-                }
-            }
-            assert!(parse(record.as_bytes()).is_ok());
-        }
+/// The receipt an outcome gives, or its problem.
+fn receipt(outcome: Outcome) -> Result<(Receipt, New), ApiError> {
+    match outcome {
+        Outcome::Accepted(receipt) => Ok((receipt, New::Entry)),
+        Outcome::Duplicate(receipt) => Ok((receipt, New::Not)),
+        Outcome::Refused(violation) => Err(violation.into()),
+        Outcome::TooLarge(size) => Err(ApiError::EntryTooLarge { size, limit: MAX_ENTRY_BYTES }),
     }
 }

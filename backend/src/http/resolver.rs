@@ -15,7 +15,6 @@ use terroir_shared::gs1::links::{self, LINKSET_MEDIA_TYPE, Link, LinkType};
 
 use super::problem::ApiError;
 use super::{AppState, label};
-use crate::service::reads;
 
 #[utoipa::path(
     get,
@@ -108,7 +107,7 @@ async fn answer(state: &AppState, req: &HttpRequest, wanted: Wanted) -> Result<H
     let link = DigitalLink::parse(req.path())
         .map_err(|e| ApiError::BadRequest(format!("not a GS1 Digital Link: {e}")))?;
     let key = gs1_identity_key(&link);
-    let id = match holder(state, &key)? {
+    let id = match state.reads.holder(&key)? {
         Some(id) => id,
         None => return item_by_serial(state, req, &link),
     };
@@ -140,21 +139,6 @@ async fn answer(state: &AppState, req: &HttpRequest, wanted: Wanted) -> Result<H
     Ok(response)
 }
 
-/// The asset holding identity `key`, from the cache or the database.
-fn holder(state: &AppState, key: &str) -> Result<Option<AssetId>, ApiError> {
-    let cache = state.ledger.cache();
-    if let Some(id) = cache.holder(key) {
-        return Ok(Some(id));
-    }
-    let lookup = key.to_owned();
-    let found = state.read_now(|conn| Ok(reads::holder_of(conn, &lookup)?))?;
-    if let Some(id) = found {
-        // Identity keys never change holder, so this mapping is safe to keep.
-        cache.remember_holder(key.to_owned(), id);
-    }
-    Ok(found)
-}
-
 /// A path no label claims: if it names a GTIN and a serial without the lot, the item that
 /// carries them under any lot, by a redirect to its full path (the query kept).
 fn item_by_serial(state: &AppState, req: &HttpRequest, link: &DigitalLink) -> Result<HttpResponse, ApiError> {
@@ -162,8 +146,7 @@ fn item_by_serial(state: &AppState, req: &HttpRequest, link: &DigitalLink) -> Re
     if link.serial().is_none() || link.lot().is_some() {
         return Err(not_found());
     }
-    let wanted = link.clone();
-    let found = state.read_now(move |conn| Ok(reads::holders_of_serial(conn, &wanted)?))?;
+    let found = state.reads.holders_of_serial(link)?;
     match found.as_slice() {
         [(key, _)] => {
             let path = key.strip_prefix("gs1:").ok_or_else(not_found)?;

@@ -10,9 +10,12 @@ pub mod demo;
 pub mod enrol;
 pub mod epcis;
 mod group;
+pub mod intake;
 pub mod label;
+pub mod labels;
 pub mod ledger;
 pub mod personal;
+pub mod reader;
 pub mod reads;
 mod receipts;
 pub mod scans;
@@ -24,9 +27,20 @@ use terroir_shared::log::{ProofError, ProveError, StoreError};
 
 use crate::db::DbError;
 
-/// Why a use case failed for reasons that are not the caller's fault.
+/// Why a use case failed: what was asked for is not there, or the request cannot be taken
+/// ([`ServiceError::NotFound`], [`ServiceError::Invalid`]: the caller's to mend), or something
+/// that is not the caller's fault.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
+    /// Names what was asked for, as a caller would: "asset 5f3a…", "entry 12".
+    #[error("{0} not found")]
+    NotFound(String),
+    /// Says what is wrong with the request.
+    #[error("{0}")]
+    Invalid(String),
+    /// The server is stopping: the work was dropped before it ran.
+    #[error("the server is stopping")]
+    Interrupted,
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("tree nodes: {0}")]

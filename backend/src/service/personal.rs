@@ -171,7 +171,7 @@ pub(crate) fn sync_dir(path: &Path) -> Result<(), ServiceError> {
 }
 
 /// Erases the data behind a commitment from the store and records it in the register (the
-/// backups are reached by [`super::backup::erase_everywhere`]).
+/// backups are reached by `backup::erase_everywhere`).
 pub fn erase(data_dir: &Path, commitment: &Commitment, at: Timestamp) -> Result<Erased, ServiceError> {
     let outcome = db::personal::erase(&mut store(data_dir)?, commitment.0.as_bytes(), millis(at))?;
     let when = match outcome {

@@ -1,8 +1,14 @@
 //! Reading what the log proves: entries, proofs between any two sizes, tiles, assets with
-//! their history and lineage, parties. Every function takes a read connection.
+//! their history and lineage, parties. [`Reads`] is what the HTTP layer calls:
+//! it answers from the cache what the cache holds, runs point reads where they are asked for
+//! and longer ones on the pool ([`Reader`]), and says what is not there. The functions below it
+//! take a read connection.
 
+use std::sync::Arc;
+
+use bytes::Bytes;
 use diesel::sqlite::SqliteConnection;
-use terroir_shared::api::{EntryView, PartyView, ProvenEntry};
+use terroir_shared::api::{AssetHistory, Direction, EntryPage, EntryView, Lineage, PartyView, ProvenEntry};
 use terroir_shared::asset::{Asset, AssetId, Status};
 use terroir_shared::entry::LedgerEntry;
 use terroir_shared::log::{
@@ -11,8 +17,194 @@ use terroir_shared::log::{
 use terroir_shared::party::{Party, PartyId};
 
 use super::ServiceError;
+use super::cache::CachedAsset;
+use super::ledger::Ledger;
+use super::reader::Reader;
 use super::receipts::receipts_for;
 use crate::db::{self, hash_from, nodes::DbNodes};
+
+/// The most entries a page of entries holds.
+pub const MAX_ENTRY_PAGE: u64 = 1_000;
+
+/// The most assets a lineage answer holds, and the number it holds unless asked for fewer.
+pub const MAX_LINEAGE: usize = 10_000;
+pub const DEFAULT_LINEAGE: usize = 1_000;
+
+/// The ledger's reads.
+#[derive(Clone)]
+pub struct Reads {
+    ledger: Ledger,
+    reader: Reader,
+}
+
+impl Reads {
+    pub fn new(ledger: Ledger, reader: Reader) -> Self {
+        Self { ledger, reader }
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    pub fn reader(&self) -> &Reader {
+        &self.reader
+    }
+
+    /// An asset's JSON as stored: from the cache, or one point read (nothing parsed).
+    pub fn asset_json(&self, id: AssetId) -> Result<Bytes, ServiceError> {
+        if let Some(hit) = self.ledger.cache().get(&id) {
+            return Ok(hit.json());
+        }
+        let found = self.reader.now(|conn| asset_json(conn, &id))?;
+        found.map(Bytes::from).ok_or_else(|| not_found_asset(&id))
+    }
+
+    /// An asset as it stands, from the cache or read now (and then cached).
+    pub fn current(&self, id: AssetId) -> Result<Arc<CachedAsset>, ServiceError> {
+        let cache = self.ledger.cache();
+        if let Some(hit) = cache.get(&id) {
+            return Ok(hit);
+        }
+        let generation = cache.generation();
+        let asset = self.reader.now(|conn| asset(conn, &id))?.ok_or_else(|| not_found_asset(&id))?;
+        Ok(cache.fill(generation, asset))
+    }
+
+    /// The asset and every entry that touched it, each with its receipt, and what checks them.
+    pub async fn history(&self, id: AssetId) -> Result<AssetHistory, ServiceError> {
+        let found = self.reader.pooled(move |conn| history(conn, &id)).await?;
+        let (asset, entries) = found.ok_or_else(|| not_found_asset(&id))?;
+        Ok(AssetHistory {
+            asset,
+            checkpoint: self.ledger.latest_checkpoint().map(|c| c.note),
+            entries,
+            verifier_key: self.ledger.vkey().to_owned(),
+        })
+    }
+
+    /// Where an asset came from (`Up`) or went (`Down`), breadth first, at most `limit` assets
+    /// ([`DEFAULT_LINEAGE`] when not given, never more than [`MAX_LINEAGE`]).
+    pub async fn lineage(
+        &self,
+        id: AssetId,
+        direction: Direction,
+        limit: Option<usize>,
+    ) -> Result<Lineage, ServiceError> {
+        let limit = limit.unwrap_or(DEFAULT_LINEAGE).min(MAX_LINEAGE);
+        let assets = self
+            .reader
+            .pooled(move |conn| {
+                let start = asset(conn, &id)?.ok_or_else(|| not_found_asset(&id))?;
+                match direction {
+                    Direction::Up => ancestors_of(conn, start, limit),
+                    Direction::Down => descendants_of(conn, start, limit),
+                }
+            })
+            .await?;
+        Ok(Lineage { asset: id, assets, direction })
+    }
+
+    pub async fn parties(&self) -> Result<Vec<Party>, ServiceError> {
+        self.reader.pooled(parties).await
+    }
+
+    pub async fn party(&self, id: PartyId) -> Result<PartyView, ServiceError> {
+        let found = self.reader.pooled(move |conn| party(conn, &id)).await?;
+        found.ok_or_else(|| ServiceError::NotFound(format!("party {id}")))
+    }
+
+    /// The hash tile `n` of `level`, `width` hashes wide, once the tree has it.
+    pub async fn tile(&self, level: u8, n: u64, width: u64) -> Result<Vec<u8>, ServiceError> {
+        let available = self.ledger.size().checked_shr(8 * u32::from(level)).unwrap_or(0);
+        if n.saturating_mul(256).saturating_add(width) > available {
+            return Err(ServiceError::NotFound(format!("tile {n} of level {level}, {width} hashes wide")));
+        }
+        self.reader.pooled(move |conn| tile(conn, level, n, width)).await
+    }
+
+    /// The entry bundle `n`, `width` entries wide, once the log has them.
+    pub async fn entry_bundle(&self, n: u64, width: u64) -> Result<Vec<u8>, ServiceError> {
+        if n.saturating_mul(256).saturating_add(width) > self.ledger.size() {
+            return Err(ServiceError::NotFound(format!("entry bundle {n}, {width} entries wide")));
+        }
+        self.reader.pooled(move |conn| entry_bundle(conn, n, width)).await
+    }
+
+    /// Entries `start ≤ index < end`, at most [`MAX_ENTRY_PAGE`]; a range beyond the log, or
+    /// with `end` before `start`, is an empty page.
+    pub async fn entries(&self, start: Option<u64>, end: Option<u64>) -> Result<EntryPage, ServiceError> {
+        let size = self.ledger.size();
+        let start = start.unwrap_or(0).min(size);
+        let end = end.unwrap_or(size).min(size).min(start.saturating_add(MAX_ENTRY_PAGE)).max(start);
+        let entries = self.reader.pooled(move |conn| entries(conn, start, end)).await?;
+        Ok(EntryPage { end, entries, size, start })
+    }
+
+    pub async fn entry(&self, index: u64) -> Result<EntryView, ServiceError> {
+        let found = self.reader.pooled(move |conn| entry(conn, index)).await?;
+        found.ok_or_else(|| ServiceError::NotFound(format!("entry {index}")))
+    }
+
+    /// The inclusion proof of leaf `index` in the tree of `size` leaves (default: the latest).
+    pub async fn inclusion(&self, index: u64, size: Option<u64>) -> Result<InclusionProof, ServiceError> {
+        let latest = self.ledger.size();
+        let tree = size.unwrap_or(latest);
+        if tree > latest || index >= tree {
+            return Err(ServiceError::NotFound(format!(
+                "a proof of leaf {index} in a tree of {tree}: the log has {latest} entries, and a tree has leaves 0 to its size − 1"
+            )));
+        }
+        self.reader.pooled(move |conn| inclusion(conn, index, tree)).await
+    }
+
+    /// The consistency proof from the tree of `old` leaves to that of `new` (default: the latest).
+    pub async fn consistency(&self, old: u64, new: Option<u64>) -> Result<ConsistencyProof, ServiceError> {
+        let latest = self.ledger.size();
+        let new = new.unwrap_or(latest);
+        if old == 0 {
+            return Err(ServiceError::Invalid(
+                "from is at least 1: no proof starts from the empty tree".into(),
+            ));
+        }
+        if old > new || new > latest {
+            return Err(ServiceError::NotFound(format!(
+                "a proof from {old} to {new} entries: the log has {latest}, and a proof goes from a smaller tree to a larger"
+            )));
+        }
+        self.reader.pooled(move |conn| consistency(conn, old, new)).await
+    }
+
+    /// A few GS1 paths that labels of this ledger carry, for a newcomer to open.
+    pub async fn sample_labels(&self, n: usize) -> Result<Vec<String>, ServiceError> {
+        self.reader.pooled(move |conn| sample_labels(conn, n)).await
+    }
+
+    /// The asset holding identity `key`, from the cache or read now (and then remembered:
+    /// identity keys never change holder).
+    pub fn holder(&self, key: &str) -> Result<Option<AssetId>, ServiceError> {
+        let cache = self.ledger.cache();
+        if let Some(id) = cache.holder(key) {
+            return Ok(Some(id));
+        }
+        let found = self.reader.now(|conn| holder_of(conn, key))?;
+        if let Some(id) = found {
+            cache.remember_holder(key.to_owned(), id);
+        }
+        Ok(found)
+    }
+
+    /// See [`holders_of_serial`].
+    pub fn holders_of_serial(
+        &self,
+        link: &terroir_shared::gs1::DigitalLink,
+    ) -> Result<Vec<(String, AssetId)>, ServiceError> {
+        self.reader.now(|conn| holders_of_serial(conn, link))
+    }
+}
+
+fn not_found_asset(id: &AssetId) -> ServiceError {
+    ServiceError::NotFound(format!("asset {id}"))
+}
 
 pub fn entry(conn: &mut SqliteConnection, index: u64) -> Result<Option<EntryView>, ServiceError> {
     db::entries::get(conn, index as i64)?.map(entry_view).transpose()
@@ -29,7 +221,7 @@ pub fn entries(conn: &mut SqliteConnection, start: u64, end: u64) -> Result<Vec<
 
 /// An entry row as the API shows it; its leaf must parse as a canonical entry.
 pub fn entry_view(row: db::entries::EntryRow) -> Result<EntryView, ServiceError> {
-    let entry = stored_entry(&row.leaf)
+    let entry = LedgerEntry::from_leaf_bytes(&row.leaf)
         .map_err(|e| ServiceError::Integrity(format!("stored entry {} does not parse: {e}", row.idx)))?;
     view(row, entry)
 }
@@ -52,19 +244,6 @@ pub fn shown_entry(row: db::entries::EntryRow) -> Result<EntryView, ServiceError
         Ok(entry) => view(row, entry),
         Err(_) => entry_view(row),
     }
-}
-
-/// Parses stored leaf bytes as strictly as [`LedgerEntry::from_leaf_bytes`]: bytes that are
-/// exactly the canonical form of the entry they parse to are accepted without comparing the
-/// two value by value (nothing can differ); anything else takes the strict path, which names
-/// what is wrong.
-pub fn stored_entry(leaf: &[u8]) -> Result<LedgerEntry, terroir_shared::record::ParseError> {
-    if let Ok(entry) = serde_json::from_slice::<LedgerEntry>(leaf)
-        && entry.leaf_bytes().is_ok_and(|canonical| canonical == leaf)
-    {
-        return Ok(entry);
-    }
-    LedgerEntry::from_leaf_bytes(leaf)
 }
 
 pub fn inclusion(conn: &mut SqliteConnection, index: u64, size: u64) -> Result<InclusionProof, ServiceError> {
@@ -155,18 +334,6 @@ pub fn history(
 }
 
 /// Where an asset came from: its parents, their parents, up to the commissioned origins.
-pub fn ancestors(
-    conn: &mut SqliteConnection,
-    id: &AssetId,
-    limit: usize,
-) -> Result<Vec<Asset>, ServiceError> {
-    match db::state::asset(conn, id)? {
-        Some(start) => ancestors_of(conn, start, limit),
-        None => Ok(vec![]),
-    }
-}
-
-/// [`ancestors`] of an asset already read.
 pub fn ancestors_of(
     conn: &mut SqliteConnection,
     start: Asset,
@@ -194,14 +361,11 @@ pub fn origins_of(
 }
 
 /// Where an asset went: what was split, merged or made from it, recursively.
-pub fn descendants(
+pub fn descendants_of(
     conn: &mut SqliteConnection,
-    id: &AssetId,
+    start: Asset,
     limit: usize,
 ) -> Result<Vec<Asset>, ServiceError> {
-    let Some(start) = db::state::asset(conn, id)? else {
-        return Ok(vec![]);
-    };
     walk(conn, start, limit, |conn, a| {
         let children = db::lineage::children_of(conn, &a.id)?;
         Ok(db::state::assets_many(conn, &children)?)
@@ -243,36 +407,4 @@ pub fn party(conn: &mut SqliteConnection, id: &PartyId) -> Result<Option<PartyVi
     };
     let devices = db::state::devices_of(conn, id)?;
     Ok(Some(PartyView { party, devices }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use terroir_shared::Hash;
-    use terroir_shared::calendar::Timestamp;
-    use terroir_shared::crypto::Keypair;
-
-    #[test]
-    fn a_stored_entry_parses_as_strictly_as_the_core_parses_leaves() {
-        let operator = Keypair::from_seed(&[9; 32]);
-        let records =
-            crate::service::demo::demo_records("t/terroir", &operator, [3; 32], Timestamp(1_700_000_000_000))
-                .expect("sample records");
-        for (index, record) in records.iter().enumerate().step_by(7) {
-            let entry = LedgerEntry { index: index as u64, prev: Hash::default(), record: record.envelope() };
-            let leaf = entry.leaf_bytes().expect("canonical");
-            assert_eq!(stored_entry(&leaf).as_ref(), Ok(&entry));
-            let text = String::from_utf8(leaf.clone()).expect("utf-8");
-            for altered in [
-                format!("{text} "),
-                text.replacen("{\"index\"", "{ \"index\"", 1),
-                text.replacen(&format!("\"index\":{index},"), "", 1) + &format!(",\"index\":{index}"),
-                text.replacen("\"prev\":", "\"prev\" :", 1),
-            ] {
-                let strict = LedgerEntry::from_leaf_bytes(altered.as_bytes()).map_err(|e| e.to_string());
-                assert!(strict.is_err(), "{altered}");
-                assert_eq!(stored_entry(altered.as_bytes()).map_err(|e| e.to_string()), strict);
-            }
-        }
-    }
 }

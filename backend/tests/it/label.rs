@@ -386,7 +386,7 @@ fn counts_are_written_beside_the_ledger_and_read_back_after_a_restart() {
     use terroir_shared::calendar::Timestamp;
 
     let h = Harness::new();
-    let db = h.state.database.clone();
+    let db = h.state.reads.reader().database().to_path_buf();
     let asset = AssetId(Hash::sha256(b"a label"));
     let clock = Arc::new(|| Timestamp(NOW));
     let (counter, thread) = ScanCounter::start(&db, clock.clone(), Default::default()).expect("start");
@@ -454,7 +454,7 @@ async fn a_label_read_the_short_way_is_the_label_read_whole() {
     use terroir_backend::service::label;
 
     let h = sample_ledger().await;
-    let mut conn = terroir_backend::db::open_reader(&h.state.database).expect("reader");
+    let mut conn = terroir_backend::db::open_reader(h.state.reads.reader().database()).expect("reader");
     let cache = h.state.ledger.cache();
     let ids: Vec<Vec<u8>> = assets::table.select(assets::id).load(&mut conn).expect("ids");
     let mut with_parents = 0;

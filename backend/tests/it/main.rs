@@ -7,6 +7,7 @@ mod docs;
 mod enrol;
 mod epcis;
 mod label;
+mod layers;
 mod methods;
 mod metrics;
 mod monitor;

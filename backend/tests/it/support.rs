@@ -7,9 +7,10 @@ use std::sync::Arc;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{App, test, web};
 use serde_json::Value;
-use terroir_backend::http::{self, AppState};
+use terroir_backend::http::{self, AppState, Setup};
 use terroir_backend::metrics::Metrics;
 use terroir_backend::service::ledger::{Ledger, LogIdentity};
+use terroir_backend::service::reader::Reader;
 use terroir_backend::service::scans::ScanCounter;
 use terroir_shared::asset::{Packing, Product, Quantity, TeaLot, TeaOrigin, Unit};
 use terroir_shared::calendar::{Date, Timestamp};
@@ -52,21 +53,17 @@ impl Harness {
         let (ledger, _writer) =
             Ledger::open(&db, identity, &operator, Arc::new(|| Timestamp(NOW)), metrics.clone())
                 .expect("open ledger");
-        let pool = terroir_backend::db::read_pool(&db, 4).expect("pool");
+        let reader = Reader::open(db.clone(), 4).expect("read connections");
         let (scans, _) =
             ScanCounter::start(&db, Arc::new(|| Timestamp(NOW)), metrics.clone()).expect("scan counter");
         terroir_backend::http::problem::set_base_url("http://labels.test");
-        let state = web::Data::new(AppState {
-            ledger,
-            pool,
-            metrics,
+        let setup = Setup {
             base_url: "http://labels.test".into(),
             max_body_bytes,
             trusted_proxies: vec![[127, 0, 0, 1].into()],
-            database: db.clone(),
-            scans,
             policy: None,
-        });
+        };
+        let state = web::Data::new(AppState::new(ledger, reader, scans, metrics, setup));
         Self { _dir: dir, state, operator, clock: NOW - 1_000_000 }
     }
 

@@ -180,7 +180,7 @@ async fn what_the_server_answers_matches_the_responses_it_documents() {
         assert_typed::<api::PartyView, _>(&app, &path).await;
     }
 
-    let mut conn = terroir_backend::db::open_reader(&h.state.database).expect("reader");
+    let mut conn = terroir_backend::db::open_reader(h.state.reads.reader().database()).expect("reader");
     let ids: Vec<Vec<u8>> = {
         use diesel::prelude::*;
         use terroir_backend::db::schema::assets;

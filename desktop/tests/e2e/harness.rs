@@ -31,11 +31,12 @@ impl Drop for Owned {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+/// `N` distinct free ports: all held open together while they are chosen (one port closed and
+/// asked for again is often handed out again).
+fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<std::net::TcpListener> =
+        (0..N).map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("free port")).collect();
+    std::array::from_fn(|i| held[i].local_addr().expect("bound").port())
 }
 
 fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
@@ -116,13 +117,13 @@ pub struct Driver {
 
 impl Driver {
     pub fn start(display: &Display, station_dir: &Path) -> Self {
-        let port = free_port();
+        let [port, native_port] = free_ports();
         let viewer = stub_viewer(station_dir);
         let path = std::env::var_os("PATH").unwrap_or_default();
         let path = std::env::join_paths(std::iter::once(viewer).chain(std::env::split_paths(&path)))
             .expect("a PATH");
         let child = Command::new(tauri_driver())
-            .args(["--port", &port.to_string(), "--native-port", &free_port().to_string()])
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("DISPLAY", &display.name)
             .env("PATH", path)
             .env("TERROIR_STATION_DIR", station_dir)

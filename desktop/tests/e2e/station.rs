@@ -45,13 +45,13 @@ pub fn set_up(
     app.wait_text("#setup h2", |t| t == lang.say("Set up this station", "设置本站"));
     if lang.zh {
         // Every word of every screen the page holds (tabs not yet shown included) is in
-        // Chinese; what stays in Latin letters is a name or a code: GS1, GTIN, ISO, CSV, PDF,
+        // Chinese; what stays in Latin letters is a name or a code: GS1, GTIN, ISO, CSV, PDF, EPCIS,
         // the product's name, the language's own name, CSV column names, placeholders of
         // addresses.
         let untranslated = app.run(
             "const out = []; const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT); \
              for (let n = walk.nextNode(); n; n = walk.nextNode()) { \
-               const text = n.textContent.replace(/Terroir|GS1|GTIN|ISO 11784|CSV|PDF|English|scheme/g, ''); \
+               const text = n.textContent.replace(/Terroir|GS1|GTIN|ISO 11784|CSV|EPCIS|PDF|English|scheme/g, ''); \
                if (/[A-Za-z]{2,}/.test(text) && !n.parentElement.closest('code, #toast')) out.push(n.textContent.trim()); } \
              for (const e of document.querySelectorAll('[placeholder], [aria-label], [alt]')) \
                for (const a of ['placeholder', 'aria-label', 'alt']) { \
@@ -196,6 +196,50 @@ fn transfer(app: &Session, lang: Lang, to: &str) {
 }
 
 /// What the ledger says about the part that was sold.
+/// A partner's EPCIS 2.0 document, chosen in the register tab's file field: a lot it
+/// commissioned (recorded and signed by the station) and a purchase order (which the rules
+/// cannot express, and the window says so).
+fn import_partner_events(app: &Session, lang: Lang) {
+    let document = terroir_shared::epcis::document(
+        json!([
+            { "type": "ObjectEvent", "action": "ADD", "eventTime": "2026-12-01T08:00:00Z", "eventTimeZoneOffset": "+08:00",
+              "eventID": "urn:uuid:6f1c2a4e-0d6b-4f7e-9a51-2f0e8c3b7d10",
+              "quantityList": [{ "epcClass": "https://id.gs1.org/01/06901234567892/10/PARTNER1", "quantity": 2.5, "uom": "KGM" }],
+              "bizStep": "commissioning" },
+            { "type": "TransactionEvent", "action": "ADD", "eventTime": "2026-12-01T09:00:00Z", "eventTimeZoneOffset": "+08:00",
+              "bizTransactionList": [{ "type": "po", "bizTransaction": "urn:epcglobal:cbv:bt:0614141000005:PO-1" }], "epcList": [] }
+        ])
+        .as_array()
+        .cloned()
+        .unwrap_or_default(),
+        "2026-12-01T10:00:00Z",
+    );
+    app.click("#tabs button[data-tab=register]");
+    // What choosing the file in the field's dialog does: the field holds the file.
+    app.run(
+        "const input = document.querySelector('#epcis-form input[name=epcis]'); \
+         const files = new DataTransfer(); \
+         files.items.add(new File([arguments[0]], 'partner-events.jsonld', { type: 'application/ld+json' })); \
+         input.files = files.files; return input.files.length;",
+        json!([document.to_string()]),
+    );
+    app.click("#epcis-form button[type=submit]");
+    let summary = app.wait_text("#epcis-summary", |t| !t.is_empty());
+    assert_eq!(
+        summary,
+        lang.say(
+            "2 events: 1 recorded, 0 already in the ledger, 1 not (or not wholly) recorded",
+            "2 个事件：已登记 1 个，账本中已有 0 个，未登记（或未全部登记）1 个"
+        )
+    );
+    let lines = app.text("#epcis-result");
+    assert!(lines.contains("ObjectEvent (urn:uuid:6f1c2a4e"), "{lines}");
+    assert!(lines.contains(lang.say("Register new goods", "登记新货品")), "{lines}");
+    assert!(lines.contains("no business transactions"), "{lines}");
+    let refused = app.run("return document.querySelectorAll('#epcis-result li.refused').length;", json!([]));
+    assert_eq!(refused, json!(1), "{lines}");
+}
+
 fn check_ledger(ledger: &TestLedger, part: &str, trader: &str, expected_size: u64) {
     let log = ledger.get("/api/log").expect("log");
     assert_eq!(log["size"], json!(expected_size), "each record exactly once");
@@ -273,6 +317,11 @@ fn online_day(lang: Lang) {
     assert!(verdict.starts_with(lang.say("Verified", "已验证")), "{verdict}");
     assert!(!verdict.contains('✗'), "every check holds: {verdict}");
     app.screenshot(&shots.join("6-verified-label.png"));
+    // A processor's system sends its events: the station records what the rules can express.
+    import_partner_events(&app, lang);
+    app.run("document.querySelector('#epcis-form').scrollIntoView(); return null;", json!([]));
+    app.screenshot(&shots.join("8-partner-events.png"));
+    sync_until_landed(&app, 6);
     app.click("#tabs button[data-tab=queue]");
     app.wait_text("#record-table tbody", |t| {
         t.contains(lang.say("Transfer to Menghai Trading", "转让给 Menghai Trading"))
@@ -289,9 +338,8 @@ fn online_day(lang: Lang) {
     let app = driver.open_app();
     app.wait_text("#tabs button[data-tab=register]", |t| t == other.say("Register", "登记"));
 
-    // Two enrolments and the station's five records.
-    // The log's opening, the enrolments and the station's records.
-    check_ledger(&ledger, &part, &trader_key(), 8);
+    // The log's opening, two enrolments and the station's six records.
+    check_ledger(&ledger, &part, &trader_key(), 9);
     app.close();
     eprintln!("screenshots in {}", shots.display());
 }

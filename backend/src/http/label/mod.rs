@@ -12,16 +12,13 @@ use std::sync::OnceLock;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use terroir_shared::Hash;
-use terroir_shared::api::{self, CheckRequest, Checks, JourneyItem, LabelAnswer, ReportList, Reported};
-use terroir_shared::asset::{Asset, AssetId};
+use terroir_shared::api::{self, CheckRequest, ReportList};
+use terroir_shared::asset::AssetId;
 use terroir_shared::gs1::DigitalLink;
 
 use super::AppState;
 use super::problem::ApiError;
-use crate::service::ServiceError;
-use crate::service::clones;
-use crate::service::label::{self, Label};
-use crate::service::scans::{Addition, Check, Region, Tally};
+use crate::service::label::Label;
 pub use html::escape;
 use words::Lang;
 
@@ -128,31 +125,7 @@ pub async fn log_key(state: web::Data<AppState>) -> HttpResponse {
     )
 )]
 pub async fn evidence(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = super::assets::asset_id(&id)?;
-    let asset = super::assets::current(&state, id).await?;
-    let size = state.ledger.size();
-    let stamp = (size, state.ledger.witness_stamp());
-    let json = match asset.evidence(stamp) {
-        Some(json) => json,
-        None => {
-            let data = state.clone();
-            let found = state
-                .read(move |conn| {
-                    Ok(label::evidence(conn, &id, data.ledger.cache(), data.ledger.map_nodes())?)
-                })
-                .await?;
-            let mut evidence = found.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
-            // With what the witnesses have cosigned of that checkpoint so far.
-            let witnessed = state.ledger.witnessed();
-            witnessed.cosign(evidence.size, &mut evidence.answer.checkpoint);
-            let json = web::Bytes::from(
-                serde_json::to_vec(&evidence.answer)
-                    .map_err(|e| ApiError::Internal(ServiceError::Integrity(e.to_string())))?,
-            );
-            asset.keep_evidence((evidence.size, witnessed.stamp), json.clone());
-            json
-        }
-    };
+    let json = state.labels.evidence(super::assets::asset_id(&id)?).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
@@ -196,21 +169,7 @@ pub async fn state_proof(
     kind: web::Path<api::StateKind>,
     query: web::Query<StateQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let kind = kind.into_inner();
-    let key = query.into_inner().key;
-    // A key not spelled as its kind asks names nothing the map could hold.
-    if kind.map_key(&key).is_none() {
-        return Err(ApiError::NotFound(format!(
-            "a state proof for {key:?} (a {} key is 64 lowercase hex digits)",
-            kind.as_str()
-        )));
-    }
-    let data = state.clone();
-    let found =
-        state.read(move |conn| Ok(label::state_answer(conn, data.ledger.map_nodes(), kind, &key)?)).await?;
-    let (size, mut answer) =
-        found.ok_or_else(|| ApiError::NotFound("a checkpoint: the log is empty".into()))?;
-    state.ledger.witnessed().cosign(size, &mut answer.checkpoint);
+    let answer = state.labels.state(kind.into_inner(), query.into_inner().key).await?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-cache")).json(answer))
 }
 
@@ -246,42 +205,8 @@ pub async fn count_check(
     } else {
         serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("the check: {e}")))?
     };
-    let region = match &request.region {
-        Some(r) => Some(Region::parse(r).ok_or_else(|| {
-            ApiError::BadRequest(format!("`{r}` is not a region (whole degrees `lat,lon`)"))
-        })?),
-        None => None,
-    };
-    let asset = super::assets::current(&state, id).await?;
-    load_checks(&state, &id)?;
-    let addition = match (region, request.report) {
-        (Some(region), _) => Some(Addition::Region(region)),
-        (None, true) => Some(Addition::Report),
-        (None, false) => None,
-    };
-    let (tally, token) = match (addition, &request.token) {
-        (Some(addition), Some(token)) => {
-            let tally = state
-                .scans
-                .add_to_check(&id, token, addition)
-                .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-            (tally, None)
-        }
-        (Some(_), None) => {
-            return Err(ApiError::BadRequest(
-                "a region or a report comes with the token of the check it belongs to".into(),
-            ));
-        }
-        (None, _) => {
-            let now = state.scans.now();
-            let late = clones::is_late(&asset.asset, now);
-            let check = Check { counted: !request.again, late };
-            state.scans.add(&id, check, state.scans.client(client_address(&req, &state.trusted_proxies)))
-        }
-    };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(Checks { token, ..checks(&asset.asset, tally) }))
+    let checks = state.labels.check(id, request, client_address(&req, &state.trusted_proxies))?;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(checks))
 }
 
 /// The address a check comes from: the peer's, or, when the peer is one of the `trusted`
@@ -312,31 +237,8 @@ fn client_address(req: &HttpRequest, trusted: &[std::net::IpAddr]) -> Option<std
     Some(peer)
 }
 
-fn load_checks(state: &AppState, id: &AssetId) -> Result<(), ApiError> {
-    if !state.scans.knows(id) {
-        state.read_now(|conn| Ok(state.scans.load(conn, id)?))?;
-    }
-    Ok(())
-}
-
-/// A label's counts as the API answers them, with the signs of a copy they show.
-fn checks(asset: &Asset, tally: Tally) -> Checks {
-    Checks {
-        count: tally.count,
-        late: tally.late,
-        first_at: tally.first_at,
-        last_at: tally.last_at,
-        regions: tally.regions.iter().map(|(region, n)| (region.to_string(), *n)).collect(),
-        reports: tally.reports,
-        units: clones::units(asset),
-        signs: clones::signs(asset, &tally),
-        token: None,
-    }
-}
-
-/// The label page in the buyer's language: from the cache while nothing it shows has changed,
-/// otherwise read on the worker's own connection (a label is a few point reads; handing them
-/// to the blocking pool costs more than they do), and kept if the label is scanned again.
+/// The label page in the buyer's language (kept by the label service while nothing it shows
+/// changes).
 pub(super) async fn page(
     state: &AppState,
     req: &HttpRequest,
@@ -344,48 +246,23 @@ pub(super) async fn page(
     link: DigitalLink,
 ) -> Result<HttpResponse, ApiError> {
     let lang = page_lang(req);
-    let slot = lang as usize;
-    let size = state.ledger.size();
-    let cache = state.ledger.cache();
-    let known = cache.holder(&key);
-    let cached = known.and_then(|id| cache.get(&id));
-    let body = match cached.as_ref().and_then(|a| a.page(slot, size)) {
-        Some(page) => page,
-        None => {
-            let generation = cache.generation();
-            let label = state.read_now(|conn| match known {
-                Some(id) => Ok(label::read(conn, &id, cache)?),
-                None => Ok(label::read_by_identity(conn, &key, cache)?),
-            })?;
-            let label = label.ok_or_else(|| ApiError::NotFound(format!("the item {}", link.to_path())))?;
-            let canonical = label.asset.gs1.clone().unwrap_or(link);
-            let vkey = state.ledger.vkey();
-            let cx = html::PageContext {
-                lang,
-                link: &canonical,
-                base_url: &state.base_url,
-                vkey,
-                policy: state.policy.as_deref().unwrap_or_default(),
-                max_age: crate::service::witnessing::PAGE_MAX_AGE.as_secs(),
-                ed25519: ed25519_path(),
-            };
-            let page = web::Bytes::from(html::render(&label, &cx));
-            // Kept only for a label scanned again: most are scanned once.
-            if cache.built_before(&label.asset.id) {
-                if known.is_none() {
-                    // Identity keys never change holder, so this mapping is safe to keep.
-                    cache.remember_holder(key, label.asset.id);
-                }
-                let settled = label.lineage_settled();
-                let asset = match cached {
-                    Some(asset) => asset,
-                    None => cache.fill(generation, label.asset),
-                };
-                asset.keep_page(slot, size, settled, page.clone());
-            }
-            page
-        }
+    let render = |label: &Label| {
+        let canonical = label.asset.gs1.as_ref().unwrap_or(&link);
+        let cx = html::PageContext {
+            lang,
+            link: canonical,
+            base_url: &state.base_url,
+            vkey: state.ledger.vkey(),
+            policy: state.policy.as_deref().unwrap_or_default(),
+            max_age: crate::service::witnessing::PAGE_MAX_AGE.as_secs(),
+            ed25519: ed25519_path(),
+        };
+        web::Bytes::from(html::render(label, &cx))
     };
+    let body = state
+        .labels
+        .page(&key, lang as usize, render)?
+        .ok_or_else(|| ApiError::NotFound(format!("the item {}", link.to_path())))?;
     let mut response = HttpResponse::Ok();
     html::page_headers(&mut response);
     Ok(response
@@ -396,25 +273,7 @@ pub(super) async fn page(
 }
 
 pub(super) async fn json(state: &AppState, id: AssetId) -> Result<HttpResponse, ApiError> {
-    let cache = state.ledger.cache();
-    let label = state.read_now(|conn| Ok(label::read(conn, &id, cache)?))?;
-    let Label { asset: current, ancestors, events, parties, caps, .. } =
-        label.ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
-    load_checks(state, &id)?;
-    let tally = state.scans.tally(&id).unwrap_or_default();
-    let answer = LabelAnswer {
-        checks: checks(&current, tally),
-        asset: current,
-        lineage: ancestors,
-        journey: events
-            .into_iter()
-            .map(|e| JourneyItem { index: e.index, record_id: e.record_id, record: e.entry.record.record })
-            .collect(),
-        parties: parties.into_values().collect(),
-        garden_caps: caps,
-        verifier_key: state.ledger.vkey().to_owned(),
-        evidence: format!("/api/assets/{id}/evidence"),
-    };
+    let answer = state.labels.answer(id)?;
     Ok(HttpResponse::Ok().insert_header((header::VARY, "Accept, Accept-Language")).json(answer))
 }
 
@@ -512,16 +371,8 @@ fn problem_response(status: actix_web::http::StatusCode, lang: Lang, body: Strin
     )
 )]
 pub async fn reports(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let rows =
-        state.read(|conn| Ok(crate::db::scans::reported(conn, 1_000).map_err(ServiceError::from)?)).await?;
-    let labels = rows
-        .into_iter()
-        .map(|(asset, reports, last_at)| {
-            let asset = crate::db::hash_from(&asset).map(AssetId).map_err(ServiceError::from)?;
-            Ok(Reported { asset, reports: reports as u64, last_at: last_at as u64 })
-        })
-        .collect::<Result<_, ApiError>>()?;
-    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(ReportList { labels }))
+    let list = state.labels.reports().await?;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(list))
 }
 
 #[cfg(test)]

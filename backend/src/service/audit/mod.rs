@@ -339,7 +339,7 @@ fn prepare(rows: &[EntryRow]) -> Vec<Prepared> {
         let mut heads = Vec::with_capacity(batch.len());
         let mut envelopes = Vec::with_capacity(batch.len());
         for row in batch {
-            heads.push(match super::reads::stored_entry(&row.leaf) {
+            heads.push(match terroir_shared::entry::LedgerEntry::from_leaf_bytes(&row.leaf) {
                 Ok(entry) => {
                     envelopes.push(entry.record);
                     Ok((entry.index, entry.prev, leaf_hash(&row.leaf)))

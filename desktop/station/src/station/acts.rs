@@ -254,6 +254,14 @@ pub(super) fn summary(act: &Act, reads: &ActReads<'_>) -> Result<Said> {
         Act::Release(_) => said("Release pledge", "解除质押"),
         Act::Retire(r) => said(format!("Retire ({})", r.reason), format!("注销（{}）", r.reason)),
         Act::Unpack(_) => said("Take out of its lot", "从批次中取出"),
+        Act::Commission(c) => match c.assets.len() {
+            1 => said("Register new goods", "登记新货品"),
+            n => said(format!("Register {n} new goods"), format!("登记 {n} 件新货品")),
+        },
+        Act::AuthoriseDevice(d) => {
+            said(format!("Authorise station key {}", d.label), format!("授权工作站密钥 {}", d.label))
+        }
+        Act::RevokeDevice(_) => said("Revoke a station key", "吊销工作站密钥"),
         other => Said::same(other.name()),
     };
     let Some(first) = names.first() else { return Ok(what) };
