@@ -205,7 +205,8 @@ type Held = (Node, Option<Box<[u8]>>);
 #[derive(Default)]
 pub struct NodeCache {
     nodes: std::collections::HashMap<NodeKey, Held, Fast>,
-    /// The nodes not written back, still in the tree.
+    /// The internal nodes not written back, still in the tree (and the root, if a leaf): a leaf
+    /// below the root is written back with its parent, which the leaf's version rewrote.
     dirty: std::collections::HashSet<NodeKey, Fast>,
     /// Changes taken in since the last write-back.
     pending: usize,
@@ -229,8 +230,10 @@ impl NodeCache {
             self.nodes.entry(k).or_insert((n, None));
         }
         for (k, n) in &written.nodes {
+            if matches!(n, Node::Internal(_)) || k.nibble_path().num_nibbles() == 0 {
+                self.dirty.insert(k.clone());
+            }
             self.nodes.insert(k.clone(), (n.clone(), value_of(n)));
-            self.dirty.insert(k.clone());
         }
         self.pending += written.values.len();
     }
@@ -262,9 +265,23 @@ impl NodeCache {
         self.pending
     }
 
-    /// The nodes not written back, each with its value if a leaf.
-    pub fn dirty(&self) -> impl Iterator<Item = (&NodeKey, &Node, Option<&[u8]>)> {
-        self.dirty.iter().filter_map(|k| self.nodes.get(k).map(|(n, v)| (k, n, v.as_deref())))
+    /// The nodes not written back, each with its value if a leaf: each internal node (or a
+    /// root leaf), then the leaves among its children that are not written back either.
+    pub fn dirty(&self) -> Vec<(NodeKey, &Node, Option<&[u8]>)> {
+        let mut out = Vec::new();
+        for k in &self.dirty {
+            let Some((node, value)) = self.nodes.get(k) else { continue };
+            out.push((k.clone(), node, value.as_deref()));
+            let Node::Internal(internal) = node else { continue };
+            for (nibble, child) in internal.children_sorted().filter(|(_, c)| c.is_leaf()) {
+                let Ok(path) = tree::child_path(k.nibble_path(), u8::from(nibble)) else { continue };
+                let key = NodeKey::new(child.version, path);
+                if let Some((leaf, value)) = self.nodes.get(&key) {
+                    out.push((key, leaf, value.as_deref()));
+                }
+            }
+        }
+        out
     }
 
     pub fn clear(&mut self) {

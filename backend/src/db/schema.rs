@@ -51,7 +51,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    map_nodes (key) {
+    map_nodes (id) {
+        id -> Integer,
         key -> Binary,
         version -> BigInt,
         node -> Binary,

@@ -279,8 +279,8 @@ pub(super) fn compare_map(
     let mut check = StoreCheck::default();
     let mut newer = std::collections::HashSet::new();
     for (key, node, value) in pending.dirty() {
-        newer.insert(db::map::path_bytes(key));
-        check.add(key.clone(), node, value, rebuilt).map_err(|e| differs(e.0))?;
+        newer.insert(db::map::path_bytes(&key));
+        check.add(key, node, value, rebuilt).map_err(|e| differs(e.0))?;
     }
     let mut after: Option<Vec<u8>> = None;
     loop {
