@@ -51,8 +51,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    map_nodes (id) {
-        id -> Integer,
+    map_nodes (key) {
         key -> Binary,
         version -> BigInt,
         node -> Binary,
