@@ -138,7 +138,7 @@ impl Labels {
             .pooled(move |conn| label::state_answer(conn, reading.map_nodes(), kind, &key))
             .await?;
         let (size, mut answer) =
-            found.ok_or_else(|| ServiceError::NotFound("a checkpoint: the log is empty".into()))?;
+            found.ok_or_else(|| ServiceError::NotFound("a checkpoint (the log is empty)".into()))?;
         ledger.witnessed().cosign(size, &mut answer.checkpoint);
         Ok(answer)
     }

@@ -151,7 +151,7 @@ impl Reads {
         let tree = size.unwrap_or(latest);
         if tree > latest || index >= tree {
             return Err(ServiceError::NotFound(format!(
-                "a proof of leaf {index} in a tree of {tree}: the log has {latest} entries, and a tree has leaves 0 to its size − 1"
+                "a proof of leaf {index} in a tree of {tree} (the log has {latest} entries, and a tree has leaves 0 to its size − 1)"
             )));
         }
         self.reader.pooled(move |conn| inclusion(conn, index, tree)).await
@@ -168,7 +168,7 @@ impl Reads {
         }
         if old > new || new > latest {
             return Err(ServiceError::NotFound(format!(
-                "a proof from {old} to {new} entries: the log has {latest}, and a proof goes from a smaller tree to a larger"
+                "a proof from {old} to {new} entries (the log has {latest}, and a proof goes from a smaller tree to a larger)"
             )));
         }
         self.reader.pooled(move |conn| consistency(conn, old, new)).await

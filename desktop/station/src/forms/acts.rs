@@ -1,7 +1,7 @@
 //! Events and acts on goods the station knows, named at the heads it knows.
 
 use terroir_shared::Hash;
-use terroir_shared::asset::{AssetRef, BeefCut, Carcass, Product, Quantity};
+use terroir_shared::asset::{AssetRef, BeefCut, Carcass, Product};
 use terroir_shared::gs1::DigitalLink;
 use terroir_shared::record::{
     Act, Attachment, Custody, Event, Merge, NewAsset, Observe, Part, Pledge, Release, Retire, Split,
@@ -9,7 +9,7 @@ use terroir_shared::record::{
 };
 
 use super::fields::{current, date, grams, party, refs, text};
-use super::goods::tea_batch;
+use super::goods::{new_goods, tea_batch};
 use super::{ActForm, EventForm, FileInput, Lookup};
 use crate::error::{Result, StationError};
 use crate::words::said;
@@ -129,10 +129,6 @@ pub fn act(form: &ActForm, lookup: &Lookup<'_>, attachment: Option<Attachment>) 
             Act::Unpack(Unpack { holder: holder.reference(), units: vec![unit.reference()] })
         }
     })
-}
-
-pub(super) fn new_goods(product: Product, quantity: Quantity) -> NewAsset {
-    NewAsset { product, quantity, gs1: None, part_of: None, units: None }
 }
 
 fn transform(process: &str, inputs: Vec<AssetRef>, outputs: Vec<NewAsset>) -> Act {

@@ -8,7 +8,6 @@ use terroir_shared::ear_tag::{EarTag, EarTagScheme};
 use terroir_shared::gs1::DigitalLink;
 use terroir_shared::record::{NewAsset, UnitTokens};
 
-use super::acts::new_goods;
 use super::fields::{date, text};
 use super::{CattleForm, DEFAULT_CAKE_WEIGHT_G, GardenForm, Lookup, MAX_YIELD_G_PER_M2, TeaBatchForm};
 use crate::describe::ear_tag_problem;
@@ -219,4 +218,9 @@ pub fn garden_cap(form: &GardenForm) -> Result<NewAsset> {
 /// A cake token as a tea batch's generated outputs will hold it (for previews and tests).
 pub fn cake_of(lot: &TeaLot) -> TeaCake {
     TeaCake { origin: lot.origin.clone(), pressed_on: lot.pressed_on, weight_g: lot.cake_weight_g }
+}
+
+/// New goods with no GS1 key, packing or units of their own.
+pub(super) fn new_goods(product: Product, quantity: Quantity) -> NewAsset {
+    NewAsset { product, quantity, gs1: None, part_of: None, units: None }
 }
