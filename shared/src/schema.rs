@@ -13,6 +13,8 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::{PartialSchema, ToSchema};
 
+use crate::canonical::MAX_SAFE_INTEGER;
+
 /// A string matching `pattern`, described.
 fn string(pattern: &str, description: &str) -> RefOr<Schema> {
     ObjectBuilder::new()
@@ -106,7 +108,7 @@ named!(
     ObjectBuilder::new()
         .schema_type(SchemaType::Type(Type::Integer))
         .minimum(Some(0))
-        .maximum(Some(MAX_SAFE))
+        .maximum(Some(MAX_SAFE_INTEGER))
         .description(Some("Milliseconds since the Unix epoch (UTC)."))
         .into()
 );
@@ -162,7 +164,7 @@ named!(
             ObjectBuilder::new()
                 .schema_type(SchemaType::Type(Type::Integer))
                 .minimum(Some(1))
-                .maximum(Some(MAX_SAFE))
+                .maximum(Some(MAX_SAFE_INTEGER))
         )
         .property("unit", crate::asset::Unit::schema())
         .required("amount")
@@ -201,9 +203,6 @@ named!(
         .additional_properties(Some(AdditionalProperties::FreeForm(false)))
         .into()
 );
-
-/// The largest integer every JSON reader holds exactly, 2^53 − 1.
-const MAX_SAFE: u64 = 9_007_199_254_740_991;
 
 /// A reference to `T`'s named schema.
 fn reference<T: ToSchema>() -> RefOr<Schema> {
@@ -293,8 +292,11 @@ fn tighten(value: &mut Value, named: &BTreeMap<String, Value>, strip_nulls: bool
     }
     if map.get("type") == Some(&Value::from("integer")) && !map.contains_key("maximum") {
         // utoipa spells a `u32` as `int32` from 0.
-        let max =
-            if map.get("format") == Some(&Value::from("int32")) { u64::from(u32::MAX) } else { MAX_SAFE };
+        let max = if map.get("format") == Some(&Value::from("int32")) {
+            u64::from(u32::MAX)
+        } else {
+            MAX_SAFE_INTEGER
+        };
         map.insert("maximum".into(), Value::from(max));
     }
     for (_, child) in map.iter_mut() {

@@ -254,19 +254,6 @@ fn created_entry() -> diesel::dsl::Div<assets::place, diesel::dsl::AsExprOf<i64,
     assets::place / (1i64 << PLACE_BITS).into_sql::<diesel::sql_types::BigInt>()
 }
 
-/// [`AssetHead`] of the asset holding identity `key` (its GS1 key), in one statement.
-pub fn head_by_identity(conn: &mut SqliteConnection, key: &str) -> Result<Option<AssetHead>, DbError> {
-    use super::schema::entries;
-    let row: Option<(String, String, super::entries::EntryRow)> = identities::table
-        .inner_join(assets::table.on(assets::place.eq(identities::place)))
-        .inner_join(entries::table.on(entries::idx.eq(created_entry())))
-        .filter(identities::key.eq(key))
-        .select((assets::body, assets::history, super::entries::EntryRow::as_select()))
-        .get_result(conn)
-        .optional()?;
-    row.map(to_head).transpose()
-}
-
 /// [`AssetHead`] of asset `id`, in one statement.
 pub fn head(conn: &mut SqliteConnection, id: &AssetId) -> Result<Option<AssetHead>, DbError> {
     use super::schema::entries;

@@ -5,6 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use terroir_shared::api::{self, LogInfo};
+use terroir_shared::canonical::MAX_SAFE_INTEGER;
 use terroir_shared::log::{ConsistencyProof, InclusionProof};
 use utoipa::IntoParams;
 
@@ -212,12 +213,10 @@ pub struct Range {
     end: Option<u64>,
 }
 
-/// The largest integer every JSON reader agrees on (2^53 − 1): no index or size goes above it.
-const MAX_SAFE: u64 = (1 << 53) - 1;
-
+/// An index or size no JSON reader rounds: at most 2^53 − 1.
 fn safe<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     let v = u64::deserialize(d)?;
-    if v > MAX_SAFE {
+    if v > MAX_SAFE_INTEGER {
         return Err(serde::de::Error::custom(format!("{v} is above 2^53 − 1, the largest index or size")));
     }
     Ok(v)

@@ -59,10 +59,10 @@ impl AppState {
         metrics: Arc<Metrics>,
         setup: Setup,
     ) -> Self {
-        let reads = Reads::new(ledger.clone(), reader.clone());
+        let reads = Reads::new(ledger.clone(), reader);
         Self {
             labels: Labels::new(reads.clone(), scans),
-            events: Events::new(ledger.clone(), reader),
+            events: Events::new(reads.clone()),
             intake: Intake::new(ledger.clone(), metrics.clone()),
             reads,
             ledger,

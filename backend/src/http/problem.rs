@@ -66,9 +66,7 @@ impl From<Unreadable> for ApiError {
 impl From<BatchError> for ApiError {
     fn from(e: BatchError) -> Self {
         match e {
-            BatchError::NotAnArray(why) => {
-                ApiError::BadRequest(format!("a batch is a JSON array of signed records: {why}"))
-            }
+            e @ BatchError::NotAnArray(_) => ApiError::BadRequest(e.to_string()),
             BatchError::TooMany { limit, found } => ApiError::BatchTooLarge { limit, found },
             BatchError::Service(e) => e.into(),
         }

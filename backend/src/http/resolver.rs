@@ -115,7 +115,7 @@ async fn answer(state: &AppState, req: &HttpRequest, wanted: Wanted) -> Result<H
     let linkset_href = format!("{}?linkType=linkset", link.to_uri(&state.base_url));
     let mut response = match wanted {
         Wanted::Page | Wanted::Link(LinkType::Pip | LinkType::DefaultLink) => {
-            label::page(state, req, key, link.clone()).await?
+            label::page(state, req, id, link.clone()).await?
         }
         Wanted::Json => label::json(state, id).await?,
         Wanted::Linkset => HttpResponse::Ok()

@@ -11,27 +11,25 @@ use terroir_shared::calendar::Timestamp;
 use terroir_shared::epcis::{self, Lookup};
 use terroir_shared::gs1::DigitalLink;
 
-use super::ledger::Ledger;
-use super::reader::Reader;
-use super::{ServiceError, reads};
+use super::ServiceError;
+use super::reads::{self, Reads};
 use crate::db;
 
 /// The event queries the HTTP layer calls.
 #[derive(Clone)]
 pub struct Events {
-    ledger: Ledger,
-    reader: Reader,
+    reads: Reads,
 }
 
 impl Events {
-    pub fn new(ledger: Ledger, reader: Reader) -> Self {
-        Self { ledger, reader }
+    pub fn new(reads: Reads) -> Self {
+        Self { reads }
     }
 
     /// A page of the events answering `query`, their URIs under `base_url`.
     pub async fn page(&self, base_url: String, query: Query) -> Result<Page, ServiceError> {
-        let size = self.ledger.size();
-        self.reader.pooled(move |conn| self::query(conn, &base_url, size, &query)).await
+        let size = self.reads.ledger().size();
+        self.reads.reader().pooled(move |conn| self::query(conn, &base_url, size, &query)).await
     }
 }
 

@@ -97,17 +97,6 @@ pub fn read(
     from_head(conn, head, generation, cache)
 }
 
-/// [`read`] for the asset holding identity `key` (its GS1 key).
-pub fn read_by_identity(
-    conn: &mut SqliteConnection,
-    key: &str,
-    cache: &AssetCache,
-) -> Result<Option<Label>, ServiceError> {
-    let generation = cache.generation();
-    let head = db::state::head_by_identity(conn, key)?;
-    from_head(conn, head, generation, cache)
-}
-
 fn from_head(
     conn: &mut SqliteConnection,
     head: Option<db::state::AssetHead>,

@@ -30,35 +30,28 @@ impl Labels {
         Self { reads, scans }
     }
 
-    /// The page of the item holding identity `key`, in the language numbered `lang`, as `render`
-    /// writes it; `None` if no item holds it. A page is kept for a label scanned again (most
-    /// are scanned once) and served from the cache until something it shows changes.
+    /// The page of asset `id` (the holder [`Reads::holder`] found for the code scanned), in
+    /// the language numbered `lang`, as `render` writes it; `None` if there is no such asset. A
+    /// page is kept for a label scanned again (most are scanned once) and served from the cache
+    /// until something it shows changes.
     pub fn page(
         &self,
-        key: &str,
+        id: AssetId,
         lang: usize,
         render: impl FnOnce(&Label) -> Bytes,
     ) -> Result<Option<Bytes>, ServiceError> {
         let ledger = self.reads.ledger();
         let (size, cache) = (ledger.size(), ledger.cache());
-        let known = cache.holder(key);
-        let cached = known.and_then(|id| cache.get(&id));
+        let cached = cache.get(&id);
         if let Some(page) = cached.as_ref().and_then(|a| a.page(lang, size)) {
             return Ok(Some(page));
         }
         let generation = cache.generation();
         // A label is a few point reads: read here, not on the pool.
-        let label = self.reads.reader().now(|conn| match known {
-            Some(id) => label::read(conn, &id, cache),
-            None => label::read_by_identity(conn, key, cache),
-        })?;
+        let label = self.reads.reader().now(|conn| label::read(conn, &id, cache))?;
         let Some(label) = label else { return Ok(None) };
         let page = render(&label);
         if cache.built_before(&label.asset.id) {
-            if known.is_none() {
-                // Identity keys never change holder, so this mapping is safe to keep.
-                cache.remember_holder(key.to_owned(), label.asset.id);
-            }
             let settled = label.lineage_settled();
             let asset = match cached {
                 Some(asset) => asset,
@@ -100,7 +93,7 @@ impl Labels {
     /// cosigned of its checkpoint so far; kept until the log grows or a cosignature comes in.
     pub async fn evidence(&self, id: AssetId) -> Result<Bytes, ServiceError> {
         let asset = self.reads.current(id)?;
-        let ledger = self.reads.ledger().clone();
+        let ledger = self.reads.ledger();
         if let Some(json) = asset.evidence((ledger.size(), ledger.witness_stamp())) {
             return Ok(json);
         }
@@ -130,8 +123,7 @@ impl Labels {
                 kind.as_str()
             )));
         }
-        let ledger = self.reads.ledger().clone();
-        let reading = ledger.clone();
+        let reading = self.reads.ledger().clone();
         let found = self
             .reads
             .reader()
@@ -139,7 +131,7 @@ impl Labels {
             .await?;
         let (size, mut answer) =
             found.ok_or_else(|| ServiceError::NotFound("a checkpoint (the log is empty)".into()))?;
-        ledger.witnessed().cosign(size, &mut answer.checkpoint);
+        self.reads.ledger().witnessed().cosign(size, &mut answer.checkpoint);
         Ok(answer)
     }
 

@@ -451,7 +451,7 @@ async fn a_cakes_page_shows_the_cap_its_garden_was_registered_within() {
 async fn a_label_read_the_short_way_is_the_label_read_whole() {
     use diesel::prelude::*;
     use terroir_backend::db::schema::{assets, identities};
-    use terroir_backend::service::label;
+    use terroir_backend::service::{label, reads};
 
     let h = sample_ledger().await;
     let mut conn = terroir_backend::db::open_reader(h.state.reads.reader().database()).expect("reader");
@@ -473,11 +473,14 @@ async fn a_label_read_the_short_way_is_the_label_read_whole() {
         .expect("keys");
     for (key, raw) in keys.iter().filter(|(k, _)| k.starts_with("gs1:")) {
         let id = AssetId(terroir_shared::Hash(raw.as_slice().try_into().expect("32 bytes")));
-        let by_key = label::read_by_identity(&mut conn, key, cache).expect("read").expect("found");
+        // As a scan reads it: the code's holder, then its label.
+        let holder = reads::holder_of(&mut conn, key).expect("read").expect("found");
+        assert_eq!(holder, id, "identity {key}");
+        let by_key = label::read(&mut conn, &holder, cache).expect("read").expect("found");
         let whole = label::read_whole(&mut conn, &id, cache).expect("read").expect("found");
         assert_eq!(format!("{by_key:?}"), format!("{whole:?}"), "identity {key}");
     }
-    assert!(label::read_by_identity(&mut conn, "gs1:no-such-item", cache).expect("read").is_none());
+    assert!(reads::holder_of(&mut conn, "gs1:no-such-item").expect("read").is_none());
 }
 
 /// A phone on a slow network gets the page, its scripts and its evidence compressed, and the

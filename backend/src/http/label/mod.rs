@@ -242,7 +242,7 @@ fn client_address(req: &HttpRequest, trusted: &[std::net::IpAddr]) -> Option<std
 pub(super) async fn page(
     state: &AppState,
     req: &HttpRequest,
-    key: String,
+    id: AssetId,
     link: DigitalLink,
 ) -> Result<HttpResponse, ApiError> {
     let lang = page_lang(req);
@@ -261,7 +261,7 @@ pub(super) async fn page(
     };
     let body = state
         .labels
-        .page(&key, lang as usize, render)?
+        .page(id, lang as usize, render)?
         .ok_or_else(|| ApiError::NotFound(format!("the item {}", link.to_path())))?;
     let mut response = HttpResponse::Ok();
     html::page_headers(&mut response);
