@@ -10,7 +10,7 @@ use terroir_shared::crypto::{Keypair, PublicKey};
 use terroir_shared::party::{PartyId, Role};
 use terroir_shared::record::{Act, Record, RegisterParty, Unsigned};
 
-use crate::bench::client::{Server, free_port};
+use crate::bench::client::{Server, free_port, hold_port};
 
 pub const ORIGIN: &str = "station.test/terroir";
 
@@ -19,6 +19,10 @@ pub const ORIGIN: &str = "station.test/terroir";
 pub struct TestLedger {
     pub dir: tempfile::TempDir,
     pub port: u16,
+    /// While the server is down, its port is held by a bound socket that does not listen:
+    /// a client is refused, as by a stopped server, and no other test's process can take the
+    /// port and answer in its place.
+    hold: Option<socket2::Socket>,
     pub url: String,
     pub verifier_key: String,
     /// The witness policy the server asks its witnesses by and publishes.
@@ -153,6 +157,21 @@ fn older_than_sources(binary: &Path) -> bool {
     false
 }
 
+/// Holds `port` while the server is down. A stopped server leaves its port in `TIME_WAIT`,
+/// which only a socket with `SO_REUSEADDR` may bind beside; such a hold still keeps out
+/// [`free_port`]'s draws, which bind without it.
+fn hold_after_stop(port: u16) -> anyhow::Result<socket2::Socket> {
+    if let Ok((socket, _)) = hold_port(port) {
+        return Ok(socket);
+    }
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket
+        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into())
+        .map_err(|e| anyhow::anyhow!("cannot hold port {port} after the server stopped: {e}"))?;
+    Ok(socket)
+}
+
 impl TestLedger {
     /// A fresh, initialised ledger that is not running yet.
     pub fn new() -> anyhow::Result<Self> {
@@ -172,10 +191,12 @@ impl TestLedger {
             .map(|v| v.trim().to_owned())
             .ok_or_else(|| anyhow::anyhow!("init printed no verifier key: {stdout}"))?;
         let port = free_port()?;
+        let (hold, _) = hold_port(port)?;
         let (witnesses, policy) = start_witnesses(&bin, dir.path(), &verifier_key)?;
         Ok(Self {
             dir,
             port,
+            hold: Some(hold),
             url: format!("http://127.0.0.1:{port}"),
             verifier_key,
             policy,
@@ -190,6 +211,7 @@ impl TestLedger {
         if self.server.is_none() {
             let policy = self.dir.path().join("policy");
             let args = ["--policy", policy.to_str().unwrap_or_default()];
+            self.hold = None;
             self.server = Some(Server::start_with(&self.bin, self.dir.path(), ORIGIN, self.port, &args)?.0);
             self.wait_witnessed()?;
         }
@@ -203,10 +225,11 @@ impl TestLedger {
 
     /// Orderly stop (SIGTERM); the data stays for the next start.
     pub fn stop(&mut self) -> anyhow::Result<()> {
-        match self.server.take() {
-            Some(s) => s.stop(),
-            None => Ok(()),
+        if let Some(s) = self.server.take() {
+            s.stop()?;
+            self.hold = Some(hold_after_stop(self.port)?);
         }
+        Ok(())
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -246,5 +269,32 @@ impl TestLedger {
     /// `GET` a JSON document from the running server.
     pub fn get(&self, path: &str) -> anyhow::Result<serde_json::Value> {
         Ok(ureq::get(&format!("{}{path}", self.url)).call()?.into_json()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{free_port, hold_after_stop, hold_port};
+
+    #[test]
+    fn a_held_port_refuses_clients_and_is_not_drawn_until_released() {
+        let port = free_port().expect("a port");
+        assert!(port < 32_768, "{port} is in the kernel's ephemeral range");
+        let (hold, _) = hold_port(port).expect("hold");
+        let err = std::net::TcpStream::connect(("127.0.0.1", port)).expect_err("nobody listens");
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+        assert!(hold_port(port).is_err(), "a second draw took a held port");
+        drop(hold);
+        // A server that served a connection and closed it first leaves the port in TIME_WAIT.
+        let server = std::net::TcpListener::bind(("127.0.0.1", port)).expect("free once released");
+        let client = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        drop(server.accept().expect("accept"));
+        drop(server);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        drop(client);
+        let _hold = hold_after_stop(port).expect("held again after the server stopped");
+        assert!(hold_port(port).is_err(), "a draw took the port of a stopped server");
+        let err = std::net::TcpStream::connect(("127.0.0.1", port)).expect_err("nobody listens");
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
     }
 }

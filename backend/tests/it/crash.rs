@@ -25,11 +25,16 @@ fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
+/// A port for a server a test starts, drawn below the kernel's ephemeral range (32768–60999),
+/// so that no outgoing connection or socket bound to port 0 takes it before the server does,
+/// or while the server is stopped for a restart.
 pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    use std::hash::{BuildHasher as _, RandomState};
+    let random = RandomState::new();
+    (0u32..1000)
+        .map(|attempt| 20_000 + (random.hash_one((attempt, std::process::id())) % 12_768) as u16)
+        .find(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .expect("a free port between 20000 and 32767")
 }
 
 /// `terroir-backend ARGS --data-dir DIR`, run to its end: whether it succeeded, and all it said.

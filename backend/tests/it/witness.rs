@@ -10,7 +10,7 @@ use ed25519_dalek::SigningKey;
 use terroir_shared::log::witness::AddCheckpoint;
 use terroir_shared::log::{LogSigner, MemoryNodeStore, Policy, prove_consistency, root};
 
-use crate::crash::BIN;
+use crate::crash::{BIN, free_port};
 
 /// A witness process, killed when dropped.
 struct WitnessProcess {
@@ -49,10 +49,6 @@ fn start(name: &str, dir: &std::path::Path, log_vkey: &str, port: u16) -> Witnes
     WitnessProcess { child, url, vkey }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a port")
-}
-
 /// A log of `size` entries named by `history`, and its signed checkpoint note.
 fn tree(history: &str, size: u64) -> MemoryNodeStore {
     let mut t = MemoryNodeStore::new();
@@ -81,7 +77,13 @@ fn post(w: &WitnessProcess, log: &LogSigner, old: u64, size: u64, leaves: &Memor
 fn witnesses_cosign_a_growing_log_and_every_one_refuses_it_rolled_back_or_forked() {
     let log = LogSigner::new("log.example/terroir", SigningKey::from_bytes(&[1; 32])).expect("log");
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().expect("dir")).collect();
-    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let mut ports: Vec<u16> = Vec::new();
+    while ports.len() < 3 {
+        let port = free_port();
+        if !ports.contains(&port) {
+            ports.push(port);
+        }
+    }
     let mut witnesses: Vec<WitnessProcess> = (0..3)
         .map(|i| start(&format!("witness{i}.example/w"), dirs[i].path(), &log.vkey(), ports[i]))
         .collect();

@@ -31,12 +31,16 @@ impl Drop for Owned {
     }
 }
 
-/// `N` distinct free ports: all held open together while they are chosen (one port closed and
-/// asked for again is often handed out again).
+/// `N` distinct free ports below the kernel's ephemeral range, each held while the next is drawn.
 fn free_ports<const N: usize>() -> [u16; N] {
-    let held: Vec<std::net::TcpListener> =
-        (0..N).map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("free port")).collect();
-    std::array::from_fn(|i| held[i].local_addr().expect("bound").port())
+    let mut held = Vec::with_capacity(N);
+    while held.len() < N {
+        let port = terroir_tests::bench::client::free_port().expect("a free port");
+        if let Ok(hold) = terroir_tests::bench::client::hold_port(port) {
+            held.push(hold);
+        }
+    }
+    std::array::from_fn(|i| held[i].1)
 }
 
 fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {

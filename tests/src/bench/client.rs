@@ -33,8 +33,30 @@ pub fn init(bin: &Path, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A port for a server a test starts: drawn at random below the kernel's ephemeral range
+/// (32768–60999 on Linux), so that no socket bound to port 0 and no outgoing connection
+/// takes it between now and the server's start, or while the server is stopped for a
+/// restart; free when drawn (bound without `SO_REUSEADDR`, so not even in `TIME_WAIT`).
 pub fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    use std::hash::{BuildHasher as _, RandomState};
+    let random = RandomState::new();
+    for attempt in 0u32..1000 {
+        let port = 20_000 + (random.hash_one((attempt, std::process::id())) % 12_768) as u16;
+        if hold_port(port).is_ok() {
+            return Ok(port);
+        }
+    }
+    anyhow::bail!("no free port between 20000 and 32767 in 1000 tries")
+}
+
+/// Binds 127.0.0.1:`port` (0: any) without listening and without `SO_REUSEADDR`, so that no
+/// other socket can bind it while this one lives and a client is refused as by a stopped
+/// server; the socket and its port.
+pub fn hold_port(port: u16) -> std::io::Result<(socket2::Socket, u16)> {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+    socket.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into())?;
+    let port = socket.local_addr()?.as_socket().map_or(port, |a| a.port());
+    Ok((socket, port))
 }
 
 pub fn agent() -> ureq::Agent {
