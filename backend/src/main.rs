@@ -1,11 +1,8 @@
 //! The `terroir-backend` binary.
 
-/// mimalloc instead of the system allocator: the server's requests allocate and free many small
-/// buffers on many threads, and glibc's per-thread arenas kept growing and trimming their heaps
-/// under that load. Without transparent huge pages (`no_thp`): with them, each first touch of
-/// fresh heap zeroed a whole 2 MiB page, a tenth of the time of a page read that missed the cache.
+/// The server's allocator (see [`terroir_backend::Allocator`]).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: terroir_backend::Allocator = terroir_backend::Allocator;
 
 fn main() -> anyhow::Result<()> {
     terroir_backend::cli::run()

@@ -16,6 +16,7 @@ use anyhow::Context as _;
 use terroir_shared::Hash;
 use terroir_shared::calendar::Timestamp;
 use terroir_shared::entry::LedgerEntry;
+use terroir_shared::log::tiles::tile_path;
 use terroir_shared::log::{Checkpoint, Frontier, Policy, leaf_hash, verify_checkpoint};
 use terroir_shared::party::PartyId;
 use terroir_shared::record::{Act, Envelope, Record, verify_batch};
@@ -259,25 +260,6 @@ impl Monitor {
     }
 }
 
-/// A C2SP tile path: the index in groups of three digits, all but the last prefixed `x`, and
-/// `.p/W` for a partial tile.
-pub fn tile_path(n: u64, width: u64) -> String {
-    let digits = n.to_string();
-    let padded = format!("{}{digits}", "0".repeat((3 - digits.len() % 3) % 3));
-    let groups: Vec<&str> =
-        padded.as_bytes().chunks(3).map(|c| std::str::from_utf8(c).unwrap_or("000")).collect();
-    let last = groups.len() - 1;
-    let mut path: String = groups
-        .iter()
-        .enumerate()
-        .map(|(i, g)| if i < last { format!("x{g}/") } else { (*g).to_owned() })
-        .collect();
-    if width < 256 {
-        path.push_str(&format!(".p/{width}"));
-    }
-    path
-}
-
 /// An entry bundle's entries: each a big-endian u16 length and that many bytes.
 fn split_bundle(bundle: &[u8]) -> Option<Vec<&[u8]>> {
     let mut out = Vec::new();
@@ -391,14 +373,6 @@ pub fn run(mut monitor: Monitor, interval: Duration, once: bool, gauges: Arc<Gau
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tile_paths_are_written_as_c2sp_spells_them() {
-        assert_eq!(tile_path(0, 256), "000");
-        assert_eq!(tile_path(0, 5), "000.p/5");
-        assert_eq!(tile_path(1_234_067, 256), "x001/x234/067");
-        assert_eq!(tile_path(1_000, 17), "x001/000.p/17");
-    }
 
     #[test]
     fn a_bundle_is_split_into_its_entries_and_a_torn_one_refused() {

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use terroir_shared::api::{self, LogInfo};
 use terroir_shared::canonical::MAX_SAFE_INTEGER;
-use terroir_shared::log::{ConsistencyProof, InclusionProof};
+use terroir_shared::log::{ConsistencyProof, InclusionProof, tiles};
 use utoipa::IntoParams;
 
 use super::AppState;
@@ -63,63 +63,12 @@ pub async fn info(state: web::Data<AppState>) -> HttpResponse {
     })
 }
 
-/// `N` or `N.p/W` after the level: the tile index (in groups of three digits, each but the last
-/// prefixed `x`) and an optional partial width. Only the canonical form is a tile path (as
-/// Go's `tlog.ParseTilePath` holds it: parsed, formatted again, and compared), so each tile has
-/// one URL: no leading `x000/` groups, no `.p/` with a leading zero.
 fn parse_tile_path(path: &str) -> Result<(u64, u64), ApiError> {
-    let bad = || ApiError::BadRequest(format!("`{path}` is not a tile path (x001/x234/067[.p/W])"));
-    let (index_part, width) = match path.split_once(".p/") {
-        Some((i, w)) => {
-            let w: u64 = w.parse().map_err(|_| bad())?;
-            if w == 0 || w >= 256 {
-                return Err(bad());
-            }
-            (i, w)
-        }
-        None => (path, 256),
-    };
-    let segments: Vec<&str> = index_part.split('/').collect();
-    let mut n: u64 = 0;
-    for (i, seg) in segments.iter().enumerate() {
-        let last = i + 1 == segments.len();
-        let digits = if last { *seg } else { seg.strip_prefix('x').ok_or_else(bad)? };
-        if digits.len() != 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad());
-        }
-        let d: u64 = digits.parse().map_err(|_| bad())?;
-        n = n.checked_mul(1000).and_then(|n| n.checked_add(d)).ok_or_else(bad)?;
-    }
-    if tile_path(n, width) != path {
-        return Err(bad());
-    }
-    Ok((n, width))
+    tiles::parse_tile_path(path).map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
-/// The canonical path of tile `n` of width `width` (C2SP tlog-tiles).
-fn tile_path(n: u64, width: u64) -> String {
-    let mut groups = vec![format!("{:03}", n % 1000)];
-    let mut rest = n / 1000;
-    while rest > 0 {
-        groups.push(format!("x{:03}", rest % 1000));
-        rest /= 1000;
-    }
-    groups.reverse();
-    let index = groups.join("/");
-    match width {
-        256 => index,
-        w => format!("{index}.p/{w}"),
-    }
-}
-
-/// A tile level: a decimal 0–63 without leading zeros. Levels the tree cannot reach yet are
-/// valid (their tiles are not found).
 fn parse_level(level: &str) -> Result<u8, ApiError> {
-    level
-        .parse::<u8>()
-        .ok()
-        .filter(|l| *l < 64 && l.to_string() == level)
-        .ok_or_else(|| ApiError::BadRequest(format!("bad tile level `{level}` (0–63, no leading zeros)")))
+    tiles::parse_level(level).map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
 #[utoipa::path(
@@ -350,47 +299,4 @@ pub async fn consistency(
 ) -> Result<HttpResponse, ApiError> {
     let proof = state.reads.consistency(q.from, q.to).await?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, IMMUTABLE)).json(proof))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{parse_level, parse_tile_path, tile_path};
-
-    #[test]
-    fn tile_levels() {
-        assert_eq!(parse_level("0").ok(), Some(0));
-        assert_eq!(parse_level("63").ok(), Some(63));
-        for bad in ["00", "01", "64", "-1", "+1", "", "x"] {
-            assert!(parse_level(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn tile_paths() {
-        assert_eq!(parse_tile_path("000").ok(), Some((0, 256)));
-        assert_eq!(parse_tile_path("x001/x234/067").ok(), Some((1_234_067, 256)));
-        assert_eq!(parse_tile_path("005.p/17").ok(), Some((5, 17)));
-        assert_eq!(parse_tile_path("x001/000").ok(), Some((1_000, 256)));
-        for bad in [
-            "5",
-            "0005",
-            "x1/000",
-            "001/000",
-            "000.p/0",
-            "000.p/256",
-            "abc",
-            "000.p/017",
-            "x000/001",
-            "x000/x001/000",
-            "000.p/+17",
-            "",
-        ] {
-            assert!(parse_tile_path(bad).is_err(), "{bad}");
-        }
-        for n in [0, 1, 999, 1_000, 1_234_067, u64::MAX / 256] {
-            for w in [1, 17, 255, 256] {
-                assert_eq!(parse_tile_path(&tile_path(n, w)).ok(), Some((n, w)), "{n} {w}");
-            }
-        }
-    }
 }

@@ -98,7 +98,9 @@ impl Intake {
     }
 }
 
-fn parse_and_verify(body: &[u8]) -> Result<Vec<Result<Signed<Record>, Unreadable>>, BatchError> {
+/// A batch body read and verified: each item a record ready for the ledger, or why it is not;
+/// the whole batch refused if it is not an array of at most [`MAX_BATCH`] items.
+pub fn parse_and_verify(body: &[u8]) -> Result<Vec<Result<Signed<Record>, Unreadable>>, BatchError> {
     let items: Vec<&RawValue> =
         serde_json::from_slice(body).map_err(|e| BatchError::NotAnArray(e.to_string()))?;
     if items.len() > MAX_BATCH {

@@ -228,6 +228,16 @@ fn made(act: Act) -> Imported {
     Imported { act, made: Vec::new() }
 }
 
+/// The events of an EPCIS 2.0 document: its `epcisBody.eventList`, or a query document's
+/// `epcisBody.queryResults.resultsBody.eventList`.
+pub fn event_list(document: &Value) -> Result<&Vec<Value>, Why> {
+    let body = &document["epcisBody"];
+    body["eventList"]
+        .as_array()
+        .or_else(|| body["queryResults"]["resultsBody"]["eventList"].as_array())
+        .ok_or_else(|| "not an EPCIS 2.0 document: it has no epcisBody event list".to_owned())
+}
+
 /// The acts `event` means to this ledger, or why it cannot express it.
 pub fn act_of(event: &Value, found: &Found) -> Result<Expressed, Why> {
     let kind = event["type"].as_str().ok_or("an event without its type")?;

@@ -24,7 +24,7 @@
 use serde_json::{Map, Value, json};
 
 mod import;
-pub use import::{Expressed, Found, Imported, act_of};
+pub use import::{Expressed, Found, Imported, act_of, event_list};
 
 use crate::Hash;
 use crate::asset::{Asset, AssetId, AssetRef, Quantity, Unit};

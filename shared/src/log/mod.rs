@@ -7,6 +7,7 @@ pub mod frontier;
 pub mod policy;
 pub mod proof;
 pub mod receipt;
+pub mod tiles;
 pub mod tree;
 pub mod witness;
 

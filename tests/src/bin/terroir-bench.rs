@@ -14,6 +14,10 @@ use terroir_tests::bench::generate::{self, Target};
 use terroir_tests::bench::report::Report;
 use terroir_tests::bench::{Rng, inproc, label, mapcost, now_ms};
 
+/// The server's allocator: the ledger measured in this process runs as it does in the server.
+#[global_allocator]
+static ALLOCATOR: terroir_backend::Allocator = terroir_backend::Allocator;
+
 #[derive(Debug, Parser)]
 #[command(name = "terroir-bench", about = "Load generator for the Terroir ledger server")]
 struct Args {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::Value;
 use terroir_shared::asset::{AssetId, gs1_identity_key};
-use terroir_shared::epcis::{Expressed, Found, act_of};
+use terroir_shared::epcis::{Expressed, Found, act_of, event_list};
 use terroir_shared::gs1::DigitalLink;
 
 use super::Station;
@@ -41,11 +41,7 @@ impl Station {
         let bad = |why: &str| StationError::input("epcis", said(why, why));
         let document: Value =
             serde_json::from_str(text).map_err(|e| bad(&format!("the file is not JSON: {e}")))?;
-        let body = &document["epcisBody"];
-        let events = body["eventList"]
-            .as_array()
-            .or_else(|| body["queryResults"]["resultsBody"]["eventList"].as_array())
-            .ok_or_else(|| bad("not an EPCIS 2.0 document: it has no epcisBody event list"))?;
+        let events = event_list(&document).map_err(|why| bad(&why))?;
         // Objects made here from earlier events, by the EPC the document gave them.
         let mut aliases: HashMap<String, AssetId> = HashMap::new();
         let mut out = Vec::with_capacity(events.len());
