@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use terroir_shared::api::Problem;
+use terroir_shared::api::{BatchShapeError, Problem};
 use terroir_shared::record::{ParseError, VerifyError};
 use terroir_shared::rules::{RuleViolation, ViolationClass};
 
@@ -66,8 +66,10 @@ impl From<Unreadable> for ApiError {
 impl From<BatchError> for ApiError {
     fn from(e: BatchError) -> Self {
         match e {
-            e @ BatchError::NotAnArray(_) => ApiError::BadRequest(e.to_string()),
-            BatchError::TooMany { limit, found } => ApiError::BatchTooLarge { limit, found },
+            BatchError::Shape(e @ BatchShapeError::NotAnArray(_)) => ApiError::BadRequest(e.to_string()),
+            BatchError::Shape(BatchShapeError::TooMany { limit, found }) => {
+                ApiError::BatchTooLarge { limit, found }
+            }
             BatchError::Service(e) => e.into(),
         }
     }

@@ -6,15 +6,12 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use serde_json::value::RawValue;
-use terroir_shared::record::{Envelope, ParseError, Prepared, Record, Signed, VerifyError, verify_each};
+use terroir_shared::api::{BatchShapeError, parse_batch, parse_submitted};
+use terroir_shared::record::{ParseError, Record, Signed, VerifyError, verify_each};
 
 use super::ServiceError;
 use super::ledger::{Ledger, Outcome};
 use crate::metrics::Metrics;
-
-/// The most records a batch holds.
-pub const MAX_BATCH: usize = 10_000;
 
 /// Why a submitted item never reached the ledger.
 #[derive(Debug, thiserror::Error)]
@@ -41,10 +38,8 @@ pub type Verdict = Result<Outcome, Unreadable>;
 /// Why a batch was not taken at all.
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
-    #[error("a batch is a JSON array of signed records: {0}")]
-    NotAnArray(String),
-    #[error("a batch holds at most {limit} records, not {found}")]
-    TooMany { limit: usize, found: usize },
+    #[error(transparent)]
+    Shape(#[from] BatchShapeError),
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -64,7 +59,7 @@ impl Intake {
     /// One signed record, as its JSON bytes.
     pub async fn one(&self, body: Bytes) -> Result<Verdict, ServiceError> {
         let checked = tokio::task::spawn_blocking(move || -> Result<Signed<Record>, Unreadable> {
-            Ok(parse(&body)?.verify()?)
+            Ok(parse_submitted(&body)?.verify()?)
         })
         .await
         .map_err(|_| ServiceError::Interrupted)?;
@@ -98,28 +93,10 @@ impl Intake {
     }
 }
 
-/// A batch body read and verified: each item a record ready for the ledger, or why it is not;
-/// the whole batch refused if it is not an array of at most [`MAX_BATCH`] items.
-pub fn parse_and_verify(body: &[u8]) -> Result<Vec<Result<Signed<Record>, Unreadable>>, BatchError> {
-    let items: Vec<&RawValue> =
-        serde_json::from_slice(body).map_err(|e| BatchError::NotAnArray(e.to_string()))?;
-    if items.len() > MAX_BATCH {
-        return Err(BatchError::TooMany { limit: MAX_BATCH, found: items.len() });
-    }
-    Ok(verify_each(items.iter().map(|raw| parse(raw.get().as_bytes()).map_err(Unreadable::from)).collect()))
-}
-
-/// A record's envelope, ready to verify. Most clients send the envelope exactly as the core
-/// writes it: that is recognised by writing it again and comparing; anything else takes the
-/// strict parse, which explains what is wrong.
-fn parse(bytes: &[u8]) -> Result<Prepared<Record>, ParseError> {
-    if let Ok(envelope) = serde_json::from_slice::<Envelope<Record>>(bytes)
-        && serde_json::to_vec(&envelope).is_ok_and(|again| again == bytes)
-        && let Ok(prepared) = envelope.prepare()
-    {
-        return Ok(prepared);
-    }
-    Prepared::from_json(bytes)
+/// A batch body read and verified: each item a record ready for the ledger, or why it is not.
+fn parse_and_verify(body: &[u8]) -> Result<Vec<Result<Signed<Record>, Unreadable>>, BatchError> {
+    let items = parse_batch(body)?;
+    Ok(verify_each(items.into_iter().map(|item| item.map_err(Unreadable::from)).collect()))
 }
 
 #[cfg(test)]
@@ -128,6 +105,7 @@ mod tests {
     use serde_json::Value;
     use terroir_shared::calendar::Timestamp;
     use terroir_shared::crypto::Keypair;
+    use terroir_shared::record::Envelope;
 
     fn edited(envelope: &str, edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> String {
         let mut value: Value = serde_json::from_str(envelope).expect("json");
@@ -158,14 +136,14 @@ mod tests {
             ];
             for v in variants {
                 let strict = Envelope::<Record>::from_json(v.as_bytes()).map_err(|e| e.to_string());
-                let quick = parse(v.as_bytes()).map_err(|e| e.to_string());
+                let quick = parse_submitted(v.as_bytes()).map_err(|e| e.to_string());
                 assert_eq!(quick.as_ref().map(|p| p.envelope()), strict.as_ref(), "{v}");
                 // The bytes handed on to verification are the ones the signature covers.
                 if let Ok(prepared) = quick {
                     assert_eq!(prepared.verify().map(|s| s.id()), Ok(signed.id()), "{v}");
                 }
             }
-            assert!(parse(record.as_bytes()).is_ok());
+            assert!(parse_submitted(record.as_bytes()).is_ok());
         }
     }
 }

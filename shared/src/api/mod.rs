@@ -18,7 +18,9 @@ pub use label::{
     ShownAsset, StateAnswer, StateKind, StateProof,
 };
 pub use log::{EntryPage, EntryView, LogInfo};
-pub use records::{BatchItem, BatchResult, Problem};
+pub use records::{
+    BatchItem, BatchResult, BatchShapeError, MAX_BATCH, Problem, parse_batch, parse_submitted,
+};
 
 use serde::de::DeserializeOwned;
 

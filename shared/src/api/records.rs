@@ -5,6 +5,43 @@ use serde::{Deserialize, Serialize};
 use crate::Hash;
 use crate::asset::AssetId;
 use crate::log::Receipt;
+use crate::record::{Envelope, ParseError, Prepared, Record};
+
+/// The most records a batch holds.
+pub const MAX_BATCH: usize = 10_000;
+
+/// Why a batch body is not a batch at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BatchShapeError {
+    #[error("a batch is a JSON array of signed records: {0}")]
+    NotAnArray(String),
+    #[error("a batch holds at most {limit} records, not {found}")]
+    TooMany { limit: usize, found: usize },
+}
+
+/// A submitted record's envelope, ready to verify. Most clients send the envelope exactly as
+/// the core writes it: that is recognised by writing it again and comparing; anything else
+/// takes the strict parse, which explains what is wrong.
+pub fn parse_submitted(bytes: &[u8]) -> Result<Prepared<Record>, ParseError> {
+    if let Ok(envelope) = serde_json::from_slice::<Envelope<Record>>(bytes)
+        && serde_json::to_vec(&envelope).is_ok_and(|again| again == bytes)
+        && let Ok(prepared) = envelope.prepare()
+    {
+        return Ok(prepared);
+    }
+    Prepared::from_json(bytes)
+}
+
+/// A batch body: a JSON array of at most [`MAX_BATCH`] envelopes, each read as
+/// [`parse_submitted`] reads one.
+pub fn parse_batch(body: &[u8]) -> Result<Vec<Result<Prepared<Record>, ParseError>>, BatchShapeError> {
+    let items: Vec<&serde_json::value::RawValue> =
+        serde_json::from_slice(body).map_err(|e| BatchShapeError::NotAnArray(e.to_string()))?;
+    if items.len() > MAX_BATCH {
+        return Err(BatchShapeError::TooMany { limit: MAX_BATCH, found: items.len() });
+    }
+    Ok(items.iter().map(|raw| parse_submitted(raw.get().as_bytes())).collect())
+}
 
 /// One result per submitted item, in order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
