@@ -210,7 +210,15 @@ pub struct NodeCache {
     dirty: std::collections::HashSet<NodeKey, Fast>,
     /// Changes taken in since the last write-back.
     pending: usize,
+    /// Nodes that committed versions replaced, kept for [`RETIRED_KEPT`] after the commit for
+    /// the readers still at an older version, oldest first.
+    retired: std::collections::VecDeque<(std::time::Instant, Vec<NodeKey>)>,
 }
+
+/// How long a replaced node stays readable: a reader whose transaction began before the commit
+/// that replaced it still proves from the version before (a reader that takes longer reads
+/// again, at a newer version).
+pub const RETIRED_KEPT: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl NodeCache {
     /// Takes in a version: its new nodes (not written back) and the internal nodes read from
@@ -239,11 +247,30 @@ impl NodeCache {
     }
 
     /// Forgets the nodes a committed version replaced (each written back over, at its path, by
-    /// the node that replaced it).
+    /// the node that replaced it), when no reader can need them (a replay, a build).
     pub fn retire(&mut self, replaced: &[NodeKey]) {
         for k in replaced {
             self.nodes.remove(k);
             self.dirty.remove(k);
+        }
+    }
+
+    /// Retires the nodes a version committed at `now` replaced: never written back from now
+    /// on, but readable for [`RETIRED_KEPT`]; forgets those retired longer ago.
+    pub fn retire_later(&mut self, replaced: Vec<NodeKey>, now: std::time::Instant) {
+        for k in &replaced {
+            self.dirty.remove(k);
+        }
+        self.retired.push_back((now, replaced));
+        while let Some((at, _)) = self.retired.front() {
+            if now.saturating_duration_since(*at) < RETIRED_KEPT {
+                break;
+            }
+            if let Some((_, keys)) = self.retired.pop_front() {
+                for k in keys {
+                    self.nodes.remove(&k);
+                }
+            }
         }
     }
 
@@ -783,6 +810,44 @@ mod tests {
             let rows: i64 = map_nodes::table.count().get_result(&mut conn).expect("rows");
             assert_eq!(rows as usize, nodes.len() - leaves, "round {round}");
         }
+    }
+
+    #[test]
+    fn a_reader_at_the_version_before_a_commit_proves_from_it_until_the_replaced_nodes_are_forgotten() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut conn = super::super::open_writer(&dir.path().join("ledger.sqlite")).expect("open");
+        let (mut cache, mut before, mut after) = (NodeCache::default(), MemoryMap::new(), MemoryMap::new());
+        let first: Vec<Change> = (0..300).map(|n| change(n, 1)).collect();
+        let reader = CachedMap::new(&cache, &mut conn);
+        let v0 = tree::write(&reader, None, first.clone()).expect("write").expect("a version");
+        let (moved, read) = reader.into_read();
+        cache.take_in(&v0, read, &moved);
+        cache.retire(&v0.stale);
+        before.apply(first.clone()).expect("apply");
+        after.apply(first).expect("apply");
+        // The next version changes a third of the keys and adds as many.
+        let second: Vec<Change> =
+            (0..400).filter(|n| n % 3 == 0 || *n >= 300).map(|n| change(n, 2)).collect();
+        let reader = CachedMap::new(&cache, &mut conn);
+        let v1 = tree::write(&reader, Some(v0.version), second.clone()).expect("write").expect("a version");
+        let (moved, read) = reader.into_read();
+        cache.take_in(&v1, read, &moved);
+        assert!(!v1.stale.is_empty());
+        let committed = std::time::Instant::now();
+        cache.retire_later(v1.stale.clone(), committed);
+        after.apply(second).expect("apply");
+        let (tip0, tip1) =
+            (Tip { size: 300, version: Some(v0.version) }, Tip { size: 400, version: Some(v1.version) });
+        reads_as(&mut conn, &cache, tip0, &before, 300);
+        reads_as(&mut conn, &cache, tip1, &after, 400);
+        // What was replaced is never written back over what replaced it.
+        conn.immediate_transaction(|c| write_back(c, &cache, v1.version)).expect("write back");
+        cache.written_back();
+        reads_as(&mut conn, &NodeCache::default(), tip1, &after, 400);
+        assert_eq!(root(&mut conn, &cache, tip0).expect("still readable"), before.root());
+        cache.retire_later(Vec::new(), committed + RETIRED_KEPT);
+        assert!(root(&mut conn, &cache, tip0).is_err(), "forgotten after {RETIRED_KEPT:?}");
+        reads_as(&mut conn, &cache, tip1, &after, 400);
     }
 
     #[test]

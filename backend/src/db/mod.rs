@@ -164,6 +164,21 @@ pub(crate) use insert_rows;
 // re-prepares a statement whose LIMIT is a bound parameter every time that parameter is bound
 // again, so each such read would parse and plan its SQL anew.
 
+/// Whether an error names a failure of the disk under the database rather than of the data:
+/// SQLite's words for `SQLITE_FULL`, `SQLITE_IOERR` and `SQLITE_CANTOPEN` (diesel passes on
+/// only the message). A write that fails so stored nothing (its transaction rolled back) and
+/// can succeed once space or the disk returns.
+pub fn storage_failure(message: &str) -> Option<&'static str> {
+    [
+        ("database or disk is full", "its disk is full"),
+        ("disk I/O error", "its disk failed to read or write"),
+        ("unable to open database file", "it cannot open its database files"),
+    ]
+    .into_iter()
+    .find(|(said, _)| message.contains(said))
+    .map(|(_, why)| why)
+}
+
 pub(crate) fn hash_from(bytes: &[u8]) -> Result<terroir_shared::Hash, DbError> {
     <[u8; 32]>::try_from(bytes)
         .map(terroir_shared::Hash)

@@ -50,6 +50,10 @@ pub enum ApiError {
     MethodNotAllowed { method: String, allow: &'static str },
     #[error("the ledger is shutting down")]
     Unavailable,
+    #[error(
+        "the ledger cannot store records now: {0}; nothing of this request was stored: send it again later"
+    )]
+    CannotStore(&'static str),
     #[error("internal error")]
     Internal(ServiceError),
 }
@@ -81,7 +85,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(what) => ApiError::NotFound(what),
             ServiceError::Invalid(why) => ApiError::BadRequest(why),
             ServiceError::WriterStopped | ServiceError::Interrupted => ApiError::Unavailable,
-            other => ApiError::Internal(other),
+            other => match other.storage_failure() {
+                Some(why) => ApiError::CannotStore(why),
+                None => ApiError::Internal(other),
+            },
         }
     }
 }
@@ -100,6 +107,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Unavailable => "unavailable",
+            ApiError::CannotStore(_) => "cannot_store",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -121,6 +129,7 @@ impl ApiError {
             ApiError::NotFound(_) => "Not found",
             ApiError::MethodNotAllowed { .. } => "This method is not allowed here",
             ApiError::Unavailable => "The ledger is not accepting records",
+            ApiError::CannotStore(_) => "The ledger cannot store records now",
             ApiError::Internal(_) => "Internal error",
         }
     }
@@ -177,15 +186,22 @@ impl ResponseError for ApiError {
             }
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::CannotStore(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let mut answer = HttpResponse::build(self.status_code());
-        if let ApiError::MethodNotAllowed { allow, .. } = self {
-            answer.insert_header((actix_web::http::header::ALLOW, *allow));
+        match self {
+            ApiError::MethodNotAllowed { allow, .. } => {
+                answer.insert_header((actix_web::http::header::ALLOW, *allow));
+            }
+            // Space may come back at any time; a client that waits longer loses nothing.
+            ApiError::CannotStore(_) => {
+                answer.insert_header((actix_web::http::header::RETRY_AFTER, "30"));
+            }
+            _ => {}
         }
         answer.content_type("application/problem+json").json(self.to_problem())
     }
@@ -305,6 +321,7 @@ pub fn catalogue() -> Vec<ApiError> {
         ApiError::NotFound("asset".into()),
         ApiError::MethodNotAllowed { method: "DELETE".into(), allow: "GET, HEAD" },
         ApiError::Unavailable,
+        ApiError::CannotStore("its disk is full"),
         ApiError::Internal(ServiceError::WriterStopped),
     ]);
     all
@@ -312,7 +329,7 @@ pub fn catalogue() -> Vec<ApiError> {
 
 /// How many variants [`ordinal`] tells apart: every `ApiError` but `Refused`, and every
 /// `RuleViolation`.
-pub const VARIANTS: usize = 10 + 50;
+pub const VARIANTS: usize = 11 + 50;
 
 /// A distinct number for each variant, `Refused` counted per rule violation. Both matches are
 /// exhaustive on purpose: a new variant does not compile until it is numbered here, and then
@@ -329,8 +346,9 @@ pub fn ordinal(e: &ApiError) -> usize {
         ApiError::Unavailable => 7,
         ApiError::Internal(_) => 8,
         ApiError::MethodNotAllowed { .. } => 9,
+        ApiError::CannotStore(_) => 10,
         ApiError::Refused(v) => {
-            10 + match v {
+            11 + match v {
                 RuleViolation::WrongLog { .. } => 0,
                 RuleViolation::FromTheFuture { .. } => 1,
                 RuleViolation::UnknownParty(_) => 2,

@@ -53,8 +53,23 @@ pub enum ServiceError {
     Canonical(#[from] CanonicalError),
     #[error("the ledger writer has stopped")]
     WriterStopped,
+    /// A write failed for want of disk (full, failing): nothing of it was stored, and the
+    /// same write can succeed later. Says why.
+    #[error("the ledger cannot store records now: {0}")]
+    CannotStore(&'static str),
     #[error("{0}")]
     Files(String),
+}
+
+impl ServiceError {
+    /// This error as [`ServiceError::CannotStore`] if it is a failure of the disk, not of the
+    /// data or the code.
+    pub fn storage_failure(&self) -> Option<&'static str> {
+        match self {
+            ServiceError::CannotStore(why) => Some(why),
+            other => crate::db::storage_failure(&other.to_string()),
+        }
+    }
 }
 
 impl From<ProofError> for ServiceError {

@@ -26,9 +26,13 @@ pub(super) fn serve(mut conn: SqliteConnection, answers: std::sync::mpsc::Receiv
                 }
             }
             Err(e) => {
-                let message = e.to_string();
+                let (message, storage) = (e.to_string(), e.storage_failure());
                 for job in jobs {
-                    let _ = job.reply.send(Err(ServiceError::Integrity(message.clone())));
+                    let error = match storage {
+                        Some(why) => ServiceError::CannotStore(why),
+                        None => ServiceError::Integrity(message.clone()),
+                    };
+                    let _ = job.reply.send(Err(error));
                 }
             }
         }

@@ -135,6 +135,20 @@ impl Tally {
     fn is_empty(&self) -> bool {
         self.first_at.is_none()
     }
+
+    /// Takes back `earlier`, checks that could not be written, under the ones since.
+    fn take_back(&mut self, earlier: Tally) {
+        self.count += earlier.count;
+        self.late += earlier.late;
+        self.reports += earlier.reports;
+        for (region, n) in earlier.regions {
+            if self.regions.contains_key(&region) || self.regions.len() < MAX_REGIONS {
+                *self.regions.entry(region).or_default() += n;
+            }
+        }
+        self.first_at = earlier.first_at.or(self.first_at);
+        self.last_at = self.last_at.or(earlier.last_at);
+    }
 }
 
 #[derive(Default)]
@@ -213,20 +227,7 @@ impl ScanCounter {
 
     /// Reads a label's counts from the database into the book, unless another check did first.
     pub fn load(&self, conn: &mut SqliteConnection, asset: &AssetId) -> Result<(), ServiceError> {
-        let key = asset.0.as_bytes().as_slice();
-        let mut total = Tally::default();
-        if let Some(row) = db::scans::get(conn, key)? {
-            total.count = row.count as u64;
-            total.late = row.late as u64;
-            total.first_at = Some(row.first_at as u64);
-            total.last_at = Some(row.last_at as u64);
-            total.reports = row.reports as u64;
-        }
-        for r in db::scans::regions(conn, key)? {
-            if let Some(region) = Region::parse(&r.region) {
-                total.regions.insert(region, r.count as u64);
-            }
-        }
+        let total = stored(conn, asset)?;
         if let Ok(mut book) = self.book.lock() {
             if book.labels.len() >= BOOK_CAPACITY {
                 book.labels.retain(|_, p| !p.unwritten.is_empty());
@@ -352,12 +353,59 @@ fn write_loop(mut conn: SqliteConnection, book: Arc<Mutex<Book>>, stop: mpsc::Re
         if !batch.is_empty()
             && let Err(e) = write(&mut conn, &batch)
         {
-            tracing::warn!(error = %e, labels = batch.len(), "could not write label checks; they are lost");
+            // Kept for the next flush (a full disk may have room again by then); labels with
+            // checks unwritten are never the ones forgotten to make room.
+            tracing::warn!(error = %e, labels = batch.len(), "could not write label checks; trying again later");
+            for (id, tally) in batch {
+                // A page forgotten meanwhile is read again, as a check would read it.
+                let reread = match book.lock() {
+                    Ok(b) if b.labels.contains_key(&id) => None,
+                    Ok(_) => Some(stored(&mut conn, &id)),
+                    Err(_) => return,
+                };
+                let Ok(mut b) = book.lock() else { return };
+                let counted = reread.is_none();
+                let page = match reread {
+                    None => b.labels.get_mut(&id),
+                    Some(Ok(total)) => {
+                        Some(b.labels.entry(id).or_insert(Page { total, unwritten: Tally::default() }))
+                    }
+                    Some(Err(e)) => {
+                        tracing::warn!(error = %e, label = %id, "label checks lost: cannot read the label's counts");
+                        None
+                    }
+                };
+                if let Some(page) = page {
+                    if !counted {
+                        page.total.take_back(tally.clone());
+                    }
+                    page.unwritten.take_back(tally);
+                }
+            }
         }
         if last {
             return;
         }
     }
+}
+
+/// A label's checks as the database holds them.
+fn stored(conn: &mut SqliteConnection, asset: &AssetId) -> Result<Tally, DbError> {
+    let key = asset.0.as_bytes().as_slice();
+    let mut total = Tally::default();
+    if let Some(row) = db::scans::get(conn, key)? {
+        total.count = row.count as u64;
+        total.late = row.late as u64;
+        total.first_at = Some(row.first_at as u64);
+        total.last_at = Some(row.last_at as u64);
+        total.reports = row.reports as u64;
+    }
+    for r in db::scans::regions(conn, key)? {
+        if let Some(region) = Region::parse(&r.region) {
+            total.regions.insert(region, r.count as u64);
+        }
+    }
+    Ok(total)
 }
 
 fn write(conn: &mut SqliteConnection, batch: &[(AssetId, Tally)]) -> Result<(), DbError> {

@@ -408,8 +408,10 @@ impl Writer {
             }
         };
         if !replaced.is_empty() {
-            // Now that the version is committed, no reader needs what it replaced.
-            self.map_cache.write().unwrap_or_else(|e| e.into_inner()).retire(&replaced);
+            // Committed: the next write-back leaves out what this version replaced; readers
+            // that began before the commit may still read it for a while.
+            let now = std::time::Instant::now();
+            self.map_cache.write().unwrap_or_else(|e| e.into_inner()).retire_later(replaced, now);
         }
         self.cache.invalidate(changed, &parties);
         self.known.learn(parties, devices);

@@ -21,7 +21,7 @@ use crate::support::tea_lot;
 pub(crate) const ORIGIN: &str = "crash.test/terroir";
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_terroir-backend");
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
@@ -48,6 +48,29 @@ pub(crate) fn run_bin(dir: &Path, args: &[&str]) -> (bool, String) {
         .expect("runs");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)
+}
+
+/// A server process killed when dropped, so that a failed test leaves none behind.
+pub(crate) struct KillOnDrop(pub Child);
+
+impl std::ops::Deref for KillOnDrop {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 pub(crate) fn start(dir: &Path, port: u16) -> Child {
@@ -78,12 +101,12 @@ pub(crate) fn wait_up(port: u16) {
     }
 }
 
-fn sign(key: &Keypair, party: PartyId, at: u64, act: Act) -> Signed<Record> {
+pub(crate) fn sign(key: &Keypair, party: PartyId, at: u64, act: Act) -> Signed<Record> {
     let record = Record { origin: ORIGIN.into(), party, signer: key.public(), at: Timestamp(at), act };
     Unsigned::new(record).sign(key).expect("sign")
 }
 
-fn post(base: &str, record: &Signed<Record>) -> Result<(u16, Value), String> {
+pub(crate) fn post(base: &str, record: &Signed<Record>) -> Result<(u16, Value), String> {
     let body = serde_json::to_string(record).map_err(|e| e.to_string())?;
     match ureq::post(&format!("{base}/api/records"))
         .set("content-type", "application/json")
@@ -95,24 +118,37 @@ fn post(base: &str, record: &Signed<Record>) -> Result<(u16, Value), String> {
     }
 }
 
-fn get_json(base: &str, path: &str) -> Value {
+/// The operator registers `party` as `name` with `role`; the ledger must accept it.
+pub(crate) fn register(base: &str, operator: &Keypair, party: &Keypair, name: &str, role: Role) {
+    let act = Act::RegisterParty(RegisterParty {
+        id: PartyId(party.public()),
+        name: name.into(),
+        roles: [role].into(),
+        contact: None,
+    });
+    let answer = post(base, &sign(operator, PartyId(operator.public()), now_ms(), act));
+    assert_eq!(answer.map(|r| r.0), Ok(201), "{name} registered");
+}
+
+pub(crate) fn get_json(base: &str, path: &str) -> Value {
     ureq::get(&format!("{base}{path}")).call().expect("GET").into_json().expect("json")
 }
 
 /// A fresh data directory made by `init`, and the operator key it created.
 pub(crate) fn init_ledger() -> (tempfile::TempDir, Keypair) {
     let dir = tempfile::tempdir().expect("dir");
-    let init = Command::new(BIN)
-        .args(["init", "--origin", ORIGIN])
-        .arg("--data-dir")
-        .arg(dir.path())
-        .output()
-        .expect("init");
-    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
-    let seed_hex = std::fs::read_to_string(dir.path().join("operator.key")).expect("operator key");
+    let operator = init_ledger_in(dir.path());
+    (dir, operator)
+}
+
+/// `init` in `dir`: the operator key it created.
+pub(crate) fn init_ledger_in(dir: &Path) -> Keypair {
+    let (ok, out) = run_bin(dir, &["init", "--origin", ORIGIN]);
+    assert!(ok, "{out}");
+    let seed_hex = std::fs::read_to_string(dir.join("operator.key")).expect("operator key");
     let mut seed = [0u8; 32];
     hex::decode_to_slice(seed_hex.trim(), &mut seed).expect("hex");
-    (dir, Keypair::from_seed(&seed))
+    Keypair::from_seed(&seed)
 }
 
 #[test]
@@ -123,16 +159,7 @@ fn sigkill_loses_no_acknowledged_record() {
     let base = format!("http://127.0.0.1:{port}");
     let mut server = start(dir.path(), port);
     let coop = Keypair::from_seed(&[7; 32]);
-    let register = Act::RegisterParty(RegisterParty {
-        id: PartyId(coop.public()),
-        name: "Co-op".into(),
-        roles: [Role::Cooperative].into(),
-        contact: None,
-    });
-    assert_eq!(
-        post(&base, &sign(&operator, PartyId(operator.public()), now_ms(), register)).map(|r| r.0),
-        Ok(201)
-    );
+    register(&base, &operator, &coop, "Co-op", Role::Cooperative);
 
     let receipts: Arc<Mutex<Vec<(Hash, Receipt)>>> = Arc::default();
     let last_checkpoint: Arc<Mutex<Option<String>>> = Arc::default();
@@ -256,16 +283,7 @@ fn sigterm_stops_gracefully_after_the_group_in_flight() {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut server = start(dir.path(), port);
-    let register = Act::RegisterParty(RegisterParty {
-        id: PartyId(Keypair::from_seed(&[8; 32]).public()),
-        name: "Co-op".into(),
-        roles: [Role::Cooperative].into(),
-        contact: None,
-    });
-    assert_eq!(
-        post(&base, &sign(&operator, PartyId(operator.public()), now_ms(), register)).map(|r| r.0),
-        Ok(201)
-    );
+    register(&base, &operator, &Keypair::from_seed(&[8; 32]), "Co-op", Role::Cooperative);
     let term = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().expect("kill");
     assert!(term.success());
     let status = server.wait().expect("exits");

@@ -3,6 +3,8 @@
 mod api;
 mod audit;
 mod crash;
+mod crash_campaign;
+mod disk;
 mod docs;
 mod enrol;
 mod epcis;

@@ -2,6 +2,7 @@
 
 mod cli;
 mod epcis;
+mod kills;
 mod labels;
 mod station;
 mod support;
