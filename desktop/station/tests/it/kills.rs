@@ -44,13 +44,7 @@ fn a_station_killed_mid_sync_again_and_again_loses_and_doubles_nothing() {
     let seed = env_u64("TERROIR_STATION_KILL_SEED")
         .unwrap_or_else(|| std::time::SystemTime::UNIX_EPOCH.elapsed().map_or(1, |d| d.as_millis() as u64));
     println!("station kill campaign: {kills} kills, seed {seed} (TERROIR_STATION_KILL_SEED)");
-    let mut rng = seed | 1;
-    let mut below = |n: u64| {
-        rng ^= rng >> 12;
-        rng ^= rng << 25;
-        rng ^= rng >> 27;
-        rng.wrapping_mul(0x2545_f491_4f6c_dd1d) % n.max(1)
-    };
+    let mut rng = terroir_tests::bench::Rng::new(seed);
 
     let mut ledger = TestLedger::new().expect("ledger");
     ledger.start().expect("start");
@@ -70,7 +64,7 @@ fn a_station_killed_mid_sync_again_and_again_loses_and_doubles_nothing() {
         queue(&s, round);
         let before = s.status().expect("status").counts;
         let mut child = sync_command(dir.path()).spawn().expect("sync starts");
-        std::thread::sleep(Duration::from_micros(below(pass.as_micros() as u64 * 5 / 4)));
+        std::thread::sleep(Duration::from_micros(rng.below(pass.as_micros() as u64 * 5 / 4)));
         if child.try_wait().expect("wait").is_some() {
             finished_first += 1;
         }
