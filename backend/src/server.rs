@@ -244,7 +244,18 @@ pub async fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
     };
     let state =
         web::Data::new(AppState::new(node.ledger.clone(), reader, scans, node.metrics.clone(), setup));
+    let open_files = raise_open_files();
     let bound = HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes))
+        // A client has 10 s to send a request's head (one that trickles it to hold the
+        // connection gets a 408 and is closed; bodies have their own pace, `http::body`); an
+        // idle kept-alive connection is closed after 30 s; a burst of phones queues in a
+        // backlog as deep as the kernel allows by default; a connection closed after a refused
+        // body is read from (and what comes thrown away) for one more second only, so that
+        // the client can read the answer.
+        .client_request_timeout(std::time::Duration::from_secs(10))
+        .client_disconnect_timeout(std::time::Duration::from_secs(1))
+        .keep_alive(std::time::Duration::from_secs(30))
+        .backlog(4096)
         .bind(settings.bind)
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     // The address bound, which names the port the system chose for port 0.
@@ -257,6 +268,9 @@ pub async fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
     println!("  (also served at   {}/.well-known/terroir-log-key)", settings.base_url);
     println!("  entries           {size} (rules version {})", node.ledger.rules());
     println!("  data directory    {}", settings.data_dir.display());
+    if let Some(n) = open_files {
+        println!("  open files        {n} at most (each connection holds one)");
+    }
     let samples = {
         let mut conn = crate::db::open_reader(&settings.database())?;
         crate::service::reads::sample_labels(&mut conn, 1)?
@@ -410,4 +424,18 @@ pub fn audit(settings: &Settings) -> anyhow::Result<()> {
         ),
     }
     Ok(())
+}
+
+/// Raises this process's limit on open files to the most the system allows it: each connection
+/// holds one, and phones scanning labels at a market open many at once. The limit now.
+fn raise_open_files() -> Option<u64> {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.maximum != limit.current {
+        let raised = rustix::process::Rlimit { current: limit.maximum, maximum: limit.maximum };
+        if let Err(e) = setrlimit(Resource::Nofile, raised) {
+            tracing::warn!(error = %e, "cannot raise the limit on open files");
+        }
+    }
+    getrlimit(Resource::Nofile).current
 }

@@ -2,7 +2,7 @@
 //! listed here; one module per resource.
 
 mod assets;
-mod body;
+pub mod body;
 mod docs;
 mod epcis;
 mod home;
@@ -36,6 +36,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub base_url: String,
     pub max_body_bytes: usize,
+    /// What the request bodies held at once may add up to.
+    pub bodies: body::BodyBudget,
     /// The reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The C2SP tlog-policy label pages require, as its file says it.
@@ -69,6 +71,7 @@ impl AppState {
             metrics,
             base_url: setup.base_url,
             max_body_bytes: setup.max_body_bytes,
+            bodies: body::BodyBudget::new(setup.max_body_bytes.saturating_mul(body::BODIES_HELD)),
             trusted_proxies: setup.trusted_proxies,
             policy: setup.policy,
         }

@@ -54,6 +54,14 @@ pub enum ApiError {
         "the ledger cannot store records now: {0}; nothing of this request was stored: send it again later"
     )]
     CannotStore(&'static str),
+    #[error(
+        "the request body came too slowly: {received} bytes in {seconds} s; a body has 20 s, and one more for every 500 bytes that arrive"
+    )]
+    BodyTimeout { received: usize, seconds: u64 },
+    #[error(
+        "the server holds as many request bodies as it can at once; nothing of this request was taken: send it again shortly"
+    )]
+    Busy,
     #[error("internal error")]
     Internal(ServiceError),
 }
@@ -108,6 +116,8 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Unavailable => "unavailable",
             ApiError::CannotStore(_) => "cannot_store",
+            ApiError::BodyTimeout { .. } => "request_timeout",
+            ApiError::Busy => "busy",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -130,6 +140,8 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => "This method is not allowed here",
             ApiError::Unavailable => "The ledger is not accepting records",
             ApiError::CannotStore(_) => "The ledger cannot store records now",
+            ApiError::BodyTimeout { .. } => "The request body came too slowly",
+            ApiError::Busy => "The server is busy",
             ApiError::Internal(_) => "Internal error",
         }
     }
@@ -186,7 +198,10 @@ impl ResponseError for ApiError {
             }
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Unavailable | ApiError::CannotStore(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::CannotStore(_) | ApiError::Busy => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -201,7 +216,15 @@ impl ResponseError for ApiError {
             ApiError::CannotStore(_) => {
                 answer.insert_header((actix_web::http::header::RETRY_AFTER, "30"));
             }
+            ApiError::Busy => {
+                answer.insert_header((actix_web::http::header::RETRY_AFTER, "5"));
+            }
             _ => {}
+        }
+        // The body was refused before it was read whole: the connection closes after the
+        // answer rather than reading the rest, which may have no end.
+        if matches!(self, ApiError::TooLarge { .. } | ApiError::BodyTimeout { .. } | ApiError::Busy) {
+            answer.force_close();
         }
         answer.content_type("application/problem+json").json(self.to_problem())
     }
@@ -322,6 +345,8 @@ pub fn catalogue() -> Vec<ApiError> {
         ApiError::MethodNotAllowed { method: "DELETE".into(), allow: "GET, HEAD" },
         ApiError::Unavailable,
         ApiError::CannotStore("its disk is full"),
+        ApiError::BodyTimeout { received: 9_500, seconds: 39 },
+        ApiError::Busy,
         ApiError::Internal(ServiceError::WriterStopped),
     ]);
     all
@@ -329,7 +354,7 @@ pub fn catalogue() -> Vec<ApiError> {
 
 /// How many variants [`ordinal`] tells apart: every `ApiError` but `Refused`, and every
 /// `RuleViolation`.
-pub const VARIANTS: usize = 11 + 50;
+pub const VARIANTS: usize = 13 + 50;
 
 /// A distinct number for each variant, `Refused` counted per rule violation. Both matches are
 /// exhaustive on purpose: a new variant does not compile until it is numbered here, and then
@@ -347,8 +372,10 @@ pub fn ordinal(e: &ApiError) -> usize {
         ApiError::Internal(_) => 8,
         ApiError::MethodNotAllowed { .. } => 9,
         ApiError::CannotStore(_) => 10,
+        ApiError::BodyTimeout { .. } => 11,
+        ApiError::Busy => 12,
         ApiError::Refused(v) => {
-            11 + match v {
+            13 + match v {
                 RuleViolation::WrongLog { .. } => 0,
                 RuleViolation::FromTheFuture { .. } => 1,
                 RuleViolation::UnknownParty(_) => 2,

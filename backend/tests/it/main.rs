@@ -16,6 +16,7 @@ mod monitor;
 mod newcomer;
 mod old_ledger;
 mod openapi_fuzz;
+mod overload;
 mod owner;
 mod personal;
 mod race;
