@@ -245,19 +245,29 @@ pub async fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
     let state =
         web::Data::new(AppState::new(node.ledger.clone(), reader, scans, node.metrics.clone(), setup));
     let open_files = raise_open_files();
-    let bound = HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes))
-        // A client has 10 s to send a request's head (one that trickles it to hold the
-        // connection gets a 408 and is closed; bodies have their own pace, `http::body`); an
-        // idle kept-alive connection is closed after 30 s; a burst of phones queues in a
-        // backlog as deep as the kernel allows by default; a connection closed after a refused
-        // body is read from (and what comes thrown away) for one more second only, so that
-        // the client can read the answer.
-        .client_request_timeout(std::time::Duration::from_secs(10))
-        .client_disconnect_timeout(std::time::Duration::from_secs(1))
-        .keep_alive(std::time::Duration::from_secs(30))
-        .backlog(4096)
-        .bind(settings.bind)
-        .with_context(|| format!("cannot listen on {}", settings.bind))?;
+    // Connections each worker holds at most: together they leave files for the database, the
+    // logs and the keys. Past them a worker stops accepting until some close (connections wait
+    // in the kernel's backlog), rather than failing accept after accept for want of files.
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let connections =
+        open_files.map_or(25_000, |n| (n.saturating_sub(FILES_KEPT) as usize / workers).max(64));
+    let bound = HttpServer::new(move || {
+        // Called on each worker as it starts.
+        http::admission::watch_lag();
+        App::new().app_data(state.clone()).configure(http::routes)
+    })
+    // A client has 10 s to send a request's head (one that trickles it to hold the
+    // connection gets a 408 and is closed; bodies have their own pace, `http::body`); an
+    // idle kept-alive connection is closed after 30 s; a burst of phones queues in a
+    // backlog as deep as the kernel allows by default; a connection closed after a refused
+    // body is read from (and what comes thrown away) for one more second only, so that
+    // the client can read the answer.
+    .client_request_timeout(std::time::Duration::from_secs(10))
+    .client_disconnect_timeout(std::time::Duration::from_secs(1))
+    .keep_alive(std::time::Duration::from_secs(30))
+    .backlog(4096)
+    .bind(settings.bind)
+    .with_context(|| format!("cannot listen on {}", settings.bind))?;
     // The address bound, which names the port the system chose for port 0.
     let listening = bound.addrs().first().copied().unwrap_or(settings.bind);
     let size = node.ledger.size();
@@ -268,9 +278,7 @@ pub async fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
     println!("  (also served at   {}/.well-known/terroir-log-key)", settings.base_url);
     println!("  entries           {size} (rules version {})", node.ledger.rules());
     println!("  data directory    {}", settings.data_dir.display());
-    if let Some(n) = open_files {
-        println!("  open files        {n} at most (each connection holds one)");
-    }
+    println!("  connections       {} at most ({workers} workers)", connections * workers);
     let samples = {
         let mut conn = crate::db::open_reader(&settings.database())?;
         crate::service::reads::sample_labels(&mut conn, 1)?
@@ -425,6 +433,9 @@ pub fn audit(settings: &Settings) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Files kept for other than connections.
+const FILES_KEPT: u64 = 1024;
 
 /// Raises this process's limit on open files to the most the system allows it: each connection
 /// holds one, and phones scanning labels at a market open many at once. The limit now.

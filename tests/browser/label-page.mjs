@@ -4,7 +4,9 @@
 //
 // node label-page.mjs '{"screenshots": DIR, "visits": [{"url", "name", "locale"?,
 //   "geolocation"?: {latitude, longitude}, "shareRegion"?: bool, "report"?: bool,
-//   "withoutEd25519"?: bool, "absent"?: bool (a code the ledger says it never issued)}]}'
+//   "withoutEd25519"?: bool, "absent"?: bool (a code the ledger says it never issued),
+//   "busy"?: n (the first n requests for the evidence answered 503 busy, Retry-After: 1, as a
+//   crowded ledger answers)}]}'
 
 import { chromium } from 'playwright-core';
 
@@ -37,6 +39,16 @@ try {
             : importKey(format, key, algorithm, ...rest);
       });
     }
+    let refused = 0;
+    if (visit.busy) {
+      await page.route('**/api/assets/*/evidence', (route) => (refused++ < visit.busy
+        ? route.fulfill({
+          status: 503,
+          headers: { 'Retry-After': '1', 'Content-Type': 'application/problem+json' },
+          body: JSON.stringify({ code: 'busy', status: 503, title: 'The server is busy' }),
+        })
+        : route.continue()));
+    }
     const response = await page.goto(visit.url);
     await page.waitForFunction(() => document.body.dataset.verdict, null, { timeout: 30000 });
     // The page for an unknown code proves its absence and counts no check.
@@ -53,7 +65,7 @@ try {
     // What the buyer sees first, and the whole page.
     await page.screenshot({ path: `${spec.screenshots}/${visit.name}.png` });
     await page.screenshot({ path: `${spec.screenshots}/${visit.name}-full.png`, fullPage: true });
-    results.push(await page.evaluate(({ status, errors }) => {
+    results.push(await page.evaluate(({ status, errors, refused }) => {
       // An element's own text, without the signed record the page unfolds beneath it.
       const own = (e) => [...e.childNodes].filter((n) => n.nodeName !== 'DETAILS').map((n) => n.textContent).join('');
       const texts = (sel) => [...document.querySelectorAll(sel)].map((e) => own(e).trim());
@@ -78,8 +90,10 @@ try {
         scans: document.querySelector('#scan-text')?.textContent ?? null,
         privacy: document.querySelector('#privacy')?.textContent ?? null,
         width: document.documentElement.scrollWidth,
+        waitedBusy: Number(document.body.dataset.busy || 0),
+        refused,
       };
-    }, { status: response.status(), errors }));
+    }, { status: response.status(), errors, refused }));
     await context.close();
   }
 } finally {

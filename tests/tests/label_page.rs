@@ -586,6 +586,28 @@ fn a_browser_without_ed25519_checks_with_the_pages_own_verifier() {
     assert!(checked.iter().any(|l| l.contains("Ed25519 signature")), "{r}");
 }
 
+/// A ledger too busy to send the evidence (503 busy, as its admission answers a crowd): the
+/// page says it waits, asks again after Retry-After, and checks; one that stays busy leaves the
+/// label unchecked, saying why.
+#[test]
+fn a_busy_ledger_is_asked_again_and_one_that_stays_busy_leaves_the_label_unchecked() {
+    let demo = Demo::start();
+    let url = demo.label(CAKE);
+    let visits = json!([
+        { "url": url, "name": "busy-twice", "busy": 2 },
+        { "url": url, "name": "busy-always", "busy": 100 },
+    ]);
+    let [twice, always] = <[Value; 2]>::try_from(demo.visit("busy", visits)).expect("two visits");
+    assert_eq!(twice["verdict"], "ok", "{twice}");
+    // (The page's preload of the evidence was refused too; the page then fetched it itself.)
+    assert_eq!(twice["waitedBusy"], 2, "it waited twice: {twice}");
+    assert_eq!(always["verdict"], "warn", "{always}");
+    assert_eq!(always["summary"], "unchecked", "{always}");
+    assert_eq!(always["waitedBusy"], 4, "five tries, four waits, then it stops: {always}");
+    let said = lines(&always, "verdictLines");
+    assert!(said.iter().any(|l| l.starts_with("The ledger was too busy")), "{always}");
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }

@@ -10,7 +10,7 @@ use actix_web::web::{self, Bytes, BytesMut};
 use futures_util::StreamExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::problem::ApiError;
+use super::problem::{ApiError, Pressure};
 
 /// A body has this long to arrive, and one second more for every [`BODY_MIN_RATE`] bytes that
 /// did (Apache's `mod_reqtimeout` default, `body=20,MinRate=500`): a megabyte over a 2G link
@@ -39,8 +39,9 @@ impl BodyBudget {
         if wanted <= held {
             return Ok(());
         }
-        let more = u32::try_from(wanted - held).map_err(|_| ApiError::Busy)?;
-        let permit = self.0.clone().try_acquire_many_owned(more).map_err(|_| ApiError::Busy)?;
+        let more = u32::try_from(wanted - held).map_err(|_| ApiError::Busy(Pressure::Bodies))?;
+        let permit =
+            self.0.clone().try_acquire_many_owned(more).map_err(|_| ApiError::Busy(Pressure::Bodies))?;
         match share {
             Some(s) => s.merge(permit),
             None => *share = Some(permit),
@@ -122,7 +123,10 @@ mod tests {
         let (mut a, mut b) = (None, None);
         budget.cover(&mut a, 6 * 1024).expect("fits");
         budget.cover(&mut a, 6 * 1024 + 1).expect("grows by a share");
-        assert!(matches!(budget.cover(&mut b, 4 * 1024), Err(ApiError::Busy)), "7 of 10 KiB are held");
+        assert!(
+            matches!(budget.cover(&mut b, 4 * 1024), Err(ApiError::Busy(Pressure::Bodies))),
+            "7 of 10 KiB are held"
+        );
         budget.cover(&mut b, 3 * 1024).expect("what is left");
         drop(a);
         budget.cover(&mut b, 10 * 1024).expect("given back");

@@ -1,6 +1,7 @@
 //! The HTTP API: thin handlers that extract, call a service and map the result. Routes are
 //! listed here; one module per resource.
 
+pub mod admission;
 mod assets;
 pub mod body;
 mod docs;
@@ -38,6 +39,7 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// What the request bodies held at once may add up to.
     pub bodies: body::BodyBudget,
+    pub admission: admission::Admission,
     /// The reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The C2SP tlog-policy label pages require, as its file says it.
@@ -72,6 +74,7 @@ impl AppState {
             base_url: setup.base_url,
             max_body_bytes: setup.max_body_bytes,
             bodies: body::BodyBudget::new(setup.max_body_bytes.saturating_mul(body::BODIES_HELD)),
+            admission: admission::Admission::default(),
             trusted_proxies: setup.trusted_proxies,
             policy: setup.policy,
         }
@@ -87,6 +90,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     // Every path: a problem document for one nothing is routed to.
     cfg.service(
         web::scope("")
+            // Innermost, so that refusals are counted and carry CORS headers.
+            .wrap(actix_web::middleware::from_fn(admission::admit))
             .wrap(actix_web::middleware::from_fn(observe))
             .wrap(read_cors())
             // Labels first: the scan is the most frequent request, and a scope's prefix is

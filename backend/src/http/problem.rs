@@ -58,12 +58,41 @@ pub enum ApiError {
         "the request body came too slowly: {received} bytes in {seconds} s; a body has 20 s, and one more for every 500 bytes that arrive"
     )]
     BodyTimeout { received: usize, seconds: u64 },
-    #[error(
-        "the server holds as many request bodies as it can at once; nothing of this request was taken: send it again shortly"
-    )]
-    Busy,
+    #[error("{}", .0.detail())]
+    Busy(Pressure),
     #[error("internal error")]
     Internal(ServiceError),
+}
+
+/// What a `busy` server has no room for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pressure {
+    /// Request bodies held at once (`http::body`).
+    Bodies,
+    /// Requests served at once and waiting their turn (`http::admission`).
+    Requests,
+}
+
+impl Pressure {
+    fn detail(self) -> &'static str {
+        match self {
+            Pressure::Bodies => {
+                "the server holds as many request bodies as it can at once; nothing of this request was taken: send it again shortly"
+            }
+            Pressure::Requests => {
+                "the server is answering as many requests as it can, and more are waiting; nothing of this request was done: ask again in a moment"
+            }
+        }
+    }
+
+    /// Seconds to wait before asking again: a body is large and slow to send again; a read
+    /// waits only for the crowd ahead of it.
+    fn retry_after(self) -> &'static str {
+        match self {
+            Pressure::Bodies => "5",
+            Pressure::Requests => "1",
+        }
+    }
 }
 
 impl From<Unreadable> for ApiError {
@@ -117,7 +146,7 @@ impl ApiError {
             ApiError::Unavailable => "unavailable",
             ApiError::CannotStore(_) => "cannot_store",
             ApiError::BodyTimeout { .. } => "request_timeout",
-            ApiError::Busy => "busy",
+            ApiError::Busy(_) => "busy",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -141,7 +170,7 @@ impl ApiError {
             ApiError::Unavailable => "The ledger is not accepting records",
             ApiError::CannotStore(_) => "The ledger cannot store records now",
             ApiError::BodyTimeout { .. } => "The request body came too slowly",
-            ApiError::Busy => "The server is busy",
+            ApiError::Busy(_) => "The server is busy",
             ApiError::Internal(_) => "Internal error",
         }
     }
@@ -198,7 +227,7 @@ impl ResponseError for ApiError {
             }
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Unavailable | ApiError::CannotStore(_) | ApiError::Busy => {
+            ApiError::Unavailable | ApiError::CannotStore(_) | ApiError::Busy(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
@@ -216,14 +245,17 @@ impl ResponseError for ApiError {
             ApiError::CannotStore(_) => {
                 answer.insert_header((actix_web::http::header::RETRY_AFTER, "30"));
             }
-            ApiError::Busy => {
-                answer.insert_header((actix_web::http::header::RETRY_AFTER, "5"));
+            ApiError::Busy(pressure) => {
+                answer.insert_header((actix_web::http::header::RETRY_AFTER, pressure.retry_after()));
             }
             _ => {}
         }
         // The body was refused before it was read whole: the connection closes after the
         // answer rather than reading the rest, which may have no end.
-        if matches!(self, ApiError::TooLarge { .. } | ApiError::BodyTimeout { .. } | ApiError::Busy) {
+        if matches!(
+            self,
+            ApiError::TooLarge { .. } | ApiError::BodyTimeout { .. } | ApiError::Busy(Pressure::Bodies)
+        ) {
             answer.force_close();
         }
         answer.content_type("application/problem+json").json(self.to_problem())
@@ -346,7 +378,7 @@ pub fn catalogue() -> Vec<ApiError> {
         ApiError::Unavailable,
         ApiError::CannotStore("its disk is full"),
         ApiError::BodyTimeout { received: 9_500, seconds: 39 },
-        ApiError::Busy,
+        ApiError::Busy(Pressure::Bodies),
         ApiError::Internal(ServiceError::WriterStopped),
     ]);
     all
@@ -373,7 +405,7 @@ pub fn ordinal(e: &ApiError) -> usize {
         ApiError::MethodNotAllowed { .. } => 9,
         ApiError::CannotStore(_) => 10,
         ApiError::BodyTimeout { .. } => 11,
-        ApiError::Busy => 12,
+        ApiError::Busy(_) => 12,
         ApiError::Refused(v) => {
             13 + match v {
                 RuleViolation::WrongLog { .. } => 0,

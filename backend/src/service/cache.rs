@@ -4,7 +4,7 @@
 //! happened while it read, so the cache never serves a state older than the database.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use bytes::Bytes;
@@ -23,6 +23,31 @@ pub struct CachedAsset {
     /// The evidence a phone checks the page with, and the log size of the checkpoint it is
     /// proven against: good until the log grows.
     evidence: RwLock<Option<((u64, u64), Bytes)>>,
+    /// The bytes of JSON, pages and evidence this entry holds, counted into the cache's.
+    held: Held,
+}
+
+/// Bytes an entry holds, counted into the cache's total for as long as the entry lives.
+#[derive(Debug)]
+struct Held {
+    own: AtomicUsize,
+    all: Arc<AtomicUsize>,
+}
+
+impl Held {
+    /// The entry now holds `new` bytes where it held `old`.
+    fn replaced(&self, old: usize, new: usize) {
+        self.own.fetch_add(new, Ordering::Relaxed);
+        self.own.fetch_sub(old, Ordering::Relaxed);
+        self.all.fetch_add(new, Ordering::Relaxed);
+        self.all.fetch_sub(old, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.all.fetch_sub(self.own.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
 }
 
 /// The languages a label page is rendered in.
@@ -36,18 +61,26 @@ struct CachedPage {
 }
 
 impl CachedAsset {
-    fn new(asset: Asset) -> Self {
+    fn new(asset: Asset, all: Arc<AtomicUsize>) -> Self {
         Self {
             asset,
             json: OnceLock::new(),
             pages: RwLock::new(Default::default()),
             evidence: RwLock::new(None),
+            held: Held { own: AtomicUsize::new(0), all },
         }
     }
 
     /// The asset's JSON, serialised on first use.
     pub fn json(&self) -> Bytes {
-        self.json.get_or_init(|| Bytes::from(serde_json::to_vec(&self.asset).unwrap_or_default())).clone()
+        if let Some(json) = self.json.get() {
+            return json.clone();
+        }
+        let json = Bytes::from(serde_json::to_vec(&self.asset).unwrap_or_default());
+        if self.json.set(json.clone()).is_ok() {
+            self.held.replaced(0, json.len());
+        }
+        json
     }
 
     /// The page in language `lang`, if one was built that is still current at log size `size`.
@@ -66,6 +99,8 @@ impl CachedAsset {
 
     pub fn keep_evidence(&self, size: (u64, u64), json: Bytes) {
         if let Ok(mut kept) = self.evidence.write() {
+            let old = kept.as_ref().map_or(0, |(_, j)| j.len());
+            self.held.replaced(old, json.len());
             *kept = Some((size, json));
         }
     }
@@ -75,6 +110,7 @@ impl CachedAsset {
         if let Ok(mut pages) = self.pages.write()
             && let Some(slot) = pages.get_mut(lang)
         {
+            self.held.replaced(slot.as_ref().map_or(0, |p| p.html.len()), html.len());
             *slot = Some(CachedPage { built_at: (!settled).then_some(size), html });
         }
     }
@@ -92,10 +128,16 @@ pub struct AssetCache {
     assets: RwLock<HashMap<AssetId, Arc<CachedAsset>>>,
     identities: RwLock<HashMap<String, AssetId>>,
     parties: RwLock<HashMap<PartyId, Arc<Party>>>,
+    /// The bytes of JSON, pages and evidence the cached assets hold.
+    bytes: Arc<AtomicUsize>,
 }
 
 /// Entries kept before the cache starts over; bounds memory on a large ledger.
 const CAPACITY: usize = 200_000;
+
+/// Bytes of JSON, pages and evidence kept before the asset cache starts over: a label page
+/// is tens of kilobytes, its evidence a few, so entries alone do not bound memory.
+pub const BYTES_KEPT: usize = 128 << 20;
 
 /// Slots of the built-page fingerprints (512 KiB).
 const BUILT_SLOTS: usize = 1 << 16;
@@ -108,6 +150,7 @@ impl Default for AssetCache {
             assets: RwLock::default(),
             identities: RwLock::default(),
             parties: RwLock::default(),
+            bytes: Arc::default(),
         }
     }
 }
@@ -129,6 +172,11 @@ impl AssetCache {
         self.generation.load(Ordering::Acquire)
     }
 
+    /// The bytes of JSON, pages and evidence the cached assets hold now.
+    pub fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
     pub fn get(&self, id: &AssetId) -> Option<Arc<CachedAsset>> {
         self.assets.read().ok()?.get(id).cloned()
     }
@@ -139,7 +187,12 @@ impl AssetCache {
 
     /// Caches `asset` read at `generation`, unless a commit has happened since.
     pub fn fill(&self, generation: u64, asset: Asset) -> Arc<CachedAsset> {
-        let cached = Arc::new(CachedAsset::new(asset));
+        if self.bytes() >= BYTES_KEPT
+            && let Ok(mut map) = self.assets.write()
+        {
+            map.clear();
+        }
+        let cached = Arc::new(CachedAsset::new(asset, self.bytes.clone()));
         self.keep(&self.assets, Some(generation), cached.asset.id, cached.clone());
         cached
     }
@@ -220,6 +273,25 @@ mod tests {
             weighed_g: None,
             contents: Vec::new(),
         }
+    }
+
+    #[test]
+    fn the_bytes_held_are_counted_and_bound_the_cache() {
+        let cache = AssetCache::default();
+        let entry = cache.fill(cache.generation(), asset(1));
+        let json = entry.json().len();
+        entry.keep_evidence((1, 0), Bytes::from(vec![0; 1000]));
+        entry.keep_evidence((2, 0), Bytes::from(vec![0; 3000]));
+        entry.keep_page(1, 2, true, Bytes::from(vec![0; 500]));
+        assert_eq!(cache.bytes(), json + 3000 + 500, "what the entry holds now");
+        // Past the budget, the next fill starts the cache over; the bytes go once the entries do.
+        entry.keep_page(0, 2, true, Bytes::from(vec![0; BYTES_KEPT]));
+        let id = entry.asset.id;
+        drop(entry);
+        assert!(cache.bytes() > BYTES_KEPT);
+        let other = cache.fill(cache.generation(), asset(2));
+        assert!(cache.get(&id).is_none_or(|e| Arc::ptr_eq(&e, &other)), "started over");
+        assert_eq!(cache.bytes(), 0, "nothing held but the new entry, which holds nothing yet");
     }
 
     #[test]

@@ -20,6 +20,11 @@ use crate::support::tea_lot;
 
 pub(crate) const ORIGIN: &str = "crash.test/terroir";
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_terroir-backend");
+/// The server the tests start: `TERROIR_TEST_BIN` if set (docs/faults.md runs the campaigns
+/// against a release build so), else the build cargo made for the tests.
+pub(crate) fn server_bin() -> String {
+    std::env::var("TERROIR_TEST_BIN").unwrap_or_else(|_| BIN.into())
+}
 
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
@@ -79,7 +84,7 @@ pub(crate) fn start(dir: &Path, port: u16) -> Child {
 
 /// The server on `dir`, listening on `port` once this returns.
 pub(crate) fn serve(dir: &Path, port: u16, args: &[&str]) -> Child {
-    let child = Command::new(BIN)
+    let child = Command::new(server_bin())
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .args(args)
         .arg("--data-dir")
@@ -292,4 +297,34 @@ fn sigterm_stops_gracefully_after_the_group_in_flight() {
     assert_eq!(get_json(&base, "/api/log")["size"], 2, "the acknowledged record is there after the stop");
     server.kill().expect("stop");
     server.wait().expect("reaped");
+}
+
+/// xorshift64*: kill points, reads and scans, repeatable from a printed seed.
+pub(crate) struct Rng(pub u64);
+
+impl Rng {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n.max(1)
+    }
+}
+
+/// Held by the tests that load the machine (campaigns, overload), so that they run one at a
+/// time and each measures what it caused.
+pub(crate) fn alone() -> std::sync::MutexGuard<'static, ()> {
+    static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    HEAVY.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A process's resident memory, in MiB.
+pub(crate) fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS");
+    kib / 1024.0
 }

@@ -22,7 +22,9 @@ use terroir_shared::log::{Frontier, InclusionProof, Receipt, ReceiptVerifier, ve
 use terroir_shared::party::{PartyId, Role};
 use terroir_shared::record::{Act, Commission, Record, Signed, Transfer};
 
-use crate::crash::{KillOnDrop, free_port, get_json, init_ledger, now_ms, register, run_bin, sign, start};
+use crate::crash::{
+    KillOnDrop, Rng, free_port, get_json, init_ledger, now_ms, register, run_bin, sign, start,
+};
 use crate::support::tea_lot;
 
 /// Kills in the test suite; the documented campaign sets `TERROIR_CRASH_ROUNDS=100`.
@@ -35,22 +37,10 @@ const GIVE_UP: Duration = Duration::from_secs(120);
 const PER_ROUND_CHECKS: usize = 50;
 /// Each client's pause between two requests: a steady load of a few hundred records a second,
 /// not a flood (the benchmark measures speed; this counts losses).
-const PAUSE: Duration = Duration::from_millis(5);
+pub(crate) const PAUSE: Duration = Duration::from_millis(5);
 
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().map(|v| v.parse().unwrap_or_else(|_| panic!("{name}={v} is not a number")))
-}
-
-/// xorshift64*: the kill points and the reads, repeatable from the printed seed.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n.max(1)
-    }
 }
 
 /// An acknowledged record: its id, its receipt, and the lot it made if it was a commission.
@@ -62,7 +52,7 @@ struct Acked {
 }
 
 /// What the clients saw, shared between them and the test.
-struct Campaign {
+pub(crate) struct Campaign {
     base: String,
     vkey: String,
     stop: AtomicBool,
@@ -76,6 +66,8 @@ struct Campaign {
     already_in: AtomicU64,
     reads: AtomicU64,
     label_checks: AtomicU64,
+    /// Each client's pause between two requests, in µs.
+    pause_us: AtomicU64,
 }
 
 enum Answer {
@@ -122,6 +114,22 @@ impl Campaign {
     fn random_acked(&self, rng: &mut Rng) -> Option<Acked> {
         let acked = self.acked.lock().expect("lock");
         if acked.is_empty() { None } else { Some(acked[rng.below(acked.len() as u64) as usize].clone()) }
+    }
+
+    /// Each client's pause between two requests now.
+    pub(crate) fn pause(&self) -> Duration {
+        Duration::from_micros(self.pause_us.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn set_pause(&self, pause: Duration) {
+        self.pause_us.store(pause.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// Requests answered so far: records acknowledged, entries read, label reads and checks.
+    pub(crate) fn done(&self) -> u64 {
+        self.acked.lock().expect("lock").len() as u64
+            + self.reads.load(Ordering::Relaxed)
+            + self.label_checks.load(Ordering::Relaxed)
     }
 
     fn stopping(&self) -> bool {
@@ -183,7 +191,7 @@ fn singles(c: &Campaign, coop: &Keypair, first: u64) {
     let agent = agent();
     let mut n = first;
     while !c.stopping() {
-        std::thread::sleep(PAUSE);
+        std::thread::sleep(c.pause());
         n += 1;
         let record = commission(coop, n);
         let body = serde_json::to_string(&record).expect("json");
@@ -211,7 +219,7 @@ fn batches(c: &Campaign, coop: &Keypair, trader: PartyId, first: u64) {
     let agent = agent();
     let mut n = first;
     while !c.stopping() {
-        std::thread::sleep(PAUSE * 20);
+        std::thread::sleep(c.pause() * 20);
         let mut records = Vec::new();
         for _ in 0..BATCH / 2 {
             n += 1;
@@ -255,7 +263,7 @@ fn reader(c: &Campaign, seed: u64) {
     let mut rng = Rng(seed | 1);
     let get = |path: &str| answer(agent.get(&format!("{}{path}", c.base)).call());
     while !c.stopping() {
-        std::thread::sleep(PAUSE);
+        std::thread::sleep(c.pause());
         let (Answer::Status(200, note), Some(acked)) = (get("/checkpoint"), c.random_acked(&mut rng)) else {
             std::thread::sleep(Duration::from_millis(20));
             continue;
@@ -294,7 +302,7 @@ fn label_checks(c: &Campaign, seed: u64) {
     let agent = agent();
     let mut rng = Rng(seed | 1);
     while !c.stopping() {
-        std::thread::sleep(PAUSE);
+        std::thread::sleep(c.pause());
         let Some(lot) = c.random_acked(&mut rng).and_then(|a| a.lot) else {
             std::thread::sleep(Duration::from_millis(20));
             continue;
@@ -320,23 +328,20 @@ fn label_checks(c: &Campaign, seed: u64) {
     }
 }
 
-#[test]
-fn the_server_killed_again_and_again_under_mixed_load_loses_nothing() {
-    let rounds = env_u64("TERROIR_CRASH_ROUNDS").unwrap_or(SUITE_ROUNDS);
-    let seed = env_u64("TERROIR_CRASH_SEED").unwrap_or_else(now_ms);
-    println!("crash campaign: {rounds} kills, seed {seed} (TERROIR_CRASH_SEED)");
-    let mut rng = Rng(seed | 1);
+/// A campaign on a new ledger with its server started: the co-op and trader registered, the
+/// clients not yet.
+pub(crate) fn begin() -> (tempfile::TempDir, KillOnDrop, u16, Arc<Campaign>, Keypair, PartyId) {
     let (dir, operator) = init_ledger();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut server = KillOnDrop(start(dir.path(), port));
+    let server = KillOnDrop(start(dir.path(), port));
     let (coop, trader) = (Keypair::from_seed(&[21; 32]), Keypair::from_seed(&[22; 32]));
     register(&base, &operator, &coop, "Co-op", Role::Cooperative);
     register(&base, &operator, &trader, "Trader", Role::Trader);
     let vkey = get_json(&base, "/api/log")["verifierKey"].as_str().expect("vkey").to_owned();
     let c = Arc::new(Campaign {
-        base: base.clone(),
-        vkey: vkey.clone(),
+        base,
+        vkey,
         stop: AtomicBool::new(false),
         acked: Mutex::default(),
         seen: Mutex::default(),
@@ -345,15 +350,27 @@ fn the_server_killed_again_and_again_under_mixed_load_loses_nothing() {
         already_in: AtomicU64::new(0),
         reads: AtomicU64::new(0),
         label_checks: AtomicU64::new(0),
+        pause_us: AtomicU64::new(PAUSE.as_micros() as u64),
     });
+    (dir, server, port, c, coop, PartyId(trader.public()))
+}
+
+/// The mixed load: three clients submitting one record at a time, one submitting batches, two
+/// reading entries with their proofs, one phone reading labels' evidence and counting checks.
+pub(crate) fn load(
+    c: &Arc<Campaign>,
+    coop: &Keypair,
+    trader: PartyId,
+    seed: u64,
+) -> Vec<std::thread::JoinHandle<()>> {
     let mut clients = Vec::new();
     for t in 0..3u64 {
         let (c, coop) = (c.clone(), Keypair::from_seed(coop.seed()));
         clients.push(std::thread::spawn(move || singles(&c, &coop, (t + 1) * 1_000_000_000)));
     }
     {
-        let (c, coop, to) = (c.clone(), Keypair::from_seed(coop.seed()), PartyId(trader.public()));
-        clients.push(std::thread::spawn(move || batches(&c, &coop, to, 9_000_000_000)));
+        let (c, coop) = (c.clone(), Keypair::from_seed(coop.seed()));
+        clients.push(std::thread::spawn(move || batches(&c, &coop, trader, 9_000_000_000)));
     }
     for t in 0..2u64 {
         let c = c.clone();
@@ -363,6 +380,92 @@ fn the_server_killed_again_and_again_under_mixed_load_loses_nothing() {
         let c = c.clone();
         clients.push(std::thread::spawn(move || label_checks(&c, seed ^ 7)));
     }
+    clients
+}
+
+/// What the end of a campaign found.
+pub(crate) struct Ended {
+    pub acked: usize,
+    pub size: u64,
+    pub seen: usize,
+}
+
+/// Stops the clients and the server (SIGTERM), then reads the stored log back entry by entry:
+/// each leaf hashes to its stored hash, no record is there twice, every checkpoint a client saw
+/// is the root of the prefix of its size, every acknowledged record is where its receipt says
+/// and its receipt verifies; `audit` passes; no client met a fault.
+pub(crate) fn end(
+    c: &Campaign,
+    clients: Vec<std::thread::JoinHandle<()>>,
+    mut server: KillOnDrop,
+    dir: &std::path::Path,
+) -> Ended {
+    std::thread::sleep(Duration::from_millis(500));
+    c.stop.store(true, Ordering::Relaxed);
+    for client in clients {
+        client.join().expect("client");
+    }
+    let log = get_json(&c.base, "/api/log");
+    let (size, root) = c.saw(log["checkpoint"].as_str().expect("checkpoint")).expect("the last checkpoint");
+    let term = std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
+    assert!(term.expect("kill").success());
+    assert!(server.wait().expect("stops").success());
+
+    let faults = c.faults.lock().expect("lock").clone();
+    assert!(faults.is_empty(), "{} faults, the first: {}", faults.len(), faults[0]);
+
+    let mut conn = db::open_reader(&dir.join("ledger.sqlite")).expect("database");
+    assert_eq!(
+        db::entries::count(&mut conn).expect("count"),
+        size as i64,
+        "the stored log is the served one"
+    );
+    let seen = c.seen.lock().expect("lock").clone();
+    let mut frontier = Frontier::new();
+    let mut entries: Vec<(Hash, Hash)> = Vec::with_capacity(size as usize);
+    let mut ids = HashSet::new();
+    for start in (0..size as i64).step_by(10_000) {
+        for row in db::entries::range(&mut conn, start, (start + 10_000).min(size as i64)).expect("entries") {
+            assert_eq!(row.idx as usize, entries.len(), "entries in order, none missing");
+            let leaf = terroir_shared::log::tree::leaf_hash(&row.leaf);
+            assert_eq!(leaf.as_bytes().as_slice(), row.leaf_hash.as_slice(), "entry {}'s leaf hash", row.idx);
+            let id = Hash(row.record_id.as_slice().try_into().expect("a record id of 32 bytes"));
+            assert!(ids.insert(id), "record {id} is in the log twice");
+            frontier.append(leaf);
+            entries.push((id, leaf));
+            if let Some(root) = seen.get(&frontier.size()) {
+                assert_eq!(frontier.root(), *root, "the checkpoint of size {} a client saw", frontier.size());
+            }
+        }
+    }
+    assert_eq!(frontier.root(), root, "the last checkpoint is the stored log's root");
+
+    let acked = c.acked.lock().expect("lock").clone();
+    let mut verifier = ReceiptVerifier::new(&c.vkey);
+    for a in &acked {
+        verifier.verify(&a.receipt).expect("the receipt verifies");
+        assert_eq!(
+            entries[a.receipt.index as usize],
+            (a.id, a.receipt.leaf_hash),
+            "entry {}",
+            a.receipt.index
+        );
+    }
+    let (ok, out) = run_bin(dir, &["audit", "--origin", crate::crash::ORIGIN]);
+    assert!(ok && out.contains("audit passed"), "audit: {out}");
+    Ended { acked: acked.len(), size, seen: seen.len() }
+}
+
+#[test]
+fn the_server_killed_again_and_again_under_mixed_load_loses_nothing() {
+    let _alone = crate::crash::alone();
+    let rounds = env_u64("TERROIR_CRASH_ROUNDS").unwrap_or(SUITE_ROUNDS);
+    let seed = env_u64("TERROIR_CRASH_SEED").unwrap_or_else(now_ms);
+    println!("crash campaign: {rounds} kills, seed {seed} (TERROIR_CRASH_SEED)");
+    let mut rng = Rng(seed | 1);
+    let (dir, mut server, port, c, coop, trader) = begin();
+    let base = c.base.clone();
+    let clients = load(&c, &coop, trader, seed);
 
     let mut restarts = Vec::new();
     let mut checked = 0;
@@ -393,62 +496,7 @@ fn the_server_killed_again_and_again_under_mixed_load_loses_nothing() {
             println!("  {round} kills, {checked} records acknowledged");
         }
     }
-    std::thread::sleep(Duration::from_millis(500));
-    c.stop.store(true, Ordering::Relaxed);
-    for client in clients {
-        client.join().expect("client");
-    }
-    let log = get_json(&base, "/api/log");
-    let (size, root) = c.saw(log["checkpoint"].as_str().expect("checkpoint")).expect("the last checkpoint");
-    let term = std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
-    assert!(term.expect("kill").success());
-    assert!(server.wait().expect("stops").success());
-
-    let faults = c.faults.lock().expect("lock").clone();
-    assert!(faults.is_empty(), "{} faults, the first: {}", faults.len(), faults[0]);
-
-    // The stored log, entry by entry: each leaf hashes to its stored hash, no record twice, and
-    // every checkpoint a client saw is the root of the prefix of its size.
-    let mut conn = db::open_reader(&dir.path().join("ledger.sqlite")).expect("database");
-    assert_eq!(
-        db::entries::count(&mut conn).expect("count"),
-        size as i64,
-        "the stored log is the served one"
-    );
-    let seen = c.seen.lock().expect("lock").clone();
-    let mut frontier = Frontier::new();
-    let mut entries: Vec<(Hash, Hash)> = Vec::with_capacity(size as usize);
-    let mut ids = HashSet::new();
-    for start in (0..size as i64).step_by(10_000) {
-        for row in db::entries::range(&mut conn, start, (start + 10_000).min(size as i64)).expect("entries") {
-            assert_eq!(row.idx as usize, entries.len(), "entries in order, none missing");
-            let leaf = terroir_shared::log::tree::leaf_hash(&row.leaf);
-            assert_eq!(leaf.as_bytes().as_slice(), row.leaf_hash.as_slice(), "entry {}'s leaf hash", row.idx);
-            let id = Hash(row.record_id.as_slice().try_into().expect("a record id of 32 bytes"));
-            assert!(ids.insert(id), "record {id} is in the log twice");
-            frontier.append(leaf);
-            entries.push((id, leaf));
-            if let Some(root) = seen.get(&frontier.size()) {
-                assert_eq!(frontier.root(), *root, "the checkpoint of size {} a client saw", frontier.size());
-            }
-        }
-    }
-    assert_eq!(frontier.root(), root, "the last checkpoint is the stored log's root");
-
-    // Every acknowledged record is where its receipt says, and its receipt verifies.
-    let acked = c.acked.lock().expect("lock").clone();
-    let mut verifier = ReceiptVerifier::new(&vkey);
-    for a in &acked {
-        verifier.verify(&a.receipt).expect("the receipt verifies");
-        assert_eq!(
-            entries[a.receipt.index as usize],
-            (a.id, a.receipt.leaf_hash),
-            "entry {}",
-            a.receipt.index
-        );
-    }
-    let (ok, out) = run_bin(dir.path(), &["audit", "--origin", crate::crash::ORIGIN]);
-    assert!(ok && out.contains("audit passed"), "audit: {out}");
+    let ended = end(&c, clients, server, dir.path());
 
     let mut restarts: Vec<f64> = restarts.iter().map(|d| d.as_secs_f64() * 1e3).collect();
     restarts.sort_by(f64::total_cmp);
@@ -457,15 +505,15 @@ fn the_server_killed_again_and_again_under_mixed_load_loses_nothing() {
          {} submissions sent again after a kill, {} of them already in the log; {} checkpoints seen, \
          each a prefix of the last; {} entry reads with proofs; {} label reads and checks; \
          restart to /healthz: median {:.0} ms, slowest {:.0} ms; audit passed",
-        acked.len(),
-        size,
+        ended.acked,
+        ended.size,
         c.resent.load(Ordering::Relaxed),
         c.already_in.load(Ordering::Relaxed),
-        seen.len(),
+        ended.seen,
         c.reads.load(Ordering::Relaxed),
         c.label_checks.load(Ordering::Relaxed),
         restarts[restarts.len() / 2],
         restarts.last().copied().unwrap_or(0.0),
     );
-    assert!(acked.len() as u64 > rounds * 10, "the load was too light to prove anything");
+    assert!(ended.acked as u64 > rounds * 10, "the load was too light to prove anything");
 }

@@ -21,6 +21,8 @@ mod owner;
 mod personal;
 mod race;
 mod resolver;
+
+mod soak;
 mod startup;
 mod submit;
 mod support;

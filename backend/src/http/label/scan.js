@@ -19,6 +19,8 @@ const T = zh ? {
   noEd: '此浏览器不支持 Ed25519 签名核验，且无法载入本页自带的核验程序，未核验任何内容。',
   byPage: '此浏览器的 WebCrypto 不支持 Ed25519：签名由本页自带的核验程序（noble-ed25519，按 RFC 8032 严格核验）在本机核验',
   fetch: '无法获取待核验的记录（网络问题），未核验任何内容。',
+  busy: (s) => `账本正忙于应答大量扫码，${s} 秒后重试……`,
+  busyGaveUp: '账本过于繁忙，未能发来待核验的记录，未核验任何内容。请一分钟后再扫码。',
   sigs: (n) => `${n} 条记录的哈希与 Ed25519 签名`,
   proofs: (n, s, r) => `${n} 个包含证明，指向大小为 ${s}、根为 ${r} 的检查点`,
   cp: (k) => `检查点由日志公钥 ${k} 签署`,
@@ -91,6 +93,8 @@ const T = zh ? {
   noEd: 'This browser cannot check Ed25519 signatures and could not load the page’s own verifier; nothing was checked.',
   byPage: 'this browser’s WebCrypto has no Ed25519: the page’s own verifier (noble-ed25519, strict RFC 8032) checked the signatures on this phone',
   fetch: 'The records to check could not be fetched (network); nothing was checked.',
+  busy: (s) => `The ledger is busy answering many scans; asking again in ${s} s…`,
+  busyGaveUp: 'The ledger was too busy to send the records to check; nothing was checked. Scan again in a minute.',
   sigs: (n) => `${n} records: hash and Ed25519 signature`,
   proofs: (n, s, r) => `${n} inclusion proofs against the checkpoint of size ${s}, root ${r}`,
   cp: (k) => `the checkpoint is signed by the log key ${k}`,
@@ -495,13 +499,27 @@ async function verifier() {
   return { key, engine };
 }
 
-// The JSON at `url`; null (the page saying nothing was checked) when it cannot be fetched.
+// The JSON at `url`; null (the page saying nothing was checked) when it cannot be fetched. A
+// ledger too busy to answer (`503`, a crowd scanning at once) is asked again after the seconds
+// its `Retry-After` names, up to BUSY_TRIES times, the page saying that it waits.
+const BUSY_TRIES = 5;
 async function fetched(url) {
+  let busy = false;
   try {
-    const res = await fetch(url);
-    if (!res.ok) throw new Error(res.status);
-    return await res.json();
-  } catch { return show('warn', T.unchecked, [[false, T.fetch]]), null; }
+    for (let tries = 1; ; tries += 1) {
+      const res = await fetch(url);
+      busy = res.status === 503;
+      if (busy && tries < BUSY_TRIES) {
+        const wait = Math.min(10, Math.max(1, Number(res.headers.get('Retry-After')) || 1));
+        $('#s-state').textContent = T.busy(wait);
+        body.dataset.busy = tries;
+        await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+        continue;
+      }
+      if (!res.ok) throw new Error(res.status);
+      return await res.json();
+    }
+  } catch { return show('warn', T.unchecked, [[false, busy ? T.busyGaveUp : T.fetch]]), null; }
 }
 
 async function verify() {
