@@ -215,6 +215,15 @@ pub struct NodeCache {
     retired: std::collections::VecDeque<(std::time::Instant, Vec<NodeKey>)>,
 }
 
+/// Internal nodes the writer keeps after a write-back, at most: a node is about a kilobyte, and
+/// this many are the upper levels of a map of some four million keys. Past it, those below the
+/// top [`LEVELS_KEPT`] levels are let go (they are in the database) and read again when a version
+/// touches them, so that memory stops growing with the ledger.
+pub const NODES_KEPT: usize = 1 << 18;
+
+/// The levels of internal nodes always kept: 1 + 16 + 256 + 4,096 nodes at most.
+const LEVELS_KEPT: usize = 4;
+
 /// How long a replaced node stays readable: a reader whose transaction began before the commit
 /// that replaced it still proves from the version before (a reader that takes longer reads
 /// again, at a newer version).
@@ -280,11 +289,24 @@ impl NodeCache {
     }
 
     /// After [`write_back`] committed: every node is in the database, and only the internal
-    /// nodes are kept.
+    /// nodes are kept, at most [`NODES_KEPT`] of them.
     pub fn written_back(&mut self) {
+        self.written_back_keeping(NODES_KEPT, LEVELS_KEPT);
+    }
+
+    /// As [`Self::written_back`], keeping at most `most` internal nodes, or else only those in
+    /// the top `levels` levels.
+    fn written_back_keeping(&mut self, most: usize, levels: usize) {
         self.dirty.clear();
         self.pending = 0;
         self.nodes.retain(|_, (n, _)| matches!(n, Node::Internal(_)));
+        if self.nodes.len() > most {
+            // Those replaced lately stay: readers at the versions before may still need them,
+            // and the database no longer has them.
+            let retired: std::collections::HashSet<&NodeKey> =
+                self.retired.iter().flat_map(|(_, keys)| keys).collect();
+            self.nodes.retain(|k, _| k.nibble_path().num_nibbles() < levels || retired.contains(k));
+        }
     }
 
     /// Changes taken in since the last write-back.
@@ -775,6 +797,20 @@ mod tests {
 
     #[test]
     fn a_map_written_back_in_rounds_reads_as_the_map_kept_in_memory() {
+        rounds_written_back(NODES_KEPT, LEVELS_KEPT);
+    }
+
+    /// With its internal nodes let go at each write-back but the root, the map reads and grows
+    /// as before (from the database).
+    #[test]
+    fn a_map_whose_lower_nodes_were_let_go_reads_and_grows_as_before() {
+        assert_eq!(rounds_written_back(0, 1), 1, "the root alone is kept");
+    }
+
+    /// Rounds of versions, each round written back keeping at most `most` internal nodes or
+    /// else `levels` levels, each read back against the map kept in memory; the nodes kept at
+    /// the end.
+    fn rounds_written_back(most: usize, levels: usize) -> usize {
         let dir = tempfile::tempdir().expect("dir");
         let mut conn = super::super::open_writer(&dir.path().join("ledger.sqlite")).expect("open");
         let (mut cache, mut memory, mut version, mut keys) =
@@ -799,7 +835,7 @@ mod tests {
             reads_as(&mut conn, &cache, tip, &memory, keys);
             conn.immediate_transaction(|c| write_back(c, &cache, version.expect("a version")))
                 .expect("write back");
-            cache.written_back();
+            cache.written_back_keeping(most, levels);
             reads_as(&mut conn, &cache, tip, &memory, keys);
             // The database alone, row by row: one row per internal node, every leaf beside
             // its parent.
@@ -810,6 +846,7 @@ mod tests {
             let rows: i64 = map_nodes::table.count().get_result(&mut conn).expect("rows");
             assert_eq!(rows as usize, nodes.len() - leaves, "round {round}");
         }
+        cache.nodes.len()
     }
 
     #[test]
@@ -842,7 +879,8 @@ mod tests {
         reads_as(&mut conn, &cache, tip1, &after, 400);
         // What was replaced is never written back over what replaced it.
         conn.immediate_transaction(|c| write_back(c, &cache, v1.version)).expect("write back");
-        cache.written_back();
+        // Even when the cache lets its lower nodes go.
+        cache.written_back_keeping(0, 1);
         reads_as(&mut conn, &NodeCache::default(), tip1, &after, 400);
         assert_eq!(root(&mut conn, &cache, tip0).expect("still readable"), before.root());
         cache.retire_later(Vec::new(), committed + RETIRED_KEPT);
