@@ -1,9 +1,11 @@
-//! Admission under load. At most [`SERVED_AT_ONCE`] requests are being answered at a time; the
-//! others wait their turn, in order of arrival, for at most [`WAIT`], and are then answered
-//! `503 busy` with `Retry-After` rather than left to time out; once [`WAITING_AT_MOST`] wait,
-//! or for a while after one waited in vain (the line is not moving), more are refused at once. A burst of label scans beyond what the server can answer thus meets
-//! quick refusals, which cost a fraction of an answer, while those admitted are answered at full
-//! speed, and the waiting line (its memory, and the wait of whoever is at its end) stays bounded.
+//! Admission under load. At most [`TURNS_PER_CORE`] requests per core are being answered at
+//! a time; the others wait their turn, in order of arrival, for at most [`WAIT`], and are then
+//! answered `503 busy` with `Retry-After` rather than left to time out; once
+//! [`WAITING_AT_MOST`] wait, or for a while after one waited in vain (the line is not moving),
+//! more are refused at once. A burst of label scans beyond what the server can answer thus
+//! meets quick refusals, which cost a fraction of an answer, while those admitted are answered
+//! at full speed, and the waiting line (its memory, and the wait of whoever is at its end)
+//! stays bounded.
 //!
 //! A request waits also before it reaches this gate: in its worker's queue of tasks, behind
 //! the answers being computed there. Each worker measures that wait ([`watch_lag`]: how late a
@@ -33,9 +35,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::AppState;
 use super::problem::{ApiError, Pressure};
 
-/// Requests answered at once: enough to keep the workers and the read pool busy, few enough
-/// that a request admitted is not kept waiting by those admitted before it.
-pub const SERVED_AT_ONCE: usize = 64;
+/// Requests answered at once, for each core: enough to keep the cores and the read pool busy,
+/// few enough that a request admitted is not kept waiting by those admitted before it. A label
+/// page built for a scan is about a millisecond of one core's work; more turns than this only
+/// queue that work behind the gate, where refusals wait too.
+pub const TURNS_PER_CORE: usize = 8;
 /// The longest a request waits for its turn.
 pub const WAIT: Duration = Duration::from_millis(100);
 /// The longest the waiting line grows.
@@ -81,12 +85,17 @@ pub struct Admission {
 impl Default for Admission {
     fn default() -> Self {
         Admission {
-            turns: Arc::new(Semaphore::new(SERVED_AT_ONCE)),
+            turns: Arc::new(Semaphore::new(turns())),
             waiting: Arc::new(AtomicUsize::new(0)),
             shedding_until: Arc::new(AtomicU64::new(0)),
             epoch: tokio::time::Instant::now(),
         }
     }
+}
+
+/// The turns: [`TURNS_PER_CORE`] for each core this process may run on.
+fn turns() -> usize {
+    TURNS_PER_CORE * std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// One place in the waiting line, left when dropped (also when the client goes away first).
@@ -184,8 +193,7 @@ mod tests {
     #[actix_web::test]
     async fn a_request_waits_its_turn_for_a_while_then_is_refused() {
         let admission = Admission::default();
-        let held: Vec<_> =
-            futures_util::future::join_all((0..SERVED_AT_ONCE).map(|_| admission.turn())).await;
+        let held: Vec<_> = futures_util::future::join_all((0..turns()).map(|_| admission.turn())).await;
         assert!(held.iter().all(Result::is_ok), "the first turns are taken at once");
         let started = tokio::time::Instant::now();
         let late = admission.turn().await;

@@ -241,6 +241,14 @@ pub(crate) fn preferred(req: &actix_web::HttpRequest, offered: &[(&str, &str)], 
     }
 }
 
+/// Whether the request's `Accept-Encoding` takes gzip (RFC 9110 §12.5.3: named or `*`, with a
+/// quality above zero, and ranked above the body as it is).
+pub(crate) fn accepts_gzip(req: &actix_web::HttpRequest) -> bool {
+    use actix_web::http::header::{AcceptEncoding, Encoding, Header as _};
+    let offered = [Encoding::gzip(), Encoding::identity()];
+    AcceptEncoding::parse(req).ok().and_then(|a| a.negotiate(offered.iter())) == Some(Encoding::gzip())
+}
+
 /// Whether the request's `Accept` ranks HTML above JSON ([`preferred`]).
 pub(crate) fn prefers_html(req: &actix_web::HttpRequest, default_html: bool) -> bool {
     preferred(req, &[("text", "html"), ("application", "json")], usize::from(!default_html)) == 0

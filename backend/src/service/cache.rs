@@ -58,6 +58,18 @@ struct CachedPage {
     /// The log size it was built at, or `None` if nothing it shows can change but the asset.
     built_at: Option<u64>,
     html: Bytes,
+    /// The page gzipped, once a browser that takes gzip asked for it: a label page is tens of
+    /// kilobytes, and compressing it for every scan cost more than everything else its answer
+    /// does.
+    gzip: OnceLock<Bytes>,
+}
+
+/// `bytes` gzipped, at the best compression: for what is compressed once and sent often.
+pub fn gzip(bytes: &[u8]) -> Bytes {
+    use std::io::Write as _;
+    let mut gz =
+        flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3), flate2::Compression::best());
+    gz.write_all(bytes).and_then(|()| gz.finish()).unwrap_or_default().into()
 }
 
 impl CachedAsset {
@@ -90,6 +102,24 @@ impl CachedAsset {
         page.built_at.is_none_or(|built| built == size).then(|| page.html.clone())
     }
 
+    /// The page in language `lang` gzipped, if one was built that is still current at log size
+    /// `size`; compressed on first use.
+    pub fn page_gzip(&self, lang: usize, size: u64) -> Option<Bytes> {
+        let pages = self.pages.read().ok()?;
+        let page = pages.get(lang)?.as_ref()?;
+        if page.built_at.is_some_and(|built| built != size) {
+            return None;
+        }
+        if let Some(gz) = page.gzip.get() {
+            return Some(gz.clone());
+        }
+        let gz = gzip(&page.html);
+        if page.gzip.set(gz.clone()).is_ok() {
+            self.held.replaced(0, gz.len());
+        }
+        Some(gz)
+    }
+
     /// The evidence, if it was built against the checkpoint of log size `size.0` with the
     /// cosignatures of witness stamp `size.1`.
     pub fn evidence(&self, size: (u64, u64)) -> Option<Bytes> {
@@ -110,8 +140,9 @@ impl CachedAsset {
         if let Ok(mut pages) = self.pages.write()
             && let Some(slot) = pages.get_mut(lang)
         {
-            self.held.replaced(slot.as_ref().map_or(0, |p| p.html.len()), html.len());
-            *slot = Some(CachedPage { built_at: (!settled).then_some(size), html });
+            let old = slot.as_ref().map_or(0, |p| p.html.len() + p.gzip.get().map_or(0, Bytes::len));
+            self.held.replaced(old, html.len());
+            *slot = Some(CachedPage { built_at: (!settled).then_some(size), html, gzip: OnceLock::new() });
         }
     }
 }
@@ -292,6 +323,25 @@ mod tests {
         let other = cache.fill(cache.generation(), asset(2));
         assert!(cache.get(&id).is_none_or(|e| Arc::ptr_eq(&e, &other)), "started over");
         assert_eq!(cache.bytes(), 0, "nothing held but the new entry, which holds nothing yet");
+    }
+
+    #[test]
+    fn a_page_is_gzipped_once_and_counted() {
+        use std::io::Read as _;
+        let cache = AssetCache::default();
+        let entry = cache.fill(cache.generation(), asset(1));
+        let html = Bytes::from("<p>a label page</p>".repeat(100));
+        entry.keep_page(0, 10, false, html.clone());
+        let gz = entry.page_gzip(0, 10).expect("current");
+        assert!(gz.len() < html.len() / 4, "{} bytes from {}", gz.len(), html.len());
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut back).expect("gzip");
+        assert_eq!(back, html, "the page itself");
+        assert_eq!(entry.page_gzip(0, 10), Some(gz.clone()), "kept");
+        assert_eq!(cache.bytes(), html.len() + gz.len());
+        assert_eq!(entry.page_gzip(0, 11), None, "not current at another size");
+        entry.keep_page(0, 11, false, Bytes::from_static(b"new"));
+        assert_eq!(cache.bytes(), 3, "a page replaced takes its gzip along");
     }
 
     #[test]

@@ -25,6 +25,12 @@ pub struct Labels {
     scans: ScanCounter,
 }
 
+/// A label page as it goes out: gzipped (a kept page, for a browser that takes gzip) or not.
+pub struct Page {
+    pub body: Bytes,
+    pub gzipped: bool,
+}
+
 impl Labels {
     pub fn new(reads: Reads, scans: ScanCounter) -> Self {
         Self { reads, scans }
@@ -38,13 +44,16 @@ impl Labels {
         &self,
         id: AssetId,
         lang: usize,
+        gzip: bool,
         render: impl FnOnce(&Label) -> Bytes,
-    ) -> Result<Option<Bytes>, ServiceError> {
+    ) -> Result<Option<Page>, ServiceError> {
         let ledger = self.reads.ledger();
         let (size, cache) = (ledger.size(), ledger.cache());
         let cached = cache.get(&id);
-        if let Some(page) = cached.as_ref().and_then(|a| a.page(lang, size)) {
-            return Ok(Some(page));
+        let kept =
+            cached.as_ref().and_then(|a| if gzip { a.page_gzip(lang, size) } else { a.page(lang, size) });
+        if let Some(body) = kept {
+            return Ok(Some(Page { body, gzipped: gzip }));
         }
         let generation = cache.generation();
         // A label is a few point reads: read here, not on the pool.
@@ -59,7 +68,7 @@ impl Labels {
             };
             asset.keep_page(lang, size, settled, page.clone());
         }
-        Ok(Some(page))
+        Ok(Some(Page { body: page, gzipped: false }))
     }
 
     /// The label as JSON, with its check counts.

@@ -72,7 +72,7 @@ pub(crate) struct Campaign {
 
 enum Answer {
     Status(u16, String),
-    /// No answer: refused, reset, or cut off by the kill.
+    /// No answer: refused, reset, cut off by the kill, or 503 (nothing done: ask again later).
     Down,
 }
 
@@ -166,8 +166,11 @@ fn agent() -> ureq::Agent {
     ureq::AgentBuilder::new().timeout_connect(Duration::from_secs(1)).timeout(Duration::from_secs(30)).build()
 }
 
+/// What came back. A `503` (busy, shutting down, disk full: nothing was done) is taken as no
+/// answer, as a station takes it: the request is sent again later.
 fn answer(result: Result<ureq::Response, ureq::Error>) -> Answer {
     match result {
+        Err(ureq::Error::Status(503, _)) => Answer::Down,
         Ok(r) => {
             let status = r.status();
             r.into_string().map_or(Answer::Down, |text| Answer::Status(status, text))

@@ -512,6 +512,32 @@ async fn the_page_is_compressed_and_guarded_and_an_unknown_code_says_what_it_mea
     std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body[..]), &mut html).expect("gzip");
     assert!(html.contains("<main>") && html.contains("<meta name=\"description\""), "{html}");
     assert!(html.contains(&format!("rel=\"preload\" href=\"/api/assets/{cake}/evidence\"")), "{html}");
+    // Scanned again, the page is kept, and from then on kept gzipped: the same page, encoded
+    // once (not again by the middleware), and as it is for a browser that refuses gzip.
+    for scan in 2..=4 {
+        let again = fetch(CAKE.into(), "text/html", "en").await;
+        assert_eq!(again.headers().get_all("content-encoding").count(), 1, "{:?}", again.headers());
+        let vary =
+            again.headers().get("vary").and_then(|v| v.to_str().ok()).unwrap_or_default().to_lowercase();
+        assert!(vary.contains("accept-encoding"), "{vary}");
+        let body = actix_web::test::read_body(again).await;
+        let mut same = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body[..]), &mut same).expect("gzip");
+        assert_eq!(same, html, "the kept page is the page");
+        // Kept from the second scan, served as kept (compressed once, at the best level) from
+        // the third.
+        let kept = terroir_backend::service::cache::gzip(html.as_bytes());
+        assert_eq!(body == kept, scan >= 3, "scan {scan}");
+    }
+    let plain = actix_web::test::TestRequest::get()
+        .uri(CAKE)
+        .insert_header(("accept", "text/html"))
+        .insert_header(("accept-encoding", "gzip;q=0, identity"))
+        .insert_header(("accept-language", "en"))
+        .to_request();
+    let plain = actix_web::test::call_service(&app, plain).await;
+    assert!(plain.headers().get("content-encoding").is_none(), "{:?}", plain.headers());
+    assert_eq!(actix_web::test::read_body(plain).await, html.as_bytes(), "gzip refused: the page as it is");
     // The policy names the page's own script by its hash, and no other inline script runs.
     let inline = html.split("<script type=\"module\">").nth(1).and_then(|s| s.split("</script>").next());
     use sha2::Digest as _;

@@ -36,10 +36,8 @@ struct Static {
 
 impl Static {
     fn new(stem: &str, body: &'static str) -> Self {
-        use std::io::Write as _;
         let hash = Hash::sha256(body.as_bytes()).to_string();
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        let gzip = gz.write_all(body.as_bytes()).and_then(|()| gz.finish()).unwrap_or_default().into();
+        let gzip = crate::service::cache::gzip(body.as_bytes());
         Self { path: format!("/static/{stem}.{}.js", hash.get(..16).unwrap_or(&hash)), body, gzip }
     }
 }
@@ -72,11 +70,7 @@ pub fn ed25519_path() -> &'static str {
 pub async fn script(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let file = statics().iter().find(|f| f.path == req.path());
     let file = file.ok_or_else(|| ApiError::NotFound(format!("the file {}", req.path())))?;
-    let gzip =
-        !file.gzip.is_empty()
-            && req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-                v.split(',').any(|e| e.split(';').next().is_some_and(|e| e.trim() == "gzip"))
-            });
+    let gzip = !file.gzip.is_empty() && super::accepts_gzip(&req);
     let mut response = HttpResponse::Ok();
     response
         .content_type("text/javascript; charset=utf-8")
@@ -259,17 +253,22 @@ pub(super) async fn page(
         };
         web::Bytes::from(html::render(label, &cx))
     };
-    let body = state
+    let page = state
         .labels
-        .page(id, lang as usize, render)?
+        .page(id, lang as usize, super::accepts_gzip(req), render)?
         .ok_or_else(|| ApiError::NotFound(format!("the item {}", link.to_path())))?;
     let mut response = HttpResponse::Ok();
     html::page_headers(&mut response);
-    Ok(response
+    response
         .content_type("text/html; charset=utf-8")
-        .insert_header((header::VARY, "Accept, Accept-Language"))
-        .insert_header((header::CONTENT_LANGUAGE, lang.tag()))
-        .body(body))
+        .insert_header((header::VARY, "Accept, Accept-Language, Accept-Encoding"))
+        .insert_header((header::CONTENT_LANGUAGE, lang.tag()));
+    // A page kept gzipped goes as it is (the compression middleware leaves an encoded body
+    // alone); one built for this request is compressed on its way out.
+    if page.gzipped {
+        response.insert_header((header::CONTENT_ENCODING, "gzip"));
+    }
+    Ok(response.body(page.body))
 }
 
 pub(super) async fn json(state: &AppState, id: AssetId) -> Result<HttpResponse, ApiError> {
