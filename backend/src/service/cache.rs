@@ -64,6 +64,13 @@ struct CachedPage {
     gzip: OnceLock<Bytes>,
 }
 
+impl CachedPage {
+    /// Whether it still shows what the log of size `size` proves.
+    fn current_at(&self, size: u64) -> bool {
+        self.built_at.is_none_or(|built| built == size)
+    }
+}
+
 /// `bytes` gzipped, at the best compression: for what is compressed once and sent often.
 pub fn gzip(bytes: &[u8]) -> Bytes {
     use std::io::Write as _;
@@ -98,18 +105,15 @@ impl CachedAsset {
     /// The page in language `lang`, if one was built that is still current at log size `size`.
     pub fn page(&self, lang: usize, size: u64) -> Option<Bytes> {
         let pages = self.pages.read().ok()?;
-        let page = pages.get(lang)?.as_ref()?;
-        page.built_at.is_none_or(|built| built == size).then(|| page.html.clone())
+        let page = pages.get(lang)?.as_ref().filter(|p| p.current_at(size))?;
+        Some(page.html.clone())
     }
 
     /// The page in language `lang` gzipped, if one was built that is still current at log size
     /// `size`; compressed on first use.
     pub fn page_gzip(&self, lang: usize, size: u64) -> Option<Bytes> {
         let pages = self.pages.read().ok()?;
-        let page = pages.get(lang)?.as_ref()?;
-        if page.built_at.is_some_and(|built| built != size) {
-            return None;
-        }
+        let page = pages.get(lang)?.as_ref().filter(|p| p.current_at(size))?;
         if let Some(gz) = page.gzip.get() {
             return Some(gz.clone());
         }
