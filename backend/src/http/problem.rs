@@ -55,9 +55,7 @@ pub enum ApiError {
     )]
     CannotStore(&'static str),
     #[error(
-        "the request body came too slowly: {received} bytes in {seconds} s; a body has {} s, and one more for every {} bytes that arrive",
-        super::body::BODY_SECONDS,
-        super::body::BODY_MIN_RATE
+        "the request body came too slowly: {received} bytes in {seconds} s; a body has 20 s, and one more for every 500 bytes that arrive"
     )]
     BodyTimeout { received: usize, seconds: u64 },
     #[error("{}", .0.detail())]
